@@ -1,0 +1,144 @@
+/* replyrate/engine.h: the pure core. Events in, records out (SPEC §3-§7).
+ *
+ * The engine owns every byte of its state; it does no I/O, reads no clock and
+ * starts no threads. The caller feeds decoded events per partition with the
+ * wall-clock time of arrival, and receives records through an rr_sink_t whose
+ * callbacks run synchronously inside rr_engine_* calls. Pointers inside a
+ * record are borrowed: valid only during the callback.
+ *
+ * One engine is single-threaded; two engines share nothing and may run in
+ * different threads.
+ */
+#ifndef REPLYRATE_ENGINE_H
+#define REPLYRATE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replyrate/config.h"
+#include "replyrate/event.h"
+
+typedef struct rr_tz rr_tz_t;
+
+/* One metric's additive counts for one (shop[, agent], day) (SPEC §4). */
+typedef struct rr_value {
+    int64_t num;
+    int64_t den;
+    int64_t unanswered;              /* response_time only */
+    int64_t buckets[RR_BUCKETS];     /* response_time only */
+} rr_value_t;
+
+/* A shop_day (is_agent 0) or agent_day (is_agent 1) result. */
+typedef struct rr_day_record {
+    int is_agent;
+    uint64_t shop_id;
+    uint64_t agent_id;         /* agent_day only */
+    int32_t day;               /* local date as YYYYMMDD */
+    int final;
+    uint32_t revision;         /* provisional revisions count from 1; final: 0 */
+    const char *version;       /* metric-set version */
+    const rr_config_t *cfg;    /* names and kinds, indexed like values */
+    const rr_value_t *values;  /* cfg->n_metrics entries; agent_day: only per-agent kinds set */
+} rr_day_record_t;
+
+typedef enum rr_reason {
+    RR_REASON_LATE = 1,       /* answered after T */
+    RR_REASON_NO_REPLY = 2,   /* never answered otherwise */
+    RR_REASON_UNASSIGNED = 3, /* never answered, no agent within H of the round start */
+} rr_reason_t;
+
+typedef struct rr_violation_record {
+    uint64_t shop_id;
+    int32_t day; /* YYYYMMDD */
+    const char *metric;
+    uint64_t conversation_id;
+    uint64_t buyer_id;
+    uint64_t agent_id;
+    int64_t round_start_ms;
+    int answered;     /* 0: reply_ms and wait_ms are null */
+    int64_t reply_ms;
+    int64_t wait_ms;
+    uint32_t messages;
+    rr_reason_t reason;
+    int final;
+    const char *version;
+} rr_violation_record_t;
+
+typedef struct rr_alert_record {
+    uint64_t shop_id;
+    int32_t day; /* YYYYMMDD */
+    const char *rule;
+    double value;
+    int final;
+    const char *version;
+} rr_alert_record_t;
+
+typedef enum rr_verdict {
+    RR_APPLIED = 0,
+    RR_DUPLICATE = 1,
+    RR_LATE = 2,
+    RR_INVALID = 3,
+} rr_verdict_t;
+
+/* An input event that was not applied (SPEC §7): late or invalid. */
+typedef struct rr_rejected_record {
+    rr_verdict_t verdict;   /* RR_LATE or RR_INVALID */
+    const char *reason;     /* "late", or why it is invalid */
+    const char *source;     /* partition's name: file path or topic */
+    int32_t partition;
+    int64_t offset;         /* byte offset in the file, or Kafka offset */
+    const uint8_t *raw;     /* the record's bytes, may be NULL */
+    size_t raw_len;
+    int decoded;            /* 0: bytes did not decode, event is zero */
+    rr_event_t event;
+    int64_t watermark_ms;   /* the partition watermark at arrival */
+} rr_rejected_record_t;
+
+typedef struct rr_sink {
+    void *opaque;
+    void (*day)(void *opaque, const rr_day_record_t *r);
+    void (*violation)(void *opaque, const rr_violation_record_t *r);
+    void (*alert)(void *opaque, const rr_alert_record_t *r);
+    void (*rejected)(void *opaque, const rr_rejected_record_t *r);
+} rr_sink_t;
+
+typedef struct rr_stats {
+    uint64_t input, applied, duplicate, late, invalid;
+    uint64_t open_conversations, peak_open_conversations;
+    uint64_t evicted_conversations;
+    uint64_t open_days;
+    uint64_t shop_days, agent_days, violations, alerts; /* records published */
+    uint64_t shops_in_several_partitions;
+} rr_stats_t;
+
+typedef struct rr_engine rr_engine_t;
+
+/* cfg is copied; tz is borrowed and must outlive the engine; sink is copied.
+ * Returns 0, or -1 with errstr set (config invalid, out of memory). */
+int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *sink,
+                  rr_engine_t **out, char *errstr, size_t errstr_size);
+void rr_engine_free(rr_engine_t *e);
+
+/* Register an input partition; returns its index. name is copied. */
+int rr_engine_add_partition(rr_engine_t *e, const char *name);
+
+/* Offer one decoded event that arrived on partition p at wall-clock now_ms.
+ * offset locates it in its source; raw/raw_len are its bytes (for rejected
+ * records; may be NULL). */
+rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
+                             const uint8_t *raw, size_t raw_len, int64_t now_ms);
+
+/* Record bytes on partition p that did not decode (SPEC §7): counted invalid. */
+void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
+                                 size_t raw_len, const char *reason);
+
+/* Partition p was read to its end: it stops holding the job watermark back. */
+void rr_engine_partition_end(rr_engine_t *e, int p);
+
+/* End of a bounded run: apply everything buffered, publish every open day as
+ * final. The engine accepts no events afterwards. */
+void rr_engine_finish(rr_engine_t *e);
+
+void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out);
+
+#endif
