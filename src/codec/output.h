@@ -1,0 +1,66 @@
+/* codec/output.h: result files in the three forms of SPEC §6.
+ *
+ * An rr_output_t encodes the engine's records (shop_day, agent_day, violation,
+ * alert; late and invalid events when it serves as a --late or --dead-letter
+ * file) into one file through an rr_filesink_t (src/io/sink.h):
+ *
+ *   .jsonl / .json   JSON Lines, one record per line, exactly SPEC §6
+ *   .csv             RFC 4180 CSV, a header row, then long-format rows
+ *   .pb              delimited protobuf (varint length prefix) of
+ *                    replyrate.v1.ResultRecord (proto/replyrate/v1/results.proto)
+ *   any of them + .zst   zstd-compressed (level 3, by the file sink)
+ *   "-"              JSON Lines on stdout
+ *
+ * docs/output.md is the field-by-field description of each form.
+ *
+ * Encoding allocates nothing per record: every record is built in one
+ * reusable, growing buffer owned by the output and handed to the file sink in
+ * one write. Write errors are sticky: the first one stops further writes and
+ * is what rr_output_close reports.
+ *
+ * An rr_output_t is not thread-safe; use one per engine (or lock around it).
+ */
+#ifndef RR_CODEC_OUTPUT_H
+#define RR_CODEC_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replyrate/engine.h"
+
+typedef enum rr_format {
+    RR_FMT_JSONL,
+    RR_FMT_CSV,
+    RR_FMT_PB,
+} rr_format_t;
+
+typedef struct rr_output rr_output_t;
+
+/* The form a path's extension selects (case-insensitive; a trailing ".zst"
+ * is looked through): .jsonl/.json -> RR_FMT_JSONL, .csv -> RR_FMT_CSV,
+ * .pb -> RR_FMT_PB; "-" (stdout) -> RR_FMT_JSONL. path is borrowed.
+ * Returns 0, or -1 with errstr naming the path and the accepted extensions. */
+int rr_format_from_path(const char *path, rr_format_t *fmt, char *errstr, size_t errstr_size);
+
+/* Create (truncate) the file at path, in the form its extension selects.
+ * path is borrowed. On success *out is owned by the caller until
+ * rr_output_close. Returns 0, or -1 with errstr set (unknown extension, file
+ * cannot be created, out of memory). */
+int rr_output_open(const char *path, rr_output_t **out, char *errstr, size_t errstr_size);
+
+/* Fill *sink so that the engine's records are written to o: every callback
+ * (day, violation, alert, rejected) is set and sink->opaque is o. o is
+ * borrowed by the sink: close o only after the last callback. A caller that
+ * wants only some records (e.g. the rejected ones for a --late file) copies
+ * the callbacks it wants. */
+void rr_output_sink(rr_output_t *o, rr_sink_t *sink);
+
+/* Records written so far (a shop_day is one record even when CSV writes it
+ * as several rows). */
+uint64_t rr_output_records(const rr_output_t *o);
+
+/* Flush and close the file and free o (o may be NULL). Returns 0, or -1 with
+ * errstr holding the first error: a failed write, or a failed flush/close. */
+int rr_output_close(rr_output_t *o, char *errstr, size_t errstr_size);
+
+#endif
