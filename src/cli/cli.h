@@ -1,0 +1,16 @@
+/* cli.h: the subcommands of the replyrate executable and what they share.
+ * Each rr_cmd_* takes argv starting at the subcommand's name and returns the
+ * process exit status: 0 ok, 1 runtime error, 2 usage error. */
+#ifndef RR_CLI_H
+#define RR_CLI_H
+
+#include <stdint.h>
+
+int rr_cmd_run(int argc, char **argv);
+
+/* Wall-clock time in Unix ms. */
+int64_t rr_now_ms(void);
+/* Monotonic seconds, for rates. */
+double rr_mono_s(void);
+
+#endif

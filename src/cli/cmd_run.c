@@ -1,0 +1,345 @@
+/* cmd_run.c: `replyrate run`: event files in, metric records out (file mode).
+ *
+ * Each --input file is one partition, read in file order (SPEC §5). Files are
+ * read round-robin in batches so that every partition's watermark advances
+ * and days are finalised (and memory released) while the run goes on, not
+ * only at the end. At the end every open day is published as final.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/config_file.h"
+#include "codec/decode.h"
+#include "codec/output.h"
+#include "engine/tz.h"
+#include "io/source.h"
+#include "io/tzload.h"
+#include "replyrate/engine.h"
+
+#define MAX_INPUTS 1024
+#define MAX_OUTPUTS 8
+#define BATCH 4096
+
+static const char run_usage[] =
+    "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
+    "\n"
+    "Computes every configured metric (default: the platforms' set, SPEC §4) for\n"
+    "every shop, agent and day in the input, with violations and alerts.\n"
+    "\n"
+    "  -i, --input FILE        delimited ChatEvent stream, plain or zstd (.pb, .pb.zst);\n"
+    "                          repeatable, each file is its own partition\n"
+    "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
+    "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
+    "      --late FILE         late events (same formats)\n"
+    "      --dead-letter FILE  invalid events with reason and source position\n"
+    "  -c, --config FILE       metrics, alerts and job settings (docs/config.md)\n"
+    "      --timezone ZONE     IANA time zone (overrides the config; default Asia/Shanghai)\n"
+    "      --now-ms MS         wall clock to judge events against (default: the real clock)\n"
+    "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
+    "  -h, --help              this message\n"
+    "\n"
+    "On exit one JSON summary line goes to stderr:\n"
+    "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...}\n"
+    "Exit status: 0 ok, 1 runtime error (unreadable input, failed write), 2 usage or config error.\n";
+
+typedef struct fanout {
+    rr_sink_t out[MAX_OUTPUTS];
+    int n_out;
+    rr_sink_t late;
+    rr_sink_t dead;
+    int has_late, has_dead;
+} fanout_t;
+
+static void fan_day(void *o, const rr_day_record_t *r)
+{
+    fanout_t *f = o;
+    for (int i = 0; i < f->n_out; i++)
+        f->out[i].day(f->out[i].opaque, r);
+}
+
+static void fan_violation(void *o, const rr_violation_record_t *r)
+{
+    fanout_t *f = o;
+    for (int i = 0; i < f->n_out; i++)
+        f->out[i].violation(f->out[i].opaque, r);
+}
+
+static void fan_alert(void *o, const rr_alert_record_t *r)
+{
+    fanout_t *f = o;
+    for (int i = 0; i < f->n_out; i++)
+        f->out[i].alert(f->out[i].opaque, r);
+}
+
+static void fan_rejected(void *o, const rr_rejected_record_t *r)
+{
+    fanout_t *f = o;
+    if (r->verdict == RR_LATE && f->has_late)
+        f->late.rejected(f->late.opaque, r);
+    else if (r->verdict == RR_INVALID && f->has_dead)
+        f->dead.rejected(f->dead.opaque, r);
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int rr_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
+        {"late", required_argument, NULL, 'L'},   {"dead-letter", required_argument, NULL, 'D'},
+        {"config", required_argument, NULL, 'c'}, {"timezone", required_argument, NULL, 'z'},
+        {"now-ms", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *inputs[MAX_INPUTS];
+    const char *outputs[MAX_OUTPUTS];
+    int n_in = 0, n_outp = 0, quiet = 0;
+    const char *late_path = NULL, *dead_path = NULL, *config_path = NULL, *tz_name = NULL;
+    int64_t now_fixed = 0;
+    int have_now = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:o:c:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            if (n_in == MAX_INPUTS) {
+                fprintf(stderr, "replyrate run: more than %d --input files\n", MAX_INPUTS);
+                return 2;
+            }
+            inputs[n_in++] = optarg;
+            break;
+        case 'o':
+            if (n_outp == MAX_OUTPUTS) {
+                fprintf(stderr, "replyrate run: more than %d --output files\n", MAX_OUTPUTS);
+                return 2;
+            }
+            outputs[n_outp++] = optarg;
+            break;
+        case 'L':
+            late_path = optarg;
+            break;
+        case 'D':
+            dead_path = optarg;
+            break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'z':
+            tz_name = optarg;
+            break;
+        case 'n':
+            if (parse_i64(optarg, &now_fixed) < 0) {
+                fprintf(stderr, "replyrate run: --now-ms: not an integer: '%s'\n", optarg);
+                return 2;
+            }
+            have_now = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            return 0;
+        default:
+            fputs(run_usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "replyrate run: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!n_in || !n_outp) {
+        fprintf(stderr, "replyrate run: %s is required\n\n%s", !n_in ? "--input" : "--output",
+                run_usage);
+        return 2;
+    }
+
+    char err[512];
+    rr_config_t cfg;
+    if (config_path) {
+        if (rr_config_load_file(config_path, &cfg, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: config: %s\n", err);
+            return 2;
+        }
+    } else {
+        rr_config_default(&cfg);
+    }
+    if (tz_name)
+        snprintf(cfg.timezone, sizeof cfg.timezone, "%s", tz_name);
+
+    int status = 1;
+    rr_tz_t *tz = NULL;
+    rr_engine_t *eng = NULL;
+    rr_output_t *outs[MAX_OUTPUTS] = {0};
+    rr_output_t *late_out = NULL, *dead_out = NULL;
+    rr_source_t *src[MAX_INPUTS] = {0};
+    int part[MAX_INPUTS];
+    int done[MAX_INPUTS] = {0};
+    fanout_t fan = {0};
+
+    if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    for (int i = 0; i < n_outp; i++) {
+        if (rr_output_open(outputs[i], &outs[i], err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            goto out;
+        }
+        rr_output_sink(outs[i], &fan.out[fan.n_out++]);
+    }
+    if (late_path) {
+        if (rr_output_open(late_path, &late_out, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: --late: %s\n", err);
+            goto out;
+        }
+        rr_output_sink(late_out, &fan.late);
+        fan.has_late = 1;
+    }
+    if (dead_path) {
+        if (rr_output_open(dead_path, &dead_out, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: --dead-letter: %s\n", err);
+            goto out;
+        }
+        rr_output_sink(dead_out, &fan.dead);
+        fan.has_dead = 1;
+    }
+    rr_sink_t sink = {.opaque = &fan,
+                      .day = fan_day,
+                      .violation = fan_violation,
+                      .alert = fan_alert,
+                      .rejected = fan_rejected};
+    if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: config: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    for (int i = 0; i < n_in; i++) {
+        if (rr_source_open(inputs[i], &src[i], err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            goto out;
+        }
+        part[i] = rr_engine_add_partition(eng, inputs[i]);
+        if (part[i] < 0) {
+            fprintf(stderr, "replyrate run: out of memory\n");
+            goto out;
+        }
+    }
+
+    double t0 = rr_mono_s(), next_progress = t0 + 5;
+    int remaining = n_in;
+    int64_t now = have_now ? now_fixed : rr_now_ms();
+    while (remaining) {
+        for (int i = 0; i < n_in; i++) {
+            if (done[i])
+                continue;
+            if (!have_now)
+                now = rr_now_ms();
+            rr_record_t rec;
+            for (int k = 0; k < BATCH; k++) {
+                int r = rr_source_next(src[i], &rec);
+                if (r < 0) {
+                    fprintf(stderr, "replyrate run: %s\n", rr_source_error(src[i]));
+                    goto out;
+                }
+                if (r == 0) {
+                    done[i] = 1;
+                    remaining--;
+                    rr_engine_partition_end(eng, part[i]);
+                    break;
+                }
+                if (rec.status != RR_FRAME_OK) {
+                    rr_engine_offer_undecodable(eng, part[i], rec.offset, rec.data, rec.len,
+                                                rec.status == RR_FRAME_BROKEN
+                                                    ? "broken_length_prefix"
+                                                    : "length_past_end_of_file");
+                    continue;
+                }
+                rr_event_t ev;
+                int ds = rr_decode_event(rec.data, rec.len, &ev);
+                if (ds != RR_DECODE_OK) {
+                    rr_engine_offer_undecodable(eng, part[i], rec.offset, rec.data, rec.len,
+                                                rr_decode_strerror(ds));
+                    continue;
+                }
+                rr_engine_offer(eng, part[i], &ev, rec.offset, rec.data, rec.len, now);
+            }
+        }
+        if (!quiet && rr_mono_s() > next_progress) {
+            rr_stats_t st;
+            rr_engine_stats(eng, &st);
+            double el = rr_mono_s() - t0;
+            fprintf(stderr,
+                    "{\"type\":\"progress\",\"input\":%llu,\"events_per_s\":%.0f,"
+                    "\"open_conversations\":%llu,\"open_days\":%llu}\n",
+                    (unsigned long long)st.input, el > 0 ? (double)st.input / el : 0.0,
+                    (unsigned long long)st.open_conversations, (unsigned long long)st.open_days);
+            next_progress += 5;
+        }
+    }
+    rr_engine_finish(eng);
+    double elapsed = rr_mono_s() - t0;
+
+    status = 0;
+    for (int i = 0; i < n_outp; i++) {
+        if (rr_output_close(outs[i], err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            status = 1;
+        }
+        outs[i] = NULL;
+    }
+    if (late_out && rr_output_close(late_out, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: --late: %s\n", err);
+        status = 1;
+    }
+    late_out = NULL;
+    if (dead_out && rr_output_close(dead_out, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: --dead-letter: %s\n", err);
+        status = 1;
+    }
+    dead_out = NULL;
+
+    rr_stats_t st;
+    rr_engine_stats(eng, &st);
+    fprintf(stderr,
+            "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
+            "\"late\":%llu,\"invalid\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"
+            "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
+            "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
+            "\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
+            (unsigned long long)st.input, (unsigned long long)st.applied,
+            (unsigned long long)st.duplicate, (unsigned long long)st.late,
+            (unsigned long long)st.invalid, (unsigned long long)st.shop_days,
+            (unsigned long long)st.agent_days, (unsigned long long)st.violations,
+            (unsigned long long)st.alerts, (unsigned long long)st.peak_open_conversations,
+            (unsigned long long)st.evicted_conversations,
+            (unsigned long long)st.shops_in_several_partitions, elapsed,
+            elapsed > 0 ? (double)st.input / elapsed : 0.0);
+
+out:
+    for (int i = 0; i < n_in; i++)
+        if (src[i])
+            rr_source_close(src[i]);
+    for (int i = 0; i < n_outp; i++)
+        if (outs[i])
+            rr_output_close(outs[i], err, sizeof err);
+    if (late_out)
+        rr_output_close(late_out, err, sizeof err);
+    if (dead_out)
+        rr_output_close(dead_out, err, sizeof err);
+    rr_engine_free(eng);
+    rr_tz_free(tz);
+    return status;
+}

@@ -1,0 +1,57 @@
+/* main.c: the replyrate executable: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+static const char usage[] =
+    "usage: replyrate COMMAND [OPTIONS]\n"
+    "\n"
+    "Grades e-commerce customer service from chat events (reply rates, response\n"
+    "time, satisfaction, unassigned sessions) per shop, agent and day.\n"
+    "\n"
+    "commands:\n"
+    "  run    compute every metric from event files (see: replyrate run --help)\n"
+    "  gen    write synthetic chat traffic (see: replyrate gen --help)\n"
+    "  help   show this message\n"
+    "\n"
+    "replyrate --version prints the version.\n";
+
+int64_t rr_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double rr_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "run"))
+        return rr_cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gen"))
+        return rr_cmd_gen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("replyrate %s\n", RR_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "replyrate: unknown command '%s'\n\n%s", cmd, usage);
+    return 2;
+}

@@ -1,0 +1,1421 @@
+/* engine.c: the conversation state machines, watermarks and per-day results.
+ *
+ * Data path (SPEC §3-§7):
+ *
+ *   rr_engine_offer ──► accept: invalid? late? duplicate? ──► applied
+ *        (arrival order, per partition)                        │
+ *                                                              ▼
+ *                           per-partition reorder heap, keyed (ts_ms, event_id)
+ *                                                              │ released when ts < partition watermark
+ *                                                              ▼
+ *   process(): the conversation's state machine, in sorted order; rounds are
+ *   resolved on a reply, a SESSION_END, or when their day is finalised, and
+ *   their counts go to per-(shop, day) and per-(shop, agent, day) accumulators
+ *   and to per-(conversation, day) records ("conv-days")
+ *                                                              │ job watermark > day end + H
+ *                                                              ▼
+ *   finalize_day(): fold conv-days (sessions, buyers, satisfaction,
+ *   unassigned), publish shop_day, agent_day, alerts, violations; free.
+ *
+ * Why release at the partition watermark is exact: an event arriving later
+ * with ts < watermark is late and never applied, so once the watermark has
+ * passed ts, every applied event with a smaller (ts, event_id) key is already
+ * in the heap.
+ *
+ * Conversation phases (SPEC §3 Phase):
+ *
+ *   robot ──TRANSFER_TO_MANUAL / AGENT_ASSIGNED / AGENT_MESSAGE──► manual (for good)
+ *
+ * A round tracker exists per distinct (reply kind, window, exclusions) among
+ * the round-based metrics; each keeps per conversation a current round (still
+ * collecting buyer messages) and a previous-day round (split by midnight,
+ * still waiting for its reply). Since H <= 12 h (rr_config_validate), a round
+ * two midnights old can no longer be answered, so two slots suffice.
+ */
+#include "replyrate/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/map.h"
+#include "engine/pool.h"
+#include "engine/tz.h"
+#include "metrics/alert.h"
+
+#define NONE32 UINT32_MAX
+#define NO_TS INT64_MIN
+
+/* ---- growable arrays -------------------------------------------------- */
+
+#define VEC(T)                                                                                     \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        size_t n, cap;                                                                             \
+    }
+
+static int vec_reserve_(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need)
+        c *= 2;
+    void *nv = realloc(*v, c * elem);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+#define VEC_PUSH(vec, x)                                                                           \
+    (vec_reserve_((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v) == 0                \
+         ? ((vec).v[(vec).n++] = (x), 0)                                                           \
+         : -1)
+
+/* ---- records ------------------------------------------------------------ */
+
+/* Pending buyer-message timestamps of a round, kept only while a reply could
+ * still find them within T (message_within). Lives in a pool block. */
+typedef struct tsvec {
+    uint32_t head, n, cap, pad;
+    int64_t ts[];
+} tsvec_t;
+
+typedef struct round {
+    int64_t start_ts; /* ts of the round's first message */
+    int64_t last_ts;  /* ts of its latest message */
+    uint64_t agent;   /* latest AGENT_ASSIGNED before the start; 0: none */
+    tsvec_t *pend;
+    uint32_t msgs;
+    uint32_t cd; /* conv-day of the round's day */
+    int32_t day;
+    uint8_t active;
+} round_t;
+
+/* One open conversation: 80 bytes plus 2 rounds (48 bytes each) per round
+ * tracker (3 trackers in the default set: 368 bytes), plus its event-id set
+ * (8 bytes per applied event, pooled) and 16-32 bytes of hash slot. */
+typedef struct conv {
+    uint64_t id, shop, buyer;
+    uint64_t cur_agent;     /* latest AGENT_ASSIGNED processed; 0 none */
+    int64_t first_agent_ts; /* least ts of AGENT_ASSIGNED/AGENT_MESSAGE; INT64_MAX none */
+    int64_t last_ts;        /* greatest applied ts (for eviction) */
+    uint64_t *ids;          /* applied event ids: array, or hash set when big */
+    uint32_t ids_n, ids_cap;
+    uint32_t cd_head; /* newest open conv-day */
+    uint32_t pending; /* events waiting in the reorder heap */
+    int32_t partition;
+    uint8_t manual, live;
+    round_t rounds[]; /* [2*t] current, [2*t+1] previous-day, per tracker t */
+} conv_t;
+
+typedef struct cd_trk {
+    int64_t last_ts; /* the day's last in-scope message key */
+    uint64_t last_eid;
+    uint8_t has, any_replied, last_replied;
+} cd_trk_t;
+
+typedef struct cd_sat {
+    uint64_t agent;
+    uint32_t rating; /* 0: no in-scope rating that day */
+} cd_sat_t;
+
+/* Per (conversation, local day): what the day's finalisation needs. */
+typedef struct cd {
+    uint32_t conv, next, shopday;
+    int32_t day;
+    uint32_t bits; /* bit m: session/buyer_within had a bad round; unassigned: had a message */
+    uint32_t pad;
+    /* then cd_trk_t[n_trk], cd_sat_t[n_sat] */
+} cd_t;
+
+typedef struct shopday {
+    uint64_t shop;
+    int32_t day;
+    uint32_t pad;
+    rr_value_t v[];
+} shopday_t;
+
+typedef struct agentday {
+    uint64_t shop, agent;
+    int32_t day;
+    uint32_t pad;
+    rr_value_t v[];
+} agentday_t;
+
+typedef struct viol {
+    uint64_t shop, conv_id, buyer, agent;
+    int64_t start, reply;
+    uint32_t conv, msgs;
+    uint8_t metric, answered;
+} viol_t;
+
+typedef struct day {
+    int32_t day;
+    int64_t end_ms; /* local end: first instant of the next local day */
+    VEC(uint32_t) cds;
+    VEC(uint32_t) shopdays;
+    VEC(uint32_t) agentdays;
+    VEC(viol_t) viols;
+} day_t;
+
+/* A buffered applied event: what processing needs, 32 bytes. */
+typedef struct hev {
+    int64_t ts;
+    uint64_t eid;
+    uint64_t agent;
+    uint32_t conv;
+    uint8_t type, rating, flags, pad;
+} hev_t;
+
+typedef struct partition {
+    char *name;
+    int64_t max_ts; /* greatest applied ts; NO_TS none */
+    int ended;
+    VEC(hev_t) heap;
+} partition_t;
+
+typedef struct trk_def {
+    rr_reply_kind_t reply;
+    int32_t from, to;
+    uint32_t excl;
+    int64_t keep_ms; /* pending-ts horizon: max T' of its message_within metrics; 0 none */
+    int per_agent;   /* has message_within or response_time metrics */
+    int n;
+    uint8_t metric[RR_MAX_METRICS];
+} trk_def_t;
+
+typedef struct metric_info {
+    int trk;   /* round tracker, or -1 */
+    int sat;   /* satisfaction slot, or -1 */
+    int buyer; /* buyer-metric slot, or -1 */
+    int64_t t; /* min(T, H) */
+} metric_info_t;
+
+/* Per (shop, buyer) during a day's finalisation. */
+typedef struct buyer_acc {
+    int64_t last_ts;
+    uint64_t last_eid;
+    uint8_t has, flag, last_replied;
+} buyer_acc_t;
+
+struct rr_engine {
+    rr_config_t cfg;
+    const rr_tz_t *tz;
+    rr_tz_cache_t tzc;
+    rr_sink_t sink;
+    char version[64];
+    rr_alert_t alerts[RR_MAX_ALERTS];
+    metric_info_t mi[RR_MAX_METRICS];
+    trk_def_t trk[RR_MAX_METRICS];
+    int n_trk, n_sat, n_buyer;
+    uint8_t sat_metric[RR_MAX_METRICS];
+    uint8_t buyer_metric[RR_MAX_METRICS];
+
+    rr_pool_t pool;
+
+    /* conversations: fixed-stride slab + id map */
+    unsigned char *convs;
+    size_t conv_stride, conv_n, conv_cap;
+    VEC(uint32_t) conv_free;
+    rr_map64_t conv_map;
+    size_t open_convs, peak_convs;
+
+    /* conv-days */
+    unsigned char *cds;
+    size_t cd_stride, cd_n, cd_cap;
+    VEC(uint32_t) cd_free;
+
+    /* shop-days and agent-days */
+    unsigned char *sds;
+    size_t sd_stride, sd_n, sd_cap;
+    VEC(uint32_t) sd_free;
+    rr_map3_t sd_map;
+    unsigned char *ads;
+    size_t ad_stride, ad_n, ad_cap;
+    VEC(uint32_t) ad_free;
+    rr_map3_t ad_map;
+
+    VEC(day_t) days; /* open days, ascending */
+    int64_t final_through; /* greatest finalised day end + H; NO_TS none */
+
+    VEC(partition_t) parts;
+    rr_map64_t shop_part; /* shop -> partition (bit 31: counted as split) */
+
+    rr_map3_t buyer_map; /* finalisation scratch */
+    VEC(buyer_acc_t) buyer_acc;
+
+    int64_t next_sweep;
+    int finished;
+    int oom;
+    rr_stats_t st;
+};
+
+#define CONV(e, i) ((conv_t *)((e)->convs + (size_t)(i) * (e)->conv_stride))
+#define CD(e, i) ((cd_t *)((e)->cds + (size_t)(i) * (e)->cd_stride))
+#define SD(e, i) ((shopday_t *)((e)->sds + (size_t)(i) * (e)->sd_stride))
+#define AD(e, i) ((agentday_t *)((e)->ads + (size_t)(i) * (e)->ad_stride))
+
+static inline cd_trk_t *cd_trk(const rr_engine_t *e, cd_t *c, int t)
+{
+    (void)e;
+    return (cd_trk_t *)(c + 1) + t;
+}
+
+static inline cd_sat_t *cd_sat(const rr_engine_t *e, cd_t *c, int s)
+{
+    return (cd_sat_t *)((cd_trk_t *)(c + 1) + e->n_trk) + s;
+}
+
+/* ---- slab helpers --------------------------------------------------------- */
+
+static uint32_t slab_alloc(unsigned char **base, size_t stride, size_t *n, size_t *cap,
+                           void *freelist_vec)
+{
+    VEC(uint32_t) *fl = freelist_vec;
+    uint32_t i;
+    if (fl->n) {
+        i = fl->v[--fl->n];
+    } else {
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 1024;
+            unsigned char *nb = realloc(*base, c * stride);
+            if (!nb)
+                return NONE32;
+            *base = nb;
+            *cap = c;
+        }
+        i = (uint32_t)(*n)++;
+    }
+    memset(*base + (size_t)i * stride, 0, stride);
+    return i;
+}
+
+/* ---- days ------------------------------------------------------------- */
+
+static day_t *get_day(rr_engine_t *e, int32_t d)
+{
+    size_t i = e->days.n;
+    while (i > 0 && e->days.v[i - 1].day > d)
+        i--;
+    if (i > 0 && e->days.v[i - 1].day == d)
+        return &e->days.v[i - 1];
+    if (vec_reserve_((void **)&e->days.v, &e->days.cap, e->days.n + 1, sizeof(day_t)) < 0)
+        return NULL;
+    memmove(&e->days.v[i + 1], &e->days.v[i], (e->days.n - i) * sizeof(day_t));
+    e->days.n++;
+    day_t *dy = &e->days.v[i];
+    memset(dy, 0, sizeof *dy);
+    dy->day = d;
+    dy->end_ms = rr_tz_day_start(e->tz, d + 1);
+    return dy;
+}
+
+static uint32_t get_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
+{
+    uint32_t i = rr_map3_get(&e->sd_map, shop, (uint64_t)(int64_t)d, 0);
+    if (i != NONE32)
+        return i;
+    day_t *dy = get_day(e, d);
+    if (!dy)
+        return NONE32;
+    i = slab_alloc(&e->sds, e->sd_stride, &e->sd_n, &e->sd_cap, &e->sd_free);
+    if (i == NONE32 || rr_map3_put(&e->sd_map, shop, (uint64_t)(int64_t)d, 0, i) < 0 ||
+        VEC_PUSH(dy->shopdays, i) < 0)
+        return NONE32;
+    SD(e, i)->shop = shop;
+    SD(e, i)->day = d;
+    return i;
+}
+
+static agentday_t *get_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d)
+{
+    uint32_t i = rr_map3_get(&e->ad_map, shop, agent, (uint64_t)(int64_t)d);
+    if (i != NONE32)
+        return AD(e, i);
+    day_t *dy = get_day(e, d);
+    if (!dy)
+        goto oom;
+    i = slab_alloc(&e->ads, e->ad_stride, &e->ad_n, &e->ad_cap, &e->ad_free);
+    if (i == NONE32 || rr_map3_put(&e->ad_map, shop, agent, (uint64_t)(int64_t)d, i) < 0 ||
+        VEC_PUSH(dy->agentdays, i) < 0)
+        goto oom;
+    agentday_t *a = AD(e, i);
+    a->shop = shop;
+    a->agent = agent;
+    a->day = d;
+    return a;
+oom:
+    e->oom = 1;
+    return NULL;
+}
+
+/* The conversation's record for local day d, created on first use. */
+static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d)
+{
+    conv_t *c = CONV(e, ci);
+    for (uint32_t k = c->cd_head; k != NONE32; k = CD(e, k)->next)
+        if (CD(e, k)->day == d)
+            return CD(e, k);
+    uint32_t sd = get_shopday(e, c->shop, d);
+    day_t *dy = get_day(e, d);
+    uint32_t k = slab_alloc(&e->cds, e->cd_stride, &e->cd_n, &e->cd_cap, &e->cd_free);
+    if (sd == NONE32 || !dy || k == NONE32 || VEC_PUSH(dy->cds, k) < 0) {
+        e->oom = 1;
+        return NULL;
+    }
+    c = CONV(e, ci); /* slabs do not move convs, but keep the habit */
+    cd_t *r = CD(e, k);
+    r->conv = ci;
+    r->shopday = sd;
+    r->day = d;
+    r->next = c->cd_head;
+    c->cd_head = k;
+    return r;
+}
+
+/* ---- event-id sets (SPEC §3 Duplicates) ----------------------------------
+ * Up to 32 ids: a plain array scanned linearly. Beyond: an open-addressing
+ * set in the same pooled block (event_id 0 is invalid, so 0 marks empty). */
+
+#define IDS_SMALL 32
+
+static int ids_has(const conv_t *c, uint64_t id)
+{
+    if (c->ids_cap <= IDS_SMALL) {
+        for (uint32_t i = 0; i < c->ids_n; i++)
+            if (c->ids[i] == id)
+                return 1;
+        return 0;
+    }
+    size_t mask = c->ids_cap - 1;
+    for (size_t i = rr_hash64(id) & mask;; i = (i + 1) & mask) {
+        if (c->ids[i] == id)
+            return 1;
+        if (c->ids[i] == 0)
+            return 0;
+    }
+}
+
+static void ids_set_insert(uint64_t *set, size_t cap, uint64_t id)
+{
+    size_t mask = cap - 1;
+    size_t i = rr_hash64(id) & mask;
+    while (set[i])
+        i = (i + 1) & mask;
+    set[i] = id;
+}
+
+static int ids_add(rr_engine_t *e, conv_t *c, uint64_t id)
+{
+    if (c->ids_cap <= IDS_SMALL) {
+        if (c->ids_n < c->ids_cap) {
+            c->ids[c->ids_n++] = id;
+            return 0;
+        }
+        if (c->ids_cap < IDS_SMALL) {
+            size_t cap;
+            uint64_t *n = rr_pool_get(&e->pool, (c->ids_cap ? c->ids_cap * 2 : 4) * 8, &cap);
+            if (!n)
+                return -1;
+            if (c->ids_n)
+                memcpy(n, c->ids, c->ids_n * 8);
+            rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+            c->ids = n;
+            c->ids_cap = (uint32_t)(cap / 8);
+            if (c->ids_cap > IDS_SMALL)
+                c->ids_cap = IDS_SMALL;
+            c->ids[c->ids_n++] = id;
+            return 0;
+        }
+        /* array full at IDS_SMALL: become a hash set */
+    } else if ((c->ids_n + 1) * 2 <= c->ids_cap) {
+        ids_set_insert(c->ids, c->ids_cap, id);
+        c->ids_n++;
+        return 0;
+    }
+    size_t ncap = (size_t)(c->ids_cap < IDS_SMALL * 2 ? IDS_SMALL * 4 : c->ids_cap * 2);
+    uint64_t *n = rr_pool_get(&e->pool, ncap * 8, NULL);
+    if (!n)
+        return -1;
+    memset(n, 0, ncap * 8);
+    if (c->ids_cap <= IDS_SMALL) {
+        for (uint32_t i = 0; i < c->ids_n; i++)
+            ids_set_insert(n, ncap, c->ids[i]);
+    } else {
+        for (uint32_t i = 0; i < c->ids_cap; i++)
+            if (c->ids[i])
+                ids_set_insert(n, ncap, c->ids[i]);
+    }
+    rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+    c->ids = n;
+    c->ids_cap = (uint32_t)ncap;
+    ids_set_insert(n, ncap, id);
+    c->ids_n++;
+    return 0;
+}
+
+/* ---- pending timestamps ------------------------------------------------ */
+
+static void pend_free(rr_engine_t *e, round_t *r)
+{
+    if (r->pend) {
+        rr_pool_put(&e->pool, r->pend, sizeof(tsvec_t) + (size_t)r->pend->cap * 8);
+        r->pend = NULL;
+    }
+}
+
+static int pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
+{
+    tsvec_t *p = r->pend;
+    if (p) { /* drop messages no reply at >= ts can reach within T */
+        while (p->head < p->n && p->ts[p->head] < ts - keep_ms)
+            p->head++;
+        if (p->head == p->n)
+            p->head = p->n = 0;
+    }
+    if (!p || p->n == p->cap) {
+        if (p && p->head > 0) {
+            memmove(p->ts, p->ts + p->head, (size_t)(p->n - p->head) * 8);
+            p->n -= p->head;
+            p->head = 0;
+        } else {
+            uint32_t ncap = p ? p->cap * 2 : 2;
+            size_t got;
+            tsvec_t *np = rr_pool_get(&e->pool, sizeof(tsvec_t) + (size_t)ncap * 8, &got);
+            if (!np)
+                return -1;
+            np->cap = (uint32_t)((got - sizeof(tsvec_t)) / 8);
+            np->head = 0;
+            np->n = 0;
+            if (p) {
+                memcpy(np->ts, p->ts + p->head, (size_t)(p->n - p->head) * 8);
+                np->n = p->n - p->head;
+                pend_free(e, r);
+            }
+            r->pend = p = np;
+        }
+    }
+    p->ts[p->n++] = ts;
+    return 0;
+}
+
+/* Messages of the round with ts >= since. */
+static uint32_t pend_count_since(const round_t *r, int64_t since)
+{
+    const tsvec_t *p = r->pend;
+    if (!p)
+        return 0;
+    uint32_t k = 0;
+    for (uint32_t i = p->n; i > p->head && p->ts[i - 1] >= since; i--)
+        k++;
+    return k;
+}
+
+/* ---- round resolution (SPEC §3 Rounds, §4) ------------------------------ */
+
+static int bucket_of(int64_t wait)
+{
+    static const int64_t upper[RR_BUCKETS - 1] = {15000, 30000, 60000, 120000, 180000, 300000, 600000};
+    int b = 0;
+    while (b < RR_BUCKETS - 1 && wait > upper[b])
+        b++;
+    return b;
+}
+
+/* Close round r of tracker t: replied (reply_ts, reply_agent) or not. */
+static void resolve_round(rr_engine_t *e, conv_t *c, int t, round_t *r, int replied,
+                          int64_t reply_ts, uint64_t reply_agent)
+{
+    const trk_def_t *td = &e->trk[t];
+    const int64_t H = e->cfg.horizon_ms;
+    int answered = replied && reply_ts - r->start_ts <= H;
+    int64_t wait = answered ? reply_ts - r->start_ts : -1;
+    uint64_t agent = r->agent ? r->agent : (answered ? reply_agent : 0);
+    cd_t *cd = CD(e, r->cd);
+    cd_trk_t *ct = cd_trk(e, cd, t);
+    int last_replied = replied && reply_ts - r->last_ts <= H;
+    if (last_replied)
+        ct->any_replied = 1;
+    ct->last_replied = (uint8_t)last_replied;
+
+    shopday_t *sd = SD(e, cd->shopday);
+    agentday_t *ad = td->per_agent ? get_agentday(e, c->shop, agent, r->day) : NULL;
+    day_t *dy = NULL;
+    for (int k = 0; k < td->n; k++) {
+        int m = td->metric[k];
+        const rr_metric_def_t *md = &e->cfg.metrics[m];
+        int bad = !answered || wait > md->threshold_ms;
+        switch (md->kind) {
+        case RR_KIND_MESSAGE_WITHIN: {
+            uint32_t within = replied ? pend_count_since(r, reply_ts - e->mi[m].t) : 0;
+            sd->v[m].den += r->msgs;
+            sd->v[m].num += within;
+            if (ad) {
+                ad->v[m].den += r->msgs;
+                ad->v[m].num += within;
+            }
+            break;
+        }
+        case RR_KIND_SESSION_WITHIN:
+        case RR_KIND_BUYER_WITHIN:
+            if (bad)
+                cd->bits |= 1u << m;
+            break;
+        case RR_KIND_RESPONSE_TIME:
+            if (answered) {
+                int b = bucket_of(wait);
+                sd->v[m].num += wait;
+                sd->v[m].den++;
+                sd->v[m].buckets[b]++;
+                if (ad) {
+                    ad->v[m].num += wait;
+                    ad->v[m].den++;
+                    ad->v[m].buckets[b]++;
+                }
+            } else {
+                sd->v[m].unanswered++;
+                if (ad)
+                    ad->v[m].unanswered++;
+            }
+            continue;
+        default:
+            continue;
+        }
+        if (!bad)
+            continue;
+        if (!dy && !(dy = get_day(e, r->day))) {
+            e->oom = 1;
+            break;
+        }
+        viol_t v = {.shop = c->shop,
+                    .conv_id = c->id,
+                    .buyer = c->buyer,
+                    .agent = agent,
+                    .start = r->start_ts,
+                    .reply = answered ? reply_ts : 0,
+                    .conv = (uint32_t)(((unsigned char *)c - e->convs) / e->conv_stride),
+                    .msgs = r->msgs,
+                    .metric = (uint8_t)m,
+                    .answered = (uint8_t)answered};
+        if (VEC_PUSH(dy->viols, v) < 0)
+            e->oom = 1;
+    }
+    pend_free(e, r);
+    r->active = 0;
+}
+
+/* A reply of kind `manual` (AGENT_MESSAGE) or effective-only (ROBOT_MESSAGE). */
+static void on_reply(rr_engine_t *e, conv_t *c, const hev_t *h, int manual)
+{
+    for (int t = 0; t < e->n_trk; t++) {
+        if (!manual && e->trk[t].reply == RR_REPLY_MANUAL)
+            continue;
+        round_t *r = &c->rounds[2 * t];
+        if (r[1].active)
+            resolve_round(e, c, t, &r[1], 1, h->ts, h->agent);
+        if (r[0].active)
+            resolve_round(e, c, t, &r[0], 1, h->ts, h->agent);
+    }
+}
+
+static void on_session_end(rr_engine_t *e, conv_t *c)
+{
+    for (int t = 0; t < e->n_trk; t++) {
+        round_t *r = &c->rounds[2 * t];
+        if (r[1].active)
+            resolve_round(e, c, t, &r[1], 0, 0, 0);
+        if (r[0].active)
+            resolve_round(e, c, t, &r[0], 0, 0, 0);
+    }
+}
+
+static inline int in_window(int32_t tod, int32_t from, int32_t to)
+{
+    return tod >= from && tod < to;
+}
+
+static void on_buyer_message(rr_engine_t *e, uint32_t ci, conv_t *c, cd_t *cd, uint32_t cdi,
+                             const hev_t *h, int32_t d, int32_t tod)
+{
+    for (int t = 0; t < e->n_trk; t++) {
+        const trk_def_t *td = &e->trk[t];
+        if (!in_window(tod, td->from, td->to) || (h->flags & td->excl) ||
+            (td->reply == RR_REPLY_MANUAL && !c->manual))
+            continue;
+        round_t *r = &c->rounds[2 * t];
+        if (r[0].active && r[0].day != d) { /* local midnight splits the round */
+            if (r[1].active)                /* two midnights old: no reply can reach it */
+                resolve_round(e, c, t, &r[1], 0, 0, 0);
+            r[1] = r[0];
+            r[0].active = 0;
+            r[0].pend = NULL;
+        }
+        if (!r[0].active) {
+            r[0].active = 1;
+            r[0].start_ts = h->ts;
+            r[0].agent = c->cur_agent;
+            r[0].msgs = 0;
+            r[0].cd = cdi;
+            r[0].day = d;
+            r[0].pend = NULL;
+        }
+        r[0].msgs++;
+        r[0].last_ts = h->ts;
+        if (td->keep_ms && pend_push(e, &r[0], h->ts, td->keep_ms) < 0)
+            e->oom = 1;
+        cd_trk_t *ct = cd_trk(e, cd, t);
+        ct->has = 1;
+        ct->last_ts = h->ts;
+        ct->last_eid = h->eid;
+        ct->last_replied = 0;
+    }
+    for (size_t m = 0; m < e->cfg.n_metrics; m++) {
+        const rr_metric_def_t *md = &e->cfg.metrics[m];
+        if (md->kind == RR_KIND_UNASSIGNED && c->manual &&
+            in_window(tod, md->window_from_ms, md->window_to_ms) && !(h->flags & md->excludes))
+            cd->bits |= 1u << m;
+    }
+    (void)ci;
+}
+
+static void on_rating(rr_engine_t *e, conv_t *c, cd_t *cd, const hev_t *h, int32_t tod)
+{
+    for (int s = 0; s < e->n_sat; s++) {
+        const rr_metric_def_t *md = &e->cfg.metrics[e->sat_metric[s]];
+        if (!c->manual || !in_window(tod, md->window_from_ms, md->window_to_ms) ||
+            (h->flags & md->excludes))
+            continue;
+        cd_sat_t *cs = cd_sat(e, cd, s);
+        cs->rating = h->rating;
+        cs->agent = c->cur_agent;
+    }
+}
+
+/* Apply one event to its conversation, in (ts, event_id) order. */
+static void process(rr_engine_t *e, const hev_t *h)
+{
+    uint32_t ci = h->conv;
+    conv_t *c = CONV(e, ci);
+    c->pending--;
+    int32_t d, tod;
+    rr_tz_local(e->tz, &e->tzc, h->ts, &d, &tod);
+    cd_t *cd = get_cd(e, ci, d);
+    if (!cd)
+        return;
+    uint32_t cdi = (uint32_t)(((unsigned char *)cd - e->cds) / e->cd_stride);
+
+    switch (h->type) {
+    case RR_EVENT_BUYER_MESSAGE:
+        on_buyer_message(e, ci, c, cd, cdi, h, d, tod);
+        break;
+    case RR_EVENT_AGENT_MESSAGE:
+        if (h->ts < c->first_agent_ts)
+            c->first_agent_ts = h->ts;
+        c->manual = 1;
+        on_reply(e, c, h, 1);
+        break;
+    case RR_EVENT_ROBOT_MESSAGE:
+        on_reply(e, c, h, 0);
+        break;
+    case RR_EVENT_AGENT_ASSIGNED:
+        if (h->ts < c->first_agent_ts)
+            c->first_agent_ts = h->ts;
+        c->cur_agent = h->agent;
+        c->manual = 1;
+        break;
+    case RR_EVENT_TRANSFER_TO_MANUAL:
+        c->manual = 1;
+        break;
+    case RR_EVENT_SESSION_END:
+        on_session_end(e, c);
+        break;
+    case RR_EVENT_RATING:
+        on_rating(e, c, cd, h, tod);
+        break;
+    default: /* SESSION_START, SYSTEM_MESSAGE, RATING_INVITE: only open the day */
+        break;
+    }
+}
+
+/* ---- reorder heap ------------------------------------------------------ */
+
+static inline int hev_less(const hev_t *a, const hev_t *b)
+{
+    return a->ts < b->ts || (a->ts == b->ts && a->eid < b->eid);
+}
+
+static int heap_push(partition_t *p, const hev_t *x)
+{
+    if (VEC_PUSH(p->heap, *x) < 0)
+        return -1;
+    hev_t *v = p->heap.v;
+    size_t i = p->heap.n - 1;
+    hev_t item = v[i];
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (!hev_less(&item, &v[up]))
+            break;
+        v[i] = v[up];
+        i = up;
+    }
+    v[i] = item;
+    return 0;
+}
+
+static void heap_pop(partition_t *p, hev_t *out)
+{
+    hev_t *v = p->heap.v;
+    *out = v[0];
+    hev_t last = v[--p->heap.n];
+    size_t n = p->heap.n, i = 0;
+    if (!n)
+        return;
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= n)
+            break;
+        size_t m = (l + 1 < n && hev_less(&v[l + 1], &v[l])) ? l + 1 : l;
+        if (!hev_less(&v[m], &last))
+            break;
+        v[i] = v[m];
+        i = m;
+    }
+    v[i] = last;
+}
+
+static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
+{
+    return p->max_ts == NO_TS ? NO_TS : p->max_ts - e->cfg.lateness_ms;
+}
+
+/* Apply every buffered event of p with ts < limit. */
+static void release(rr_engine_t *e, partition_t *p, int64_t limit)
+{
+    hev_t h;
+    while (p->heap.n && p->heap.v[0].ts < limit) {
+        heap_pop(p, &h);
+        process(e, &h);
+    }
+}
+
+/* ---- finalisation (SPEC §5) -------------------------------------------- */
+
+static int64_t job_wm(const rr_engine_t *e)
+{
+    int64_t w = INT64_MAX;
+    for (size_t i = 0; i < e->parts.n; i++) {
+        const partition_t *p = &e->parts.v[i];
+        if (p->ended)
+            continue;
+        int64_t pw = part_wm(e, p);
+        if (pw < w)
+            w = pw;
+    }
+    return w;
+}
+
+static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
+{
+    if (!e->n_buyer)
+        return;
+    int any = 0;
+    for (int b = 0; b < e->n_buyer; b++)
+        any |= cd_trk(e, cd, e->mi[e->buyer_metric[b]].trk)->has;
+    if (!any)
+        return;
+    uint32_t i = rr_map3_get(&e->buyer_map, c->shop, c->buyer, 0);
+    if (i == NONE32) {
+        i = (uint32_t)(e->buyer_acc.n / (size_t)e->n_buyer);
+        if (rr_map3_put(&e->buyer_map, c->shop, c->buyer, 0, i) < 0 ||
+            vec_reserve_((void **)&e->buyer_acc.v, &e->buyer_acc.cap,
+                         e->buyer_acc.n + (size_t)e->n_buyer, sizeof(buyer_acc_t)) < 0) {
+            e->oom = 1;
+            return;
+        }
+        memset(&e->buyer_acc.v[e->buyer_acc.n], 0, (size_t)e->n_buyer * sizeof(buyer_acc_t));
+        e->buyer_acc.n += (size_t)e->n_buyer;
+    }
+    buyer_acc_t *acc = &e->buyer_acc.v[(size_t)i * (size_t)e->n_buyer];
+    for (int b = 0; b < e->n_buyer; b++) {
+        int m = e->buyer_metric[b];
+        const rr_metric_def_t *md = &e->cfg.metrics[m];
+        const cd_trk_t *ct = cd_trk(e, cd, e->mi[m].trk);
+        if (!ct->has)
+            continue;
+        buyer_acc_t *a = &acc[b];
+        if (md->kind == RR_KIND_BUYER_WITHIN) {
+            a->flag |= (cd->bits >> m) & 1u; /* flag: some message waited > T */
+        } else if (md->require == RR_REQUIRE_ANY) {
+            a->flag |= ct->any_replied;
+        } else if (!a->has || ct->last_ts > a->last_ts ||
+                   (ct->last_ts == a->last_ts && ct->last_eid > a->last_eid)) {
+            a->last_ts = ct->last_ts;
+            a->last_eid = ct->last_eid;
+            a->last_replied = ct->last_replied;
+        }
+        a->has = 1;
+    }
+}
+
+static void flush_buyers(rr_engine_t *e, int32_t d)
+{
+    if (!e->n_buyer || !e->buyer_map.count)
+        return;
+    for (size_t s = 0; s <= e->buyer_map.mask; s++) {
+        const rr_map3_slot_t *sl = &e->buyer_map.slots[s];
+        if (sl->val == NONE32)
+            continue;
+        uint32_t sdi = rr_map3_get(&e->sd_map, sl->k[0], (uint64_t)(int64_t)d, 0);
+        if (sdi == NONE32)
+            continue; /* cannot happen: the conv-day opened it */
+        shopday_t *sd = SD(e, sdi);
+        const buyer_acc_t *acc = &e->buyer_acc.v[(size_t)sl->val * (size_t)e->n_buyer];
+        for (int b = 0; b < e->n_buyer; b++) {
+            int m = e->buyer_metric[b];
+            const rr_metric_def_t *md = &e->cfg.metrics[m];
+            if (!acc[b].has)
+                continue;
+            sd->v[m].den++;
+            if (md->kind == RR_KIND_BUYER_WITHIN)
+                sd->v[m].num += !acc[b].flag;
+            else if (md->require == RR_REQUIRE_ANY)
+                sd->v[m].num += acc[b].flag;
+            else
+                sd->v[m].num += acc[b].last_replied;
+        }
+    }
+    rr_map3_clear(&e->buyer_map);
+    e->buyer_acc.n = 0;
+}
+
+static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
+{
+    cd_t *cd = CD(e, k);
+    conv_t *c = CONV(e, cd->conv);
+    /* Rounds of this day still waiting: every reply that could count has been
+     * applied by now (ts <= day end + H < watermark), so they went unanswered. */
+    for (int t = 0; t < e->n_trk; t++) {
+        round_t *r = &c->rounds[2 * t];
+        if (r[1].active && r[1].day == dy->day)
+            resolve_round(e, c, t, &r[1], 0, 0, 0);
+        if (r[0].active && r[0].day == dy->day)
+            resolve_round(e, c, t, &r[0], 0, 0, 0);
+    }
+    shopday_t *sd = SD(e, cd->shopday);
+    for (size_t m = 0; m < e->cfg.n_metrics; m++) {
+        const rr_metric_def_t *md = &e->cfg.metrics[m];
+        switch (md->kind) {
+        case RR_KIND_SESSION_WITHIN:
+            if (cd_trk(e, cd, e->mi[m].trk)->has) {
+                sd->v[m].den++;
+                sd->v[m].num += !((cd->bits >> m) & 1u);
+            }
+            break;
+        case RR_KIND_UNASSIGNED:
+            if ((cd->bits >> m) & 1u) {
+                sd->v[m].den++;
+                sd->v[m].num += c->first_agent_ts > dy->end_ms + e->cfg.horizon_ms;
+            }
+            break;
+        case RR_KIND_SATISFACTION: {
+            const cd_sat_t *cs = cd_sat(e, cd, e->mi[m].sat);
+            if (!cs->rating)
+                break;
+            int good = cs->rating >= 4;
+            sd->v[m].den++;
+            sd->v[m].num += good;
+            agentday_t *ad = get_agentday(e, c->shop, cs->agent, dy->day);
+            sd = SD(e, cd->shopday);
+            if (ad) {
+                ad->v[m].den++;
+                ad->v[m].num += good;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    fold_buyer(e, c, cd);
+    /* unlink from the conversation's list */
+    uint32_t *link = &c->cd_head;
+    while (*link != NONE32 && *link != k)
+        link = &CD(e, *link)->next;
+    if (*link == k)
+        *link = cd->next;
+    if (VEC_PUSH(e->cd_free, k) < 0)
+        e->oom = 1;
+}
+
+static void emit_day(rr_engine_t *e, day_t *dy)
+{
+    int32_t ymd = rr_day_to_yyyymmdd(dy->day);
+    int64_t num[RR_MAX_METRICS], den[RR_MAX_METRICS];
+    for (size_t i = 0; i < dy->shopdays.n; i++) {
+        uint32_t k = dy->shopdays.v[i];
+        shopday_t *sd = SD(e, k);
+        rr_day_record_t rec = {.is_agent = 0,
+                               .shop_id = sd->shop,
+                               .day = ymd,
+                               .final = 1,
+                               .version = e->version,
+                               .cfg = &e->cfg,
+                               .values = sd->v};
+        if (e->sink.day)
+            e->sink.day(e->sink.opaque, &rec);
+        e->st.shop_days++;
+        for (size_t m = 0; m < e->cfg.n_metrics; m++) {
+            num[m] = sd->v[m].num;
+            den[m] = sd->v[m].den;
+        }
+        for (size_t a = 0; a < e->cfg.n_alerts; a++) {
+            double value = 0;
+            if (!rr_alert_eval(&e->alerts[a], num, den, &value))
+                continue;
+            rr_alert_record_t ar = {.shop_id = sd->shop,
+                                    .day = ymd,
+                                    .rule = e->cfg.alerts[a].name,
+                                    .value = value,
+                                    .final = 1,
+                                    .version = e->version};
+            if (e->sink.alert)
+                e->sink.alert(e->sink.opaque, &ar);
+            e->st.alerts++;
+        }
+        rr_map3_del(&e->sd_map, sd->shop, (uint64_t)(int64_t)dy->day, 0);
+        if (VEC_PUSH(e->sd_free, k) < 0)
+            e->oom = 1;
+    }
+    for (size_t i = 0; i < dy->agentdays.n; i++) {
+        uint32_t k = dy->agentdays.v[i];
+        agentday_t *ad = AD(e, k);
+        int any = 0;
+        for (size_t m = 0; m < e->cfg.n_metrics; m++)
+            any |= ad->v[m].den != 0 || ad->v[m].unanswered != 0;
+        if (any) {
+            rr_day_record_t rec = {.is_agent = 1,
+                                   .shop_id = ad->shop,
+                                   .agent_id = ad->agent,
+                                   .day = ymd,
+                                   .final = 1,
+                                   .version = e->version,
+                                   .cfg = &e->cfg,
+                                   .values = ad->v};
+            if (e->sink.day)
+                e->sink.day(e->sink.opaque, &rec);
+            e->st.agent_days++;
+        }
+        rr_map3_del(&e->ad_map, ad->shop, ad->agent, (uint64_t)(int64_t)dy->day);
+        if (VEC_PUSH(e->ad_free, k) < 0)
+            e->oom = 1;
+    }
+    for (size_t i = 0; i < dy->viols.n; i++) {
+        const viol_t *v = &dy->viols.v[i];
+        rr_reason_t reason = RR_REASON_LATE;
+        if (!v->answered) {
+            const conv_t *c = CONV(e, v->conv);
+            reason = c->first_agent_ts <= v->start + e->cfg.horizon_ms ? RR_REASON_NO_REPLY
+                                                                         : RR_REASON_UNASSIGNED;
+        }
+        rr_violation_record_t vr = {.shop_id = v->shop,
+                                    .day = ymd,
+                                    .metric = e->cfg.metrics[v->metric].name,
+                                    .conversation_id = v->conv_id,
+                                    .buyer_id = v->buyer,
+                                    .agent_id = v->agent,
+                                    .round_start_ms = v->start,
+                                    .answered = v->answered,
+                                    .reply_ms = v->reply,
+                                    .wait_ms = v->answered ? v->reply - v->start : 0,
+                                    .messages = v->msgs,
+                                    .reason = reason,
+                                    .final = 1,
+                                    .version = e->version};
+        if (e->sink.violation)
+            e->sink.violation(e->sink.opaque, &vr);
+        e->st.violations++;
+    }
+}
+
+static void finalize_oldest_day(rr_engine_t *e)
+{
+    day_t *dy = &e->days.v[0];
+    /* fold_cd may append to dy's vectors (violations, agent-days): index, not pointer */
+    for (size_t i = 0; i < e->days.v[0].cds.n; i++)
+        fold_cd(e, &e->days.v[0], e->days.v[0].cds.v[i]);
+    dy = &e->days.v[0];
+    flush_buyers(e, dy->day);
+    emit_day(e, dy);
+    int64_t through = dy->end_ms + e->cfg.horizon_ms;
+    if (through > e->final_through)
+        e->final_through = through;
+    free(dy->cds.v);
+    free(dy->shopdays.v);
+    free(dy->agentdays.v);
+    free(dy->viols.v);
+    memmove(&e->days.v[0], &e->days.v[1], (e->days.n - 1) * sizeof(day_t));
+    e->days.n--;
+}
+
+static void evict_conv(rr_engine_t *e, uint32_t ci)
+{
+    conv_t *c = CONV(e, ci);
+    rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+    for (int t = 0; t < 2 * e->n_trk; t++)
+        pend_free(e, &c->rounds[t]);
+    rr_map64_del(&e->conv_map, c->id);
+    c->live = 0;
+    if (VEC_PUSH(e->conv_free, ci) < 0)
+        e->oom = 1;
+    e->open_convs--;
+    e->st.evicted_conversations++;
+}
+
+/* Forget conversations nothing can change any more: all their days final,
+ * nothing buffered, and idle for longer than conversation_ttl. */
+static void sweep(rr_engine_t *e, int64_t wm)
+{
+    for (size_t i = 0; i < e->conv_n; i++) {
+        conv_t *c = CONV(e, i);
+        if (c->live && !c->pending && c->cd_head == NONE32 &&
+            c->last_ts < wm - e->cfg.conversation_ttl_ms)
+            evict_conv(e, (uint32_t)i);
+    }
+}
+
+static void advance(rr_engine_t *e)
+{
+    if (!e->days.n && e->next_sweep == NO_TS)
+        return;
+    int64_t w = job_wm(e);
+    while (e->days.n && w != NO_TS && w > e->days.v[0].end_ms + e->cfg.horizon_ms)
+        finalize_oldest_day(e);
+    if (w != NO_TS && w != INT64_MAX && w >= e->next_sweep) {
+        sweep(e, w);
+        e->next_sweep = w + 3600000;
+    }
+}
+
+/* ---- acceptance (SPEC §7) -------------------------------------------------- */
+
+static void reject(rr_engine_t *e, int p, rr_verdict_t verdict, const char *reason,
+                   const rr_event_t *ev, int64_t offset, const uint8_t *raw, size_t raw_len)
+{
+    if (verdict == RR_LATE)
+        e->st.late++;
+    else
+        e->st.invalid++;
+    if (!e->sink.rejected)
+        return;
+    const partition_t *pt = &e->parts.v[p];
+    rr_rejected_record_t r = {.verdict = verdict,
+                              .reason = reason,
+                              .source = pt->name,
+                              .partition = p,
+                              .offset = offset,
+                              .raw = raw,
+                              .raw_len = raw_len,
+                              .decoded = ev != NULL,
+                              .watermark_ms = part_wm(e, pt)};
+    if (ev)
+        r.event = *ev;
+    e->sink.rejected(e->sink.opaque, &r);
+}
+
+static const char *static_invalid(const rr_event_t *ev)
+{
+    if (ev->type < 1 || ev->type > 10)
+        return "type_out_of_range";
+    if (!ev->event_id)
+        return "missing_event_id";
+    if (!ev->shop_id)
+        return "missing_shop_id";
+    if (!ev->conversation_id)
+        return "missing_conversation_id";
+    if (ev->ts_ms < 1 || ev->ts_ms > RR_TS_MAX)
+        return "ts_out_of_range";
+    switch (ev->type) {
+    case RR_EVENT_BUYER_MESSAGE:
+        return ev->buyer_id ? NULL : "missing_buyer_id";
+    case RR_EVENT_AGENT_ASSIGNED:
+        return ev->agent_id ? NULL : "missing_agent_id";
+    case RR_EVENT_RATING:
+        return ev->rating >= 1 && ev->rating <= 5 ? NULL : "rating_out_of_range";
+    default:
+        return NULL;
+    }
+}
+
+static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
+{
+    uint32_t ci = slab_alloc(&e->convs, e->conv_stride, &e->conv_n, &e->conv_cap, &e->conv_free);
+    if (ci == NONE32 || rr_map64_put(&e->conv_map, ev->conversation_id, ci) < 0)
+        return NONE32;
+    conv_t *c = CONV(e, ci);
+    c->id = ev->conversation_id;
+    c->shop = ev->shop_id;
+    c->first_agent_ts = INT64_MAX;
+    c->last_ts = ev->ts_ms;
+    c->cd_head = NONE32;
+    c->partition = p;
+    c->live = 1;
+    if (++e->open_convs > e->peak_convs)
+        e->peak_convs = e->open_convs;
+    /* SPEC §2: a shop seen in more than one partition makes results partial */
+    uint32_t sp = rr_map64_get(&e->shop_part, ev->shop_id);
+    if (sp == NONE32) {
+        if (rr_map64_put(&e->shop_part, ev->shop_id, (uint32_t)p) < 0)
+            return NONE32;
+    } else if ((sp & 0x7fffffffu) != (uint32_t)p && !(sp & 0x80000000u)) {
+        e->st.shops_in_several_partitions++;
+        rr_map64_del(&e->shop_part, ev->shop_id);
+        if (rr_map64_put(&e->shop_part, ev->shop_id, sp | 0x80000000u) < 0)
+            return NONE32;
+    }
+    return ci;
+}
+
+rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
+                             const uint8_t *raw, size_t raw_len, int64_t now_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    e->st.input++;
+    const char *why = static_invalid(ev);
+    if (!why && pt->max_ts != NO_TS && ev->ts_ms - pt->max_ts > e->cfg.max_future_ms)
+        why = "ts_too_far_ahead_of_partition";
+    if (!why && ev->ts_ms > now_ms)
+        why = "ts_ahead_of_wall_clock";
+    uint32_t ci = rr_map64_get(&e->conv_map, ev->conversation_id);
+    conv_t *c = ci == NONE32 ? NULL : CONV(e, ci);
+    if (!why && c) {
+        if (c->shop != ev->shop_id)
+            why = "shop_mismatch";
+        else if (ev->type == RR_EVENT_BUYER_MESSAGE && c->buyer && c->buyer != ev->buyer_id)
+            why = "buyer_mismatch";
+    }
+    if (why) {
+        reject(e, p, RR_INVALID, why, ev, offset, raw, raw_len);
+        return RR_INVALID;
+    }
+    int64_t wm = part_wm(e, pt);
+    if ((wm != NO_TS && ev->ts_ms < wm) || (e->final_through != NO_TS && ev->ts_ms <= e->final_through) ||
+        e->finished) {
+        reject(e, p, RR_LATE, "late", ev, offset, raw, raw_len);
+        return RR_LATE;
+    }
+    if (c && ids_has(c, ev->event_id)) {
+        e->st.duplicate++;
+        return RR_DUPLICATE;
+    }
+    if (!c) {
+        ci = new_conv(e, p, ev);
+        if (ci == NONE32)
+            goto oom;
+        c = CONV(e, ci);
+    }
+    if (ids_add(e, c, ev->event_id) < 0)
+        goto oom;
+    if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer)
+        c->buyer = ev->buyer_id;
+    if (ev->ts_ms > c->last_ts)
+        c->last_ts = ev->ts_ms;
+    hev_t h = {.ts = ev->ts_ms,
+               .eid = ev->event_id,
+               .agent = ev->agent_id,
+               .conv = ci,
+               .type = (uint8_t)ev->type,
+               .rating = (uint8_t)ev->rating,
+               .flags = (uint8_t)(ev->flags & 0xffu)};
+    if (heap_push(pt, &h) < 0)
+        goto oom;
+    c->pending++;
+    e->st.applied++;
+    if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
+        pt->max_ts = ev->ts_ms;
+        release(e, pt, part_wm(e, pt));
+        advance(e);
+    }
+    return RR_APPLIED;
+oom:
+    /* Out of memory is not an input verdict; count it applied-but-lost would
+     * break "nothing lost", so fail loudly. */
+    fprintf(stderr, "replyrate: out of memory\n");
+    abort();
+}
+
+void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
+                                 size_t raw_len, const char *reason)
+{
+    e->st.input++;
+    reject(e, p, RR_INVALID, reason, NULL, offset, raw, raw_len);
+}
+
+int rr_engine_add_partition(rr_engine_t *e, const char *name)
+{
+    partition_t p = {.max_ts = NO_TS};
+    p.name = strdup(name ? name : "");
+    if (!p.name || VEC_PUSH(e->parts, p) < 0) {
+        free(p.name);
+        return -1;
+    }
+    return (int)e->parts.n - 1;
+}
+
+void rr_engine_partition_end(rr_engine_t *e, int p)
+{
+    partition_t *pt = &e->parts.v[p];
+    if (pt->ended)
+        return;
+    release(e, pt, INT64_MAX);
+    pt->ended = 1;
+    advance(e);
+}
+
+void rr_engine_finish(rr_engine_t *e)
+{
+    if (e->finished)
+        return;
+    for (size_t i = 0; i < e->parts.n; i++) {
+        release(e, &e->parts.v[i], INT64_MAX);
+        e->parts.v[i].ended = 1;
+    }
+    while (e->days.n)
+        finalize_oldest_day(e);
+    e->finished = 1;
+}
+
+void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out)
+{
+    *out = e->st;
+    out->open_conversations = e->open_convs;
+    out->peak_open_conversations = e->peak_convs;
+    out->open_days = e->days.n;
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+static int same_scope(const trk_def_t *t, const rr_metric_def_t *m)
+{
+    return t->reply == m->reply && t->from == m->window_from_ms && t->to == m->window_to_ms &&
+           t->excl == m->excludes;
+}
+
+int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *sink,
+                  rr_engine_t **out, char *errstr, size_t errstr_size)
+{
+    if (rr_config_validate(cfg, errstr, errstr_size) < 0)
+        return -1;
+    rr_engine_t *e = calloc(1, sizeof *e);
+    if (!e)
+        goto oom;
+    e->cfg = *cfg;
+    e->tz = tz;
+    if (sink)
+        e->sink = *sink;
+    e->final_through = NO_TS;
+    e->next_sweep = NO_TS;
+    rr_config_version(cfg, e->version, sizeof e->version);
+    for (size_t a = 0; a < cfg->n_alerts; a++)
+        if (rr_alert_compile(cfg->alerts[a].expr, cfg->metrics, cfg->n_metrics, &e->alerts[a],
+                             errstr, errstr_size) < 0)
+            goto fail;
+    for (size_t m = 0; m < cfg->n_metrics; m++) {
+        const rr_metric_def_t *md = &cfg->metrics[m];
+        metric_info_t *mi = &e->mi[m];
+        mi->trk = mi->sat = mi->buyer = -1;
+        mi->t = md->threshold_ms < cfg->horizon_ms ? md->threshold_ms : cfg->horizon_ms;
+        switch (md->kind) {
+        case RR_KIND_SATISFACTION:
+            mi->sat = e->n_sat;
+            e->sat_metric[e->n_sat++] = (uint8_t)m;
+            continue;
+        case RR_KIND_UNASSIGNED:
+            continue;
+        case RR_KIND_BUYER_WITHIN:
+        case RR_KIND_BUYER_REPLIED:
+            mi->buyer = e->n_buyer;
+            e->buyer_metric[e->n_buyer++] = (uint8_t)m;
+            break;
+        default:
+            break;
+        }
+        int t = 0;
+        while (t < e->n_trk && !same_scope(&e->trk[t], md))
+            t++;
+        if (t == e->n_trk) {
+            trk_def_t *td = &e->trk[e->n_trk++];
+            td->reply = md->reply;
+            td->from = md->window_from_ms;
+            td->to = md->window_to_ms;
+            td->excl = md->excludes;
+        }
+        trk_def_t *td = &e->trk[t];
+        td->metric[td->n++] = (uint8_t)m;
+        if (md->kind == RR_KIND_MESSAGE_WITHIN && mi->t > td->keep_ms)
+            td->keep_ms = mi->t;
+        if (md->kind == RR_KIND_MESSAGE_WITHIN || md->kind == RR_KIND_RESPONSE_TIME)
+            td->per_agent = 1;
+        mi->trk = t;
+    }
+    e->conv_stride = sizeof(conv_t) + (size_t)(2 * e->n_trk) * sizeof(round_t);
+    e->cd_stride = sizeof(cd_t) + (size_t)e->n_trk * sizeof(cd_trk_t) +
+                   (size_t)e->n_sat * sizeof(cd_sat_t);
+    e->sd_stride = sizeof(shopday_t) + cfg->n_metrics * sizeof(rr_value_t);
+    e->ad_stride = sizeof(agentday_t) + cfg->n_metrics * sizeof(rr_value_t);
+    if (rr_map64_init(&e->conv_map, 4096) < 0 || rr_map64_init(&e->shop_part, 1024) < 0 ||
+        rr_map3_init(&e->sd_map, 1024) < 0 || rr_map3_init(&e->ad_map, 1024) < 0 ||
+        rr_map3_init(&e->buyer_map, 1024) < 0)
+        goto oom;
+    *out = e;
+    return 0;
+oom:
+    snprintf(errstr, errstr_size, "out of memory creating the engine");
+fail:
+    rr_engine_free(e);
+    return -1;
+}
+
+void rr_engine_free(rr_engine_t *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->conv_n; i++) {
+        conv_t *c = CONV(e, i);
+        if (!c->live)
+            continue;
+        rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+        for (int t = 0; t < 2 * e->n_trk; t++)
+            pend_free(e, &c->rounds[t]);
+    }
+    for (size_t i = 0; i < e->days.n; i++) {
+        free(e->days.v[i].cds.v);
+        free(e->days.v[i].shopdays.v);
+        free(e->days.v[i].agentdays.v);
+        free(e->days.v[i].viols.v);
+    }
+    for (size_t i = 0; i < e->parts.n; i++) {
+        free(e->parts.v[i].name);
+        free(e->parts.v[i].heap.v);
+    }
+    free(e->days.v);
+    free(e->parts.v);
+    free(e->convs);
+    free(e->conv_free.v);
+    free(e->cds);
+    free(e->cd_free.v);
+    free(e->sds);
+    free(e->sd_free.v);
+    free(e->ads);
+    free(e->ad_free.v);
+    free(e->buyer_acc.v);
+    rr_map64_free(&e->conv_map);
+    rr_map64_free(&e->shop_part);
+    rr_map3_free(&e->sd_map);
+    rr_map3_free(&e->ad_map);
+    rr_map3_free(&e->buyer_map);
+    rr_pool_drain(&e->pool);
+    free(e);
+}
