@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what replyrate needs on Debian 12 (root or sudo) and builds it into build/.
+# Idempotent: packages already present are not reinstalled; the build is incremental.
+#   deploy/setup.sh            dependencies + release build
+#   deploy/setup.sh --deps     dependencies only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(build-essential cmake pkg-config python3 zstd tzdata
+      librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev
+      libcriterion-dev libconfig-dev)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ "${1:-}" = "--deps" ] && exit 0
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+echo "setup: built build/replyrate" >&2

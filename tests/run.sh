@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The test suite, as CI runs it. From the repository root:
+#   tests/run.sh              build (warnings are errors) and run every test with ctest:
+#                             unit tests, the SPEC examples, whole-program and differential tests
+#   tests/run.sh --sanitize   the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   tests/run.sh --valgrind   the unit tests and one engine run under valgrind memcheck
+#   tests/run.sh --all        all three, one after the other
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+suite() { # build dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DRR_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >/dev/null
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+}
+
+plain() { suite build -DCMAKE_BUILD_TYPE=Release; }
+
+sanitize() {
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    RR_E2E_QUICK=1 suite build-asan -DCMAKE_BUILD_TYPE=Debug -DRR_SANITIZE=address,undefined
+}
+
+valgrind_suite() {
+  command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+  cmake -S . -B build-vg -DCMAKE_BUILD_TYPE=Debug -DRR_WERROR=ON >/dev/null
+  cmake --build build-vg -j"$jobs" >/dev/null
+  local vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+  local failed=0 passed=0
+  for t in build-vg/test_*; do
+    [ -x "$t" ] || continue
+    # Criterion forks a child per test; --no-fork keeps valgrind on the test code.
+    if "${vg[@]}" "$t" --no-fork --jobs 1 >/dev/null 2>build-vg/vg.log; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1)); echo "valgrind: $t failed"; tail -30 build-vg/vg.log
+    fi
+  done
+  local tmp; tmp=$(mktemp -d)
+  build-vg/replyrate gen --events 200000 --seed 7 --duplicate-rate 0.01 --disorder-rate 0.02 \
+    --late-rate 0.005 --invalid-rate 0.005 --output "$tmp/in.pb.zst" 2>/dev/null
+  if "${vg[@]}" build-vg/replyrate run --input "$tmp/in.pb.zst" --output "$tmp/out.jsonl" \
+       --late "$tmp/late.jsonl" --dead-letter "$tmp/dead.jsonl" -q 2>build-vg/vg.log; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); echo "valgrind: replyrate run failed"; tail -30 build-vg/vg.log
+  fi
+  rm -rf "$tmp"
+  echo "valgrind: $passed passed, $failed failed"
+  [ "$failed" = 0 ]
+}
+
+case "${1:-}" in
+  "") plain ;;
+  --sanitize) sanitize ;;
+  --valgrind) valgrind_suite ;;
+  --all) plain; sanitize; valgrind_suite ;;
+  *) echo "usage: tests/run.sh [--sanitize|--valgrind|--all]" >&2; exit 2 ;;
+esac
