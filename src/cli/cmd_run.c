@@ -83,6 +83,22 @@ static void fan_rejected(void *o, const rr_rejected_record_t *r)
         f->dead.rejected(f->dead.opaque, r);
 }
 
+/* Why a record could not even be framed (SPEC §7: a broken tail is one last
+ * invalid record; an oversized record is skipped and reading goes on). */
+static const char *frame_reason(int status)
+{
+    switch (status) {
+    case RR_FRAME_BROKEN:
+        return "broken_length_prefix";
+    case RR_FRAME_PAST_END:
+        return "length_past_end_of_file";
+    case RR_FRAME_TOO_LARGE:
+        return "record_too_large";
+    default:
+        return "unframeable_record";
+    }
+}
+
 static int parse_i64(const char *s, int64_t *out)
 {
     char *end;
@@ -262,9 +278,7 @@ int rr_cmd_run(int argc, char **argv)
                 }
                 if (rec.status != RR_FRAME_OK) {
                     rr_engine_offer_undecodable(eng, part[i], rec.offset, rec.data, rec.len,
-                                                rec.status == RR_FRAME_BROKEN
-                                                    ? "broken_length_prefix"
-                                                    : "length_past_end_of_file");
+                                                frame_reason(rec.status));
                     continue;
                 }
                 rr_event_t ev;
