@@ -1,0 +1,305 @@
+/* cli/cmd_gen.c: `replyrate gen`, synthetic traffic into a delimited
+ * ChatEvent file (src/gen/gen.h is the model, src/io/sink.h the writer). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "codec/encode.h"
+#include "gen/gen.h"
+#include "io/sink.h"
+
+static const char usage[] =
+    "usage: replyrate gen --output FILE [OPTIONS]\n"
+    "\n"
+    "Writes realistic synthetic chat traffic (SPEC §2 ChatEvents, delimited) in\n"
+    "arrival order. The same options write the same bytes.\n"
+    "\n"
+    "  -o, --output FILE       .pb (plain), .pb.zst (zstd level 3) or - (stdout)\n"
+    "  -n, --events N          model events, exactly (default 1000000); knob\n"
+    "                          records (duplicates, invalid, garbage) come on top\n"
+    "      --days N            days of traffic (default 1)\n"
+    "      --start-day DATE    first local day, YYYY-MM-DD (default 2026-11-22;\n"
+    "                          local time is Asia/Shanghai, UTC+8)\n"
+    "      --shops N           shops (default: events / days / 2000, at least 1)\n"
+    "      --seed N            random seed (default 1)\n"
+    "\n"
+    "delivery knobs, each a share of model events in 0..1 (default 0, sum <= 1);\n"
+    "they do not change the conversations themselves:\n"
+    "      --duplicate-rate R  delivered twice with the same event_id\n"
+    "      --disorder-rate R   delivered up to --disorder-ms behind later events\n"
+    "      --disorder-ms MS    1..5000, below the allowed lateness (default 4000)\n"
+    "      --late-rate R       delivered more than 5 s behind the stream: late\n"
+    "      --invalid-rate R    followed by an invalid copy (SPEC §7 kinds)\n"
+    "      --garbage-rate R    followed by an undecodable record\n"
+    "\n"
+    "      --zstd-level N      compress at zstd level N (0: by the file name)\n"
+    "      --zstd-workers N    zstd worker threads (default 0: compress inline)\n"
+    "  -h, --help              show this message\n"
+    "\n"
+    "A one-line JSON summary goes to stderr. Exit status: 0 ok, 1 runtime error,\n"
+    "2 usage error.\n";
+
+enum {
+    OPT_DAYS = 256,
+    OPT_START_DAY,
+    OPT_SHOPS,
+    OPT_SEED,
+    OPT_DUP,
+    OPT_DISORDER,
+    OPT_DISORDER_MS,
+    OPT_LATE,
+    OPT_INVALID,
+    OPT_GARBAGE,
+    OPT_ZSTD_LEVEL,
+    OPT_ZSTD_WORKERS,
+};
+
+static const struct option long_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"events", required_argument, NULL, 'n'},
+    {"days", required_argument, NULL, OPT_DAYS},
+    {"start-day", required_argument, NULL, OPT_START_DAY},
+    {"shops", required_argument, NULL, OPT_SHOPS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"duplicate-rate", required_argument, NULL, OPT_DUP},
+    {"disorder-rate", required_argument, NULL, OPT_DISORDER},
+    {"disorder-ms", required_argument, NULL, OPT_DISORDER_MS},
+    {"late-rate", required_argument, NULL, OPT_LATE},
+    {"invalid-rate", required_argument, NULL, OPT_INVALID},
+    {"garbage-rate", required_argument, NULL, OPT_GARBAGE},
+    {"zstd-level", required_argument, NULL, OPT_ZSTD_LEVEL},
+    {"zstd-workers", required_argument, NULL, OPT_ZSTD_WORKERS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad_value(const char *flag, const char *value, const char *expected)
+{
+    fprintf(stderr, "replyrate gen: invalid value '%s' for --%s: expected %s\n", value, flag,
+            expected);
+    return 2;
+}
+
+/* Unsigned decimal in [lo, hi], the whole string. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (!*s || *s == '-' || *s == '+' || *s == ' ') return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!*s || *s == ' ') return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_rate(const char *s, double *out)
+{
+    if (!*s || *s == ' ') return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v) || v < 0 || v > 1) return -1;
+    *out = v;
+    return 0;
+}
+
+/* YYYY-MM-DD into YYYYMMDD; the calendar check is rr_gen_opts_check's. */
+static int parse_day(const char *s, int32_t *out)
+{
+    int y, m, d, n = 0;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10) return -1;
+    *out = y * 10000 + m * 100 + d;
+    return 0;
+}
+
+typedef struct gen_ctx {
+    rr_filesink_t *fs;
+} gen_ctx_t;
+
+static int emit_event(void *opaque, const rr_event_t *ev)
+{
+    gen_ctx_t *c = opaque;
+    uint8_t buf[RR_EVENT_DELIMITED_MAX_BYTES];
+    return rr_filesink_write(c->fs, buf, rr_encode_event_delimited(ev, buf));
+}
+
+static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
+{
+    gen_ctx_t *c = opaque;
+    uint8_t prefix[10];
+    if (rr_filesink_write(c->fs, prefix, rr_encode_varint(len, prefix))) return -1;
+    return rr_filesink_write(c->fs, msg, len);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int rr_cmd_gen(int argc, char **argv)
+{
+    rr_gen_opts_t o;
+    rr_gen_opts_default(&o);
+    const char *output = NULL;
+    int64_t zlevel = 0, zworkers = 0;
+    uint64_t u;
+    char err[512];
+
+    opterr = 0;
+#ifdef __GLIBC__
+    optind = 0; /* full reset, even if main used getopt */
+#else
+    optind = 1;
+#endif
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:n:h", long_opts, NULL)) != -1) {
+        const char *a = optarg;
+        switch (c) {
+        case 'o':
+            output = a;
+            break;
+        case 'n':
+            if (parse_u64(a, 1, UINT64_C(1) << 40, &o.events))
+                return bad_value("events", a, "an integer in 1..2^40");
+            break;
+        case OPT_DAYS:
+            if (parse_u64(a, 1, 3660, &u)) return bad_value("days", a, "an integer in 1..3660");
+            o.days = (uint32_t)u;
+            break;
+        case OPT_START_DAY: {
+            rr_gen_opts_t t;
+            rr_gen_opts_default(&t);
+            if (parse_day(a, &t.start_day) || rr_gen_opts_check(&t, NULL, 0))
+                return bad_value("start-day", a, "a date YYYY-MM-DD in 1971..9990");
+            o.start_day = t.start_day;
+            break;
+        }
+        case OPT_SHOPS:
+            if (parse_u64(a, 1, 10000000, &u))
+                return bad_value("shops", a, "an integer in 1..10000000");
+            o.shops = (uint32_t)u;
+            break;
+        case OPT_SEED:
+            if (parse_u64(a, 0, UINT64_MAX, &o.seed))
+                return bad_value("seed", a, "an unsigned 64-bit integer");
+            break;
+        case OPT_DUP:
+            if (parse_rate(a, &o.duplicate_rate))
+                return bad_value("duplicate-rate", a, "a number in 0..1");
+            break;
+        case OPT_DISORDER:
+            if (parse_rate(a, &o.disorder_rate))
+                return bad_value("disorder-rate", a, "a number in 0..1");
+            break;
+        case OPT_DISORDER_MS:
+            if (parse_i64(a, 1, 5000, &o.disorder_ms))
+                return bad_value("disorder-ms", a, "an integer in 1..5000");
+            break;
+        case OPT_LATE:
+            if (parse_rate(a, &o.late_rate)) return bad_value("late-rate", a, "a number in 0..1");
+            break;
+        case OPT_INVALID:
+            if (parse_rate(a, &o.invalid_rate))
+                return bad_value("invalid-rate", a, "a number in 0..1");
+            break;
+        case OPT_GARBAGE:
+            if (parse_rate(a, &o.garbage_rate))
+                return bad_value("garbage-rate", a, "a number in 0..1");
+            break;
+        case OPT_ZSTD_LEVEL:
+            if (parse_i64(a, -131072, 22, &zlevel))
+                return bad_value("zstd-level", a, "a zstd level, at most 22 (0: by file name)");
+            break;
+        case OPT_ZSTD_WORKERS:
+            if (parse_i64(a, 0, 200, &zworkers))
+                return bad_value("zstd-workers", a, "an integer in 0..200");
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "replyrate gen: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "replyrate gen: unknown option '%s' (see replyrate gen --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "replyrate gen: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!output) {
+        fprintf(stderr, "replyrate gen: --output FILE is required (see replyrate gen --help)\n");
+        return 2;
+    }
+    if (!strcmp(output, "-") && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "replyrate gen: --output -: refusing to write binary data to a terminal\n");
+        return 2;
+    }
+    gen_ctx_t ctx = {NULL};
+    if (o.garbage_rate > 0) o.emit_raw = emit_raw;
+    rr_gen_stats_t st;
+    o.stats = &st;
+    if (rr_gen_opts_check(&o, err, sizeof err)) {
+        fprintf(stderr, "replyrate gen: %s\n", err);
+        return 2;
+    }
+
+    double t0 = mono_s();
+    if (rr_filesink_open(output, (int)zlevel, &ctx.fs, err, sizeof err)) {
+        fprintf(stderr, "replyrate gen: %s\n", err);
+        return 1;
+    }
+    if (zworkers && rr_filesink_set_workers(ctx.fs, (int)zworkers, err, sizeof err)) {
+        fprintf(stderr, "replyrate gen: --zstd-workers: %s\n", err);
+        rr_filesink_close(ctx.fs, NULL, 0);
+        return 1;
+    }
+    int rc = rr_gen_run(&o, emit_event, &ctx, err, sizeof err);
+    uint64_t stream_bytes = rr_filesink_bytes_in(ctx.fs);
+    char cerr[512];
+    int crc = rr_filesink_close(ctx.fs, cerr, sizeof cerr);
+    if (crc) { /* the writer's error explains a stopped run best */
+        fprintf(stderr, "replyrate gen: %s\n", cerr);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "replyrate gen: %s\n", err);
+        return 1;
+    }
+    double secs = mono_s() - t0;
+    fprintf(
+        stderr,
+        "{\"type\":\"gen_summary\",\"events\":%" PRIu64 ",\"conversations\":%" PRIu64
+        ",\"shops\":%" PRIu64 ",\"seconds\":%.3f,\"model_events\":%" PRIu64 ",\"agents\":%" PRIu64
+        ",\"duplicates\":%" PRIu64 ",\"disordered\":%" PRIu64 ",\"late\":%" PRIu64
+        ",\"invalid\":%" PRIu64 ",\"garbage\":%" PRIu64 ",\"stream_bytes\":%" PRIu64
+        ",\"first_ts_ms\":%" PRId64 ",\"last_ts_ms\":%" PRId64 ",\"expect\":{\"applied\":%" PRIu64
+        ",\"duplicate\":%" PRIu64 ",\"late\":%" PRIu64 ",\"invalid\":%" PRIu64 "}}\n",
+        st.records, st.conversations, st.shops, secs, st.model_events, st.agents, st.duplicates,
+        st.disordered, st.late, st.invalid, st.garbage, stream_bytes, st.first_ts_ms, st.last_ts_ms,
+        st.expect_applied, st.expect_duplicate, st.expect_late, st.expect_invalid);
+    return 0;
+}

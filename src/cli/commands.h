@@ -1,0 +1,13 @@
+/* cli/commands.h: the subcommands of the replyrate executable.
+ *
+ * Each rr_cmd_* takes argv starting at the subcommand's name (argv[0] ==
+ * "gen") and returns the process exit status: 0 ok, 1 runtime error,
+ * 2 usage error. */
+#ifndef RR_CLI_COMMANDS_H
+#define RR_CLI_COMMANDS_H
+
+/* `replyrate gen`: write synthetic chat traffic to a .pb / .pb.zst file or
+ * stdout (src/gen/gen.h describes the model); see `replyrate gen --help`. */
+int rr_cmd_gen(int argc, char **argv);
+
+#endif

@@ -1,0 +1,62 @@
+/* io/sink.h: a buffered file writer for delimited event streams, plain or
+ * zstd-compressed (SPEC §2 "Files").
+ *
+ * rr_filesink_t collects writes in one large buffer (RR_FILESINK_BUF bytes)
+ * and hands it to write(2), or to ZSTD_compressStream2() when compressing,
+ * only when it is full and at close: no allocation after open, no syscall
+ * per record. Compression streams one zstd frame; with workers > 0
+ * (rr_filesink_set_workers) zstd compresses in its own threads while the
+ * caller keeps producing.
+ *
+ * Errors are sticky: the first failed write(2) or compression call is
+ * remembered, later writes are dropped and return -1, and rr_filesink_close()
+ * reports it with the path in errstr. The file is not removed.
+ *
+ * Ownership: the sink owns its buffers and the file descriptor (except
+ * stdout, "-", which is flushed but left open). Buffers passed to
+ * rr_filesink_write are borrowed for the call. Thread-safety: one sink is
+ * used by one thread.
+ */
+#ifndef RR_IO_SINK_H
+#define RR_IO_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rr_filesink rr_filesink_t;
+
+/* Input buffer size: what the sink accumulates before write(2)/compressing. */
+#define RR_FILESINK_BUF (1u << 20)
+/* zstd level chosen by the extension ".zst" when level is 0. */
+#define RR_FILESINK_ZSTD_DEFAULT_LEVEL 3
+
+/* Open path for writing (created or truncated, mode 0666 & ~umask); "-"
+ * means stdout. level: a zstd compression level (negative levels are zstd's
+ * fast levels), or 0 to decide by the name: a path ending in ".zst"
+ * compresses at RR_FILESINK_ZSTD_DEFAULT_LEVEL, anything else (and "-") is
+ * written plain. On success *out owns the new sink (free it with
+ * rr_filesink_close) and 0 is returned; on failure -1, *out is NULL and
+ * errstr names the path and the reason. */
+int rr_filesink_open(const char *path, int level, rr_filesink_t **out, char *errstr,
+                     size_t errstr_size);
+
+/* Compress with n zstd worker threads (0 = in the caller's thread). Only
+ * before the first byte is compressed (right after open); ignored for a
+ * plain sink. Returns 0, or -1 with errstr set when the zstd library cannot
+ * (not built multi-threaded) or it is too late. */
+int rr_filesink_set_workers(rr_filesink_t *s, int n, char *errstr, size_t errstr_size);
+
+/* Append len bytes. Returns 0, or -1 once any write has failed (sticky; the
+ * bytes are dropped, rr_filesink_close reports the first error). */
+int rr_filesink_write(rr_filesink_t *s, const void *buf, size_t len);
+
+/* Bytes accepted so far (uncompressed) and bytes written to the file. */
+uint64_t rr_filesink_bytes_in(const rr_filesink_t *s);
+uint64_t rr_filesink_bytes_out(const rr_filesink_t *s);
+
+/* Flush, end the zstd frame, close the file and free the sink (s may be
+ * NULL). Returns 0, or -1 with errstr naming the path and the first error of
+ * any write, the flush or close(2). */
+int rr_filesink_close(rr_filesink_t *s, char *errstr, size_t errstr_size);
+
+#endif
