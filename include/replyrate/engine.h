@@ -128,6 +128,12 @@ int rr_engine_add_partition(rr_engine_t *e, const char *name);
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms);
 
+/* Optional hint before offering events in a batch: stage 0 starts loading
+ * the conversation's map slot, stage 1 (a few events later) its state. It
+ * changes no result; it lets the memory system fetch several conversations
+ * at once instead of one cache miss after another. */
+void rr_engine_prefetch(const rr_engine_t *e, uint64_t conversation_id, int stage);
+
 /* Record bytes on partition p that did not decode (SPEC §7): counted invalid. */
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
                                  size_t raw_len, const char *reason);

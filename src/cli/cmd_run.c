@@ -21,7 +21,8 @@
 
 #define MAX_INPUTS 1024
 #define MAX_OUTPUTS 8
-#define BATCH 4096
+#define BATCH 256
+#define PREFETCH_AHEAD 8
 
 static const char run_usage[] =
     "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
@@ -203,6 +204,9 @@ int rr_cmd_run(int argc, char **argv)
     int part[MAX_INPUTS];
     int done[MAX_INPUTS] = {0};
     fanout_t fan = {0};
+    static rr_record_t recs[BATCH];
+    static rr_event_t evs[BATCH];
+    static int dst[BATCH];
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
@@ -263,32 +267,37 @@ int rr_cmd_run(int argc, char **argv)
                 continue;
             if (!have_now)
                 now = rr_now_ms();
-            rr_record_t rec;
-            for (int k = 0; k < BATCH; k++) {
-                int r = rr_source_next(src[i], &rec);
-                if (r < 0) {
-                    fprintf(stderr, "replyrate run: %s\n", rr_source_error(src[i]));
-                    goto out;
-                }
-                if (r == 0) {
-                    done[i] = 1;
-                    remaining--;
-                    rr_engine_partition_end(eng, part[i]);
-                    break;
-                }
-                if (rec.status != RR_FRAME_OK) {
-                    rr_engine_offer_undecodable(eng, part[i], rec.offset, rec.data, rec.len,
-                                                frame_reason(rec.status));
-                    continue;
-                }
-                rr_event_t ev;
-                int ds = rr_decode_event(rec.data, rec.len, &ev);
-                if (ds != RR_DECODE_OK) {
-                    rr_engine_offer_undecodable(eng, part[i], rec.offset, rec.data, rec.len,
-                                                rr_decode_strerror(ds));
-                    continue;
-                }
-                rr_engine_offer(eng, part[i], &ev, rec.offset, rec.data, rec.len, now);
+            int n = rr_source_next_batch(src[i], recs, BATCH);
+            if (n < 0) {
+                fprintf(stderr, "replyrate run: %s\n", rr_source_error(src[i]));
+                goto out;
+            }
+            if (n == 0) {
+                done[i] = 1;
+                remaining--;
+                rr_engine_partition_end(eng, part[i]);
+                continue;
+            }
+            /* Decode the batch first, so the engine can prefetch the
+             * conversations a few events ahead of applying them. */
+            for (int k = 0; k < n; k++) {
+                dst[k] = recs[k].status != RR_FRAME_OK ? -1
+                                                      : rr_decode_event(recs[k].data, recs[k].len, &evs[k]);
+                if (dst[k] == RR_DECODE_OK)
+                    rr_engine_prefetch(eng, evs[k].conversation_id, 0);
+                if (k >= PREFETCH_AHEAD && dst[k - PREFETCH_AHEAD] == RR_DECODE_OK)
+                    rr_engine_prefetch(eng, evs[k - PREFETCH_AHEAD].conversation_id, 1);
+            }
+            for (int k = 0; k < n; k++) {
+                if (k + PREFETCH_AHEAD < n && dst[k + PREFETCH_AHEAD] == RR_DECODE_OK)
+                    rr_engine_prefetch(eng, evs[k + PREFETCH_AHEAD].conversation_id, 1);
+                const rr_record_t *rec = &recs[k];
+                if (dst[k] == RR_DECODE_OK)
+                    rr_engine_offer(eng, part[i], &evs[k], rec->offset, rec->data, rec->len, now);
+                else
+                    rr_engine_offer_undecodable(eng, part[i], rec->offset, rec->data, rec->len,
+                                                dst[k] < 0 ? frame_reason(rec->status)
+                                                          : rr_decode_strerror(dst[k]));
             }
         }
         if (!quiet && rr_mono_s() > next_progress) {

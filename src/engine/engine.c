@@ -309,7 +309,7 @@ static day_t *get_day(rr_engine_t *e, int32_t d)
     day_t *dy = &e->days.v[i];
     memset(dy, 0, sizeof *dy);
     dy->day = d;
-    dy->end_ms = rr_tz_day_start(e->tz, d + 1);
+    dy->end_ms = rr_tz_day_end(e->tz, d);
     return dy;
 }
 
@@ -1235,8 +1235,12 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
     e->st.applied++;
     if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
         pt->max_ts = ev->ts_ms;
-        release(e, pt, part_wm(e, pt));
-        advance(e);
+        int64_t pw = part_wm(e, pt);
+        release(e, pt, pw);
+        /* the job watermark is at most this partition's: skip the scan
+         * unless it could finalise a day or start a sweep */
+        if ((e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) || pw >= e->next_sweep)
+            advance(e);
     }
     return RR_APPLIED;
 oom:
@@ -1244,6 +1248,22 @@ oom:
      * break "nothing lost", so fail loudly. */
     fprintf(stderr, "replyrate: out of memory\n");
     abort();
+}
+
+void rr_engine_prefetch(const rr_engine_t *e, uint64_t conversation_id, int stage)
+{
+    const rr_map64_t *m = &e->conv_map;
+    size_t i = rr_hash64(conversation_id) & m->mask;
+    if (stage == 0) {
+        __builtin_prefetch(&m->slots[i]);
+        return;
+    }
+    uint32_t ci = rr_map64_get(m, conversation_id);
+    if (ci == NONE32)
+        return;
+    const unsigned char *c = e->convs + (size_t)ci * e->conv_stride;
+    for (size_t off = 0; off < e->conv_stride; off += 64)
+        __builtin_prefetch(c + off);
 }
 
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
