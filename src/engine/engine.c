@@ -174,7 +174,12 @@ typedef struct partition {
     char *name;
     int64_t max_ts; /* greatest applied ts; NO_TS none */
     int ended;
+    /* The reorder buffer: events arriving in key order (the common case)
+     * queue in a FIFO ring in O(1); only out-of-order ones pay for the heap.
+     * The next event to apply is the lesser of the two heads. */
     VEC(hev_t) heap;
+    hev_t *ring;
+    size_t ring_head, ring_n, ring_cap; /* ring_cap is a power of two */
 } partition_t;
 
 typedef struct trk_def {
@@ -213,6 +218,8 @@ struct rr_engine {
     int n_trk, n_sat, n_buyer;
     uint8_t sat_metric[RR_MAX_METRICS];
     uint8_t buyer_metric[RR_MAX_METRICS];
+    uint8_t unas_metric[RR_MAX_METRICS];
+    int n_unas;
 
     rr_pool_t pool;
 
@@ -672,10 +679,10 @@ static void on_buyer_message(rr_engine_t *e, uint32_t ci, conv_t *c, cd_t *cd, u
         ct->last_eid = h->eid;
         ct->last_replied = 0;
     }
-    for (size_t m = 0; m < e->cfg.n_metrics; m++) {
+    for (int u = 0; u < e->n_unas && c->manual; u++) {
+        int m = e->unas_metric[u];
         const rr_metric_def_t *md = &e->cfg.metrics[m];
-        if (md->kind == RR_KIND_UNASSIGNED && c->manual &&
-            in_window(tod, md->window_from_ms, md->window_to_ms) && !(h->flags & md->excludes))
+        if (in_window(tod, md->window_from_ms, md->window_to_ms) && !(h->flags & md->excludes))
             cd->bits |= 1u << m;
     }
     (void)ci;
@@ -786,6 +793,52 @@ static void heap_pop(partition_t *p, hev_t *out)
     v[i] = last;
 }
 
+static inline hev_t *ring_tail(partition_t *p)
+{
+    return &p->ring[(p->ring_head + p->ring_n - 1) & (p->ring_cap - 1)];
+}
+
+static int buffer_push(partition_t *p, const hev_t *x)
+{
+    if (p->ring_n && hev_less(x, ring_tail(p)))
+        return heap_push(p, x);
+    if (p->ring_n == p->ring_cap) {
+        size_t cap = p->ring_cap ? p->ring_cap * 2 : 1024;
+        hev_t *r = malloc(cap * sizeof *r);
+        if (!r)
+            return -1;
+        for (size_t i = 0; i < p->ring_n; i++)
+            r[i] = p->ring[(p->ring_head + i) & (p->ring_cap - 1)];
+        free(p->ring);
+        p->ring = r;
+        p->ring_cap = cap;
+        p->ring_head = 0;
+    }
+    p->ring[(p->ring_head + p->ring_n++) & (p->ring_cap - 1)] = *x;
+    return 0;
+}
+
+/* The least buffered event, or NULL. */
+static inline const hev_t *buffer_min(const partition_t *p)
+{
+    const hev_t *r = p->ring_n ? &p->ring[p->ring_head] : NULL;
+    const hev_t *h = p->heap.n ? &p->heap.v[0] : NULL;
+    if (!r)
+        return h;
+    return h && hev_less(h, r) ? h : r;
+}
+
+static void buffer_pop(partition_t *p, hev_t *out)
+{
+    if (p->ring_n && (!p->heap.n || !hev_less(&p->heap.v[0], &p->ring[p->ring_head]))) {
+        *out = p->ring[p->ring_head];
+        p->ring_head = (p->ring_head + 1) & (p->ring_cap - 1);
+        p->ring_n--;
+    } else {
+        heap_pop(p, out);
+    }
+}
+
 static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
 {
     return p->max_ts == NO_TS ? NO_TS : p->max_ts - e->cfg.lateness_ms;
@@ -795,8 +848,9 @@ static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
 static void release(rr_engine_t *e, partition_t *p, int64_t limit)
 {
     hev_t h;
-    while (p->heap.n && p->heap.v[0].ts < limit) {
-        heap_pop(p, &h);
+    const hev_t *m;
+    while ((m = buffer_min(p)) && m->ts < limit) {
+        buffer_pop(p, &h);
         process(e, &h);
     }
 }
@@ -1229,7 +1283,7 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
                .type = (uint8_t)ev->type,
                .rating = (uint8_t)ev->rating,
                .flags = (uint8_t)(ev->flags & 0xffu)};
-    if (heap_push(pt, &h) < 0)
+    if (buffer_push(pt, &h) < 0)
         goto oom;
     c->pending++;
     e->st.applied++;
@@ -1262,8 +1316,8 @@ void rr_engine_prefetch(const rr_engine_t *e, uint64_t conversation_id, int stag
     if (ci == NONE32)
         return;
     const unsigned char *c = e->convs + (size_t)ci * e->conv_stride;
-    for (size_t off = 0; off < e->conv_stride; off += 64)
-        __builtin_prefetch(c + off);
+    __builtin_prefetch(c);      /* header: ids, phase, agent */
+    __builtin_prefetch(c + 64); /* and the first round */
 }
 
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
@@ -1353,6 +1407,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
             e->sat_metric[e->n_sat++] = (uint8_t)m;
             continue;
         case RR_KIND_UNASSIGNED:
+            e->unas_metric[e->n_unas++] = (uint8_t)m;
             continue;
         case RR_KIND_BUYER_WITHIN:
         case RR_KIND_BUYER_REPLIED:
@@ -1419,6 +1474,7 @@ void rr_engine_free(rr_engine_t *e)
     for (size_t i = 0; i < e->parts.n; i++) {
         free(e->parts.v[i].name);
         free(e->parts.v[i].heap.v);
+        free(e->parts.v[i].ring);
     }
     free(e->days.v);
     free(e->parts.v);
