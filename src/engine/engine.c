@@ -97,14 +97,18 @@ typedef struct round {
 /* One open conversation: 80 bytes plus 2 rounds (48 bytes each) per round
  * tracker (3 trackers in the default set: 368 bytes), plus its event-id set
  * (8 bytes per applied event, pooled) and 16-32 bytes of hash slot. */
+#define IDS_INLINE 6
+
 typedef struct conv {
     uint64_t id, shop, buyer;
     uint64_t cur_agent;     /* latest AGENT_ASSIGNED processed; 0 none */
     int64_t first_agent_ts; /* least ts of AGENT_ASSIGNED/AGENT_MESSAGE; INT64_MAX none */
     int64_t last_ts;        /* greatest applied ts (for eviction) */
-    uint64_t *ids;          /* applied event ids: array, or hash set when big */
+    uint64_t *ids;          /* applied event ids beyond ids_inline: array, or hash set when big */
     uint32_t ids_n, ids_cap;
-    uint32_t cd_head; /* newest open conv-day */
+    uint64_t ids_inline[IDS_INLINE]; /* most conversations fit: no extra cache miss */
+    uint32_t cd_head;  /* newest open conv-day */
+    uint32_t ad_cache; /* agent-day of the last resolved round: usually the next one's too */
     uint32_t pending; /* events waiting in the reorder heap */
     int32_t partition;
     uint8_t manual, live;
@@ -392,8 +396,9 @@ static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d)
 static int ids_has(const conv_t *c, uint64_t id)
 {
     if (c->ids_cap <= IDS_SMALL) {
+        const uint64_t *a = c->ids ? c->ids : c->ids_inline;
         for (uint32_t i = 0; i < c->ids_n; i++)
-            if (c->ids[i] == id)
+            if (a[i] == id)
                 return 1;
         return 0;
     }
@@ -415,21 +420,28 @@ static void ids_set_insert(uint64_t *set, size_t cap, uint64_t id)
     set[i] = id;
 }
 
+static void ids_release(rr_engine_t *e, conv_t *c)
+{
+    if (c->ids)
+        rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+    c->ids = NULL;
+}
+
 static int ids_add(rr_engine_t *e, conv_t *c, uint64_t id)
 {
     if (c->ids_cap <= IDS_SMALL) {
+        uint64_t *a = c->ids ? c->ids : c->ids_inline;
         if (c->ids_n < c->ids_cap) {
-            c->ids[c->ids_n++] = id;
+            a[c->ids_n++] = id;
             return 0;
         }
         if (c->ids_cap < IDS_SMALL) {
             size_t cap;
-            uint64_t *n = rr_pool_get(&e->pool, (c->ids_cap ? c->ids_cap * 2 : 4) * 8, &cap);
+            uint64_t *n = rr_pool_get(&e->pool, (size_t)c->ids_cap * 2 * 8, &cap);
             if (!n)
                 return -1;
-            if (c->ids_n)
-                memcpy(n, c->ids, c->ids_n * 8);
-            rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+            memcpy(n, a, (size_t)c->ids_n * 8);
+            ids_release(e, c);
             c->ids = n;
             c->ids_cap = (uint32_t)(cap / 8);
             if (c->ids_cap > IDS_SMALL)
@@ -456,7 +468,7 @@ static int ids_add(rr_engine_t *e, conv_t *c, uint64_t id)
             if (c->ids[i])
                 ids_set_insert(n, ncap, c->ids[i]);
     }
-    rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+    ids_release(e, c);
     c->ids = n;
     c->ids_cap = (uint32_t)ncap;
     ids_set_insert(n, ncap, id);
@@ -549,7 +561,16 @@ static void resolve_round(rr_engine_t *e, conv_t *c, int t, round_t *r, int repl
     ct->last_replied = (uint8_t)last_replied;
 
     shopday_t *sd = SD(e, cd->shopday);
-    agentday_t *ad = td->per_agent ? get_agentday(e, c->shop, agent, r->day) : NULL;
+    agentday_t *ad = NULL;
+    if (td->per_agent) {
+        if (c->ad_cache != NONE32) {
+            agentday_t *x = AD(e, c->ad_cache);
+            if (x->shop == c->shop && x->agent == agent && x->day == r->day)
+                ad = x;
+        }
+        if (!ad && (ad = get_agentday(e, c->shop, agent, r->day)))
+            c->ad_cache = (uint32_t)(((unsigned char *)ad - e->ads) / e->ad_stride);
+    }
     day_t *dy = NULL;
     for (int k = 0; k < td->n; k++) {
         int m = td->metric[k];
@@ -850,6 +871,8 @@ static void release(rr_engine_t *e, partition_t *p, int64_t limit)
     hev_t h;
     const hev_t *m;
     while ((m = buffer_min(p)) && m->ts < limit) {
+        if (p->ring_n > 8) /* start loading a conversation applied a few events from now */
+            __builtin_prefetch(CONV(e, p->ring[(p->ring_head + 8) & (p->ring_cap - 1)].conv));
         buffer_pop(p, &h);
         process(e, &h);
     }
@@ -1063,6 +1086,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
             e->st.agent_days++;
         }
         rr_map3_del(&e->ad_map, ad->shop, ad->agent, (uint64_t)(int64_t)dy->day);
+        ad->day = INT32_MIN; /* a conversation's ad_cache must not match it any more */
         if (VEC_PUSH(e->ad_free, k) < 0)
             e->oom = 1;
     }
@@ -1117,7 +1141,7 @@ static void finalize_oldest_day(rr_engine_t *e)
 static void evict_conv(rr_engine_t *e, uint32_t ci)
 {
     conv_t *c = CONV(e, ci);
-    rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+    ids_release(e, c);
     for (int t = 0; t < 2 * e->n_trk; t++)
         pend_free(e, &c->rounds[t]);
     rr_map64_del(&e->conv_map, c->id);
@@ -1212,8 +1236,10 @@ static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
     c->id = ev->conversation_id;
     c->shop = ev->shop_id;
     c->first_agent_ts = INT64_MAX;
+    c->ids_cap = IDS_INLINE;
     c->last_ts = ev->ts_ms;
     c->cd_head = NONE32;
+    c->ad_cache = NONE32;
     c->partition = p;
     c->live = 1;
     if (++e->open_convs > e->peak_convs)
@@ -1461,7 +1487,7 @@ void rr_engine_free(rr_engine_t *e)
         conv_t *c = CONV(e, i);
         if (!c->live)
             continue;
-        rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+        ids_release(e, c);
         for (int t = 0; t < 2 * e->n_trk; t++)
             pend_free(e, &c->rounds[t]);
     }
