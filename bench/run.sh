@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# bench/run.sh: the offline benchmark (bench/README.md).
+#
+#   bench/run.sh [--events N] [--repeat K]
+#
+# Builds Release into build-bench/, generates one day of traffic once
+# (bench/data/day.pb.zst, cached, regenerated only when the generator
+# arguments change), then runs K repetitions; each repetition runs every
+# mode back to back (rr_bench read, decode, decode-pbc, engine, decode-mem,
+# engine-mem, then the real `replyrate run` under /usr/bin/time), so ratios
+# can be taken within one repetition. Prints the report and writes it to
+# bench/results/YYYY-MM-DD-<short rev>.md with the raw measurements.
+set -euo pipefail
+
+EVENTS=20000000
+REPEAT=5
+usage() { echo "usage: bench/run.sh [--events N] [--repeat K]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --events) [ $# -ge 2 ] || usage; EVENTS=$2; shift 2 ;;
+    --repeat) [ $# -ge 2 ] || usage; REPEAT=$2; shift 2 ;;
+    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) usage ;;
+    esac
+done
+[[ "$EVENTS" =~ ^[1-9][0-9]*$ && "$REPEAT" =~ ^[1-9][0-9]*$ ]] || usage
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+COMMAND="bench/run.sh --events $EVENTS --repeat $REPEAT"
+BUILD=build-bench
+DATA=bench/data
+DAY=$DATA/day.pb.zst
+# Small delivery noise, as a real stream has: 1% duplicates, 2% disorder.
+GEN_ARGS="--events $EVENTS --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02"
+
+log() { echo "bench: $*" >&2; }
+
+if [ ! -x /usr/bin/time ]; then
+    log "installing GNU time (/usr/bin/time)"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get install -y time >/dev/null
+fi
+
+# The revision being measured, taken before building (HEAD may move while this runs).
+REV=$(git rev-parse --short HEAD 2>/dev/null || echo norev)
+DIRTY=""
+[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || DIRTY=" (tracked files modified)"
+[ -z "$(git status --porcelain 2>/dev/null | grep '^??' | grep -v '^?? bench/')" ] ||
+    DIRTY="$DIRTY (untracked sources present)"
+
+log "building Release into $BUILD/"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRR_TESTS=OFF -DRR_BENCH=ON >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target replyrate rr_bench >/dev/null
+RR="$BUILD/replyrate"
+BENCH="$BUILD/bench/rr_bench"
+
+mkdir -p "$DATA" bench/results
+if [ ! -s "$DAY" ] || [ "$(cat "$DAY.args" 2>/dev/null)" != "$GEN_ARGS" ]; then
+    log "generating $DAY: replyrate gen $GEN_ARGS"
+    rm -f "$DAY" "$DAY.args"
+    # gen picks compression by the name, so the temporary file ends in .pb.zst too.
+    # shellcheck disable=SC2086
+    "$RR" gen $GEN_ARGS --output "$DATA/day.tmp.pb.zst" 2>"$DAY.gen.json"
+    mv "$DATA/day.tmp.pb.zst" "$DAY"
+    echo "$GEN_ARGS" >"$DAY.args"
+else
+    log "using cached $DAY ($GEN_ARGS)"
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rr-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+RAW=$TMP/raw.jsonl
+: >"$RAW"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED=$(date -u '+%F %H:%M UTC')
+
+for rep in $(seq 1 "$REPEAT"); do
+    for mode in read decode decode-pbc engine decode-mem engine-mem; do
+        "$BENCH" --input "$DAY" --mode "$mode" | sed "s/\"rep\":1,/\"rep\":$rep,/" >>"$RAW"
+        log "rep $rep/$REPEAT $mode: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
+    done
+    # The real binary, as a user runs it; its summary line is on stderr.
+    /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" \
+        "$RR" run --input "$DAY" --output "$TMP/out.jsonl" --quiet 2>"$TMP/run.err"
+    read -r e u s m <"$TMP/time"
+    grep '"type":"summary"' "$TMP/run.err" | jq -c --argjson rep "$rep" --argjson wall "$e" \
+        --argjson user "$u" --argjson sys "$s" --argjson rss "$m" \
+        --argjson outb "$(stat -c %s "$TMP/out.jsonl")" '{
+            mode: "run", rep: $rep, events: .input, wall_s: $wall,
+            cpu_s: ($user + $sys), user_s: $user, sys_s: $sys,
+            events_per_s: (.input / $wall), events_per_cpu_s: (.input / ($user + $sys)),
+            cpu_s_per_m: (($user + $sys) / (.input / 1e6)), peak_rss_mib: ($rss / 1024),
+            applied, duplicate, late, invalid, shop_days, agent_days, violations,
+            loop_s: .seconds, output_bytes: $outb}' >>"$RAW"
+    log "rep $rep/$REPEAT run: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
+    rm -f "$TMP/out.jsonl"
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+OUT=bench/results/$(date -u +%F)-$REV.md
+{
+    echo "# replyrate benchmark, $STARTED, rev $REV$DIRTY"
+    echo
+    echo '```sh'
+    echo "$COMMAND"
+    echo '```'
+    echo
+    echo "- Input: \`$DAY\`, \`replyrate gen $GEN_ARGS\`:" \
+        "$(stat -c %s "$DAY" | numfmt --to=iec) compressed;" \
+        "$(jq -r '"\(.events) records, \(.stream_bytes) bytes decompressed, \(.shops) shops, \(.conversations) conversations"' "$DAY.gen.json" 2>/dev/null || echo "generator summary missing")"
+    echo "- Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')," \
+        "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM," \
+        "kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "- Build: Release ($(cc --version | head -n1)), zstd $(pkg-config --modversion libzstd)," \
+        "protobuf-c $(pkg-config --modversion libprotobuf-c)"
+    echo "- Load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
+    echo
+    python3 bench/report.py "$RAW"
+    echo "<details><summary>Raw measurements (one JSON line per mode and repetition)</summary>"
+    echo
+    echo '```json'
+    cat "$RAW"
+    echo '```'
+    echo
+    echo "</details>"
+} >"$OUT"
+cat "$OUT" | sed '/^<details>/,$d'
+log "wrote $OUT"
