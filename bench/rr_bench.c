@@ -36,6 +36,7 @@
 #include <zstd.h>
 
 #include "codec/decode.h"
+#include "io/feed.h"
 #include "io/source.h"
 #include "io/tzload.h"
 #include "replyrate/config.h"
@@ -215,15 +216,17 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, p
             break;
         int64_t now = eng ? now_ms() : 0;
         ps->records += (uint64_t)n;
+        if (eng) { /* exactly what replyrate run does with a batch */
+            rr_feed_counts_t fc = {0};
+            rr_feed_records(eng, part, recs, (size_t)n, now, &fc);
+            ps->ok += fc.decoded;
+            ps->bad += fc.undecodable;
+            continue;
+        }
         for (int k = 0; k < n; k++) {
             const rr_record_t *rec = &recs[k];
             if (rec->status != RR_FRAME_OK) {
                 ps->bad++;
-                if (eng)
-                    rr_engine_offer_undecodable(eng, part, rec->offset, rec->data, rec->len,
-                                                rec->status == RR_FRAME_BROKEN
-                                                    ? "broken_length_prefix"
-                                                    : "length_past_end_of_file");
                 continue;
             }
             if (m == M_READ) {
@@ -241,19 +244,12 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, p
                 replyrate__v1__chat_event__free_unpacked(pe, NULL);
             } else {
                 rr_event_t ev;
-                int ds = rr_decode_event(rec->data, rec->len, &ev);
-                if (ds != RR_DECODE_OK) {
+                if (rr_decode_event(rec->data, rec->len, &ev) != RR_DECODE_OK) {
                     ps->bad++;
-                    if (eng)
-                        rr_engine_offer_undecodable(eng, part, rec->offset, rec->data, rec->len,
-                                                    rr_decode_strerror(ds));
                     continue;
                 }
                 ps->ok++;
-                if (eng)
-                    rr_engine_offer(eng, part, &ev, rec->offset, rec->data, rec->len, now);
-                else
-                    ps->sum += ev.event_id ^ (uint64_t)ev.ts_ms;
+                ps->sum += ev.event_id ^ (uint64_t)ev.ts_ms;
             }
         }
     }

@@ -105,6 +105,7 @@ typedef struct rr_sink {
 typedef struct rr_stats {
     uint64_t input, applied, duplicate, late, invalid;
     uint64_t open_conversations, peak_open_conversations;
+    uint64_t active_conversations, peak_active_conversations; /* with round state in memory */
     uint64_t evicted_conversations;
     uint64_t open_days;
     uint64_t shop_days, agent_days, violations, alerts; /* records published */
@@ -129,7 +130,8 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
                              const uint8_t *raw, size_t raw_len, int64_t now_ms);
 
 /* Optional hint before offering events in a batch: stage 0 starts loading
- * the conversation's map slot, stage 1 (a few events later) its state. It
+ * the conversation's map slot, stage 1 (a few events later) its summary,
+ * stage 2 (later still) its active state. It
  * changes no result; it lets the memory system fetch several conversations
  * at once instead of one cache miss after another. */
 void rr_engine_prefetch(const rr_engine_t *e, uint64_t conversation_id, int stage);

@@ -12,17 +12,16 @@
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
-#include "codec/decode.h"
 #include "codec/output.h"
 #include "engine/tz.h"
+#include "io/feed.h"
 #include "io/source.h"
 #include "io/tzload.h"
 #include "replyrate/engine.h"
 
 #define MAX_INPUTS 1024
 #define MAX_OUTPUTS 8
-#define BATCH 256
-#define PREFETCH_AHEAD 8
+#define BATCH 4096
 
 static const char run_usage[] =
     "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
@@ -82,22 +81,6 @@ static void fan_rejected(void *o, const rr_rejected_record_t *r)
         f->late.rejected(f->late.opaque, r);
     else if (r->verdict == RR_INVALID && f->has_dead)
         f->dead.rejected(f->dead.opaque, r);
-}
-
-/* Why a record could not even be framed (SPEC §7: a broken tail is one last
- * invalid record; an oversized record is skipped and reading goes on). */
-static const char *frame_reason(int status)
-{
-    switch (status) {
-    case RR_FRAME_BROKEN:
-        return "broken_length_prefix";
-    case RR_FRAME_PAST_END:
-        return "length_past_end_of_file";
-    case RR_FRAME_TOO_LARGE:
-        return "record_too_large";
-    default:
-        return "unframeable_record";
-    }
 }
 
 static int parse_i64(const char *s, int64_t *out)
@@ -205,8 +188,6 @@ int rr_cmd_run(int argc, char **argv)
     int done[MAX_INPUTS] = {0};
     fanout_t fan = {0};
     static rr_record_t recs[BATCH];
-    static rr_event_t evs[BATCH];
-    static int dst[BATCH];
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
@@ -278,27 +259,7 @@ int rr_cmd_run(int argc, char **argv)
                 rr_engine_partition_end(eng, part[i]);
                 continue;
             }
-            /* Decode the batch first, so the engine can prefetch the
-             * conversations a few events ahead of applying them. */
-            for (int k = 0; k < n; k++) {
-                dst[k] = recs[k].status != RR_FRAME_OK ? -1
-                                                      : rr_decode_event(recs[k].data, recs[k].len, &evs[k]);
-                if (dst[k] == RR_DECODE_OK)
-                    rr_engine_prefetch(eng, evs[k].conversation_id, 0);
-                if (k >= PREFETCH_AHEAD && dst[k - PREFETCH_AHEAD] == RR_DECODE_OK)
-                    rr_engine_prefetch(eng, evs[k - PREFETCH_AHEAD].conversation_id, 1);
-            }
-            for (int k = 0; k < n; k++) {
-                if (k + PREFETCH_AHEAD < n && dst[k + PREFETCH_AHEAD] == RR_DECODE_OK)
-                    rr_engine_prefetch(eng, evs[k + PREFETCH_AHEAD].conversation_id, 1);
-                const rr_record_t *rec = &recs[k];
-                if (dst[k] == RR_DECODE_OK)
-                    rr_engine_offer(eng, part[i], &evs[k], rec->offset, rec->data, rec->len, now);
-                else
-                    rr_engine_offer_undecodable(eng, part[i], rec->offset, rec->data, rec->len,
-                                                dst[k] < 0 ? frame_reason(rec->status)
-                                                          : rr_decode_strerror(dst[k]));
-            }
+            rr_feed_records(eng, part[i], recs, (size_t)n, now, NULL);
         }
         if (!quiet && rr_mono_s() > next_progress) {
             rr_stats_t st;
@@ -340,6 +301,7 @@ int rr_cmd_run(int argc, char **argv)
             "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
             "\"late\":%llu,\"invalid\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"
             "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
+            "\"peak_active_conversations\":%llu,"
             "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
             "\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
             (unsigned long long)st.input, (unsigned long long)st.applied,
@@ -347,6 +309,7 @@ int rr_cmd_run(int argc, char **argv)
             (unsigned long long)st.invalid, (unsigned long long)st.shop_days,
             (unsigned long long)st.agent_days, (unsigned long long)st.violations,
             (unsigned long long)st.alerts, (unsigned long long)st.peak_open_conversations,
+            (unsigned long long)st.peak_active_conversations,
             (unsigned long long)st.evicted_conversations,
             (unsigned long long)st.shops_in_several_partitions, elapsed,
             elapsed > 0 ? (double)st.input / elapsed : 0.0);

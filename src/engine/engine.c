@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/bigmem.h"
 #include "engine/map.h"
 #include "engine/pool.h"
 #include "engine/tz.h"
@@ -94,26 +95,46 @@ typedef struct round {
     uint8_t active;
 } round_t;
 
-/* One open conversation: 80 bytes plus 2 rounds (48 bytes each) per round
- * tracker (3 trackers in the default set: 368 bytes), plus its event-id set
- * (8 bytes per applied event, pooled) and 16-32 bytes of hash slot. */
+/* A conversation is two records (docs/engine.md, "Memory"):
+ *
+ *   conv_t  64 bytes, from its first applied event until it is forgotten:
+ *           what its open days need (shop, buyer, phase, agents) and the
+ *           stable index conv-days and violations refer to;
+ *   hot_t   only while it is active: the round trackers and the event-id
+ *           set. Released once nothing is buffered, no round waits for a
+ *           reply and it has been idle for RR_HOT_IDLE_MS of event time;
+ *           rebuilt from conv_t when it speaks again.
+ *
+ * A long day therefore holds ~1.7M 64-byte summaries but only the tens of
+ * thousands of conversations in progress in the big records, which keeps the
+ * per-event working set in cache. hot_t is 96 bytes plus 2 rounds (48 bytes
+ * each) per round tracker: 384 bytes with the default set's 3 trackers. */
 #define IDS_INLINE 6
+#define RR_HOT_IDLE_MS INT64_C(900000)
 
 typedef struct conv {
     uint64_t id, shop, buyer;
     uint64_t cur_agent;     /* latest AGENT_ASSIGNED processed; 0 none */
     int64_t first_agent_ts; /* least ts of AGENT_ASSIGNED/AGENT_MESSAGE; INT64_MAX none */
     int64_t last_ts;        /* greatest applied ts (for eviction) */
-    uint64_t *ids;          /* applied event ids beyond ids_inline: array, or hash set when big */
-    uint32_t ids_n, ids_cap;
-    uint64_t ids_inline[IDS_INLINE]; /* most conversations fit: no extra cache miss */
-    uint32_t cd_head;  /* newest open conv-day */
-    uint32_t ad_cache; /* agent-day of the last resolved round: usually the next one's too */
-    uint32_t pending; /* events waiting in the reorder heap */
+    uint32_t cd_head;       /* newest open conv-day */
+    uint32_t hot;           /* its hot_t, or NONE32 */
     int32_t partition;
     uint8_t manual, live;
-    round_t rounds[]; /* [2*t] current, [2*t+1] previous-day, per tracker t */
 } conv_t;
+
+typedef struct hot {
+    uint32_t conv;     /* its conv_t */
+    uint32_t pending;  /* events waiting in the reorder buffer */
+    uint32_t ad_cache; /* agent-day of the last resolved round: usually the next one's too */
+    uint32_t ids_n, ids_cap;
+    uint8_t live;
+    uint8_t rounds_active;  /* rounds with active set: the sweep reads no round */
+    int64_t last_ts;        /* copy of its conv_t's, so the sweep stays on this cache line */
+    uint64_t *ids;                   /* applied event ids beyond ids_inline: array, or hash set */
+    uint64_t ids_inline[IDS_INLINE]; /* most conversations fit: no extra cache miss */
+    round_t rounds[];                /* [2*t] current, [2*t+1] previous-day, per tracker t */
+} hot_t;
 
 typedef struct cd_trk {
     int64_t last_ts; /* the day's last in-scope message key */
@@ -227,12 +248,17 @@ struct rr_engine {
 
     rr_pool_t pool;
 
-    /* conversations: fixed-stride slab + id map */
+    /* conversations: summary slab + id map, and the hot records */
     unsigned char *convs;
     size_t conv_stride, conv_n, conv_cap;
     VEC(uint32_t) conv_free;
     rr_map64_t conv_map;
     size_t open_convs, peak_convs;
+    unsigned char *hots;
+    size_t hot_stride, hot_n, hot_cap;
+    VEC(uint32_t) hot_free;
+    size_t open_hot, peak_hot;
+    int64_t next_hot_sweep;
 
     /* conv-days */
     unsigned char *cds;
@@ -265,6 +291,7 @@ struct rr_engine {
 };
 
 #define CONV(e, i) ((conv_t *)((e)->convs + (size_t)(i) * (e)->conv_stride))
+#define HOT(e, i) ((hot_t *)((e)->hots + (size_t)(i) * (e)->hot_stride))
 #define CD(e, i) ((cd_t *)((e)->cds + (size_t)(i) * (e)->cd_stride))
 #define SD(e, i) ((shopday_t *)((e)->sds + (size_t)(i) * (e)->sd_stride))
 #define AD(e, i) ((agentday_t *)((e)->ads + (size_t)(i) * (e)->ad_stride))
@@ -292,7 +319,7 @@ static uint32_t slab_alloc(unsigned char **base, size_t stride, size_t *n, size_
     } else {
         if (*n == *cap) {
             size_t c = *cap ? *cap * 2 : 1024;
-            unsigned char *nb = realloc(*base, c * stride);
+            unsigned char *nb = rr_big_realloc(*base, *cap * stride, c * stride);
             if (!nb)
                 return NONE32;
             *base = nb;
@@ -393,7 +420,7 @@ static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d)
 
 #define IDS_SMALL 32
 
-static int ids_has(const conv_t *c, uint64_t id)
+static int ids_has(const hot_t *c, uint64_t id)
 {
     if (c->ids_cap <= IDS_SMALL) {
         const uint64_t *a = c->ids ? c->ids : c->ids_inline;
@@ -420,14 +447,14 @@ static void ids_set_insert(uint64_t *set, size_t cap, uint64_t id)
     set[i] = id;
 }
 
-static void ids_release(rr_engine_t *e, conv_t *c)
+static void ids_release(rr_engine_t *e, hot_t *c)
 {
     if (c->ids)
         rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
     c->ids = NULL;
 }
 
-static int ids_add(rr_engine_t *e, conv_t *c, uint64_t id)
+static int ids_add(rr_engine_t *e, hot_t *c, uint64_t id)
 {
     if (c->ids_cap <= IDS_SMALL) {
         uint64_t *a = c->ids ? c->ids : c->ids_inline;
@@ -545,7 +572,7 @@ static int bucket_of(int64_t wait)
 }
 
 /* Close round r of tracker t: replied (reply_ts, reply_agent) or not. */
-static void resolve_round(rr_engine_t *e, conv_t *c, int t, round_t *r, int replied,
+static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r, int replied,
                           int64_t reply_ts, uint64_t reply_agent)
 {
     const trk_def_t *td = &e->trk[t];
@@ -563,13 +590,13 @@ static void resolve_round(rr_engine_t *e, conv_t *c, int t, round_t *r, int repl
     shopday_t *sd = SD(e, cd->shopday);
     agentday_t *ad = NULL;
     if (td->per_agent) {
-        if (c->ad_cache != NONE32) {
-            agentday_t *x = AD(e, c->ad_cache);
+        if (hc->ad_cache != NONE32) {
+            agentday_t *x = AD(e, hc->ad_cache);
             if (x->shop == c->shop && x->agent == agent && x->day == r->day)
                 ad = x;
         }
         if (!ad && (ad = get_agentday(e, c->shop, agent, r->day)))
-            c->ad_cache = (uint32_t)(((unsigned char *)ad - e->ads) / e->ad_stride);
+            hc->ad_cache = (uint32_t)(((unsigned char *)ad - e->ads) / e->ad_stride);
     }
     day_t *dy = NULL;
     for (int k = 0; k < td->n; k++) {
@@ -633,30 +660,31 @@ static void resolve_round(rr_engine_t *e, conv_t *c, int t, round_t *r, int repl
     }
     pend_free(e, r);
     r->active = 0;
+    hc->rounds_active--;
 }
 
 /* A reply of kind `manual` (AGENT_MESSAGE) or effective-only (ROBOT_MESSAGE). */
-static void on_reply(rr_engine_t *e, conv_t *c, const hev_t *h, int manual)
+static void on_reply(rr_engine_t *e, conv_t *c, hot_t *hc, const hev_t *h, int manual)
 {
     for (int t = 0; t < e->n_trk; t++) {
         if (!manual && e->trk[t].reply == RR_REPLY_MANUAL)
             continue;
-        round_t *r = &c->rounds[2 * t];
+        round_t *r = &hc->rounds[2 * t];
         if (r[1].active)
-            resolve_round(e, c, t, &r[1], 1, h->ts, h->agent);
+            resolve_round(e, c, hc, t, &r[1], 1, h->ts, h->agent);
         if (r[0].active)
-            resolve_round(e, c, t, &r[0], 1, h->ts, h->agent);
+            resolve_round(e, c, hc, t, &r[0], 1, h->ts, h->agent);
     }
 }
 
-static void on_session_end(rr_engine_t *e, conv_t *c)
+static void on_session_end(rr_engine_t *e, conv_t *c, hot_t *hc)
 {
     for (int t = 0; t < e->n_trk; t++) {
-        round_t *r = &c->rounds[2 * t];
+        round_t *r = &hc->rounds[2 * t];
         if (r[1].active)
-            resolve_round(e, c, t, &r[1], 0, 0, 0);
+            resolve_round(e, c, hc, t, &r[1], 0, 0, 0);
         if (r[0].active)
-            resolve_round(e, c, t, &r[0], 0, 0, 0);
+            resolve_round(e, c, hc, t, &r[0], 0, 0, 0);
     }
 }
 
@@ -665,7 +693,7 @@ static inline int in_window(int32_t tod, int32_t from, int32_t to)
     return tod >= from && tod < to;
 }
 
-static void on_buyer_message(rr_engine_t *e, uint32_t ci, conv_t *c, cd_t *cd, uint32_t cdi,
+static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uint32_t cdi,
                              const hev_t *h, int32_t d, int32_t tod)
 {
     for (int t = 0; t < e->n_trk; t++) {
@@ -673,16 +701,17 @@ static void on_buyer_message(rr_engine_t *e, uint32_t ci, conv_t *c, cd_t *cd, u
         if (!in_window(tod, td->from, td->to) || (h->flags & td->excl) ||
             (td->reply == RR_REPLY_MANUAL && !c->manual))
             continue;
-        round_t *r = &c->rounds[2 * t];
+        round_t *r = &hc->rounds[2 * t];
         if (r[0].active && r[0].day != d) { /* local midnight splits the round */
             if (r[1].active)                /* two midnights old: no reply can reach it */
-                resolve_round(e, c, t, &r[1], 0, 0, 0);
+                resolve_round(e, c, hc, t, &r[1], 0, 0, 0);
             r[1] = r[0];
             r[0].active = 0;
             r[0].pend = NULL;
         }
         if (!r[0].active) {
             r[0].active = 1;
+            hc->rounds_active++;
             r[0].start_ts = h->ts;
             r[0].agent = c->cur_agent;
             r[0].msgs = 0;
@@ -706,7 +735,6 @@ static void on_buyer_message(rr_engine_t *e, uint32_t ci, conv_t *c, cd_t *cd, u
         if (in_window(tod, md->window_from_ms, md->window_to_ms) && !(h->flags & md->excludes))
             cd->bits |= 1u << m;
     }
-    (void)ci;
 }
 
 static void on_rating(rr_engine_t *e, conv_t *c, cd_t *cd, const hev_t *h, int32_t tod)
@@ -727,7 +755,8 @@ static void process(rr_engine_t *e, const hev_t *h)
 {
     uint32_t ci = h->conv;
     conv_t *c = CONV(e, ci);
-    c->pending--;
+    hot_t *hc = HOT(e, c->hot); /* exists: a buffered event keeps it */
+    hc->pending--;
     int32_t d, tod;
     rr_tz_local(e->tz, &e->tzc, h->ts, &d, &tod);
     cd_t *cd = get_cd(e, ci, d);
@@ -737,16 +766,16 @@ static void process(rr_engine_t *e, const hev_t *h)
 
     switch (h->type) {
     case RR_EVENT_BUYER_MESSAGE:
-        on_buyer_message(e, ci, c, cd, cdi, h, d, tod);
+        on_buyer_message(e, c, hc, cd, cdi, h, d, tod);
         break;
     case RR_EVENT_AGENT_MESSAGE:
         if (h->ts < c->first_agent_ts)
             c->first_agent_ts = h->ts;
         c->manual = 1;
-        on_reply(e, c, h, 1);
+        on_reply(e, c, hc, h, 1);
         break;
     case RR_EVENT_ROBOT_MESSAGE:
-        on_reply(e, c, h, 0);
+        on_reply(e, c, hc, h, 0);
         break;
     case RR_EVENT_AGENT_ASSIGNED:
         if (h->ts < c->first_agent_ts)
@@ -758,7 +787,7 @@ static void process(rr_engine_t *e, const hev_t *h)
         c->manual = 1;
         break;
     case RR_EVENT_SESSION_END:
-        on_session_end(e, c);
+        on_session_end(e, c, hc);
         break;
     case RR_EVENT_RATING:
         on_rating(e, c, cd, h, tod);
@@ -871,8 +900,14 @@ static void release(rr_engine_t *e, partition_t *p, int64_t limit)
     hev_t h;
     const hev_t *m;
     while ((m = buffer_min(p)) && m->ts < limit) {
-        if (p->ring_n > 8) /* start loading a conversation applied a few events from now */
-            __builtin_prefetch(CONV(e, p->ring[(p->ring_head + 8) & (p->ring_cap - 1)].conv));
+        if (p->ring_n > 16) { /* start loading conversations applied a few events from now */
+            size_t mask = p->ring_cap - 1;
+            __builtin_prefetch(CONV(e, p->ring[(p->ring_head + 16) & mask].conv));
+            const conv_t *c = CONV(e, p->ring[(p->ring_head + 8) & mask].conv);
+            __builtin_prefetch(HOT(e, c->hot));
+            if (c->cd_head != NONE32)
+                __builtin_prefetch(CD(e, c->cd_head));
+        }
         buffer_pop(p, &h);
         process(e, &h);
     }
@@ -974,12 +1009,13 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
     conv_t *c = CONV(e, cd->conv);
     /* Rounds of this day still waiting: every reply that could count has been
      * applied by now (ts <= day end + H < watermark), so they went unanswered. */
-    for (int t = 0; t < e->n_trk; t++) {
-        round_t *r = &c->rounds[2 * t];
+    hot_t *hc = c->hot == NONE32 ? NULL : HOT(e, c->hot);
+    for (int t = 0; hc && t < e->n_trk; t++) {
+        round_t *r = &hc->rounds[2 * t];
         if (r[1].active && r[1].day == dy->day)
-            resolve_round(e, c, t, &r[1], 0, 0, 0);
+            resolve_round(e, c, hc, t, &r[1], 0, 0, 0);
         if (r[0].active && r[0].day == dy->day)
-            resolve_round(e, c, t, &r[0], 0, 0, 0);
+            resolve_round(e, c, hc, t, &r[0], 0, 0, 0);
     }
     shopday_t *sd = SD(e, cd->shopday);
     for (size_t m = 0; m < e->cfg.n_metrics; m++) {
@@ -1138,12 +1174,24 @@ static void finalize_oldest_day(rr_engine_t *e)
     e->days.n--;
 }
 
+static void evict_hot(rr_engine_t *e, uint32_t hi)
+{
+    hot_t *hc = HOT(e, hi);
+    ids_release(e, hc);
+    for (int t = 0; t < 2 * e->n_trk; t++)
+        pend_free(e, &hc->rounds[t]);
+    CONV(e, hc->conv)->hot = NONE32;
+    hc->live = 0;
+    if (VEC_PUSH(e->hot_free, hi) < 0)
+        e->oom = 1;
+    e->open_hot--;
+}
+
 static void evict_conv(rr_engine_t *e, uint32_t ci)
 {
     conv_t *c = CONV(e, ci);
-    ids_release(e, c);
-    for (int t = 0; t < 2 * e->n_trk; t++)
-        pend_free(e, &c->rounds[t]);
+    if (c->hot != NONE32)
+        evict_hot(e, c->hot);
     rr_map64_del(&e->conv_map, c->id);
     c->live = 0;
     if (VEC_PUSH(e->conv_free, ci) < 0)
@@ -1152,25 +1200,40 @@ static void evict_conv(rr_engine_t *e, uint32_t ci)
     e->st.evicted_conversations++;
 }
 
+/* Release the hot records of conversations that went quiet: nothing
+ * buffered, no round waiting for a reply, idle for RR_HOT_IDLE_MS. Their
+ * event ids go too: a re-delivery carries its original ts, which is by then
+ * below the watermark, so it is late whether or not the id is remembered. */
+static void sweep_hot(rr_engine_t *e, int64_t wm)
+{
+    for (size_t i = 0; i < e->hot_n; i++) {
+        hot_t *hc = HOT(e, i);
+        if (hc->live && !hc->pending && !hc->rounds_active && hc->last_ts < wm - RR_HOT_IDLE_MS)
+            evict_hot(e, (uint32_t)i);
+    }
+}
+
 /* Forget conversations nothing can change any more: all their days final,
  * nothing buffered, and idle for longer than conversation_ttl. */
 static void sweep(rr_engine_t *e, int64_t wm)
 {
     for (size_t i = 0; i < e->conv_n; i++) {
         conv_t *c = CONV(e, i);
-        if (c->live && !c->pending && c->cd_head == NONE32 &&
-            c->last_ts < wm - e->cfg.conversation_ttl_ms)
+        if (c->live && c->cd_head == NONE32 && c->last_ts < wm - e->cfg.conversation_ttl_ms &&
+            (c->hot == NONE32 || !HOT(e, c->hot)->pending))
             evict_conv(e, (uint32_t)i);
     }
 }
 
 static void advance(rr_engine_t *e)
 {
-    if (!e->days.n && e->next_sweep == NO_TS)
-        return;
     int64_t w = job_wm(e);
     while (e->days.n && w != NO_TS && w > e->days.v[0].end_ms + e->cfg.horizon_ms)
         finalize_oldest_day(e);
+    if (w != NO_TS && w != INT64_MAX && w >= e->next_hot_sweep) {
+        sweep_hot(e, w);
+        e->next_hot_sweep = w + RR_HOT_IDLE_MS / 3;
+    }
     if (w != NO_TS && w != INT64_MAX && w >= e->next_sweep) {
         sweep(e, w);
         e->next_sweep = w + 3600000;
@@ -1227,6 +1290,23 @@ static const char *static_invalid(const rr_event_t *ev)
     }
 }
 
+/* Give conversation ci a hot record (new, or speaking again after going quiet). */
+static hot_t *make_hot(rr_engine_t *e, uint32_t ci)
+{
+    uint32_t hi = slab_alloc(&e->hots, e->hot_stride, &e->hot_n, &e->hot_cap, &e->hot_free);
+    if (hi == NONE32)
+        return NULL;
+    hot_t *hc = HOT(e, hi);
+    hc->conv = ci;
+    hc->ad_cache = NONE32;
+    hc->ids_cap = IDS_INLINE;
+    hc->live = 1;
+    CONV(e, ci)->hot = hi;
+    if (++e->open_hot > e->peak_hot)
+        e->peak_hot = e->open_hot;
+    return hc;
+}
+
 static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
 {
     uint32_t ci = slab_alloc(&e->convs, e->conv_stride, &e->conv_n, &e->conv_cap, &e->conv_free);
@@ -1236,10 +1316,9 @@ static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
     c->id = ev->conversation_id;
     c->shop = ev->shop_id;
     c->first_agent_ts = INT64_MAX;
-    c->ids_cap = IDS_INLINE;
     c->last_ts = ev->ts_ms;
     c->cd_head = NONE32;
-    c->ad_cache = NONE32;
+    c->hot = NONE32;
     c->partition = p;
     c->live = 1;
     if (++e->open_convs > e->peak_convs)
@@ -1286,7 +1365,8 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
         reject(e, p, RR_LATE, "late", ev, offset, raw, raw_len);
         return RR_LATE;
     }
-    if (c && ids_has(c, ev->event_id)) {
+    hot_t *hc = c && c->hot != NONE32 ? HOT(e, c->hot) : NULL;
+    if (hc && ids_has(hc, ev->event_id)) {
         e->st.duplicate++;
         return RR_DUPLICATE;
     }
@@ -1296,12 +1376,15 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
             goto oom;
         c = CONV(e, ci);
     }
-    if (ids_add(e, c, ev->event_id) < 0)
+    if (!hc && !(hc = make_hot(e, ci)))
+        goto oom;
+    if (ids_add(e, hc, ev->event_id) < 0)
         goto oom;
     if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer)
         c->buyer = ev->buyer_id;
     if (ev->ts_ms > c->last_ts)
         c->last_ts = ev->ts_ms;
+    hc->last_ts = c->last_ts;
     hev_t h = {.ts = ev->ts_ms,
                .eid = ev->event_id,
                .agent = ev->agent_id,
@@ -1311,7 +1394,7 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
                .flags = (uint8_t)(ev->flags & 0xffu)};
     if (buffer_push(pt, &h) < 0)
         goto oom;
-    c->pending++;
+    hc->pending++;
     e->st.applied++;
     if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
         pt->max_ts = ev->ts_ms;
@@ -1319,7 +1402,8 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
         release(e, pt, pw);
         /* the job watermark is at most this partition's: skip the scan
          * unless it could finalise a day or start a sweep */
-        if ((e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) || pw >= e->next_sweep)
+        if ((e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) || pw >= e->next_sweep ||
+            pw >= e->next_hot_sweep)
             advance(e);
     }
     return RR_APPLIED;
@@ -1333,17 +1417,20 @@ oom:
 void rr_engine_prefetch(const rr_engine_t *e, uint64_t conversation_id, int stage)
 {
     const rr_map64_t *m = &e->conv_map;
-    size_t i = rr_hash64(conversation_id) & m->mask;
     if (stage == 0) {
-        __builtin_prefetch(&m->slots[i]);
+        __builtin_prefetch(&m->slots[rr_hash64(conversation_id) & m->mask]);
         return;
     }
     uint32_t ci = rr_map64_get(m, conversation_id);
     if (ci == NONE32)
         return;
-    const unsigned char *c = e->convs + (size_t)ci * e->conv_stride;
-    __builtin_prefetch(c);      /* header: ids, phase, agent */
-    __builtin_prefetch(c + 64); /* and the first round */
+    const conv_t *c = CONV(e, ci);
+    if (stage == 1) {
+        __builtin_prefetch(c);
+        return;
+    }
+    if (c->hot != NONE32)
+        __builtin_prefetch(HOT(e, c->hot)); /* header and inline event ids */
 }
 
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
@@ -1392,6 +1479,8 @@ void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out)
     *out = e->st;
     out->open_conversations = e->open_convs;
     out->peak_open_conversations = e->peak_convs;
+    out->active_conversations = e->open_hot;
+    out->peak_active_conversations = e->peak_hot;
     out->open_days = e->days.n;
 }
 
@@ -1417,6 +1506,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
         e->sink = *sink;
     e->final_through = NO_TS;
     e->next_sweep = NO_TS;
+    e->next_hot_sweep = NO_TS;
     rr_config_version(cfg, e->version, sizeof e->version);
     for (size_t a = 0; a < cfg->n_alerts; a++)
         if (rr_alert_compile(cfg->alerts[a].expr, cfg->metrics, cfg->n_metrics, &e->alerts[a],
@@ -1461,7 +1551,8 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
             td->per_agent = 1;
         mi->trk = t;
     }
-    e->conv_stride = sizeof(conv_t) + (size_t)(2 * e->n_trk) * sizeof(round_t);
+    e->conv_stride = sizeof(conv_t);
+    e->hot_stride = sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t);
     e->cd_stride = sizeof(cd_t) + (size_t)e->n_trk * sizeof(cd_trk_t) +
                    (size_t)e->n_sat * sizeof(cd_sat_t);
     e->sd_stride = sizeof(shopday_t) + cfg->n_metrics * sizeof(rr_value_t);
@@ -1483,13 +1574,13 @@ void rr_engine_free(rr_engine_t *e)
 {
     if (!e)
         return;
-    for (size_t i = 0; i < e->conv_n; i++) {
-        conv_t *c = CONV(e, i);
-        if (!c->live)
+    for (size_t i = 0; i < e->hot_n; i++) {
+        hot_t *hc = HOT(e, i);
+        if (!hc->live)
             continue;
-        ids_release(e, c);
+        ids_release(e, hc);
         for (int t = 0; t < 2 * e->n_trk; t++)
-            pend_free(e, &c->rounds[t]);
+            pend_free(e, &hc->rounds[t]);
     }
     for (size_t i = 0; i < e->days.n; i++) {
         free(e->days.v[i].cds.v);
@@ -1504,13 +1595,15 @@ void rr_engine_free(rr_engine_t *e)
     }
     free(e->days.v);
     free(e->parts.v);
-    free(e->convs);
+    rr_big_free(e->convs, e->conv_cap * e->conv_stride);
     free(e->conv_free.v);
-    free(e->cds);
+    rr_big_free(e->hots, e->hot_cap * e->hot_stride);
+    free(e->hot_free.v);
+    rr_big_free(e->cds, e->cd_cap * e->cd_stride);
     free(e->cd_free.v);
-    free(e->sds);
+    rr_big_free(e->sds, e->sd_cap * e->sd_stride);
     free(e->sd_free.v);
-    free(e->ads);
+    rr_big_free(e->ads, e->ad_cap * e->ad_stride);
     free(e->ad_free.v);
     free(e->buyer_acc.v);
     rr_map64_free(&e->conv_map);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/bigmem.h"
+
 static size_t pow2_at_least(size_t n)
 {
     size_t c = 16;
@@ -15,7 +17,7 @@ static size_t pow2_at_least(size_t n)
 
 static int map64_alloc(rr_map64_t *m, size_t cap)
 {
-    rr_map64_slot_t *s = malloc(cap * sizeof *s);
+    rr_map64_slot_t *s = rr_big_alloc(cap * sizeof *s);
     if (!s)
         return -1;
     for (size_t i = 0; i < cap; i++)
@@ -33,7 +35,8 @@ int rr_map64_init(rr_map64_t *m, size_t capacity_hint)
 
 void rr_map64_free(rr_map64_t *m)
 {
-    free(m->slots);
+    if (m->slots)
+        rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
     m->slots = NULL;
 }
 
@@ -69,7 +72,7 @@ int rr_map64_put(rr_map64_t *m, uint64_t key, uint32_t val)
         for (size_t i = 0; i <= m->mask; i++)
             if (m->slots[i].val != RR_MAP_NONE)
                 map64_insert(&bigger, m->slots[i].key, m->slots[i].val);
-        free(m->slots);
+        rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
         *m = bigger;
     }
     map64_insert(m, key, val);
@@ -111,7 +114,7 @@ static inline uint64_t hash3(uint64_t a, uint64_t b, uint64_t c)
 
 static int map3_alloc(rr_map3_t *m, size_t cap)
 {
-    rr_map3_slot_t *s = malloc(cap * sizeof *s);
+    rr_map3_slot_t *s = rr_big_alloc(cap * sizeof *s);
     if (!s)
         return -1;
     for (size_t i = 0; i < cap; i++)
@@ -129,7 +132,8 @@ int rr_map3_init(rr_map3_t *m, size_t capacity_hint)
 
 void rr_map3_free(rr_map3_t *m)
 {
-    free(m->slots);
+    if (m->slots)
+        rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
     m->slots = NULL;
 }
 
@@ -172,7 +176,7 @@ int rr_map3_put(rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c, uint32_t val)
         for (size_t i = 0; i <= m->mask; i++)
             if (m->slots[i].val != RR_MAP_NONE)
                 map3_insert(&bigger, m->slots[i].k, m->slots[i].val);
-        free(m->slots);
+        rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
         *m = bigger;
     }
     const uint64_t k[3] = {a, b, c};

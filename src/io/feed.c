@@ -1,0 +1,62 @@
+#include "io/feed.h"
+
+#include "codec/decode.h"
+
+#define CHUNK 256
+#define AHEAD 8 /* records between starting a conversation's load and using it */
+
+const char *rr_feed_frame_reason(int status)
+{
+    switch (status) {
+    case RR_FRAME_BROKEN:
+        return "broken_length_prefix";
+    case RR_FRAME_PAST_END:
+        return "length_past_end_of_file";
+    case RR_FRAME_TOO_LARGE:
+        return "record_too_large";
+    default:
+        return "unframeable_record";
+    }
+}
+
+static void feed_chunk(rr_engine_t *eng, int p, const rr_record_t *recs, size_t n, int64_t now_ms,
+                       rr_feed_counts_t *counts)
+{
+    rr_event_t evs[CHUNK];
+    int st[CHUNK];
+    /* Three prefetch stages per conversation: its map slot, then its summary,
+     * then its active state, each a few records before the next needs it. */
+    for (size_t k = 0; k < n; k++) {
+        st[k] = recs[k].status != RR_FRAME_OK ? -1 : rr_decode_event(recs[k].data, recs[k].len, &evs[k]);
+        if (st[k] == RR_DECODE_OK)
+            rr_engine_prefetch(eng, evs[k].conversation_id, 0);
+        if (k >= AHEAD && st[k - AHEAD] == RR_DECODE_OK)
+            rr_engine_prefetch(eng, evs[k - AHEAD].conversation_id, 1);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (k + AHEAD < n && st[k + AHEAD] == RR_DECODE_OK)
+            rr_engine_prefetch(eng, evs[k + AHEAD].conversation_id, 1);
+        if (k + AHEAD / 2 < n && st[k + AHEAD / 2] == RR_DECODE_OK)
+            rr_engine_prefetch(eng, evs[k + AHEAD / 2].conversation_id, 2);
+        const rr_record_t *r = &recs[k];
+        if (st[k] == RR_DECODE_OK) {
+            rr_engine_offer(eng, p, &evs[k], r->offset, r->data, r->len, now_ms);
+            counts->decoded++;
+        } else {
+            rr_engine_offer_undecodable(eng, p, r->offset, r->data, r->len,
+                                        st[k] < 0 ? rr_feed_frame_reason(r->status)
+                                                  : rr_decode_strerror(st[k]));
+            counts->undecodable++;
+        }
+    }
+}
+
+void rr_feed_records(rr_engine_t *eng, int p, const rr_record_t *recs, size_t n, int64_t now_ms,
+                     rr_feed_counts_t *counts)
+{
+    rr_feed_counts_t dummy = {0};
+    if (!counts)
+        counts = &dummy;
+    for (size_t i = 0; i < n; i += CHUNK)
+        feed_chunk(eng, p, recs + i, n - i < CHUNK ? n - i : CHUNK, now_ms, counts);
+}
