@@ -131,6 +131,7 @@ typedef struct hot {
     uint8_t live;
     uint8_t rounds_active;  /* rounds with active set: the sweep reads no round */
     int64_t last_ts;        /* copy of its conv_t's, so the sweep stays on this cache line */
+    uint64_t ids_bloom;     /* bit (id hash % 64) set for every id: most ids were never seen */
     uint64_t *ids;                   /* applied event ids beyond ids_inline: array, or hash set */
     uint64_t ids_inline[IDS_INLINE]; /* most conversations fit: no extra cache miss */
     round_t rounds[];                /* [2*t] current, [2*t+1] previous-day, per tracker t */
@@ -420,8 +421,15 @@ static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d)
 
 #define IDS_SMALL 32
 
+static inline uint64_t ids_bit(uint64_t id)
+{
+    return UINT64_C(1) << ((id * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+}
+
 static int ids_has(const hot_t *c, uint64_t id)
 {
+    if (!(c->ids_bloom & ids_bit(id)))
+        return 0;
     if (c->ids_cap <= IDS_SMALL) {
         const uint64_t *a = c->ids ? c->ids : c->ids_inline;
         for (uint32_t i = 0; i < c->ids_n; i++)
@@ -456,6 +464,7 @@ static void ids_release(rr_engine_t *e, hot_t *c)
 
 static int ids_add(rr_engine_t *e, hot_t *c, uint64_t id)
 {
+    c->ids_bloom |= ids_bit(id);
     if (c->ids_cap <= IDS_SMALL) {
         uint64_t *a = c->ids ? c->ids : c->ids_inline;
         if (c->ids_n < c->ids_cap) {
