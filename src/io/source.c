@@ -264,7 +264,25 @@ int rr_source_next_batch(rr_source_t *s, rr_record_t *recs, size_t max)
     if (r <= 0) return r;
     if (recs[0].status != RR_FRAME_OK) return 1;
     for (n = 1; n < max && !s->done; n++) {
-        if (frame_one(s, &recs[n]) != 1) break;
+        /* The common record: a one-byte length prefix (under 128 bytes)
+         * and the whole message in the window. Framed here without a
+         * call; anything else, including the end of the window, goes
+         * through frame_one() and rr_frame_next(), which decide it. */
+        const uint8_t *buf = s->buf;
+        size_t pos = s->start, end = s->end;
+        int64_t base = s->base;
+        while (n < max && pos < end) {
+            size_t len = buf[pos];
+            if (len >= 0x80 || len >= end - pos) break; /* message not all here */
+            recs[n].data = buf + pos + 1;
+            recs[n].len = len;
+            recs[n].offset = base + (int64_t)pos;
+            recs[n].status = RR_FRAME_OK;
+            pos += 1 + len;
+            n++;
+        }
+        s->start = pos;
+        if (n == max || frame_one(s, &recs[n]) != 1) break;
     }
     return (int)n;
 }

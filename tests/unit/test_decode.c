@@ -336,6 +336,48 @@ Test(decode, targeted_inputs_agree_with_protobuf_c)
         assert_agrees(cases[i].b, cases[i].n);
 }
 
+/* The in-order layout producers write takes a fast path that reads the
+ * message 8 bytes at a time and near its end through a shifted load; every
+ * varint length (1..11 bytes, padded or not) in every field, at every
+ * distance from the end, with every truncation, must still agree. */
+Test(decode, in_order_layout_with_every_varint_length_and_truncation_agrees)
+{
+    uint8_t b[160];
+    for (unsigned f = 1; f <= 10; f++)
+        for (unsigned vlen = 1; vlen <= 11; vlen++)
+            for (unsigned others = 0; others < 4; others++) { /* other fields' lengths */
+                size_t n = 0;
+                for (unsigned g = 1; g <= 10; g++) {
+                    unsigned l = g == f ? vlen : (others == 0 ? 1 : 1 + (g * others) % 8);
+                    if (others == 3 && g != f && g % 2) continue; /* absent fields */
+                    b[n++] = (uint8_t)(g << 3);
+                    for (unsigned i = 0; i < l; i++) /* value bytes; last one 0x01 */
+                        b[n++] = (uint8_t)(i + 1 < l ? 0x80 | ((i * 37 + g) & 0x7f) : 0x01);
+                }
+                for (size_t cut = 0; cut <= n; cut++)
+                    assert_agrees(b, cut);
+            }
+}
+
+Test(decode, varint_at_the_very_end_of_the_message)
+{
+    /* 9 bytes: event_id (1 byte), ts_ms running exactly to the end */
+    cr_assert_eq(DEC(0x08, 0x01, 0x30, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), RR_DECODE_OK);
+    cr_assert_eq(ev.ts_ms, INT64_C(0xfffffffff));
+    /* the same with its last byte missing: the varint runs off the end */
+    cr_assert_eq(DEC(0x08, 0x01, 0x30, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), RR_DECODE_TRUNCATED);
+    /* a tag as the last byte */
+    cr_assert_eq(DEC(0x08, 0x01, 0x10, 0x02, 0x18, 0x03, 0x20, 0x04, 0x28), RR_DECODE_TRUNCATED);
+    /* ten-byte varints in the middle of a long in-order message */
+    cr_assert_eq(DEC(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x10, 0x80,
+                     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x38, 0x04, 0x40, 0x01),
+                 RR_DECODE_OK);
+    cr_assert_eq(ev.event_id, UINT64_MAX);
+    cr_assert_eq(ev.shop_id, UINT64_C(1) << 56);
+    cr_assert_eq(ev.type, 4);
+    cr_assert_eq(ev.content, 1);
+}
+
 /* ---- differential test ------------------------------------------------ */
 
 static uint64_t rng_state;

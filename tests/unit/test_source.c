@@ -476,6 +476,68 @@ Test(source, batch_api_yields_the_same_records)
     free(b.p);
 }
 
+/* rr_source_next_batch() frames one-byte prefixes in a loop of its own and
+ * leaves everything else to rr_frame_next(): with one- and two-byte
+ * prefixes, empty messages and a broken tail mixed, every batch size must
+ * yield exactly the records rr_source_next() yields, one by one. */
+Test(source, batch_of_mixed_prefixes_matches_one_by_one)
+{
+    bytes_t b = {0};
+    for (uint64_t i = 0; i < 5000; i++) {
+        size_t len = (i * 7919) % 9 == 0 ? 0 : (i * 7919) % 300; /* 0..299 bytes */
+        uint8_t m[300];
+        for (size_t j = 0; j < len; j++)
+            m[j] = (uint8_t)(i + j);
+        put_varint(&b, len);
+        put(&b, m, len);
+    }
+    static const uint8_t tail[] = {0x80, 0x80}; /* unterminated prefix */
+    put(&b, tail, sizeof tail);
+
+    rr_record_t *want = malloc(6000 * sizeof *want);
+    size_t nwant = 0;
+    rr_source_t *s;
+    char err[256];
+    cr_assert_eq(rr_source_open_mem(b.p, b.n, NULL, &s, err, sizeof err), 0, "%s", err);
+    while (rr_source_next(s, &want[nwant]) == 1)
+        nwant++;
+    rr_source_close(s);
+    cr_assert_eq(nwant, 5001);
+    cr_assert_eq(want[5000].status, RR_FRAME_BROKEN);
+
+    static const size_t sizes[] = {1, 2, 3, 7, 64, 256, 10000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        for (int from_file = 0; from_file < 2; from_file++) {
+            rr_record_t recs[10000];
+            size_t seen = 0;
+            int got;
+            if (from_file)
+                s = open_ok(write_file("mixed.pb", &b));
+            else
+                cr_assert_eq(rr_source_open_mem(b.p, b.n, NULL, &s, err, sizeof err), 0);
+            while ((got = rr_source_next_batch(s, recs, sizes[k])) > 0) {
+                cr_assert_leq((size_t)got, sizes[k]);
+                for (int i = 0; i < got; i++, seen++) {
+                    cr_assert_lt(seen, nwant);
+                    cr_assert_eq(recs[i].status, want[seen].status, "record %zu", seen);
+                    cr_assert_eq(recs[i].offset, want[seen].offset, "record %zu", seen);
+                    cr_assert_eq(recs[i].len, want[seen].len, "record %zu", seen);
+                    if (recs[i].status == RR_FRAME_OK)
+                        cr_assert_eq(
+                            memcmp(recs[i].data,
+                                   b.p + want[seen].offset + (want[seen].len < 128 ? 1 : 2),
+                                   recs[i].len),
+                            0, "record %zu", seen);
+                }
+            }
+            cr_assert_eq(got, 0, "batch size %zu: %s", sizes[k], rr_source_error(s));
+            cr_assert_eq(seen, nwant, "batch size %zu", sizes[k]);
+            rr_source_close(s);
+        }
+    free(want);
+    free(b.p);
+}
+
 Test(source, memory_source_plain_and_zstd)
 {
     int64_t off[3000];
