@@ -2,16 +2,20 @@
 # Installs what replyrate needs on Debian 12 (root or sudo) and builds it into build/.
 # Idempotent: packages already present are not reinstalled; the build is incremental.
 #   deploy/setup.sh            dependencies + release build
-#   deploy/setup.sh --deps     dependencies only
+#   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config python3 zstd tzdata
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev
       libcriterion-dev libconfig-dev)
+# Only for the test suite (sanitizers, valgrind, fuzzers): installed by --deps.
+TEST_PKGS=(valgrind clang libclang-rt-14-dev)
 
+want=("${PKGS[@]}")
+[ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
 missing=()
-for p in "${PKGS[@]}"; do
+for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -3,8 +3,9 @@
 #   tests/run.sh              build (warnings are errors) and run every test with ctest:
 #                             unit tests, the SPEC examples, whole-program and differential tests
 #   tests/run.sh --sanitize   the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
-#   tests/run.sh --valgrind   the unit tests and one engine run under valgrind memcheck
-#   tests/run.sh --all        all three, one after the other
+#   tests/run.sh --valgrind   the engine/output/source/config suites and one run under valgrind memcheck
+#   tests/run.sh --fuzz       the libFuzzer targets (clang), 60 s each (RR_FUZZ_SECONDS)
+#   tests/run.sh --all        all four, one after the other
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -58,6 +59,7 @@ case "${1:-}" in
   "") plain ;;
   --sanitize) sanitize ;;
   --valgrind) valgrind_suite ;;
-  --all) plain; sanitize; valgrind_suite ;;
-  *) echo "usage: tests/run.sh [--sanitize|--valgrind|--all]" >&2; exit 2 ;;
+  --fuzz) tests/fuzz/run.sh "${RR_FUZZ_SECONDS:-60}" ;;
+  --all) plain; sanitize; valgrind_suite; tests/fuzz/run.sh "${RR_FUZZ_SECONDS:-60}" ;;
+  *) echo "usage: tests/run.sh [--sanitize|--valgrind|--fuzz|--all]" >&2; exit 2 ;;
 esac

@@ -865,7 +865,7 @@ static gev_t *block_get(gen_t *g, uint8_t cls)
 {
     gev_t *b = g->free_blocks[cls];
     if (b) {
-        memcpy(&g->free_blocks[cls], b, sizeof(gev_t *));
+        memcpy(&g->free_blocks[cls], (const void *)b, sizeof g->free_blocks[cls]); /* next link */
         return b;
     }
     if (g->n_blocks == g->cap_blocks) {
@@ -882,7 +882,7 @@ static gev_t *block_get(gen_t *g, uint8_t cls)
 
 static void block_put(gen_t *g, gev_t *b, uint8_t cls)
 {
-    memcpy(b, &g->free_blocks[cls], sizeof(gev_t *));
+    memcpy((void *)b, &g->free_blocks[cls], sizeof g->free_blocks[cls]); /* link to the old head */
     g->free_blocks[cls] = b;
 }
 
