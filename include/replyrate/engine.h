@@ -91,7 +91,7 @@ typedef struct rr_rejected_record {
     size_t raw_len;
     int decoded;            /* 0: bytes did not decode, event is zero */
     rr_event_t event;
-    int64_t watermark_ms;   /* the partition watermark at arrival */
+    int64_t watermark_ms;   /* the partition watermark at arrival; INT64_MIN: none yet */
 } rr_rejected_record_t;
 
 typedef struct rr_sink {

@@ -451,7 +451,10 @@ static void json_rejected(void *opaque, const rr_rejected_record_t *r)
     PUT_LIT(o, ",\"offset\":");
     put_i64(o, r->offset);
     PUT_LIT(o, ",\"watermark_ms\":");
-    put_i64(o, r->watermark_ms);
+    if (r->watermark_ms == INT64_MIN) /* nothing applied on the partition yet */
+        PUT_LIT(o, "null");
+    else
+        put_i64(o, r->watermark_ms);
     if (r->decoded) {
         const rr_event_t *e = &r->event;
         PUT_LIT(o, ",\"event\":{\"event_id\":");
@@ -681,7 +684,8 @@ static void csv_rejected(void *opaque, const rr_rejected_record_t *r)
     put_c(o, ',');
     put_i64(o, r->offset);
     put_c(o, ',');
-    put_i64(o, r->watermark_ms);
+    if (r->watermark_ms != INT64_MIN) /* empty cell: nothing applied on the partition yet */
+        put_i64(o, r->watermark_ms);
     put_c(o, ',');
     if (r->decoded) {
         const rr_event_t *e = &r->event;

@@ -345,6 +345,20 @@ Test(output, jsonl_rejected_events_carry_position_event_and_raw_bytes)
     free(got);
 }
 
+Test(output, jsonl_rejected_before_any_applied_event_has_null_watermark)
+{
+    const char *path = tmp("nowm.jsonl");
+    rr_sink_t s;
+    rr_output_t *o = open_ok(path, &s);
+    rr_rejected_record_t r = rejected_undecodable();
+    r.watermark_ms = INT64_MIN; /* the engine's "no watermark yet" */
+    s.rejected(s.opaque, &r);
+    close_ok(o);
+    char *got = slurp(path, NULL);
+    cr_assert(strstr(got, "\"watermark_ms\":null,") != NULL, "got %s", got);
+    free(got);
+}
+
 Test(output, jsonl_strings_are_escaped_and_kept_valid_utf8)
 {
     rr_day_record_t r = shop_day();
