@@ -129,12 +129,19 @@ int rr_engine_add_partition(rr_engine_t *e, const char *name);
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms);
 
-/* Optional hint before offering events in a batch: stage 0 starts loading
- * the conversation's map slot, stage 1 (a few events later) its summary,
- * stage 2 (later still) its active state. It
- * changes no result; it lets the memory system fetch several conversations
- * at once instead of one cache miss after another. */
-void rr_engine_prefetch(const rr_engine_t *e, uint64_t conversation_id, int stage);
+/* Prefetch hints for feeding a batch (io/feed.c). They never change a
+ * result; they let the memory system fetch several conversations at once
+ * instead of one cache miss after another. For each event, a few events
+ * apart: hint_slot starts loading its map slot; hint_conv looks it up (the
+ * slot should have arrived), starts loading its summary and returns a hint;
+ * hint_hot starts loading its active state; rr_engine_offer_hinted then
+ * skips the lookup when the hint still names the event's conversation. */
+void rr_engine_hint_slot(const rr_engine_t *e, uint64_t conversation_id);
+uint32_t rr_engine_hint_conv(const rr_engine_t *e, uint64_t conversation_id);
+void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint);
+rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+                                    int64_t offset, const uint8_t *raw, size_t raw_len,
+                                    int64_t now_ms);
 
 /* Record bytes on partition p that did not decode (SPEC §7): counted invalid. */
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,

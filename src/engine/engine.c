@@ -1349,6 +1349,13 @@ static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms)
 {
+    return rr_engine_offer_hinted(e, p, ev, NONE32, offset, raw, raw_len, now_ms);
+}
+
+rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+                                    int64_t offset, const uint8_t *raw, size_t raw_len,
+                                    int64_t now_ms)
+{
     partition_t *pt = &e->parts.v[p];
     e->st.input++;
     const char *why = static_invalid(ev);
@@ -1356,7 +1363,13 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
         why = "ts_too_far_ahead_of_partition";
     if (!why && ev->ts_ms > now_ms)
         why = "ts_ahead_of_wall_clock";
-    uint32_t ci = rr_map64_get(&e->conv_map, ev->conversation_id);
+    /* The hint is a conversation index looked up a few events ago: still good
+     * if that slot holds this live conversation (slots are only reused after
+     * an eviction, which clears live, and ids are unique). */
+    uint32_t ci = hint;
+    if (ci == NONE32 || ci >= e->conv_n || !CONV(e, ci)->live ||
+        CONV(e, ci)->id != ev->conversation_id)
+        ci = rr_map64_get(&e->conv_map, ev->conversation_id);
     conv_t *c = ci == NONE32 ? NULL : CONV(e, ci);
     if (!why && c) {
         if (c->shop != ev->shop_id)
@@ -1423,22 +1436,25 @@ oom:
     abort();
 }
 
-void rr_engine_prefetch(const rr_engine_t *e, uint64_t conversation_id, int stage)
+void rr_engine_hint_slot(const rr_engine_t *e, uint64_t conversation_id)
 {
-    const rr_map64_t *m = &e->conv_map;
-    if (stage == 0) {
-        __builtin_prefetch(&m->slots[rr_hash64(conversation_id) & m->mask]);
+    __builtin_prefetch(&e->conv_map.slots[rr_hash64(conversation_id) & e->conv_map.mask]);
+}
+
+uint32_t rr_engine_hint_conv(const rr_engine_t *e, uint64_t conversation_id)
+{
+    uint32_t ci = rr_map64_get(&e->conv_map, conversation_id);
+    if (ci != NONE32)
+        __builtin_prefetch(CONV(e, ci));
+    return ci;
+}
+
+void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint)
+{
+    if (hint == NONE32 || hint >= e->conv_n)
         return;
-    }
-    uint32_t ci = rr_map64_get(m, conversation_id);
-    if (ci == NONE32)
-        return;
-    const conv_t *c = CONV(e, ci);
-    if (stage == 1) {
-        __builtin_prefetch(c);
-        return;
-    }
-    if (c->hot != NONE32)
+    const conv_t *c = CONV(e, hint);
+    if (c->live && c->hot != NONE32)
         __builtin_prefetch(HOT(e, c->hot)); /* header and inline event ids */
 }
 

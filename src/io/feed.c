@@ -24,23 +24,26 @@ static void feed_chunk(rr_engine_t *eng, int p, const rr_record_t *recs, size_t 
 {
     rr_event_t evs[CHUNK];
     int st[CHUNK];
-    /* Three prefetch stages per conversation: its map slot, then its summary,
-     * then its active state, each a few records before the next needs it. */
+    uint32_t hint[CHUNK];
+    /* Three prefetch stages per conversation, each a few records before the
+     * next needs it: its map slot (while decoding), its summary, its state. */
     for (size_t k = 0; k < n; k++) {
         st[k] = recs[k].status != RR_FRAME_OK ? -1 : rr_decode_event(recs[k].data, recs[k].len, &evs[k]);
+        hint[k] = UINT32_MAX;
         if (st[k] == RR_DECODE_OK)
-            rr_engine_prefetch(eng, evs[k].conversation_id, 0);
-        if (k >= AHEAD && st[k - AHEAD] == RR_DECODE_OK)
-            rr_engine_prefetch(eng, evs[k - AHEAD].conversation_id, 1);
+            rr_engine_hint_slot(eng, evs[k].conversation_id);
     }
+    for (size_t k = 0; k < n && k < AHEAD; k++)
+        if (st[k] == RR_DECODE_OK)
+            hint[k] = rr_engine_hint_conv(eng, evs[k].conversation_id);
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n && st[k + AHEAD] == RR_DECODE_OK)
-            rr_engine_prefetch(eng, evs[k + AHEAD].conversation_id, 1);
-        if (k + AHEAD / 2 < n && st[k + AHEAD / 2] == RR_DECODE_OK)
-            rr_engine_prefetch(eng, evs[k + AHEAD / 2].conversation_id, 2);
+            hint[k + AHEAD] = rr_engine_hint_conv(eng, evs[k + AHEAD].conversation_id);
+        if (k + AHEAD / 2 < n)
+            rr_engine_hint_hot(eng, hint[k + AHEAD / 2]);
         const rr_record_t *r = &recs[k];
         if (st[k] == RR_DECODE_OK) {
-            rr_engine_offer(eng, p, &evs[k], r->offset, r->data, r->len, now_ms);
+            rr_engine_offer_hinted(eng, p, &evs[k], hint[k], r->offset, r->data, r->len, now_ms);
             counts->decoded++;
         } else {
             rr_engine_offer_undecodable(eng, p, r->offset, r->data, r->len,
