@@ -7,13 +7,19 @@ set -euo pipefail
 bin=$1
 src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-events=150000; seeds="1 2 3 4"
+events=150000; seeds="1 2 3 4 5"
 [ -n "${RR_E2E_QUICK:-}" ] && { events=40000; seeds="1 2"; }
 now=$(( $(date +%s) * 1000 ))
 for seed in $seeds; do
   args=(--events $events --seed "$seed" --duplicate-rate 0.02 --disorder-rate 0.05
         --late-rate 0.01 --invalid-rate 0.01 --garbage-rate 0.001)
   if [ "$seed" = 2 ]; then args+=(--days 2); fi
+  # One large case where the rules combine at scale: a million events over
+  # three days, with every kind of bad delivery, more disorder and reordering.
+  if [ "$seed" = 5 ]; then
+    args=(--events $((events * 7)) --seed 5 --days 3 --duplicate-rate 0.03 --disorder-rate 0.2
+          --disorder-ms 5000 --late-rate 0.02 --invalid-rate 0.02 --garbage-rate 0.002)
+  fi
   "$bin" gen "${args[@]}" --output "$tmp/a.pb" 2>/dev/null
   inputs=(--input "$tmp/a.pb")
   if [ "$seed" = 3 ]; then  # a second partition with other shops
