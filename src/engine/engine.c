@@ -580,6 +580,44 @@ static int bucket_of(int64_t wait)
     return b;
 }
 
+static void emit_violation(rr_engine_t *e, const viol_t *v, int32_t ymd, rr_reason_t reason)
+{
+    rr_violation_record_t vr = {.shop_id = v->shop,
+                                .day = ymd,
+                                .metric = e->cfg.metrics[v->metric].name,
+                                .conversation_id = v->conv_id,
+                                .buyer_id = v->buyer,
+                                .agent_id = v->agent,
+                                .round_start_ms = v->start,
+                                .answered = v->answered,
+                                .reply_ms = v->reply,
+                                .wait_ms = v->answered ? v->reply - v->start : 0,
+                                .messages = v->msgs,
+                                .reason = reason,
+                                .final = 1,
+                                .version = e->version};
+    if (e->sink.violation)
+        e->sink.violation(e->sink.opaque, &vr);
+    e->st.violations++;
+}
+
+/* SPEC §4 violation reasons. A round answered late is `late`. An unanswered
+ * one is `unassigned` when the conversation's first AGENT_ASSIGNED or
+ * AGENT_MESSAGE is later than round start + H, else `no_reply`; events are
+ * applied in order, so once that first agent event has been applied, or
+ * the day is final, the reason is known. 0: not known yet. */
+static rr_reason_t violation_reason(const rr_engine_t *e, const viol_t *v, const conv_t *c,
+                                    int day_final)
+{
+    if (v->answered)
+        return RR_REASON_LATE;
+    if (c->first_agent_ts <= v->start + e->cfg.horizon_ms)
+        return RR_REASON_NO_REPLY;
+    if (c->first_agent_ts != INT64_MAX || day_final)
+        return RR_REASON_UNASSIGNED;
+    return (rr_reason_t)0;
+}
+
 /* Close round r of tracker t: replied (reply_ts, reply_agent) or not. */
 static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r, int replied,
                           int64_t reply_ts, uint64_t reply_agent)
@@ -650,10 +688,6 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
         }
         if (!bad)
             continue;
-        if (!dy && !(dy = get_day(e, r->day))) {
-            e->oom = 1;
-            break;
-        }
         viol_t v = {.shop = c->shop,
                     .conv_id = c->id,
                     .buyer = c->buyer,
@@ -664,6 +698,17 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
                     .msgs = r->msgs,
                     .metric = (uint8_t)m,
                     .answered = (uint8_t)answered};
+        /* A violation never changes once its reason is known: publish it now
+         * rather than hold it until its day is final. */
+        rr_reason_t reason = violation_reason(e, &v, c, 0);
+        if (reason) {
+            emit_violation(e, &v, rr_day_to_yyyymmdd(r->day), reason);
+            continue;
+        }
+        if (!dy && !(dy = get_day(e, r->day))) {
+            e->oom = 1;
+            break;
+        }
         if (VEC_PUSH(dy->viols, v) < 0)
             e->oom = 1;
     }
@@ -1137,29 +1182,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
     }
     for (size_t i = 0; i < dy->viols.n; i++) {
         const viol_t *v = &dy->viols.v[i];
-        rr_reason_t reason = RR_REASON_LATE;
-        if (!v->answered) {
-            const conv_t *c = CONV(e, v->conv);
-            reason = c->first_agent_ts <= v->start + e->cfg.horizon_ms ? RR_REASON_NO_REPLY
-                                                                         : RR_REASON_UNASSIGNED;
-        }
-        rr_violation_record_t vr = {.shop_id = v->shop,
-                                    .day = ymd,
-                                    .metric = e->cfg.metrics[v->metric].name,
-                                    .conversation_id = v->conv_id,
-                                    .buyer_id = v->buyer,
-                                    .agent_id = v->agent,
-                                    .round_start_ms = v->start,
-                                    .answered = v->answered,
-                                    .reply_ms = v->reply,
-                                    .wait_ms = v->answered ? v->reply - v->start : 0,
-                                    .messages = v->msgs,
-                                    .reason = reason,
-                                    .final = 1,
-                                    .version = e->version};
-        if (e->sink.violation)
-            e->sink.violation(e->sink.opaque, &vr);
-        e->st.violations++;
+        emit_violation(e, v, ymd, violation_reason(e, v, CONV(e, v->conv), 1));
     }
 }
 
