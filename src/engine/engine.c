@@ -5,7 +5,7 @@
  *   rr_engine_offer ──► accept: invalid? late? duplicate? ──► applied
  *        (arrival order, per partition)                        │
  *                                                              ▼
- *                           per-partition reorder heap, keyed (ts_ms, event_id)
+ *                    per-partition reorder buffer (reorder.h), keyed (ts_ms, event_id)
  *                                                              │ released when ts < partition watermark
  *                                                              ▼
  *   process(): the conversation's state machine, in sorted order; rounds are
@@ -20,7 +20,7 @@
  * Why release at the partition watermark is exact: an event arriving later
  * with ts < watermark is late and never applied, so once the watermark has
  * passed ts, every applied event with a smaller (ts, event_id) key is already
- * in the heap.
+ * in the buffer.
  *
  * Conversation phases (SPEC §3 Phase):
  *
@@ -40,6 +40,7 @@
 
 #include "engine/bigmem.h"
 #include "engine/map.h"
+#include "engine/reorder.h"
 #include "engine/pool.h"
 #include "engine/tz.h"
 #include "metrics/alert.h"
@@ -187,25 +188,13 @@ typedef struct day {
     VEC(viol_t) viols;
 } day_t;
 
-/* A buffered applied event: what processing needs, 32 bytes. */
-typedef struct hev {
-    int64_t ts;
-    uint64_t eid;
-    uint64_t agent;
-    uint32_t conv;
-    uint8_t type, rating, flags, pad;
-} hev_t;
+typedef rr_pending_t hev_t;
 
 typedef struct partition {
     char *name;
     int64_t max_ts; /* greatest applied ts; NO_TS none */
     int ended;
-    /* The reorder buffer: events arriving in key order (the common case)
-     * queue in a FIFO ring in O(1); only out-of-order ones pay for the heap.
-     * The next event to apply is the lesser of the two heads. */
-    VEC(hev_t) heap;
-    hev_t *ring;
-    size_t ring_head, ring_n, ring_cap; /* ring_cap is a power of two */
+    rr_reorder_t buf; /* applied events not yet released */
 } partition_t;
 
 typedef struct trk_def {
@@ -851,98 +840,6 @@ static void process(rr_engine_t *e, const hev_t *h)
     }
 }
 
-/* ---- reorder heap ------------------------------------------------------ */
-
-static inline int hev_less(const hev_t *a, const hev_t *b)
-{
-    return a->ts < b->ts || (a->ts == b->ts && a->eid < b->eid);
-}
-
-static int heap_push(partition_t *p, const hev_t *x)
-{
-    if (VEC_PUSH(p->heap, *x) < 0)
-        return -1;
-    hev_t *v = p->heap.v;
-    size_t i = p->heap.n - 1;
-    hev_t item = v[i];
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!hev_less(&item, &v[up]))
-            break;
-        v[i] = v[up];
-        i = up;
-    }
-    v[i] = item;
-    return 0;
-}
-
-static void heap_pop(partition_t *p, hev_t *out)
-{
-    hev_t *v = p->heap.v;
-    *out = v[0];
-    hev_t last = v[--p->heap.n];
-    size_t n = p->heap.n, i = 0;
-    if (!n)
-        return;
-    for (;;) {
-        size_t l = 2 * i + 1;
-        if (l >= n)
-            break;
-        size_t m = (l + 1 < n && hev_less(&v[l + 1], &v[l])) ? l + 1 : l;
-        if (!hev_less(&v[m], &last))
-            break;
-        v[i] = v[m];
-        i = m;
-    }
-    v[i] = last;
-}
-
-static inline hev_t *ring_tail(partition_t *p)
-{
-    return &p->ring[(p->ring_head + p->ring_n - 1) & (p->ring_cap - 1)];
-}
-
-static int buffer_push(partition_t *p, const hev_t *x)
-{
-    if (p->ring_n && hev_less(x, ring_tail(p)))
-        return heap_push(p, x);
-    if (p->ring_n == p->ring_cap) {
-        size_t cap = p->ring_cap ? p->ring_cap * 2 : 1024;
-        hev_t *r = malloc(cap * sizeof *r);
-        if (!r)
-            return -1;
-        for (size_t i = 0; i < p->ring_n; i++)
-            r[i] = p->ring[(p->ring_head + i) & (p->ring_cap - 1)];
-        free(p->ring);
-        p->ring = r;
-        p->ring_cap = cap;
-        p->ring_head = 0;
-    }
-    p->ring[(p->ring_head + p->ring_n++) & (p->ring_cap - 1)] = *x;
-    return 0;
-}
-
-/* The least buffered event, or NULL. */
-static inline const hev_t *buffer_min(const partition_t *p)
-{
-    const hev_t *r = p->ring_n ? &p->ring[p->ring_head] : NULL;
-    const hev_t *h = p->heap.n ? &p->heap.v[0] : NULL;
-    if (!r)
-        return h;
-    return h && hev_less(h, r) ? h : r;
-}
-
-static void buffer_pop(partition_t *p, hev_t *out)
-{
-    if (p->ring_n && (!p->heap.n || !hev_less(&p->heap.v[0], &p->ring[p->ring_head]))) {
-        *out = p->ring[p->ring_head];
-        p->ring_head = (p->ring_head + 1) & (p->ring_cap - 1);
-        p->ring_n--;
-    } else {
-        heap_pop(p, out);
-    }
-}
-
 static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
 {
     return p->max_ts == NO_TS ? NO_TS : p->max_ts - e->cfg.lateness_ms;
@@ -953,16 +850,18 @@ static void release(rr_engine_t *e, partition_t *p, int64_t limit)
 {
     hev_t h;
     const hev_t *m;
-    while ((m = buffer_min(p)) && m->ts < limit) {
-        if (p->ring_n > 16) { /* start loading conversations applied a few events from now */
-            size_t mask = p->ring_cap - 1;
-            __builtin_prefetch(CONV(e, p->ring[(p->ring_head + 16) & mask].conv));
-            const conv_t *c = CONV(e, p->ring[(p->ring_head + 8) & mask].conv);
+    while ((m = rr_reorder_min(&p->buf)) && m->ts < limit) {
+        /* start loading conversations applied a few events from now */
+        const hev_t *far = rr_reorder_ahead(&p->buf, 16), *near = rr_reorder_ahead(&p->buf, 8);
+        if (far)
+            __builtin_prefetch(CONV(e, far->conv));
+        if (near) {
+            const conv_t *c = CONV(e, near->conv);
             __builtin_prefetch(HOT(e, c->hot));
             if (c->cd_head != NONE32)
                 __builtin_prefetch(CD(e, c->cd_head));
         }
-        buffer_pop(p, &h);
+        rr_reorder_pop(&p->buf, &h);
         process(e, &h);
     }
 }
@@ -1437,7 +1336,7 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
                .type = (uint8_t)ev->type,
                .rating = (uint8_t)ev->rating,
                .flags = (uint8_t)(ev->flags & 0xffu)};
-    if (buffer_push(pt, &h) < 0)
+    if (rr_reorder_push(&pt->buf, &h) < 0)
         goto oom;
     hc->pending++;
     e->st.applied++;
@@ -1638,8 +1537,7 @@ void rr_engine_free(rr_engine_t *e)
     }
     for (size_t i = 0; i < e->parts.n; i++) {
         free(e->parts.v[i].name);
-        free(e->parts.v[i].heap.v);
-        free(e->parts.v[i].ring);
+        rr_reorder_free(&e->parts.v[i].buf);
     }
     free(e->days.v);
     free(e->parts.v);
