@@ -36,11 +36,14 @@ GEN_ARGS="--events $EVENTS --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02"
 
 log() { echo "bench: $*" >&2; }
 
-if [ ! -x /usr/bin/time ]; then
-    log "installing GNU time (/usr/bin/time)"
+need=()
+[ -x /usr/bin/time ] || need+=(time)
+command -v jq >/dev/null || need+=(jq)
+if ((${#need[@]})); then
+    log "installing ${need[*]}"
     SUDO=""
     [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get install -y time >/dev/null
+    $SUDO apt-get install -y "${need[@]}" >/dev/null
 fi
 
 # The revision being measured, taken before building (HEAD may move while this runs).
