@@ -156,4 +156,9 @@ void rr_engine_finish(rr_engine_t *e);
 
 void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out);
 
+/* NULL while all is well; else why the engine's results cannot be trusted
+ * (it ran out of memory: an event it could not hold went to the dead
+ * letters as "engine_out_of_memory", or a record could not be updated). */
+const char *rr_engine_error(const rr_engine_t *e);
+
 #endif

@@ -277,6 +277,10 @@ int rr_cmd_run(int argc, char **argv)
     double elapsed = rr_mono_s() - t0;
 
     status = 0;
+    if (rr_engine_error(eng)) {
+        fprintf(stderr, "replyrate run: %s\n", rr_engine_error(eng));
+        status = 1;
+    }
     for (int i = 0; i < n_outp; i++) {
         if (rr_output_close(outs[i], err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: %s\n", err);

@@ -1352,10 +1352,13 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
     }
     return RR_APPLIED;
 oom:
-    /* Out of memory is not an input verdict; count it applied-but-lost would
-     * break "nothing lost", so fail loudly. */
-    fprintf(stderr, "replyrate: out of memory\n");
-    abort();
+    /* No memory to hold it: the event goes to the dead letters with that
+     * reason (nothing is dropped silently) and the engine reports itself
+     * failed (rr_engine_error), so the run ends in an error, not in results
+     * that quietly miss it. */
+    e->oom = 1;
+    reject(e, p, RR_INVALID, "engine_out_of_memory", ev, offset, raw, raw_len);
+    return RR_INVALID;
 }
 
 void rr_engine_hint_slot(const rr_engine_t *e, uint64_t conversation_id)
@@ -1419,6 +1422,11 @@ void rr_engine_finish(rr_engine_t *e)
     while (e->days.n)
         finalize_oldest_day(e);
     e->finished = 1;
+}
+
+const char *rr_engine_error(const rr_engine_t *e)
+{
+    return e->oom ? "out of memory: some results are incomplete" : NULL;
 }
 
 void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out)
