@@ -138,24 +138,31 @@ typedef struct hot {
     round_t rounds[];                /* [2*t] current, [2*t+1] previous-day, per tracker t */
 } hot_t;
 
-typedef struct cd_trk {
-    int64_t last_ts; /* the day's last in-scope message key */
-    uint64_t last_eid;
-    uint8_t has, any_replied, last_replied;
-} cd_trk_t;
+/* The day's last in-scope message of a tracker, kept only for trackers with
+ * a require=last metric (SPEC §3 Buyers: the buyer's last message). */
+typedef struct cd_key {
+    int64_t ts;
+    uint64_t eid;
+} cd_key_t;
+
+/* A tracker's day flags (one byte per tracker). */
+#define CDF_HAS 1u          /* >= 1 in-scope buyer message that day */
+#define CDF_ANY_REPLIED 2u  /* some message got a reply within H */
+#define CDF_LAST_REPLIED 4u /* the last message got a reply within H */
 
 typedef struct cd_sat {
     uint64_t agent;
     uint32_t rating; /* 0: no in-scope rating that day */
 } cd_sat_t;
 
-/* Per (conversation, local day): what the day's finalisation needs. */
+/* Per (conversation, local day): what the day's finalisation needs. 24 bytes,
+ * then cd_key_t[n_key], cd_sat_t[n_sat] and n_trk flag bytes: 64 bytes with
+ * the default metric set. */
 typedef struct cd {
     uint32_t conv, next, shopday;
     int32_t day;
     uint32_t bits; /* bit m: session/buyer_within had a bad round; unassigned: had a message */
     uint32_t pad;
-    /* then cd_trk_t[n_trk], cd_sat_t[n_sat] */
 } cd_t;
 
 typedef struct shopday {
@@ -203,6 +210,7 @@ typedef struct trk_def {
     uint32_t excl;
     int64_t keep_ms; /* pending-ts horizon: max T' of its message_within metrics; 0 none */
     int per_agent;   /* has message_within or response_time metrics */
+    int key;         /* its cd_key_t slot (a require=last metric uses it), or -1 */
     int n;
     uint8_t metric[RR_MAX_METRICS];
 } trk_def_t;
@@ -230,7 +238,7 @@ struct rr_engine {
     rr_alert_t alerts[RR_MAX_ALERTS];
     metric_info_t mi[RR_MAX_METRICS];
     trk_def_t trk[RR_MAX_METRICS];
-    int n_trk, n_sat, n_buyer;
+    int n_trk, n_sat, n_buyer, n_key;
     uint8_t sat_metric[RR_MAX_METRICS];
     uint8_t buyer_metric[RR_MAX_METRICS];
     uint8_t unas_metric[RR_MAX_METRICS];
@@ -286,15 +294,20 @@ struct rr_engine {
 #define SD(e, i) ((shopday_t *)((e)->sds + (size_t)(i) * (e)->sd_stride))
 #define AD(e, i) ((agentday_t *)((e)->ads + (size_t)(i) * (e)->ad_stride))
 
-static inline cd_trk_t *cd_trk(const rr_engine_t *e, cd_t *c, int t)
+static inline cd_key_t *cd_key(const rr_engine_t *e, cd_t *c, int t)
 {
-    (void)e;
-    return (cd_trk_t *)(c + 1) + t;
+    int k = e->trk[t].key;
+    return k < 0 ? NULL : (cd_key_t *)(c + 1) + k;
 }
 
 static inline cd_sat_t *cd_sat(const rr_engine_t *e, cd_t *c, int s)
 {
-    return (cd_sat_t *)((cd_trk_t *)(c + 1) + e->n_trk) + s;
+    return (cd_sat_t *)((cd_key_t *)(c + 1) + e->n_key) + s;
+}
+
+static inline uint8_t *cd_flags(const rr_engine_t *e, cd_t *c, int t)
+{
+    return (uint8_t *)(cd_sat(e, c, e->n_sat)) + t;
 }
 
 /* ---- slab helpers --------------------------------------------------------- */
@@ -617,11 +630,9 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
     int64_t wait = answered ? reply_ts - r->start_ts : -1;
     uint64_t agent = r->agent ? r->agent : (answered ? reply_agent : 0);
     cd_t *cd = CD(e, r->cd);
-    cd_trk_t *ct = cd_trk(e, cd, t);
+    uint8_t *cf = cd_flags(e, cd, t);
     int last_replied = replied && reply_ts - r->last_ts <= H;
-    if (last_replied)
-        ct->any_replied = 1;
-    ct->last_replied = (uint8_t)last_replied;
+    *cf = (uint8_t)((*cf & ~CDF_LAST_REPLIED) | (last_replied ? CDF_ANY_REPLIED | CDF_LAST_REPLIED : 0));
 
     shopday_t *sd = SD(e, cd->shopday);
     agentday_t *ad = NULL;
@@ -766,11 +777,13 @@ static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uin
         r[0].last_ts = h->ts;
         if (td->keep_ms && pend_push(e, &r[0], h->ts, td->keep_ms) < 0)
             e->oom = 1;
-        cd_trk_t *ct = cd_trk(e, cd, t);
-        ct->has = 1;
-        ct->last_ts = h->ts;
-        ct->last_eid = h->eid;
-        ct->last_replied = 0;
+        uint8_t *cf = cd_flags(e, cd, t);
+        *cf = (uint8_t)((*cf | CDF_HAS) & ~CDF_LAST_REPLIED); /* a new last message */
+        cd_key_t *ck = cd_key(e, cd, t);
+        if (ck) {
+            ck->ts = h->ts;
+            ck->eid = h->eid;
+        }
     }
     for (int u = 0; u < e->n_unas && c->manual; u++) {
         int m = e->unas_metric[u];
@@ -888,7 +901,7 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
         return;
     int any = 0;
     for (int b = 0; b < e->n_buyer; b++)
-        any |= cd_trk(e, cd, e->mi[e->buyer_metric[b]].trk)->has;
+        any |= *cd_flags(e, cd, e->mi[e->buyer_metric[b]].trk) & CDF_HAS;
     if (!any)
         return;
     uint32_t i = rr_map3_get(&e->buyer_map, c->shop, c->buyer, 0);
@@ -907,19 +920,21 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
     for (int b = 0; b < e->n_buyer; b++) {
         int m = e->buyer_metric[b];
         const rr_metric_def_t *md = &e->cfg.metrics[m];
-        const cd_trk_t *ct = cd_trk(e, cd, e->mi[m].trk);
-        if (!ct->has)
+        const uint8_t cf = *cd_flags(e, cd, e->mi[m].trk);
+        if (!(cf & CDF_HAS))
             continue;
         buyer_acc_t *a = &acc[b];
         if (md->kind == RR_KIND_BUYER_WITHIN) {
             a->flag |= (cd->bits >> m) & 1u; /* flag: some message waited > T */
         } else if (md->require == RR_REQUIRE_ANY) {
-            a->flag |= ct->any_replied;
-        } else if (!a->has || ct->last_ts > a->last_ts ||
-                   (ct->last_ts == a->last_ts && ct->last_eid > a->last_eid)) {
-            a->last_ts = ct->last_ts;
-            a->last_eid = ct->last_eid;
-            a->last_replied = ct->last_replied;
+            a->flag |= (cf & CDF_ANY_REPLIED) != 0;
+        } else {
+            const cd_key_t *ck = cd_key(e, cd, e->mi[m].trk); /* require=last: has a key */
+            if (!a->has || ck->ts > a->last_ts || (ck->ts == a->last_ts && ck->eid > a->last_eid)) {
+                a->last_ts = ck->ts;
+                a->last_eid = ck->eid;
+                a->last_replied = (cf & CDF_LAST_REPLIED) != 0;
+            }
         }
         a->has = 1;
     }
@@ -975,7 +990,7 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
         const rr_metric_def_t *md = &e->cfg.metrics[m];
         switch (md->kind) {
         case RR_KIND_SESSION_WITHIN:
-            if (cd_trk(e, cd, e->mi[m].trk)->has) {
+            if (*cd_flags(e, cd, e->mi[m].trk) & CDF_HAS) {
                 sd->v[m].den++;
                 sd->v[m].num += !((cd->bits >> m) & 1u);
             }
@@ -1508,8 +1523,20 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     }
     e->conv_stride = sizeof(conv_t);
     e->hot_stride = sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t);
-    e->cd_stride = sizeof(cd_t) + (size_t)e->n_trk * sizeof(cd_trk_t) +
-                   (size_t)e->n_sat * sizeof(cd_sat_t);
+    for (int t = 0; t < e->n_trk; t++) {
+        trk_def_t *td = &e->trk[t];
+        td->key = -1;
+        for (int k = 0; k < td->n; k++) {
+            const rr_metric_def_t *md = &cfg->metrics[td->metric[k]];
+            if (md->kind == RR_KIND_BUYER_REPLIED && md->require == RR_REQUIRE_LAST)
+                td->key = e->n_key;
+        }
+        if (td->key >= 0)
+            e->n_key++;
+    }
+    size_t flags = ((size_t)e->n_trk + 7) & ~(size_t)7;
+    e->cd_stride = sizeof(cd_t) + (size_t)e->n_key * sizeof(cd_key_t) +
+                   (size_t)e->n_sat * sizeof(cd_sat_t) + flags;
     e->sd_stride = sizeof(shopday_t) + cfg->n_metrics * sizeof(rr_value_t);
     e->ad_stride = sizeof(agentday_t) + cfg->n_metrics * sizeof(rr_value_t);
     if (rr_map64_init(&e->conv_map, 4096) < 0 || rr_map64_init(&e->shop_part, 1024) < 0 ||
