@@ -236,6 +236,7 @@ typedef struct metric_info {
 typedef struct buyer_acc {
     int64_t last_ts;
     uint64_t last_eid;
+    uint32_t shopday; /* the buyer's shop-day, so flushing needs no lookup */
     uint8_t has, flag, last_replied;
 } buyer_acc_t;
 
@@ -939,6 +940,7 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
         if (!(cf & CDF_HAS))
             continue;
         buyer_acc_t *a = &acc[b];
+        a->shopday = cd->shopday;
         if (md->kind == RR_KIND_BUYER_WITHIN) {
             a->flag |= (cd->bits >> m) & 1u; /* flag: some message waited > T */
         } else if (md->require == RR_REQUIRE_ANY) {
@@ -955,25 +957,19 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
     }
 }
 
-static void flush_buyers(rr_engine_t *e, int32_t d)
+static void flush_buyers(rr_engine_t *e)
 {
     if (!e->n_buyer || !e->buyer_map.count)
         return;
-    for (size_t s = 0; s <= e->buyer_map.mask; s++) {
-        const rr_map3_slot_t *sl = &e->buyer_map.slots[s];
-        if (sl->val == NONE32)
-            continue;
-        uint32_t sdi = rr_map3_get(&e->sd_map, sl->k[0], (uint64_t)(int64_t)d, 0);
-        if (sdi == NONE32)
-            continue; /* cannot happen: the conv-day opened it */
-        shopday_t *sd = SD(e, sdi);
-        const buyer_acc_t *acc = &e->buyer_acc.v[(size_t)sl->val * (size_t)e->n_buyer];
+    /* the accumulators are dense, n_buyer per (shop, buyer): walk them, not the map */
+    for (size_t i = 0; i < e->buyer_acc.n; i += (size_t)e->n_buyer) {
+        const buyer_acc_t *acc = &e->buyer_acc.v[i];
         for (int b = 0; b < e->n_buyer; b++) {
             int m = e->buyer_metric[b];
             const rr_metric_def_t *md = &e->cfg.metrics[m];
             if (!acc[b].has)
                 continue;
-            int64_t *sc = CNT(e, sd, m);
+            int64_t *sc = CNT(e, SD(e, acc[b].shopday), m);
             sc[C_DEN]++;
             if (md->kind == RR_KIND_BUYER_WITHIN)
                 sc[C_NUM] += !acc[b].flag;
@@ -1141,7 +1137,7 @@ static void finalize_oldest_day(rr_engine_t *e)
     for (size_t i = 0; i < e->days.v[0].cds.n; i++)
         fold_cd(e, &e->days.v[0], e->days.v[0].cds.v[i]);
     dy = &e->days.v[0];
-    flush_buyers(e, dy->day);
+    flush_buyers(e);
     emit_day(e, dy);
     int64_t through = dy->end_ms + e->cfg.horizon_ms;
     if (through > e->final_through)
