@@ -292,8 +292,9 @@ struct rr_engine {
     VEC(partition_t) parts;
     rr_map64_t shop_part; /* shop -> partition (bit 31: counted as split) */
 
-    rr_map3_t buyer_map; /* finalisation scratch */
+    rr_map3_t buyer_map; /* finalisation scratch: one shop's buyers at a time */
     VEC(buyer_acc_t) buyer_acc;
+    VEC(uint64_t) buyer_keys; /* (shop, buyer) pairs in buyer_map, to empty it cheaply */
 
     int64_t next_sweep;
     int finished;
@@ -931,6 +932,8 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
         }
         memset(&e->buyer_acc.v[e->buyer_acc.n], 0, (size_t)e->n_buyer * sizeof(buyer_acc_t));
         e->buyer_acc.n += (size_t)e->n_buyer;
+        if (VEC_PUSH(e->buyer_keys, c->shop) < 0 || VEC_PUSH(e->buyer_keys, c->buyer) < 0)
+            e->oom = 1;
     }
     buyer_acc_t *acc = &e->buyer_acc.v[(size_t)i * (size_t)e->n_buyer];
     for (int b = 0; b < e->n_buyer; b++) {
@@ -979,7 +982,9 @@ static void flush_buyers(rr_engine_t *e)
                 sc[C_NUM] += acc[b].last_replied;
         }
     }
-    rr_map3_clear(&e->buyer_map);
+    for (size_t i = 0; i + 1 < e->buyer_keys.n; i += 2)
+        rr_map3_del(&e->buyer_map, e->buyer_keys.v[i], e->buyer_keys.v[i + 1], 0);
+    e->buyer_keys.n = 0;
     e->buyer_acc.n = 0;
 }
 
@@ -1130,14 +1135,50 @@ static void emit_day(rr_engine_t *e, day_t *dy)
     }
 }
 
+/* Order the day's conv-days by shop-day (a counting sort), so buyers can be
+ * scored one shop at a time in a small map that stays in cache, instead of
+ * in one map holding every buyer of the day. */
+static uint32_t *cds_by_shop(rr_engine_t *e, const day_t *dy)
+{
+    uint32_t *count = calloc(e->sd_n + 1, sizeof *count);
+    uint32_t *order = malloc((dy->cds.n ? dy->cds.n : 1) * sizeof *order);
+    if (!count || !order) {
+        free(count);
+        free(order);
+        return NULL;
+    }
+    for (size_t i = 0; i < dy->cds.n; i++)
+        count[CD(e, dy->cds.v[i])->shopday + 1]++;
+    for (size_t i = 1; i <= e->sd_n; i++)
+        count[i] += count[i - 1];
+    for (size_t i = 0; i < dy->cds.n; i++)
+        order[count[CD(e, dy->cds.v[i])->shopday]++] = dy->cds.v[i];
+    free(count);
+    return order;
+}
+
 static void finalize_oldest_day(rr_engine_t *e)
 {
     day_t *dy = &e->days.v[0];
+    uint32_t *order = cds_by_shop(e, dy);
+    if (!order) { /* out of memory: still exact, one map for all the day's buyers */
+        e->oom = 1;
+        order = dy->cds.v;
+    }
     /* fold_cd may append to dy's vectors (violations, agent-days): index, not pointer */
-    for (size_t i = 0; i < e->days.v[0].cds.n; i++)
-        fold_cd(e, &e->days.v[0], e->days.v[0].cds.v[i]);
+    uint32_t shopday = NONE32;
+    for (size_t i = 0; i < e->days.v[0].cds.n; i++) {
+        uint32_t k = order[i];
+        if (CD(e, k)->shopday != shopday && order != e->days.v[0].cds.v) {
+            flush_buyers(e);
+            shopday = CD(e, k)->shopday;
+        }
+        fold_cd(e, &e->days.v[0], k);
+    }
     dy = &e->days.v[0];
     flush_buyers(e);
+    if (order != dy->cds.v)
+        free(order);
     emit_day(e, dy);
     int64_t through = dy->end_ms + e->cfg.horizon_ms;
     if (through > e->final_through)
@@ -1621,6 +1662,7 @@ void rr_engine_free(rr_engine_t *e)
     rr_big_free(e->ads, e->ad_cap * e->ad_stride);
     free(e->ad_free.v);
     free(e->buyer_acc.v);
+    free(e->buyer_keys.v);
     rr_map64_free(&e->conv_map);
     rr_map64_free(&e->shop_part);
     rr_map3_free(&e->sd_map);
