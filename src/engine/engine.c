@@ -923,17 +923,21 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
         return;
     uint32_t i = rr_map3_get(&e->buyer_map, c->shop, c->buyer, 0);
     if (i == NONE32) {
+        /* Reserve everything before the map entry exists: an entry must never
+         * point past the accumulators or miss from the keys that empty it. */
         i = (uint32_t)(e->buyer_acc.n / (size_t)e->n_buyer);
-        if (rr_map3_put(&e->buyer_map, c->shop, c->buyer, 0, i) < 0 ||
-            vec_reserve_((void **)&e->buyer_acc.v, &e->buyer_acc.cap,
-                         e->buyer_acc.n + (size_t)e->n_buyer, sizeof(buyer_acc_t)) < 0) {
+        if (vec_reserve_((void **)&e->buyer_acc.v, &e->buyer_acc.cap,
+                         e->buyer_acc.n + (size_t)e->n_buyer, sizeof(buyer_acc_t)) < 0 ||
+            vec_reserve_((void **)&e->buyer_keys.v, &e->buyer_keys.cap, e->buyer_keys.n + 2,
+                         sizeof(uint64_t)) < 0 ||
+            rr_map3_put(&e->buyer_map, c->shop, c->buyer, 0, i) < 0) {
             e->oom = 1;
             return;
         }
         memset(&e->buyer_acc.v[e->buyer_acc.n], 0, (size_t)e->n_buyer * sizeof(buyer_acc_t));
         e->buyer_acc.n += (size_t)e->n_buyer;
-        if (VEC_PUSH(e->buyer_keys, c->shop) < 0 || VEC_PUSH(e->buyer_keys, c->buyer) < 0)
-            e->oom = 1;
+        e->buyer_keys.v[e->buyer_keys.n++] = c->shop;
+        e->buyer_keys.v[e->buyer_keys.n++] = c->buyer;
     }
     buyer_acc_t *acc = &e->buyer_acc.v[(size_t)i * (size_t)e->n_buyer];
     for (int b = 0; b < e->n_buyer; b++) {
