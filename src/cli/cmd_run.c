@@ -166,6 +166,15 @@ int rr_cmd_run(int argc, char **argv)
     }
 
     char err[512];
+    /* An output we cannot name a format for is a usage error: say so before any work. */
+    for (int i = 0; i < n_outp + 2; i++) {
+        const char *path = i < n_outp ? outputs[i] : i == n_outp ? late_path : dead_path;
+        rr_format_t fmt;
+        if (path && strcmp(path, "-") && rr_format_from_path(path, &fmt, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            return 2;
+        }
+    }
     rr_config_t cfg;
     if (config_path) {
         if (rr_config_load_file(config_path, &cfg, err, sizeof err) < 0) {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The command line's contract: exit 0 ok, 1 runtime error, 2 usage or config
+# error, and every error names the bad input.
+set -uo pipefail
+bin=$1
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$bin" gen --events 2000 --seed 3 --output "$tmp/in.pb" 2>/dev/null || { echo "gen failed"; exit 1; }
+failed=0
+expect() { # status, stderr pattern, command...
+  local want=$1 pat=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" != "$want" ] || ! grep -qE -- "$pat" "$tmp/err" "$tmp/out"; then
+    echo "FAIL: $* -> exit $got (want $want), output:"; head -5 "$tmp/err" "$tmp/out"; failed=1
+  fi
+}
+expect 0 "usage: replyrate run" "$bin" run --help
+expect 0 "usage: replyrate gen" "$bin" gen --help
+expect 0 "commands:" "$bin" help
+expect 2 "unknown command 'frobnicate'" "$bin" frobnicate
+expect 2 "--output is required" "$bin" run --input "$tmp/in.pb"
+expect 2 "--input is required" "$bin" run --output "$tmp/o.jsonl"
+expect 2 "o\.txt': unknown file extension" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.txt"
+expect 2 "unknown file extension" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --late "$tmp/l.log"
+expect 2 "unknown time zone \"Mars/Base\"" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --timezone Mars/Base
+expect 2 "--now-ms: not an integer: 'soon'" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --now-ms soon
+printf 'horizon = "1h";\nmetrics = ( { name = "x"; kind = "bogus"; } );\n' >"$tmp/bad.conf"
+expect 2 "bad.conf:2: metric \"x\": unknown kind \"bogus\"" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --config "$tmp/bad.conf"
+expect 1 "$tmp/nope.pb" "$bin" run --input "$tmp/nope.pb" --output "$tmp/o.jsonl"
+expect 1 "$tmp/no/such/dir" "$bin" run --input "$tmp/in.pb" --output "$tmp/no/such/dir/o.jsonl"
+expect 0 '"type":"summary","input":2000,' "$bin" run -q --input "$tmp/in.pb" --output "$tmp/o.jsonl"
+expect 0 '"type":"summary"' "$bin" run -q --input - --output - <"$tmp/in.pb"
+[ "$failed" = 0 ] && echo "cli: all exit statuses and messages as documented"
+exit $failed
