@@ -557,17 +557,19 @@ def build_records(shop_days, shop_agg, agent_agg, violations):
 
 # ---------------------------------------------------------------- CLI
 def main(argv):
-    usage = "usage: reference.py run --input FILE [--input FILE ...] --output OUT.jsonl [--now-ms N]"
+    global TZ
+    usage = ("usage: reference.py run --input FILE [--input FILE ...] --output OUT.jsonl [--now-ms N]"
+             " [--timezone ZONE]")
     if not argv or argv[0] != "run":
         sys.exit(usage)
     inputs, output, now_ms = [], None, None
     i = 1
     while i < len(argv):
         a = argv[i]
-        if a in ("--input", "--output", "--now-ms") and i + 1 < len(argv):
+        if a in ("--input", "--output", "--now-ms", "--timezone") and i + 1 < len(argv):
             val = argv[i + 1]
             i += 2
-        elif a.startswith(("--input=", "--output=", "--now-ms=")):
+        elif a.startswith(("--input=", "--output=", "--now-ms=", "--timezone=")):
             a, val = a.split("=", 1)
             i += 1
         else:
@@ -576,6 +578,8 @@ def main(argv):
             inputs.append(val)
         elif a == "--output":
             output = val
+        elif a == "--timezone":
+            TZ = ZoneInfo(val)  # every time function reads the global; caches are still empty
         else:
             now_ms = int(val)
     if not inputs or output is None:

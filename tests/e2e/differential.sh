@@ -7,7 +7,7 @@ set -euo pipefail
 bin=$1
 src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-events=150000; seeds="1 2 3 4 5"
+events=150000; seeds="1 2 3 4 5 6"
 [ -n "${RR_E2E_QUICK:-}" ] && { events=40000; seeds="1 2"; }
 now=$(( $(date +%s) * 1000 ))
 for seed in $seeds; do
@@ -22,12 +22,21 @@ for seed in $seeds; do
   fi
   "$bin" gen "${args[@]}" --output "$tmp/a.pb" 2>/dev/null
   inputs=(--input "$tmp/a.pb")
+  zone=()
+  # A DST zone across its fall-back (America/New_York, 2026-11-01 has 25 hours):
+  # our TZif reader against Python's zoneinfo.
+  if [ "$seed" = 6 ]; then
+    "$bin" gen --events $events --seed 6 --start-day 2026-10-31 --days 3 --duplicate-rate 0.02 \
+      --disorder-rate 0.05 --late-rate 0.01 --invalid-rate 0.01 --output "$tmp/a.pb" 2>/dev/null
+    zone=(--timezone America/New_York)
+  fi
   if [ "$seed" = 3 ]; then  # a second partition with other shops
     "$bin" gen --events $((events / 3)) --seed 1003 --shops 50 --late-rate 0.01 --output "$tmp/b.pb.zst" 2>/dev/null
     inputs+=(--input "$tmp/b.pb.zst")
   fi
-  "$bin" run -q "${inputs[@]}" --output "$tmp/engine.jsonl" --now-ms "$now" 2>"$tmp/engine.log"
-  python3 "$src/tests/diff/reference.py" run "${inputs[@]}" --output "$tmp/ref.jsonl" --now-ms "$now" 2>"$tmp/ref.log"
+  "$bin" run -q "${inputs[@]}" "${zone[@]}" --output "$tmp/engine.jsonl" --now-ms "$now" 2>"$tmp/engine.log"
+  python3 "$src/tests/diff/reference.py" run "${inputs[@]}" "${zone[@]}" --output "$tmp/ref.jsonl" \
+    --now-ms "$now" 2>"$tmp/ref.log"
   # Summaries must match too.
   python3 - "$tmp/engine.log" "$tmp/ref.log" <<'PY'
 import json, sys
