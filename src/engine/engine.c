@@ -120,7 +120,6 @@ typedef struct conv {
     int64_t last_ts;        /* greatest applied ts (for eviction) */
     uint32_t cd_head;       /* newest open conv-day */
     uint32_t hot;           /* its hot_t, or NONE32 */
-    int32_t partition;
     uint8_t manual, live;
 } conv_t;
 
@@ -408,13 +407,16 @@ oom:
     return NULL;
 }
 
-/* The conversation's record for local day d, created on first use. */
-static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d)
+/* The conversation's record for local day d, created on first use; its
+ * index in *k_out. */
+static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
 {
     conv_t *c = CONV(e, ci);
     for (uint32_t k = c->cd_head; k != NONE32; k = CD(e, k)->next)
-        if (CD(e, k)->day == d)
+        if (CD(e, k)->day == d) {
+            *k_out = k;
             return CD(e, k);
+        }
     uint32_t sd = get_shopday(e, c->shop, d);
     day_t *dy = get_day(e, d);
     uint32_t k = slab_alloc(&e->cds, e->cd_stride, &e->cd_n, &e->cd_cap, &e->cd_free);
@@ -429,6 +431,7 @@ static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d)
     r->day = d;
     r->next = c->cd_head;
     c->cd_head = k;
+    *k_out = k;
     return r;
 }
 
@@ -711,7 +714,7 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
                     .agent = agent,
                     .start = r->start_ts,
                     .reply = answered ? reply_ts : 0,
-                    .conv = (uint32_t)(((unsigned char *)c - e->convs) / e->conv_stride),
+                    .conv = (uint32_t)(c - (conv_t *)e->convs), /* stride is sizeof(conv_t) */
                     .msgs = r->msgs,
                     .metric = (uint8_t)m,
                     .answered = (uint8_t)answered};
@@ -832,10 +835,10 @@ static void process(rr_engine_t *e, const hev_t *h)
     hc->pending--;
     int32_t d, tod;
     rr_tz_local(e->tz, &e->tzc, h->ts, &d, &tod);
-    cd_t *cd = get_cd(e, ci, d);
+    uint32_t cdi;
+    cd_t *cd = get_cd(e, ci, d, &cdi);
     if (!cd)
         return;
-    uint32_t cdi = (uint32_t)(((unsigned char *)cd - e->cds) / e->cd_stride);
 
     switch (h->type) {
     case RR_EVENT_BUYER_MESSAGE:
@@ -1340,7 +1343,6 @@ static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
     c->last_ts = ev->ts_ms;
     c->cd_head = NONE32;
     c->hot = NONE32;
-    c->partition = p;
     c->live = 1;
     if (++e->open_convs > e->peak_convs)
         e->peak_convs = e->open_convs;
