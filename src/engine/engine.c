@@ -326,6 +326,13 @@ static inline uint8_t *cd_flags(const rr_engine_t *e, cd_t *c, int t)
 
 /* ---- slab helpers --------------------------------------------------------- */
 
+/* Start loading (for writing) the n bytes at p. */
+static inline void prefetch_lines(const void *p, size_t n)
+{
+    for (size_t off = 0; off < n; off += 64)
+        __builtin_prefetch((const unsigned char *)p + off, 1);
+}
+
 static uint32_t slab_alloc(unsigned char **base, size_t stride, size_t *n, size_t *cap,
                            void *freelist_vec)
 {
@@ -345,6 +352,10 @@ static uint32_t slab_alloc(unsigned char **base, size_t stride, size_t *n, size_
         i = (uint32_t)(*n)++;
     }
     memset(*base + (size_t)i * stride, 0, stride);
+    /* the slot the next allocation will take: usually cold by then */
+    size_t next = fl->n ? fl->v[fl->n - 1] : *n < *cap ? *n : SIZE_MAX;
+    if (next != SIZE_MAX)
+        prefetch_lines(*base + next * stride, stride);
     return i;
 }
 
@@ -878,6 +889,18 @@ static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
     return p->max_ts == NO_TS ? NO_TS : p->max_ts - e->cfg.lateness_ms;
 }
 
+/* The shop-day and agent-day counts a reply or session end of c will most
+ * likely add to: those of its newest day and of its last resolved round. */
+static inline void prefetch_counts(const rr_engine_t *e, const conv_t *c)
+{
+    if (c->hot == NONE32 || c->cd_head == NONE32)
+        return;
+    const hot_t *hc = HOT(e, c->hot);
+    if (hc->ad_cache != NONE32)
+        prefetch_lines(AD(e, hc->ad_cache), e->ad_stride);
+    prefetch_lines(SD(e, CD(e, c->cd_head)->shopday), e->sd_stride);
+}
+
 /* Apply every buffered event of p with ts < limit. */
 static void release(rr_engine_t *e, partition_t *p, int64_t limit)
 {
@@ -890,10 +913,15 @@ static void release(rr_engine_t *e, partition_t *p, int64_t limit)
             __builtin_prefetch(CONV(e, far->conv));
         if (near) {
             const conv_t *c = CONV(e, near->conv);
-            __builtin_prefetch(HOT(e, c->hot));
+            /* every line of the hot record: the rounds sit past its header */
+            prefetch_lines(HOT(e, c->hot), e->hot_stride);
             if (c->cd_head != NONE32)
                 __builtin_prefetch(CD(e, c->cd_head));
         }
+        /* and, for events that resolve rounds, the counts they will add to */
+        const hev_t *next = rr_reorder_ahead(&p->buf, 4);
+        if (next && next->type >= RR_EVENT_AGENT_MESSAGE && next->type != RR_EVENT_SYSTEM_MESSAGE)
+            prefetch_counts(e, CONV(e, next->conv));
         rr_reorder_pop(&p->buf, &h);
         process(e, &h);
     }

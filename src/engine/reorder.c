@@ -46,10 +46,9 @@ static void heap_pop(rr_reorder_t *r, rr_pending_t *out)
     v[i] = last;
 }
 
-int rr_reorder_push(rr_reorder_t *r, const rr_pending_t *x)
+int rr_reorder_push_slow(rr_reorder_t *r, const rr_pending_t *x)
 {
     size_t mask = r->ring_cap - 1;
-    /* Behind the ring's tail: out of order, the heap takes it. The ring stays sorted. */
     if (r->ring_n && rr_pending_less(x, &r->ring[(r->ring_head + r->ring_n - 1) & mask]))
         return heap_push(r, x);
     if (r->ring_n == r->ring_cap) {

@@ -32,8 +32,30 @@ static inline int rr_pending_less(const rr_pending_t *a, const rr_pending_t *b)
     return a->ts < b->ts || (a->ts == b->ts && a->eid < b->eid);
 }
 
-/* Buffer a copy of *x. 0, or -1 when out of memory (nothing buffered). */
-int rr_reorder_push(rr_reorder_t *r, const rr_pending_t *x);
+/* The rare cases of rr_reorder_push: out of order (the heap), or a full ring. */
+int rr_reorder_push_slow(rr_reorder_t *r, const rr_pending_t *x);
+
+/* Buffer a copy of *x. 0, or -1 when out of memory (nothing buffered).
+ * Inline: the caller builds *x on its stack field by field, and a call would
+ * reload it with wide loads that stores cannot forward to. */
+static inline int rr_reorder_push(rr_reorder_t *r, const rr_pending_t *x)
+{
+    size_t mask = r->ring_cap - 1;
+    /* Behind the ring's tail: out of order, the heap takes it. The ring stays sorted. */
+    if (r->ring_n == r->ring_cap ||
+        (r->ring_n && rr_pending_less(x, &r->ring[(r->ring_head + r->ring_n - 1) & mask])))
+        return rr_reorder_push_slow(r, x);
+    rr_pending_t *d = &r->ring[(r->ring_head + r->ring_n++) & mask];
+    d->ts = x->ts; /* field by field: the compiler keeps them in registers */
+    d->eid = x->eid;
+    d->agent = x->agent;
+    d->conv = x->conv;
+    d->type = x->type;
+    d->rating = x->rating;
+    d->flags = x->flags;
+    d->pad = 0;
+    return 0;
+}
 
 /* The least buffered event (borrowed, valid until the next push/pop), or NULL. */
 static inline const rr_pending_t *rr_reorder_min(const rr_reorder_t *r)
