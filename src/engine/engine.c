@@ -130,7 +130,6 @@ typedef struct hot {
     uint32_t ids_n, ids_cap;
     uint8_t live;
     uint8_t rounds_active;  /* rounds with active set: the sweep reads no round */
-    int64_t last_ts;        /* copy of its conv_t's, so the sweep stays on this cache line */
     uint64_t ids_bloom;     /* bit (id hash % 64) set for every id: most ids were never seen */
     uint64_t *ids;                   /* applied event ids beyond ids_inline: array, or hash set */
     uint64_t ids_inline[IDS_INLINE]; /* most conversations fit: no extra cache miss */
@@ -267,6 +266,9 @@ struct rr_engine {
     unsigned char *hots;
     size_t hot_stride, hot_n, hot_cap;
     VEC(uint32_t) hot_free;
+    int64_t *hot_last; /* per hot slot: its conversation's last_ts, INT64_MAX when free.
+                        * Dense, so the idle sweep reads 8 bytes a slot, not a record. */
+    size_t hot_last_cap;
     size_t open_hot, peak_hot;
     int64_t next_hot_sweep;
 
@@ -326,7 +328,7 @@ static inline uint8_t *cd_flags(const rr_engine_t *e, cd_t *c, int t)
 
 /* ---- slab helpers --------------------------------------------------------- */
 
-/* Start loading (for writing) the n bytes at p. */
+/* Start loading (for writing) the cache lines of the n bytes at p. */
 static inline void prefetch_lines(const void *p, size_t n)
 {
     for (size_t off = 0; off < n; off += 64)
@@ -1202,7 +1204,20 @@ static void finalize_oldest_day(rr_engine_t *e)
     }
     /* fold_cd may append to dy's vectors (violations, agent-days): index, not pointer */
     uint32_t shopday = NONE32;
-    for (size_t i = 0; i < e->days.v[0].cds.n; i++) {
+    size_t n = e->days.v[0].cds.n;
+    for (size_t i = 0; i < n; i++) {
+        /* shop order is random in memory: load conv-days, then their conversations, ahead */
+        if (i + 16 < n)
+            __builtin_prefetch(CD(e, order[i + 16]));
+        if (i + 8 < n)
+            __builtin_prefetch(CONV(e, CD(e, order[i + 8])->conv));
+        if (i + 4 < n) { /* and what fold_cd reads through the conversation */
+            const conv_t *c = CONV(e, CD(e, order[i + 4])->conv);
+            if (c->hot != NONE32)
+                prefetch_lines(HOT(e, c->hot), e->hot_stride);
+            if (e->n_buyer)
+                rr_map3_prefetch(&e->buyer_map, c->shop, c->buyer, 0);
+        }
         uint32_t k = order[i];
         if (CD(e, k)->shopday != shopday && order != e->days.v[0].cds.v) {
             flush_buyers(e);
@@ -1234,6 +1249,7 @@ static void evict_hot(rr_engine_t *e, uint32_t hi)
         pend_free(e, &hc->rounds[t]);
     CONV(e, hc->conv)->hot = NONE32;
     hc->live = 0;
+    e->hot_last[hi] = INT64_MAX;
     if (VEC_PUSH(e->hot_free, hi) < 0)
         e->oom = 1;
     e->open_hot--;
@@ -1259,8 +1275,10 @@ static void evict_conv(rr_engine_t *e, uint32_t ci)
 static void sweep_hot(rr_engine_t *e, int64_t wm)
 {
     for (size_t i = 0; i < e->hot_n; i++) {
-        hot_t *hc = HOT(e, i);
-        if (hc->live && !hc->pending && !hc->rounds_active && hc->last_ts < wm - RR_HOT_IDLE_MS)
+        if (e->hot_last[i] >= wm - RR_HOT_IDLE_MS) /* free slots are INT64_MAX */
+            continue;
+        const hot_t *hc = HOT(e, i);
+        if (!hc->pending && !hc->rounds_active)
             evict_hot(e, (uint32_t)i);
     }
 }
@@ -1343,8 +1361,17 @@ static const char *static_invalid(const rr_event_t *ev)
 }
 
 /* Give conversation ci a hot record (new, or speaking again after going quiet). */
-static hot_t *make_hot(rr_engine_t *e, uint32_t ci)
+static hot_t *make_hot(rr_engine_t *e, uint32_t ci, int64_t last_ts)
 {
+    /* the slot taken is a free one or hot_n */
+    if (e->hot_n >= e->hot_last_cap) {
+        size_t cap = e->hot_last_cap ? 2 * e->hot_last_cap : 1024;
+        int64_t *v = realloc(e->hot_last, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        e->hot_last = v;
+        e->hot_last_cap = cap;
+    }
     uint32_t hi = slab_alloc(&e->hots, e->hot_stride, &e->hot_n, &e->hot_cap, &e->hot_free);
     if (hi == NONE32)
         return NULL;
@@ -1353,6 +1380,7 @@ static hot_t *make_hot(rr_engine_t *e, uint32_t ci)
     hc->ad_cache = NONE32;
     hc->ids_cap = IDS_INLINE;
     hc->live = 1;
+    e->hot_last[hi] = last_ts;
     CONV(e, ci)->hot = hi;
     if (++e->open_hot > e->peak_hot)
         e->peak_hot = e->open_hot;
@@ -1440,7 +1468,7 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
             goto oom;
         c = CONV(e, ci);
     }
-    if (!hc && !(hc = make_hot(e, ci)))
+    if (!hc && !(hc = make_hot(e, ci, c->last_ts)))
         goto oom;
     if (ids_add(e, hc, ev->event_id) < 0)
         goto oom;
@@ -1448,7 +1476,7 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
         c->buyer = ev->buyer_id;
     if (ev->ts_ms > c->last_ts)
         c->last_ts = ev->ts_ms;
-    hc->last_ts = c->last_ts;
+    e->hot_last[c->hot] = c->last_ts;
     hev_t h = {.ts = ev->ts_ms,
                .eid = ev->event_id,
                .agent = ev->agent_id,
@@ -1627,6 +1655,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
         mi->trk = t;
     }
     e->conv_stride = sizeof(conv_t);
+    /* whole cache lines: a record never straddles one more than it needs */
     e->hot_stride = sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t);
     for (int t = 0; t < e->n_trk; t++) {
         trk_def_t *td = &e->trk[t];
@@ -1689,6 +1718,7 @@ void rr_engine_free(rr_engine_t *e)
     free(e->conv_free.v);
     rr_big_free(e->hots, e->hot_cap * e->hot_stride);
     free(e->hot_free.v);
+    free(e->hot_last);
     rr_big_free(e->cds, e->cd_cap * e->cd_stride);
     free(e->cd_free.v);
     rr_big_free(e->sds, e->sd_cap * e->sd_stride);

@@ -209,3 +209,9 @@ uint32_t rr_map3_del(rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c)
     m->count--;
     return val;
 }
+
+void rr_map3_prefetch(const rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c)
+{
+    if (m->slots)
+        __builtin_prefetch(&m->slots[hash3(a, b, c) & m->mask]);
+}

@@ -62,6 +62,8 @@ void rr_map3_free(rr_map3_t *m);
 uint32_t rr_map3_get(const rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c);
 int rr_map3_put(rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c, uint32_t val);
 uint32_t rr_map3_del(rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c);
+/* Start loading the slot a lookup of (a, b, c) will probe first. */
+void rr_map3_prefetch(const rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c);
 void rr_map3_clear(rr_map3_t *m);
 
 #endif
