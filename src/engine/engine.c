@@ -111,6 +111,7 @@ typedef struct round {
  * per-event working set in cache. hot_t is 96 bytes plus 2 rounds (48 bytes
  * each) per round tracker: 384 bytes with the default set's 3 trackers. */
 #define IDS_INLINE 6
+#define HOT_PARKED (INT64_MAX - 1)
 #define RR_HOT_IDLE_MS INT64_C(900000)
 
 typedef struct conv {
@@ -266,8 +267,9 @@ struct rr_engine {
     unsigned char *hots;
     size_t hot_stride, hot_n, hot_cap;
     VEC(uint32_t) hot_free;
-    int64_t *hot_last; /* per hot slot: its conversation's last_ts, INT64_MAX when free.
-                        * Dense, so the idle sweep reads 8 bytes a slot, not a record. */
+    int64_t *hot_last; /* per hot slot: its conversation's last_ts, INT64_MAX when free,
+                        * HOT_PARKED when idle but holding a round open. Dense, so
+                        * the idle sweep reads 8 bytes a slot, not a record. */
     size_t hot_last_cap;
     size_t open_hot, peak_hot;
     int64_t next_hot_sweep;
@@ -1039,6 +1041,8 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
         if (r[0].active && r[0].day == dy->day)
             resolve_round(e, c, hc, t, &r[0], 0, 0, 0);
     }
+    if (hc && !hc->rounds_active && e->hot_last[c->hot] == HOT_PARKED)
+        e->hot_last[c->hot] = c->last_ts; /* the idle sweep may take it now */
     shopday_t *sd = SD(e, cd->shopday);
     for (size_t m = 0; m < e->cfg.n_metrics; m++) {
         const rr_metric_def_t *md = &e->cfg.metrics[m];
@@ -1280,6 +1284,8 @@ static void sweep_hot(rr_engine_t *e, int64_t wm)
         const hot_t *hc = HOT(e, i);
         if (!hc->pending && !hc->rounds_active)
             evict_hot(e, (uint32_t)i);
+        else if (!hc->pending) /* a round waits for its day's end: until an event */
+            e->hot_last[i] = HOT_PARKED; /* or fold_cd changes it, do not look again */
     }
 }
 

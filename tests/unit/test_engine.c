@@ -1839,3 +1839,40 @@ Test(tz, day_recurring_after_a_midnight_fall_back_is_published_once)
     if (n == 1) EXPECT_ND(shop_val(&h, 1, 20101106, TMALL_RR), 0, 2, "two buyers on Nov 6");
     h_free(&h);
 }
+
+/* A conversation's round state (its "hot" record) is held while a round waits
+ * for a reply, even when the conversation is idle, and released once the
+ * round's day is final and the conversation has been idle RR_HOT_IDLE_MS
+ * (15 min). The idle sweep stops re-reading a waiting record until an event
+ * or its day's finalisation changes it; this pins that it is still released. */
+Test(memory, idle_conversation_keeps_round_state_until_its_day_is_final_then_releases_it)
+{
+    harness_t h;
+    h_init(&h);
+    rr_stats_t st;
+    /* conversation 2 keeps the watermark moving */
+    uint64_t eid = 100;
+    for (int64_t t = AT("10:30:00"); t <= AT("22:30:00"); t += HOUR_MS / 2)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
+    /* conversation 1: one unanswered buyer message late on Nov 22, so that it
+     * is still far from conversation_ttl (6 h) when its day is final */
+    OFFER_AS(&h, ev(T_XFER, 1, 1, 1, 0, "22:39:00"), RR_APPLIED);
+    OFFER_AS(&h, ev(T_BUYER, 2, 1, 1, 0, "22:40:00"), RR_APPLIED);
+    for (int64_t t = AT("22:50:00"); t <= AT("23:50:00"); t += 10 * 60000)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.active_conversations, 2, "the waiting round keeps conversation 1's state");
+    /* Nov 22 ends at Nov 23 00:00: final once wm > 00:00 + H = 01:00 */
+    for (int64_t t = AT("24:00:00"); t <= AT("25:10:00"); t += 10 * 60000)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.shop_days, 1, "Nov 22 published");
+    for (int64_t t = AT("25:20:00"); t <= AT("26:00:00"); t += 10 * 60000)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.active_conversations, 1, "conversation 1's state released after its day");
+    cr_expect_eq(st.open_conversations, 2, "its 64-byte summary stays (conversation_ttl)");
+    h_finish(&h);
+    cr_expect_eq(cap_count_viols(&h.cap, SESS, 1), 1);
+    h_free(&h);
+}
