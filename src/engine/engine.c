@@ -108,8 +108,8 @@ typedef struct round {
  *
  * A long day therefore holds ~1.7M 64-byte summaries but only the tens of
  * thousands of conversations in progress in the big records, which keeps the
- * per-event working set in cache. hot_t is 96 bytes plus 2 rounds (48 bytes
- * each) per round tracker: 384 bytes with the default set's 3 trackers. */
+ * per-event working set in cache. hot_t is 88 bytes plus 2 rounds (48 bytes
+ * each) per round tracker: 376 bytes with the default set's 3 trackers. */
 #define IDS_INLINE 6
 #define HOT_PARKED (INT64_MAX - 1)
 #define RR_HOT_IDLE_MS INT64_C(900000)
