@@ -3,7 +3,8 @@
 #   tests/run.sh              build (warnings are errors) and run every test with ctest:
 #                             unit tests, the SPEC examples, whole-program and differential tests
 #   tests/run.sh --sanitize   the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
-#   tests/run.sh --valgrind   the engine/output/source/config suites and one run under valgrind memcheck
+#   tests/run.sh --valgrind   the engine/output/source/config/readahead suites and one run under
+#                             valgrind memcheck, and a two-input run under helgrind
 #   tests/run.sh --fuzz       the libFuzzer targets (clang), 60 s each (RR_FUZZ_SECONDS)
 #   tests/run.sh --all        all four, one after the other
 set -euo pipefail
@@ -33,7 +34,7 @@ valgrind_suite() {
   # Criterion runs each test in a child process: valgrind must follow children.
   # The decoder, tz and generator suites are CPU-heavy property tests (hundreds of
   # thousands of cases); they run under ASan+UBSan instead, which is 20x cheaper.
-  for name in test_engine test_output test_source test_config test_alert; do
+  for name in test_engine test_output test_source test_config test_alert test_readahead; do
     local t=build-vg/$name
     if "${vg[@]}" --trace-children=yes "$t" --jobs 1 >/dev/null 2>build-vg/vg.log; then
       passed=$((passed + 1))
@@ -49,6 +50,14 @@ valgrind_suite() {
     passed=$((passed + 1))
   else
     failed=$((failed + 1)); echo "valgrind: replyrate run failed"; tail -30 build-vg/vg.log
+  fi
+  # The reader thread (io/readahead.c) under helgrind: two partitions, one of them zstd.
+  build-vg/replyrate gen --events 20000 --seed 8 --output "$tmp/b.pb" 2>/dev/null
+  if valgrind --tool=helgrind --quiet --error-exitcode=99 build-vg/replyrate run \
+       --input "$tmp/in.pb.zst" --input "$tmp/b.pb" --output "$tmp/out2.jsonl" -q 2>build-vg/vg.log; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); echo "helgrind: replyrate run failed"; tail -30 build-vg/vg.log
   fi
   rm -rf "$tmp"
   echo "valgrind: $passed passed, $failed failed"

@@ -4,6 +4,9 @@
  * read round-robin in batches so that every partition's watermark advances
  * and days are finalised (and memory released) while the run goes on, not
  * only at the end. At the end every open day is published as final.
+ * Reading (read(2), zstd, framing) happens on a reader thread a few batches
+ * ahead of the engine, in the same order (io/readahead.h); everything else,
+ * the engine and the outputs, on the main thread.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "codec/output.h"
 #include "engine/tz.h"
 #include "io/feed.h"
+#include "io/readahead.h"
 #include "io/source.h"
 #include "io/tzload.h"
 #include "replyrate/engine.h"
@@ -194,9 +198,8 @@ int rr_cmd_run(int argc, char **argv)
     rr_output_t *late_out = NULL, *dead_out = NULL;
     rr_source_t *src[MAX_INPUTS] = {0};
     int part[MAX_INPUTS];
-    int done[MAX_INPUTS] = {0};
+    rr_readahead_t *ra = NULL;
     fanout_t fan = {0};
-    static rr_record_t recs[BATCH];
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
@@ -248,28 +251,30 @@ int rr_cmd_run(int argc, char **argv)
         }
     }
 
+    /* Reading (read(2), zstd, framing) runs on a reader thread, a few batches
+     * ahead, in exactly the order this loop would read (io/readahead.h). */
+    if (rr_readahead_start(src, n_in, BATCH, &ra, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: %s\n", err);
+        goto out;
+    }
     double t0 = rr_mono_s(), next_progress = t0 + 5;
-    int remaining = n_in;
     int64_t now = have_now ? now_fixed : rr_now_ms();
-    while (remaining) {
-        for (int i = 0; i < n_in; i++) {
-            if (done[i])
-                continue;
-            if (!have_now)
-                now = rr_now_ms();
-            int n = rr_source_next_batch(src[i], recs, BATCH);
-            if (n < 0) {
-                fprintf(stderr, "replyrate run: %s\n", rr_source_error(src[i]));
-                goto out;
-            }
-            if (n == 0) {
-                done[i] = 1;
-                remaining--;
-                rr_engine_partition_end(eng, part[i]);
-                continue;
-            }
-            rr_feed_records(eng, part[i], recs, (size_t)n, now, NULL);
+    for (;;) {
+        rr_readahead_item_t it;
+        rr_readahead_next(ra, &it);
+        if (it.kind == RR_READAHEAD_DONE)
+            break;
+        if (it.kind == RR_READAHEAD_ERROR) {
+            fprintf(stderr, "replyrate run: %s\n", it.error);
+            goto out;
         }
+        if (it.kind == RR_READAHEAD_END) {
+            rr_engine_partition_end(eng, part[it.which]);
+            continue;
+        }
+        if (!have_now)
+            now = rr_now_ms();
+        rr_feed_records(eng, part[it.which], it.recs, it.n, now, NULL);
         if (!quiet && rr_mono_s() > next_progress) {
             rr_stats_t st;
             rr_engine_stats(eng, &st);
@@ -282,6 +287,8 @@ int rr_cmd_run(int argc, char **argv)
             next_progress += 5;
         }
     }
+    rr_readahead_stop(ra);
+    ra = NULL;
     rr_engine_finish(eng);
     double elapsed = rr_mono_s() - t0;
 
@@ -328,6 +335,7 @@ int rr_cmd_run(int argc, char **argv)
             elapsed > 0 ? (double)st.input / elapsed : 0.0);
 
 out:
+    rr_readahead_stop(ra); /* before the sources it reads */
     for (int i = 0; i < n_in; i++)
         if (src[i])
             rr_source_close(src[i]);
