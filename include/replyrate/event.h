@@ -46,4 +46,15 @@ typedef struct rr_event {
 /* Name of an event type ("BUYER_MESSAGE"), or NULL outside 0..10. */
 const char *rr_event_type_name(uint32_t type);
 
+/* The partition (0..n-1, n >= 1) that holds shop's events when a stream is
+ * split by shop (SPEC §2), as `replyrate gen` does for several outputs: a
+ * 64-bit mix of the id, so consecutive ids spread evenly. */
+static inline uint32_t rr_shop_partition(uint64_t shop, uint32_t n)
+{
+    shop ^= shop >> 33;
+    shop *= UINT64_C(0xff51afd7ed558ccd);
+    shop ^= shop >> 33;
+    return (uint32_t)(shop % n);
+}
+
 #endif

@@ -16,12 +16,14 @@
 #include "io/sink.h"
 
 static const char usage[] =
-    "usage: replyrate gen --output FILE [OPTIONS]\n"
+    "usage: replyrate gen --output FILE [--output FILE ...] [OPTIONS]\n"
     "\n"
     "Writes realistic synthetic chat traffic (SPEC §2 ChatEvents, delimited) in\n"
     "arrival order. The same options write the same bytes.\n"
     "\n"
-    "  -o, --output FILE       .pb (plain), .pb.zst (zstd level 3) or - (stdout)\n"
+    "  -o, --output FILE       .pb (plain), .pb.zst (zstd level 3) or - (stdout);\n"
+    "                          repeated: the stream split by shop into that many\n"
+    "                          files (partitions), each in arrival order\n"
     "  -n, --events N          model events, exactly (default 1000000); knob\n"
     "                          records (duplicates, invalid, garbage) come on top\n"
     "      --days N            days of traffic (default 1)\n"
@@ -130,23 +132,28 @@ static int parse_day(const char *s, int32_t *out)
     return 0;
 }
 
+#define MAX_GEN_OUTPUTS 256
+
 typedef struct gen_ctx {
-    rr_filesink_t *fs;
+    rr_filesink_t *fs[MAX_GEN_OUTPUTS];
+    uint32_t n;
+    uint32_t last; /* partition of the last event: an undecodable record follows it there */
 } gen_ctx_t;
 
 static int emit_event(void *opaque, const rr_event_t *ev)
 {
     gen_ctx_t *c = opaque;
     uint8_t buf[RR_EVENT_DELIMITED_MAX_BYTES];
-    return rr_filesink_write(c->fs, buf, rr_encode_event_delimited(ev, buf));
+    c->last = c->n > 1 ? rr_shop_partition(ev->shop_id, c->n) : 0;
+    return rr_filesink_write(c->fs[c->last], buf, rr_encode_event_delimited(ev, buf));
 }
 
 static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
 {
     gen_ctx_t *c = opaque;
     uint8_t prefix[10];
-    if (rr_filesink_write(c->fs, prefix, rr_encode_varint(len, prefix))) return -1;
-    return rr_filesink_write(c->fs, msg, len);
+    if (rr_filesink_write(c->fs[c->last], prefix, rr_encode_varint(len, prefix))) return -1;
+    return rr_filesink_write(c->fs[c->last], msg, len);
 }
 
 static double mono_s(void)
@@ -160,7 +167,8 @@ int rr_cmd_gen(int argc, char **argv)
 {
     rr_gen_opts_t o;
     rr_gen_opts_default(&o);
-    const char *output = NULL;
+    const char *outputs[MAX_GEN_OUTPUTS];
+    uint32_t n_out = 0;
     int64_t zlevel = 0, zworkers = 0;
     uint64_t u;
     char err[512];
@@ -176,7 +184,11 @@ int rr_cmd_gen(int argc, char **argv)
         const char *a = optarg;
         switch (c) {
         case 'o':
-            output = a;
+            if (n_out == MAX_GEN_OUTPUTS) {
+                fprintf(stderr, "replyrate gen: at most %d --output files\n", MAX_GEN_OUTPUTS);
+                return 2;
+            }
+            outputs[n_out++] = a;
             break;
         case 'n':
             if (parse_u64(a, 1, UINT64_C(1) << 40, &o.events))
@@ -250,15 +262,24 @@ int rr_cmd_gen(int argc, char **argv)
         fprintf(stderr, "replyrate gen: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!output) {
+    if (!n_out) {
         fprintf(stderr, "replyrate gen: --output FILE is required (see replyrate gen --help)\n");
         return 2;
     }
-    if (!strcmp(output, "-") && isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "replyrate gen: --output -: refusing to write binary data to a terminal\n");
-        return 2;
+    for (uint32_t i = 0; i < n_out; i++) {
+        if (!strcmp(outputs[i], "-") && (n_out > 1 || isatty(STDOUT_FILENO))) {
+            fprintf(stderr, "replyrate gen: --output -: %s\n",
+                    n_out > 1 ? "stdout cannot be one of several partitions"
+                              : "refusing to write binary data to a terminal");
+            return 2;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (!strcmp(outputs[i], outputs[j])) {
+                fprintf(stderr, "replyrate gen: --output %s given twice\n", outputs[i]);
+                return 2;
+            }
     }
-    gen_ctx_t ctx = {NULL};
+    gen_ctx_t ctx = {.n = n_out};
     if (o.garbage_rate > 0) o.emit_raw = emit_raw;
     rr_gen_stats_t st;
     o.stats = &st;
@@ -268,19 +289,25 @@ int rr_cmd_gen(int argc, char **argv)
     }
 
     double t0 = mono_s();
-    if (rr_filesink_open(output, (int)zlevel, &ctx.fs, err, sizeof err)) {
-        fprintf(stderr, "replyrate gen: %s\n", err);
-        return 1;
-    }
-    if (zworkers && rr_filesink_set_workers(ctx.fs, (int)zworkers, err, sizeof err)) {
-        fprintf(stderr, "replyrate gen: --zstd-workers: %s\n", err);
-        rr_filesink_close(ctx.fs, NULL, 0);
-        return 1;
+    for (uint32_t i = 0; i < n_out; i++) {
+        if (rr_filesink_open(outputs[i], (int)zlevel, &ctx.fs[i], err, sizeof err) ||
+            (zworkers && rr_filesink_set_workers(ctx.fs[i], (int)zworkers, err, sizeof err))) {
+            fprintf(stderr, "replyrate gen: %s%s\n", ctx.fs[i] ? "--zstd-workers: " : "", err);
+            for (uint32_t j = 0; j <= i; j++)
+                if (ctx.fs[j])
+                    rr_filesink_close(ctx.fs[j], NULL, 0);
+            return 1;
+        }
     }
     int rc = rr_gen_run(&o, emit_event, &ctx, err, sizeof err);
-    uint64_t stream_bytes = rr_filesink_bytes_in(ctx.fs);
+    uint64_t stream_bytes = 0;
     char cerr[512];
-    int crc = rr_filesink_close(ctx.fs, cerr, sizeof cerr);
+    int crc = 0;
+    for (uint32_t i = 0; i < n_out; i++) {
+        stream_bytes += rr_filesink_bytes_in(ctx.fs[i]);
+        if (rr_filesink_close(ctx.fs[i], crc ? NULL : cerr, crc ? 0 : sizeof cerr))
+            crc = 1;
+    }
     if (crc) { /* the writer's error explains a stopped run best */
         fprintf(stderr, "replyrate gen: %s\n", cerr);
         return 1;
@@ -296,10 +323,18 @@ int rr_cmd_gen(int argc, char **argv)
         ",\"shops\":%" PRIu64 ",\"seconds\":%.3f,\"model_events\":%" PRIu64 ",\"agents\":%" PRIu64
         ",\"duplicates\":%" PRIu64 ",\"disordered\":%" PRIu64 ",\"late\":%" PRIu64
         ",\"invalid\":%" PRIu64 ",\"garbage\":%" PRIu64 ",\"stream_bytes\":%" PRIu64
-        ",\"first_ts_ms\":%" PRId64 ",\"last_ts_ms\":%" PRId64 ",\"expect\":{\"applied\":%" PRIu64
-        ",\"duplicate\":%" PRIu64 ",\"late\":%" PRIu64 ",\"invalid\":%" PRIu64 "}}\n",
+        ",\"first_ts_ms\":%" PRId64 ",\"last_ts_ms\":%" PRId64 ",\"partitions\":%" PRIu32,
         st.records, st.conversations, st.shops, secs, st.model_events, st.agents, st.duplicates,
         st.disordered, st.late, st.invalid, st.garbage, stream_bytes, st.first_ts_ms, st.last_ts_ms,
-        st.expect_applied, st.expect_duplicate, st.expect_late, st.expect_invalid);
+        n_out);
+    /* The expected verdicts emulate one stream; split by shop, a partition's
+     * watermark differs from the whole stream's, so lateness may differ. */
+    if (n_out == 1)
+        fprintf(stderr,
+                ",\"expect\":{\"applied\":%" PRIu64 ",\"duplicate\":%" PRIu64 ",\"late\":%" PRIu64
+                ",\"invalid\":%" PRIu64 "}}\n",
+                st.expect_applied, st.expect_duplicate, st.expect_late, st.expect_invalid);
+    else
+        fprintf(stderr, ",\"expect\":null}\n");
     return 0;
 }
