@@ -136,8 +136,8 @@ rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_
  * slot should have arrived), starts loading its summary and returns a hint;
  * hint_hot starts loading its active state; rr_engine_offer_hinted then
  * skips the lookup when the hint still names the event's conversation. */
-void rr_engine_hint_slot(const rr_engine_t *e, uint64_t conversation_id);
-uint32_t rr_engine_hint_conv(const rr_engine_t *e, uint64_t conversation_id);
+void rr_engine_hint_slot(const rr_engine_t *e, int p, uint64_t conversation_id);
+uint32_t rr_engine_hint_conv(const rr_engine_t *e, int p, uint64_t conversation_id);
 void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint);
 rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
                                     int64_t offset, const uint8_t *raw, size_t raw_len,
@@ -155,6 +155,14 @@ void rr_engine_partition_end(rr_engine_t *e, int p);
 void rr_engine_finish(rr_engine_t *e);
 
 void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out);
+
+/* Call fn once for every shop the engine has applied an event of: its first
+ * partition, and whether it was seen in several of this engine's partitions.
+ * For a caller running several engines (shards) that must count shops split
+ * across them (SPEC §2). Any order. */
+void rr_engine_each_shop(const rr_engine_t *e,
+                         void (*fn)(void *opaque, uint64_t shop, int partition, int several),
+                         void *opaque);
 
 /* NULL while all is well; else why the engine's results cannot be trusted
  * (it ran out of memory: an event it could not hold went to the dead

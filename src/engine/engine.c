@@ -121,8 +121,10 @@ typedef struct conv {
     int64_t last_ts;        /* greatest applied ts (for eviction) */
     uint32_t cd_head;       /* newest open conv-day */
     uint32_t hot;           /* its hot_t, or NONE32 */
+    uint16_t part;          /* its partition: conversations are per partition */
     uint8_t manual, live;
 } conv_t;
+_Static_assert(sizeof(conv_t) == 64, "conv_t is one cache line (docs/engine.md)");
 
 typedef struct hot {
     uint32_t conv;     /* its conv_t */
@@ -209,7 +211,9 @@ typedef struct partition {
     char *name;
     int64_t max_ts; /* greatest applied ts; NO_TS none */
     int ended;
-    rr_reorder_t buf; /* applied events not yet released */
+    rr_reorder_t buf;   /* applied events not yet released */
+    rr_map64_t convs;   /* conversation id -> conv_t index: a conversation is per
+                         * partition (docs/engine.md, "Decisions") */
 } partition_t;
 
 typedef struct trk_def {
@@ -262,7 +266,6 @@ struct rr_engine {
     unsigned char *convs;
     size_t conv_stride, conv_n, conv_cap;
     VEC(uint32_t) conv_free;
-    rr_map64_t conv_map;
     size_t open_convs, peak_convs;
     unsigned char *hots;
     size_t hot_stride, hot_n, hot_cap;
@@ -1264,7 +1267,7 @@ static void evict_conv(rr_engine_t *e, uint32_t ci)
     conv_t *c = CONV(e, ci);
     if (c->hot != NONE32)
         evict_hot(e, c->hot);
-    rr_map64_del(&e->conv_map, c->id);
+    rr_map64_del(&e->parts.v[c->part].convs, c->id);
     c->live = 0;
     if (VEC_PUSH(e->conv_free, ci) < 0)
         e->oom = 1;
@@ -1396,10 +1399,11 @@ static hot_t *make_hot(rr_engine_t *e, uint32_t ci, int64_t last_ts)
 static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
 {
     uint32_t ci = slab_alloc(&e->convs, e->conv_stride, &e->conv_n, &e->conv_cap, &e->conv_free);
-    if (ci == NONE32 || rr_map64_put(&e->conv_map, ev->conversation_id, ci) < 0)
+    if (ci == NONE32 || rr_map64_put(&e->parts.v[p].convs, ev->conversation_id, ci) < 0)
         return NONE32;
     conv_t *c = CONV(e, ci);
     c->id = ev->conversation_id;
+    c->part = (uint16_t)p;
     c->shop = ev->shop_id;
     c->first_agent_ts = INT64_MAX;
     c->last_ts = ev->ts_ms;
@@ -1444,8 +1448,8 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
      * an eviction, which clears live, and ids are unique). */
     uint32_t ci = hint;
     if (ci == NONE32 || ci >= e->conv_n || !CONV(e, ci)->live ||
-        CONV(e, ci)->id != ev->conversation_id)
-        ci = rr_map64_get(&e->conv_map, ev->conversation_id);
+        CONV(e, ci)->id != ev->conversation_id || CONV(e, ci)->part != p)
+        ci = rr_map64_get(&pt->convs, ev->conversation_id);
     conv_t *c = ci == NONE32 ? NULL : CONV(e, ci);
     if (!why && c) {
         if (c->shop != ev->shop_id)
@@ -1515,14 +1519,15 @@ oom:
     return RR_INVALID;
 }
 
-void rr_engine_hint_slot(const rr_engine_t *e, uint64_t conversation_id)
+void rr_engine_hint_slot(const rr_engine_t *e, int p, uint64_t conversation_id)
 {
-    __builtin_prefetch(&e->conv_map.slots[rr_hash64(conversation_id) & e->conv_map.mask]);
+    const rr_map64_t *m = &e->parts.v[p].convs;
+    __builtin_prefetch(&m->slots[rr_hash64(conversation_id) & m->mask]);
 }
 
-uint32_t rr_engine_hint_conv(const rr_engine_t *e, uint64_t conversation_id)
+uint32_t rr_engine_hint_conv(const rr_engine_t *e, int p, uint64_t conversation_id)
 {
-    uint32_t ci = rr_map64_get(&e->conv_map, conversation_id);
+    uint32_t ci = rr_map64_get(&e->parts.v[p].convs, conversation_id);
     if (ci != NONE32)
         __builtin_prefetch(CONV(e, ci));
     return ci;
@@ -1547,8 +1552,11 @@ void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const ui
 int rr_engine_add_partition(rr_engine_t *e, const char *name)
 {
     partition_t p = {.max_ts = NO_TS};
+    if (e->parts.n > UINT16_MAX) /* conv_t.part */
+        return -1;
     p.name = strdup(name ? name : "");
-    if (!p.name || VEC_PUSH(e->parts, p) < 0) {
+    if (!p.name || rr_map64_init(&p.convs, 1024) < 0 || VEC_PUSH(e->parts, p) < 0) {
+        rr_map64_free(&p.convs);
         free(p.name);
         return -1;
     }
@@ -1581,6 +1589,17 @@ void rr_engine_finish(rr_engine_t *e)
 const char *rr_engine_error(const rr_engine_t *e)
 {
     return e->oom ? "out of memory: some results are incomplete" : NULL;
+}
+
+void rr_engine_each_shop(const rr_engine_t *e,
+                         void (*fn)(void *opaque, uint64_t shop, int partition, int several),
+                         void *opaque)
+{
+    const rr_map64_t *m = &e->shop_part;
+    for (size_t i = 0; m->slots && i <= m->mask; i++)
+        if (m->slots[i].val != RR_MAP_NONE)
+            fn(opaque, m->slots[i].key, (int)(m->slots[i].val & 0x7fffffffu),
+               (m->slots[i].val & 0x80000000u) != 0);
 }
 
 void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out)
@@ -1683,7 +1702,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     }
     e->sd_stride = sizeof(shopday_t) + (size_t)e->n_counts * sizeof(int64_t);
     e->ad_stride = sizeof(agentday_t) + (size_t)e->n_counts * sizeof(int64_t);
-    if (rr_map64_init(&e->conv_map, 4096) < 0 || rr_map64_init(&e->shop_part, 1024) < 0 ||
+    if (rr_map64_init(&e->shop_part, 1024) < 0 ||
         rr_map3_init(&e->sd_map, 1024) < 0 || rr_map3_init(&e->ad_map, 1024) < 0 ||
         rr_map3_init(&e->buyer_map, 1024) < 0)
         goto oom;
@@ -1717,6 +1736,7 @@ void rr_engine_free(rr_engine_t *e)
     for (size_t i = 0; i < e->parts.n; i++) {
         free(e->parts.v[i].name);
         rr_reorder_free(&e->parts.v[i].buf);
+        rr_map64_free(&e->parts.v[i].convs);
     }
     free(e->days.v);
     free(e->parts.v);
@@ -1733,7 +1753,6 @@ void rr_engine_free(rr_engine_t *e)
     free(e->ad_free.v);
     free(e->buyer_acc.v);
     free(e->buyer_keys.v);
-    rr_map64_free(&e->conv_map);
     rr_map64_free(&e->shop_part);
     rr_map3_free(&e->sd_map);
     rr_map3_free(&e->ad_map);

@@ -31,14 +31,14 @@ static void feed_chunk(rr_engine_t *eng, int p, const rr_record_t *recs, size_t 
         st[k] = recs[k].status != RR_FRAME_OK ? -1 : rr_decode_event(recs[k].data, recs[k].len, &evs[k]);
         hint[k] = UINT32_MAX;
         if (st[k] == RR_DECODE_OK)
-            rr_engine_hint_slot(eng, evs[k].conversation_id);
+            rr_engine_hint_slot(eng, p, evs[k].conversation_id);
     }
     for (size_t k = 0; k < n && k < AHEAD; k++)
         if (st[k] == RR_DECODE_OK)
-            hint[k] = rr_engine_hint_conv(eng, evs[k].conversation_id);
+            hint[k] = rr_engine_hint_conv(eng, p, evs[k].conversation_id);
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n && st[k + AHEAD] == RR_DECODE_OK)
-            hint[k + AHEAD] = rr_engine_hint_conv(eng, evs[k + AHEAD].conversation_id);
+            hint[k + AHEAD] = rr_engine_hint_conv(eng, p, evs[k + AHEAD].conversation_id);
         if (k + AHEAD / 2 < n)
             rr_engine_hint_hot(eng, hint[k + AHEAD / 2]);
         const rr_record_t *r = &recs[k];

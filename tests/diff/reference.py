@@ -268,8 +268,11 @@ def read_input(path):
 # ---------------------------------------------------------------- classification
 def classify(paths, now_ms):
     counts = {"input": 0, "applied": 0, "duplicate": 0, "late": 0, "invalid": 0}
-    convs = {}   # conv id -> [shop, buyer (0 = none yet), set(event ids), [event tuples]]
-    for path in paths:               # each file is one partition, read in file order
+    # (conv id, partition) -> [shop, buyer (0 = none yet), set(event ids), [event tuples]]:
+    # a conversation lives in its partition (an event naming another shop goes to
+    # that shop's partition, where it is another conversation)
+    convs = {}
+    for part, path in enumerate(paths):  # each file is one partition, read in file order
         data = read_input(path)
         pmax = None                  # greatest applied ts of this partition
         for s, e in records(data):
@@ -279,7 +282,7 @@ def classify(paths, now_ms):
                 counts["invalid"] += 1
                 continue
             _, eid, shop, cid, buyer, agent, ts, typ, _content, rating, flags = v
-            cs = convs.get(cid)
+            cs = convs.get((cid, part))
             if (not 1 <= typ <= 10 or eid == 0 or shop == 0 or cid == 0 or not 1 <= ts <= MAX_TS
                     or (typ == BUYER and buyer == 0)
                     or (typ == ASSIGNED and agent == 0)
@@ -297,7 +300,7 @@ def classify(paths, now_ms):
                 continue
             counts["applied"] += 1
             if cs is None:
-                cs = convs[cid] = [shop, 0, set(), []]
+                cs = convs[(cid, part)] = [shop, 0, set(), []]
             if typ == BUYER and not cs[1]:
                 cs[1] = buyer
             cs[2].add(eid)
@@ -334,8 +337,9 @@ def compute(convs):
             c2 = d2[name] = new_cell(kind)
         return c, c2
 
-    for cid in sorted(convs):
-        shop, cbuyer, _, evs = convs[cid]
+    for key in sorted(convs):
+        cid = key[0]
+        shop, cbuyer, _, evs = convs[key]
         evs.sort()                   # (ts_ms, event_id); event ids unique in a conversation
         n = len(evs)
         days = [0] * n

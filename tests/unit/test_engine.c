@@ -1515,6 +1515,39 @@ Test(partitions, rejected_records_name_their_partition_and_a_split_shop_is_count
     h_free(&h);
 }
 
+/* A conversation lives in its partition (docs/engine.md, "Decisions"): the
+ * same conversation id in another partition is another conversation, with
+ * its own shop, buyer and event ids. So results never depend on which
+ * partitions share an engine (shards, Kafka instances). */
+Test(partitions, a_conversation_id_in_two_partitions_is_two_conversations)
+{
+    harness_t h;
+    h_init_tz(&h, NULL, NULL, 2);
+    cr_assert_eq(h_offer_p(&h, 0, ev(T_BUYER, 1, 7, 1, 0, "10:00:00")), RR_APPLIED);
+    /* another shop and another buyer: no shop or buyer mismatch across partitions */
+    cr_assert_eq(h_offer_p(&h, 1, with_shop(ev(T_BUYER, 2, 7, 2, 0, "10:00:00"), 2)), RR_APPLIED);
+    /* the same event id: no duplicate across partitions */
+    cr_assert_eq(h_offer_p(&h, 1, with_shop(ev(T_BUYER, 1, 7, 2, 0, "10:00:01"), 2)), RR_APPLIED);
+    /* within a partition the rules hold */
+    cr_assert_eq(h_offer_p(&h, 0, ev(T_BUYER, 1, 7, 1, 0, "10:00:02")), RR_DUPLICATE);
+    cr_assert_eq(h_offer_p(&h, 0, with_shop(ev(T_BUYER, 3, 7, 1, 0, "10:00:02"), 2)), RR_INVALID);
+    cr_assert_eq(h_offer_p(&h, 1, ev(T_BUYER, 4, 7, 2, 0, "10:00:02")), RR_INVALID);
+    cr_expect_str_eq(h.cap.rejs[0].reason, "shop_mismatch");
+    cr_expect_str_eq(h.cap.rejs[1].reason, "shop_mismatch");
+    rr_stats_t st;
+    h_stats(&h, &st);
+    cr_expect_eq(st.open_conversations, 2);
+    cr_expect_eq(st.shops_in_several_partitions, 0, "a rejected event does not place its shop");
+    /* shop 1 with a conversation of its own in partition 1: a split shop */
+    cr_assert_eq(h_offer_p(&h, 1, ev(T_BUYER, 5, 8, 1, 0, "10:00:03")), RR_APPLIED);
+    h_finish(&h);
+    h_stats(&h, &st);
+    cr_expect_eq(st.shops_in_several_partitions, 1);
+    cr_expect_not_null(cap_find(&h.cap, 1, SHOP, DAY1122));
+    cr_expect_not_null(cap_find(&h.cap, 2, SHOP, DAY1122));
+    h_free(&h);
+}
+
 /* ==== SPEC §3 time zone ===================================================== */
 
 static void tz_events(harness_t *h)
