@@ -4,7 +4,7 @@
 #                             unit tests, the SPEC examples, whole-program and differential tests
 #   tests/run.sh --sanitize   the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   tests/run.sh --valgrind   the engine/output/source/config/readahead suites and one run under
-#                             valgrind memcheck, and a two-input run under helgrind
+#                             valgrind memcheck, and two-input runs (1 and 2 threads) under helgrind
 #   tests/run.sh --fuzz       the libFuzzer targets (clang), 60 s each (RR_FUZZ_SECONDS)
 #   tests/run.sh --all        all four, one after the other
 set -euo pipefail
@@ -51,14 +51,19 @@ valgrind_suite() {
   else
     failed=$((failed + 1)); echo "valgrind: replyrate run failed"; tail -30 build-vg/vg.log
   fi
-  # The reader thread (io/readahead.c) under helgrind: two partitions, one of them zstd.
-  build-vg/replyrate gen --events 20000 --seed 8 --output "$tmp/b.pb" 2>/dev/null
-  if valgrind --tool=helgrind --quiet --error-exitcode=99 build-vg/replyrate run \
-       --input "$tmp/in.pb.zst" --input "$tmp/b.pb" --output "$tmp/out2.jsonl" -q 2>build-vg/vg.log; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1)); echo "helgrind: replyrate run failed"; tail -30 build-vg/vg.log
-  fi
+  # The threads under helgrind, two partitions (one of them zstd): the reader
+  # thread ahead of one engine (io/readahead.c), then two shards (cli/run_shards.c).
+  build-vg/replyrate gen --events 20000 --seed 8 --invalid-rate 0.01 --late-rate 0.01 \
+    --output "$tmp/b.pb" 2>/dev/null
+  for threads in 1 2; do
+    if valgrind --tool=helgrind --quiet --error-exitcode=99 build-vg/replyrate run --threads $threads \
+         --input "$tmp/in.pb.zst" --input "$tmp/b.pb" --output "$tmp/out2.jsonl" \
+         --late "$tmp/late2.jsonl" --dead-letter "$tmp/dead2.jsonl" -q 2>build-vg/vg.log; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1)); echo "helgrind: replyrate run --threads $threads failed"; tail -30 build-vg/vg.log
+    fi
+  done
   rm -rf "$tmp"
   echo "valgrind: $passed passed, $failed failed"
   [ "$failed" = 0 ]

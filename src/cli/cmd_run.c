@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
@@ -21,6 +22,7 @@
 #include "io/readahead.h"
 #include "io/source.h"
 #include "io/tzload.h"
+#include "cli/run_shards.h"
 #include "replyrate/engine.h"
 
 #define MAX_INPUTS 1024
@@ -42,6 +44,8 @@ static const char run_usage[] =
     "  -c, --config FILE       metrics, alerts and job settings (docs/config.md)\n"
     "      --timezone ZONE     IANA time zone (overrides the config; default Asia/Shanghai)\n"
     "      --now-ms MS         wall clock to judge events against (default: the real clock)\n"
+    "  -j, --threads N         shards: the input files are dealt to N engines on N threads\n"
+    "                          (default: one per file, at most one per CPU); 1: one engine\n"
     "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
     "  -h, --help              this message\n"
     "\n"
@@ -104,16 +108,17 @@ int rr_cmd_run(int argc, char **argv)
         {"late", required_argument, NULL, 'L'},   {"dead-letter", required_argument, NULL, 'D'},
         {"config", required_argument, NULL, 'c'}, {"timezone", required_argument, NULL, 'z'},
         {"now-ms", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"threads", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
     const char *late_path = NULL, *dead_path = NULL, *config_path = NULL, *tz_name = NULL;
-    int64_t now_fixed = 0;
+    int64_t now_fixed = 0, threads = 0;
     int have_now = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:o:c:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:c:j:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (n_in == MAX_INPUTS) {
@@ -147,6 +152,13 @@ int rr_cmd_run(int argc, char **argv)
                 return 2;
             }
             have_now = 1;
+            break;
+        case 'j':
+            if (parse_i64(optarg, &threads) < 0 || threads < 1 || threads > MAX_INPUTS) {
+                fprintf(stderr, "replyrate run: --threads: expected an integer in 1..%d, got '%s'\n",
+                        MAX_INPUTS, optarg);
+                return 2;
+            }
             break;
         case 'q':
             quiet = 1;
@@ -234,16 +246,45 @@ int rr_cmd_run(int argc, char **argv)
                       .violation = fan_violation,
                       .alert = fan_alert,
                       .rejected = fan_rejected};
-    if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate run: config: %s\n", err);
-        status = 2;
-        goto out;
-    }
     for (int i = 0; i < n_in; i++) {
         if (rr_source_open(inputs[i], &src[i], err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: %s\n", err);
             goto out;
         }
+    }
+    if (!threads) { /* one shard per file, at most one per CPU */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus < 1 ? 1 : cpus < n_in ? cpus : n_in;
+    }
+    rr_stats_t st;
+    double elapsed;
+    if (threads > 1 && n_in > 1) {
+        rr_shard_run_t run = {.cfg = &cfg,
+                              .tz = tz,
+                              .sink = sink,
+                              .src = src,
+                              .names = inputs,
+                              .n_in = n_in,
+                              .n_shards = (int)threads,
+                              .have_now = have_now,
+                              .now_ms = now_fixed,
+                              .quiet = quiet};
+        status = rr_run_shards(&run);
+        if (status == 2)
+            goto out;
+        st = run.stats;
+        elapsed = run.seconds;
+        if (status != 0)
+            goto out; /* named on stderr; no summary of a run that did not finish */
+        goto close_outputs;
+    }
+    if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: config: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    status = 1;
+    for (int i = 0; i < n_in; i++) {
         part[i] = rr_engine_add_partition(eng, inputs[i]);
         if (part[i] < 0) {
             fprintf(stderr, "replyrate run: out of memory\n");
@@ -276,27 +317,30 @@ int rr_cmd_run(int argc, char **argv)
             now = rr_now_ms();
         rr_feed_records(eng, part[it.which], it.recs, it.n, now, NULL);
         if (!quiet && rr_mono_s() > next_progress) {
-            rr_stats_t st;
-            rr_engine_stats(eng, &st);
+            rr_stats_t now_st;
+            rr_engine_stats(eng, &now_st);
             double el = rr_mono_s() - t0;
             fprintf(stderr,
                     "{\"type\":\"progress\",\"input\":%llu,\"events_per_s\":%.0f,"
                     "\"open_conversations\":%llu,\"open_days\":%llu}\n",
-                    (unsigned long long)st.input, el > 0 ? (double)st.input / el : 0.0,
-                    (unsigned long long)st.open_conversations, (unsigned long long)st.open_days);
+                    (unsigned long long)now_st.input, el > 0 ? (double)now_st.input / el : 0.0,
+                    (unsigned long long)now_st.open_conversations,
+                    (unsigned long long)now_st.open_days);
             next_progress += 5;
         }
     }
     rr_readahead_stop(ra);
     ra = NULL;
     rr_engine_finish(eng);
-    double elapsed = rr_mono_s() - t0;
+    elapsed = rr_mono_s() - t0;
 
     status = 0;
     if (rr_engine_error(eng)) {
         fprintf(stderr, "replyrate run: %s\n", rr_engine_error(eng));
         status = 1;
     }
+    rr_engine_stats(eng, &st);
+close_outputs:
     for (int i = 0; i < n_outp; i++) {
         if (rr_output_close(outs[i], err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: %s\n", err);
@@ -315,8 +359,6 @@ int rr_cmd_run(int argc, char **argv)
     }
     dead_out = NULL;
 
-    rr_stats_t st;
-    rr_engine_stats(eng, &st);
     fprintf(stderr,
             "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
             "\"late\":%llu,\"invalid\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"

@@ -1,0 +1,275 @@
+#include "cli/run_shards.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "engine/map.h"
+#include "io/feed.h"
+
+#define BATCH 4096
+
+typedef struct shared shared_t;
+
+typedef struct shard {
+    shared_t *sh;
+    rr_engine_t *eng;
+    int *inputs; /* global input indexes, local partition k is inputs[k] */
+    int n;
+    int failed; /* an input of this shard failed: its message is on stderr */
+    atomic_ullong input, open_convs, open_days; /* for progress lines */
+    atomic_int done;
+    pthread_t thread;
+} shard_t;
+
+struct shared {
+    rr_shard_run_t *run;
+    pthread_mutex_t sink_mu;
+    atomic_int stop; /* some shard failed: the others stop early */
+};
+
+/* ---- the sink: one shard at a time, partitions renamed to the inputs' ---- */
+
+static void locked_day(void *o, const rr_day_record_t *r)
+{
+    shard_t *s = o;
+    pthread_mutex_lock(&s->sh->sink_mu);
+    s->sh->run->sink.day(s->sh->run->sink.opaque, r);
+    pthread_mutex_unlock(&s->sh->sink_mu);
+}
+
+static void locked_violation(void *o, const rr_violation_record_t *r)
+{
+    shard_t *s = o;
+    pthread_mutex_lock(&s->sh->sink_mu);
+    s->sh->run->sink.violation(s->sh->run->sink.opaque, r);
+    pthread_mutex_unlock(&s->sh->sink_mu);
+}
+
+static void locked_alert(void *o, const rr_alert_record_t *r)
+{
+    shard_t *s = o;
+    pthread_mutex_lock(&s->sh->sink_mu);
+    s->sh->run->sink.alert(s->sh->run->sink.opaque, r);
+    pthread_mutex_unlock(&s->sh->sink_mu);
+}
+
+static void locked_rejected(void *o, const rr_rejected_record_t *r)
+{
+    shard_t *s = o;
+    rr_rejected_record_t g = *r;
+    g.partition = s->inputs[r->partition];
+    pthread_mutex_lock(&s->sh->sink_mu);
+    s->sh->run->sink.rejected(s->sh->run->sink.opaque, &g);
+    pthread_mutex_unlock(&s->sh->sink_mu);
+}
+
+/* ---- a shard's thread: the single-engine loop over its own inputs ------- */
+
+static void *shard_main(void *arg)
+{
+    shard_t *s = arg;
+    rr_shard_run_t *run = s->sh->run;
+    rr_record_t *recs = malloc(BATCH * sizeof *recs);
+    unsigned char *ended = calloc((size_t)s->n, 1);
+    if (!recs || !ended) {
+        fprintf(stderr, "replyrate run: out of memory\n");
+        s->failed = 1;
+        atomic_store(&s->sh->stop, 1);
+        goto out;
+    }
+    int remaining = s->n;
+    int64_t now = run->now_ms;
+    while (remaining && !atomic_load(&s->sh->stop)) {
+        for (int k = 0; k < s->n; k++) {
+            if (ended[k])
+                continue;
+            rr_source_t *src = run->src[s->inputs[k]];
+            int n = rr_source_next_batch(src, recs, BATCH);
+            if (n < 0) {
+                fprintf(stderr, "replyrate run: %s\n", rr_source_error(src));
+                s->failed = 1;
+                atomic_store(&s->sh->stop, 1);
+                goto out;
+            }
+            if (n == 0) {
+                ended[k] = 1;
+                remaining--;
+                rr_engine_partition_end(s->eng, k);
+                continue;
+            }
+            if (!run->have_now)
+                now = rr_now_ms();
+            rr_feed_records(s->eng, k, recs, (size_t)n, now, NULL);
+        }
+        rr_stats_t st;
+        rr_engine_stats(s->eng, &st);
+        atomic_store(&s->input, st.input);
+        atomic_store(&s->open_convs, st.open_conversations);
+        atomic_store(&s->open_days, st.open_days);
+    }
+    if (!s->failed && !atomic_load(&s->sh->stop))
+        rr_engine_finish(s->eng);
+out:
+    free(recs);
+    free(ended);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/* ---- shops split across shards (SPEC §2) ------------------------------------ */
+
+typedef struct shop_count {
+    rr_map64_t first; /* shop -> shard that saw it first; bit 31: counted */
+    uint64_t several;
+    int shard;
+    int oom;
+} shop_count_t;
+
+static void count_shop(void *opaque, uint64_t shop, int partition, int several)
+{
+    (void)partition;
+    shop_count_t *c = opaque;
+    uint32_t v = rr_map64_get(&c->first, shop);
+    if (v == RR_MAP_NONE) {
+        if (several)
+            c->several++;
+        if (rr_map64_put(&c->first, shop, (uint32_t)c->shard | (several ? 0x80000000u : 0)) < 0)
+            c->oom = 1;
+    } else if (!(v & 0x80000000u) && (several || (int)(v & 0x7fffffffu) != c->shard)) {
+        c->several++;
+        rr_map64_del(&c->first, shop);
+        if (rr_map64_put(&c->first, shop, v | 0x80000000u) < 0)
+            c->oom = 1;
+    }
+}
+
+static void add_stats(rr_stats_t *sum, const rr_stats_t *s)
+{
+    sum->input += s->input;
+    sum->applied += s->applied;
+    sum->duplicate += s->duplicate;
+    sum->late += s->late;
+    sum->invalid += s->invalid;
+    sum->open_conversations += s->open_conversations;
+    sum->peak_open_conversations += s->peak_open_conversations; /* an upper bound */
+    sum->active_conversations += s->active_conversations;
+    sum->peak_active_conversations += s->peak_active_conversations;
+    sum->evicted_conversations += s->evicted_conversations;
+    sum->open_days += s->open_days;
+    sum->shop_days += s->shop_days;
+    sum->agent_days += s->agent_days;
+    sum->violations += s->violations;
+    sum->alerts += s->alerts;
+}
+
+int rr_run_shards(rr_shard_run_t *run)
+{
+    int n = run->n_shards < 1 ? 1 : run->n_shards > run->n_in ? run->n_in : run->n_shards;
+    shared_t sh = {.run = run};
+    pthread_mutex_init(&sh.sink_mu, NULL);
+    shard_t *shards = calloc((size_t)n, sizeof *shards);
+    int *inputs = malloc((size_t)run->n_in * sizeof *inputs);
+    int status = 0, started = 0;
+    char err[512];
+    memset(&run->stats, 0, sizeof run->stats);
+    if (!shards || !inputs) {
+        fprintf(stderr, "replyrate run: out of memory\n");
+        status = 1;
+        goto out;
+    }
+    /* shard k takes inputs k, k + n, k + 2n, ...: a contiguous slice of `inputs` */
+    for (int k = 0, at = 0; k < n; k++) {
+        shard_t *s = &shards[k];
+        s->sh = &sh;
+        s->inputs = inputs + at;
+        for (int i = k; i < run->n_in; i += n)
+            inputs[at + s->n++] = i;
+        at += s->n;
+        rr_sink_t sink = {.opaque = s,
+                          .day = run->sink.day ? locked_day : NULL,
+                          .violation = run->sink.violation ? locked_violation : NULL,
+                          .alert = run->sink.alert ? locked_alert : NULL,
+                          .rejected = run->sink.rejected ? locked_rejected : NULL};
+        if (rr_engine_new(run->cfg, run->tz, &sink, &s->eng, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: config: %s\n", err);
+            status = 2;
+            goto out;
+        }
+        for (int j = 0; j < s->n; j++)
+            if (rr_engine_add_partition(s->eng, run->names[s->inputs[j]]) != j) {
+                fprintf(stderr, "replyrate run: out of memory\n");
+                status = 1;
+                goto out;
+            }
+    }
+    double t0 = rr_mono_s(), next_progress = t0 + 5;
+    for (; started < n; started++)
+        if (pthread_create(&shards[started].thread, NULL, shard_main, &shards[started]) != 0) {
+            fprintf(stderr, "replyrate run: cannot start a shard thread\n");
+            atomic_store(&sh.stop, 1);
+            status = 1;
+            break;
+        }
+    for (;;) { /* wait, with progress lines like the single engine's */
+        int done = 0;
+        unsigned long long in = 0, convs = 0, days = 0;
+        for (int k = 0; k < started; k++) {
+            done += atomic_load(&shards[k].done);
+            in += atomic_load(&shards[k].input);
+            convs += atomic_load(&shards[k].open_convs);
+            days += atomic_load(&shards[k].open_days);
+        }
+        if (done == started)
+            break;
+        if (!run->quiet && rr_mono_s() > next_progress) {
+            double el = rr_mono_s() - t0;
+            fprintf(stderr,
+                    "{\"type\":\"progress\",\"input\":%llu,\"events_per_s\":%.0f,"
+                    "\"open_conversations\":%llu,\"open_days\":%llu}\n",
+                    in, el > 0 ? (double)in / el : 0.0, convs, days);
+            next_progress += 5;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    for (int k = 0; k < started; k++)
+        pthread_join(shards[k].thread, NULL);
+    run->seconds = rr_mono_s() - t0;
+
+    shop_count_t sc = {0};
+    if (rr_map64_init(&sc.first, 1024) < 0)
+        sc.oom = 1;
+    for (int k = 0; k < n; k++) {
+        shard_t *s = &shards[k];
+        if (s->failed)
+            status = 1;
+        if (rr_engine_error(s->eng)) {
+            fprintf(stderr, "replyrate run: %s\n", rr_engine_error(s->eng));
+            status = 1;
+        }
+        rr_stats_t st;
+        rr_engine_stats(s->eng, &st);
+        add_stats(&run->stats, &st);
+        sc.shard = k;
+        if (!sc.oom)
+            rr_engine_each_shop(s->eng, count_shop, &sc);
+    }
+    if (sc.oom) {
+        fprintf(stderr, "replyrate run: out of memory counting shops across shards\n");
+        status = 1;
+    }
+    run->stats.shops_in_several_partitions = sc.several;
+    rr_map64_free(&sc.first);
+out:
+    for (int k = 0; shards && k < n; k++)
+        rr_engine_free(shards[k].eng);
+    free(shards);
+    free(inputs);
+    pthread_mutex_destroy(&sh.sink_mu);
+    return status;
+}
