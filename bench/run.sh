@@ -31,6 +31,8 @@ COMMAND="bench/run.sh --events $EVENTS --repeat $REPEAT"
 BUILD=build-bench
 DATA=bench/data
 DAY=$DATA/day.pb.zst
+# The same day split in two by shop (gen with two outputs): the shard modes.
+SPLIT=("$DATA/day-p0.pb.zst" "$DATA/day-p1.pb.zst")
 # Small delivery noise, as a real stream has: 1% duplicates, 2% disorder.
 GEN_ARGS="--events $EVENTS --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02"
 
@@ -71,6 +73,15 @@ if [ ! -s "$DAY" ] || [ "$(cat "$DAY.args" 2>/dev/null)" != "$GEN_ARGS" ]; then
 else
     log "using cached $DAY ($GEN_ARGS)"
 fi
+if [ ! -s "${SPLIT[1]}" ] || [ "$(cat "${SPLIT[0]}.args" 2>/dev/null)" != "$GEN_ARGS" ]; then
+    log "generating ${SPLIT[*]}: replyrate gen $GEN_ARGS, split by shop"
+    rm -f "${SPLIT[@]}" "${SPLIT[0]}.args"
+    # shellcheck disable=SC2086
+    "$RR" gen $GEN_ARGS --output "$DATA/p0.tmp.pb.zst" --output "$DATA/p1.tmp.pb.zst" 2>/dev/null
+    mv "$DATA/p0.tmp.pb.zst" "${SPLIT[0]}"
+    mv "$DATA/p1.tmp.pb.zst" "${SPLIT[1]}"
+    echo "$GEN_ARGS" >"${SPLIT[0]}.args"
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rr-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -79,26 +90,35 @@ RAW=$TMP/raw.jsonl
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -u '+%F %H:%M UTC')
 
-for rep in $(seq 1 "$REPEAT"); do
-    for mode in read decode decode-pbc engine decode-mem engine-mem; do
-        "$BENCH" --input "$DAY" --mode "$mode" | sed "s/\"rep\":1,/\"rep\":$rep,/" >>"$RAW"
-        log "rep $rep/$REPEAT $mode: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
-    done
-    # The real binary, as a user runs it; its summary line is on stderr.
+run_mode() { # mode rep run-arguments...
+    local mode=$1 rep=$2 e u s m
+    shift 2
     /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" \
-        "$RR" run --input "$DAY" --output "$TMP/out.jsonl" --quiet 2>"$TMP/run.err"
+        "$RR" run "$@" --output "$TMP/out.jsonl" --quiet 2>"$TMP/run.err"
     read -r e u s m <"$TMP/time"
-    grep '"type":"summary"' "$TMP/run.err" | jq -c --argjson rep "$rep" --argjson wall "$e" \
-        --argjson user "$u" --argjson sys "$s" --argjson rss "$m" \
+    grep '"type":"summary"' "$TMP/run.err" | jq -c --arg mode "$mode" --argjson rep "$rep" \
+        --argjson wall "$e" --argjson user "$u" --argjson sys "$s" --argjson rss "$m" \
         --argjson outb "$(stat -c %s "$TMP/out.jsonl")" '{
-            mode: "run", rep: $rep, events: .input, wall_s: $wall,
+            mode: $mode, rep: $rep, events: .input, wall_s: $wall,
             cpu_s: ($user + $sys), user_s: $user, sys_s: $sys,
             events_per_s: (.input / $wall), events_per_cpu_s: (.input / ($user + $sys)),
             cpu_s_per_m: (($user + $sys) / (.input / 1e6)), peak_rss_mib: ($rss / 1024),
             applied, duplicate, late, invalid, shop_days, agent_days, violations,
             loop_s: .seconds, output_bytes: $outb}' >>"$RAW"
-    log "rep $rep/$REPEAT run: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
+    log "rep $rep/$REPEAT $mode: $(tail -n1 "$RAW" | jq -r '"\(.events_per_s/1e6*100|floor/100) M events/s wall, \(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
     rm -f "$TMP/out.jsonl"
+}
+
+for rep in $(seq 1 "$REPEAT"); do
+    for mode in read decode decode-pbc engine decode-mem engine-mem; do
+        "$BENCH" --input "$DAY" --mode "$mode" | sed "s/\"rep\":1,/\"rep\":$rep,/" >>"$RAW"
+        log "rep $rep/$REPEAT $mode: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
+    done
+    # The real binary, as a user runs it; its summary line is on stderr. Then
+    # the split day with one engine and with two shards (--threads).
+    run_mode run "$rep" --input "$DAY"
+    run_mode run-split "$rep" --threads 1 --input "${SPLIT[0]}" --input "${SPLIT[1]}"
+    run_mode run-shards "$rep" --threads 2 --input "${SPLIT[0]}" --input "${SPLIT[1]}"
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
