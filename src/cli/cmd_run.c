@@ -274,9 +274,9 @@ int rr_cmd_run(int argc, char **argv)
             goto out;
         st = run.stats;
         elapsed = run.seconds;
-        if (status != 0)
-            goto out; /* named on stderr; no summary of a run that did not finish */
-        goto close_outputs;
+        if (run.input_failed)
+            goto out; /* named on stderr; no summary of a run that did not read its input */
+        goto close_outputs; /* status 1 if an engine ran out of memory, as below */
     }
     if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: config: %s\n", err);

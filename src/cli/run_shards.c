@@ -208,13 +208,19 @@ int rr_run_shards(rr_shard_run_t *run)
             }
     }
     double t0 = rr_mono_s(), next_progress = t0 + 5;
+    /* small stacks: the engine does not recurse; keep the address space for it */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
     for (; started < n; started++)
-        if (pthread_create(&shards[started].thread, NULL, shard_main, &shards[started]) != 0) {
+        if (pthread_create(&shards[started].thread, &attr, shard_main, &shards[started]) != 0) {
             fprintf(stderr, "replyrate run: cannot start a shard thread\n");
             atomic_store(&sh.stop, 1);
             status = 1;
+            run->input_failed = 1; /* not every input was read: no summary */
             break;
         }
+    pthread_attr_destroy(&attr);
     for (;;) { /* wait, with progress lines like the single engine's */
         int done = 0;
         unsigned long long in = 0, convs = 0, days = 0;
@@ -246,8 +252,10 @@ int rr_run_shards(rr_shard_run_t *run)
         sc.oom = 1;
     for (int k = 0; k < n; k++) {
         shard_t *s = &shards[k];
-        if (s->failed)
+        if (s->failed) {
             status = 1;
+            run->input_failed = 1;
+        }
         if (rr_engine_error(s->eng)) {
             fprintf(stderr, "replyrate run: %s\n", rr_engine_error(s->eng));
             status = 1;

@@ -39,12 +39,13 @@ typedef struct rr_shard_run {
     /* out */
     rr_stats_t stats;
     double seconds;
+    int input_failed; /* an input could not be read: the shards stopped early */
 } rr_shard_run_t;
 
 /* Run every shard to the end of its input and finish its engines. Returns 0;
- * 1 after a runtime error (an unreadable input, an engine out of memory),
- * named on stderr; 2 when the config is rejected. stats are valid when 0 or
- * 1 is returned after the engines started. */
+ * 1 after a runtime error (an unreadable input: input_failed; an engine out
+ * of memory: it still finished, as one engine does), named on stderr; 2 when
+ * the config is rejected. stats are valid unless 2 is returned. */
 int rr_run_shards(rr_shard_run_t *run);
 
 #endif

@@ -16,16 +16,21 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # Margins both ways: a run on tiny input fits in 30 MB of address space; this
 # input needs over 80 MB of resident memory. The limit sits between.
 "$bin" gen --events 4000000 --seed 21 --output "$tmp/in.pb" 2>/dev/null
-set +e
-( ulimit -v 52000; exec "$bin" run -q --input "$tmp/in.pb" --output "$tmp/out.jsonl" \
-    --dead-letter "$tmp/dead.jsonl" ) 2>"$tmp/err"
-rc=$?
-set -e
-[ "$rc" = 1 ] || { echo "expected exit 1, got $rc"; cat "$tmp/err"; exit 1; }
-grep -q "out of memory" "$tmp/err" || { echo "no out-of-memory message"; cat "$tmp/err"; exit 1; }
-python3 - "$tmp" <<'PY'
+# and the same traffic split by shop into two files, for two shards
+"$bin" gen --events 4000000 --seed 21 --output "$tmp/p0.pb" --output "$tmp/p1.pb" 2>/dev/null
+check() { # what, run arguments...
+  local what=$1 rc
+  shift
+  set +e
+  ( ulimit -v 52000; exec "$bin" run -q "$@" --output "$tmp/out.jsonl" \
+      --dead-letter "$tmp/dead.jsonl" ) 2>"$tmp/err"
+  rc=$?
+  set -e
+  [ "$rc" = 1 ] || { echo "$what: expected exit 1, got $rc"; cat "$tmp/err"; exit 1; }
+  grep -q "out of memory" "$tmp/err" || { echo "$what: no out-of-memory message"; cat "$tmp/err"; exit 1; }
+  python3 - "$tmp" "$what" <<'PY'
 import json, sys
-tmp = sys.argv[1]
+tmp, what = sys.argv[1], sys.argv[2]
 err = open(f"{tmp}/err").read()
 s = [json.loads(l) for l in err.splitlines() if l.startswith('{"type":"summary"')][-1]
 assert s["applied"] + s["duplicate"] + s["late"] + s["invalid"] == s["input"], s
@@ -33,5 +38,9 @@ assert s["invalid"] > 0, s  # clean input: these are the events the engine could
 dead = [json.loads(l)["reason"] for l in open(f"{tmp}/dead.jsonl")]
 if "--dead-letter" not in err:  # its writer had memory: then it holds them all
     assert len(dead) == s["invalid"] and set(dead) == {"engine_out_of_memory"}, (len(dead), s)
-print(f"out of memory handled: exit 1, {s['invalid']} events not held, {len(dead)} dead letters written")
+print(f"{what}: out of memory handled: exit 1, {s['invalid']} events not held, "
+      f"{len(dead)} dead letters written")
 PY
+}
+check "one engine" --input "$tmp/in.pb"
+check "two shards" --threads 2 --input "$tmp/p0.pb" --input "$tmp/p1.pb"
