@@ -56,12 +56,19 @@ static void publish(rr_readahead_t *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Copy the reader's batch into s. 0, or -1 when out of memory. */
+/* Copy the reader's batch into s: one span of the source's window, which
+ * holds every record of a batch (rr_source_next_batch does not refill
+ * within one), length prefixes included. 0, or -1 when out of memory. */
 static int copy_batch(rr_readahead_t *r, slot_t *s, size_t n)
 {
-    size_t bytes = 0;
-    for (size_t k = 0; k < n; k++)
-        bytes += r->tmp[k].len;
+    const uint8_t *lo = r->tmp[0].data, *hi = r->tmp[0].data + r->tmp[0].len;
+    for (size_t k = 1; k < n; k++) {
+        if (r->tmp[k].data < lo)
+            lo = r->tmp[k].data;
+        if (r->tmp[k].data + r->tmp[k].len > hi)
+            hi = r->tmp[k].data + r->tmp[k].len;
+    }
+    size_t bytes = (size_t)(hi - lo);
     if (bytes > s->data_cap) {
         size_t cap = s->data_cap ? s->data_cap : 1 << 20;
         while (cap < bytes)
@@ -72,13 +79,11 @@ static int copy_batch(rr_readahead_t *r, slot_t *s, size_t n)
         s->data = d;
         s->data_cap = cap;
     }
-    size_t off = 0;
+    if (bytes)
+        memcpy(s->data, lo, bytes);
     for (size_t k = 0; k < n; k++) {
         s->recs[k] = r->tmp[k];
-        if (r->tmp[k].len)
-            memcpy(s->data + off, r->tmp[k].data, r->tmp[k].len);
-        s->recs[k].data = s->data + off;
-        off += r->tmp[k].len;
+        s->recs[k].data = s->data + (r->tmp[k].data - lo);
     }
     s->n = n;
     return 0;

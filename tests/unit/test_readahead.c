@@ -126,6 +126,9 @@ Test(readahead, yields_the_round_robin_sequence_of_the_direct_loop)
     bytes_t in[4];
     for (int i = 0; i < 4; i++)
         in[i] = records(counts[i], 7u + (uint32_t)i);
+    /* source 3 ends inside a record: one last RR_FRAME_PAST_END record */
+    const uint8_t cut[] = {100, 1, 2, 3};
+    put(&in[3], cut, sizeof cut);
     size_t maxes[] = {1, 7, 4096};
     for (size_t m = 0; m < 3; m++) {
         rr_source_t *a[4], *b[4];
