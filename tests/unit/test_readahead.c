@@ -6,24 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "io/readahead.h"
 #include "io/source.h"
-
-typedef struct bytes {
-    uint8_t *p;
-    size_t n, cap;
-} bytes_t;
-
-static void put(bytes_t *b, const void *src, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-        cr_assert_not_null(b->p);
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
 
 /* n delimited records of pseudo-random length 0..299 (content is not decoded here) */
 static bytes_t records(size_t n, uint32_t seed)
@@ -35,15 +20,7 @@ static bytes_t records(size_t n, uint32_t seed)
         size_t len = (seed >> 8) % 300;
         for (size_t k = 0; k < len; k++)
             body[k] = (uint8_t)(i + k);
-        uint8_t hdr[2];
-        size_t h = 0;
-        size_t v = len;
-        while (v >= 0x80) {
-            hdr[h++] = (uint8_t)(v | 0x80);
-            v >>= 7;
-        }
-        hdr[h++] = (uint8_t)v;
-        put(&b, hdr, h);
+        put_varint(&b, len);
         put(&b, body, len);
     }
     return b;

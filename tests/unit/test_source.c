@@ -9,39 +9,11 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "bytes.h"
 #include "codec/decode.h"
 #include "io/source.h"
 
-/* ---- a growable byte buffer and stream builders ---------------------- */
-
-typedef struct bytes {
-    uint8_t *p;
-    size_t n, cap;
-} bytes_t;
-
-static void put(bytes_t *b, const void *src, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-        cr_assert_not_null(b->p);
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-
-static void put_varint(bytes_t *b, uint64_t v)
-{
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n] = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v) tmp[n] |= 0x80;
-        n++;
-    } while (v);
-    put(b, tmp, n);
-}
+/* ---- stream builders ---------------------------------------------------- */
 
 /* ChatEvent {event_id = id, shop_id = 7, ts_ms = 1763776800000 + id, type = BUYER_MESSAGE} */
 static void put_event(bytes_t *b, uint64_t id)
