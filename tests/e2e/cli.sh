@@ -29,5 +29,11 @@ expect 1 "$tmp/nope.pb" "$bin" run --input "$tmp/nope.pb" --output "$tmp/o.jsonl
 expect 1 "$tmp/no/such/dir" "$bin" run --input "$tmp/in.pb" --output "$tmp/no/such/dir/o.jsonl"
 expect 0 '"type":"summary","input":2000,' "$bin" run -q --input "$tmp/in.pb" --output "$tmp/o.jsonl"
 expect 0 '"type":"summary"' "$bin" run -q --input - --output - <"$tmp/in.pb"
+expect 2 "--threads: expected an integer in 1\.\.1024, got '0'" "$bin" run --threads 0 --input "$tmp/in.pb" --output "$tmp/o.jsonl"
+expect 2 "--threads: expected an integer" "$bin" run --threads many --input "$tmp/in.pb" --output "$tmp/o.jsonl"
+expect 0 '"type":"summary","input":4000,' "$bin" run -q --threads 8 --input "$tmp/in.pb" --input "$tmp/in.pb" --output "$tmp/o.jsonl"
+expect 2 "--output $tmp/a.pb given twice" "$bin" gen --events 10 --output "$tmp/a.pb" --output "$tmp/a.pb"
+expect 2 "stdout cannot be one of several partitions" "$bin" gen --events 10 --output "$tmp/a.pb" --output -
+expect 0 '"partitions":2,"expect":null' "$bin" gen --events 1000 --output "$tmp/a.pb" --output "$tmp/b.pb.zst"
 [ "$failed" = 0 ] && echo "cli: all exit statuses and messages as documented"
 exit $failed
