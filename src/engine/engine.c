@@ -85,16 +85,24 @@ typedef struct tsvec {
     int64_t ts[];
 } tsvec_t;
 
+#define PIN_MAX 2
+#define PIN_SPILLED 0xff
+
 typedef struct round {
     int64_t start_ts; /* ts of the round's first message */
     int64_t last_ts;  /* ts of its latest message */
     uint64_t agent;   /* latest AGENT_ASSIGNED before the start; 0: none */
-    tsvec_t *pend;
+    union {           /* the ts of its messages a reply may still answer within T: */
+        uint32_t pin[PIN_MAX]; /* pin_n of them, as ts - start_ts (a round is < 2 days) */
+        tsvec_t *pend;         /* or, when pin_n == PIN_SPILLED, all of them */
+    } p;
     uint32_t msgs;
     uint32_t cd; /* conv-day of the round's day */
     int32_t day;
     uint8_t active;
+    uint8_t pin_n;
 } round_t;
+_Static_assert(sizeof(round_t) == 48, "docs/engine.md: 48 bytes per round");
 
 /* A conversation is two records (docs/engine.md, "Memory"):
  *
@@ -554,41 +562,58 @@ static int ids_add(rr_engine_t *e, hot_t *c, uint64_t id)
 
 static void pend_free(rr_engine_t *e, round_t *r)
 {
-    if (r->pend) {
-        rr_pool_put(&e->pool, r->pend, sizeof(tsvec_t) + (size_t)r->pend->cap * 8);
-        r->pend = NULL;
-    }
+    if (r->pin_n == PIN_SPILLED)
+        rr_pool_put(&e->pool, r->p.pend, sizeof(tsvec_t) + (size_t)r->p.pend->cap * 8);
+    r->pin_n = 0;
 }
 
+/* A round's first PIN_MAX pending ts stay in the round itself: no block, no
+ * cache miss. More spill into a pooled tsvec_t. */
 static int pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
 {
-    tsvec_t *p = r->pend;
-    if (p) { /* drop messages no reply at >= ts can reach within T */
-        while (p->head < p->n && p->ts[p->head] < ts - keep_ms)
-            p->head++;
-        if (p->head == p->n)
-            p->head = p->n = 0;
+    if (r->pin_n != PIN_SPILLED) {
+        uint32_t k = 0; /* drop messages no reply at >= ts can reach within T */
+        while (k < r->pin_n && r->start_ts + r->p.pin[k] < ts - keep_ms)
+            k++;
+        for (uint32_t i = k; i < r->pin_n; i++)
+            r->p.pin[i - k] = r->p.pin[i];
+        r->pin_n = (uint8_t)(r->pin_n - k);
+        if (r->pin_n < PIN_MAX) {
+            r->p.pin[r->pin_n++] = (uint32_t)(ts - r->start_ts);
+            return 0;
+        }
+        size_t got;
+        tsvec_t *np = rr_pool_get(&e->pool, sizeof(tsvec_t) + 4 * 8, &got);
+        if (!np)
+            return -1;
+        np->cap = (uint32_t)((got - sizeof(tsvec_t)) / 8);
+        np->head = 0;
+        for (np->n = 0; np->n < PIN_MAX; np->n++)
+            np->ts[np->n] = r->start_ts + r->p.pin[np->n];
+        r->p.pend = np;
+        r->pin_n = PIN_SPILLED;
     }
-    if (!p || p->n == p->cap) {
-        if (p && p->head > 0) {
+    tsvec_t *p = r->p.pend;
+    while (p->head < p->n && p->ts[p->head] < ts - keep_ms)
+        p->head++;
+    if (p->head == p->n)
+        p->head = p->n = 0;
+    if (p->n == p->cap) {
+        if (p->head > 0) {
             memmove(p->ts, p->ts + p->head, (size_t)(p->n - p->head) * 8);
             p->n -= p->head;
             p->head = 0;
         } else {
-            uint32_t ncap = p ? p->cap * 2 : 2;
             size_t got;
-            tsvec_t *np = rr_pool_get(&e->pool, sizeof(tsvec_t) + (size_t)ncap * 8, &got);
+            tsvec_t *np = rr_pool_get(&e->pool, sizeof(tsvec_t) + (size_t)p->cap * 2 * 8, &got);
             if (!np)
                 return -1;
             np->cap = (uint32_t)((got - sizeof(tsvec_t)) / 8);
             np->head = 0;
-            np->n = 0;
-            if (p) {
-                memcpy(np->ts, p->ts + p->head, (size_t)(p->n - p->head) * 8);
-                np->n = p->n - p->head;
-                pend_free(e, r);
-            }
-            r->pend = p = np;
+            np->n = p->n;
+            memcpy(np->ts, p->ts, (size_t)p->n * 8);
+            rr_pool_put(&e->pool, p, sizeof(tsvec_t) + (size_t)p->cap * 8);
+            r->p.pend = p = np;
         }
     }
     p->ts[p->n++] = ts;
@@ -598,10 +623,13 @@ static int pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
 /* Messages of the round with ts >= since. */
 static uint32_t pend_count_since(const round_t *r, int64_t since)
 {
-    const tsvec_t *p = r->pend;
-    if (!p)
-        return 0;
     uint32_t k = 0;
+    if (r->pin_n != PIN_SPILLED) {
+        for (uint32_t i = r->pin_n; i > 0 && r->start_ts + r->p.pin[i - 1] >= since; i--)
+            k++;
+        return k;
+    }
+    const tsvec_t *p = r->p.pend;
     for (uint32_t i = p->n; i > p->head && p->ts[i - 1] >= since; i--)
         k++;
     return k;
@@ -799,7 +827,7 @@ static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uin
                 resolve_round(e, c, hc, t, &r[1], 0, 0, 0);
             r[1] = r[0];
             r[0].active = 0;
-            r[0].pend = NULL;
+            r[0].pin_n = 0; /* its pending ts went with it */
         }
         if (!r[0].active) {
             r[0].active = 1;
@@ -809,7 +837,7 @@ static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uin
             r[0].msgs = 0;
             r[0].cd = cdi;
             r[0].day = d;
-            r[0].pend = NULL;
+            r[0].pin_n = 0;
         }
         r[0].msgs++;
         r[0].last_ts = h->ts;
