@@ -136,7 +136,7 @@ OUT=bench/results/$(date -u +%F)-$REV.md
     echo "- Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')," \
         "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM," \
         "kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "- Build: Release ($(cc --version | head -n1)), zstd $(pkg-config --modversion libzstd)," \
+    echo "- Build: Release, link-time optimisation (RR_LTO) ($(cc --version | head -n1)), zstd $(pkg-config --modversion libzstd)," \
         "protobuf-c $(pkg-config --modversion libprotobuf-c)"
     echo "- Load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
     echo
