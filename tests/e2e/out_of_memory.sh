@@ -36,8 +36,15 @@ s = [json.loads(l) for l in err.splitlines() if l.startswith('{"type":"summary"'
 assert s["applied"] + s["duplicate"] + s["late"] + s["invalid"] == s["input"], s
 assert s["invalid"] > 0, s  # clean input: these are the events the engine could not hold
 dead = [json.loads(l)["reason"] for l in open(f"{tmp}/dead.jsonl")]
+# Events the engine could not hold are not applied, so they do not move their
+# partition's watermark (SPEC §5); when memory comes back (another shard freed
+# some), an event over a day ahead of that stale watermark is invalid by SPEC §7.
+# Nothing else can be invalid in this clean input.
+allowed = {"engine_out_of_memory", "ts_too_far_ahead_of_partition"}
 if "--dead-letter" not in err:  # its writer had memory: then it holds them all
-    assert len(dead) == s["invalid"] and set(dead) == {"engine_out_of_memory"}, (len(dead), s)
+    from collections import Counter
+    assert len(dead) == s["invalid"] and set(dead) <= allowed and \
+        "engine_out_of_memory" in dead, (what, len(dead), Counter(dead), s)
 print(f"{what}: out of memory handled: exit 1, {s['invalid']} events not held, "
       f"{len(dead)} dead letters written")
 PY
