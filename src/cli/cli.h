@@ -13,4 +13,8 @@ int64_t rr_now_ms(void);
 /* Monotonic seconds, for rates. */
 double rr_mono_s(void);
 
+/* `replyrate run`'s progress line on stderr: input so far, its rate over
+ * elapsed_s, open conversations and days. */
+void rr_print_progress(uint64_t input, double elapsed_s, uint64_t open_convs, uint64_t open_days);
+
 #endif

@@ -91,6 +91,15 @@ static void fan_rejected(void *o, const rr_rejected_record_t *r)
         f->dead.rejected(f->dead.opaque, r);
 }
 
+void rr_print_progress(uint64_t input, double elapsed_s, uint64_t open_convs, uint64_t open_days)
+{
+    fprintf(stderr,
+            "{\"type\":\"progress\",\"input\":%llu,\"events_per_s\":%.0f,"
+            "\"open_conversations\":%llu,\"open_days\":%llu}\n",
+            (unsigned long long)input, elapsed_s > 0 ? (double)input / elapsed_s : 0.0,
+            (unsigned long long)open_convs, (unsigned long long)open_days);
+}
+
 static int parse_i64(const char *s, int64_t *out)
 {
     char *end;
@@ -319,13 +328,8 @@ int rr_cmd_run(int argc, char **argv)
         if (!quiet && rr_mono_s() > next_progress) {
             rr_stats_t now_st;
             rr_engine_stats(eng, &now_st);
-            double el = rr_mono_s() - t0;
-            fprintf(stderr,
-                    "{\"type\":\"progress\",\"input\":%llu,\"events_per_s\":%.0f,"
-                    "\"open_conversations\":%llu,\"open_days\":%llu}\n",
-                    (unsigned long long)now_st.input, el > 0 ? (double)now_st.input / el : 0.0,
-                    (unsigned long long)now_st.open_conversations,
-                    (unsigned long long)now_st.open_days);
+            rr_print_progress(now_st.input, rr_mono_s() - t0, now_st.open_conversations,
+                              now_st.open_days);
             next_progress += 5;
         }
     }

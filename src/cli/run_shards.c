@@ -75,48 +75,46 @@ static void *shard_main(void *arg)
     shard_t *s = arg;
     rr_shard_run_t *run = s->sh->run;
     rr_record_t *recs = malloc(BATCH * sizeof *recs);
-    unsigned char *ended = calloc((size_t)s->n, 1);
-    if (!recs || !ended) {
+    rr_source_t **mine = malloc((size_t)s->n * sizeof *mine);
+    rr_round_robin_t rr = {0};
+    if (!recs || !mine || rr_round_robin_init(&rr, mine, s->n) < 0) {
         fprintf(stderr, "replyrate run: out of memory\n");
         s->failed = 1;
         atomic_store(&s->sh->stop, 1);
         goto out;
     }
-    int remaining = s->n;
+    for (int k = 0; k < s->n; k++)
+        mine[k] = run->src[s->inputs[k]];
     int64_t now = run->now_ms;
-    while (remaining && !atomic_load(&s->sh->stop)) {
-        for (int k = 0; k < s->n; k++) {
-            if (ended[k])
-                continue;
-            rr_source_t *src = run->src[s->inputs[k]];
-            int n = rr_source_next_batch(src, recs, BATCH);
-            if (n < 0) {
-                fprintf(stderr, "replyrate run: %s\n", rr_source_error(src));
-                s->failed = 1;
-                atomic_store(&s->sh->stop, 1);
-                goto out;
-            }
-            if (n == 0) {
-                ended[k] = 1;
-                remaining--;
-                rr_engine_partition_end(s->eng, k);
-                continue;
-            }
-            if (!run->have_now)
-                now = rr_now_ms();
-            rr_feed_records(s->eng, k, recs, (size_t)n, now, NULL);
+    int step, k;
+    size_t n;
+    while (!atomic_load(&s->sh->stop) &&
+           (step = rr_round_robin_next(&rr, recs, BATCH, &k, &n)) != RR_RR_DONE) {
+        if (step == RR_RR_ERROR) {
+            fprintf(stderr, "replyrate run: %s\n", rr_source_error(mine[k]));
+            s->failed = 1;
+            atomic_store(&s->sh->stop, 1);
+            goto out;
         }
+        if (step == RR_RR_ENDED) {
+            rr_engine_partition_end(s->eng, k);
+            continue;
+        }
+        if (!run->have_now)
+            now = rr_now_ms();
+        rr_feed_records(s->eng, k, recs, n, now, NULL);
         rr_stats_t st;
         rr_engine_stats(s->eng, &st);
         atomic_store(&s->input, st.input);
         atomic_store(&s->open_convs, st.open_conversations);
         atomic_store(&s->open_days, st.open_days);
     }
-    if (!s->failed && !atomic_load(&s->sh->stop))
+    if (!atomic_load(&s->sh->stop))
         rr_engine_finish(s->eng);
 out:
+    rr_round_robin_free(&rr);
+    free(mine);
     free(recs);
-    free(ended);
     atomic_store(&s->done, 1);
     return NULL;
 }
@@ -233,11 +231,7 @@ int rr_run_shards(rr_shard_run_t *run)
         if (done == started)
             break;
         if (!run->quiet && rr_mono_s() > next_progress) {
-            double el = rr_mono_s() - t0;
-            fprintf(stderr,
-                    "{\"type\":\"progress\",\"input\":%llu,\"events_per_s\":%.0f,"
-                    "\"open_conversations\":%llu,\"open_days\":%llu}\n",
-                    in, el > 0 ? (double)in / el : 0.0, convs, days);
+            rr_print_progress(in, rr_mono_s() - t0, convs, days);
             next_progress += 5;
         }
         struct timespec ts = {0, 20 * 1000 * 1000};

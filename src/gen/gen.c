@@ -21,6 +21,8 @@
  */
 #include "gen/gen.h"
 
+#include "engine/tz.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -487,24 +489,11 @@ static int in_shift(const gen_t *g, const shop_t *s, int64_t ts)
     return t >= s->shift_from && t < s->shift_to;
 }
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
+/* A date YYYYMMDD of the years gen supports (calendar check: engine/tz.h). */
 static int valid_date(int32_t ymd)
 {
-    int y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1971 || y > 9990 || m < 1 || m > 12 || d < 1) return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[m - 1] + (m == 2 && leap);
+    int y = ymd / 10000;
+    return y >= 1971 && y <= 9990 && rr_yyyymmdd_to_day(ymd) != RR_TZ_BAD_DATE;
 }
 
 /* Events per conversation expected before any is scripted, and the
@@ -1375,7 +1364,7 @@ int rr_gen_run(const rr_gen_opts_t *o, int (*emit)(void *opaque, const rr_event_
     rng_seed(&g->knob, o->seed, 2);
 
     int32_t d = o->start_day;
-    g->base_ms = days_from_civil(d / 10000, (unsigned)(d / 100 % 100), (unsigned)(d % 100)) * DAY -
+    g->base_ms = (int64_t)rr_yyyymmdd_to_day(d) * DAY -
                  (int64_t)o->utc_offset_min * MIN;
     g->minutes = o->days * 1440u;
     build_curve(g);

@@ -92,50 +92,31 @@ static int copy_batch(rr_readahead_t *r, slot_t *s, size_t n)
 static void *reader_main(void *arg)
 {
     rr_readahead_t *r = arg;
-    unsigned char *done = calloc((size_t)r->n_src, 1);
-    int remaining = r->n_src;
-    slot_t *s;
-    if (!done) {
-        if ((s = wait_free(r))) {
+    rr_round_robin_t rr;
+    int ok = rr_round_robin_init(&rr, r->src, r->n_src) == 0;
+    for (;;) {
+        slot_t *s = wait_free(r);
+        if (!s)
+            break;
+        int which = 0;
+        size_t n = 0;
+        int step = ok ? rr_round_robin_next(&rr, r->tmp, r->max, &which, &n) : RR_RR_ERROR;
+        s->which = step == RR_RR_DONE ? -1 : which;
+        if (step == RR_RR_ERROR || (step == RR_RR_BATCH && copy_batch(r, s, n) < 0)) {
             s->kind = RR_READAHEAD_ERROR;
-            s->which = 0;
-            snprintf(s->error, sizeof s->error, "reading input: out of memory");
-            publish(r);
+            snprintf(s->error, sizeof s->error, "%s",
+                     step == RR_RR_ERROR && ok ? rr_source_error(r->src[which])
+                                               : "reading input: out of memory");
+        } else {
+            s->kind = step == RR_RR_BATCH   ? RR_READAHEAD_BATCH
+                      : step == RR_RR_ENDED ? RR_READAHEAD_END
+                                            : RR_READAHEAD_DONE;
         }
-        return NULL;
-    }
-    while (remaining) {
-        for (int i = 0; i < r->n_src; i++) {
-            if (done[i])
-                continue;
-            if (!(s = wait_free(r)))
-                goto out;
-            s->which = i;
-            int n = rr_source_next_batch(r->src[i], r->tmp, r->max);
-            if (n < 0 || (n > 0 && copy_batch(r, s, (size_t)n) < 0)) {
-                s->kind = RR_READAHEAD_ERROR;
-                snprintf(s->error, sizeof s->error, "%s",
-                         n < 0 ? rr_source_error(r->src[i]) : "reading input: out of memory");
-                publish(r);
-                goto out;
-            }
-            if (n == 0) {
-                s->kind = RR_READAHEAD_END;
-                done[i] = 1;
-                remaining--;
-            } else {
-                s->kind = RR_READAHEAD_BATCH;
-            }
-            publish(r);
-        }
-    }
-    if ((s = wait_free(r))) {
-        s->kind = RR_READAHEAD_DONE;
-        s->which = -1;
         publish(r);
+        if (s->kind == RR_READAHEAD_ERROR || s->kind == RR_READAHEAD_DONE)
+            break;
     }
-out:
-    free(done);
+    rr_round_robin_free(&rr);
     return NULL;
 }
 

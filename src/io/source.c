@@ -432,3 +432,41 @@ void rr_source_close(rr_source_t *s)
     free(s->name);
     free(s);
 }
+
+int rr_round_robin_init(rr_round_robin_t *rr, rr_source_t *const *src, int n)
+{
+    rr->src = src;
+    rr->n = rr->remaining = n;
+    rr->next = 0;
+    rr->ended = calloc(n > 0 ? (size_t)n : 1, 1);
+    return rr->ended ? 0 : -1;
+}
+
+void rr_round_robin_free(rr_round_robin_t *rr)
+{
+    free(rr->ended);
+    rr->ended = NULL;
+}
+
+int rr_round_robin_next(rr_round_robin_t *rr, rr_record_t *recs, size_t max, int *which,
+                        size_t *n)
+{
+    *n = 0;
+    if (!rr->remaining)
+        return RR_RR_DONE;
+    int i = rr->next;
+    while (rr->ended[i])
+        i = (i + 1) % rr->n;
+    rr->next = (i + 1) % rr->n;
+    *which = i;
+    int got = rr_source_next_batch(rr->src[i], recs, max);
+    if (got < 0)
+        return RR_RR_ERROR;
+    if (got == 0) {
+        rr->ended[i] = 1;
+        rr->remaining--;
+        return RR_RR_ENDED;
+    }
+    *n = (size_t)got;
+    return RR_RR_BATCH;
+}

@@ -86,4 +86,24 @@ uint64_t rr_source_bytes_in(const rr_source_t *s);
 /* Close the file and free everything. NULL is a no-op. */
 void rr_source_close(rr_source_t *s);
 
+/* Several sources read round-robin, a batch at a time, so that every
+ * partition's watermark advances (SPEC §5): source 0, 1, ..., n-1, 0, ...,
+ * skipping those that have ended. The sources stay the caller's. */
+typedef struct rr_round_robin {
+    rr_source_t *const *src;
+    int n, next, remaining;
+    unsigned char *ended;
+} rr_round_robin_t;
+
+/* 0, or -1 when out of memory. */
+int rr_round_robin_init(rr_round_robin_t *rr, rr_source_t *const *src, int n);
+void rr_round_robin_free(rr_round_robin_t *rr);
+
+enum { RR_RR_BATCH = 1, RR_RR_ENDED = 0, RR_RR_ERROR = -1, RR_RR_DONE = 2 };
+/* The next step: RR_RR_BATCH with *n records (up to max) of source *which;
+ * RR_RR_ENDED when source *which has just ended; RR_RR_ERROR when it failed
+ * (rr_source_error); RR_RR_DONE when every source has ended. */
+int rr_round_robin_next(rr_round_robin_t *rr, rr_record_t *recs, size_t max, int *which,
+                        size_t *n);
+
 #endif
