@@ -186,7 +186,9 @@ typedef struct cd {
 typedef struct shopday {
     uint64_t shop;
     int32_t day;
-    uint32_t pad;
+    uint32_t ad0; /* its agent-0 ("no agent") agent-day, or NONE32: a third of
+                   * the rounds resolve to agent 0, and a conversation's
+                   * ad_cache should keep its real agent */
     int64_t c[];
 } shopday_t;
 
@@ -408,14 +410,17 @@ static uint32_t get_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
         return NONE32;
     SD(e, i)->shop = shop;
     SD(e, i)->day = d;
+    SD(e, i)->ad0 = NONE32;
     return i;
 }
 
-static agentday_t *get_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d)
+/* The index of (shop, agent, d)'s agent-day, created on first use; NONE32
+ * (and e->oom) when out of memory. */
+static uint32_t get_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d)
 {
     uint32_t i = rr_map3_get(&e->ad_map, shop, agent, (uint64_t)(int64_t)d);
     if (i != NONE32)
-        return AD(e, i);
+        return i;
     day_t *dy = get_day(e, d);
     if (!dy)
         goto oom;
@@ -427,10 +432,10 @@ static agentday_t *get_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, i
     a->shop = shop;
     a->agent = agent;
     a->day = d;
-    return a;
+    return i;
 oom:
     e->oom = 1;
-    return NULL;
+    return NONE32;
 }
 
 /* The conversation's record for local day d, created on first use; its
@@ -701,13 +706,17 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
     shopday_t *sd = SD(e, cd->shopday);
     agentday_t *ad = NULL;
     if (td->per_agent) {
-        if (hc->ad_cache != NONE32) {
-            agentday_t *x = AD(e, hc->ad_cache);
-            if (x->shop == c->shop && x->agent == agent && x->day == r->day)
-                ad = x;
+        /* the round's day is its conv-day's: sd is (c->shop, r->day) */
+        uint32_t ai;
+        if (!agent) {
+            if ((ai = sd->ad0) == NONE32)
+                ai = sd->ad0 = get_agentday(e, c->shop, 0, r->day);
+        } else if ((ai = hc->ad_cache) == NONE32 || AD(e, ai)->shop != c->shop ||
+                   AD(e, ai)->agent != agent || AD(e, ai)->day != r->day) {
+            ai = hc->ad_cache = get_agentday(e, c->shop, agent, r->day);
         }
-        if (!ad && (ad = get_agentday(e, c->shop, agent, r->day)))
-            hc->ad_cache = (uint32_t)(((unsigned char *)ad - e->ads) / e->ad_stride);
+        if (ai != NONE32)
+            ad = AD(e, ai);
     }
     day_t *dy = NULL;
     for (int k = 0; k < td->n; k++) {
@@ -1097,9 +1106,10 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
             int good = cs->rating >= 4;
             CNT(e, sd, m)[C_DEN]++;
             CNT(e, sd, m)[C_NUM] += good;
-            agentday_t *ad = get_agentday(e, c->shop, cs->agent, dy->day);
+            uint32_t ai = get_agentday(e, c->shop, cs->agent, dy->day);
             sd = SD(e, cd->shopday);
-            if (ad) {
+            if (ai != NONE32) {
+                agentday_t *ad = AD(e, ai);
                 CNT(e, ad, m)[C_DEN]++;
                 CNT(e, ad, m)[C_NUM] += good;
             }
