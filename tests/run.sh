@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test suite, as CI runs it. From the repository root:
 #   tests/run.sh              build (warnings are errors) and run every test with ctest:
-#                             unit tests, the SPEC examples, whole-program and differential tests
+#                             unit tests, the SPEC examples, whole-program and differential tests,
+#                             and integration tests against a real Kafka broker that ctest starts
+#                             and stops (deploy/kafka/broker.sh, port 19192)
 #   tests/run.sh --sanitize   the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   tests/run.sh --valgrind   the engine/output/source/config/readahead suites and one run under
 #                             valgrind memcheck, and two-input runs (1 and 2 threads) under helgrind

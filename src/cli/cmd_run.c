@@ -1,4 +1,5 @@
-/* cmd_run.c: `replyrate run`: event files in, metric records out (file mode).
+/* cmd_run.c: `replyrate run`: event files (or a Kafka topic) in, metric
+ * records out.
  *
  * Each --input file is one partition, read in file order (SPEC §5). Files are
  * read round-robin in batches so that every partition's watermark advances
@@ -22,6 +23,7 @@
 #include "io/readahead.h"
 #include "io/source.h"
 #include "io/tzload.h"
+#include "cli/run_kafka.h"
 #include "cli/run_shards.h"
 #include "replyrate/engine.h"
 
@@ -31,12 +33,18 @@
 
 static const char run_usage[] =
     "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
+    "       replyrate run --brokers HOST:PORT --topic NAME --output FILE [options]\n"
     "\n"
     "Computes every configured metric (default: the platforms' set, SPEC §4) for\n"
     "every shop, agent and day in the input, with violations and alerts.\n"
     "\n"
     "  -i, --input FILE        delimited ChatEvent stream, plain or zstd (.pb, .pb.zst);\n"
     "                          repeatable, each file is its own partition\n"
+    "  -b, --brokers LIST      read a Kafka topic instead (bootstrap servers): every\n"
+    "                          partition from its beginning to its end offset at start\n"
+    "  -t, --topic NAME        the topic of chat events (with --brokers)\n"
+    "  -g, --group ID          consumer group id (default replyrate)\n"
+    "  -X KEY=VALUE            any librdkafka consumer property; repeatable\n"
     "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
     "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
     "      --late FILE         late events (same formats)\n"
@@ -118,17 +126,36 @@ int rr_cmd_run(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"timezone", required_argument, NULL, 'z'},
         {"now-ms", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
         {"threads", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
+        {"group", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
     const char *late_path = NULL, *dead_path = NULL, *config_path = NULL, *tz_name = NULL;
     int64_t now_fixed = 0, threads = 0;
     int have_now = 0;
+    rr_kafka_opts_t ko = {0};
+    const char *topic = NULL, *group = NULL;
+    char err[512];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:o:c:j:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:c:j:b:t:g:X:qh", opts, NULL)) != -1) {
         switch (c) {
+        case 'b':
+            ko.brokers = optarg;
+            break;
+        case 't':
+            topic = optarg;
+            break;
+        case 'g':
+            group = optarg;
+            break;
+        case 'X':
+            if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "replyrate run: %s\n", err);
+                return 2;
+            }
+            break;
         case 'i':
             if (n_in == MAX_INPUTS) {
                 fprintf(stderr, "replyrate run: more than %d --input files\n", MAX_INPUTS);
@@ -184,13 +211,24 @@ int rr_cmd_run(int argc, char **argv)
         fprintf(stderr, "replyrate run: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!n_in || !n_outp) {
-        fprintf(stderr, "replyrate run: %s is required\n\n%s", !n_in ? "--input" : "--output",
-                run_usage);
+    if (n_in && (ko.brokers || topic)) {
+        fprintf(stderr, "replyrate run: --input and --brokers/--topic exclude each other\n");
         return 2;
     }
-
-    char err[512];
+    if (!!ko.brokers != !!topic) {
+        fprintf(stderr, "replyrate run: %s needs %s\n", topic ? "--topic" : "--brokers",
+                topic ? "--brokers" : "--topic");
+        return 2;
+    }
+    if ((!n_in && !topic) || !n_outp) {
+        fprintf(stderr, "replyrate run: %s is required\n\n%s",
+                !n_outp ? "--output" : "--input (or --brokers and --topic)", run_usage);
+        return 2;
+    }
+    if ((group || ko.n_props) && !topic) {
+        fprintf(stderr, "replyrate run: --group and -X need --brokers and --topic\n");
+        return 2;
+    }
     /* An output we cannot name a format for is a usage error: say so before any work. */
     for (int i = 0; i < n_outp + 2; i++) {
         const char *path = i < n_outp ? outputs[i] : i == n_outp ? late_path : dead_path;
@@ -221,6 +259,8 @@ int rr_cmd_run(int argc, char **argv)
     int part[MAX_INPUTS];
     rr_readahead_t *ra = NULL;
     fanout_t fan = {0};
+    rr_stats_t st;
+    double elapsed;
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
@@ -261,12 +301,32 @@ int rr_cmd_run(int argc, char **argv)
             goto out;
         }
     }
+    if (topic) {
+        if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: config: %s\n", err);
+            status = 2;
+            goto out;
+        }
+        rr_kafka_run_t kr = {.ko = &ko,
+                             .topic = topic,
+                             .group = group,
+                             .eng = eng,
+                             .have_now = have_now,
+                             .now_ms = now_fixed,
+                             .quiet = quiet};
+        status = rr_run_kafka(&kr);
+        if (status) {
+            fprintf(stderr, "replyrate run: %s\n", kr.err);
+            goto out; /* no summary of a run that did not read its input */
+        }
+        rr_engine_finish(eng);
+        elapsed = kr.seconds;
+        goto engine_done;
+    }
     if (!threads) { /* one shard per file, at most one per CPU */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cpus < 1 ? 1 : cpus < n_in ? cpus : n_in;
     }
-    rr_stats_t st;
-    double elapsed;
     if (threads > 1 && n_in > 1) {
         rr_shard_run_t run = {.cfg = &cfg,
                               .tz = tz,
@@ -338,6 +398,7 @@ int rr_cmd_run(int argc, char **argv)
     rr_engine_finish(eng);
     elapsed = rr_mono_s() - t0;
 
+engine_done:
     status = 0;
     if (rr_engine_error(eng)) {
         fprintf(stderr, "replyrate run: %s\n", rr_engine_error(eng));

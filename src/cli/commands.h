@@ -10,4 +10,8 @@
  * stdout (src/gen/gen.h describes the model); see `replyrate gen --help`. */
 int rr_cmd_gen(int argc, char **argv);
 
+/* `replyrate load`: replay event files into a Kafka topic, partitioned by
+ * shop; see `replyrate load --help`. */
+int rr_cmd_load(int argc, char **argv);
+
 #endif

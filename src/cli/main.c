@@ -13,8 +13,11 @@ static const char usage[] =
     "time, satisfaction, unassigned sessions) per shop, agent and day.\n"
     "\n"
     "commands:\n"
-    "  run    compute every metric from event files (see: replyrate run --help)\n"
+    "  run    compute every metric from event files or a Kafka topic\n"
+    "         (see: replyrate run --help)\n"
     "  gen    write synthetic chat traffic (see: replyrate gen --help)\n"
+    "  load   replay event files into a Kafka topic, partitioned by shop\n"
+    "         (see: replyrate load --help)\n"
     "  help   show this message\n"
     "\n"
     "replyrate --version prints the version.\n";
@@ -44,6 +47,8 @@ int main(int argc, char **argv)
         return rr_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen"))
         return rr_cmd_gen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "load"))
+        return rr_cmd_load(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;

@@ -18,7 +18,17 @@ expect 0 "usage: replyrate gen" "$bin" gen --help
 expect 0 "commands:" "$bin" help
 expect 2 "unknown command 'frobnicate'" "$bin" frobnicate
 expect 2 "--output is required" "$bin" run --input "$tmp/in.pb"
-expect 2 "--input is required" "$bin" run --output "$tmp/o.jsonl"
+expect 2 "--input \(or --brokers and --topic\) is required" "$bin" run --output "$tmp/o.jsonl"
+expect 0 "usage: replyrate load" "$bin" load --help
+expect 2 "--input and --brokers/--topic exclude each other" "$bin" run --input "$tmp/in.pb" --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
+expect 2 "--topic needs --brokers" "$bin" run --topic t --output "$tmp/o.jsonl"
+expect 2 "--brokers needs --topic" "$bin" run --brokers 127.0.0.1:1 --output "$tmp/o.jsonl"
+expect 2 "-X: expected key=value, got 'debug'" "$bin" run --brokers 127.0.0.1:1 --topic t -X debug --output "$tmp/o.jsonl"
+expect 2 "--group and -X need --brokers and --topic" "$bin" run --input "$tmp/in.pb" -X a=b --output "$tmp/o.jsonl"
+expect 2 "--topic is required" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1
+expect 2 "--partitions: expected 1..100000, got '0'" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1 --topic t --partitions 0
+# nothing listens on port 1: the run says it could not reach the cluster, naming the topic
+expect 1 "topic 't': no metadata from the cluster" "$bin" run -q --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
 expect 2 "o\.txt': unknown file extension" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.txt"
 expect 2 "unknown file extension" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --late "$tmp/l.log"
 expect 2 "unknown time zone \"Mars/Base\"" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --timezone Mars/Base

@@ -1,0 +1,237 @@
+/* cmd_load.c: `replyrate load`: replay archived event files into a Kafka
+ * topic, partitioned by shop (SPEC §4: every event of a shop in one
+ * partition).
+ *
+ * The files are read one after another, each in file order; every record
+ * goes to partition rr_shop_partition(shop_id, partitions), keyed by the
+ * shop id in decimal, value = the ChatEvent bytes unchanged. A record that
+ * does not decode has no shop: it goes to partition 0 unkeyed, unchanged,
+ * so the run that reads the topic dead-letters it (nothing is dropped). The
+ * producer is idempotent, so retries neither duplicate nor reorder.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "codec/decode.h"
+#include "io/kafka.h"
+#include "io/source.h"
+#include "replyrate/event.h"
+
+#define MAX_INPUTS 1024
+#define BATCH 4096
+
+static const char load_usage[] =
+    "usage: replyrate load --input FILE [--input FILE ...] --brokers HOST:PORT --topic NAME [options]\n"
+    "\n"
+    "Replays delimited ChatEvent files (.pb, .pb.zst) into a Kafka topic, partitioned\n"
+    "by shop_id (keyed by the shop id), each file in order, one after another.\n"
+    "\n"
+    "  -i, --input FILE        event file; repeatable ('-' = stdin)\n"
+    "  -b, --brokers LIST      bootstrap servers, HOST:PORT[,HOST:PORT...]\n"
+    "  -t, --topic NAME        the topic; created if absent\n"
+    "  -p, --partitions N      partitions when creating the topic (default 6)\n"
+    "  -X KEY=VALUE            any librdkafka producer property (SASL, TLS, ...); repeatable\n"
+    "  -q, --quiet             no progress on stderr\n"
+    "  -h, --help              this message\n"
+    "\n"
+    "Undecodable records go to partition 0 unchanged, for the run to dead-letter.\n"
+    "On exit one JSON line goes to stderr: {\"type\":\"load_summary\",\"records\":N,...}.\n"
+    "Exit status: 0 every record acknowledged, 1 runtime error, 2 usage error.\n";
+
+typedef struct load_state {
+    uint64_t failed;
+    char first_error[256];
+} load_state_t;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    load_state_t *s = opaque;
+    if (!m->err)
+        return;
+    if (!s->failed++)
+        snprintf(s->first_error, sizeof s->first_error, "%s", rd_kafka_err2str(m->err));
+}
+
+static void hook(rd_kafka_conf_t *conf, void *arg)
+{
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, arg);
+}
+
+/* Produce one record, waiting while the local queue is full. */
+static int produce(rd_kafka_t *rk, const char *topic, int32_t part, const char *key, size_t klen,
+                   const uint8_t *val, size_t vlen, char *err, size_t n)
+{
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (!e)
+            return 0;
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            snprintf(err, n, "produce to %s[%d]: %s", topic, part, rd_kafka_err2str(e));
+            return -1;
+        }
+        rd_kafka_poll(rk, 50);
+    }
+}
+
+int rr_cmd_load(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},      {"brokers", required_argument, NULL, 'b'},
+        {"topic", required_argument, NULL, 't'},      {"partitions", required_argument, NULL, 'p'},
+        {"quiet", no_argument, NULL, 'q'},            {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *inputs[MAX_INPUTS];
+    int n_in = 0, quiet = 0;
+    long partitions = 6;
+    const char *topic = NULL;
+    rr_kafka_opts_t ko = {0};
+    char err[512];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:b:t:p:X:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            if (n_in == MAX_INPUTS) {
+                fprintf(stderr, "replyrate load: more than %d --input files\n", MAX_INPUTS);
+                return 2;
+            }
+            inputs[n_in++] = optarg;
+            break;
+        case 'b':
+            ko.brokers = optarg;
+            break;
+        case 't':
+            topic = optarg;
+            break;
+        case 'p': {
+            char *end;
+            partitions = strtol(optarg, &end, 10);
+            if (!*optarg || *end || partitions < 1 || partitions > 100000) {
+                fprintf(stderr, "replyrate load: --partitions: expected 1..100000, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'X':
+            if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "replyrate load: %s\n", err);
+                return 2;
+            }
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            fputs(load_usage, stdout);
+            return 0;
+        default:
+            fputs(load_usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "replyrate load: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!n_in || !ko.brokers || !topic) {
+        fprintf(stderr, "replyrate load: %s is required\n\n%s",
+                !n_in ? "--input" : !ko.brokers ? "--brokers" : "--topic", load_usage);
+        return 2;
+    }
+
+    load_state_t ls = {0};
+    static const char *const defaults[] = {"enable.idempotence", "true", "compression.type", "zstd",
+                                           "linger.ms", "20", "batch.size", "1000000",
+                                           "queue.buffering.max.kbytes", "262144", NULL};
+    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_PRODUCER, &ko, defaults, hook, &ls, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "replyrate load: %s\n", err);
+        return 2;
+    }
+    int status = 1;
+    uint64_t records = 0, undecodable = 0;
+    double t0 = rr_mono_s(), next_progress = t0 + 5;
+    int np = rr_kafka_partition_count(rk, topic, 10000, err, sizeof err);
+    if (np == 0) {
+        if (rr_kafka_create_topic(rk, topic, (int)partitions, NULL, 10000, err, sizeof err) < 0)
+            goto fail;
+        for (int i = 0; i < 100 && np == 0; i++) /* until the new topic's metadata is visible */
+            if ((np = rr_kafka_partition_count(rk, topic, 10000, err, sizeof err)) == 0)
+                rd_kafka_poll(rk, 100);
+        if (np == 0)
+            snprintf(err, sizeof err, "topic '%s': created, but no metadata after 10 s", topic);
+    }
+    if (np <= 0)
+        goto fail;
+
+    for (int f = 0; f < n_in; f++) {
+        rr_source_t *src;
+        if (rr_source_open(inputs[f], &src, err, sizeof err) < 0)
+            goto fail;
+        rr_record_t recs[256];
+        int got;
+        while ((got = rr_source_next_batch(src, recs, 256)) > 0) {
+            for (int k = 0; k < got; k++) {
+                rr_event_t ev;
+                int32_t part = 0;
+                char key[24];
+                size_t klen = 0;
+                if (recs[k].status == RR_FRAME_OK &&
+                    rr_decode_event(recs[k].data, recs[k].len, &ev) == RR_DECODE_OK) {
+                    part = (int32_t)rr_shop_partition(ev.shop_id, (uint32_t)np);
+                    klen = (size_t)snprintf(key, sizeof key, "%" PRIu64, ev.shop_id);
+                } else {
+                    undecodable++;
+                }
+                if (produce(rk, topic, part, klen ? key : NULL, klen, recs[k].data, recs[k].len, err,
+                            sizeof err) < 0) {
+                    rr_source_close(src);
+                    goto fail;
+                }
+                records++;
+            }
+            rd_kafka_poll(rk, 0);
+            if (!quiet && rr_mono_s() > next_progress) {
+                fprintf(stderr, "{\"type\":\"progress\",\"records\":%llu,\"file\":%d}\n",
+                        (unsigned long long)records, f);
+                next_progress += 5;
+            }
+        }
+        if (got < 0) {
+            snprintf(err, sizeof err, "%s", rr_source_error(src));
+            rr_source_close(src);
+            goto fail;
+        }
+        rr_source_close(src);
+    }
+    /* every record acknowledged (or failed) before we say so */
+    while (rd_kafka_outq_len(rk) > 0)
+        rd_kafka_flush(rk, 1000);
+    if (ls.failed) {
+        snprintf(err, sizeof err, "%llu records were not acknowledged: %s",
+                 (unsigned long long)ls.failed, ls.first_error);
+        goto fail;
+    }
+    status = 0;
+    goto done;
+fail:
+    fprintf(stderr, "replyrate load: %s\n", err);
+done:
+    fprintf(stderr,
+            "{\"type\":\"load_summary\",\"records\":%llu,\"undecodable\":%llu,\"failed\":%llu,"
+            "\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f}\n",
+            (unsigned long long)records, (unsigned long long)undecodable,
+            (unsigned long long)ls.failed, topic, np > 0 ? np : 0, rr_mono_s() - t0);
+    rd_kafka_destroy(rk);
+    return status;
+}

@@ -1,0 +1,199 @@
+#include "cli/run_kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "io/feed.h"
+
+#define BATCH 4096
+#define WAIT_MS 200
+
+typedef struct part_state {
+    int64_t start, end; /* offsets captured at start: read [start, end) */
+    int eng_part; /* the engine's partition */
+    int done;
+} part_state_t;
+
+/* The partition has been read to its end offset: it stops holding the
+ * watermark back, and is paused so no more is fetched. */
+static void finish_partition(rd_kafka_t *rk, rr_kafka_run_t *r, part_state_t *ps, int32_t p,
+                             int *remaining)
+{
+    if (ps[p].done)
+        return;
+    ps[p].done = 1;
+    (*remaining)--;
+    rr_engine_partition_end(r->eng, ps[p].eng_part);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, r->topic, p);
+    rd_kafka_pause_partitions(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Offer msgs[0..n) (one partition's consecutive messages) to the engine. */
+static void feed_run(rr_kafka_run_t *r, part_state_t *ps, rd_kafka_message_t **msgs, size_t n,
+                     rr_record_t *recs)
+{
+    static const uint8_t empty[1];
+    for (size_t i = 0; i < n; i++) {
+        recs[i].data = msgs[i]->payload ? msgs[i]->payload : empty;
+        recs[i].len = msgs[i]->len;
+        recs[i].offset = msgs[i]->offset;
+        recs[i].status = RR_FRAME_OK;
+    }
+    int64_t now = r->have_now ? r->now_ms : rr_now_ms();
+    rr_feed_records(r->eng, ps[msgs[0]->partition].eng_part, recs, n, now, NULL);
+}
+
+int rr_run_kafka(rr_kafka_run_t *r)
+{
+    static const char *defaults_tmpl[] = {"enable.auto.commit", "false",
+                                          "enable.auto.offset.store", "false",
+                                          "enable.partition.eof", "true",
+                                          "auto.offset.reset", "earliest",
+                                          "isolation.level", "read_committed",
+                                          "fetch.max.bytes", "67108864",
+                                          "max.partition.fetch.bytes", "8388608",
+                                          "queued.max.messages.kbytes", "262144",
+                                          "group.id", NULL,
+                                          NULL};
+    const char *defaults[sizeof defaults_tmpl / sizeof *defaults_tmpl];
+    memcpy(defaults, defaults_tmpl, sizeof defaults);
+    defaults[sizeof defaults / sizeof *defaults - 2] = r->group ? r->group : "replyrate";
+
+    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, r->ko, defaults, NULL, NULL, r->err, sizeof r->err);
+    if (!rk)
+        return 2;
+    int status = 1;
+    part_state_t *ps = NULL;
+    rd_kafka_message_t **msgs = NULL;
+    rr_record_t *recs = NULL;
+    rd_kafka_topic_partition_list_t *assign = NULL;
+    rd_kafka_queue_t *q = NULL;
+    double t0 = rr_mono_s(), next_progress = t0 + 5;
+
+    int np = rr_kafka_partition_count(rk, r->topic, 10000, r->err, sizeof r->err);
+    if (np == 0)
+        snprintf(r->err, sizeof r->err, "topic '%s' does not exist", r->topic);
+    if (np <= 0)
+        goto out;
+    ps = calloc((size_t)np, sizeof *ps);
+    msgs = malloc(BATCH * sizeof *msgs);
+    recs = malloc(BATCH * sizeof *recs);
+    assign = rd_kafka_topic_partition_list_new(np);
+    if (!ps || !msgs || !recs || !assign) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto out;
+    }
+    /* Every partition joins the engine before any event: the job watermark
+     * waits for all of them (SPEC §5). */
+    int remaining = np;
+    for (int32_t p = 0; p < np; p++) {
+        int64_t lo, hi;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, r->topic, p, &lo, &hi, 10000);
+        if (e) {
+            snprintf(r->err, sizeof r->err, "%s[%d]: cannot read its end offset: %s", r->topic, p,
+                     rd_kafka_err2str(e));
+            goto out;
+        }
+        char name[300];
+        snprintf(name, sizeof name, "%s[%d]", r->topic, p);
+        ps[p].start = lo;
+        ps[p].end = hi;
+        ps[p].eng_part = rr_engine_add_partition(r->eng, name);
+        if (ps[p].eng_part < 0) {
+            snprintf(r->err, sizeof r->err, "out of memory");
+            goto out;
+        }
+        if (lo < hi)
+            rd_kafka_topic_partition_list_add(assign, r->topic, p)->offset = lo;
+    }
+    for (int32_t p = 0; p < np; p++)
+        if (ps[p].start >= ps[p].end) /* nothing to read */
+            finish_partition(rk, r, ps, p, &remaining);
+    if (remaining) {
+        rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign);
+        if (e) {
+            snprintf(r->err, sizeof r->err, "%s: assign: %s", r->topic, rd_kafka_err2str(e));
+            goto out;
+        }
+    }
+    q = rd_kafka_queue_get_consumer(rk);
+    double last_warn = 0;
+    while (remaining) {
+        ssize_t n = rd_kafka_consume_batch_queue(q, WAIT_MS, msgs, BATCH);
+        if (n < 0) {
+            snprintf(r->err, sizeof r->err, "%s: consume: %s", r->topic,
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            goto out;
+        }
+        size_t run_start = 0, run_n = 0;
+        for (ssize_t i = 0; i <= n; i++) {
+            rd_kafka_message_t *m = i < n ? msgs[i] : NULL;
+            int usable = m && !m->err && m->partition >= 0 && m->partition < np &&
+                         !ps[m->partition].done && m->offset < ps[m->partition].end;
+            /* flush the run of one partition's messages before anything else */
+            if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
+                int32_t p = msgs[run_start]->partition;
+                feed_run(r, ps, msgs + run_start, run_n, recs);
+                if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1)
+                    finish_partition(rk, r, ps, p, &remaining);
+                run_n = 0;
+            }
+            if (!m)
+                break;
+            if (usable) {
+                if (!run_n)
+                    run_start = (size_t)i;
+                run_n++;
+                continue;
+            }
+            if (!m->err) { /* past the end captured at start (or a partition we do not know) */
+                if (m->partition >= 0 && m->partition < np && m->offset >= ps[m->partition].end)
+                    finish_partition(rk, r, ps, m->partition, &remaining);
+            } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (m->partition >= 0 && m->partition < np && m->offset >= ps[m->partition].end)
+                    finish_partition(rk, r, ps, m->partition, &remaining);
+            } else if (m->err) {
+                char fatal[256];
+                if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
+                    snprintf(r->err, sizeof r->err, "%s: %s", r->topic, fatal);
+                    goto out_msgs;
+                }
+                if (!r->quiet && rr_mono_s() - last_warn > 5) { /* transient: the client retries */
+                    fprintf(stderr, "replyrate run: %s: %s (waiting)\n", r->topic,
+                            rd_kafka_message_errstr(m));
+                    last_warn = rr_mono_s();
+                }
+            }
+        }
+        for (ssize_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]);
+        if (!r->quiet && rr_mono_s() > next_progress) {
+            rr_stats_t st;
+            rr_engine_stats(r->eng, &st);
+            rr_print_progress(st.input, rr_mono_s() - t0, st.open_conversations, st.open_days);
+            next_progress += 5;
+        }
+        continue;
+    out_msgs:
+        for (ssize_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]);
+        goto out;
+    }
+    status = 0;
+out:
+    r->seconds = rr_mono_s() - t0;
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (assign)
+        rd_kafka_topic_partition_list_destroy(assign);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    free(ps);
+    free(msgs);
+    free(recs);
+    return status;
+}

@@ -1,0 +1,138 @@
+#include "io/kafka.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        snprintf(err, n, "-X: expected key=value, got '%s'", kv);
+        return -1;
+    }
+    if (o->n_props == RR_KAFKA_MAX_PROPS) {
+        snprintf(err, n, "-X: more than %d properties", RR_KAFKA_MAX_PROPS);
+        return -1;
+    }
+    o->props[o->n_props++] = kv;
+    return 0;
+}
+
+static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t n)
+{
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, val, why, sizeof why) != RD_KAFKA_CONF_OK) {
+        snprintf(err, n, "Kafka property %s=%s: %s", key, val, why);
+        return -1;
+    }
+    return 0;
+}
+
+rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
+                         const char *const *defaults, void (*conf_hook)(rd_kafka_conf_t *, void *),
+                         void *hook_arg, char *err, size_t n)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (o->brokers && set(conf, "bootstrap.servers", o->brokers, err, n) < 0)
+        goto fail;
+    for (int i = 0; defaults && defaults[i]; i += 2)
+        if (set(conf, defaults[i], defaults[i + 1], err, n) < 0)
+            goto fail;
+    for (int i = 0; i < o->n_props; i++) {
+        char key[256];
+        const char *eq = strchr(o->props[i], '=');
+        size_t kl = (size_t)(eq - o->props[i]);
+        if (kl >= sizeof key) {
+            snprintf(err, n, "-X: property name too long: '%s'", o->props[i]);
+            goto fail;
+        }
+        memcpy(key, o->props[i], kl);
+        key[kl] = 0;
+        if (set(conf, key, eq + 1, err, n) < 0)
+            goto fail;
+    }
+    if (conf_hook)
+        conf_hook(conf, hook_arg);
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
+    if (!rk) {
+        snprintf(err, n, "Kafka client: %s", why);
+        goto fail;
+    }
+    return rk; /* it owns conf now */
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,
+                             size_t n)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    if (!t) {
+        snprintf(err, n, "topic '%s': %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
+    rd_kafka_topic_destroy(t);
+    if (e) {
+        snprintf(err, n, "topic '%s': no metadata from the cluster: %s", topic, rd_kafka_err2str(e));
+        return -1;
+    }
+    int count = 0;
+    if (md->topic_cnt == 1) {
+        e = md->topics[0].err;
+        if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+            count = 0;
+        else if (e) {
+            snprintf(err, n, "topic '%s': %s", topic, rd_kafka_err2str(e));
+            count = -1;
+        } else {
+            count = md->topics[0].partition_cnt;
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    return count;
+}
+
+int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
+                          const char *const *configs, int timeout_ms, char *err, size_t n)
+{
+    char why[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1, why, sizeof why);
+    if (!nt) {
+        snprintf(err, n, "create topic '%s': %s", topic, why);
+        return -1;
+    }
+    for (int i = 0; configs && configs[i]; i += 2)
+        rd_kafka_NewTopic_set_config(nt, configs[i], configs[i + 1]);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, why, sizeof why);
+    rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    int rc = -1;
+    if (!ev) {
+        snprintf(err, n, "create topic '%s': no answer from the cluster in %d ms", topic, timeout_ms);
+    } else if (rd_kafka_event_error(ev)) {
+        snprintf(err, n, "create topic '%s': %s", topic, rd_kafka_event_error_string(ev));
+    } else {
+        size_t cnt = 0;
+        const rd_kafka_topic_result_t **res =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+        rd_kafka_resp_err_t e = cnt ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            snprintf(err, n, "create topic '%s': %s", topic,
+                     rd_kafka_topic_result_error_string(res[0]) ? rd_kafka_topic_result_error_string(res[0])
+                                                                : rd_kafka_err2str(e));
+        else
+            rc = 0;
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(ao);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}

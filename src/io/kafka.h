@@ -1,0 +1,45 @@
+/* kafka.h: librdkafka plumbing shared by the commands that talk to Kafka
+ * (`replyrate load`, `replyrate run --brokers`).
+ *
+ * Clients are built from --brokers, the command's own defaults, then every
+ * -X key=value (so -X can override anything, as with kcat). Errors are
+ * returned as text naming what failed; nothing here prints.
+ */
+#ifndef RR_IO_KAFKA_H
+#define RR_IO_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#define RR_KAFKA_MAX_PROPS 64
+
+typedef struct rr_kafka_opts {
+    const char *brokers;                     /* bootstrap.servers */
+    const char *props[RR_KAFKA_MAX_PROPS];   /* "key=value", from -X, in order */
+    int n_props;
+} rr_kafka_opts_t;
+
+/* Record one -X argument. 0, or -1 with err (not key=value, or too many). */
+int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n);
+
+/* A client of the given type. defaults: NULL-terminated key, value pairs set
+ * before -X (may be NULL). conf_hook, if set, is called on the config last
+ * (callbacks, opaque). Returns NULL with err naming the property at fault. */
+rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
+                         const char *const *defaults, void (*conf_hook)(rd_kafka_conf_t *, void *),
+                         void *hook_arg, char *err, size_t n);
+
+/* The topic's partition count: > 0; 0 if the topic does not exist; -1 with
+ * err when the cluster could not be asked. */
+int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,
+                             size_t n);
+
+/* Create topic with that many partitions (replication factor: the
+ * cluster's default) and configs (NULL-terminated name, value pairs; may be
+ * NULL). An existing topic is not an error. 0, or -1 with err. */
+int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
+                          const char *const *configs, int timeout_ms, char *err, size_t n);
+
+#endif
