@@ -44,7 +44,13 @@ static const char run_usage[] =
     "                          partition from its beginning to its end offset at start\n"
     "  -t, --topic NAME        the topic of chat events (with --brokers)\n"
     "  -g, --group ID          consumer group id (default replyrate)\n"
-    "  -X KEY=VALUE            any librdkafka consumer property; repeatable\n"
+    "  -X KEY=VALUE            any librdkafka consumer or producer property; repeatable\n"
+    "      --publish           also publish every record to Kafka topics PREFIX.shop_day,\n"
+    "                          .agent_day, .violations, .alerts, .late, .dead_letter, in one\n"
+    "                          transaction committed with the input offsets (exactly once)\n"
+    "      --topic-prefix P    the output topics' prefix (default replyrate)\n"
+    "      --transactional-id ID  (default replyrate-GROUP-TOPIC); a restart with the same id\n"
+    "                          aborts what a killed run left uncommitted\n"
     "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
     "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
     "      --late FILE         late events (same formats)\n"
@@ -66,7 +72,8 @@ typedef struct fanout {
     int n_out;
     rr_sink_t late;
     rr_sink_t dead;
-    int has_late, has_dead;
+    rr_sink_t pub; /* Kafka topics: every record kind */
+    int has_late, has_dead, has_pub;
 } fanout_t;
 
 static void fan_day(void *o, const rr_day_record_t *r)
@@ -74,6 +81,8 @@ static void fan_day(void *o, const rr_day_record_t *r)
     fanout_t *f = o;
     for (int i = 0; i < f->n_out; i++)
         f->out[i].day(f->out[i].opaque, r);
+    if (f->has_pub)
+        f->pub.day(f->pub.opaque, r);
 }
 
 static void fan_violation(void *o, const rr_violation_record_t *r)
@@ -81,6 +90,8 @@ static void fan_violation(void *o, const rr_violation_record_t *r)
     fanout_t *f = o;
     for (int i = 0; i < f->n_out; i++)
         f->out[i].violation(f->out[i].opaque, r);
+    if (f->has_pub)
+        f->pub.violation(f->pub.opaque, r);
 }
 
 static void fan_alert(void *o, const rr_alert_record_t *r)
@@ -88,6 +99,8 @@ static void fan_alert(void *o, const rr_alert_record_t *r)
     fanout_t *f = o;
     for (int i = 0; i < f->n_out; i++)
         f->out[i].alert(f->out[i].opaque, r);
+    if (f->has_pub)
+        f->pub.alert(f->pub.opaque, r);
 }
 
 static void fan_rejected(void *o, const rr_rejected_record_t *r)
@@ -97,6 +110,8 @@ static void fan_rejected(void *o, const rr_rejected_record_t *r)
         f->late.rejected(f->late.opaque, r);
     else if (r->verdict == RR_INVALID && f->has_dead)
         f->dead.rejected(f->dead.opaque, r);
+    if (f->has_pub)
+        f->pub.rejected(f->pub.opaque, r);
 }
 
 void rr_print_progress(uint64_t input, double elapsed_s, uint64_t open_convs, uint64_t open_days)
@@ -127,7 +142,9 @@ int rr_cmd_run(int argc, char **argv)
         {"now-ms", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
         {"threads", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
         {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
-        {"group", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
+        {"group", required_argument, NULL, 'g'}, {"publish", no_argument, NULL, 'P'},
+        {"topic-prefix", required_argument, NULL, 'T'},
+        {"transactional-id", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
@@ -135,7 +152,9 @@ int rr_cmd_run(int argc, char **argv)
     int64_t now_fixed = 0, threads = 0;
     int have_now = 0;
     rr_kafka_opts_t ko = {0};
-    const char *topic = NULL, *group = NULL;
+    const char *topic = NULL, *group = NULL, *prefix = "replyrate", *txn_id = NULL;
+    int publish = 0;
+    rr_kafka_sink_t *pub = NULL;
     char err[512];
     int c;
     optind = 1;
@@ -149,6 +168,15 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'g':
             group = optarg;
+            break;
+        case 'P':
+            publish = 1;
+            break;
+        case 'T':
+            prefix = optarg;
+            break;
+        case 'I':
+            txn_id = optarg;
             break;
         case 'X':
             if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
@@ -220,13 +248,14 @@ int rr_cmd_run(int argc, char **argv)
                 topic ? "--brokers" : "--topic");
         return 2;
     }
-    if ((!n_in && !topic) || !n_outp) {
+    if ((!n_in && !topic) || (!n_outp && !publish)) {
         fprintf(stderr, "replyrate run: %s is required\n\n%s",
-                !n_outp ? "--output" : "--input (or --brokers and --topic)", run_usage);
+                !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)",
+                run_usage);
         return 2;
     }
-    if ((group || ko.n_props) && !topic) {
-        fprintf(stderr, "replyrate run: --group and -X need --brokers and --topic\n");
+    if ((group || ko.n_props || publish) && !topic) {
+        fprintf(stderr, "replyrate run: --group, --publish and -X need --brokers and --topic\n");
         return 2;
     }
     /* An output we cannot name a format for is a usage error: say so before any work. */
@@ -302,6 +331,19 @@ int rr_cmd_run(int argc, char **argv)
         }
     }
     if (topic) {
+        if (publish) {
+            char idbuf[512];
+            if (!txn_id) {
+                snprintf(idbuf, sizeof idbuf, "replyrate-%s-%s", group ? group : "replyrate", topic);
+                txn_id = idbuf;
+            }
+            if (rr_kafka_sink_open(&ko, prefix, txn_id, &pub, err, sizeof err) < 0) {
+                fprintf(stderr, "replyrate run: %s\n", err);
+                goto out;
+            }
+            rr_kafka_sink_callbacks(pub, &fan.pub);
+            fan.has_pub = 1;
+        }
         if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: config: %s\n", err);
             status = 2;
@@ -314,12 +356,12 @@ int rr_cmd_run(int argc, char **argv)
                              .have_now = have_now,
                              .now_ms = now_fixed,
                              .quiet = quiet};
+        kr.publish = pub;
         status = rr_run_kafka(&kr);
         if (status) {
             fprintf(stderr, "replyrate run: %s\n", kr.err);
-            goto out; /* no summary of a run that did not read its input */
+            goto out; /* no summary of a run that did not read its input or publish */
         }
-        rr_engine_finish(eng);
         elapsed = kr.seconds;
         goto engine_done;
     }
@@ -454,6 +496,7 @@ out:
     if (dead_out)
         rr_output_close(dead_out, err, sizeof err);
     rr_engine_free(eng);
+    rr_kafka_sink_close(pub); /* aborts what was not committed */
     rr_tz_free(tz);
     return status;
 }

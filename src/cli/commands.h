@@ -14,4 +14,7 @@ int rr_cmd_gen(int argc, char **argv);
  * shop; see `replyrate load --help`. */
 int rr_cmd_load(int argc, char **argv);
 
+/* `replyrate export`: result topics into files; see `replyrate export --help`. */
+int rr_cmd_export(int argc, char **argv);
+
 #endif

@@ -18,6 +18,8 @@ static const char usage[] =
     "  gen    write synthetic chat traffic (see: replyrate gen --help)\n"
     "  load   replay event files into a Kafka topic, partitioned by shop\n"
     "         (see: replyrate load --help)\n"
+    "  export read result topics into JSON Lines, CSV or protobuf files\n"
+    "         (see: replyrate export --help)\n"
     "  help   show this message\n"
     "\n"
     "replyrate --version prints the version.\n";
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
         return rr_cmd_gen(argc - 1, argv + 1);
     if (!strcmp(cmd, "load"))
         return rr_cmd_load(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return rr_cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;

@@ -72,6 +72,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     rr_record_t *recs = NULL;
     rd_kafka_topic_partition_list_t *assign = NULL;
     rd_kafka_queue_t *q = NULL;
+    int64_t *lo_hi = NULL;
     double t0 = rr_mono_s(), next_progress = t0 + 5;
 
     int np = rr_kafka_partition_count(rk, r->topic, 10000, r->err, sizeof r->err);
@@ -90,14 +91,15 @@ int rr_run_kafka(rr_kafka_run_t *r)
     /* Every partition joins the engine before any event: the job watermark
      * waits for all of them (SPEC §5). */
     int remaining = np;
+    lo_hi = malloc(2 * (size_t)np * sizeof *lo_hi);
+    if (!lo_hi) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto out;
+    }
+    if (rr_kafka_watermarks(r->ko, r->topic, np, lo_hi, lo_hi + np, r->err, sizeof r->err) < 0)
+        goto out;
     for (int32_t p = 0; p < np; p++) {
-        int64_t lo, hi;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, r->topic, p, &lo, &hi, 10000);
-        if (e) {
-            snprintf(r->err, sizeof r->err, "%s[%d]: cannot read its end offset: %s", r->topic, p,
-                     rd_kafka_err2str(e));
-            goto out;
-        }
+        int64_t lo = lo_hi[p], hi = lo_hi[np + p];
         char name[300];
         snprintf(name, sizeof name, "%s[%d]", r->topic, p);
         ps[p].start = lo;
@@ -110,10 +112,36 @@ int rr_run_kafka(rr_kafka_run_t *r)
         if (lo < hi)
             rd_kafka_topic_partition_list_add(assign, r->topic, p)->offset = lo;
     }
+    if (r->publish && assign->cnt) {
+        /* Published before? The group's offsets commit in the results'
+         * transaction, so offsets at every end mean an earlier run (perhaps
+         * killed between its commit and its exit) published exactly this:
+         * doing it again would publish every record twice. */
+        rd_kafka_topic_partition_list_t *done = rd_kafka_topic_partition_list_copy(assign);
+        rd_kafka_resp_err_t e = rd_kafka_committed(rk, done, 10000);
+        int all = !e;
+        for (int i = 0; all && i < done->cnt; i++)
+            all = !done->elems[i].err && done->elems[i].offset >= ps[done->elems[i].partition].end;
+        rd_kafka_topic_partition_list_destroy(done);
+        if (e) {
+            snprintf(r->err, sizeof r->err, "%s: cannot read the group's committed offsets: %s",
+                     r->topic, rd_kafka_err2str(e));
+            goto out;
+        }
+        if (all) {
+            fprintf(stderr,
+                    "replyrate run: %s: group '%s' has committed every end offset: already "
+                    "published, nothing to do (another --group publishes again)\n",
+                    r->topic, r->group ? r->group : "replyrate");
+            r->already_published = 1;
+            for (int32_t p = 0; p < np; p++)
+                ps[p].start = ps[p].end; /* read nothing */
+        }
+    }
     for (int32_t p = 0; p < np; p++)
         if (ps[p].start >= ps[p].end) /* nothing to read */
             finish_partition(rk, r, ps, p, &remaining);
-    if (remaining) {
+    if (remaining && !r->already_published) {
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign);
         if (e) {
             snprintf(r->err, sizeof r->err, "%s: assign: %s", r->topic, rd_kafka_err2str(e));
@@ -183,6 +211,22 @@ int rr_run_kafka(rr_kafka_run_t *r)
             rd_kafka_message_destroy(msgs[i]);
         goto out;
     }
+    rr_engine_finish(r->eng);
+    if (r->publish && !r->already_published) {
+        if (rr_engine_error(r->eng)) {
+            snprintf(r->err, sizeof r->err, "%s: nothing published", rr_engine_error(r->eng));
+            goto out;
+        }
+        /* the group's offsets at the ends read, in the same transaction */
+        rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_new(np);
+        for (int32_t p = 0; p < np; p++)
+            if (ps[p].end > ps[p].start)
+                rd_kafka_topic_partition_list_add(ends, r->topic, p)->offset = ps[p].end;
+        int rc = rr_kafka_sink_commit(r->publish, rk, ends, r->err, sizeof r->err);
+        rd_kafka_topic_partition_list_destroy(ends);
+        if (rc < 0)
+            goto out;
+    }
     status = 0;
 out:
     r->seconds = rr_mono_s() - t0;
@@ -193,6 +237,7 @@ out:
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     free(ps);
+    free(lo_hi);
     free(msgs);
     free(recs);
     return status;

@@ -6,7 +6,9 @@
  * end offsets are captured at start; every partition is read from its
  * beginning to that end, in offset order, and then stops holding the
  * watermark back (SPEC §5: a bounded run that has read a partition to its
- * end). When all have ended the caller finishes the engine.
+ * end). When all have ended, the engine is finished (every open day
+ * published as final) and, when publishing to topics, the transaction
+ * commits together with the group's offsets at those ends.
  */
 #ifndef RR_CLI_RUN_KAFKA_H
 #define RR_CLI_RUN_KAFKA_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include "io/kafka.h"
+#include "io/kafka_sink.h"
 #include "replyrate/engine.h"
 
 typedef struct rr_kafka_run {
@@ -24,14 +27,18 @@ typedef struct rr_kafka_run {
     int have_now;
     int64_t now_ms;
     int quiet;
+    rr_kafka_sink_t *publish; /* or NULL: its transaction commits with the input's end offsets */
     /* out */
+    int already_published; /* publishing: the group had committed every end offset */
     double seconds;
     char err[512];
 } rr_kafka_run_t;
 
-/* 0 when every partition was read to its end, 1 with r->err on a runtime
- * error (no such topic, unreachable cluster at start, fatal client error),
- * 2 with r->err on a client configuration error. */
+/* 0 when every partition was read to its end and the engine finished (and
+ * the results committed, when publishing); 1 with r->err on a runtime error
+ * (no such topic, unreachable cluster at start, fatal client error, failed
+ * commit; the engine's own error is left to the caller); 2 with r->err on a
+ * client configuration error. */
 int rr_run_kafka(rr_kafka_run_t *r);
 
 #endif

@@ -30,6 +30,8 @@ struct rr_output {
     int sink_failed; /* ... and it was the file sink's: its close names the cause */
     char err[256];
     enum csv_layout layout; /* CSV: fixed by the first record */
+    rr_pb_hook_t hook;      /* set: records go to it as ResultRecords, no file */
+    void *hook_arg;
 };
 
 /* ---------------------------------------------------------------- buffer */
@@ -39,7 +41,7 @@ static void set_error(rr_output_t *o, const char *what)
     if (o->failed)
         return;
     o->failed = 1;
-    snprintf(o->err, sizeof o->err, "%s: %s", o->path, what);
+    snprintf(o->err, sizeof o->err, "%s: %s", o->path ? o->path : "output", what);
 }
 
 /* Make room for n more bytes. 0, or -1 once the output has failed. */
@@ -734,6 +736,11 @@ static char *pb_str(const char *s)
 /* Pack rec behind its varint length into the buffer and write it. */
 static void pb_emit(rr_output_t *o, const Replyrate__V1__ResultRecord *rec)
 {
+    if (o->hook) {
+        o->hook(o->hook_arg, rec);
+        o->records++;
+        return;
+    }
     size_t n = replyrate__v1__result_record__get_packed_size(rec);
     if (reserve(o, n + 10))
         return;
@@ -990,6 +997,18 @@ void rr_output_sink(rr_output_t *o, rr_sink_t *sink)
     }
 }
 
+int rr_output_open_hook(rr_pb_hook_t hook, void *arg, rr_output_t **out)
+{
+    rr_output_t *o = calloc(1, sizeof *o);
+    if (!o)
+        return -1;
+    o->fmt = RR_FMT_PB;
+    o->hook = hook;
+    o->hook_arg = arg;
+    *out = o;
+    return 0;
+}
+
 uint64_t rr_output_records(const rr_output_t *o)
 {
     return o ? o->records : 0;
@@ -1000,7 +1019,7 @@ int rr_output_close(rr_output_t *o, char *errstr, size_t errstr_size)
     if (!o)
         return 0;
     char cerr[256] = "";
-    int rc = rr_filesink_close(o->fs, cerr, sizeof cerr);
+    int rc = o->hook ? 0 : rr_filesink_close(o->fs, cerr, sizeof cerr);
     if (o->failed && !(o->sink_failed && rc && cerr[0])) {
         snprintf(errstr, errstr_size, "%s", o->err);
         rc = -1;

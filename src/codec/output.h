@@ -48,6 +48,14 @@ int rr_format_from_path(const char *path, rr_format_t *fmt, char *errstr, size_t
  * cannot be created, out of memory). */
 int rr_output_open(const char *path, rr_output_t **out, char *errstr, size_t errstr_size);
 
+/* Records as protobuf structs instead of a file: hook gets each one as a
+ * const Replyrate__V1__ResultRecord * (replyrate/v1/results.pb-c.h),
+ * borrowed for the call (its strings and bytes point into the engine's
+ * record). For writers that are not files: Kafka topics. Returns 0, or -1
+ * when out of memory. rr_output_close frees it. */
+typedef void (*rr_pb_hook_t)(void *arg, const void *result_record);
+int rr_output_open_hook(rr_pb_hook_t hook, void *arg, rr_output_t **out);
+
 /* Fill *sink so that the engine's records are written to o: every callback
  * (day, violation, alert, rejected) is set and sink->opaque is o. o is
  * borrowed by the sink: close o only after the last callback. A caller that

@@ -136,3 +136,28 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     rd_kafka_NewTopic_destroy(nt);
     return rc;
 }
+
+int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
+                        int64_t *hi, char *err, size_t n)
+{
+    static const char *const defaults[] = {"group.id", "replyrate-watermarks",
+                                           "isolation.level", "read_uncommitted", NULL};
+    rr_kafka_opts_t plain = *o;
+    plain.n_props = 0; /* -X may set isolation.level for the reader; not for this */
+    for (int i = 0; i < o->n_props; i++)
+        if (strncmp(o->props[i], "isolation.level=", 16) && strncmp(o->props[i], "group.id=", 9))
+            plain.props[plain.n_props++] = o->props[i];
+    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &plain, defaults, NULL, NULL, err, n);
+    if (!rk)
+        return -1;
+    int rc = 0;
+    for (int32_t p = 0; p < np && !rc; p++) {
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo[p], &hi[p], 10000);
+        if (e) {
+            snprintf(err, n, "%s[%d]: cannot read its end offset: %s", topic, p, rd_kafka_err2str(e));
+            rc = -1;
+        }
+    }
+    rd_kafka_destroy(rk);
+    return rc;
+}

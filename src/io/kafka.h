@@ -42,4 +42,15 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
                           const char *const *configs, int timeout_ms, char *err, size_t n);
 
+/* Each partition's low and high watermark offsets, read_uncommitted: the high
+ * one is the end of everything written so far, committed or not. A
+ * read_committed consumer reading up to it delivers every committed record
+ * below it once the transactions there are resolved (and their markers
+ * written, which trails the producer's commit a little), skipping aborted
+ * ones; reading to the last stable offset instead would miss records of a
+ * transaction that had just committed. lo and hi have np entries. 0, or -1
+ * with err. */
+int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
+                        int64_t *hi, char *err, size_t n);
+
 #endif

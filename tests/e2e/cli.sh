@@ -17,14 +17,14 @@ expect 0 "usage: replyrate run" "$bin" run --help
 expect 0 "usage: replyrate gen" "$bin" gen --help
 expect 0 "commands:" "$bin" help
 expect 2 "unknown command 'frobnicate'" "$bin" frobnicate
-expect 2 "--output is required" "$bin" run --input "$tmp/in.pb"
+expect 2 "--output \(or --publish\) is required" "$bin" run --input "$tmp/in.pb"
 expect 2 "--input \(or --brokers and --topic\) is required" "$bin" run --output "$tmp/o.jsonl"
 expect 0 "usage: replyrate load" "$bin" load --help
 expect 2 "--input and --brokers/--topic exclude each other" "$bin" run --input "$tmp/in.pb" --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
 expect 2 "--topic needs --brokers" "$bin" run --topic t --output "$tmp/o.jsonl"
 expect 2 "--brokers needs --topic" "$bin" run --brokers 127.0.0.1:1 --output "$tmp/o.jsonl"
 expect 2 "-X: expected key=value, got 'debug'" "$bin" run --brokers 127.0.0.1:1 --topic t -X debug --output "$tmp/o.jsonl"
-expect 2 "--group and -X need --brokers and --topic" "$bin" run --input "$tmp/in.pb" -X a=b --output "$tmp/o.jsonl"
+expect 2 "--group, --publish and -X need --brokers and --topic" "$bin" run --input "$tmp/in.pb" -X a=b --output "$tmp/o.jsonl"
 expect 2 "--topic is required" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1
 expect 2 "--partitions: expected 1..100000, got '0'" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1 --topic t --partitions 0
 # nothing listens on port 1: the run says it could not reach the cluster, naming the topic

@@ -1,0 +1,352 @@
+/* cmd_export.c: `replyrate export`: result topics (read_committed) into the
+ * SPEC §6 file forms, for people and warehouse loaders.
+ *
+ * Each topic's record type comes from its name's suffix (.shop_day,
+ * .agent_day, .violations, .alerts, .late, .dead_letter: the names `run
+ * --publish` writes). Every partition is read from its beginning to its
+ * high watermark at start (read_committed: committed records only; a
+ * transaction still open there is waited for), so an export holds every
+ * record committed before it began, once. Records are written through the same
+ * renderers as `run --output`, so an export of a run's topics equals the
+ * run's own --output file, record for record (tests/kafka/publish.sh).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "codec/output.h"
+#include "io/kafka.h"
+#include "io/kafka_sink.h"
+#include "replyrate/v1/results.pb-c.h"
+
+#define MAX_TOPICS 16
+
+static const char export_usage[] =
+    "usage: replyrate export --brokers HOST:PORT --topic NAME [--topic NAME ...] --output FILE [options]\n"
+    "\n"
+    "Reads result topics written by `replyrate run --publish` (committed records only)\n"
+    "into JSON Lines, CSV or delimited protobuf, as `replyrate run --output` writes them.\n"
+    "\n"
+    "  -b, --brokers LIST      bootstrap servers\n"
+    "  -t, --topic NAME        a result topic; its name ends in .shop_day, .agent_day,\n"
+    "                          .violations, .alerts, .late or .dead_letter; repeatable\n"
+    "  -o, --output FILE       .jsonl, .csv or .pb, optionally .zst; '-' = stdout JSON Lines\n"
+    "  -X KEY=VALUE            any librdkafka consumer property; repeatable\n"
+    "  -h, --help              this message\n"
+    "\n"
+    "Every partition is read from its start to its end when the export began; records of\n"
+    "transactions still open there are waited for, and skipped if aborted.\n"
+    "Exit status: 0 ok, 1 runtime error (unreachable cluster, no such topic, an\n"
+    "undecodable record, failed write), 2 usage error.\n";
+
+/* One decoded record into the renderer's sink. 0, or -1 if it does not decode. */
+static int render(int type, const rd_kafka_message_t *m, const rr_sink_t *out)
+{
+    const uint8_t *p = m->payload ? m->payload : (const uint8_t *)"";
+    switch (type) {
+    case RR_KT_SHOP_DAY:
+    case RR_KT_AGENT_DAY: {
+        int agent = type == RR_KT_AGENT_DAY;
+        Replyrate__V1__ShopDay *sd = NULL;
+        Replyrate__V1__AgentDay *ad = NULL;
+        if (agent)
+            ad = replyrate__v1__agent_day__unpack(NULL, m->len, p);
+        else
+            sd = replyrate__v1__shop_day__unpack(NULL, m->len, p);
+        if (!sd && !ad)
+            return -1;
+        size_t n = agent ? ad->n_metrics : sd->n_metrics;
+        Replyrate__V1__MetricValue **mv = agent ? ad->metrics : sd->metrics;
+        static rr_config_t cfg; /* names and kinds of this record's metrics only */
+        rr_value_t values[RR_MAX_METRICS];
+        memset(&cfg, 0, sizeof cfg);
+        memset(values, 0, sizeof values);
+        if (n > RR_MAX_METRICS)
+            n = RR_MAX_METRICS;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(cfg.metrics[i].name, sizeof cfg.metrics[i].name, "%s", mv[i]->name);
+            /* the JSON shows unanswered and buckets for response_time only: the
+             * metrics that carry buckets; both kinds are per-agent */
+            cfg.metrics[i].kind = mv[i]->n_buckets ? RR_KIND_RESPONSE_TIME : RR_KIND_MESSAGE_WITHIN;
+            values[i].num = mv[i]->num;
+            values[i].den = mv[i]->den;
+            values[i].unanswered = mv[i]->unanswered;
+            for (size_t b = 0; b < mv[i]->n_buckets && b < RR_BUCKETS; b++)
+                values[i].buckets[b] = mv[i]->buckets[b];
+        }
+        cfg.n_metrics = n;
+        rr_day_record_t r = {.is_agent = agent,
+                             .shop_id = agent ? ad->shop_id : sd->shop_id,
+                             .agent_id = agent ? ad->agent_id : 0,
+                             .day = (int32_t)(agent ? ad->day : sd->day),
+                             .final = agent ? ad->final : sd->final,
+                             .revision = agent ? ad->revision : sd->revision,
+                             .version = agent ? ad->version : sd->version,
+                             .cfg = &cfg,
+                             .values = values};
+        out->day(out->opaque, &r);
+        if (agent)
+            replyrate__v1__agent_day__free_unpacked(ad, NULL);
+        else
+            replyrate__v1__shop_day__free_unpacked(sd, NULL);
+        return 0;
+    }
+    case RR_KT_VIOLATIONS: {
+        Replyrate__V1__Violation *v = replyrate__v1__violation__unpack(NULL, m->len, p);
+        if (!v)
+            return -1;
+        rr_violation_record_t r = {.shop_id = v->shop_id,
+                                   .day = (int32_t)v->day,
+                                   .metric = v->metric,
+                                   .conversation_id = v->conversation_id,
+                                   .buyer_id = v->buyer_id,
+                                   .agent_id = v->agent_id,
+                                   .round_start_ms = v->round_start_ms,
+                                   .answered = v->answered,
+                                   .reply_ms = v->reply_ms,
+                                   .wait_ms = v->wait_ms,
+                                   .messages = v->messages,
+                                   .reason = (rr_reason_t)v->reason,
+                                   .final = v->final,
+                                   .version = v->version};
+        out->violation(out->opaque, &r);
+        replyrate__v1__violation__free_unpacked(v, NULL);
+        return 0;
+    }
+    case RR_KT_ALERTS: {
+        Replyrate__V1__Alert *a = replyrate__v1__alert__unpack(NULL, m->len, p);
+        if (!a)
+            return -1;
+        rr_alert_record_t r = {.shop_id = a->shop_id,
+                               .day = (int32_t)a->day,
+                               .rule = a->rule,
+                               .value = a->value,
+                               .final = a->final,
+                               .version = a->version};
+        out->alert(out->opaque, &r);
+        replyrate__v1__alert__free_unpacked(a, NULL);
+        return 0;
+    }
+    default: {
+        Replyrate__V1__RejectedEvent *x = replyrate__v1__rejected_event__unpack(NULL, m->len, p);
+        if (!x)
+            return -1;
+        rr_rejected_record_t r = {.verdict = x->kind == REPLYRATE__V1__REJECTED_EVENT__KIND__LATE
+                                                 ? RR_LATE
+                                                 : RR_INVALID,
+                                  .reason = x->reason,
+                                  .source = x->source,
+                                  .partition = x->partition,
+                                  .offset = x->offset,
+                                  .raw = x->raw.data,
+                                  .raw_len = x->raw.len,
+                                  .decoded = x->event != NULL,
+                                  .watermark_ms = x->watermark_ms};
+        if (x->event) {
+            r.event.event_id = x->event->event_id;
+            r.event.shop_id = x->event->shop_id;
+            r.event.conversation_id = x->event->conversation_id;
+            r.event.buyer_id = x->event->buyer_id;
+            r.event.agent_id = x->event->agent_id;
+            r.event.ts_ms = x->event->ts_ms;
+            r.event.type = (uint32_t)x->event->type;
+            r.event.content = x->event->content;
+            r.event.rating = x->event->rating;
+            r.event.flags = x->event->flags;
+        }
+        out->rejected(out->opaque, &r);
+        replyrate__v1__rejected_event__free_unpacked(x, NULL);
+        return 0;
+    }
+    }
+}
+
+static int topic_type(const char *topic)
+{
+    const char *dot = strrchr(topic, '.');
+    for (int t = 0; dot && t < RR_KT_COUNT; t++)
+        if (!strcmp(dot + 1, rr_kafka_topic_suffix[t]))
+            return t;
+    return -1;
+}
+
+/* Read one topic from start to the end offsets at this moment. 0, or -1 with err. */
+static int export_topic(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic, int type,
+                        const rr_sink_t *out, uint64_t *records, char *err, size_t n)
+{
+    int np = rr_kafka_partition_count(rk, topic, 10000, err, n);
+    if (np == 0)
+        snprintf(err, n, "topic '%s' does not exist", topic);
+    if (np <= 0)
+        return -1;
+    int64_t *end = calloc((size_t)np, sizeof *end), *start = calloc((size_t)np, sizeof *start);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+    int remaining = 0, rc = -1;
+    if (!end || !start) {
+        snprintf(err, n, "out of memory");
+        goto out;
+    }
+    if (rr_kafka_watermarks(ko, topic, np, start, end, err, n) < 0)
+        goto out;
+    for (int32_t p = 0; p < np; p++) {
+        if (start[p] < end[p]) {
+            rd_kafka_topic_partition_list_add(l, topic, p)->offset = start[p];
+            remaining++;
+        }
+    }
+    if (remaining && rd_kafka_assign(rk, l)) {
+        snprintf(err, n, "%s: assign failed", topic);
+        goto out;
+    }
+    while (remaining > 0) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        if (!m)
+            continue;
+        int32_t p = m->partition;
+        /* a message of the previous topic may still be queued: not ours */
+        int known = m->rkt && !strcmp(rd_kafka_topic_name(m->rkt), topic) && p >= 0 && p < np &&
+                    end[p] >= 0;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (known && m->offset >= end[p]) {
+                end[p] = -1; /* done */
+                remaining--;
+            }
+        } else if (m->err) {
+            char fatal[256];
+            if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
+                snprintf(err, n, "%s: %s", topic, fatal);
+                rd_kafka_message_destroy(m);
+                goto out;
+            }
+            fprintf(stderr, "replyrate export: %s: %s (waiting)\n", topic, rd_kafka_message_errstr(m));
+        } else if (known) {
+            if (m->offset < end[p]) {
+                if (render(type, m, out) < 0) {
+                    snprintf(err, n, "%s[%d] offset %lld: not a %s record", topic, p,
+                             (long long)m->offset, rr_kafka_topic_suffix[type]);
+                    rd_kafka_message_destroy(m);
+                    goto out;
+                }
+                (*records)++;
+            }
+            if (m->offset >= end[p] - 1) {
+                end[p] = -1;
+                remaining--;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rc = 0;
+out:
+    rd_kafka_assign(rk, NULL);
+    rd_kafka_topic_partition_list_destroy(l);
+    free(end);
+    free(start);
+    return rc;
+}
+
+int rr_cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
+        {"output", required_argument, NULL, 'o'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *topics[MAX_TOPICS];
+    int types[MAX_TOPICS];
+    int n_topics = 0;
+    const char *output = NULL;
+    rr_kafka_opts_t ko = {0};
+    char err[512];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:t:o:X:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            ko.brokers = optarg;
+            break;
+        case 't':
+            if (n_topics == MAX_TOPICS) {
+                fprintf(stderr, "replyrate export: more than %d --topic\n", MAX_TOPICS);
+                return 2;
+            }
+            types[n_topics] = topic_type(optarg);
+            if (types[n_topics] < 0) {
+                fprintf(stderr,
+                        "replyrate export: topic '%s': its name must end in .shop_day, .agent_day, "
+                        ".violations, .alerts, .late or .dead_letter\n",
+                        optarg);
+                return 2;
+            }
+            topics[n_topics++] = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'X':
+            if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "replyrate export: %s\n", err);
+                return 2;
+            }
+            break;
+        case 'h':
+            fputs(export_usage, stdout);
+            return 0;
+        default:
+            fputs(export_usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "replyrate export: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!ko.brokers || !n_topics || !output) {
+        fprintf(stderr, "replyrate export: %s is required\n\n%s",
+                !ko.brokers ? "--brokers" : !n_topics ? "--topic" : "--output", export_usage);
+        return 2;
+    }
+    rr_format_t fmt;
+    if (strcmp(output, "-") && rr_format_from_path(output, &fmt, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate export: %s\n", err);
+        return 2;
+    }
+    static const char *const defaults[] = {"group.id", "replyrate-export",
+                                           "enable.auto.commit", "false",
+                                           "enable.partition.eof", "true",
+                                           "isolation.level", "read_committed", NULL};
+    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &ko, defaults, NULL, NULL, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "replyrate export: %s\n", err);
+        return 2;
+    }
+    rr_output_t *out = NULL;
+    int status = 1;
+    uint64_t records = 0;
+    double t0 = rr_mono_s();
+    if (rr_output_open(output, &out, err, sizeof err) < 0)
+        goto fail;
+    rr_sink_t sink;
+    rr_output_sink(out, &sink);
+    for (int i = 0; i < n_topics; i++)
+        if (export_topic(rk, &ko, topics[i], types[i], &sink, &records, err, sizeof err) < 0)
+            goto fail;
+    int rc = rr_output_close(out, err, sizeof err);
+    out = NULL;
+    if (rc < 0)
+        goto fail;
+    status = 0;
+    fprintf(stderr, "{\"type\":\"export_summary\",\"records\":%llu,\"seconds\":%.3f}\n",
+            (unsigned long long)records, rr_mono_s() - t0);
+    goto done;
+fail:
+    fprintf(stderr, "replyrate export: %s\n", err);
+done:
+    if (out)
+        rr_output_close(out, err, sizeof err);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return status;
+}
