@@ -1,5 +1,6 @@
-/* cli/cmd_gen.c: `replyrate gen`, synthetic traffic into a delimited
- * ChatEvent file (src/gen/gen.h is the model, src/io/sink.h the writer). */
+/* cli/cmd_gen.c: `replyrate gen`, synthetic traffic into delimited ChatEvent
+ * files or a Kafka topic (src/gen/gen.h is the model, src/io/sink.h and
+ * src/io/kafka_events.h the writers). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,10 +14,12 @@
 #include "cli/commands.h"
 #include "codec/encode.h"
 #include "gen/gen.h"
+#include "io/kafka_events.h"
 #include "io/sink.h"
 
 static const char usage[] =
     "usage: replyrate gen --output FILE [--output FILE ...] [OPTIONS]\n"
+    "       replyrate gen --brokers HOST:PORT --topic NAME [OPTIONS]\n"
     "\n"
     "Writes realistic synthetic chat traffic (SPEC §2 ChatEvents, delimited) in\n"
     "arrival order. The same options write the same bytes.\n"
@@ -24,6 +27,11 @@ static const char usage[] =
     "  -o, --output FILE       .pb (plain), .pb.zst (zstd level 3) or - (stdout);\n"
     "                          repeated: the stream split by shop into that many\n"
     "                          files (partitions), each in arrival order\n"
+    "  -b, --brokers LIST      produce to a Kafka topic instead, partitioned by shop\n"
+    "                          as the files are split (docs/kafka.md), keyed by shop id\n"
+    "  -t, --topic NAME        the topic (created with --partitions if absent)\n"
+    "      --partitions N      partitions of a topic created (default 6)\n"
+    "  -X KEY=VALUE            any librdkafka producer property; repeatable\n"
     "  -n, --events N          model events, exactly (default 1000000); knob\n"
     "                          records (duplicates, invalid, garbage) come on top\n"
     "      --days N            days of traffic (default 1)\n"
@@ -61,6 +69,7 @@ enum {
     OPT_GARBAGE,
     OPT_ZSTD_LEVEL,
     OPT_ZSTD_WORKERS,
+    OPT_PARTITIONS,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +87,9 @@ static const struct option long_opts[] = {
     {"garbage-rate", required_argument, NULL, OPT_GARBAGE},
     {"zstd-level", required_argument, NULL, OPT_ZSTD_LEVEL},
     {"zstd-workers", required_argument, NULL, OPT_ZSTD_WORKERS},
+    {"brokers", required_argument, NULL, 'b'},
+    {"topic", required_argument, NULL, 't'},
+    {"partitions", required_argument, NULL, OPT_PARTITIONS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -138,20 +150,36 @@ typedef struct gen_ctx {
     rr_filesink_t *fs[MAX_GEN_OUTPUTS];
     uint32_t n;
     uint32_t last; /* partition of the last event: an undecodable record follows it there */
+    rr_event_producer_t *kafka; /* instead of files */
+    char err[512];
 } gen_ctx_t;
+
+static int emit_kafka(gen_ctx_t *c, uint64_t shop, const uint8_t *msg, size_t len)
+{
+    return rr_event_producer_put(c->kafka, (int32_t)c->last, shop, msg, len, c->err, sizeof c->err);
+}
 
 static int emit_event(void *opaque, const rr_event_t *ev)
 {
     gen_ctx_t *c = opaque;
     uint8_t buf[RR_EVENT_DELIMITED_MAX_BYTES];
     c->last = c->n > 1 ? rr_shop_partition(ev->shop_id, c->n) : 0;
-    return rr_filesink_write(c->fs[c->last], buf, rr_encode_event_delimited(ev, buf));
+    size_t n = rr_encode_event_delimited(ev, buf);
+    if (c->kafka) { /* the message without its length prefix */
+        size_t h = 1;
+        while (buf[h - 1] & 0x80)
+            h++;
+        return emit_kafka(c, ev->shop_id, buf + h, n - h);
+    }
+    return rr_filesink_write(c->fs[c->last], buf, n);
 }
 
 static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
 {
     gen_ctx_t *c = opaque;
     uint8_t prefix[10];
+    if (c->kafka)
+        return emit_kafka(c, 0, msg, len);
     if (rr_filesink_write(c->fs[c->last], prefix, rr_encode_varint(len, prefix))) return -1;
     return rr_filesink_write(c->fs[c->last], msg, len);
 }
@@ -170,8 +198,10 @@ int rr_cmd_gen(int argc, char **argv)
     const char *outputs[MAX_GEN_OUTPUTS];
     uint32_t n_out = 0;
     int64_t zlevel = 0, zworkers = 0;
-    uint64_t u;
+    uint64_t u, partitions = 6;
     char err[512];
+    rr_kafka_opts_t ko = {0};
+    const char *topic = NULL;
 
     opterr = 0;
 #ifdef __GLIBC__
@@ -180,9 +210,25 @@ int rr_cmd_gen(int argc, char **argv)
     optind = 1;
 #endif
     int c;
-    while ((c = getopt_long(argc, argv, ":o:n:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:n:b:t:X:h", long_opts, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
+        case 'b':
+            ko.brokers = a;
+            break;
+        case 't':
+            topic = a;
+            break;
+        case 'X':
+            if (rr_kafka_add_prop(&ko, a, err, sizeof err) < 0) {
+                fprintf(stderr, "replyrate gen: %s\n", err);
+                return 2;
+            }
+            break;
+        case OPT_PARTITIONS:
+            if (parse_u64(a, 1, 100000, &partitions))
+                return bad_value("partitions", a, "an integer in 1..100000");
+            break;
         case 'o':
             if (n_out == MAX_GEN_OUTPUTS) {
                 fprintf(stderr, "replyrate gen: at most %d --output files\n", MAX_GEN_OUTPUTS);
@@ -262,8 +308,18 @@ int rr_cmd_gen(int argc, char **argv)
         fprintf(stderr, "replyrate gen: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!n_out) {
-        fprintf(stderr, "replyrate gen: --output FILE is required (see replyrate gen --help)\n");
+    if (!!ko.brokers != !!topic) {
+        fprintf(stderr, "replyrate gen: %s needs %s\n", topic ? "--topic" : "--brokers",
+                topic ? "--brokers" : "--topic");
+        return 2;
+    }
+    if (topic && n_out) {
+        fprintf(stderr, "replyrate gen: --output and --brokers/--topic exclude each other\n");
+        return 2;
+    }
+    if (!n_out && !topic) {
+        fprintf(stderr, "replyrate gen: --output FILE (or --brokers and --topic) is required (see "
+                        "replyrate gen --help)\n");
         return 2;
     }
     for (uint32_t i = 0; i < n_out; i++) {
@@ -289,6 +345,28 @@ int rr_cmd_gen(int argc, char **argv)
     }
 
     double t0 = mono_s();
+    if (topic) {
+        int orc = rr_event_producer_open(&ko, topic, (int)partitions, &ctx.kafka, err, sizeof err);
+        if (orc < 0) {
+            fprintf(stderr, "replyrate gen: %s\n", err);
+            return orc == -2 ? 2 : 1;
+        }
+        ctx.n = (uint32_t)rr_event_producer_partitions(ctx.kafka);
+        int rc = rr_gen_run(&o, emit_event, &ctx, err, sizeof err);
+        char cerr[512];
+        uint64_t failed = 0;
+        int crc = rr_event_producer_close(ctx.kafka, &failed, cerr, sizeof cerr);
+        if (rc || crc) {
+            fprintf(stderr, "replyrate gen: %s\n", rc ? (ctx.err[0] ? ctx.err : err) : cerr);
+            return 1;
+        }
+        fprintf(stderr,
+                "{\"type\":\"gen_summary\",\"events\":%" PRIu64 ",\"conversations\":%" PRIu64
+                ",\"shops\":%" PRIu64 ",\"seconds\":%.3f,\"model_events\":%" PRIu64
+                ",\"topic\":\"%s\",\"partitions\":%" PRIu32 "}\n",
+                st.records, st.conversations, st.shops, mono_s() - t0, st.model_events, topic, ctx.n);
+        return 0;
+    }
     for (uint32_t i = 0; i < n_out; i++) {
         if (rr_filesink_open(outputs[i], (int)zlevel, &ctx.fs[i], err, sizeof err) ||
             (zworkers && rr_filesink_set_workers(ctx.fs[i], (int)zworkers, err, sizeof err))) {

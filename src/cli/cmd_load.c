@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "codec/decode.h"
 #include "io/kafka.h"
+#include "io/kafka_events.h"
 #include "io/source.h"
 #include "replyrate/event.h"
 
@@ -42,46 +43,6 @@ static const char load_usage[] =
     "Undecodable records go to partition 0 unchanged, for the run to dead-letter.\n"
     "On exit one JSON line goes to stderr: {\"type\":\"load_summary\",\"records\":N,...}.\n"
     "Exit status: 0 every record acknowledged, 1 runtime error, 2 usage error.\n";
-
-typedef struct load_state {
-    uint64_t failed;
-    char first_error[256];
-} load_state_t;
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-    (void)rk;
-    load_state_t *s = opaque;
-    if (!m->err)
-        return;
-    if (!s->failed++)
-        snprintf(s->first_error, sizeof s->first_error, "%s", rd_kafka_err2str(m->err));
-}
-
-static void hook(rd_kafka_conf_t *conf, void *arg)
-{
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, arg);
-}
-
-/* Produce one record, waiting while the local queue is full. */
-static int produce(rd_kafka_t *rk, const char *topic, int32_t part, const char *key, size_t klen,
-                   const uint8_t *val, size_t vlen, char *err, size_t n)
-{
-    for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
-            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (!e)
-            return 0;
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            snprintf(err, n, "produce to %s[%d]: %s", topic, part, rd_kafka_err2str(e));
-            return -1;
-        }
-        rd_kafka_poll(rk, 50);
-    }
-}
 
 int rr_cmd_load(int argc, char **argv)
 {
@@ -149,31 +110,18 @@ int rr_cmd_load(int argc, char **argv)
         return 2;
     }
 
-    load_state_t ls = {0};
-    static const char *const defaults[] = {"enable.idempotence", "true", "compression.type", "zstd",
-                                           "linger.ms", "20", "batch.size", "1000000",
-                                           "queue.buffering.max.kbytes", "262144", NULL};
-    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_PRODUCER, &ko, defaults, hook, &ls, err, sizeof err);
-    if (!rk) {
-        fprintf(stderr, "replyrate load: %s\n", err);
-        return 2;
-    }
-    int status = 1;
-    uint64_t records = 0, undecodable = 0;
+    int status = 1, np = 0;
+    uint64_t records = 0, undecodable = 0, failed = 0;
     double t0 = rr_mono_s(), next_progress = t0 + 5;
-    int np = rr_kafka_partition_count(rk, topic, 10000, err, sizeof err);
-    if (np == 0) {
-        if (rr_kafka_create_topic(rk, topic, (int)partitions, NULL, 10000, err, sizeof err) < 0)
-            goto fail;
-        for (int i = 0; i < 100 && np == 0; i++) /* until the new topic's metadata is visible */
-            if ((np = rr_kafka_partition_count(rk, topic, 10000, err, sizeof err)) == 0)
-                rd_kafka_poll(rk, 100);
-        if (np == 0)
-            snprintf(err, sizeof err, "topic '%s': created, but no metadata after 10 s", topic);
+    rr_event_producer_t *prod;
+    int orc = rr_event_producer_open(&ko, topic, (int)partitions, &prod, err, sizeof err);
+    if (orc < 0) {
+        fprintf(stderr, "replyrate load: %s\n", err);
+        return orc == -2 ? 2 : 1;
     }
-    if (np <= 0)
-        goto fail;
+    np = rr_event_producer_partitions(prod);
 
+    int rc;
     for (int f = 0; f < n_in; f++) {
         rr_source_t *src;
         if (rr_source_open(inputs[f], &src, err, sizeof err) < 0)
@@ -184,23 +132,21 @@ int rr_cmd_load(int argc, char **argv)
             for (int k = 0; k < got; k++) {
                 rr_event_t ev;
                 int32_t part = 0;
-                char key[24];
-                size_t klen = 0;
+                uint64_t shop = 0;
                 if (recs[k].status == RR_FRAME_OK &&
                     rr_decode_event(recs[k].data, recs[k].len, &ev) == RR_DECODE_OK) {
                     part = (int32_t)rr_shop_partition(ev.shop_id, (uint32_t)np);
-                    klen = (size_t)snprintf(key, sizeof key, "%" PRIu64, ev.shop_id);
+                    shop = ev.shop_id;
                 } else {
                     undecodable++;
                 }
-                if (produce(rk, topic, part, klen ? key : NULL, klen, recs[k].data, recs[k].len, err,
-                            sizeof err) < 0) {
+                if (rr_event_producer_put(prod, part, shop, recs[k].data, recs[k].len, err,
+                                          sizeof err) < 0) {
                     rr_source_close(src);
                     goto fail;
                 }
                 records++;
             }
-            rd_kafka_poll(rk, 0);
             if (!quiet && rr_mono_s() > next_progress) {
                 fprintf(stderr, "{\"type\":\"progress\",\"records\":%llu,\"file\":%d}\n",
                         (unsigned long long)records, f);
@@ -215,23 +161,21 @@ int rr_cmd_load(int argc, char **argv)
         rr_source_close(src);
     }
     /* every record acknowledged (or failed) before we say so */
-    while (rd_kafka_outq_len(rk) > 0)
-        rd_kafka_flush(rk, 1000);
-    if (ls.failed) {
-        snprintf(err, sizeof err, "%llu records were not acknowledged: %s",
-                 (unsigned long long)ls.failed, ls.first_error);
+    rc = rr_event_producer_close(prod, &failed, err, sizeof err);
+    prod = NULL;
+    if (rc < 0)
         goto fail;
-    }
     status = 0;
     goto done;
 fail:
     fprintf(stderr, "replyrate load: %s\n", err);
+    if (prod)
+        rr_event_producer_close(prod, &failed, err, sizeof err);
 done:
     fprintf(stderr,
             "{\"type\":\"load_summary\",\"records\":%llu,\"undecodable\":%llu,\"failed\":%llu,"
             "\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f}\n",
             (unsigned long long)records, (unsigned long long)undecodable,
-            (unsigned long long)ls.failed, topic, np > 0 ? np : 0, rr_mono_s() - t0);
-    rd_kafka_destroy(rk);
+            (unsigned long long)failed, topic, np, rr_mono_s() - t0);
     return status;
 }

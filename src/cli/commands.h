@@ -17,4 +17,8 @@ int rr_cmd_load(int argc, char **argv);
 /* `replyrate export`: result topics into files; see `replyrate export --help`. */
 int rr_cmd_export(int argc, char **argv);
 
+/* `replyrate demo`: the Kafka pipeline on librdkafka's in-process mock
+ * cluster; see `replyrate demo --help`. */
+int rr_cmd_demo(int argc, char **argv);
+
 #endif

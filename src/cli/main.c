@@ -13,6 +13,8 @@ static const char usage[] =
     "time, satisfaction, unassigned sessions) per shop, agent and day.\n"
     "\n"
     "commands:\n"
+    "  demo   the whole Kafka pipeline on an in-process mock cluster: generate a\n"
+    "         day, grade it, publish and read back the results (no services needed)\n"
     "  run    compute every metric from event files or a Kafka topic\n"
     "         (see: replyrate run --help)\n"
     "  gen    write synthetic chat traffic (see: replyrate gen --help)\n"
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
         return rr_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen"))
         return rr_cmd_gen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo"))
+        return rr_cmd_demo(argc - 1, argv + 1);
     if (!strcmp(cmd, "load"))
         return rr_cmd_load(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Against a real Kafka broker (deploy/kafka/broker.sh; RR_KAFKA_BROKERS):
-# `replyrate load` puts a generated, shop-partitioned stream into a topic, and
+# `replyrate load` (and `gen --brokers`) put a generated, shop-partitioned stream into a topic, and
 # a bounded `replyrate run --brokers --topic` over it publishes exactly the
 # records of file mode over the same partitions: same results, same late
 # events, same dead letters (by reason and bytes; their positions are Kafka
@@ -70,6 +70,17 @@ check("counts add up", ks["input"], ks["applied"] + ks["duplicate"] + ks["late"]
 sys.exit(0 if ok else 1)
 EOF
 
+# `gen --brokers` writes the same stream straight into a topic, split as the files are:
+# the same results again.
+"$bin" gen --events 150000 --seed 31 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
+  --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 \
+  --brokers "$brokers" --topic "$topic-gen" --partitions 3 2>"$tmp/gen-kafka.log" ||
+  fail "gen --brokers: $(cat "$tmp/gen-kafka.log")"
+"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$topic-gen" --output "$tmp/gen.jsonl" \
+  2>"$tmp/gen-run.log" || fail "run over gen's topic: $(cat "$tmp/gen-run.log")"
+cmp -s <(sort "$tmp/file.jsonl") <(sort "$tmp/gen.jsonl") ||
+  fail "gen --brokers: results differ from the files': $(sort "$tmp/file.jsonl" | wc -l) vs $(sort "$tmp/gen.jsonl" | wc -l)"
+
 # Empty partitions end at once: two shops in a topic of eight partitions.
 "$bin" gen --events 3000 --shops 2 --seed 5 --output "$tmp/small.pb" 2>/dev/null
 "$bin" load -q --brokers "$brokers" --topic "$topic-sparse" --partitions 8 --input "$tmp/small.pb" 2>"$tmp/sparse-load.log" ||
@@ -99,4 +110,4 @@ set -e
 [ $st -eq 2 ] || fail "unknown -X property: exit $st, want 2"
 grep -q "no.such.property" "$tmp/prop.log" || fail "unknown property not named: $(cat "$tmp/prop.log")"
 
-echo "kafka bounded run: equals file mode ($records records); empty partitions end; errors named"
+echo "kafka bounded run: equals file mode ($records records), also from gen --brokers; empty partitions end; errors named"

@@ -1,0 +1,38 @@
+/* kafka_events.h: ChatEvents into a Kafka topic, partitioned by shop (SPEC
+ * §2), for `replyrate load` and `replyrate gen --brokers`.
+ *
+ * Partition = rr_shop_partition(shop_id, partitions), the function `gen`
+ * uses to split files, so partition k of a topic and file k of a split with
+ * as many parts hold the same events in the same order. Key = the shop id
+ * in decimal; value = the ChatEvent bytes. The producer is idempotent (a
+ * retry neither duplicates nor reorders) and compresses with zstd.
+ */
+#ifndef RR_IO_KAFKA_EVENTS_H
+#define RR_IO_KAFKA_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/kafka.h"
+
+typedef struct rr_event_producer rr_event_producer_t;
+
+/* Connect; create the topic with create_partitions partitions if it does
+ * not exist. 0; -1 with err (the cluster); -2 with err (a bad property). */
+int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
+                           rr_event_producer_t **out, char *err, size_t n);
+
+/* The topic's partition count. */
+int rr_event_producer_partitions(const rr_event_producer_t *p);
+
+/* Queue one record: to partition `partition`, keyed by shop when shop != 0.
+ * Waits while the local queue is full. 0, or -1 with err. */
+int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop,
+                          const uint8_t *value, size_t len, char *err, size_t n);
+
+/* Wait until every record is acknowledged or failed, then free p. *failed
+ * (may be NULL) gets the number that failed. 0 when none failed, -1 with
+ * err naming the first failure. */
+int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *err, size_t n);
+
+#endif
