@@ -10,6 +10,7 @@
 
 #define TOPIC_PARTITIONS 6
 #define TXN_TIMEOUT_MS 60000
+#define RETRIES 5
 
 const char *const rr_kafka_topic_suffix[RR_KT_COUNT] = {"shop_day", "agent_day", "violations",
                                                         "alerts", "late", "dead_letter"};
@@ -224,15 +225,28 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
         ks->in_txn = 0;
         return -1;
     }
+    /* A retriable error (the coordinator moving, a broker restarting) is
+     * retried for up to RETRIES x TXN_TIMEOUT_MS; anything else aborts. */
+    rd_kafka_error_t *e = NULL;
     if (consumer && offsets && offsets->cnt) {
         rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(consumer);
-        rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(ks->rk, offsets, md, TXN_TIMEOUT_MS);
+        for (int i = 0; i < RETRIES; i++) {
+            e = rd_kafka_send_offsets_to_transaction(ks->rk, offsets, md, TXN_TIMEOUT_MS);
+            if (!e || !rd_kafka_error_is_retriable(e) || i == RETRIES - 1)
+                break;
+            rd_kafka_error_destroy(e);
+        }
         rd_kafka_consumer_group_metadata_destroy(md);
         if (txn_error(ks, e, "commit input offsets", err, n) < 0)
             return -1;
     }
-    if (txn_error(ks, rd_kafka_commit_transaction(ks->rk, TXN_TIMEOUT_MS), "commit transaction", err,
-                  n) < 0)
+    for (int i = 0; i < RETRIES; i++) {
+        e = rd_kafka_commit_transaction(ks->rk, TXN_TIMEOUT_MS);
+        if (!e || !rd_kafka_error_is_retriable(e) || i == RETRIES - 1)
+            break;
+        rd_kafka_error_destroy(e);
+    }
+    if (txn_error(ks, e, "commit transaction", err, n) < 0)
         return -1;
     ks->in_txn = 0;
     if (ks->failed) { /* a delivery failure reported during the commit's flush */
