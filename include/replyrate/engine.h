@@ -150,6 +150,10 @@ void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const ui
 /* Partition p was read to its end: it stops holding the job watermark back. */
 void rr_engine_partition_end(rr_engine_t *e, int p);
 
+/* Partition p's watermark (SPEC §5: its greatest applied ts minus the
+ * allowed lateness); INT64_MIN before its first applied event. */
+int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p);
+
 /* End of a bounded run: apply everything buffered, publish every open day as
  * final. The engine accepts no events afterwards. */
 void rr_engine_finish(rr_engine_t *e);

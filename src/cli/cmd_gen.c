@@ -150,13 +150,15 @@ typedef struct gen_ctx {
     rr_filesink_t *fs[MAX_GEN_OUTPUTS];
     uint32_t n;
     uint32_t last; /* partition of the last event: an undecodable record follows it there */
+    int64_t last_ts; /* ... and its time: the undecodable record's Kafka timestamp */
     rr_event_producer_t *kafka; /* instead of files */
     char err[512];
 } gen_ctx_t;
 
-static int emit_kafka(gen_ctx_t *c, uint64_t shop, const uint8_t *msg, size_t len)
+static int emit_kafka(gen_ctx_t *c, uint64_t shop, int64_t ts_ms, const uint8_t *msg, size_t len)
 {
-    return rr_event_producer_put(c->kafka, (int32_t)c->last, shop, msg, len, c->err, sizeof c->err);
+    return rr_event_producer_put(c->kafka, (int32_t)c->last, shop, ts_ms, msg, len, c->err,
+                                 sizeof c->err);
 }
 
 static int emit_event(void *opaque, const rr_event_t *ev)
@@ -164,12 +166,13 @@ static int emit_event(void *opaque, const rr_event_t *ev)
     gen_ctx_t *c = opaque;
     uint8_t buf[RR_EVENT_DELIMITED_MAX_BYTES];
     c->last = c->n > 1 ? rr_shop_partition(ev->shop_id, c->n) : 0;
+    c->last_ts = ev->ts_ms;
     size_t n = rr_encode_event_delimited(ev, buf);
     if (c->kafka) { /* the message without its length prefix */
         size_t h = 1;
         while (buf[h - 1] & 0x80)
             h++;
-        return emit_kafka(c, ev->shop_id, buf + h, n - h);
+        return emit_kafka(c, ev->shop_id, ev->ts_ms, buf + h, n - h);
     }
     return rr_filesink_write(c->fs[c->last], buf, n);
 }
@@ -179,7 +182,7 @@ static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
     gen_ctx_t *c = opaque;
     uint8_t prefix[10];
     if (c->kafka)
-        return emit_kafka(c, 0, msg, len);
+        return emit_kafka(c, 0, c->last_ts, msg, len);
     if (rr_filesink_write(c->fs[c->last], prefix, rr_encode_varint(len, prefix))) return -1;
     return rr_filesink_write(c->fs[c->last], msg, len);
 }

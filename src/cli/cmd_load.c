@@ -140,8 +140,8 @@ int rr_cmd_load(int argc, char **argv)
                 } else {
                     undecodable++;
                 }
-                if (rr_event_producer_put(prod, part, shop, recs[k].data, recs[k].len, err,
-                                          sizeof err) < 0) {
+                if (rr_event_producer_put(prod, part, shop, shop ? ev.ts_ms : 0, recs[k].data,
+                                          recs[k].len, err, sizeof err) < 0) {
                     rr_source_close(src);
                     goto fail;
                 }

@@ -51,6 +51,12 @@ static const char run_usage[] =
     "      --topic-prefix P    the output topics' prefix (default replyrate)\n"
     "      --transactional-id ID  (default replyrate-GROUP-TOPIC); a restart with the same id\n"
     "                          aborts what a killed run left uncommitted\n"
+    "      --from DATE --to DATE  a range of local days (YYYY-MM-DD, the job's time zone):\n"
+    "                          each partition is read from --lookback before FROM (by\n"
+    "                          record timestamp) until its watermark passes the end of TO\n"
+    "                          + H; only days of the range are published\n"
+    "      --lookback DUR      how far before FROM to start reading (default 1d), so\n"
+    "                          conversations open at midnight are rebuilt\n"
     "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
     "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
     "      --late FILE         late events (same formats)\n"
@@ -74,11 +80,22 @@ typedef struct fanout {
     rr_sink_t dead;
     rr_sink_t pub; /* Kafka topics: every record kind */
     int has_late, has_dead, has_pub;
+    /* a day range: only its days are published, and only the rejected
+     * records that arrived in it (at or after each partition's offset) */
+    int32_t from_ymd, to_ymd;
+    int64_t *const *range_offsets;
 } fanout_t;
+
+static int day_out(const fanout_t *f, int32_t ymd)
+{
+    return f->from_ymd && (ymd < f->from_ymd || ymd > f->to_ymd);
+}
 
 static void fan_day(void *o, const rr_day_record_t *r)
 {
     fanout_t *f = o;
+    if (day_out(f, r->day))
+        return;
     for (int i = 0; i < f->n_out; i++)
         f->out[i].day(f->out[i].opaque, r);
     if (f->has_pub)
@@ -88,6 +105,8 @@ static void fan_day(void *o, const rr_day_record_t *r)
 static void fan_violation(void *o, const rr_violation_record_t *r)
 {
     fanout_t *f = o;
+    if (day_out(f, r->day))
+        return;
     for (int i = 0; i < f->n_out; i++)
         f->out[i].violation(f->out[i].opaque, r);
     if (f->has_pub)
@@ -97,6 +116,8 @@ static void fan_violation(void *o, const rr_violation_record_t *r)
 static void fan_alert(void *o, const rr_alert_record_t *r)
 {
     fanout_t *f = o;
+    if (day_out(f, r->day))
+        return;
     for (int i = 0; i < f->n_out; i++)
         f->out[i].alert(f->out[i].opaque, r);
     if (f->has_pub)
@@ -106,6 +127,8 @@ static void fan_alert(void *o, const rr_alert_record_t *r)
 static void fan_rejected(void *o, const rr_rejected_record_t *r)
 {
     fanout_t *f = o;
+    if (f->from_ymd && *f->range_offsets && r->offset < (*f->range_offsets)[r->partition])
+        return; /* arrived in the lookback: the previous range's */
     if (r->verdict == RR_LATE && f->has_late)
         f->late.rejected(f->late.opaque, r);
     else if (r->verdict == RR_INVALID && f->has_dead)
@@ -144,7 +167,9 @@ int rr_cmd_run(int argc, char **argv)
         {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
         {"group", required_argument, NULL, 'g'}, {"publish", no_argument, NULL, 'P'},
         {"topic-prefix", required_argument, NULL, 'T'},
-        {"transactional-id", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0}};
+        {"transactional-id", required_argument, NULL, 'I'}, {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'U'}, {"lookback", required_argument, NULL, 'K'},
+        {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
@@ -155,6 +180,9 @@ int rr_cmd_run(int argc, char **argv)
     const char *topic = NULL, *group = NULL, *prefix = "replyrate", *txn_id = NULL;
     int publish = 0;
     rr_kafka_sink_t *pub = NULL;
+    int32_t from_ymd = 0, to_ymd = 0;
+    int64_t lookback_ms = RR_DAY_MS;
+    int lookback_set = 0;
     char err[512];
     int c;
     optind = 1;
@@ -177,6 +205,29 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'I':
             txn_id = optarg;
+            break;
+        case 'F':
+        case 'U': {
+            int y, m, d, k = 0;
+            int32_t ymd = 0;
+            if (strlen(optarg) == 10 && sscanf(optarg, "%4d-%2d-%2d%n", &y, &m, &d, &k) == 3 && k == 10)
+                ymd = y * 10000 + m * 100 + d;
+            if (!ymd || rr_yyyymmdd_to_day(ymd) == RR_TZ_BAD_DATE) {
+                fprintf(stderr, "replyrate run: --%s: expected a date YYYY-MM-DD, got '%s'\n",
+                        c == 'F' ? "from" : "to", optarg);
+                return 2;
+            }
+            *(c == 'F' ? &from_ymd : &to_ymd) = ymd;
+            break;
+        }
+        case 'K':
+            if (rr_config_parse_duration(optarg, &lookback_ms, err, sizeof err) < 0 ||
+                lookback_ms > 31 * RR_DAY_MS) {
+                fprintf(stderr, "replyrate run: --lookback: '%s': %s\n", optarg,
+                        lookback_ms > 31 * RR_DAY_MS ? "at most 31d" : err);
+                return 2;
+            }
+            lookback_set = 1;
             break;
         case 'X':
             if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
@@ -254,8 +305,18 @@ int rr_cmd_run(int argc, char **argv)
                 run_usage);
         return 2;
     }
-    if ((group || ko.n_props || publish) && !topic) {
-        fprintf(stderr, "replyrate run: --group, --publish and -X need --brokers and --topic\n");
+    if ((group || ko.n_props || publish || from_ymd || to_ymd) && !topic) {
+        fprintf(stderr,
+                "replyrate run: --group, --publish, --from/--to and -X need --brokers and --topic\n");
+        return 2;
+    }
+    if (lookback_set && !from_ymd) {
+        fprintf(stderr, "replyrate run: --lookback needs --from and --to\n");
+        return 2;
+    }
+    if (!from_ymd != !to_ymd || from_ymd > to_ymd) {
+        fprintf(stderr, "replyrate run: %s\n",
+                !from_ymd != !to_ymd ? "--from and --to go together" : "--from is after --to");
         return 2;
     }
     /* An output we cannot name a format for is a usage error: say so before any work. */
@@ -357,7 +418,22 @@ int rr_cmd_run(int argc, char **argv)
                              .now_ms = now_fixed,
                              .quiet = quiet};
         kr.publish = pub;
+        char label[64];
+        if (from_ymd) {
+            int64_t H = cfg.horizon_ms;
+            kr.range_start_ms = rr_tz_day_start(tz, rr_yyyymmdd_to_day(from_ymd));
+            kr.range_end_ms = rr_tz_day_end(tz, rr_yyyymmdd_to_day(to_ymd));
+            kr.seek_ms = kr.range_start_ms - lookback_ms;
+            kr.stop_ms = kr.range_end_ms + H;
+            snprintf(label, sizeof label, "replyrate:%d..%d", (int)from_ymd, (int)to_ymd);
+            kr.range_label = label;
+            fan.from_ymd = from_ymd;
+            fan.to_ymd = to_ymd;
+            fan.range_offsets = &kr.range_offsets;
+        }
         status = rr_run_kafka(&kr);
+        free(kr.range_offsets);
+        kr.range_offsets = NULL;
         if (status) {
             fprintf(stderr, "replyrate run: %s\n", kr.err);
             goto out; /* no summary of a run that did not read its input or publish */

@@ -12,6 +12,7 @@
 
 typedef struct part_state {
     int64_t start, end; /* offsets captured at start: read [start, end) */
+    int64_t next;       /* the offset after the last one fed */
     int eng_part; /* the engine's partition */
     int done;
 } part_state_t;
@@ -45,6 +46,32 @@ static void feed_run(rr_kafka_run_t *r, part_state_t *ps, rd_kafka_message_t **m
     }
     int64_t now = r->have_now ? r->now_ms : rr_now_ms();
     rr_feed_records(r->eng, ps[msgs[0]->partition].eng_part, recs, n, now, NULL);
+    ps[msgs[0]->partition].next = msgs[n - 1]->offset + 1;
+}
+
+/* Offsets of the first records at or after ts_ms (by Kafka timestamp), into
+ * out[0..np); a partition with none gets its end. 0, or -1 with r->err. */
+static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_t *ps, int np,
+                            int64_t ts_ms, int64_t *out)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+    for (int32_t p = 0; p < np; p++)
+        rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = ts_ms;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk, l, 10000);
+    for (int i = 0; !e && i < l->cnt; i++) {
+        int32_t p = l->elems[i].partition;
+        if (l->elems[i].err)
+            e = l->elems[i].err;
+        else /* -1: no record that late; and never outside what exists */
+            out[p] = l->elems[i].offset < 0 || l->elems[i].offset > ps[p].end ? ps[p].end
+                     : l->elems[i].offset < ps[p].start                      ? ps[p].start
+                                                                             : l->elems[i].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e)
+        snprintf(r->err, sizeof r->err, "%s: offsets for time %lld: %s", r->topic, (long long)ts_ms,
+                 rd_kafka_err2str(e));
+    return e ? -1 : 0;
 }
 
 int rr_run_kafka(rr_kafka_run_t *r)
@@ -112,6 +139,30 @@ int rr_run_kafka(rr_kafka_run_t *r)
         if (lo < hi)
             rd_kafka_topic_partition_list_add(assign, r->topic, p)->offset = lo;
     }
+    if (r->range_end_ms > 0) {
+        /* a day range: start at the lookback, and note where the range proper
+         * starts in each partition (rejected records before it are the
+         * previous range's to publish) */
+        int64_t *seek = malloc((size_t)np * sizeof *seek);
+        r->range_offsets = malloc((size_t)np * sizeof *r->range_offsets);
+        if (!seek || !r->range_offsets) {
+            free(seek);
+            snprintf(r->err, sizeof r->err, "out of memory");
+            goto out;
+        }
+        int rc = offsets_for_time(rk, r, ps, np, r->seek_ms, seek);
+        if (!rc)
+            rc = offsets_for_time(rk, r, ps, np, r->range_start_ms, r->range_offsets);
+        for (int i = 0; !rc && i < assign->cnt; i++) {
+            int32_t p = assign->elems[i].partition;
+            assign->elems[i].offset = ps[p].start = seek[p];
+        }
+        free(seek);
+        if (rc)
+            goto out;
+    }
+    for (int32_t p = 0; p < np; p++)
+        ps[p].next = ps[p].start;
     if (r->publish && assign->cnt) {
         /* Published before? The group's offsets commit in the results'
          * transaction, so offsets at every end mean an earlier run (perhaps
@@ -120,8 +171,14 @@ int rr_run_kafka(rr_kafka_run_t *r)
         rd_kafka_topic_partition_list_t *done = rd_kafka_topic_partition_list_copy(assign);
         rd_kafka_resp_err_t e = rd_kafka_committed(rk, done, 10000);
         int all = !e;
-        for (int i = 0; all && i < done->cnt; i++)
-            all = !done->elems[i].err && done->elems[i].offset >= ps[done->elems[i].partition].end;
+        for (int i = 0; all && i < done->cnt; i++) {
+            const rd_kafka_topic_partition_t *c = &done->elems[i];
+            if (r->range_label) /* this range's run committed (its stop offsets vary) */
+                all = !c->err && c->metadata && c->metadata_size == strlen(r->range_label) &&
+                      !memcmp(c->metadata, r->range_label, c->metadata_size);
+            else
+                all = !c->err && c->offset >= ps[c->partition].end;
+        }
         rd_kafka_topic_partition_list_destroy(done);
         if (e) {
             snprintf(r->err, sizeof r->err, "%s: cannot read the group's committed offsets: %s",
@@ -130,9 +187,10 @@ int rr_run_kafka(rr_kafka_run_t *r)
         }
         if (all) {
             fprintf(stderr,
-                    "replyrate run: %s: group '%s' has committed every end offset: already "
-                    "published, nothing to do (another --group publishes again)\n",
-                    r->topic, r->group ? r->group : "replyrate");
+                    "replyrate run: %s: group '%s' has committed %s: already published, nothing to "
+                    "do (another --group publishes again)\n",
+                    r->topic, r->group ? r->group : "replyrate",
+                    r->range_label ? "this day range" : "every end offset");
             r->already_published = 1;
             for (int32_t p = 0; p < np; p++)
                 ps[p].start = ps[p].end; /* read nothing */
@@ -166,8 +224,10 @@ int rr_run_kafka(rr_kafka_run_t *r)
             if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
                 int32_t p = msgs[run_start]->partition;
                 feed_run(r, ps, msgs + run_start, run_n, recs);
-                if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1)
-                    finish_partition(rk, r, ps, p, &remaining);
+                if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1 ||
+                    (r->range_end_ms > 0 &&
+                     rr_engine_partition_watermark(r->eng, ps[p].eng_part) > r->stop_ms))
+                    finish_partition(rk, r, ps, p, &remaining); /* read to its end, or past the range */
                 run_n = 0;
             }
             if (!m)
@@ -217,11 +277,19 @@ int rr_run_kafka(rr_kafka_run_t *r)
             snprintf(r->err, sizeof r->err, "%s: nothing published", rr_engine_error(r->eng));
             goto out;
         }
-        /* the group's offsets at the ends read, in the same transaction */
+        /* the group's offsets where each partition stopped, in the same
+         * transaction; a day range's label as their metadata */
         rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_new(np);
-        for (int32_t p = 0; p < np; p++)
-            if (ps[p].end > ps[p].start)
-                rd_kafka_topic_partition_list_add(ends, r->topic, p)->offset = ps[p].end;
+        for (int32_t p = 0; p < np; p++) {
+            if (ps[p].end <= ps[p].start && !r->range_label)
+                continue;
+            rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(ends, r->topic, p);
+            t->offset = r->range_label ? ps[p].next : ps[p].end;
+            if (r->range_label) {
+                t->metadata = strdup(r->range_label); /* freed with the list */
+                t->metadata_size = t->metadata ? strlen(r->range_label) : 0;
+            }
+        }
         int rc = rr_kafka_sink_commit(r->publish, rk, ends, r->err, sizeof r->err);
         rd_kafka_topic_partition_list_destroy(ends);
         if (rc < 0)

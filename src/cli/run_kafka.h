@@ -28,6 +28,13 @@ typedef struct rr_kafka_run {
     int64_t now_ms;
     int quiet;
     rr_kafka_sink_t *publish; /* or NULL: its transaction commits with the input's end offsets */
+    /* A day range (docs/kafka.md, "Day ranges"): range_end_ms > 0 turns it on.
+     * Each partition is read from its first record at or after seek_ms (by
+     * Kafka timestamp) until its watermark passes stop_ms, or its end. */
+    int64_t seek_ms, range_start_ms, stop_ms, range_end_ms;
+    const char *range_label;  /* "FROM..TO": committed as the offsets' metadata */
+    int64_t *range_offsets;   /* out, np entries, set before the first event: each
+                               * partition's first offset at or after range_start_ms */
     /* out */
     int already_published; /* publishing: the group had committed every end offset */
     double seconds;

@@ -1601,6 +1601,11 @@ int rr_engine_add_partition(rr_engine_t *e, const char *name)
     return (int)e->parts.n - 1;
 }
 
+int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p)
+{
+    return part_wm(e, &e->parts.v[p]);
+}
+
 void rr_engine_partition_end(rr_engine_t *e, int p)
 {
     partition_t *pt = &e->parts.v[p];

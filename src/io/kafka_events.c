@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct rr_event_producer {
     rd_kafka_t *rk;
+    int64_t now_ms; /* at open */
     char *topic;
     int partitions;
     uint64_t failed;
@@ -59,6 +61,9 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     if (np <= 0)
         goto fail;
     p->partitions = np;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    p->now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     *out = p;
     return 0;
 fail:
@@ -74,14 +79,17 @@ int rr_event_producer_partitions(const rr_event_producer_t *p)
     return p->partitions;
 }
 
-int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop,
+int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop, int64_t ts_ms,
                           const uint8_t *value, size_t len, char *err, size_t n)
 {
     char key[24];
     size_t klen = shop ? (size_t)snprintf(key, sizeof key, "%" PRIu64, shop) : 0;
+    if (ts_ms < 1 || ts_ms > p->now_ms) /* brokers refuse timestamps far ahead (Kafka 4: 1 h) */
+        ts_ms = 0;                      /* 0: librdkafka stamps the time of sending */
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             p->rk, RD_KAFKA_V_TOPIC(p->topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_TIMESTAMP(ts_ms),
             RD_KAFKA_V_KEY(klen ? key : NULL, klen), RD_KAFKA_V_VALUE((void *)value, len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (!e) {

@@ -25,9 +25,12 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
 /* The topic's partition count. */
 int rr_event_producer_partitions(const rr_event_producer_t *p);
 
-/* Queue one record: to partition `partition`, keyed by shop when shop != 0.
- * Waits while the local queue is full. 0, or -1 with err. */
-int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop,
+/* Queue one record: to partition `partition`, keyed by shop when shop != 0,
+ * with the Kafka timestamp ts_ms (the event's time, so that a bounded run can
+ * seek by time: docs/kafka.md); ts_ms outside 1..now (an invalid event's)
+ * gets the time of sending instead. Waits while the local queue is full. 0,
+ * or -1 with err. */
+int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop, int64_t ts_ms,
                           const uint8_t *value, size_t len, char *err, size_t n);
 
 /* Wait until every record is acknowledged or failed, then free p. *failed

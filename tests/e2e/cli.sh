@@ -24,7 +24,16 @@ expect 2 "--input and --brokers/--topic exclude each other" "$bin" run --input "
 expect 2 "--topic needs --brokers" "$bin" run --topic t --output "$tmp/o.jsonl"
 expect 2 "--brokers needs --topic" "$bin" run --brokers 127.0.0.1:1 --output "$tmp/o.jsonl"
 expect 2 "-X: expected key=value, got 'debug'" "$bin" run --brokers 127.0.0.1:1 --topic t -X debug --output "$tmp/o.jsonl"
-expect 2 "--group, --publish and -X need --brokers and --topic" "$bin" run --input "$tmp/in.pb" -X a=b --output "$tmp/o.jsonl"
+expect 2 "--group, --publish, --from/--to and -X need --brokers and --topic" "$bin" run --input "$tmp/in.pb" -X a=b --output "$tmp/o.jsonl"
+expect 2 "--from and --to go together" "$bin" run --brokers 127.0.0.1:1 --topic t --from 2026-11-22 --output "$tmp/o.jsonl"
+expect 2 "--from is after --to" "$bin" run --brokers 127.0.0.1:1 --topic t --from 2026-11-23 --to 2026-11-22 --output "$tmp/o.jsonl"
+expect 2 "--to: expected a date YYYY-MM-DD, got '2026-02-30'" "$bin" run --brokers 127.0.0.1:1 --topic t --from 2026-02-01 --to 2026-02-30 --output "$tmp/o.jsonl"
+expect 2 "--lookback: '40d': at most 31d" "$bin" run --brokers 127.0.0.1:1 --topic t --lookback 40d --output "$tmp/o.jsonl"
+expect 2 "--lookback needs --from and --to" "$bin" run --brokers 127.0.0.1:1 --topic t --lookback 2d --output "$tmp/o.jsonl"
+expect 0 "usage: replyrate demo" "$bin" demo --help
+expect 0 "usage: replyrate export" "$bin" export --help
+expect 2 "topic 'x': its name must end in .shop_day" "$bin" export --brokers 127.0.0.1:1 --topic x --output "$tmp/o.jsonl"
+expect 2 "--output and --brokers/--topic exclude each other" "$bin" gen --events 10 --output "$tmp/a.pb" --brokers 127.0.0.1:1 --topic t
 expect 2 "--topic is required" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1
 expect 2 "--partitions: expected 1..100000, got '0'" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1 --topic t --partitions 0
 # nothing listens on port 1: the run says it could not reach the cluster, naming the topic
