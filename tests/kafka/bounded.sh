@@ -6,13 +6,8 @@
 # events, same dead letters (by reason and bytes; their positions are Kafka
 # offsets), same summary counts. Also: a topic with empty partitions ends,
 # a missing topic fails naming it, and a bad -X property is a usage error.
-set -euo pipefail
-bin=$1
-brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker) or deploy/kafka/broker.sh start"}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-now=$(( $(date +%s) * 1000 ))
-topic="it-bounded-$(date +%s%N)"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.bash" bounded "$1"
+topic=$id
 
 "$bin" gen --events 150000 --seed 31 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 \

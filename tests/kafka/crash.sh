@@ -6,14 +6,8 @@
 # transaction began, while records are produced, and (when the kill comes late)
 # after the commit; each restart fences the killed producer and aborts its
 # transaction, or finds the group's offsets committed and publishes nothing.
-set -euo pipefail
-bin=$1
-brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker) or deploy/kafka/broker.sh start"}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-now=$(( $(date +%s) * 1000 ))
-id="it-crash-$(date +%s%N)"
+source "$(dirname "$0")/lib.bash" crash "$1"
 kills=${RR_CRASH_KILLS:-6}
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" gen --events 300000 --seed 51 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 --output "$tmp/in.pb" 2>/dev/null
@@ -23,13 +17,6 @@ fail() { echo "FAIL: $*"; exit 1; }
 run() { # prefix (also the group)
   exec "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
     --publish --topic-prefix "$id.$1"
-}
-export_all() { # prefix, output stem
-  local t
-  for t in shop_day agent_day violations alerts late dead_letter; do
-    "$bin" export --brokers "$brokers" --topic "$id.$1.$t" --output "$2.$t.jsonl" 2>"$tmp/export.log" ||
-      fail "export $1.$t: $(cat "$tmp/export.log")"
-  done
 }
 
 t0=$(date +%s%N)
@@ -54,9 +41,6 @@ done
 (run crash) 2>>"$tmp/crash.log" || fail "the run after the kills failed: $(tail -5 "$tmp/crash.log")"
 export_all crash "$tmp/crash"
 
-for t in shop_day agent_day violations alerts late dead_letter; do
-  cmp -s <(sort "$tmp/ref.$t.jsonl") <(sort "$tmp/crash.$t.jsonl") ||
-    fail "$t after $kills kills: $(wc -l <"$tmp/ref.$t.jsonl") records uninterrupted, $(wc -l <"$tmp/crash.$t.jsonl") after the kills ($(cat "$tmp/kills.log" | tr '\n' ';'))"
-done
+same_exports "$tmp/ref" "$tmp/crash" "uninterrupted / after $kills kills ($(tr '\n' ';' <"$tmp/kills.log"))"
 [ "$(wc -l <"$tmp/ref.violations.jsonl")" -gt 1000 ] || fail "too few records to mean anything"
 echo "kafka crash: $kills SIGKILLs ($(grep -c SIGKILL "$tmp/kills.log") during a run), results published exactly once; uninterrupted run ${ref_ms} ms"

@@ -5,13 +5,7 @@
 # files record for record, in every form; a second run with the same group
 # publishes nothing (its offsets are committed), one with another group publishes
 # the same records again.
-set -euo pipefail
-bin=$1
-brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker) or deploy/kafka/broker.sh start"}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-now=$(( $(date +%s) * 1000 ))
-id="it-publish-$(date +%s%N)"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.bash" publish "$1"
 
 "$bin" gen --events 80000 --seed 41 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 --output "$tmp/in.pb" 2>/dev/null

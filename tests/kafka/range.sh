@@ -6,13 +6,7 @@
 # conversations open at midnight). Re-running the range with the same group
 # publishes nothing; with another group, the identical records again. Late and
 # invalid events published are ones file mode rejects too.
-set -euo pipefail
-bin=$1
-brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker) or deploy/kafka/broker.sh start"}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-now=$(( $(date +%s) * 1000 ))
-id="it-range-$(date +%s%N)"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.bash" range "$1"
 
 # Three past days (record timestamps must not be ahead of the broker's clock).
 gen=(--events 300000 --days 3 --start-day 2026-11-20 --seed 71 --duplicate-rate 0.01 --disorder-rate 0.03

@@ -4,17 +4,11 @@
 # read_committed readers see equals an uninterrupted run's, exactly once.
 # Needs the broker this test may stop: RR_KAFKA_PORT and RR_KAFKA_STATE as the
 # ctest fixture sets them (deploy/kafka/broker.sh).
-set -euo pipefail
-bin=$1
-brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker)"}
+source "$(dirname "$0")/lib.bash" restart "$1"
 : "${RR_KAFKA_STATE:?"RR_KAFKA_STATE is not set: this test stops and starts the fixture's broker"}"
 src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 broker="$src/deploy/kafka/broker.sh"
-tmp=$(mktemp -d)
 trap '"$broker" start >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT # leave the broker up for the next test
-now=$(( $(date +%s) * 1000 ))
-id="it-restart-$(date +%s%N)"
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" gen --events 1500000 --seed 61 --duplicate-rate 0.01 --disorder-rate 0.02 --late-rate 0.001 \
   --invalid-rate 0.001 --brokers "$brokers" --topic "$id.events" --partitions 4 2>"$tmp/gen.log" ||
@@ -22,13 +16,6 @@ fail() { echo "FAIL: $*"; exit 1; }
 run() { # prefix (also the group)
   "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
     --publish --topic-prefix "$id.$1" -X message.timeout.ms=600000
-}
-export_all() { # prefix, output stem
-  local t
-  for t in shop_day agent_day violations alerts late dead_letter; do
-    "$bin" export --brokers "$brokers" --topic "$id.$1.$t" --output "$2.$t.jsonl" 2>"$tmp/export.log" ||
-      fail "export $1.$t: $(cat "$tmp/export.log")"
-  done
 }
 
 t0=$(date +%s%N)
@@ -47,8 +34,5 @@ kill -0 "$pid" 2>/dev/null || fail "the run ended while the broker was down: $(t
 wait "$pid" || fail "the run did not survive the broker's restart: $(tail -5 "$tmp/bounce.log")"
 export_all bounce "$tmp/bounce"
 
-for t in shop_day agent_day violations alerts late dead_letter; do
-  cmp -s <(sort "$tmp/ref.$t.jsonl") <(sort "$tmp/bounce.$t.jsonl") ||
-    fail "$t: $(wc -l <"$tmp/ref.$t.jsonl") records uninterrupted, $(wc -l <"$tmp/bounce.$t.jsonl") across the restart"
-done
+same_exports "$tmp/ref" "$tmp/bounce" "uninterrupted / across the broker's restart"
 echo "kafka restart: the broker stopped for 3 s a third into a ${ref_ms} ms run; the run waited, and published exactly once"

@@ -1,0 +1,31 @@
+# tests/kafka/lib.bash: what the integration tests share (sourced, not a test:
+# ctest runs tests/kafka/*.sh). Sets bin, brokers, tmp (removed on exit), now
+# and id (a name prefix no earlier run used), and defines fail and export_all.
+# Usage: source "$(dirname "$0")/lib.bash" NAME BINARY
+set -euo pipefail
+bin=$2
+brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker) or deploy/kafka/broker.sh start"}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+now=$(( $(date +%s) * 1000 ))
+id="it-$1-$(date +%s%N)"
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Export every result topic of prefix $id.$1 (read_committed) to $2.KIND.jsonl.
+export_all() {
+  local t
+  for t in shop_day agent_day violations alerts late dead_letter; do
+    "$bin" export --brokers "$brokers" --topic "$id.$1.$t" --output "$2.$t.jsonl" 2>"$tmp/export.log" ||
+      fail "export $1.$t: $(cat "$tmp/export.log")"
+  done
+}
+
+# The six result kinds of two exports are the same records, each as often.
+same_exports() { # stem a, stem b, what
+  local t
+  for t in shop_day agent_day violations alerts late dead_letter; do
+    cmp -s <(sort "$1.$t.jsonl") <(sort "$2.$t.jsonl") ||
+      fail "$t $3: $(wc -l <"$1.$t.jsonl") records vs $(wc -l <"$2.$t.jsonl")"
+  done
+}
