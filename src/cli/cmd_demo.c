@@ -98,6 +98,40 @@ static int by_rate(const void *x, const void *y)
     return l < r ? -1 : l > r ? 1 : (a->shop < b->shop ? -1 : a->shop > b->shop);
 }
 
+typedef struct demo_acc {
+    metric_acc_t *acc;
+    size_t *n_acc;
+    uint64_t *records;
+} demo_acc_t;
+
+static int add_record(void *arg, const rd_kafka_message_t *m, char *err, size_t n)
+{
+    demo_acc_t *d = arg;
+    Replyrate__V1__ShopDay *sd =
+        replyrate__v1__shop_day__unpack(NULL, m->len, m->payload ? m->payload : (void *)"");
+    if (!sd) {
+        snprintf(err, n, "%s offset %lld: not a ShopDay", rd_kafka_topic_name(m->rkt),
+                 (long long)m->offset);
+        return -1;
+    }
+    (*d->records)++;
+    int rc = 0;
+    for (size_t i = 0; i < sd->n_metrics && !rc; i++) {
+        metric_acc_t *a = acc_of(d->acc, d->n_acc, sd->metrics[i]->name);
+        if (!a)
+            continue;
+        a->num += sd->metrics[i]->num;
+        a->den += sd->metrics[i]->den;
+        a->buckets |= sd->metrics[i]->n_buckets > 0;
+        if (add_shop(a, sd->shop_id, sd->metrics[i]->num, sd->metrics[i]->den) < 0) {
+            snprintf(err, n, "out of memory");
+            rc = -1;
+        }
+    }
+    replyrate__v1__shop_day__free_unpacked(sd, NULL);
+    return rc;
+}
+
 /* Read PREFIX.shop_day to its end and add every record up. */
 static int read_results(const char *bootstraps, metric_acc_t *acc, size_t *n_acc, uint64_t *records,
                         char *err, size_t n)
@@ -106,75 +140,12 @@ static int read_results(const char *bootstraps, metric_acc_t *acc, size_t *n_acc
     static const char *const defaults[] = {"group.id", "replyrate-demo", "enable.auto.commit", "false",
                                            "enable.partition.eof", "true",
                                            "isolation.level", "read_committed", NULL};
-    const char *topic = PREFIX ".shop_day";
     rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &ko, defaults, NULL, NULL, err, n);
     if (!rk)
         return -1;
-    int rc = -1, np = rr_kafka_partition_count(rk, topic, 10000, err, n);
-    int64_t lo[64], hi[64];
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(64);
-    if (np <= 0 || np > 64) {
-        if (np == 0 || np > 64)
-            snprintf(err, n, "%s: %d partitions", topic, np);
-        goto out;
-    }
-    if (rr_kafka_watermarks(&ko, topic, np, lo, hi, err, n) < 0)
-        goto out;
-    int remaining = 0;
-    for (int32_t p = 0; p < np; p++)
-        if (lo[p] < hi[p]) {
-            rd_kafka_topic_partition_list_add(l, topic, p)->offset = lo[p];
-            remaining++;
-        } else {
-            hi[p] = -1;
-        }
-    if (remaining && rd_kafka_assign(rk, l)) {
-        snprintf(err, n, "%s: assign failed", topic);
-        goto out;
-    }
-    double deadline = rr_mono_s() + 60;
-    while (remaining > 0) {
-        if (rr_mono_s() > deadline) {
-            snprintf(err, n, "%s: not read to its end in 60 s", topic);
-            goto out;
-        }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        if (!m)
-            continue;
-        int32_t p = m->partition;
-        int live = p >= 0 && p < np && hi[p] >= 0;
-        if (!m->err && live && m->offset < hi[p]) {
-            Replyrate__V1__ShopDay *sd =
-                replyrate__v1__shop_day__unpack(NULL, m->len, m->payload ? m->payload : (void *)"");
-            if (sd) {
-                (*records)++;
-                for (size_t i = 0; i < sd->n_metrics; i++) {
-                    metric_acc_t *a = acc_of(acc, n_acc, sd->metrics[i]->name);
-                    if (!a)
-                        continue;
-                    a->num += sd->metrics[i]->num;
-                    a->den += sd->metrics[i]->den;
-                    a->buckets |= sd->metrics[i]->n_buckets > 0;
-                    if (add_shop(a, sd->shop_id, sd->metrics[i]->num, sd->metrics[i]->den) < 0) {
-                        snprintf(err, n, "out of memory");
-                        replyrate__v1__shop_day__free_unpacked(sd, NULL);
-                        rd_kafka_message_destroy(m);
-                        goto out;
-                    }
-                }
-                replyrate__v1__shop_day__free_unpacked(sd, NULL);
-            }
-        }
-        if (live && ((!m->err && m->offset >= hi[p] - 1) ||
-                     (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->offset >= hi[p]))) {
-            hi[p] = -1;
-            remaining--;
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rc = 0;
-out:
-    rd_kafka_topic_partition_list_destroy(l);
+    demo_acc_t d = {acc, n_acc, records};
+    int rc = rr_kafka_read_to_end(rk, &ko, PREFIX ".shop_day", add_record, &d, 60, "replyrate demo",
+                                  err, n);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return rc;

@@ -173,79 +173,22 @@ static int topic_type(const char *topic)
     return -1;
 }
 
-/* Read one topic from start to the end offsets at this moment. 0, or -1 with err. */
-static int export_topic(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic, int type,
-                        const rr_sink_t *out, uint64_t *records, char *err, size_t n)
+typedef struct export_ctx {
+    int type;
+    const rr_sink_t *out;
+    uint64_t records;
+} export_ctx_t;
+
+static int on_message(void *arg, const rd_kafka_message_t *m, char *err, size_t n)
 {
-    int np = rr_kafka_partition_count(rk, topic, 10000, err, n);
-    if (np == 0)
-        snprintf(err, n, "topic '%s' does not exist", topic);
-    if (np <= 0)
+    export_ctx_t *x = arg;
+    if (render(x->type, m, x->out) < 0) {
+        snprintf(err, n, "%s[%d] offset %lld: not a %s record", rd_kafka_topic_name(m->rkt),
+                 m->partition, (long long)m->offset, rr_kafka_topic_suffix[x->type]);
         return -1;
-    int64_t *end = calloc((size_t)np, sizeof *end), *start = calloc((size_t)np, sizeof *start);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
-    int remaining = 0, rc = -1;
-    if (!end || !start) {
-        snprintf(err, n, "out of memory");
-        goto out;
     }
-    if (rr_kafka_watermarks(ko, topic, np, start, end, err, n) < 0)
-        goto out;
-    for (int32_t p = 0; p < np; p++) {
-        if (start[p] < end[p]) {
-            rd_kafka_topic_partition_list_add(l, topic, p)->offset = start[p];
-            remaining++;
-        }
-    }
-    if (remaining && rd_kafka_assign(rk, l)) {
-        snprintf(err, n, "%s: assign failed", topic);
-        goto out;
-    }
-    while (remaining > 0) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
-        if (!m)
-            continue;
-        int32_t p = m->partition;
-        /* a message of the previous topic may still be queued: not ours */
-        int known = m->rkt && !strcmp(rd_kafka_topic_name(m->rkt), topic) && p >= 0 && p < np &&
-                    end[p] >= 0;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (known && m->offset >= end[p]) {
-                end[p] = -1; /* done */
-                remaining--;
-            }
-        } else if (m->err) {
-            char fatal[256];
-            if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
-                snprintf(err, n, "%s: %s", topic, fatal);
-                rd_kafka_message_destroy(m);
-                goto out;
-            }
-            fprintf(stderr, "replyrate export: %s: %s (waiting)\n", topic, rd_kafka_message_errstr(m));
-        } else if (known) {
-            if (m->offset < end[p]) {
-                if (render(type, m, out) < 0) {
-                    snprintf(err, n, "%s[%d] offset %lld: not a %s record", topic, p,
-                             (long long)m->offset, rr_kafka_topic_suffix[type]);
-                    rd_kafka_message_destroy(m);
-                    goto out;
-                }
-                (*records)++;
-            }
-            if (m->offset >= end[p] - 1) {
-                end[p] = -1;
-                remaining--;
-            }
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rc = 0;
-out:
-    rd_kafka_assign(rk, NULL);
-    rd_kafka_topic_partition_list_destroy(l);
-    free(end);
-    free(start);
-    return rc;
+    x->records++;
+    return 0;
 }
 
 int rr_cmd_export(int argc, char **argv)
@@ -330,9 +273,14 @@ int rr_cmd_export(int argc, char **argv)
         goto fail;
     rr_sink_t sink;
     rr_output_sink(out, &sink);
-    for (int i = 0; i < n_topics; i++)
-        if (export_topic(rk, &ko, topics[i], types[i], &sink, &records, err, sizeof err) < 0)
+    for (int i = 0; i < n_topics; i++) {
+        export_ctx_t x = {.type = types[i], .out = &sink};
+        int rc = rr_kafka_read_to_end(rk, &ko, topics[i], on_message, &x, 1200, "replyrate export",
+                                      err, sizeof err);
+        records += x.records;
+        if (rc < 0)
             goto fail;
+    }
     int rc = rr_output_close(out, err, sizeof err);
     out = NULL;
     if (rc < 0)

@@ -1,7 +1,9 @@
 #include "io/kafka.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n)
 {
@@ -159,5 +161,93 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
         }
     }
     rd_kafka_destroy(rk);
+    return rc;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
+                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who, char *err,
+                         size_t n)
+{
+    int np = rr_kafka_partition_count(rk, topic, 10000, err, n);
+    if (np == 0)
+        snprintf(err, n, "topic '%s' does not exist", topic);
+    if (np <= 0)
+        return -1;
+    int64_t *end = calloc((size_t)np, sizeof *end), *start = calloc((size_t)np, sizeof *start);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+    int remaining = 0, rc = -1;
+    if (!end || !start) {
+        snprintf(err, n, "out of memory");
+        goto out;
+    }
+    if (rr_kafka_watermarks(ko, topic, np, start, end, err, n) < 0)
+        goto out;
+    for (int32_t p = 0; p < np; p++) {
+        if (start[p] < end[p]) {
+            rd_kafka_topic_partition_list_add(l, topic, p)->offset = start[p];
+            remaining++;
+        } else {
+            end[p] = -1; /* done: nothing to read */
+        }
+    }
+    if (remaining && rd_kafka_assign(rk, l)) {
+        snprintf(err, n, "%s: assign failed", topic);
+        goto out;
+    }
+    double last_progress = mono_s(), last_warn = 0;
+    while (remaining > 0) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (!m) {
+            if (mono_s() - last_progress > timeout_s) {
+                snprintf(err, n, "%s: no progress in %d s", topic, timeout_s);
+                goto out;
+            }
+            continue;
+        }
+        int32_t p = m->partition;
+        /* a message of a topic read before may still be queued: not ours */
+        int known = m->rkt && !strcmp(rd_kafka_topic_name(m->rkt), topic) && p >= 0 && p < np &&
+                    end[p] >= 0;
+        int stop = 0;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            stop = known && m->offset >= end[p];
+        } else if (m->err) {
+            char fatal[256];
+            if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
+                snprintf(err, n, "%s: %s", topic, fatal);
+                rd_kafka_message_destroy(m);
+                goto out;
+            }
+            if (mono_s() - last_warn > 5) { /* transient: the client retries */
+                fprintf(stderr, "%s: %s: %s (waiting)\n", who, topic, rd_kafka_message_errstr(m));
+                last_warn = mono_s();
+            }
+        } else if (known) {
+            last_progress = mono_s();
+            if (m->offset < end[p] && fn(arg, m, err, n) < 0) {
+                rd_kafka_message_destroy(m);
+                goto out;
+            }
+            stop = m->offset >= end[p] - 1;
+        }
+        if (stop) {
+            end[p] = -1;
+            remaining--;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rc = 0;
+out:
+    rd_kafka_assign(rk, NULL);
+    rd_kafka_topic_partition_list_destroy(l);
+    free(end);
+    free(start);
     return rc;
 }

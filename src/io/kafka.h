@@ -53,4 +53,16 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
 int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
                         int64_t *hi, char *err, size_t n);
 
+/* Read every partition of topic with rk (a consumer; read_committed as it
+ * is configured) from its start to its high watermark at the call
+ * (rr_kafka_watermarks), calling fn for each record in offset order per
+ * partition. fn returns 0, or -1 having written why into err to stop.
+ * Transient client errors are waited out (said on stderr, prefixed by who);
+ * a fatal one, or no progress for timeout_s seconds, fails. Assigns and
+ * unassigns rk. 0, or -1 with err. */
+typedef int (*rr_kafka_record_fn)(void *arg, const rd_kafka_message_t *m, char *err, size_t n);
+int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
+                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who, char *err,
+                         size_t n);
+
 #endif
