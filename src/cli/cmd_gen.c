@@ -356,7 +356,7 @@ int rr_cmd_gen(int argc, char **argv)
         }
         ctx.n = (uint32_t)rr_event_producer_partitions(ctx.kafka);
         int rc = rr_gen_run(&o, emit_event, &ctx, err, sizeof err);
-        char cerr[512];
+        char cerr[512] = "";
         uint64_t failed = 0;
         int crc = rr_event_producer_close(ctx.kafka, &failed, cerr, sizeof cerr);
         if (rc || crc) {
@@ -382,7 +382,7 @@ int rr_cmd_gen(int argc, char **argv)
     }
     int rc = rr_gen_run(&o, emit_event, &ctx, err, sizeof err);
     uint64_t stream_bytes = 0;
-    char cerr[512];
+    char cerr[512] = "";
     int crc = 0;
     for (uint32_t i = 0; i < n_out; i++) {
         stream_bytes += rr_filesink_bytes_in(ctx.fs[i]);
