@@ -5,7 +5,7 @@
 #                             and integration tests against a real Kafka broker that ctest starts
 #                             and stops (deploy/kafka/broker.sh, port 19192)
 #   tests/run.sh --sanitize   the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
-#   tests/run.sh --valgrind   the engine/output/source/config/readahead suites and one run under
+#   tests/run.sh --valgrind   the engine/checkpoint/output/source/config/readahead suites and one run under
 #                             valgrind memcheck, and two-input runs (1 and 2 threads) under helgrind
 #   tests/run.sh --fuzz       the libFuzzer targets (clang), 60 s each (RR_FUZZ_SECONDS)
 #   tests/run.sh --all        all four, one after the other
@@ -36,7 +36,7 @@ valgrind_suite() {
   # Criterion runs each test in a child process: valgrind must follow children.
   # The decoder, tz and generator suites are CPU-heavy property tests (hundreds of
   # thousands of cases); they run under ASan+UBSan instead, which is 20x cheaper.
-  for name in test_engine test_output test_source test_config test_alert test_readahead; do
+  for name in test_engine test_checkpoint test_output test_source test_config test_alert test_readahead; do
     local t=build-vg/$name
     if "${vg[@]}" --trace-children=yes "$t" --jobs 1 >/dev/null 2>build-vg/vg.log; then
       passed=$((passed + 1))
