@@ -1,5 +1,11 @@
 #include "io/kafka_events.h"
 
+/* librdkafka's RD_KAFKA_V_* macros are GNU statement expressions: fine for
+ * GCC in a system header, a -Wpedantic warning for clang where they expand. */
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
