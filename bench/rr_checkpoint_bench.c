@@ -20,6 +20,7 @@
 #include <zstd.h>
 
 #include "io/feed.h"
+#include "io/membuf.h"
 #include "io/source.h"
 #include "io/tzload.h"
 #include "replyrate/config.h"
@@ -33,39 +34,6 @@ static double mono_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-typedef struct buf {
-    unsigned char *p;
-    size_t n, cap, pos;
-} buf_t;
-
-static int buf_write(void *arg, const void *p, size_t n)
-{
-    buf_t *b = arg;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : (size_t)1 << 20;
-        while (b->n + n > cap)
-            cap *= 2;
-        unsigned char *q = realloc(b->p, cap);
-        if (!q)
-            return -1;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    return 0;
-}
-
-static int buf_read(void *arg, void *p, size_t n)
-{
-    buf_t *b = arg;
-    if (n > b->n - b->pos)
-        return -1;
-    memcpy(p, b->p + b->pos, n);
-    b->pos += n;
-    return 0;
 }
 
 /* Feed records [from, to) of the file (by index) to eng; -1 on error. */
@@ -154,9 +122,9 @@ int main(int argc, char **argv)
         return 1;
     rr_stats_t at_cut;
     rr_engine_stats(a, &at_cut);
-    buf_t raw = {0};
+    rr_membuf_t raw = {0};
     double t0 = mono_s();
-    if (rr_engine_checkpoint(a, buf_write, &raw) < 0)
+    if (rr_engine_checkpoint(a, rr_membuf_write, &raw) < 0)
         return 1;
     double t_write = mono_s() - t0;
     rr_engine_free(a);
@@ -168,7 +136,7 @@ int main(int argc, char **argv)
     double t_compress = mono_s() - t0;
     if (ZSTD_isError(zn))
         return 1;
-    buf_t back = {.p = malloc(raw.n), .cap = raw.n};
+    rr_membuf_t back = {.p = malloc(raw.n), .cap = raw.n};
     t0 = mono_s();
     size_t dn = ZSTD_decompress(back.p, back.cap, z, zn);
     double t_decompress = mono_s() - t0;
@@ -176,7 +144,7 @@ int main(int argc, char **argv)
         return 1;
     back.n = dn;
     t0 = mono_s();
-    if (rr_engine_restore(b, buf_read, &back, err, sizeof err) < 0) {
+    if (rr_engine_restore(b, rr_membuf_read, &back, err, sizeof err) < 0) {
         fprintf(stderr, "rr_checkpoint_bench: %s\n", err);
         return 1;
     }
@@ -202,8 +170,8 @@ int main(int argc, char **argv)
            (unsigned long long)at_cut.active_conversations, (unsigned long long)at_cut.open_days,
            raw.n, zn, level, t_write, t_compress, t_decompress, t_restore, t_decompress + t_restore,
            same ? "true" : "false");
-    free(raw.p);
-    free(back.p);
+    rr_membuf_free(&raw);
+    rr_membuf_free(&back);
     free(z);
     rr_tz_free(tz);
     return same ? 0 : 1;

@@ -4,7 +4,7 @@
  *   rr_kafka_bench --brokers HOST:PORT --topic NAME [-X key=value ...]
  *
  * A bare librdkafka consumer with the settings `replyrate run --brokers`
- * uses (src/cli/run_kafka.c) reads every partition from its start to its
+ * uses (rr_kafka_reader_new) reads every partition from its start to its
  * end captured at start, touching every payload byte (a checksum), and
  * prints one JSON line: messages, bytes, wall and CPU seconds.
  */
@@ -57,16 +57,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "rr_kafka_bench: --brokers and --topic are required\n");
         return 2;
     }
-    /* the consumer settings of src/cli/run_kafka.c */
-    static const char *const defaults[] = {"group.id", "rr-kafka-bench", "enable.auto.commit", "false",
-                                           "enable.auto.offset.store", "false",
-                                           "enable.partition.eof", "true",
-                                           "isolation.level", "read_committed",
-                                           "fetch.max.bytes", "67108864",
-                                           "max.partition.fetch.bytes", "8388608",
-                                           "queued.max.messages.kbytes", "262144", NULL};
     double t0 = mono_s(), c0 = cpu_s();
-    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &ko, defaults, NULL, NULL, err, sizeof err);
+    rd_kafka_t *rk = rr_kafka_reader_new(&ko, "rr-kafka-bench", err, sizeof err); /* run's settings */
     if (!rk) {
         fprintf(stderr, "rr_kafka_bench: %s\n", err);
         return 2;

@@ -137,10 +137,7 @@ static int read_results(const char *bootstraps, metric_acc_t *acc, size_t *n_acc
                         char *err, size_t n)
 {
     rr_kafka_opts_t ko = {.brokers = bootstraps};
-    static const char *const defaults[] = {"group.id", "replyrate-demo", "enable.auto.commit", "false",
-                                           "enable.partition.eof", "true",
-                                           "isolation.level", "read_committed", NULL};
-    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &ko, defaults, NULL, NULL, err, n);
+    rd_kafka_t *rk = rr_kafka_reader_new(&ko, "replyrate-demo", err, n);
     if (!rk)
         return -1;
     demo_acc_t d = {acc, n_acc, records};

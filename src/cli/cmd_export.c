@@ -256,11 +256,7 @@ int rr_cmd_export(int argc, char **argv)
         fprintf(stderr, "replyrate export: %s\n", err);
         return 2;
     }
-    static const char *const defaults[] = {"group.id", "replyrate-export",
-                                           "enable.auto.commit", "false",
-                                           "enable.partition.eof", "true",
-                                           "isolation.level", "read_committed", NULL};
-    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &ko, defaults, NULL, NULL, err, sizeof err);
+    rd_kafka_t *rk = rr_kafka_reader_new(&ko, "replyrate-export", err, sizeof err);
     if (!rk) {
         fprintf(stderr, "replyrate export: %s\n", err);
         return 2;

@@ -391,6 +391,16 @@ int rr_cmd_run(int argc, char **argv)
             goto out;
         }
     }
+    if (!topic && !threads) { /* one shard per file, at most one per CPU */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus < 1 ? 1 : cpus < n_in ? cpus : n_in;
+    }
+    int sharded = !topic && threads > 1 && n_in > 1; /* shards make engines of their own */
+    if (!sharded && rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: config: %s\n", err);
+        status = 2;
+        goto out;
+    }
     if (topic) {
         if (publish) {
             char idbuf[512];
@@ -404,11 +414,6 @@ int rr_cmd_run(int argc, char **argv)
             }
             rr_kafka_sink_callbacks(pub, &fan.pub);
             fan.has_pub = 1;
-        }
-        if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: config: %s\n", err);
-            status = 2;
-            goto out;
         }
         rr_kafka_run_t kr = {.ko = &ko,
                              .topic = topic,
@@ -441,11 +446,7 @@ int rr_cmd_run(int argc, char **argv)
         elapsed = kr.seconds;
         goto engine_done;
     }
-    if (!threads) { /* one shard per file, at most one per CPU */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cpus < 1 ? 1 : cpus < n_in ? cpus : n_in;
-    }
-    if (threads > 1 && n_in > 1) {
+    if (sharded) {
         rr_shard_run_t run = {.cfg = &cfg,
                               .tz = tz,
                               .sink = sink,
@@ -464,11 +465,6 @@ int rr_cmd_run(int argc, char **argv)
         if (run.input_failed)
             goto out; /* named on stderr; no summary of a run that did not read its input */
         goto close_outputs; /* status 1 if an engine ran out of memory, as below */
-    }
-    if (rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate run: config: %s\n", err);
-        status = 2;
-        goto out;
     }
     status = 1;
     for (int i = 0; i < n_in; i++) {

@@ -76,21 +76,7 @@ static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_
 
 int rr_run_kafka(rr_kafka_run_t *r)
 {
-    static const char *defaults_tmpl[] = {"enable.auto.commit", "false",
-                                          "enable.auto.offset.store", "false",
-                                          "enable.partition.eof", "true",
-                                          "auto.offset.reset", "earliest",
-                                          "isolation.level", "read_committed",
-                                          "fetch.max.bytes", "67108864",
-                                          "max.partition.fetch.bytes", "8388608",
-                                          "queued.max.messages.kbytes", "262144",
-                                          "group.id", NULL,
-                                          NULL};
-    const char *defaults[sizeof defaults_tmpl / sizeof *defaults_tmpl];
-    memcpy(defaults, defaults_tmpl, sizeof defaults);
-    defaults[sizeof defaults / sizeof *defaults - 2] = r->group ? r->group : "replyrate";
-
-    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, r->ko, defaults, NULL, NULL, r->err, sizeof r->err);
+    rd_kafka_t *rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->err, sizeof r->err);
     if (!rk)
         return 2;
     int status = 1;

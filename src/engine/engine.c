@@ -34,6 +34,7 @@
  */
 #include "replyrate/engine.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1840,21 +1841,26 @@ static void ck_vec(ck_writer_t *w, const void *v, size_t n, size_t elem)
     ck_put(w, v, n * elem);
 }
 
-static void ck_map64(ck_writer_t *w, const rr_map64_t *m)
+/* A map as its count, then its occupied slots (either map flavour: slots
+ * of `size` bytes with the value at val_off). */
+static void ck_slots(ck_writer_t *w, const void *slots, size_t mask, size_t count, size_t size,
+                     size_t val_off)
 {
-    ck_u64(w, m->count);
-    for (size_t i = 0; i <= m->mask; i++)
-        if (m->slots[i].val != RR_MAP_NONE)
-            ck_put(w, &m->slots[i], sizeof m->slots[i]);
+    ck_u64(w, count);
+    for (size_t i = 0; i <= mask; i++) {
+        const unsigned char *s = (const unsigned char *)slots + i * size;
+        uint32_t val;
+        memcpy(&val, s + val_off, sizeof val);
+        if (val != RR_MAP_NONE)
+            ck_put(w, s, size);
+    }
 }
-
-static void ck_map3(ck_writer_t *w, const rr_map3_t *m)
-{
-    ck_u64(w, m->count);
-    for (size_t i = 0; i <= m->mask; i++)
-        if (m->slots[i].val != RR_MAP_NONE)
-            ck_put(w, &m->slots[i], sizeof m->slots[i]);
-}
+#define ck_map64(w, m)                                                                             \
+    ck_slots(w, (m)->slots, (m)->mask, (m)->count, sizeof(rr_map64_slot_t),                        \
+             offsetof(rr_map64_slot_t, val))
+#define ck_map3(w, m)                                                                              \
+    ck_slots(w, (m)->slots, (m)->mask, (m)->count, sizeof(rr_map3_slot_t),                         \
+             offsetof(rr_map3_slot_t, val))
 
 int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
 {

@@ -67,6 +67,21 @@ fail:
     return NULL;
 }
 
+rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n)
+{
+    const char *defaults[] = {"group.id", group,
+                              "enable.auto.commit", "false",
+                              "enable.auto.offset.store", "false",
+                              "enable.partition.eof", "true",
+                              "auto.offset.reset", "earliest",
+                              "isolation.level", "read_committed",
+                              "fetch.max.bytes", "67108864",
+                              "max.partition.fetch.bytes", "8388608",
+                              "queued.max.messages.kbytes", "262144",
+                              NULL};
+    return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, NULL, NULL, err, n);
+}
+
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,
                              size_t n)
 {

@@ -31,6 +31,13 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
                          const char *const *defaults, void (*conf_hook)(rd_kafka_conf_t *, void *),
                          void *hook_arg, char *err, size_t n);
 
+/* A consumer for reading topics to a known end (bounded runs, export,
+ * rr_kafka_read_to_end): group.id = group, nothing committed by itself,
+ * end-of-partition events on (an end can sit behind a transaction marker,
+ * which no record reports), read_committed, large fetches; -X overrides any
+ * of it. NULL with err naming the property at fault. */
+rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n);
+
 /* The topic's partition count: > 0; 0 if the topic does not exist; -1 with
  * err when the cluster could not be asked. */
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,

@@ -15,6 +15,7 @@
 struct rr_event_producer {
     rd_kafka_t *rk;
     int64_t now_ms; /* at open */
+    uint64_t puts;
     char *topic;
     int partitions;
     uint64_t failed;
@@ -99,7 +100,8 @@ int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t sh
             RD_KAFKA_V_KEY(klen ? key : NULL, klen), RD_KAFKA_V_VALUE((void *)value, len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (!e) {
-            rd_kafka_poll(p->rk, 0); /* serve delivery reports */
+            if (!(++p->puts & 1023)) /* serve delivery reports now and then, not per record */
+                rd_kafka_poll(p->rk, 0);
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {

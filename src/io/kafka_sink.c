@@ -29,7 +29,6 @@ struct rr_kafka_sink {
     char topic[RR_KT_COUNT][256];
     uint8_t *buf;
     size_t cap;
-    uint64_t records;
     int in_txn;
     int failed; /* sticky: the first error; the transaction will not commit */
     char err[512];
@@ -78,10 +77,8 @@ static void produce(rr_kafka_sink_t *ks, int t, const char *key, size_t klen, si
         rd_kafka_resp_err_t e = rd_kafka_producev(
             ks->rk, RD_KAFKA_V_TOPIC(ks->topic[t]), RD_KAFKA_V_KEY(key, klen),
             RD_KAFKA_V_VALUE(ks->buf, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (!e) {
-            ks->records++;
+        if (!e)
             return;
-        }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             fail(ks, "publishing a result failed: %s", rd_kafka_err2str(e));
             return;
@@ -208,11 +205,6 @@ fail:
 void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink)
 {
     rr_output_sink(ks->out, sink);
-}
-
-uint64_t rr_kafka_sink_records(const rr_kafka_sink_t *ks)
-{
-    return ks->records;
 }
 
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,

@@ -33,9 +33,6 @@ int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char
 /* Callbacks that publish every record kind; sink->opaque is ks. */
 void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink);
 
-/* Records handed to the producer so far. */
-uint64_t rr_kafka_sink_records(const rr_kafka_sink_t *ks);
-
 /* The consumer handle whose group's offsets commit with the transaction
  * (may be NULL: no offsets), and the offsets (topic, partition, next offset). */
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,

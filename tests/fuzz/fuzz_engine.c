@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "engine/tz.h"
+#include "io/membuf.h"
 #include "replyrate/engine.h"
 
 #define MAX_KEYS 4096
@@ -37,53 +38,20 @@ static void on_day(void *o, const rr_day_record_t *r)
         s->keys[s->n++] = key;
 }
 
-typedef struct ckbuf {
-    unsigned char *p;
-    size_t n, cap, pos;
-} ckbuf_t;
-
-static int ck_write(void *arg, const void *p, size_t n)
-{
-    ckbuf_t *b = arg;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (b->n + n > cap)
-            cap *= 2;
-        unsigned char *q = realloc(b->p, cap);
-        if (!q)
-            return -1;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    return 0;
-}
-
-static int ck_read(void *arg, void *p, size_t n)
-{
-    ckbuf_t *b = arg;
-    if (n > b->n - b->pos)
-        return -1;
-    memcpy(p, b->p + b->pos, n);
-    b->pos += n;
-    return 0;
-}
-
 /* Checkpoint e, free it, and restore into a new engine: which must go on
  * exactly as e would have (the verdict counts below check part of that). */
 static rr_engine_t *reincarnate(rr_engine_t *e, const rr_config_t *cfg, const rr_tz_t *tz,
                                 const rr_sink_t *sink)
 {
-    ckbuf_t b = {0};
+    rr_membuf_t b = {0};
     char err[256];
-    if (rr_engine_checkpoint(e, ck_write, &b) < 0)
+    if (rr_engine_checkpoint(e, rr_membuf_write, &b) < 0)
         abort();
     rr_engine_free(e);
     if (rr_engine_new(cfg, tz, sink, &e, err, sizeof err) < 0 ||
-        rr_engine_restore(e, ck_read, &b, err, sizeof err) < 0 || b.pos != b.n)
+        rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err) < 0 || b.pos != b.n)
         abort();
-    free(b.p);
+    rr_membuf_free(&b);
     return e;
 }
 

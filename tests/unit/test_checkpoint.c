@@ -14,6 +14,7 @@
 
 #include "codec/output.h"
 #include "gen/gen.h"
+#include "io/membuf.h"
 #include "io/tzload.h"
 #include "replyrate/config.h"
 #include "replyrate/engine.h"
@@ -54,36 +55,6 @@ static events_t generate(uint64_t events, uint64_t seed)
     return ev;
 }
 
-/* A memory buffer written by rr_engine_checkpoint and read back. */
-typedef struct buf {
-    unsigned char *p;
-    size_t n, cap, pos;
-} buf_t;
-
-static int buf_write(void *arg, const void *p, size_t n)
-{
-    buf_t *b = arg;
-    if (b->n + n > b->cap) {
-        while (b->n + n > b->cap)
-            b->cap = b->cap ? 2 * b->cap : 1 << 16;
-        b->p = realloc(b->p, b->cap);
-        cr_assert_not_null(b->p);
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    return 0;
-}
-
-static int buf_read(void *arg, void *p, size_t n)
-{
-    buf_t *b = arg;
-    if (n > b->n - b->pos)
-        return -1;
-    memcpy(p, b->p + b->pos, n);
-    b->pos += n;
-    return 0;
-}
-
 static rr_tz_t *zone(void)
 {
     rr_tz_t *tz = NULL;
@@ -121,14 +92,14 @@ static rr_stats_t run(const events_t *ev, const size_t *cuts, size_t n_cuts, con
     size_t c = 0;
     for (size_t i = 0; i < ev->n; i++) {
         if (c < n_cuts && cuts[c] == i) {
-            buf_t b = {0};
-            cr_assert_eq(rr_engine_checkpoint(e, buf_write, &b), 0);
+            rr_membuf_t b = {0};
+            cr_assert_eq(rr_engine_checkpoint(e, rr_membuf_write, &b), 0);
             rr_engine_free(e);
             e = new_engine(&cfg, tz, &sink, 0);
-            cr_assert_eq(rr_engine_restore(e, buf_read, &b, err, sizeof err), 0, "cut at %zu: %s", i,
+            cr_assert_eq(rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err), 0, "cut at %zu: %s", i,
                          err);
             cr_assert_eq(b.pos, b.n, "the restore read %zu of %zu bytes", b.pos, b.n);
-            free(b.p);
+            rr_membuf_free(&b);
             c++;
         }
         int p = (int)rr_shop_partition(ev->v[i].shop_id, 2);
@@ -231,7 +202,7 @@ Test(checkpoint, a_restore_at_every_thousandth_event_changes_nothing)
 }
 
 /* A checkpoint of a small run, and a fresh engine to restore it into. */
-static buf_t small_checkpoint(rr_config_t *cfg, rr_tz_t **tz)
+static rr_membuf_t small_checkpoint(rr_config_t *cfg, rr_tz_t **tz)
 {
     rr_config_default(cfg);
     *tz = zone();
@@ -240,8 +211,8 @@ static buf_t small_checkpoint(rr_config_t *cfg, rr_tz_t **tz)
     for (size_t i = 0; i < ev.n; i++)
         rr_engine_offer(e, (int)rr_shop_partition(ev.v[i].shop_id, 2), &ev.v[i], (int64_t)i, NULL, 0,
                         NOW);
-    buf_t b = {0};
-    cr_assert_eq(rr_engine_checkpoint(e, buf_write, &b), 0);
+    rr_membuf_t b = {0};
+    cr_assert_eq(rr_engine_checkpoint(e, rr_membuf_write, &b), 0);
     rr_engine_free(e);
     free(ev.v);
     return b;
@@ -251,13 +222,13 @@ Test(checkpoint, truncated_checkpoints_are_refused_at_every_length)
 {
     rr_config_t cfg;
     rr_tz_t *tz;
-    buf_t b = small_checkpoint(&cfg, &tz);
+    rr_membuf_t b = small_checkpoint(&cfg, &tz);
     char err[256];
     size_t step = b.n / 97 + 1;
     for (size_t len = 0; len < b.n; len += step) {
-        buf_t t = {.p = b.p, .n = len};
+        rr_membuf_t t = {.p = b.p, .n = len};
         rr_engine_t *e = new_engine(&cfg, tz, NULL, 0);
-        cr_expect_eq(rr_engine_restore(e, buf_read, &t, err, sizeof err), -1, "%zu of %zu bytes",
+        cr_expect_eq(rr_engine_restore(e, rr_membuf_read, &t, err, sizeof err), -1, "%zu of %zu bytes",
                      len, b.n);
         cr_expect(strstr(err, "checkpoint:") != NULL, "%s", err);
         rr_engine_free(e);
@@ -270,26 +241,26 @@ Test(checkpoint, another_metric_set_or_garbage_is_refused_with_a_reason)
 {
     rr_config_t cfg;
     rr_tz_t *tz;
-    buf_t b = small_checkpoint(&cfg, &tz);
+    rr_membuf_t b = small_checkpoint(&cfg, &tz);
     char err[256];
     rr_config_t other = cfg;
     other.metrics[0].threshold_ms += 1000; /* another metric set version */
     rr_engine_t *e = new_engine(&other, tz, NULL, 0);
-    cr_expect_eq(rr_engine_restore(e, buf_read, &b, err, sizeof err), -1);
+    cr_expect_eq(rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err), -1);
     cr_expect(strstr(err, "metric set") != NULL, "%s", err);
     rr_engine_free(e);
 
     b.pos = 0;
     b.p[0] ^= 0xff; /* not the magic */
     e = new_engine(&cfg, tz, NULL, 0);
-    cr_expect_eq(rr_engine_restore(e, buf_read, &b, err, sizeof err), -1);
+    cr_expect_eq(rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err), -1);
     cr_expect(strstr(err, "not a replyrate checkpoint") != NULL, "%s", err);
     rr_engine_free(e);
 
     b.pos = 0;
     b.p[0] ^= 0xff;
     e = new_engine(&cfg, tz, NULL, 1); /* not new: has partitions */
-    cr_expect_eq(rr_engine_restore(e, buf_read, &b, err, sizeof err), -1);
+    cr_expect_eq(rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err), -1);
     cr_expect(strstr(err, "must be new") != NULL, "%s", err);
     rr_engine_free(e);
     free(b.p);
