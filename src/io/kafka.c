@@ -30,6 +30,20 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *er
     return 0;
 }
 
+/* librdkafka's log lines as it prints them, but for one: -X applies to every
+ * client of a command, so a consumer property set for a streaming run would
+ * draw "is a consumer property and will be ignored by this producer" from
+ * the producer (and the other way round) on every start. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (!strcmp(fac, "CONFWARN") && strstr(buf, "property and will be ignored by this"))
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    fprintf(stderr, "%%%d|%ld.%03ld|%s|%s| %s\n", level, (long)t.tv_sec, t.tv_nsec / 1000000L, fac,
+            rk ? rd_kafka_name(rk) : "", buf);
+}
+
 rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
                          const char *const *defaults, void (*conf_hook)(rd_kafka_conf_t *, void *),
                          void *hook_arg, char *err, size_t n)
@@ -53,6 +67,7 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
         if (set(conf, key, eq + 1, err, n) < 0)
             goto fail;
     }
+    rd_kafka_conf_set_log_cb(conf, on_log);
     if (conf_hook)
         conf_hook(conf, hook_arg);
     char why[512];
@@ -67,19 +82,26 @@ fail:
     return NULL;
 }
 
-rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n)
+rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
+                                  void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
+                                  char *err, size_t n)
 {
     const char *defaults[] = {"group.id", group,
                               "enable.auto.commit", "false",
                               "enable.auto.offset.store", "false",
-                              "enable.partition.eof", "true",
+                              "enable.partition.eof", eof ? "true" : "false",
                               "auto.offset.reset", "earliest",
                               "isolation.level", "read_committed",
                               "fetch.max.bytes", "67108864",
                               "max.partition.fetch.bytes", "8388608",
                               "queued.max.messages.kbytes", "262144",
                               NULL};
-    return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, NULL, NULL, err, n);
+    return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, conf_hook, hook_arg, err, n);
+}
+
+rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n)
+{
+    return rr_kafka_consumer_new(o, group, 1, NULL, NULL, err, n);
 }
 
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,

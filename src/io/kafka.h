@@ -38,6 +38,12 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
  * of it. NULL with err naming the property at fault. */
 rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n);
 
+/* The same consumer settings, end-of-partition events on or off, with a
+ * conf_hook as in rr_kafka_new (a streaming run's rebalance callback). */
+rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
+                                  void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
+                                  char *err, size_t n);
+
 /* The topic's partition count: > 0; 0 if the topic does not exist; -1 with
  * err when the cluster could not be asked. */
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,

@@ -10,12 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec/output.h"
 #include "replyrate/v1/results.pb-c.h"
 
 #define TOPIC_PARTITIONS 6
-#define TXN_TIMEOUT_MS 60000
+#define TXN_TIMEOUT_MS 60000 /* for each transactional call */
 #define RETRIES 5
 
 const char *const rr_kafka_topic_suffix[RR_KT_COUNT] = {"shop_day", "agent_day", "violations",
@@ -30,6 +31,7 @@ struct rr_kafka_sink {
     uint8_t *buf;
     size_t cap;
     int in_txn;
+    long pending; /* rr_kafka_sink_put records not yet delivered */
     int failed; /* sticky: the first error; the transaction will not commit */
     char err[512];
 };
@@ -44,8 +46,13 @@ static void fail(rr_kafka_sink_t *ks, const char *fmt, const char *what)
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
+    rr_kafka_sink_t *ks = opaque;
     if (m->err)
-        fail(opaque, "publishing a result failed: %s", rd_kafka_err2str(m->err));
+        fail(ks, "publishing a result failed: %s", rd_kafka_err2str(m->err));
+    if (m->_private) { /* rr_kafka_sink_put: where it landed */
+        *(int64_t *)m->_private = m->err ? -1 : m->offset;
+        ks->pending--;
+    }
 }
 
 static void hook_conf(rd_kafka_conf_t *conf, void *arg)
@@ -158,7 +165,7 @@ static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what,
 }
 
 int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char *transactional_id,
-                       rr_kafka_sink_t **out, char *err, size_t n)
+                       int txn_timeout_ms, rr_kafka_sink_t **out, char *err, size_t n)
 {
     *out = NULL;
     rr_kafka_sink_t *ks = calloc(1, sizeof *ks);
@@ -169,13 +176,15 @@ int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char
     }
     for (int t = 0; t < RR_KT_COUNT; t++)
         snprintf(ks->topic[t], sizeof ks->topic[t], "%s.%s", prefix, rr_kafka_topic_suffix[t]);
+    char timeout[32];
+    snprintf(timeout, sizeof timeout, "%d", txn_timeout_ms);
     const char *defaults[] = {"transactional.id", transactional_id,
                               "enable.idempotence", "true",
                               "compression.type", "zstd",
                               "linger.ms", "20",
                               "batch.size", "1000000",
                               "queue.buffering.max.kbytes", "262144",
-                              "transaction.timeout.ms", "900000",
+                              "transaction.timeout.ms", timeout,
                               "partitioner", "murmur2_random", /* as Java clients, for keyed joins */
                               NULL};
     ks->rk = rr_kafka_new(RD_KAFKA_PRODUCER, ko, defaults, hook_conf, ks, err, n);
@@ -205,6 +214,66 @@ fail:
 void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink)
 {
     rr_output_sink(ks->out, sink);
+}
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+rd_kafka_t *rr_kafka_sink_handle(rr_kafka_sink_t *ks)
+{
+    return ks->rk;
+}
+
+int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition, const void *key,
+                      size_t klen, const void *val, size_t vlen, int64_t *offset)
+{
+    if (offset)
+        *offset = -1;
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            ks->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(offset), RD_KAFKA_V_END);
+        if (!e) {
+            if (offset)
+                ks->pending++;
+            return 0;
+        }
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            fail(ks, "writing to the changelog failed: %s", rd_kafka_err2str(e));
+            return -1;
+        }
+        rd_kafka_poll(ks->rk, 50);
+    }
+}
+
+int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n)
+{
+    double t0 = mono_s();
+    while (ks->pending > 0 && !ks->failed) {
+        rd_kafka_poll(ks->rk, 100);
+        if (mono_s() - t0 > TXN_TIMEOUT_MS / 1000.0) {
+            fail(ks, "%s", "writing to the changelog timed out");
+            break;
+        }
+    }
+    if (ks->failed)
+        snprintf(err, n, "%s", ks->err);
+    return ks->failed ? -1 : 0;
+}
+
+int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *err, size_t n)
+{
+    if (ks->in_txn)
+        return 0;
+    if (txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", err, n) < 0)
+        return -1;
+    ks->in_txn = 1;
+    return 0;
 }
 
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,

@@ -26,9 +26,11 @@
 typedef struct rr_kafka_sink rr_kafka_sink_t;
 
 /* Connect, create missing topics, init transactions (fencing an earlier
- * producer with the same id) and begin one. 0, or -1 with err. */
+ * producer with the same id) and begin one. txn_timeout_ms: the broker
+ * aborts a transaction left open longer (transaction.timeout.ms; -X
+ * overrides). 0, or -1 with err. */
 int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char *transactional_id,
-                       rr_kafka_sink_t **out, char *err, size_t n);
+                       int txn_timeout_ms, rr_kafka_sink_t **out, char *err, size_t n);
 
 /* Callbacks that publish every record kind; sink->opaque is ks. */
 void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink);
@@ -37,6 +39,24 @@ void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink);
  * (may be NULL: no offsets), and the offsets (topic, partition, next offset). */
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
                          const rd_kafka_topic_partition_list_t *offsets, char *err, size_t n);
+
+/* Begin the next transaction after a commit (a no-op while one is open).
+ * 0, or -1 with err. */
+int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *err, size_t n);
+
+/* The producer, for admin requests (creating the changelog topic). */
+rd_kafka_t *rr_kafka_sink_handle(rr_kafka_sink_t *ks);
+
+/* One record of our own (the changelog's) in the open transaction: to that
+ * partition of topic, bytes copied. If offset is not NULL it is set to -1 now
+ * and to the record's offset once delivered (rr_kafka_sink_flush waits for
+ * that). 0, or -1 (the transaction will not commit). */
+int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition, const void *key,
+                      size_t klen, const void *val, size_t vlen, int64_t *offset);
+
+/* Wait until every rr_kafka_sink_put record with an offset is delivered.
+ * 0, or -1 with err (a record failed; the transaction will not commit). */
+int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n);
 
 /* Abort an open transaction, if any, and free everything. NULL is a no-op. */
 void rr_kafka_sink_close(rr_kafka_sink_t *ks);
