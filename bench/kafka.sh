@@ -68,8 +68,8 @@ for rep in $(seq 1 "$REPEAT"); do
     log "repetition $rep of $REPEAT"
     "$BUILD/bench/rr_kafka_bench" --brokers "$BROKERS" --topic "$TOPIC" |
         jq -c --argjson rep "$rep" '{mode, rep: $rep, events: .messages, wall_s, cpu_s}' >>"$raw"
-    timed run "$BUILD/replyrate" run -q --brokers "$BROKERS" --topic "$TOPIC" --output "$tmp/out.jsonl" >>"$raw"
-    timed publish "$BUILD/replyrate" run -q --brokers "$BROKERS" --topic "$TOPIC" --publish \
+    timed run "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --output "$tmp/out.jsonl" >>"$raw"
+    timed publish "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --publish \
         --topic-prefix "bench.out" --group "bench-$rep-$(date +%s%N)" >>"$raw"
 done
 

@@ -270,7 +270,7 @@ int rr_cmd_demo(int argc, char **argv)
     fprintf(stderr, "replyrate demo: 1/3 generating %s events into %s\n", events, EVENTS_TOPIC);
     if ((status = rr_cmd_gen(gen_argc, gen_argv)) != 0)
         goto out;
-    char *run_argv[] = {"run", "--quiet", "--brokers", bootstraps, "--topic", EVENTS_TOPIC,
+    char *run_argv[] = {"run", "--quiet", "--until-end", "--brokers", bootstraps, "--topic", EVENTS_TOPIC,
                         "--publish", "--topic-prefix", PREFIX, "--group", "demo", NULL};
     int run_argc = (int)(sizeof run_argv / sizeof *run_argv) - 1;
     fprintf(stderr, "replyrate demo: 2/3 bounded run, results published to %s.* in one transaction\n",

@@ -10,6 +10,7 @@
  * the engine and the outputs, on the main thread.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "io/tzload.h"
 #include "cli/run_kafka.h"
 #include "cli/run_shards.h"
+#include "cli/run_stream.h"
 #include "replyrate/engine.h"
 
 #define MAX_INPUTS 1024
@@ -33,23 +35,34 @@
 
 static const char run_usage[] =
     "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
-    "       replyrate run --brokers HOST:PORT --topic NAME --output FILE [options]\n"
+    "       replyrate run --brokers HOST:PORT --topic NAME --group ID --publish [options]\n"
+    "       replyrate run --brokers HOST:PORT --topic NAME --until-end --output FILE [options]\n"
+    "       replyrate run --brokers HOST:PORT --topic NAME --from DATE --to DATE --publish [options]\n"
     "\n"
     "Computes every configured metric (default: the platforms' set, SPEC §4) for\n"
     "every shop, agent and day in the input, with violations and alerts.\n"
+    "From files or with --until-end or --from/--to the run is bounded: it ends when\n"
+    "its input does. From a topic without them it streams in the consumer group\n"
+    "until SIGTERM, publishing each day once it is final (docs/kafka.md).\n"
     "\n"
     "  -i, --input FILE        delimited ChatEvent stream, plain or zstd (.pb, .pb.zst);\n"
     "                          repeatable, each file is its own partition\n"
-    "  -b, --brokers LIST      read a Kafka topic instead (bootstrap servers): every\n"
-    "                          partition from its beginning to its end offset at start\n"
+    "  -b, --brokers LIST      read a Kafka topic instead (bootstrap servers)\n"
     "  -t, --topic NAME        the topic of chat events (with --brokers)\n"
     "  -g, --group ID          consumer group id (default replyrate)\n"
+    "      --until-end         bounded: every partition from its beginning to its end\n"
+    "                          offset at start, then every open day is final\n"
+    "      --commit-every DUR  streaming: one transaction of results, state checkpoints\n"
+    "                          and offsets this often (default 10s)\n"
+    "      --instance NAME     streaming: this instance's name in the group, stable\n"
+    "                          across restarts (default 0); each instance needs its own\n"
     "  -X KEY=VALUE            any librdkafka consumer or producer property; repeatable\n"
     "      --publish           also publish every record to Kafka topics PREFIX.shop_day,\n"
     "                          .agent_day, .violations, .alerts, .late, .dead_letter, in one\n"
     "                          transaction committed with the input offsets (exactly once)\n"
     "      --topic-prefix P    the output topics' prefix (default replyrate)\n"
-    "      --transactional-id ID  (default replyrate-GROUP-TOPIC); a restart with the same id\n"
+    "      --transactional-id ID  (default replyrate-GROUP-TOPIC, streaming: -INSTANCE\n"
+    "                          appended); a restart with the same id\n"
     "                          aborts what a killed run left uncommitted\n"
     "      --from DATE --to DATE  a range of local days (YYYY-MM-DD, the job's time zone):\n"
     "                          each partition is read from --lookback before FROM (by\n"
@@ -156,6 +169,14 @@ static int parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 int rr_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -169,7 +190,8 @@ int rr_cmd_run(int argc, char **argv)
         {"topic-prefix", required_argument, NULL, 'T'},
         {"transactional-id", required_argument, NULL, 'I'}, {"from", required_argument, NULL, 'F'},
         {"to", required_argument, NULL, 'U'}, {"lookback", required_argument, NULL, 'K'},
-        {NULL, 0, NULL, 0}};
+        {"until-end", no_argument, NULL, 'E'}, {"commit-every", required_argument, NULL, 'C'},
+        {"instance", required_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
@@ -182,10 +204,14 @@ int rr_cmd_run(int argc, char **argv)
     rr_kafka_sink_t *pub = NULL;
     int32_t from_ymd = 0, to_ymd = 0;
     int64_t lookback_ms = RR_DAY_MS;
-    int lookback_set = 0;
+    int lookback_set = 0, until_end = 0;
+    int64_t commit_every_ms = 10000;
+    int commit_every_set = 0;
+    const char *instance = NULL;
     char err[512];
     int c;
     optind = 1;
+    stop_requested = 0;
     while ((c = getopt_long(argc, argv, "i:o:c:j:b:t:g:X:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -228,6 +254,22 @@ int rr_cmd_run(int argc, char **argv)
                 return 2;
             }
             lookback_set = 1;
+            break;
+        case 'E':
+            until_end = 1;
+            break;
+        case 'C':
+            if (rr_config_parse_duration(optarg, &commit_every_ms, err, sizeof err) < 0 ||
+                commit_every_ms < 100 || commit_every_ms > 300000) {
+                fprintf(stderr, "replyrate run: --commit-every: '%s': %s\n", optarg,
+                        commit_every_ms < 100 || commit_every_ms > 300000 ? "between 100ms and 5m"
+                                                                          : err);
+                return 2;
+            }
+            commit_every_set = 1;
+            break;
+        case 'N':
+            instance = optarg;
             break;
         case 'X':
             if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
@@ -308,6 +350,26 @@ int rr_cmd_run(int argc, char **argv)
     if ((group || ko.n_props || publish || from_ymd || to_ymd) && !topic) {
         fprintf(stderr,
                 "replyrate run: --group, --publish, --from/--to and -X need --brokers and --topic\n");
+        return 2;
+    }
+    int streaming = topic && !until_end && !from_ymd;
+    if ((until_end || instance || commit_every_set) && !topic) {
+        fprintf(stderr, "replyrate run: --until-end, --instance and --commit-every need --brokers and --topic\n");
+        return 2;
+    }
+    if (until_end && from_ymd) {
+        fprintf(stderr, "replyrate run: --until-end and --from/--to exclude each other\n");
+        return 2;
+    }
+    if ((instance || commit_every_set) && !streaming) {
+        fprintf(stderr, "replyrate run: --instance and --commit-every are for streaming (not with "
+                        "--until-end or --from/--to)\n");
+        return 2;
+    }
+    if (streaming && !publish) {
+        fprintf(stderr,
+                "replyrate run: streaming from a topic needs --publish (its transactions carry the "
+                "state); for a bounded run to the topic's end add --until-end\n");
         return 2;
     }
     if (lookback_set && !from_ymd) {
@@ -395,8 +457,14 @@ int rr_cmd_run(int argc, char **argv)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cpus < 1 ? 1 : cpus < n_in ? cpus : n_in;
     }
-    int sharded = !topic && threads > 1 && n_in > 1; /* shards make engines of their own */
-    if (!sharded && rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
+    /* shards and streaming (an engine per partition) make engines of their own */
+    int sharded = !topic && threads > 1 && n_in > 1;
+    if (streaming && rr_config_validate(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: config: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    if (!sharded && !streaming && rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: config: %s\n", err);
         status = 2;
         goto out;
@@ -405,15 +473,56 @@ int rr_cmd_run(int argc, char **argv)
         if (publish) {
             char idbuf[512];
             if (!txn_id) {
-                snprintf(idbuf, sizeof idbuf, "replyrate-%s-%s", group ? group : "replyrate", topic);
+                if (streaming)
+                    snprintf(idbuf, sizeof idbuf, "replyrate-%s-%s-%s", group ? group : "replyrate",
+                             topic, instance ? instance : "0");
+                else
+                    snprintf(idbuf, sizeof idbuf, "replyrate-%s-%s", group ? group : "replyrate",
+                             topic);
                 txn_id = idbuf;
             }
-            if (rr_kafka_sink_open(&ko, prefix, txn_id, &pub, err, sizeof err) < 0) {
+            /* a bounded run is one transaction: up to the broker's maximum;
+             * streaming commits often, and a killed instance's open
+             * transaction should not hold readers back long */
+            int64_t txn_timeout = streaming ? 60000 + 3 * commit_every_ms : 900000;
+            if (rr_kafka_sink_open(&ko, prefix, txn_id, (int)txn_timeout, &pub, err, sizeof err) < 0) {
                 fprintf(stderr, "replyrate run: %s\n", err);
                 goto out;
             }
             rr_kafka_sink_callbacks(pub, &fan.pub);
             fan.has_pub = 1;
+        }
+        if (streaming) {
+            rr_stream_run_t sr = {.ko = &ko,
+                                  .topic = topic,
+                                  .group = group ? group : "replyrate",
+                                  .prefix = prefix,
+                                  .cfg = &cfg,
+                                  .tz = tz,
+                                  .sink = sink,
+                                  .publish = pub,
+                                  .commit_every_ms = commit_every_ms,
+                                  .have_now = have_now,
+                                  .now_ms = now_fixed,
+                                  .quiet = quiet,
+                                  .stop = &stop_requested};
+            struct sigaction sa = {0}, old_int, old_term;
+            sa.sa_handler = on_stop_signal;
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGINT, &sa, &old_int);
+            sigaction(SIGTERM, &sa, &old_term);
+            status = rr_run_stream(&sr);
+            sigaction(SIGINT, &old_int, NULL);
+            sigaction(SIGTERM, &old_term, NULL);
+            if (status) {
+                fprintf(stderr, "replyrate run: %s%s\n", sr.err,
+                        strstr(sr.err, "encing") ? " (another instance with the same --instance?)"
+                                                  : "");
+                goto out;
+            }
+            st = sr.stats;
+            elapsed = sr.seconds;
+            goto close_outputs;
         }
         rr_kafka_run_t kr = {.ko = &ko,
                              .topic = topic,

@@ -29,7 +29,12 @@ expect 2 "--from and --to go together" "$bin" run --brokers 127.0.0.1:1 --topic 
 expect 2 "--from is after --to" "$bin" run --brokers 127.0.0.1:1 --topic t --from 2026-11-23 --to 2026-11-22 --output "$tmp/o.jsonl"
 expect 2 "--to: expected a date YYYY-MM-DD, got '2026-02-30'" "$bin" run --brokers 127.0.0.1:1 --topic t --from 2026-02-01 --to 2026-02-30 --output "$tmp/o.jsonl"
 expect 2 "--lookback: '40d': at most 31d" "$bin" run --brokers 127.0.0.1:1 --topic t --lookback 40d --output "$tmp/o.jsonl"
-expect 2 "--lookback needs --from and --to" "$bin" run --brokers 127.0.0.1:1 --topic t --lookback 2d --output "$tmp/o.jsonl"
+expect 2 "--lookback needs --from and --to" "$bin" run --until-end --brokers 127.0.0.1:1 --topic t --lookback 2d --output "$tmp/o.jsonl"
+expect 2 "streaming from a topic needs --publish" "$bin" run --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
+expect 2 "--until-end and --from/--to exclude each other" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --from 2026-11-22 --to 2026-11-22 --output "$tmp/o.jsonl"
+expect 2 "--instance and --commit-every are for streaming" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --instance a --output "$tmp/o.jsonl"
+expect 2 "--until-end, --instance and --commit-every need --brokers and --topic" "$bin" run --input "$tmp/in.pb" --commit-every 1s --output "$tmp/o.jsonl"
+expect 2 "--commit-every: '50ms': between 100ms and 5m" "$bin" run --brokers 127.0.0.1:1 --topic t --publish --commit-every 50ms
 expect 0 "usage: replyrate demo" "$bin" demo --help
 expect 0 "usage: replyrate export" "$bin" export --help
 expect 2 "topic 'x': its name must end in .shop_day" "$bin" export --brokers 127.0.0.1:1 --topic x --output "$tmp/o.jsonl"
@@ -37,7 +42,7 @@ expect 2 "--output and --brokers/--topic exclude each other" "$bin" gen --events
 expect 2 "--topic is required" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1
 expect 2 "--partitions: expected 1..100000, got '0'" "$bin" load --input "$tmp/in.pb" --brokers 127.0.0.1:1 --topic t --partitions 0
 # nothing listens on port 1: the run says it could not reach the cluster, naming the topic
-expect 1 "topic 't': no metadata from the cluster" "$bin" run -q --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
+expect 1 "topic 't': no metadata from the cluster" "$bin" run -q --until-end --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
 expect 2 "o\.txt': unknown file extension" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.txt"
 expect 2 "unknown file extension" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --late "$tmp/l.log"
 expect 2 "unknown time zone \"Mars/Base\"" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --timezone Mars/Base

@@ -15,7 +15,7 @@ kills=${RR_CRASH_KILLS:-6}
   fail "load: $(cat "$tmp/load.log")"
 
 run() { # prefix (also the group)
-  exec "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
+  exec "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
     --publish --topic-prefix "$id.$1"
 }
 

@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$2
 brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker) or deploy/kafka/broker.sh start"}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${RR_KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 now=$(( $(date +%s) * 1000 ))
 id="it-$1-$(date +%s%N)"
 

@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.bash" publish "$1"
 
 run() { # group, extra args...
   local g=$1; shift
-  "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$g" \
+  "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$g" \
     --publish --topic-prefix "$id.out" "$@"
 }
 run g1 --output "$tmp/run.jsonl" --output "$tmp/run.csv" --late "$tmp/run.late.jsonl" \

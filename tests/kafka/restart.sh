@@ -14,7 +14,7 @@ trap '"$broker" start >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT # leave the b
   --invalid-rate 0.001 --brokers "$brokers" --topic "$id.events" --partitions 4 2>"$tmp/gen.log" ||
   fail "gen: $(cat "$tmp/gen.log")"
 run() { # prefix (also the group)
-  "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
+  "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
     --publish --topic-prefix "$id.$1" -X message.timeout.ms=600000
 }
 
