@@ -9,8 +9,11 @@
 # N model events into a topic once (cached by its name), then runs K
 # repetitions, each back to back: rr_kafka_bench (a bare consumer with
 # run's settings, touching every byte), `replyrate run --brokers` writing
-# JSON Lines, and `replyrate run --brokers --publish` (results to topics in
-# one transaction, a fresh group each time). Writes the medians and the
+# JSON Lines, `replyrate run --brokers --publish` (results to topics in
+# one transaction, a fresh group each time), and a streaming run (fresh
+# group, --commit-every 1s: checkpoints in the changelog every second)
+# timed from its start to its first commit that has read every partition
+# to its end. Writes the medians and the
 # ratios taken within each repetition to bench/results/kafka-DATE-REV.md.
 # The broker shares this machine's cores with what it serves: on 2 cores
 # its own CPU is part of every number.
@@ -25,7 +28,7 @@ while [ $# -gt 0 ]; do
     --events) [ $# -ge 2 ] || usage; EVENTS=$2; shift 2 ;;
     --repeat) [ $# -ge 2 ] || usage; REPEAT=$2; shift 2 ;;
     --partitions) [ $# -ge 2 ] || usage; PARTS=$2; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
     esac
 done
@@ -64,6 +67,41 @@ timed() { # mode, command...: one JSON line with wall and CPU from /usr/bin/time
     read -r wall user sys <"$tmp/time"
     echo "{\"mode\":\"$mode\",\"rep\":$rep,\"events\":$input,\"wall_s\":$wall,\"cpu_s\":$(echo "$user + $sys" | bc)}"
 }
+# A streaming run never ends by itself: its time is the time to its first
+# commit with nothing left to read (lag 0), then it gets SIGTERM.
+stream_timed() {
+    local t0 ta t1 pid
+    t0=$(date +%s.%N)
+    /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$BUILD/replyrate" run --brokers "$BROKERS" \
+        --topic "$TOPIC" --publish --topic-prefix "bench.sout" --group "bench-s-$rep-$(date +%s%N)" \
+        --commit-every 1s 2>"$tmp/err" >/dev/null &
+    pid=$!
+    until grep -q '"type":"assigned"' "$tmp/err"; do
+        kill -0 "$pid" 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
+        sleep 0.02
+    done
+    ta=$(date +%s.%N)
+    until grep -q '"type":"commit".*"lag":0,' "$tmp/err"; do
+        kill -0 "$pid" 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
+        sleep 0.05
+    done
+    t1=$(date +%s.%N)
+    pkill -TERM -P "$pid"
+    wait "$pid" || { cat "$tmp/err" >&2; exit 1; }
+    python3 - "$tmp/err" "$rep" "$t0" "$t1" "$tmp/time" "$ta" <<'EOF'
+import json, sys
+err, rep, t0, t1, tf, ta = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], float(sys.argv[6])
+lines = [json.loads(l) for l in open(err) if l.startswith("{")]
+commits = [l for l in lines if l["type"] == "commit"]
+upto = next(i for i, c in enumerate(commits) if c["lag"] == 0) + 1
+_, user, sys_ = open(tf).read().split()
+print(json.dumps({"mode": "stream", "rep": rep, "events": commits[upto - 1]["input"],
+                  "wall_s": round(t1 - t0, 3), "join_s": round(ta - t0, 3), "cpu_s": round(float(user) + float(sys_), 2),
+                  "commits": upto, "checkpoint_s": round(sum(c["seconds"] for c in commits[:upto]), 3),
+                  "checkpoint_mb": round(sum(c["checkpoint_bytes"] for c in commits[:upto]) / 1e6, 1),
+                  "last_checkpoint_raw_mb": round(commits[upto - 1]["checkpoint_raw_bytes"] / 1e6, 1)}))
+EOF
+}
 for rep in $(seq 1 "$REPEAT"); do
     log "repetition $rep of $REPEAT"
     "$BUILD/bench/rr_kafka_bench" --brokers "$BROKERS" --topic "$TOPIC" |
@@ -71,6 +109,7 @@ for rep in $(seq 1 "$REPEAT"); do
     timed run "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --output "$tmp/out.jsonl" >>"$raw"
     timed publish "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --publish \
         --topic-prefix "bench.out" --group "bench-$rep-$(date +%s%N)" >>"$raw"
+    stream_timed >>"$raw"
 done
 
 out="bench/results/kafka-$(date -u +%Y-%m-%d)-$REV.md"
@@ -78,10 +117,11 @@ python3 - "$raw" "$EVENTS" "$PARTS" "$REV" "$TOPIC" >"$out" <<'EOF'
 import json, statistics, sys, platform
 raw, events, parts, rev, topic = sys.argv[1:6]
 rows = [json.loads(l) for l in open(raw)]
-modes = ["consume", "run", "publish"]
+modes = ["consume", "run", "publish", "stream"]
 what = {"consume": "bare librdkafka consumer, run's settings, every byte touched (the floor)",
-        "run": "`replyrate run --brokers --topic`, JSON Lines to a file",
-        "publish": "`replyrate run --brokers --topic --publish`: results to 6 topics, one transaction"}
+        "run": "`replyrate run --brokers --topic --until-end`, JSON Lines to a file",
+        "publish": "`replyrate run --brokers --topic --until-end --publish`: results to 6 topics, one transaction",
+        "stream": "`replyrate run --brokers --topic --publish --commit-every 1s` (streaming), start to its first commit at lag 0"}
 by = {m: [r for r in rows if r["mode"] == m] for m in modes}
 med = lambda xs: statistics.median(xs)
 print(f"# Kafka benchmark, rev {rev}\n")
@@ -98,11 +138,20 @@ for m in modes:
 print("\nRatios of rates within one repetition (run's events/s over the bare consumer's), median (min..max):\n")
 print("| ratio | wall |")
 print("|---|---:|")
-for m in ("run", "publish"):
+for m in ("run", "publish", "stream"):
     rs = [c["wall_s"] / r["wall_s"] for c, r in zip(by["consume"], by[m])]
     print(f"| {m} / consume | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
 rs = [r["wall_s"] / p["wall_s"] for r, p in zip(by["run"], by["publish"])]
 print(f"| publish / run (the cost of publishing exactly once) | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
+rs = [p["wall_s"] / s["wall_s"] for p, s in zip(by["publish"], by["stream"])]
+print(f"| stream / publish (streaming with 1 s checkpoints vs one bounded transaction) | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
+st = by["stream"]
+rs = [c["wall_s"] / (s["wall_s"] - s["join_s"]) for c, s in zip(by["consume"], st)]
+print(f"| stream / consume, from the stream's assignment (not counting {med([s['join_s'] for s in st]):.2f} s to join the group) | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
+print(f"\nStreaming checkpoints (median): {med([s['commits'] for s in st]):.0f} commits to catch up, "
+      f"{med([s['checkpoint_s'] for s in st]):.2f} s spent checkpointing and committing in all, "
+      f"{med([s['checkpoint_mb'] for s in st]):.1f} MB written to the changelog; the last checkpoint "
+      f"{med([s['last_checkpoint_raw_mb'] for s in st]):.1f} MB raw.")
 ok = med([c["wall_s"] / r["wall_s"] for c, r in zip(by["consume"], by["run"])]) >= 0.8
 print(f"\nTarget (a bounded run at >= 0.8 of the raw consume rate): **{'met' if ok else 'NOT met'}** for `run`.\n")
 print("<details><summary>Raw measurements</summary>\n\n```json")
