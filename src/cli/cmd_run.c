@@ -58,8 +58,8 @@ static const char run_usage[] =
     "                          across restarts (default 0); each instance needs its own\n"
     "  -X KEY=VALUE            any librdkafka consumer or producer property; repeatable\n"
     "      --publish           also publish every record to Kafka topics PREFIX.shop_day,\n"
-    "                          .agent_day, .violations, .alerts, .late, .dead_letter, in one\n"
-    "                          transaction committed with the input offsets (exactly once)\n"
+    "                          .agent_day, .violations, .alerts, .late, .dead_letter, in\n"
+    "                          transactions committed with the input offsets (exactly once)\n"
     "      --topic-prefix P    the output topics' prefix (default replyrate)\n"
     "      --transactional-id ID  (default replyrate-GROUP-TOPIC, streaming: -INSTANCE\n"
     "                          appended); a restart with the same id\n"
@@ -485,6 +485,8 @@ int rr_cmd_run(int argc, char **argv)
              * streaming commits often, and a killed instance's open
              * transaction should not hold readers back long */
             int64_t txn_timeout = streaming ? 60000 + 3 * commit_every_ms : 900000;
+            if (txn_timeout > 900000) /* the broker's default transaction.max.timeout.ms */
+                txn_timeout = 900000;
             if (rr_kafka_sink_open(&ko, prefix, txn_id, (int)txn_timeout, &pub, err, sizeof err) < 0) {
                 fprintf(stderr, "replyrate run: %s\n", err);
                 goto out;

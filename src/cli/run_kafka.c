@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "io/feed.h"
 
 #define BATCH 4096
 #define WAIT_MS 200
@@ -37,15 +36,8 @@ static void finish_partition(rd_kafka_t *rk, rr_kafka_run_t *r, part_state_t *ps
 static void feed_run(rr_kafka_run_t *r, part_state_t *ps, rd_kafka_message_t **msgs, size_t n,
                      rr_record_t *recs)
 {
-    static const uint8_t empty[1];
-    for (size_t i = 0; i < n; i++) {
-        recs[i].data = msgs[i]->payload ? msgs[i]->payload : empty;
-        recs[i].len = msgs[i]->len;
-        recs[i].offset = msgs[i]->offset;
-        recs[i].status = RR_FRAME_OK;
-    }
-    int64_t now = r->have_now ? r->now_ms : rr_now_ms();
-    rr_feed_records(r->eng, ps[msgs[0]->partition].eng_part, recs, n, now, NULL);
+    rr_kafka_feed(r->eng, ps[msgs[0]->partition].eng_part, msgs, n, recs,
+                  r->have_now ? r->now_ms : rr_now_ms());
     ps[msgs[0]->partition].next = msgs[n - 1]->offset + 1;
 }
 

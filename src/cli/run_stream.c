@@ -10,7 +10,6 @@
 
 #include "cli/cli.h"
 #include "io/changelog.h"
-#include "io/feed.h"
 
 #define BATCH 4096
 #define WAIT_MS 200
@@ -438,15 +437,7 @@ static int changelog_topic(stream_t *s, int np)
 static void feed_run(stream_t *s, spart_t *sp, rd_kafka_message_t **msgs, size_t n,
                      rr_record_t *recs)
 {
-    static const uint8_t empty[1];
-    for (size_t i = 0; i < n; i++) {
-        recs[i].data = msgs[i]->payload ? msgs[i]->payload : empty;
-        recs[i].len = msgs[i]->len;
-        recs[i].offset = msgs[i]->offset;
-        recs[i].status = RR_FRAME_OK;
-    }
-    int64_t now = s->r->have_now ? s->r->now_ms : rr_now_ms();
-    rr_feed_records(sp->eng, 0, recs, n, now, NULL);
+    rr_kafka_feed(sp->eng, 0, msgs, n, recs, s->r->have_now ? s->r->now_ms : rr_now_ms());
     sp->next = msgs[n - 1]->offset + 1;
     sp->dirty = 1;
 }
@@ -559,6 +550,7 @@ out:
         rd_kafka_queue_destroy(q);
     if (s.rk)
         rd_kafka_destroy(s.rk);
+    rr_kafka_sink_forget_puts(r->publish); /* a failed commit's chunks point into s.ps */
     for (int p = 0; p < s.cap; p++) {
         if (s.ps[p])
             rr_engine_free(s.ps[p]->eng);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "io/feed.h"
+
 int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n)
 {
     const char *eq = strchr(kv, '=');
@@ -287,4 +289,17 @@ out:
     free(end);
     free(start);
     return rc;
+}
+
+void rr_kafka_feed(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, size_t n,
+                   rr_record_t *recs, int64_t now_ms)
+{
+    static const uint8_t empty[1];
+    for (size_t i = 0; i < n; i++) {
+        recs[i].data = msgs[i]->payload ? msgs[i]->payload : empty;
+        recs[i].len = msgs[i]->len;
+        recs[i].offset = msgs[i]->offset;
+        recs[i].status = RR_FRAME_OK;
+    }
+    rr_feed_records(eng, p, recs, n, now_ms, NULL);
 }

@@ -13,6 +13,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "io/source.h"
+#include "replyrate/engine.h"
+
 #define RR_KAFKA_MAX_PROPS 64
 
 typedef struct rr_kafka_opts {
@@ -77,5 +80,11 @@ typedef int (*rr_kafka_record_fn)(void *arg, const rd_kafka_message_t *m, char *
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
                          rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who, char *err,
                          size_t n);
+
+/* Offer msgs[0..n) (consecutive messages of one partition) to engine
+ * partition p at wall clock now_ms: each message is one record located by
+ * its Kafka offset (io/feed.h). recs: n entries of scratch. */
+void rr_kafka_feed(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, size_t n,
+                   rr_record_t *recs, int64_t now_ms);
 
 #endif

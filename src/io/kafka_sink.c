@@ -32,6 +32,7 @@ struct rr_kafka_sink {
     size_t cap;
     int in_txn;
     long pending; /* rr_kafka_sink_put records not yet delivered */
+    int forgot;   /* rr_kafka_sink_forget_puts: their offset slots may be gone */
     int failed; /* sticky: the first error; the transaction will not commit */
     char err[512];
 };
@@ -50,7 +51,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (m->err)
         fail(ks, "publishing a result failed: %s", rd_kafka_err2str(m->err));
     if (m->_private) { /* rr_kafka_sink_put: where it landed */
-        *(int64_t *)m->_private = m->err ? -1 : m->offset;
+        if (!ks->forgot)
+            *(int64_t *)m->_private = m->err ? -1 : m->offset;
         ks->pending--;
     }
 }
@@ -233,6 +235,7 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
 {
     if (offset)
         *offset = -1;
+    ks->forgot = 0;
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             ks->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
@@ -264,6 +267,17 @@ int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n)
     if (ks->failed)
         snprintf(err, n, "%s", ks->err);
     return ks->failed ? -1 : 0;
+}
+
+void rr_kafka_sink_forget_puts(rr_kafka_sink_t *ks)
+{
+    if (!ks || ks->pending <= 0)
+        return;
+    ks->forgot = 1;
+    rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    double t0 = mono_s();
+    while (ks->pending > 0 && mono_s() - t0 < 10)
+        rd_kafka_poll(ks->rk, 100);
 }
 
 int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *err, size_t n)

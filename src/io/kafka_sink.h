@@ -58,6 +58,11 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
  * 0, or -1 with err (a record failed; the transaction will not commit). */
 int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n);
 
+/* After a failure: drop the rr_kafka_sink_put records not yet delivered
+ * and stop writing their offsets, so the caller may free the slots (the
+ * transaction will not commit). NULL is a no-op. */
+void rr_kafka_sink_forget_puts(rr_kafka_sink_t *ks);
+
 /* Abort an open transaction, if any, and free everything. NULL is a no-op. */
 void rr_kafka_sink_close(rr_kafka_sink_t *ks);
 
