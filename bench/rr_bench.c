@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "io/clock.h"
 #include "codec/decode.h"
 #include "io/feed.h"
 #include "io/source.h"
@@ -68,20 +69,6 @@ typedef struct pass {
     rr_stats_t st;    /* engine modes */
     uint64_t sink_records;
 } pass_t;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static double cpu_s(struct rusage *ru)
 {
@@ -214,7 +201,7 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, p
         }
         if (n == 0)
             break;
-        int64_t now = eng ? now_ms() : 0;
+        int64_t now = eng ? rr_now_ms() : 0;
         ps->records += (uint64_t)n;
         if (eng) { /* exactly what replyrate run does with a batch */
             rr_feed_counts_t fc = {0};
@@ -363,7 +350,7 @@ int main(int argc, char **argv)
 
         struct rusage r0, r1;
         getrusage(RUSAGE_SELF, &r0);
-        double t0 = mono_s();
+        double t0 = rr_mono_s();
         int rc = mem_mode ? rr_source_open_mem(mem, mem_len, input, &src, err, sizeof err)
                           : rr_source_open(input, &src, err, sizeof err);
         if (rc < 0) {
@@ -373,7 +360,7 @@ int main(int argc, char **argv)
         }
         rc = run_pass((enum mode)m, src, eng, part, &ps);
         rr_source_close(src);
-        double wall = mono_s() - t0;
+        double wall = rr_mono_s() - t0;
         getrusage(RUSAGE_SELF, &r1);
         rr_engine_free(eng);
         if (rc < 0)

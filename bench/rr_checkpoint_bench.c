@@ -19,6 +19,7 @@
 #include <time.h>
 #include <zstd.h>
 
+#include "io/clock.h"
 #include "io/feed.h"
 #include "io/membuf.h"
 #include "io/source.h"
@@ -29,12 +30,6 @@
 #define BATCH 4096
 #define NOW INT64_C(4000000000000)
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Feed records [from, to) of the file (by index) to eng; -1 on error. */
 static int feed(const char *path, rr_engine_t *eng, uint64_t from, uint64_t to, uint64_t *total)
@@ -123,32 +118,32 @@ int main(int argc, char **argv)
     rr_stats_t at_cut;
     rr_engine_stats(a, &at_cut);
     rr_membuf_t raw = {0};
-    double t0 = mono_s();
+    double t0 = rr_mono_s();
     if (rr_engine_checkpoint(a, rr_membuf_write, &raw) < 0)
         return 1;
-    double t_write = mono_s() - t0;
+    double t_write = rr_mono_s() - t0;
     rr_engine_free(a);
 
     size_t zcap = ZSTD_compressBound(raw.n);
     unsigned char *z = malloc(zcap);
-    t0 = mono_s();
+    t0 = rr_mono_s();
     size_t zn = ZSTD_compress(z, zcap, raw.p, raw.n, level);
-    double t_compress = mono_s() - t0;
+    double t_compress = rr_mono_s() - t0;
     if (ZSTD_isError(zn))
         return 1;
     rr_membuf_t back = {.p = malloc(raw.n), .cap = raw.n};
-    t0 = mono_s();
+    t0 = rr_mono_s();
     size_t dn = ZSTD_decompress(back.p, back.cap, z, zn);
-    double t_decompress = mono_s() - t0;
+    double t_decompress = rr_mono_s() - t0;
     if (ZSTD_isError(dn) || dn != raw.n || memcmp(back.p, raw.p, raw.n))
         return 1;
     back.n = dn;
-    t0 = mono_s();
+    t0 = rr_mono_s();
     if (rr_engine_restore(b, rr_membuf_read, &back, err, sizeof err) < 0) {
         fprintf(stderr, "rr_checkpoint_bench: %s\n", err);
         return 1;
     }
-    double t_restore = mono_s() - t0;
+    double t_restore = rr_mono_s() - t0;
 
     if (feed(input, b, cut, total, NULL) < 0)
         return 1;

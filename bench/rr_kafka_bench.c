@@ -15,14 +15,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "io/clock.h"
 #include "io/kafka.h"
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double cpu_s(void)
 {
@@ -57,7 +52,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rr_kafka_bench: --brokers and --topic are required\n");
         return 2;
     }
-    double t0 = mono_s(), c0 = cpu_s();
+    double t0 = rr_mono_s(), c0 = cpu_s();
     rd_kafka_t *rk = rr_kafka_reader_new(&ko, "rr-kafka-bench", err, sizeof err); /* run's settings */
     if (!rk) {
         fprintf(stderr, "rr_kafka_bench: %s\n", err);
@@ -108,7 +103,7 @@ int main(int argc, char **argv)
             rd_kafka_message_destroy(m);
         }
     }
-    double wall = mono_s() - t0, cpu = cpu_s() - c0;
+    double wall = rr_mono_s() - t0, cpu = cpu_s() - c0;
     rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);

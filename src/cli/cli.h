@@ -8,10 +8,7 @@
 
 int rr_cmd_run(int argc, char **argv);
 
-/* Wall-clock time in Unix ms. */
-int64_t rr_now_ms(void);
-/* Monotonic seconds, for rates. */
-double rr_mono_s(void);
+#include "io/clock.h" /* rr_now_ms, rr_mono_s */
 
 /* `replyrate run`'s progress line on stderr: input so far, its rate over
  * elapsed_s, open conversations and days. */

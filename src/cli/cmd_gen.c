@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/clock.h"
 #include "cli/commands.h"
 #include "codec/encode.h"
 #include "gen/gen.h"
@@ -191,12 +192,6 @@ static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
     return rr_filesink_write(c->fs[c->last], msg, len);
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int rr_cmd_gen(int argc, char **argv)
 {
@@ -351,7 +346,7 @@ int rr_cmd_gen(int argc, char **argv)
         return 2;
     }
 
-    double t0 = mono_s();
+    double t0 = rr_mono_s();
     if (topic) {
         int orc = rr_event_producer_open(&ko, topic, (int)partitions, &ctx.kafka, err, sizeof err);
         if (orc < 0) {
@@ -389,7 +384,7 @@ int rr_cmd_gen(int argc, char **argv)
         fprintf(stderr, "replyrate gen: %s\n", ctx.err[0] ? ctx.err : err);
         return 1;
     }
-    double secs = mono_s() - t0;
+    double secs = rr_mono_s() - t0;
     fprintf(
         stderr,
         "{\"type\":\"gen_summary\",\"events\":%" PRIu64 ",\"conversations\":%" PRIu64

@@ -518,8 +518,9 @@ int rr_cmd_run(int argc, char **argv)
             sigaction(SIGTERM, &old_term, NULL);
             if (status) {
                 fprintf(stderr, "replyrate run: %s%s\n", sr.err,
-                        strstr(sr.err, "encing") ? " (another instance with the same --instance?)"
-                                                  : "");
+                        rr_kafka_sink_fenced(pub)
+                            ? " (fenced: another instance runs with the same --instance)"
+                            : "");
                 goto out;
             }
             st = sr.stats;

@@ -101,8 +101,6 @@ static void add_delta(rr_stats_t *acc, const rr_stats_t *now, const rr_stats_t *
     D(violations);
     D(alerts);
 #undef D
-    acc->open_conversations += now->open_conversations;
-    acc->open_days += now->open_days;
     acc->peak_open_conversations += now->peak_open_conversations;
     acc->peak_active_conversations += now->peak_active_conversations;
 }
@@ -123,14 +121,15 @@ static void drop_engine(stream_t *s, spart_t *sp)
 
 static void totals(const stream_t *s, rr_stats_t *out)
 {
-    *out = s->dropped;
-    out->open_conversations = out->open_days = 0;
+    *out = s->dropped; /* open counts: only the engines held now */
     for (int p = 0; p < s->cap; p++) {
         const spart_t *sp = s->ps[p];
         if (sp && sp->eng) {
             rr_stats_t now;
             rr_engine_stats(sp->eng, &now);
             add_delta(out, &now, &sp->base);
+            out->open_conversations += now.open_conversations;
+            out->open_days += now.open_days;
         }
     }
 }

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zstd.h>
 
+#include "io/clock.h"
 #include "io/membuf.h"
 
 #define HDR 24
@@ -171,12 +171,6 @@ static int cr_read(void *arg, void *p, size_t n)
     return 0;
 }
 
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32_t partition,
                          const char *key, const rr_ck_loc_t *loc, rr_engine_t *e, int timeout_s,
@@ -201,11 +195,11 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
         goto out;
     }
     uint32_t got = 0;
-    double last = mono_s();
+    double last = rr_mono_s();
     while (got < loc->chunks) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m) {
-            if (mono_s() - last > timeout_s) {
+            if (rr_mono_s() - last > timeout_s) {
                 snprintf(err, n, "%s: checkpoint chunk %" PRIu32 " of %" PRIu32 " not found in %d s",
                          where, got, loc->chunks, timeout_s);
                 goto out;
@@ -225,7 +219,7 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
             }
         }
         if (mine) {
-            last = mono_s();
+            last = rr_mono_s();
             if (get_u32(v + 4) != FORMAT || get_u32(v + 16) != got) {
                 snprintf(err, n, "%s: checkpoint chunk %" PRIu32 " is format %" PRIu32
                          ", index %" PRIu32 ": not this build's, or out of order",

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "io/clock.h"
 #include "io/feed.h"
 
 int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n)
@@ -203,12 +204,6 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
     return rc;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
                          rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who, char *err,
@@ -240,11 +235,11 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         snprintf(err, n, "%s: assign failed", topic);
         goto out;
     }
-    double last_progress = mono_s(), last_warn = 0;
+    double last_progress = rr_mono_s(), last_warn = 0;
     while (remaining > 0) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m) {
-            if (mono_s() - last_progress > timeout_s) {
+            if (rr_mono_s() - last_progress > timeout_s) {
                 snprintf(err, n, "%s: no progress in %d s", topic, timeout_s);
                 goto out;
             }
@@ -264,12 +259,12 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
                 rd_kafka_message_destroy(m);
                 goto out;
             }
-            if (mono_s() - last_warn > 5) { /* transient: the client retries */
+            if (rr_mono_s() - last_warn > 5) { /* transient: the client retries */
                 fprintf(stderr, "%s: %s: %s (waiting)\n", who, topic, rd_kafka_message_errstr(m));
-                last_warn = mono_s();
+                last_warn = rr_mono_s();
             }
         } else if (known) {
-            last_progress = mono_s();
+            last_progress = rr_mono_s();
             if (m->offset < end[p] && fn(arg, m, err, n) < 0) {
                 rd_kafka_message_destroy(m);
                 goto out;

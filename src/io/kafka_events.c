@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "io/clock.h"
 
 struct rr_event_producer {
     rd_kafka_t *rk;
@@ -68,9 +69,7 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     if (np <= 0)
         goto fail;
     p->partitions = np;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    p->now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    p->now_ms = rr_now_ms();
     *out = p;
     return 0;
 fail:

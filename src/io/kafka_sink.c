@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "codec/output.h"
+#include "io/clock.h"
 #include "replyrate/v1/results.pb-c.h"
 
 #define TOPIC_PARTITIONS 6
@@ -218,12 +218,6 @@ void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink)
     rr_output_sink(ks->out, sink);
 }
 
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 rd_kafka_t *rr_kafka_sink_handle(rr_kafka_sink_t *ks)
 {
@@ -256,10 +250,10 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
 
 int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n)
 {
-    double t0 = mono_s();
+    double t0 = rr_mono_s();
     while (ks->pending > 0 && !ks->failed) {
         rd_kafka_poll(ks->rk, 100);
-        if (mono_s() - t0 > TXN_TIMEOUT_MS / 1000.0) {
+        if (rr_mono_s() - t0 > TXN_TIMEOUT_MS / 1000.0) {
             fail(ks, "%s", "writing to the changelog timed out");
             break;
         }
@@ -269,14 +263,21 @@ int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n)
     return ks->failed ? -1 : 0;
 }
 
+int rr_kafka_sink_fenced(rr_kafka_sink_t *ks)
+{
+    rd_kafka_resp_err_t e = ks ? rd_kafka_fatal_error(ks->rk, NULL, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
 void rr_kafka_sink_forget_puts(rr_kafka_sink_t *ks)
 {
     if (!ks || ks->pending <= 0)
         return;
     ks->forgot = 1;
     rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    double t0 = mono_s();
-    while (ks->pending > 0 && mono_s() - t0 < 10)
+    double t0 = rr_mono_s();
+    while (ks->pending > 0 && rr_mono_s() - t0 < 10)
         rd_kafka_poll(ks->rk, 100);
 }
 

@@ -58,6 +58,10 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
  * 0, or -1 with err (a record failed; the transaction will not commit). */
 int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n);
 
+/* Whether the producer was fenced: a newer producer with the same
+ * transactional id started (a restart, or a second instance by one name). */
+int rr_kafka_sink_fenced(rr_kafka_sink_t *ks);
+
 /* After a failure: drop the rr_kafka_sink_put records not yet delivered
  * and stop writing their offsets, so the caller may free the slots (the
  * transaction will not commit). NULL is a no-op. */
