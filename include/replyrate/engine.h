@@ -109,6 +109,7 @@ typedef struct rr_stats {
     uint64_t evicted_conversations;
     uint64_t open_days;
     uint64_t shop_days, agent_days, violations, alerts; /* records published */
+    uint64_t provisional; /* provisional shop_day and agent_day records published */
     uint64_t shops_in_several_partitions;
 } rr_stats_t;
 
@@ -157,6 +158,21 @@ int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p);
 /* End of a bounded run: apply everything buffered, publish every open day as
  * final. The engine accepts no events afterwards. */
 void rr_engine_finish(rr_engine_t *e);
+
+/* Provisional revisions (SPEC §5): publish every open day's shop_day and
+ * agent_day records as they stand, final 0, numbered with the day's next
+ * revision (1, 2, ...; checkpoints keep the count). Counted is only what is
+ * decided at the watermark of the conversation's partition: a message, round,
+ * conversation or buyer whose outcome a reply still to come could change is
+ * left out (docs/engine.md, "Provisional revisions"). Changes no result and
+ * no final record. Returns the records published, or -1 when out of memory
+ * (the revision that failed published nothing). */
+int64_t rr_engine_provisional(rr_engine_t *e);
+
+/* A self-check for tests: when on, each day publishes a provisional revision
+ * just before its final records. At that point nothing is undecided, so the
+ * two must carry the same counts. */
+void rr_engine_set_provisional_at_final(rr_engine_t *e, int on);
 
 void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out);
 

@@ -163,6 +163,7 @@ static void add_stats(rr_stats_t *sum, const rr_stats_t *s)
     sum->agent_days += s->agent_days;
     sum->violations += s->violations;
     sum->alerts += s->alerts;
+    sum->provisional += s->provisional;
 }
 
 int rr_run_shards(rr_shard_run_t *run)

@@ -100,6 +100,7 @@ static void add_delta(rr_stats_t *acc, const rr_stats_t *now, const rr_stats_t *
     D(agent_days);
     D(violations);
     D(alerts);
+    D(provisional);
 #undef D
     acc->peak_open_conversations += now->peak_open_conversations;
     acc->peak_active_conversations += now->peak_active_conversations;

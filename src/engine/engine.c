@@ -196,7 +196,8 @@ typedef struct shopday {
 typedef struct agentday {
     uint64_t shop, agent;
     int32_t day;
-    uint32_t pad;
+    uint32_t revised; /* a provisional revision of it was published: so is its
+                       * final record, even empty, to replace it (compacted topics) */
     int64_t c[];
 } agentday_t;
 
@@ -209,6 +210,7 @@ typedef struct viol {
 
 typedef struct day {
     int32_t day;
+    uint32_t revision; /* provisional revisions published so far */
     int64_t end_ms; /* local end: first instant of the next local day */
     VEC(uint32_t) cds;
     VEC(uint32_t) shopdays;
@@ -252,6 +254,7 @@ typedef struct buyer_acc {
     uint64_t last_eid;
     uint32_t shopday; /* the buyer's shop-day, so flushing needs no lookup */
     uint8_t has, flag, last_replied;
+    uint8_t pend; /* provisional only: the outcome is not decided yet */
 } buyer_acc_t;
 
 struct rr_engine {
@@ -316,6 +319,7 @@ struct rr_engine {
     int64_t next_sweep;
     int finished;
     int oom;
+    int provisional_at_final; /* rr_engine_set_provisional_at_final */
     rr_stats_t st;
 };
 
@@ -988,7 +992,10 @@ static int64_t job_wm(const rr_engine_t *e)
     return w;
 }
 
-static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
+/* Fold a conv-day into its buyer's accumulators. pend (provisional
+ * revisions only; 0 when final) has bit m set where the conv-day's outcome
+ * for buyer metric m is not decided yet. */
+static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
 {
     if (!e->n_buyer)
         return;
@@ -1024,23 +1031,33 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd)
             continue;
         buyer_acc_t *a = &acc[b];
         a->shopday = cd->shopday;
+        uint8_t p = (uint8_t)((pend >> m) & 1u);
         if (md->kind == RR_KIND_BUYER_WITHIN) {
             a->flag |= (cd->bits >> m) & 1u; /* flag: some message waited > T */
+            a->pend |= p;
         } else if (md->require == RR_REQUIRE_ANY) {
             a->flag |= (cf & CDF_ANY_REPLIED) != 0;
+            a->pend |= p;
         } else {
             const cd_key_t *ck = cd_key(e, cd, e->mi[m].trk); /* require=last: has a key */
             if (!a->has || ck->ts > a->last_ts || (ck->ts == a->last_ts && ck->eid > a->last_eid)) {
                 a->last_ts = ck->ts;
                 a->last_eid = ck->eid;
                 a->last_replied = (cf & CDF_LAST_REPLIED) != 0;
+                a->pend = p; /* only the last message's reply counts */
             }
         }
         a->has = 1;
     }
 }
 
-static void flush_buyers(rr_engine_t *e)
+typedef struct prov prov_t;
+static int64_t *sd_counts(rr_engine_t *e, prov_t *pv, uint32_t k);
+
+/* Score the accumulated buyers into their shop-days' counts (pv: into a
+ * provisional revision's copies). A buyer whose outcome is still open is
+ * left out: decided bad, decided good, or not counted yet. */
+static void flush_buyers(rr_engine_t *e, prov_t *pv)
 {
     if (!e->n_buyer || !e->buyer_map.count)
         return;
@@ -1050,16 +1067,24 @@ static void flush_buyers(rr_engine_t *e)
         for (int b = 0; b < e->n_buyer; b++) {
             int m = e->buyer_metric[b];
             const rr_metric_def_t *md = &e->cfg.metrics[m];
-            if (!acc[b].has)
+            const buyer_acc_t *a = &acc[b];
+            if (!a->has)
                 continue;
-            int64_t *sc = CNT(e, SD(e, acc[b].shopday), m);
+            int64_t *sc = sd_counts(e, pv, a->shopday) + e->mi[m].off;
+            if (md->kind == RR_KIND_BUYER_WITHIN) {
+                if (a->pend && !a->flag) /* bad once one message waited too long */
+                    continue;
+                sc[C_NUM] += !a->flag;
+            } else if (md->require == RR_REQUIRE_ANY) {
+                if (a->pend && !a->flag) /* good once one message got its reply */
+                    continue;
+                sc[C_NUM] += a->flag;
+            } else {
+                if (a->pend)
+                    continue;
+                sc[C_NUM] += a->last_replied;
+            }
             sc[C_DEN]++;
-            if (md->kind == RR_KIND_BUYER_WITHIN)
-                sc[C_NUM] += !acc[b].flag;
-            else if (md->require == RR_REQUIRE_ANY)
-                sc[C_NUM] += acc[b].flag;
-            else
-                sc[C_NUM] += acc[b].last_replied;
         }
     }
     for (size_t i = 0; i + 1 < e->buyer_keys.n; i += 2)
@@ -1120,7 +1145,7 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
             break;
         }
     }
-    fold_buyer(e, c, cd);
+    fold_buyer(e, c, cd, 0);
     /* unlink from the conversation's list */
     uint32_t *link = &c->cd_head;
     while (*link != NONE32 && *link != k)
@@ -1190,7 +1215,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
     for (size_t i = 0; i < dy->agentdays.n; i++) {
         uint32_t k = dy->agentdays.v[i];
         agentday_t *ad = AD(e, k);
-        int any = 0;
+        int any = ad->revised;
         for (size_t m = 0; m < e->cfg.n_metrics; m++)
             any |= CNT(e, ad, m)[C_DEN] != 0 ||
                    (e->cfg.metrics[m].kind == RR_KIND_RESPONSE_TIME && CNT(e, ad, m)[C_UNANS] != 0);
@@ -1240,8 +1265,297 @@ static uint32_t *cds_by_shop(rr_engine_t *e, const day_t *dy)
     return order;
 }
 
+/* ---- provisional revisions (docs/engine.md, "Provisional revisions") ------
+ *
+ * An open day's shop_day and agent_day records as they stand, for "today so
+ * far" dashboards: the day's finalisation done on copies of its counts, with
+ * one difference. A final fold knows every round's outcome; here a round may
+ * still be waiting for its reply. Its partition's watermark D says what is
+ * decided: every event with ts < D has been applied, and any later one has
+ * ts >= D. So a buyer message m of a waiting round is already a miss for a
+ * metric with limit t = min(T, H) once D - m.ts > t; the round is
+ * unanswered once D - start > H; its last message has no reply once
+ * D - last > H. What can still go either way is left out (not counted as
+ * good or bad), and so is a conversation or buyer whose outcome hangs on
+ * it. At the day's end + H nothing is left open and the fold is the final
+ * one: the engine's tests check exactly that. */
+
+struct prov {
+    uint32_t *sd_row;   /* per shop-day slab index: its row in sc (this day's only) */
+    int64_t *sc;        /* the day's shop-day counts, n_counts per row */
+    uint32_t *ad_row;   /* per agent-day slab index: its row in ac, or NONE32 */
+    size_t ad_row_cap;
+    int64_t *ac;        /* agent-day counts copied so far */
+    size_t ac_n, ac_cap;
+    unsigned char *cd;  /* the conv-day being folded, copied */
+    int failed;
+};
+
+static int64_t *sd_counts(rr_engine_t *e, prov_t *pv, uint32_t k)
+{
+    return pv ? pv->sc + (size_t)pv->sd_row[k] * (size_t)e->n_counts : SD(e, k)->c;
+}
+
+/* The copy of agent-day (shop, agent, day)'s counts, the agent-day created
+ * if it has none yet (empty, it publishes nothing); NULL out of memory. */
+static int64_t *prov_ad(rr_engine_t *e, prov_t *pv, uint64_t shop, uint64_t agent, int32_t day)
+{
+    uint32_t k = get_agentday(e, shop, agent, day);
+    if (k == NONE32)
+        goto fail;
+    if (k >= pv->ad_row_cap) {
+        size_t cap = pv->ad_row_cap ? pv->ad_row_cap : 1024;
+        while (cap <= k)
+            cap *= 2;
+        uint32_t *nr = realloc(pv->ad_row, cap * sizeof *nr);
+        if (!nr)
+            goto fail;
+        memset(nr + pv->ad_row_cap, 0xff, (cap - pv->ad_row_cap) * sizeof *nr);
+        pv->ad_row = nr;
+        pv->ad_row_cap = cap;
+    }
+    size_t w = (size_t)e->n_counts;
+    if (pv->ad_row[k] == NONE32) {
+        if (vec_reserve_((void **)&pv->ac, &pv->ac_cap, (pv->ac_n + 1) * w, sizeof(int64_t)) < 0)
+            goto fail;
+        memcpy(pv->ac + pv->ac_n * w, AD(e, k)->c, w * sizeof(int64_t));
+        pv->ad_row[k] = (uint32_t)pv->ac_n++;
+    }
+    return pv->ac + (size_t)pv->ad_row[k] * w;
+fail:
+    pv->failed = 1;
+    return NULL;
+}
+
+/* a - b > t, for a up to INT64_MAX (an ended partition decides everything) */
+static inline int passed(int64_t a, int64_t b, int64_t t)
+{
+    return a > b && a - b > t;
+}
+
+/* What round r (still waiting, of tracker t) adds to the copies, decided at
+ * D; the copy cd takes its bad-round bits. (Its reply flags need nothing: a
+ * waiting round's last message cleared CDF_LAST_REPLIED, and a reply from
+ * now on sets them or nothing.) Returns the metrics whose outcome for this
+ * conv-day it leaves open. */
+static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, const round_t *r,
+                           int64_t D, cd_t *cd)
+{
+    const trk_def_t *td = &e->trk[t];
+    const int64_t H = e->cfg.horizon_ms;
+    /* a reply from now on comes too late to count for the round: unanswered,
+     * so its agent is settled (resolve_round: the replier's only if answered) */
+    int dead = passed(D, r->start_ts, H);
+    uint32_t open = 0;
+    int64_t *ad = NULL;
+    if (td->per_agent && (r->agent || dead))
+        ad = prov_ad(e, pv, c->shop, r->agent, r->day);
+    int64_t *sc = sd_counts(e, pv, cd->shopday);
+    for (int k = 0; k < td->n; k++) {
+        int m = td->metric[k];
+        const rr_metric_def_t *md = &e->cfg.metrics[m];
+        int64_t *s = sc + e->mi[m].off, *a = ad ? ad + e->mi[m].off : NULL;
+        switch (md->kind) {
+        case RR_KIND_MESSAGE_WITHIN: {
+            /* messages before D - t can no longer be answered within t */
+            int64_t since = D == INT64_MAX ? INT64_MAX : D - e->mi[m].t;
+            uint32_t missed = r->msgs - pend_count_since(r, since);
+            s[C_DEN] += missed;
+            if (a)
+                a[C_DEN] += missed;
+            break;
+        }
+        case RR_KIND_SESSION_WITHIN:
+        case RR_KIND_BUYER_WITHIN:
+            if (passed(D, r->start_ts, e->mi[m].t))
+                cd->bits |= 1u << m;
+            else
+                open |= 1u << m;
+            break;
+        case RR_KIND_RESPONSE_TIME:
+            if (dead) {
+                s[C_UNANS]++;
+                if (a)
+                    a[C_UNANS]++;
+            }
+            break;
+        case RR_KIND_BUYER_REPLIED: /* a reply within H of its last message */
+            if (!passed(D, r->last_ts, H))
+                open |= 1u << m;
+            break;
+        default:
+            break;
+        }
+    }
+    return open;
+}
+
+/* fold_cd on copies: conv-day k of open day dy as it stands. */
+static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k)
+{
+    cd_t *cd = (cd_t *)pv->cd;
+    memcpy(cd, CD(e, k), e->cd_stride);
+    const conv_t *c = CONV(e, cd->conv);
+    const partition_t *p = &e->parts.v[c->part];
+    const int64_t D = p->ended ? INT64_MAX : part_wm(e, p);
+    const int64_t H = e->cfg.horizon_ms;
+    uint32_t open = 0;
+    const hot_t *hc = c->hot == NONE32 ? NULL : HOT(e, c->hot);
+    for (int t = 0; hc && t < e->n_trk; t++) {
+        const round_t *r = &hc->rounds[2 * t];
+        if (r[1].active && r[1].day == dy->day)
+            open |= prov_round(e, pv, c, t, &r[1], D, cd);
+        if (r[0].active && r[0].day == dy->day)
+            open |= prov_round(e, pv, c, t, &r[0], D, cd);
+    }
+    for (size_t m = 0; m < e->cfg.n_metrics; m++) {
+        const rr_metric_def_t *md = &e->cfg.metrics[m];
+        int64_t *s = sd_counts(e, pv, cd->shopday) + e->mi[m].off;
+        int bad = (cd->bits >> m) & 1u;
+        switch (md->kind) {
+        case RR_KIND_SESSION_WITHIN:
+            if (!(*cd_flags(e, cd, e->mi[m].trk) & CDF_HAS) || (!bad && ((open >> m) & 1u)))
+                break;
+            s[C_DEN]++;
+            s[C_NUM] += !bad;
+            break;
+        case RR_KIND_UNASSIGNED: /* decided by an agent in time, or by end + H */
+            if (!bad)
+                break;
+            if (c->first_agent_ts <= dy->end_ms + H) {
+                s[C_DEN]++;
+            } else if (passed(D, dy->end_ms, H)) {
+                s[C_DEN]++;
+                s[C_NUM]++;
+            }
+            break;
+        case RR_KIND_SATISFACTION: { /* the last rating so far */
+            const cd_sat_t *cs = cd_sat(e, cd, e->mi[m].sat);
+            if (!cs->rating)
+                break;
+            int good = cs->rating >= 4;
+            s[C_DEN]++;
+            s[C_NUM] += good;
+            int64_t *a = prov_ad(e, pv, c->shop, cs->agent, dy->day);
+            if (a) {
+                a[e->mi[m].off + C_DEN]++;
+                a[e->mi[m].off + C_NUM] += good;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    fold_buyer(e, c, cd, open);
+}
+
+/* Publish open day e->days.v[di] as it stands, as its next revision.
+ * Returns the records published, or -1 out of memory (then none). */
+static int64_t prov_day(rr_engine_t *e, size_t di)
+{
+    const day_t *dy = &e->days.v[di];
+    const size_t w = (size_t)e->n_counts, nsd = dy->shopdays.n;
+    prov_t pv = {0};
+    int64_t published = 0;
+    uint32_t *order = NULL;
+    pv.sd_row = malloc((e->sd_n ? e->sd_n : 1) * sizeof *pv.sd_row);
+    pv.sc = malloc((nsd ? nsd : 1) * w * sizeof *pv.sc);
+    pv.cd = malloc(e->cd_stride);
+    order = cds_by_shop(e, dy); /* as finalisation: buyers one shop at a time */
+    if (!pv.sd_row || !pv.sc || !pv.cd || !order) {
+        published = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < nsd; i++) {
+        uint32_t k = dy->shopdays.v[i];
+        pv.sd_row[k] = (uint32_t)i;
+        memcpy(pv.sc + i * w, SD(e, k)->c, w * sizeof *pv.sc);
+    }
+    uint32_t shopday = NONE32;
+    for (size_t i = 0; i < dy->cds.n; i++) { /* prov_ad may grow dy's agent-days: not its cds */
+        uint32_t k = order[i];
+        if (CD(e, k)->shopday != shopday) {
+            flush_buyers(e, &pv);
+            shopday = CD(e, k)->shopday;
+        }
+        prov_fold_cd(e, &pv, dy, k);
+    }
+    flush_buyers(e, &pv);
+    if (pv.failed) {
+        published = -1;
+        goto out;
+    }
+    day_t *d = &e->days.v[di];
+    d->revision++;
+    int32_t ymd = rr_day_to_yyyymmdd(d->day);
+    for (size_t i = 0; i < nsd; i++) {
+        rr_day_record_t rec = {.is_agent = 0,
+                               .shop_id = SD(e, d->shopdays.v[i])->shop,
+                               .day = ymd,
+                               .final = 0,
+                               .revision = d->revision,
+                               .version = e->version,
+                               .cfg = &e->cfg,
+                               .values = expand(e, pv.sc + i * w)};
+        if (e->sink.day)
+            e->sink.day(e->sink.opaque, &rec);
+        published++;
+    }
+    for (size_t i = 0; i < d->agentdays.n; i++) {
+        uint32_t k = d->agentdays.v[i];
+        agentday_t *ad = AD(e, k);
+        const int64_t *ac = k < pv.ad_row_cap && pv.ad_row[k] != NONE32
+                                ? pv.ac + (size_t)pv.ad_row[k] * w
+                                : ad->c;
+        int any = ad->revised; /* an earlier revision is replaced, even by nothing */
+        for (size_t m = 0; m < e->cfg.n_metrics; m++)
+            any |= ac[e->mi[m].off + C_DEN] != 0 ||
+                   (e->cfg.metrics[m].kind == RR_KIND_RESPONSE_TIME &&
+                    ac[e->mi[m].off + C_UNANS] != 0);
+        if (!any)
+            continue;
+        ad->revised = 1;
+        rr_day_record_t rec = {.is_agent = 1,
+                               .shop_id = ad->shop,
+                               .agent_id = ad->agent,
+                               .day = ymd,
+                               .final = 0,
+                               .revision = d->revision,
+                               .version = e->version,
+                               .cfg = &e->cfg,
+                               .values = expand(e, ac)};
+        if (e->sink.day)
+            e->sink.day(e->sink.opaque, &rec);
+        published++;
+    }
+out:
+    free(order);
+    free(pv.sd_row);
+    free(pv.sc);
+    free(pv.cd);
+    free(pv.ad_row);
+    free(pv.ac);
+    return published;
+}
+
+int64_t rr_engine_provisional(rr_engine_t *e)
+{
+    int64_t n = 0;
+    for (size_t i = 0; !e->finished && i < e->days.n; i++) {
+        int64_t k = prov_day(e, i);
+        if (k < 0)
+            return -1;
+        n += k;
+    }
+    e->st.provisional += (uint64_t)n;
+    return n;
+}
+
 static void finalize_oldest_day(rr_engine_t *e)
 {
+    if (e->provisional_at_final && prov_day(e, 0) < 0)
+        e->oom = 1;
     day_t *dy = &e->days.v[0];
     uint32_t *order = cds_by_shop(e, dy);
     if (!order) { /* out of memory: still exact, one map for all the day's buyers */
@@ -1266,13 +1580,13 @@ static void finalize_oldest_day(rr_engine_t *e)
         }
         uint32_t k = order[i];
         if (CD(e, k)->shopday != shopday && order != e->days.v[0].cds.v) {
-            flush_buyers(e);
+            flush_buyers(e, NULL);
             shopday = CD(e, k)->shopday;
         }
         fold_cd(e, &e->days.v[0], k);
     }
     dy = &e->days.v[0];
-    flush_buyers(e);
+    flush_buyers(e, NULL);
     if (order != dy->cds.v)
         free(order);
     emit_day(e, dy);
@@ -1630,6 +1944,11 @@ void rr_engine_finish(rr_engine_t *e)
     e->finished = 1;
 }
 
+void rr_engine_set_provisional_at_final(rr_engine_t *e, int on)
+{
+    e->provisional_at_final = on;
+}
+
 const char *rr_engine_error(const rr_engine_t *e)
 {
     return e->oom ? "out of memory: some results are incomplete" : NULL;
@@ -1816,7 +2135,7 @@ void rr_engine_free(rr_engine_t *e)
  * version and record sizes). */
 
 #define CK_MAGIC UINT32_C(0x4b435252) /* "RRCK" */
-#define CK_FORMAT 1u
+#define CK_FORMAT 2u /* 2: days carry their provisional revision */
 
 typedef struct ck_writer {
     rr_ck_write_fn fn;
@@ -1906,7 +2225,7 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     ck_u64(&w, e->days.n);
     for (size_t i = 0; i < e->days.n; i++) {
         const day_t *dy = &e->days.v[i];
-        int64_t d[] = {dy->day, dy->end_ms};
+        int64_t d[] = {dy->day, dy->end_ms, dy->revision};
         ck_put(&w, d, sizeof d);
         ck_vec(&w, dy->cds.v, dy->cds.n, sizeof(uint32_t));
         ck_vec(&w, dy->shopdays.v, dy->shopdays.n, sizeof(uint32_t));
@@ -2121,12 +2440,13 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
     if (ck_count(&r, &nd) < 0)
         goto fail;
     for (size_t i = 0; i < nd; i++) {
-        int64_t d[2];
+        int64_t d[3];
         day_t dy = {0};
         if (ck_get(&r, d, sizeof d) < 0)
             goto fail;
         dy.day = (int32_t)d[0];
         dy.end_ms = d[1];
+        dy.revision = (uint32_t)d[2];
         int bad = CK_VEC(&r, dy.cds) || CK_VEC(&r, dy.shopdays) || CK_VEC(&r, dy.agentdays) ||
                   CK_VEC(&r, dy.viols);
         if (bad || VEC_PUSH(e->days, dy) < 0) {
