@@ -54,6 +54,9 @@ static const char run_usage[] =
     "                          offset at start, then every open day is final\n"
     "      --commit-every DUR  streaming: one transaction of results, state checkpoints\n"
     "                          and offsets this often (default 10s)\n"
+    "      --provisional-every DUR  streaming: also publish the open days as they stand\n"
+    "                          (final false, numbered revisions) with the first commit\n"
+    "                          after each DUR, for \"today so far\" (default: off)\n"
     "      --instance NAME     streaming: this instance's name in the group, stable\n"
     "                          across restarts (default 0); each instance needs its own\n"
     "  -X KEY=VALUE            any librdkafka consumer or producer property; repeatable\n"
@@ -191,7 +194,8 @@ int rr_cmd_run(int argc, char **argv)
         {"transactional-id", required_argument, NULL, 'I'}, {"from", required_argument, NULL, 'F'},
         {"to", required_argument, NULL, 'U'}, {"lookback", required_argument, NULL, 'K'},
         {"until-end", no_argument, NULL, 'E'}, {"commit-every", required_argument, NULL, 'C'},
-        {"instance", required_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
+        {"instance", required_argument, NULL, 'N'},
+        {"provisional-every", required_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
@@ -207,6 +211,7 @@ int rr_cmd_run(int argc, char **argv)
     int lookback_set = 0, until_end = 0;
     int64_t commit_every_ms = 10000;
     int commit_every_set = 0;
+    int64_t provisional_every_ms = 0;
     const char *instance = NULL;
     char err[512];
     int c;
@@ -270,6 +275,16 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'N':
             instance = optarg;
+            break;
+        case 'V':
+            if (rr_config_parse_duration(optarg, &provisional_every_ms, err, sizeof err) < 0 ||
+                provisional_every_ms < 1000 || provisional_every_ms > 86400000) {
+                fprintf(stderr, "replyrate run: --provisional-every: '%s': %s\n", optarg,
+                        provisional_every_ms < 1000 || provisional_every_ms > 86400000
+                            ? "between 1s and 24h"
+                            : err);
+                return 2;
+            }
             break;
         case 'X':
             if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
@@ -353,17 +368,18 @@ int rr_cmd_run(int argc, char **argv)
         return 2;
     }
     int streaming = topic && !until_end && !from_ymd;
-    if ((until_end || instance || commit_every_set) && !topic) {
-        fprintf(stderr, "replyrate run: --until-end, --instance and --commit-every need --brokers and --topic\n");
+    if ((until_end || instance || commit_every_set || provisional_every_ms) && !topic) {
+        fprintf(stderr, "replyrate run: --until-end, --instance, --commit-every and "
+                        "--provisional-every need --brokers and --topic\n");
         return 2;
     }
     if (until_end && from_ymd) {
         fprintf(stderr, "replyrate run: --until-end and --from/--to exclude each other\n");
         return 2;
     }
-    if ((instance || commit_every_set) && !streaming) {
-        fprintf(stderr, "replyrate run: --instance and --commit-every are for streaming (not with "
-                        "--until-end or --from/--to)\n");
+    if ((instance || commit_every_set || provisional_every_ms) && !streaming) {
+        fprintf(stderr, "replyrate run: --instance, --commit-every and --provisional-every are for "
+                        "streaming (not with --until-end or --from/--to)\n");
         return 2;
     }
     if (streaming && !publish) {
@@ -504,6 +520,7 @@ int rr_cmd_run(int argc, char **argv)
                                   .sink = sink,
                                   .publish = pub,
                                   .commit_every_ms = commit_every_ms,
+                                  .provisional_every_ms = provisional_every_ms,
                                   .have_now = have_now,
                                   .now_ms = now_fixed,
                                   .quiet = quiet,

@@ -1,6 +1,7 @@
 #include "cli/run_stream.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ typedef struct spart {
     int owned;
     int64_t next;   /* the offset after the last one fed; -1: nothing fed or committed */
     int dirty;      /* fed since its last checkpoint */
+    int revise;     /* fed since its last provisional revision */
     int has_loc;    /* loc: its last committed checkpoint */
     rr_ck_loc_t loc, pend; /* pend: written in the open transaction */
     int written;
@@ -440,6 +442,33 @@ static void feed_run(stream_t *s, spart_t *sp, rd_kafka_message_t **msgs, size_t
     rr_kafka_feed(sp->eng, 0, msgs, n, recs, s->r->have_now ? s->r->now_ms : rr_now_ms());
     sp->next = msgs[n - 1]->offset + 1;
     sp->dirty = 1;
+    sp->revise = 1;
+}
+
+/* A provisional revision of every partition fed since its last one, into
+ * the open transaction; the checkpoint that counts it goes with it. */
+static int revise_all(stream_t *s)
+{
+    uint64_t records = 0;
+    int parts = 0;
+    for (int p = 0; p < s->cap; p++) {
+        spart_t *sp = s->ps[p];
+        if (!sp || !sp->owned || !sp->eng || !sp->revise)
+            continue;
+        int64_t n = rr_engine_provisional(sp->eng);
+        if (n < 0) {
+            fail(s, "%s[%d]: out of memory making a provisional revision", s->r->topic, (int)p);
+            return -1;
+        }
+        records += (uint64_t)n;
+        parts++;
+        sp->revise = 0;
+        sp->dirty = 1;
+    }
+    if (parts && !s->r->quiet)
+        fprintf(stderr, "{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}\n", parts,
+                (unsigned long long)records);
+    return 0;
 }
 
 int rr_run_stream(rr_stream_run_t *r)
@@ -479,6 +508,9 @@ int rr_run_stream(rr_stream_run_t *r)
     }
     q = rd_kafka_queue_get_consumer(s.rk);
     double next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
+    double next_revision = r->provisional_every_ms
+                               ? rr_mono_s() + (double)r->provisional_every_ms / 1000.0
+                               : HUGE_VAL;
     double next_progress = t0 + 5, last_warn = 0;
     while (!*r->stop && !s.failed) {
         ssize_t n = rd_kafka_consume_batch_queue(q, WAIT_MS, msgs, BATCH);
@@ -523,6 +555,10 @@ int rr_run_stream(rr_stream_run_t *r)
         for (ssize_t i = 0; i < n; i++)
             rd_kafka_message_destroy(msgs[i]);
         if (!s.failed && rr_mono_s() >= next_commit) {
+            if (rr_mono_s() >= next_revision) {
+                revise_all(&s);
+                next_revision = rr_mono_s() + (double)r->provisional_every_ms / 1000.0;
+            }
             commit_all(&s, "interval");
             next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
         }

@@ -15,6 +15,11 @@
  * assignment a partition's engine is restored from the location committed
  * with its offset, and reading resumes there; on revocation everything is
  * committed first. SIGTERM or SIGINT (*stop set) commits and ends the run.
+ *
+ * With provisional_every_ms, the first commit after each interval also
+ * carries a provisional revision of the open days of every partition fed
+ * since its last one (rr_engine_provisional), with the checkpoint that
+ * counts it: revisions are numbered on across restarts.
  */
 #ifndef RR_CLI_RUN_STREAM_H
 #define RR_CLI_RUN_STREAM_H
@@ -35,6 +40,8 @@ typedef struct rr_stream_run {
     rr_sink_t sink;           /* every record, the publishing sink among them */
     rr_kafka_sink_t *publish; /* its transactions carry checkpoints and offsets */
     int64_t commit_every_ms;
+    int64_t provisional_every_ms; /* 0: none; else open days' revisions with the first
+                                   * commit after each interval */
     int have_now;
     int64_t now_ms;
     int quiet;

@@ -32,9 +32,12 @@ expect 2 "--lookback: '40d': at most 31d" "$bin" run --brokers 127.0.0.1:1 --top
 expect 2 "--lookback needs --from and --to" "$bin" run --until-end --brokers 127.0.0.1:1 --topic t --lookback 2d --output "$tmp/o.jsonl"
 expect 2 "streaming from a topic needs --publish" "$bin" run --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
 expect 2 "--until-end and --from/--to exclude each other" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --from 2026-11-22 --to 2026-11-22 --output "$tmp/o.jsonl"
-expect 2 "--instance and --commit-every are for streaming" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --instance a --output "$tmp/o.jsonl"
-expect 2 "--until-end, --instance and --commit-every need --brokers and --topic" "$bin" run --input "$tmp/in.pb" --commit-every 1s --output "$tmp/o.jsonl"
+expect 2 "--instance, --commit-every and --provisional-every are for streaming" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --instance a --output "$tmp/o.jsonl"
+expect 2 "--until-end, --instance, --commit-every and --provisional-every need --brokers and --topic" "$bin" run --input "$tmp/in.pb" --commit-every 1s --output "$tmp/o.jsonl"
 expect 2 "--commit-every: '50ms': between 100ms and 5m" "$bin" run --brokers 127.0.0.1:1 --topic t --publish --commit-every 50ms
+expect 2 "--provisional-every: '500ms': between 1s and 24h" "$bin" run --brokers 127.0.0.1:1 --topic t --publish --provisional-every 500ms
+expect 2 "--provisional-every: 'soon':" "$bin" run --brokers 127.0.0.1:1 --topic t --publish --provisional-every soon
+expect 2 "are for streaming" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --provisional-every 1h --output "$tmp/o.jsonl"
 expect 0 "usage: replyrate demo" "$bin" demo --help
 expect 0 "usage: replyrate export" "$bin" export --help
 expect 2 "topic 'x': its name must end in .shop_day" "$bin" export --brokers 127.0.0.1:1 --topic x --output "$tmp/o.jsonl"

@@ -9,6 +9,9 @@
 #   rebalance two instances in one group, one killed after its first commit
 #            and never restarted: the other takes its partitions over from the
 #            changelog.
+# Every instance also publishes provisional revisions of the open days each
+# second: every key's revisions in the topic are numbered upwards, across
+# restarts, and each final day's last record is its final one.
 source "$(dirname "$0")/lib.bash" stream "$1"
 x=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X transaction.timeout.ms=15000)
 
@@ -61,6 +64,8 @@ for line in open(path):
     j = json.loads(line)
     if kind in ("late", "dead_letter"):
         out.append(line.replace(topic + "[", "TOPIC["))
+    elif not j.get("final", True):  # provisional revisions: checked by revisions()
+        continue
     elif j["day"] < last:
         out.append(line)
     elif strict and kind != "violations":  # the open day: nothing of it may be final yet
@@ -73,7 +78,35 @@ final_part "$tmp/ref" "$id.all"
 
 stream() { # group, instance, log (appended)[, topic, commit interval]
   exec "$bin" run --now-ms "$now" --brokers "$brokers" --topic "${4:-$id.events}" --group "$1" \
-    --instance "$2" --publish --topic-prefix "$id.$1" --commit-every "${5:-1s}" "${x[@]}" 2>>"$3"
+    --instance "$2" --publish --topic-prefix "$id.$1" --commit-every "${5:-1s}" \
+    --provisional-every 1s "${x[@]}" 2>>"$3"
+}
+# In topic order, per key: revisions 1, 2, ... upwards, never after the
+# final record, and a final day ends with its final record. Prints how many
+# revisions there were.
+revisions() { # stem, what
+  python3 - "$1.shop_day.jsonl" "$1.agent_day.jsonl" "$last" "$2" <<'EOF' || fail "revisions, $2"
+import json, sys
+last, what, n, keys = int(sys.argv[3]), sys.argv[4], 0, {}
+for path in sys.argv[1:3]:
+    for line in open(path):
+        j = json.loads(line)
+        key = (j["type"], j["shop_id"], j.get("agent_id"), j["day"])
+        prev = keys.get(key)
+        if prev == "final":
+            sys.exit("%s: %s: a record after the final one: %s" % (what, key, line.strip()))
+        if j["final"]:
+            keys[key] = "final"
+            continue
+        n += 1
+        if prev is not None and j["revision"] <= prev:
+            sys.exit("%s: %s: revision %d after %d" % (what, key, j["revision"], prev))
+        keys[key] = j["revision"]
+open_ = [k for k, v in keys.items() if v != "final" and k[3] < last]
+if open_:
+    sys.exit("%s: %d keys of final days end with a revision, e.g. %s" % (what, len(open_), open_[0]))
+print(n)
+EOF
 }
 # Wait until a line of log matches.
 wait_for() { # pattern, log, seconds
@@ -122,6 +155,9 @@ complete s 90 || fail "restart: the results did not arrive"
 kill -TERM "$pid"
 wait "$pid" || fail "restart: the second run failed: $(tail -3 "$tmp/s2.log")"
 same_final s "stopped halfway and restarted"
+n=$(revisions "$tmp/s" "stopped halfway and restarted")
+[ "$n" -gt 0 ] || fail "restart: no provisional revision was published"
+grep -q '"type":"provisional"' "$tmp/s2.log" || fail "restart: the second run made no revision"
 
 # -- crash: SIGKILL at random points, restarted each time, with a part of
 # the input arriving before each start so every run has something to read --
@@ -144,6 +180,7 @@ complete c 120 "$id.crash" || fail "crash: the results did not arrive: $(tail -3
 kill -TERM "$pid"
 wait "$pid" || fail "crash: the last run failed: $(tail -3 "$tmp/c$kills.log")"
 same_final c "after $kills SIGKILLs ($(tr '\n' ';' <"$tmp/kills.log"))" "$id.crash"
+revisions "$tmp/c" "after $kills SIGKILLs" >/dev/null
 commits=$(cat "$tmp"/c?.log | grep -c '"type":"commit"' || true)
 
 # -- rebalance: two instances, one killed after its first commit --
@@ -162,5 +199,6 @@ grep -q '"type":"restored"' "$tmp/ra.log" || fail "rebalance: a restored nothing
 kill -TERM "$pa"
 wait "$pa" || fail "rebalance: a failed: $(tail -3 "$tmp/ra.log")"
 same_final r "b killed, a took over"
+revisions "$tmp/r" "b killed, a took over" >/dev/null
 
-echo "kafka stream: final records exactly once after a SIGTERM restart, $kills SIGKILLs ($(tr '\n' ';' <"$tmp/kills.log") $commits commits in all) and a rebalance; $(wc -l <"$tmp/ref.shop_day.cmp") shop-days, $(wc -l <"$tmp/ref.violations.cmp") violations"
+echo "kafka stream: final records exactly once after a SIGTERM restart, $kills SIGKILLs ($(tr '\n' ';' <"$tmp/kills.log") $commits commits in all) and a rebalance; $n revisions in the restart; $(wc -l <"$tmp/ref.shop_day.cmp") shop-days, $(wc -l <"$tmp/ref.violations.cmp") violations"
