@@ -1173,6 +1173,35 @@ static const rr_value_t *expand(rr_engine_t *e, const int64_t *c)
     return e->expanded;
 }
 
+/* Publish one shop_day or agent_day record of counts c: final when
+ * revision is 0, else that provisional revision. */
+static void publish_day(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t agent, int32_t ymd,
+                        uint32_t revision, const int64_t *c)
+{
+    rr_day_record_t rec = {.is_agent = is_agent,
+                           .shop_id = shop,
+                           .agent_id = agent,
+                           .day = ymd,
+                           .final = revision == 0,
+                           .revision = revision,
+                           .version = e->version,
+                           .cfg = &e->cfg,
+                           .values = expand(e, c)};
+    if (e->sink.day)
+        e->sink.day(e->sink.opaque, &rec);
+}
+
+/* An agent-day is published when a per-agent metric has a non-zero den or
+ * unanswered (SPEC §6). */
+static int agent_counts_any(const rr_engine_t *e, const int64_t *c)
+{
+    for (size_t m = 0; m < e->cfg.n_metrics; m++)
+        if (c[e->mi[m].off + C_DEN] != 0 ||
+            (e->cfg.metrics[m].kind == RR_KIND_RESPONSE_TIME && c[e->mi[m].off + C_UNANS] != 0))
+            return 1;
+    return 0;
+}
+
 static void emit_day(rr_engine_t *e, day_t *dy)
 {
     int32_t ymd = rr_day_to_yyyymmdd(dy->day);
@@ -1180,15 +1209,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
     for (size_t i = 0; i < dy->shopdays.n; i++) {
         uint32_t k = dy->shopdays.v[i];
         shopday_t *sd = SD(e, k);
-        rr_day_record_t rec = {.is_agent = 0,
-                               .shop_id = sd->shop,
-                               .day = ymd,
-                               .final = 1,
-                               .version = e->version,
-                               .cfg = &e->cfg,
-                               .values = expand(e, sd->c)};
-        if (e->sink.day)
-            e->sink.day(e->sink.opaque, &rec);
+        publish_day(e, 0, sd->shop, 0, ymd, 0, sd->c);
         e->st.shop_days++;
         for (size_t m = 0; m < e->cfg.n_metrics; m++) {
             num[m] = CNT(e, sd, m)[C_NUM];
@@ -1215,21 +1236,8 @@ static void emit_day(rr_engine_t *e, day_t *dy)
     for (size_t i = 0; i < dy->agentdays.n; i++) {
         uint32_t k = dy->agentdays.v[i];
         agentday_t *ad = AD(e, k);
-        int any = ad->revised;
-        for (size_t m = 0; m < e->cfg.n_metrics; m++)
-            any |= CNT(e, ad, m)[C_DEN] != 0 ||
-                   (e->cfg.metrics[m].kind == RR_KIND_RESPONSE_TIME && CNT(e, ad, m)[C_UNANS] != 0);
-        if (any) {
-            rr_day_record_t rec = {.is_agent = 1,
-                                   .shop_id = ad->shop,
-                                   .agent_id = ad->agent,
-                                   .day = ymd,
-                                   .final = 1,
-                                   .version = e->version,
-                                   .cfg = &e->cfg,
-                                   .values = expand(e, ad->c)};
-            if (e->sink.day)
-                e->sink.day(e->sink.opaque, &rec);
+        if (ad->revised || agent_counts_any(e, ad->c)) {
+            publish_day(e, 1, ad->shop, ad->agent, ymd, 0, ad->c);
             e->st.agent_days++;
         }
         rr_map3_del(&e->ad_map, ad->shop, ad->agent, (uint64_t)(int64_t)dy->day);
@@ -1490,16 +1498,7 @@ static int64_t prov_day(rr_engine_t *e, size_t di)
     d->revision++;
     int32_t ymd = rr_day_to_yyyymmdd(d->day);
     for (size_t i = 0; i < nsd; i++) {
-        rr_day_record_t rec = {.is_agent = 0,
-                               .shop_id = SD(e, d->shopdays.v[i])->shop,
-                               .day = ymd,
-                               .final = 0,
-                               .revision = d->revision,
-                               .version = e->version,
-                               .cfg = &e->cfg,
-                               .values = expand(e, pv.sc + i * w)};
-        if (e->sink.day)
-            e->sink.day(e->sink.opaque, &rec);
+        publish_day(e, 0, SD(e, d->shopdays.v[i])->shop, 0, ymd, d->revision, pv.sc + i * w);
         published++;
     }
     for (size_t i = 0; i < d->agentdays.n; i++) {
@@ -1508,25 +1507,11 @@ static int64_t prov_day(rr_engine_t *e, size_t di)
         const int64_t *ac = k < pv.ad_row_cap && pv.ad_row[k] != NONE32
                                 ? pv.ac + (size_t)pv.ad_row[k] * w
                                 : ad->c;
-        int any = ad->revised; /* an earlier revision is replaced, even by nothing */
-        for (size_t m = 0; m < e->cfg.n_metrics; m++)
-            any |= ac[e->mi[m].off + C_DEN] != 0 ||
-                   (e->cfg.metrics[m].kind == RR_KIND_RESPONSE_TIME &&
-                    ac[e->mi[m].off + C_UNANS] != 0);
-        if (!any)
+        /* an earlier revision is replaced, even by nothing */
+        if (!ad->revised && !agent_counts_any(e, ac))
             continue;
         ad->revised = 1;
-        rr_day_record_t rec = {.is_agent = 1,
-                               .shop_id = ad->shop,
-                               .agent_id = ad->agent,
-                               .day = ymd,
-                               .final = 0,
-                               .revision = d->revision,
-                               .version = e->version,
-                               .cfg = &e->cfg,
-                               .values = expand(e, ac)};
-        if (e->sink.day)
-            e->sink.day(e->sink.opaque, &rec);
+        publish_day(e, 1, ad->shop, ad->agent, ymd, d->revision, ac);
         published++;
     }
 out:

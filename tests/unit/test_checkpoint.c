@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "codec/output.h"
-#include "gen/gen.h"
+#include "gen_events.h"
 #include "io/membuf.h"
 #include "io/tzload.h"
 #include "replyrate/config.h"
@@ -21,38 +21,9 @@
 
 #define NOW INT64_C(4000000000000)
 
-typedef struct events {
-    rr_event_t *v;
-    size_t n, cap;
-} events_t;
-
-static int collect(void *opaque, const rr_event_t *ev)
-{
-    events_t *e = opaque;
-    if (e->n == e->cap) {
-        e->cap = e->cap ? 2 * e->cap : 4096;
-        e->v = realloc(e->v, e->cap * sizeof *e->v);
-        cr_assert_not_null(e->v);
-    }
-    e->v[e->n++] = *ev;
-    return 0;
-}
-
 static events_t generate(uint64_t events, uint64_t seed)
 {
-    rr_gen_opts_t o;
-    rr_gen_opts_default(&o);
-    o.events = events;
-    o.seed = seed;
-    o.days = 3;
-    o.duplicate_rate = 0.03;
-    o.disorder_rate = 0.05;
-    o.late_rate = 0.01;
-    o.invalid_rate = 0.01;
-    events_t ev = {0};
-    char err[256];
-    cr_assert_eq(rr_gen_run(&o, collect, &ev, err, sizeof err), 0, "%s", err);
-    return ev;
+    return generate_shops(events, seed, 0);
 }
 
 static rr_tz_t *zone(void)

@@ -22,7 +22,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "engine_harness.h"
 #pragma GCC diagnostic pop
-#include "gen/gen.h"
+#include "gen_events.h"
 #include "io/membuf.h"
 
 /* ---- by hand -------------------------------------------------------------- */
@@ -194,39 +194,10 @@ Test(provisional, a_finished_engine_or_one_without_open_days_publishes_nothing)
 
 #define NOW INT64_C(4000000000000)
 
-typedef struct events {
-    rr_event_t *v;
-    size_t n, cap;
-} events_t;
-
-static int collect(void *opaque, const rr_event_t *ev)
-{
-    events_t *e = opaque;
-    if (e->n == e->cap) {
-        e->cap = e->cap ? 2 * e->cap : 4096;
-        e->v = realloc(e->v, e->cap * sizeof *e->v);
-        cr_assert_not_null(e->v);
-    }
-    e->v[e->n++] = *ev;
-    return 0;
-}
-
+/* many keys, each with a few hundred events a day */
 static events_t generate(uint64_t events, uint64_t seed)
 {
-    rr_gen_opts_t o;
-    rr_gen_opts_default(&o);
-    o.events = events;
-    o.seed = seed;
-    o.days = 3;
-    o.duplicate_rate = 0.03;
-    o.disorder_rate = 0.05;
-    o.late_rate = 0.01;
-    o.invalid_rate = 0.01;
-    o.shops = 300; /* many keys, each with a few hundred events a day */
-    events_t ev = {0};
-    char err[256];
-    cr_assert_eq(rr_gen_run(&o, collect, &ev, err, sizeof err), 0, "%s", err);
-    return ev;
+    return generate_shops(events, seed, 300);
 }
 
 /* Feed ev into a fresh harness (two partitions by shop); a revision every
