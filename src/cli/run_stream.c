@@ -279,11 +279,14 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
             fail(s, "%s[%d]: cannot restore its state: %s", r->topic, (int)sp->p, err);
             return -1;
         }
-        if (!r->quiet)
+        if (!r->quiet) {
+            rr_stats_t st;
+            rr_engine_stats(sp->eng, &st);
             fprintf(stderr,
                     "{\"type\":\"restored\",\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
-                    ",\"seconds\":%.3f}\n",
-                    (int)sp->p, loc->bytes, rr_mono_s() - t0);
+                    ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}\n",
+                    (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
+        }
     } else {
         char name[300];
         snprintf(name, sizeof name, "%s[%d]", r->topic, (int)sp->p);
