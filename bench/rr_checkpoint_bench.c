@@ -59,6 +59,19 @@ static int feed(const char *path, rr_engine_t *eng, uint64_t from, uint64_t to, 
     return n < 0 ? -1 : 0;
 }
 
+/* Feed events [from, to) of path, end the run, and keep its counts. */
+static int run_to_end(const char *path, rr_engine_t *eng, uint64_t from, uint64_t to,
+                      rr_stats_t *st)
+{
+    if (feed(path, eng, from, to, NULL) < 0)
+        return -1;
+    rr_engine_partition_end(eng, 0);
+    rr_engine_finish(eng);
+    rr_engine_stats(eng, st);
+    rr_engine_free(eng);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
@@ -105,13 +118,9 @@ int main(int argc, char **argv)
     }
     rr_engine_add_partition(ref, input);
     rr_engine_add_partition(a, input);
-    if (feed(input, ref, 0, total, NULL) < 0)
-        return 1;
-    rr_engine_partition_end(ref, 0);
-    rr_engine_finish(ref);
     rr_stats_t want;
-    rr_engine_stats(ref, &want);
-    rr_engine_free(ref);
+    if (run_to_end(input, ref, 0, total, &want) < 0)
+        return 1;
 
     if (feed(input, a, 0, cut, NULL) < 0)
         return 1;
@@ -145,13 +154,9 @@ int main(int argc, char **argv)
     }
     double t_restore = rr_mono_s() - t0;
 
-    if (feed(input, b, cut, total, NULL) < 0)
-        return 1;
-    rr_engine_partition_end(b, 0);
-    rr_engine_finish(b);
     rr_stats_t got;
-    rr_engine_stats(b, &got);
-    rr_engine_free(b);
+    if (run_to_end(input, b, cut, total, &got) < 0)
+        return 1;
     int same = got.input == want.input && got.applied == want.applied &&
                got.duplicate == want.duplicate && got.late == want.late &&
                got.shop_days == want.shop_days && got.agent_days == want.agent_days &&

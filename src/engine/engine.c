@@ -1514,6 +1514,7 @@ static int64_t prov_day(rr_engine_t *e, size_t di)
         publish_day(e, 1, ad->shop, ad->agent, ymd, d->revision, ac);
         published++;
     }
+    e->st.provisional += (uint64_t)published;
 out:
     free(order);
     free(pv.sd_row);
@@ -1533,7 +1534,6 @@ int64_t rr_engine_provisional(rr_engine_t *e)
             return -1;
         n += k;
     }
-    e->st.provisional += (uint64_t)n;
     return n;
 }
 
