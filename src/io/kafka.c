@@ -85,6 +85,15 @@ fail:
     return NULL;
 }
 
+/* Fetching, measured on a bounded 5M-event run (docs/kafka.md): librdkafka
+ * (2.0, Debian 12's) stops fetching while its queue holds queued.min.messages
+ * and looks again only when its broker thread next wakes, up to 1 s later
+ * (librdkafka 2.1 made that fetch.queue.backoff.ms). At the default of
+ * 100,000 an engine, slower per event than the fetcher, sat idle for most of
+ * each such second: 4.5 s for the run, 2.4 s now. A million keeps it
+ * busy through that second. Fetches stay at librdkafka's 1 MB a partition (8 MB ones made
+ * both the run and a bare consumer slower, and bigger); the queue is also
+ * bounded by queued.max.messages.kbytes. -X changes any of them. */
 rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
                                   void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
                                   char *err, size_t n)
@@ -95,9 +104,8 @@ rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, i
                               "enable.partition.eof", eof ? "true" : "false",
                               "auto.offset.reset", "earliest",
                               "isolation.level", "read_committed",
-                              "fetch.max.bytes", "67108864",
-                              "max.partition.fetch.bytes", "8388608",
                               "queued.max.messages.kbytes", "262144",
+                              "queued.min.messages", "1000000",
                               NULL};
     return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, conf_hook, hook_arg, err, n);
 }
