@@ -91,20 +91,23 @@ timed() { # mode, command...: one JSON line with wall and CPU from /usr/bin/time
     read -r wall user sys <"$tmp/time"
     echo "{\"mode\":\"$mode\",\"rep\":$rep,\"events\":$input,\"wall_s\":$wall,\"cpu_s\":$(echo "$user + $sys" | bc)}"
 }
-# restart_in_group TOPIC PREFIX GROUP ERRFILE: a streaming run in GROUP
-# restores every partition from the changelog and gets SIGTERM once assigned.
-restart_in_group() {
+# stream_until PATTERN EVERY TOPIC PREFIX GROUP ERRFILE: a streaming run in
+# GROUP, committing every EVERY, gets SIGTERM once its stderr shows PATTERN.
+stream_until() {
     local pid
-    "$BUILD/replyrate" run --brokers "$BROKERS" --topic "$1" --publish --topic-prefix "$2" \
-        --group "$3" --commit-every 1s 2>"$4" >/dev/null &
+    "$BUILD/replyrate" run --brokers "$BROKERS" --topic "$3" --publish --topic-prefix "$4" \
+        --group "$5" --commit-every "$2" 2>"$6" >/dev/null &
     pid=$!
-    until grep -q '"type":"assigned"' "$4"; do
-        kill -0 "$pid" 2>/dev/null || { cat "$4" >&2; exit 1; }
+    until grep -q "$1" "$6"; do
+        kill -0 "$pid" 2>/dev/null || { cat "$6" >&2; exit 1; }
         sleep 0.05
     done
     kill -TERM "$pid"
-    wait "$pid" || { cat "$4" >&2; exit 1; }
+    wait "$pid" || { cat "$6" >&2; exit 1; }
 }
+# restart_in_group TOPIC PREFIX GROUP ERRFILE: a restart restores every
+# partition from the changelog; it gets SIGTERM once assigned.
+restart_in_group() { stream_until '"type":"assigned"' 1s "$@"; }
 # A streaming run never ends by itself: its time is the time to its first
 # commit with nothing left to read (lag 0), then it gets SIGTERM.
 stream_timed() {
@@ -193,15 +196,7 @@ while n < want:
     fi
     log "restore: streaming $RTOPIC to its end"
     group="bench-r-$(date +%s%N)"
-    "$BUILD/replyrate" run --brokers "$BROKERS" --topic "$RTOPIC" --publish --topic-prefix bench.rout \
-        --group "$group" --commit-every 5s 2>"$tmp/rerr" >/dev/null &
-    pid=$!
-    until grep -q '"type":"commit".*"lag":0,' "$tmp/rerr"; do
-        kill -0 "$pid" 2>/dev/null || { cat "$tmp/rerr" >&2; exit 1; }
-        sleep 0.2
-    done
-    kill -TERM "$pid"
-    wait "$pid" || { cat "$tmp/rerr" >&2; exit 1; }
+    stream_until '"type":"commit".*"lag":0,' 5s "$RTOPIC" bench.rout "$group" "$tmp/rerr"
     for rep in $(seq 1 "$REPEAT"); do
         log "restore: restart $rep of $REPEAT"
         restart_in_group "$RTOPIC" bench.rout "$group" "$tmp/rerr2"
