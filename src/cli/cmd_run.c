@@ -172,6 +172,22 @@ static int parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+/* --NAME ARG, a duration in [lo, hi] ms (range says so in words), into *ms;
+ * else the usage error on stderr and -1. */
+static int duration_opt(const char *name, const char *arg, int64_t lo, int64_t hi,
+                        const char *range, int64_t *ms)
+{
+    char err[256];
+    int64_t v = 0;
+    int unparsed = rr_config_parse_duration(arg, &v, err, sizeof err) < 0;
+    if (unparsed || v < lo || v > hi) {
+        fprintf(stderr, "replyrate run: --%s: '%s': %s\n", name, arg, unparsed ? err : range);
+        return -1;
+    }
+    *ms = v;
+    return 0;
+}
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop_signal(int sig)
@@ -252,39 +268,26 @@ int rr_cmd_run(int argc, char **argv)
             break;
         }
         case 'K':
-            if (rr_config_parse_duration(optarg, &lookback_ms, err, sizeof err) < 0 ||
-                lookback_ms > 31 * RR_DAY_MS) {
-                fprintf(stderr, "replyrate run: --lookback: '%s': %s\n", optarg,
-                        lookback_ms > 31 * RR_DAY_MS ? "at most 31d" : err);
+            if (duration_opt("lookback", optarg, 0, 31 * RR_DAY_MS, "at most 31d", &lookback_ms) < 0)
                 return 2;
-            }
             lookback_set = 1;
             break;
         case 'E':
             until_end = 1;
             break;
         case 'C':
-            if (rr_config_parse_duration(optarg, &commit_every_ms, err, sizeof err) < 0 ||
-                commit_every_ms < 100 || commit_every_ms > 300000) {
-                fprintf(stderr, "replyrate run: --commit-every: '%s': %s\n", optarg,
-                        commit_every_ms < 100 || commit_every_ms > 300000 ? "between 100ms and 5m"
-                                                                          : err);
+            if (duration_opt("commit-every", optarg, 100, 300000, "between 100ms and 5m",
+                             &commit_every_ms) < 0)
                 return 2;
-            }
             commit_every_set = 1;
             break;
         case 'N':
             instance = optarg;
             break;
         case 'V':
-            if (rr_config_parse_duration(optarg, &provisional_every_ms, err, sizeof err) < 0 ||
-                provisional_every_ms < 1000 || provisional_every_ms > 86400000) {
-                fprintf(stderr, "replyrate run: --provisional-every: '%s': %s\n", optarg,
-                        provisional_every_ms < 1000 || provisional_every_ms > 86400000
-                            ? "between 1s and 24h"
-                            : err);
+            if (duration_opt("provisional-every", optarg, 1000, RR_DAY_MS, "between 1s and 24h",
+                             &provisional_every_ms) < 0)
                 return 2;
-            }
             break;
         case 'X':
             if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
