@@ -6,7 +6,17 @@ set -euo pipefail
 bin=$2
 brokers=${RR_KAFKA_BROKERS:?"RR_KAFKA_BROKERS is not set: run under ctest (fixture kafka_broker) or deploy/kafka/broker.sh start"}
 tmp=$(mktemp -d)
-trap '[ -n "${RR_KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+# On any exit, a failure's too, nothing started in the background outlives
+# the test: a leftover instance holds ctest's output pipe open, and ctest
+# waits for it (11 minutes, once).
+reap() {
+  local p
+  for p in $(jobs -p); do
+    pkill -9 -P "$p" 2>/dev/null || true
+    kill -9 "$p" 2>/dev/null || true
+  done
+}
+trap 'reap; [ -n "${RR_KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 now=$(( $(date +%s) * 1000 ))
 id="it-$1-$(date +%s%N)"
 
