@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "engine/map.h"
+#include "cli/shards.h"
 #include "io/feed.h"
 
 #define BATCH 4096
@@ -20,6 +20,7 @@ typedef struct shard {
     rr_engine_t *eng;
     int *inputs; /* global input indexes, local partition k is inputs[k] */
     int n;
+    rr_shard_out_t out;
     int failed; /* an input of this shard failed: its message is on stderr */
     atomic_ullong input, open_convs, open_days; /* for progress lines */
     atomic_int done;
@@ -31,42 +32,6 @@ struct shared {
     pthread_mutex_t sink_mu;
     atomic_int stop; /* some shard failed: the others stop early */
 };
-
-/* ---- the sink: one shard at a time, partitions renamed to the inputs' ---- */
-
-static void locked_day(void *o, const rr_day_record_t *r)
-{
-    shard_t *s = o;
-    pthread_mutex_lock(&s->sh->sink_mu);
-    s->sh->run->sink.day(s->sh->run->sink.opaque, r);
-    pthread_mutex_unlock(&s->sh->sink_mu);
-}
-
-static void locked_violation(void *o, const rr_violation_record_t *r)
-{
-    shard_t *s = o;
-    pthread_mutex_lock(&s->sh->sink_mu);
-    s->sh->run->sink.violation(s->sh->run->sink.opaque, r);
-    pthread_mutex_unlock(&s->sh->sink_mu);
-}
-
-static void locked_alert(void *o, const rr_alert_record_t *r)
-{
-    shard_t *s = o;
-    pthread_mutex_lock(&s->sh->sink_mu);
-    s->sh->run->sink.alert(s->sh->run->sink.opaque, r);
-    pthread_mutex_unlock(&s->sh->sink_mu);
-}
-
-static void locked_rejected(void *o, const rr_rejected_record_t *r)
-{
-    shard_t *s = o;
-    rr_rejected_record_t g = *r;
-    g.partition = s->inputs[r->partition];
-    pthread_mutex_lock(&s->sh->sink_mu);
-    s->sh->run->sink.rejected(s->sh->run->sink.opaque, &g);
-    pthread_mutex_unlock(&s->sh->sink_mu);
-}
 
 /* ---- a shard's thread: the single-engine loop over its own inputs ------- */
 
@@ -119,53 +84,6 @@ out:
     return NULL;
 }
 
-/* ---- shops split across shards (SPEC §2) ------------------------------------ */
-
-typedef struct shop_count {
-    rr_map64_t first; /* shop -> shard that saw it first; bit 31: counted */
-    uint64_t several;
-    int shard;
-    int oom;
-} shop_count_t;
-
-static void count_shop(void *opaque, uint64_t shop, int partition, int several)
-{
-    (void)partition;
-    shop_count_t *c = opaque;
-    uint32_t v = rr_map64_get(&c->first, shop);
-    if (v == RR_MAP_NONE) {
-        if (several)
-            c->several++;
-        if (rr_map64_put(&c->first, shop, (uint32_t)c->shard | (several ? 0x80000000u : 0)) < 0)
-            c->oom = 1;
-    } else if (!(v & 0x80000000u) && (several || (int)(v & 0x7fffffffu) != c->shard)) {
-        c->several++;
-        rr_map64_del(&c->first, shop);
-        if (rr_map64_put(&c->first, shop, v | 0x80000000u) < 0)
-            c->oom = 1;
-    }
-}
-
-static void add_stats(rr_stats_t *sum, const rr_stats_t *s)
-{
-    sum->input += s->input;
-    sum->applied += s->applied;
-    sum->duplicate += s->duplicate;
-    sum->late += s->late;
-    sum->invalid += s->invalid;
-    sum->open_conversations += s->open_conversations;
-    sum->peak_open_conversations += s->peak_open_conversations; /* an upper bound */
-    sum->active_conversations += s->active_conversations;
-    sum->peak_active_conversations += s->peak_active_conversations;
-    sum->evicted_conversations += s->evicted_conversations;
-    sum->open_days += s->open_days;
-    sum->shop_days += s->shop_days;
-    sum->agent_days += s->agent_days;
-    sum->violations += s->violations;
-    sum->alerts += s->alerts;
-    sum->provisional += s->provisional;
-}
-
 int rr_run_shards(rr_shard_run_t *run)
 {
     int n = run->n_shards < 1 ? 1 : run->n_shards > run->n_in ? run->n_in : run->n_shards;
@@ -189,11 +107,8 @@ int rr_run_shards(rr_shard_run_t *run)
         for (int i = k; i < run->n_in; i += n)
             inputs[at + s->n++] = i;
         at += s->n;
-        rr_sink_t sink = {.opaque = s,
-                          .day = run->sink.day ? locked_day : NULL,
-                          .violation = run->sink.violation ? locked_violation : NULL,
-                          .alert = run->sink.alert ? locked_alert : NULL,
-                          .rejected = run->sink.rejected ? locked_rejected : NULL};
+        s->out = (rr_shard_out_t){.sink = &run->sink, .mu = &sh.sink_mu, .global = s->inputs};
+        rr_sink_t sink = rr_shard_sink(&s->out);
         if (rr_engine_new(run->cfg, run->tz, &sink, &s->eng, err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: config: %s\n", err);
             status = 2;
@@ -242,9 +157,8 @@ int rr_run_shards(rr_shard_run_t *run)
         pthread_join(shards[k].thread, NULL);
     run->seconds = rr_mono_s() - t0;
 
-    shop_count_t sc = {0};
-    if (rr_map64_init(&sc.first, 1024) < 0)
-        sc.oom = 1;
+    rr_shop_counter_t sc;
+    rr_shop_counter_init(&sc);
     for (int k = 0; k < n; k++) {
         shard_t *s = &shards[k];
         if (s->failed) {
@@ -257,17 +171,13 @@ int rr_run_shards(rr_shard_run_t *run)
         }
         rr_stats_t st;
         rr_engine_stats(s->eng, &st);
-        add_stats(&run->stats, &st);
-        sc.shard = k;
-        if (!sc.oom)
-            rr_engine_each_shop(s->eng, count_shop, &sc);
+        rr_stats_add(&run->stats, &st);
+        rr_shop_counter_add(&sc, s->eng);
     }
-    if (sc.oom) {
+    if (rr_shop_counter_done(&sc, &run->stats.shops_in_several_partitions) < 0) {
         fprintf(stderr, "replyrate run: out of memory counting shops across shards\n");
         status = 1;
     }
-    run->stats.shops_in_several_partitions = sc.several;
-    rr_map64_free(&sc.first);
 out:
     for (int k = 0; shards && k < n; k++)
         rr_engine_free(shards[k].eng);

@@ -1,0 +1,103 @@
+#include "cli/shards.h"
+
+static void locked_day(void *opaque, const rr_day_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    pthread_mutex_lock(o->mu);
+    o->sink->day(o->sink->opaque, r);
+    pthread_mutex_unlock(o->mu);
+}
+
+static void locked_violation(void *opaque, const rr_violation_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    pthread_mutex_lock(o->mu);
+    o->sink->violation(o->sink->opaque, r);
+    pthread_mutex_unlock(o->mu);
+}
+
+static void locked_alert(void *opaque, const rr_alert_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    pthread_mutex_lock(o->mu);
+    o->sink->alert(o->sink->opaque, r);
+    pthread_mutex_unlock(o->mu);
+}
+
+static void locked_rejected(void *opaque, const rr_rejected_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    rr_rejected_record_t g = *r;
+    g.partition = o->global[r->partition];
+    pthread_mutex_lock(o->mu);
+    o->sink->rejected(o->sink->opaque, &g);
+    pthread_mutex_unlock(o->mu);
+}
+
+rr_sink_t rr_shard_sink(rr_shard_out_t *o)
+{
+    return (rr_sink_t){.opaque = o,
+                       .day = o->sink->day ? locked_day : NULL,
+                       .violation = o->sink->violation ? locked_violation : NULL,
+                       .alert = o->sink->alert ? locked_alert : NULL,
+                       .rejected = o->sink->rejected ? locked_rejected : NULL};
+}
+
+void rr_stats_add(rr_stats_t *sum, const rr_stats_t *s)
+{
+    sum->input += s->input;
+    sum->applied += s->applied;
+    sum->duplicate += s->duplicate;
+    sum->late += s->late;
+    sum->invalid += s->invalid;
+    sum->open_conversations += s->open_conversations;
+    sum->peak_open_conversations += s->peak_open_conversations; /* an upper bound */
+    sum->active_conversations += s->active_conversations;
+    sum->peak_active_conversations += s->peak_active_conversations;
+    sum->evicted_conversations += s->evicted_conversations;
+    sum->open_days += s->open_days;
+    sum->shop_days += s->shop_days;
+    sum->agent_days += s->agent_days;
+    sum->violations += s->violations;
+    sum->alerts += s->alerts;
+    sum->provisional += s->provisional;
+}
+
+static void count_shop(void *opaque, uint64_t shop, int partition, int several)
+{
+    (void)partition;
+    rr_shop_counter_t *c = opaque;
+    uint32_t v = rr_map64_get(&c->first, shop);
+    if (v == RR_MAP_NONE) {
+        if (several)
+            c->several++;
+        if (rr_map64_put(&c->first, shop, (uint32_t)c->shard | (several ? 0x80000000u : 0)) < 0)
+            c->oom = 1;
+    } else if (!(v & 0x80000000u) && (several || (int)(v & 0x7fffffffu) != c->shard)) {
+        c->several++;
+        rr_map64_del(&c->first, shop);
+        if (rr_map64_put(&c->first, shop, v | 0x80000000u) < 0)
+            c->oom = 1;
+    }
+}
+
+void rr_shop_counter_init(rr_shop_counter_t *c)
+{
+    *c = (rr_shop_counter_t){0};
+    if (rr_map64_init(&c->first, 1024) < 0)
+        c->oom = 1;
+}
+
+void rr_shop_counter_add(rr_shop_counter_t *c, const rr_engine_t *eng)
+{
+    if (!c->oom)
+        rr_engine_each_shop(eng, count_shop, c);
+    c->shard++;
+}
+
+int rr_shop_counter_done(rr_shop_counter_t *c, uint64_t *several)
+{
+    *several = c->several;
+    rr_map64_free(&c->first);
+    return c->oom ? -1 : 0;
+}

@@ -1,0 +1,48 @@
+/* cli/shards.h: what every sharded run shares, whatever feeds its shards
+ * (files: run_shards.c; a Kafka topic's partitions: run_kafka.c).
+ *
+ * A shard is an engine of its own on a thread of its own, holding some of
+ * the run's partitions. Its records reach the run's sink through
+ * rr_shard_sink: one shard at a time (under the run's lock), with the
+ * `partition` of rejected records translated from the shard's engine
+ * partition back to the run's. Its counts add into the run's summary with
+ * rr_stats_add, and rr_shop_counter counts shops split across partitions
+ * (SPEC §2), within and across shards.
+ */
+#ifndef RR_CLI_SHARDS_H
+#define RR_CLI_SHARDS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine/map.h"
+#include "replyrate/engine.h"
+
+typedef struct rr_shard_out {
+    const rr_sink_t *sink; /* the run's; its callbacks may be NULL */
+    pthread_mutex_t *mu;   /* the run's, held around every call */
+    const int *global;     /* the shard's engine partition k is the run's global[k] */
+} rr_shard_out_t;
+
+/* A sink for a shard's engine: calls o's sink under o's lock. o must outlive
+ * the engine. */
+rr_sink_t rr_shard_sink(rr_shard_out_t *o);
+
+/* sum += s, field by field; peaks add up to an upper bound of the true peak. */
+void rr_stats_add(rr_stats_t *sum, const rr_stats_t *s);
+
+typedef struct rr_shop_counter {
+    rr_map64_t first; /* shop -> shard that saw it first; bit 31: counted */
+    uint64_t several;
+    int shard;
+    int oom;
+} rr_shop_counter_t;
+
+/* Count the shops seen in several partitions of a run: init, add each
+ * shard's engine once (finished or not), then done, which frees the
+ * counter and returns 0 with *several, or -1 if it ran out of memory. */
+void rr_shop_counter_init(rr_shop_counter_t *c);
+void rr_shop_counter_add(rr_shop_counter_t *c, const rr_engine_t *eng);
+int rr_shop_counter_done(rr_shop_counter_t *c, uint64_t *several);
+
+#endif
