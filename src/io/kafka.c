@@ -187,6 +187,15 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     return rc;
 }
 
+/* Errors a partition's leader answers with while leadership settles. */
+static int leadership_settling(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+           e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+           e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+}
+
 int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
                         int64_t *hi, char *err, size_t n)
 {
@@ -201,8 +210,15 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
     if (!rk)
         return -1;
     int rc = 0;
+    double give_up = rr_mono_s() + 15;
     for (int32_t p = 0; p < np && !rc; p++) {
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo[p], &hi[p], 10000);
+        rd_kafka_resp_err_t e;
+        /* a topic just created, or a leader just moved: asked again, for a while */
+        while ((e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo[p], &hi[p], 10000)) &&
+               leadership_settling(e) && rr_mono_s() < give_up) {
+            struct timespec ts = {0, 200 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
         if (e) {
             snprintf(err, n, "%s[%d]: cannot read its end offset: %s", topic, p, rd_kafka_err2str(e));
             rc = -1;
