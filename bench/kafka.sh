@@ -9,7 +9,8 @@
 # N model events into a topic once (cached by its name), then runs K
 # repetitions, each back to back: rr_kafka_bench (a bare consumer with
 # run's settings, touching every byte), `replyrate run --brokers` writing
-# JSON Lines, `replyrate run --brokers --publish` (results to topics in
+# JSON Lines (shards: one per CPU; and again with --threads 1, one engine,
+# its records checked equal), `replyrate run --brokers --publish` (results to topics in
 # one transaction, a fresh group each time), and a streaming run (fresh
 # group, --commit-every 1s: checkpoints in the changelog every second)
 # timed from its start to its first commit that has read every partition
@@ -154,6 +155,9 @@ for rep in $(seq 1 "$REPEAT"); do
     "$BUILD/bench/rr_kafka_bench" --brokers "$BROKERS" --topic "$TOPIC" |
         jq -c --argjson rep "$rep" '{mode, rep: $rep, events: .messages, wall_s, cpu_s}' >>"$raw"
     timed run "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --output "$tmp/out.jsonl" >>"$raw"
+    timed run-1 "$BUILD/replyrate" run -q --until-end --threads 1 --brokers "$BROKERS" --topic "$TOPIC" \
+        --output "$tmp/out1.jsonl" >>"$raw"
+    cmp -s <(sort "$tmp/out.jsonl") <(sort "$tmp/out1.jsonl") || { log "one engine and the shards disagree"; exit 1; }
     timed publish "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --publish \
         --topic-prefix "bench.out" --group "bench-$rep-$(date +%s%N)" >>"$raw"
     stream_timed >>"$raw"
@@ -217,9 +221,10 @@ python3 - "$raw" "$EVENTS" "$PARTS" "$REV" "$TOPIC" >"$out" <<'EOF'
 import json, statistics, sys, platform
 raw, events, parts, rev, topic = sys.argv[1:6]
 rows = [json.loads(l) for l in open(raw)]
-modes = ["consume", "run", "publish", "stream"]
+modes = ["consume", "run", "run-1", "publish", "stream"]
 what = {"consume": "bare librdkafka consumer, run's settings, every byte touched (the floor)",
-        "run": "`replyrate run --brokers --topic --until-end`, JSON Lines to a file",
+        "run": "`replyrate run --brokers --topic --until-end`, JSON Lines to a file (shards: one per CPU)",
+        "run-1": "the same with `--threads 1`: one engine on one thread",
         "publish": "`replyrate run --brokers --topic --until-end --publish`: results to 6 topics, one transaction",
         "stream": "`replyrate run --brokers --topic --publish --commit-every 1s` (streaming), start to its first commit at lag 0"}
 by = {m: [r for r in rows if r["mode"] == m] for m in modes}
@@ -238,7 +243,7 @@ for m in modes:
 print("\nRatios of rates within one repetition (run's events/s over the bare consumer's), median (min..max):\n")
 print("| ratio | wall |")
 print("|---|---:|")
-for m in ("run", "publish", "stream"):
+for m in ("run", "run-1", "publish", "stream"):
     rs = [c["wall_s"] / r["wall_s"] for c, r in zip(by["consume"], by[m])]
     print(f"| {m} / consume | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
 rs = [r["wall_s"] / p["wall_s"] for r, p in zip(by["run"], by["publish"])]

@@ -80,8 +80,9 @@ static const char run_usage[] =
     "  -c, --config FILE       metrics, alerts and job settings (docs/config.md)\n"
     "      --timezone ZONE     IANA time zone (overrides the config; default Asia/Shanghai)\n"
     "      --now-ms MS         wall clock to judge events against (default: the real clock)\n"
-    "  -j, --threads N         shards: the input files are dealt to N engines on N threads\n"
-    "                          (default: one per file, at most one per CPU); 1: one engine\n"
+    "  -j, --threads N         shards: the input files (a bounded run: the topic's partitions)\n"
+    "                          are dealt to N engines on N threads (default: one per file or\n"
+    "                          partition, at most one per CPU); 1: one engine\n"
     "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
     "  -h, --help              this message\n"
     "\n"
@@ -385,6 +386,11 @@ int rr_cmd_run(int argc, char **argv)
                         "streaming (not with --until-end or --from/--to)\n");
         return 2;
     }
+    if (streaming && threads) {
+        fprintf(stderr, "replyrate run: --threads is for files and bounded runs (--until-end or "
+                        "--from/--to); streaming runs its partitions' engines on one thread\n");
+        return 2;
+    }
     if (streaming && !publish) {
         fprintf(stderr,
                 "replyrate run: streaming from a topic needs --publish (its transactions carry the "
@@ -472,18 +478,18 @@ int rr_cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    if (!topic && !threads) { /* one shard per file, at most one per CPU */
+    if (!threads) { /* one shard per file or partition, at most one per CPU */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cpus < 1 ? 1 : cpus < n_in ? cpus : n_in;
+        threads = cpus < 1 ? 1 : topic || cpus < n_in ? cpus : n_in;
     }
-    /* shards and streaming (an engine per partition) make engines of their own */
+    /* shards and Kafka runs (run_kafka.c, run_stream.c) make engines of their own */
     int sharded = !topic && threads > 1 && n_in > 1;
-    if (streaming && rr_config_validate(&cfg, err, sizeof err) < 0) {
+    if (topic && rr_config_validate(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: config: %s\n", err);
         status = 2;
         goto out;
     }
-    if (!sharded && !streaming && rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
+    if (!sharded && !topic && rr_engine_new(&cfg, tz, &sink, &eng, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: config: %s\n", err);
         status = 2;
         goto out;
@@ -550,7 +556,10 @@ int rr_cmd_run(int argc, char **argv)
         rr_kafka_run_t kr = {.ko = &ko,
                              .topic = topic,
                              .group = group,
-                             .eng = eng,
+                             .cfg = &cfg,
+                             .tz = tz,
+                             .sink = sink,
+                             .threads = (int)threads,
                              .have_now = have_now,
                              .now_ms = now_fixed,
                              .quiet = quiet};
@@ -576,7 +585,12 @@ int rr_cmd_run(int argc, char **argv)
             goto out; /* no summary of a run that did not read its input or publish */
         }
         elapsed = kr.seconds;
-        goto engine_done;
+        st = kr.stats;
+        if (kr.engine_error[0]) {
+            fprintf(stderr, "replyrate run: %s\n", kr.engine_error);
+            status = 1;
+        }
+        goto close_outputs;
     }
     if (sharded) {
         rr_shard_run_t run = {.cfg = &cfg,
@@ -644,7 +658,6 @@ int rr_cmd_run(int argc, char **argv)
     rr_engine_finish(eng);
     elapsed = rr_mono_s() - t0;
 
-engine_done:
     status = 0;
     if (rr_engine_error(eng)) {
         fprintf(stderr, "replyrate run: %s\n", rr_engine_error(eng));

@@ -1,10 +1,13 @@
 #include "cli/run_kafka.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/shards.h"
 
 #define BATCH 4096
 #define WAIT_MS 200
@@ -12,33 +15,210 @@
 typedef struct part_state {
     int64_t start, end; /* offsets captured at start: read [start, end) */
     int64_t next;       /* the offset after the last one fed */
-    int eng_part; /* the engine's partition */
+    int shard;          /* the shard that reads it */
+    int eng_part;       /* its partition in that shard's engine */
     int done;
 } part_state_t;
 
+typedef struct krun krun_t;
+
+typedef struct kshard {
+    krun_t *k;
+    int idx;
+    rr_engine_t *eng;
+    rd_kafka_queue_t *q; /* its partitions' messages (one shard: the consumer's queue) */
+    int *global;         /* engine partition j is Kafka partition global[j] */
+    int n;
+    int remaining; /* partitions not yet read to their end */
+    rr_shard_out_t out;
+    rd_kafka_message_t **msgs;
+    rr_record_t *recs;
+    int progress; /* print progress lines: the only shard, on the calling thread */
+    double last_warn;
+    char err[512]; /* non-empty: this shard failed */
+    atomic_ullong input, open_convs, open_days; /* for the calling thread's progress lines */
+    atomic_int done;
+    pthread_t thread;
+} kshard_t;
+
+struct krun {
+    rr_kafka_run_t *r;
+    rd_kafka_t *rk;
+    part_state_t *ps;
+    int np;
+    double t0;
+    atomic_int stop; /* something failed: every shard stops early */
+};
+
 /* The partition has been read to its end offset: it stops holding the
  * watermark back, and is paused so no more is fetched. */
-static void finish_partition(rd_kafka_t *rk, rr_kafka_run_t *r, part_state_t *ps, int32_t p,
-                             int *remaining)
+static void finish_partition(kshard_t *s, int32_t p)
 {
-    if (ps[p].done)
+    part_state_t *ps = &s->k->ps[p];
+    if (ps->done)
         return;
-    ps[p].done = 1;
-    (*remaining)--;
-    rr_engine_partition_end(r->eng, ps[p].eng_part);
+    ps->done = 1;
+    s->remaining--;
+    rr_engine_partition_end(s->eng, ps->eng_part);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, r->topic, p);
-    rd_kafka_pause_partitions(rk, l);
+    rd_kafka_topic_partition_list_add(l, s->k->r->topic, p);
+    rd_kafka_pause_partitions(s->k->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* Offer msgs[0..n) (one partition's consecutive messages) to the engine. */
-static void feed_run(rr_kafka_run_t *r, part_state_t *ps, rd_kafka_message_t **msgs, size_t n,
-                     rr_record_t *recs)
+static void feed_run(kshard_t *s, rd_kafka_message_t **msgs, size_t n)
 {
-    rr_kafka_feed(r->eng, ps[msgs[0]->partition].eng_part, msgs, n, recs,
-                  r->have_now ? r->now_ms : rr_now_ms());
-    ps[msgs[0]->partition].next = msgs[n - 1]->offset + 1;
+    const rr_kafka_run_t *r = s->k->r;
+    part_state_t *ps = &s->k->ps[msgs[0]->partition];
+    rr_kafka_feed(s->eng, ps->eng_part, msgs, n, s->recs, r->have_now ? r->now_ms : rr_now_ms());
+    ps->next = msgs[n - 1]->offset + 1;
+}
+
+/* A message that carries a client error rather than a record: a fatal one
+ * stops the run (-1, with err); any other is transient (the client
+ * retries), warned about now and then. */
+static int client_error(krun_t *k, const rd_kafka_message_t *m, double *last_warn, char *err,
+                        size_t n)
+{
+    char fatal[256];
+    if (rd_kafka_fatal_error(k->rk, fatal, sizeof fatal)) {
+        snprintf(err, n, "%s: %s", k->r->topic, fatal);
+        return -1;
+    }
+    if (!k->r->quiet && rr_mono_s() - *last_warn > 5) {
+        fprintf(stderr, "replyrate run: %s: %s (waiting)\n", k->r->topic, rd_kafka_message_errstr(m));
+        *last_warn = rr_mono_s();
+    }
+    return 0;
+}
+
+/* Feed one consumed batch to the shard's engine, a partition's run of
+ * consecutive messages at a time. 0, or -1 with s->err (a fatal error). */
+static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
+{
+    krun_t *k = s->k;
+    const rr_kafka_run_t *r = k->r;
+    part_state_t *ps = k->ps;
+    size_t run_start = 0, run_n = 0;
+    for (ssize_t i = 0; i <= n; i++) {
+        rd_kafka_message_t *m = i < n ? msgs[i] : NULL;
+        int mine = m && m->partition >= 0 && m->partition < k->np && ps[m->partition].shard == s->idx;
+        int usable = mine && !m->err && !ps[m->partition].done && m->offset < ps[m->partition].end;
+        /* flush the run of one partition's messages before anything else */
+        if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
+            int32_t p = msgs[run_start]->partition;
+            feed_run(s, msgs + run_start, run_n);
+            if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1 ||
+                (r->range_end_ms > 0 &&
+                 rr_engine_partition_watermark(s->eng, ps[p].eng_part) > r->stop_ms))
+                finish_partition(s, p); /* read to its end, or past the range */
+            run_n = 0;
+        }
+        if (!m)
+            break;
+        if (usable) {
+            if (!run_n)
+                run_start = (size_t)i;
+            run_n++;
+        } else if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            /* past the end captured at start (or a partition not this shard's) */
+            if (mine && m->offset >= ps[m->partition].end)
+                finish_partition(s, m->partition);
+        } else if (client_error(k, m, &s->last_warn, s->err, sizeof s->err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A shard's loop: consume its queue until each of its partitions has been
+ * read to its end, then finish its engine. 0, or -1 with s->err; returns
+ * early, 0, when the run stops. */
+static int shard_consume(kshard_t *s)
+{
+    krun_t *k = s->k;
+    double next_progress = k->t0 + 5;
+    while (s->remaining && !atomic_load(&k->stop)) {
+        ssize_t n = rd_kafka_consume_batch_queue(s->q, WAIT_MS, s->msgs, BATCH);
+        if (n < 0) {
+            snprintf(s->err, sizeof s->err, "%s: consume: %s", k->r->topic,
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            return -1;
+        }
+        int rc = feed_batch(s, s->msgs, n);
+        for (ssize_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(s->msgs[i]);
+        if (rc < 0)
+            return -1;
+        rr_stats_t st;
+        rr_engine_stats(s->eng, &st);
+        atomic_store(&s->input, st.input);
+        atomic_store(&s->open_convs, st.open_conversations);
+        atomic_store(&s->open_days, st.open_days);
+        if (s->progress && !k->r->quiet && rr_mono_s() > next_progress) {
+            rr_print_progress(st.input, rr_mono_s() - k->t0, st.open_conversations, st.open_days);
+            next_progress += 5;
+        }
+    }
+    if (!s->remaining)
+        rr_engine_finish(s->eng);
+    return 0;
+}
+
+static void *shard_main(void *arg)
+{
+    kshard_t *s = arg;
+    if (shard_consume(s) < 0)
+        atomic_store(&s->k->stop, 1);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/* With shards on threads of their own, the calling thread serves the
+ * consumer's queue, where client errors that belong to no partition
+ * arrive, and prints progress lines, until every shard is done. 0, or -1
+ * with err after a fatal error (the shards are stopped, and waited for). */
+static int serve_consumer(krun_t *k, rd_kafka_queue_t *cq, kshard_t *sh, int n,
+                          rd_kafka_message_t **msgs, char *err, size_t errn)
+{
+    int rc = 0;
+    double next_progress = k->t0 + 5, last_warn = 0;
+    for (;;) {
+        int done = 0;
+        unsigned long long in = 0, convs = 0, days = 0;
+        for (int i = 0; i < n; i++) {
+            done += atomic_load(&sh[i].done);
+            in += atomic_load(&sh[i].input);
+            convs += atomic_load(&sh[i].open_convs);
+            days += atomic_load(&sh[i].open_days);
+        }
+        if (done == n)
+            return rc;
+        if (!k->r->quiet && rr_mono_s() > next_progress) {
+            rr_print_progress(in, rr_mono_s() - k->t0, convs, days);
+            next_progress += 5;
+        }
+        ssize_t got = rd_kafka_consume_batch_queue(cq, 100, msgs, BATCH);
+        for (ssize_t i = 0; i < got; i++) {
+            const rd_kafka_message_t *m = msgs[i];
+            if (rc == 0 && !m->err) { /* every assigned partition goes to a shard's queue */
+                snprintf(err, errn, "%s[%d]: a record reached the consumer's own queue", k->r->topic,
+                         (int)m->partition);
+                rc = -1;
+            } else if (rc == 0 && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+                       client_error(k, m, &last_warn, err, errn) < 0) {
+                rc = -1;
+            }
+            rd_kafka_message_destroy(msgs[i]);
+        }
+        if (got < 0 && rc == 0) {
+            snprintf(err, errn, "%s: consume: %s", k->r->topic, rd_kafka_err2str(rd_kafka_last_error()));
+            rc = -1;
+        }
+        if (rc < 0)
+            atomic_store(&k->stop, 1);
+    }
 }
 
 /* Offsets of the first records at or after ts_ms (by Kafka timestamp), into
@@ -66,57 +246,109 @@ static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_
     return e ? -1 : 0;
 }
 
+/* Deal the partitions that hold records to at most r->threads shards
+ * (partition order, round-robin; the empty ones to shard 0) and make each
+ * shard's engine, its partitions added in partition order. 0, or -1 with
+ * r->err (status 2 for a rejected config in *status). */
+static int make_shards(krun_t *k, kshard_t *sh, int nsh, pthread_mutex_t *mu, int *status)
+{
+    rr_kafka_run_t *r = k->r;
+    for (int32_t p = 0, i = 0; p < k->np; p++)
+        k->ps[p].shard = k->ps[p].start < k->ps[p].end ? i++ % nsh : 0;
+    for (int j = 0; j < nsh; j++) {
+        kshard_t *s = &sh[j];
+        s->k = k;
+        s->idx = j;
+        s->global = malloc((size_t)k->np * sizeof *s->global);
+        s->msgs = malloc(BATCH * sizeof *s->msgs);
+        s->recs = malloc(BATCH * sizeof *s->recs);
+        if (!s->global || !s->msgs || !s->recs) {
+            snprintf(r->err, sizeof r->err, "out of memory");
+            return -1;
+        }
+        s->out = (rr_shard_out_t){.sink = &r->sink, .mu = mu, .global = s->global};
+        rr_sink_t sink = rr_shard_sink(&s->out);
+        char err[256];
+        if (rr_engine_new(r->cfg, r->tz, &sink, &s->eng, err, sizeof err) < 0) {
+            snprintf(r->err, sizeof r->err, "config: %s", err);
+            *status = 2;
+            return -1;
+        }
+        /* Every partition joins its engine before any event: the engine's
+         * watermark waits for all of them (SPEC §5). */
+        for (int32_t p = 0; p < k->np; p++) {
+            if (k->ps[p].shard != j)
+                continue;
+            char name[300];
+            snprintf(name, sizeof name, "%s[%d]", r->topic, p);
+            k->ps[p].eng_part = rr_engine_add_partition(s->eng, name);
+            if (k->ps[p].eng_part < 0) {
+                snprintf(r->err, sizeof r->err, "out of memory");
+                return -1;
+            }
+            s->global[s->n++] = p;
+            s->remaining++;
+        }
+    }
+    return 0;
+}
+
 int rr_run_kafka(rr_kafka_run_t *r)
 {
-    rd_kafka_t *rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->err, sizeof r->err);
+    krun_t k = {.r = r, .t0 = rr_mono_s()};
+    r->shards = 0;
+    memset(&r->stats, 0, sizeof r->stats);
+    r->engine_error[0] = 0;
+    rd_kafka_t *rk = k.rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->err, sizeof r->err);
     if (!rk)
         return 2;
-    int status = 1;
+    int status = 1, nsh = 0, started = 0;
+    kshard_t *sh = NULL;
     part_state_t *ps = NULL;
     rd_kafka_message_t **msgs = NULL;
-    rr_record_t *recs = NULL;
     rd_kafka_topic_partition_list_t *assign = NULL;
     rd_kafka_queue_t *q = NULL;
+    rd_kafka_queue_t **pq = NULL; /* partition queues forwarded to their shard's */
     int64_t *lo_hi = NULL;
-    double t0 = rr_mono_s(), next_progress = t0 + 5;
+    pthread_mutex_t mu;
+    pthread_mutex_init(&mu, NULL);
 
-    int np = rr_kafka_partition_count(rk, r->topic, 10000, r->err, sizeof r->err);
+    int np = k.np = rr_kafka_partition_count(rk, r->topic, 10000, r->err, sizeof r->err);
     if (np == 0)
         snprintf(r->err, sizeof r->err, "topic '%s' does not exist", r->topic);
     if (np <= 0)
         goto out;
-    ps = calloc((size_t)np, sizeof *ps);
+    ps = k.ps = calloc((size_t)np, sizeof *ps);
+    pq = calloc((size_t)np, sizeof *pq);
     msgs = malloc(BATCH * sizeof *msgs);
-    recs = malloc(BATCH * sizeof *recs);
     assign = rd_kafka_topic_partition_list_new(np);
-    if (!ps || !msgs || !recs || !assign) {
-        snprintf(r->err, sizeof r->err, "out of memory");
-        goto out;
-    }
-    /* Every partition joins the engine before any event: the job watermark
-     * waits for all of them (SPEC §5). */
-    int remaining = np;
     lo_hi = malloc(2 * (size_t)np * sizeof *lo_hi);
-    if (!lo_hi) {
+    if (!ps || !pq || !msgs || !assign || !lo_hi) {
         snprintf(r->err, sizeof r->err, "out of memory");
         goto out;
     }
     if (rr_kafka_watermarks(r->ko, r->topic, np, lo_hi, lo_hi + np, r->err, sizeof r->err) < 0)
         goto out;
+    int readable = 0;
     for (int32_t p = 0; p < np; p++) {
-        int64_t lo = lo_hi[p], hi = lo_hi[np + p];
-        char name[300];
-        snprintf(name, sizeof name, "%s[%d]", r->topic, p);
-        ps[p].start = lo;
-        ps[p].end = hi;
-        ps[p].eng_part = rr_engine_add_partition(r->eng, name);
-        if (ps[p].eng_part < 0) {
-            snprintf(r->err, sizeof r->err, "out of memory");
-            goto out;
+        ps[p].start = lo_hi[p];
+        ps[p].end = lo_hi[np + p];
+        if (ps[p].start < ps[p].end) {
+            rd_kafka_topic_partition_list_add(assign, r->topic, p)->offset = ps[p].start;
+            readable++;
         }
-        if (lo < hi)
-            rd_kafka_topic_partition_list_add(assign, r->topic, p)->offset = lo;
     }
+    nsh = r->threads < 1 ? 1 : r->threads;
+    if (nsh > readable)
+        nsh = readable > 0 ? readable : 1;
+    sh = calloc((size_t)nsh, sizeof *sh);
+    if (!sh) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto out;
+    }
+    if (make_shards(&k, sh, nsh, &mu, &status) < 0)
+        goto out;
+    r->shards = nsh;
     if (r->range_end_ms > 0) {
         /* a day range: start at the lookback, and note where the range proper
          * starts in each partition (rejected records before it are the
@@ -176,7 +408,30 @@ int rr_run_kafka(rr_kafka_run_t *r)
     }
     for (int32_t p = 0; p < np; p++)
         if (ps[p].start >= ps[p].end) /* nothing to read */
-            finish_partition(rk, r, ps, p, &remaining);
+            finish_partition(&sh[ps[p].shard], p);
+    q = rd_kafka_queue_get_consumer(rk);
+    if (nsh == 1) {
+        sh[0].q = q;
+        sh[0].progress = 1;
+    } else {
+        /* each partition's messages to its shard's queue, before assigning */
+        for (int j = 0; j < nsh; j++)
+            if (!(sh[j].q = rd_kafka_queue_new(rk))) {
+                snprintf(r->err, sizeof r->err, "out of memory");
+                goto out;
+            }
+        for (int i = 0; i < assign->cnt; i++) {
+            int32_t p = assign->elems[i].partition;
+            if (!(pq[p] = rd_kafka_queue_get_partition(rk, r->topic, p))) {
+                snprintf(r->err, sizeof r->err, "%s[%d]: no queue for the partition", r->topic, p);
+                goto out;
+            }
+            rd_kafka_queue_forward(pq[p], sh[ps[p].shard].q);
+        }
+    }
+    int remaining = 0;
+    for (int j = 0; j < nsh; j++)
+        remaining += sh[j].remaining;
     if (remaining && !r->already_published) {
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign);
         if (e) {
@@ -184,75 +439,53 @@ int rr_run_kafka(rr_kafka_run_t *r)
             goto out;
         }
     }
-    q = rd_kafka_queue_get_consumer(rk);
-    double last_warn = 0;
-    while (remaining) {
-        ssize_t n = rd_kafka_consume_batch_queue(q, WAIT_MS, msgs, BATCH);
-        if (n < 0) {
-            snprintf(r->err, sizeof r->err, "%s: consume: %s", r->topic,
-                     rd_kafka_err2str(rd_kafka_last_error()));
+    if (nsh == 1) {
+        if (shard_consume(&sh[0]) < 0) {
+            snprintf(r->err, sizeof r->err, "%s", sh[0].err);
             goto out;
         }
-        size_t run_start = 0, run_n = 0;
-        for (ssize_t i = 0; i <= n; i++) {
-            rd_kafka_message_t *m = i < n ? msgs[i] : NULL;
-            int usable = m && !m->err && m->partition >= 0 && m->partition < np &&
-                         !ps[m->partition].done && m->offset < ps[m->partition].end;
-            /* flush the run of one partition's messages before anything else */
-            if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
-                int32_t p = msgs[run_start]->partition;
-                feed_run(r, ps, msgs + run_start, run_n, recs);
-                if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1 ||
-                    (r->range_end_ms > 0 &&
-                     rr_engine_partition_watermark(r->eng, ps[p].eng_part) > r->stop_ms))
-                    finish_partition(rk, r, ps, p, &remaining); /* read to its end, or past the range */
-                run_n = 0;
-            }
-            if (!m)
+    } else {
+        /* small stacks: the engine does not recurse */
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 1 << 20);
+        for (; started < nsh; started++)
+            if (pthread_create(&sh[started].thread, &attr, shard_main, &sh[started]) != 0)
                 break;
-            if (usable) {
-                if (!run_n)
-                    run_start = (size_t)i;
-                run_n++;
-                continue;
-            }
-            if (!m->err) { /* past the end captured at start (or a partition we do not know) */
-                if (m->partition >= 0 && m->partition < np && m->offset >= ps[m->partition].end)
-                    finish_partition(rk, r, ps, m->partition, &remaining);
-            } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                if (m->partition >= 0 && m->partition < np && m->offset >= ps[m->partition].end)
-                    finish_partition(rk, r, ps, m->partition, &remaining);
-            } else if (m->err) {
-                char fatal[256];
-                if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
-                    snprintf(r->err, sizeof r->err, "%s: %s", r->topic, fatal);
-                    goto out_msgs;
-                }
-                if (!r->quiet && rr_mono_s() - last_warn > 5) { /* transient: the client retries */
-                    fprintf(stderr, "replyrate run: %s: %s (waiting)\n", r->topic,
-                            rd_kafka_message_errstr(m));
-                    last_warn = rr_mono_s();
-                }
-            }
+        pthread_attr_destroy(&attr);
+        int rc = 0;
+        if (started < nsh) {
+            snprintf(r->err, sizeof r->err, "cannot start a shard thread");
+            atomic_store(&k.stop, 1);
+            rc = -1;
         }
-        for (ssize_t i = 0; i < n; i++)
-            rd_kafka_message_destroy(msgs[i]);
-        if (!r->quiet && rr_mono_s() > next_progress) {
-            rr_stats_t st;
-            rr_engine_stats(r->eng, &st);
-            rr_print_progress(st.input, rr_mono_s() - t0, st.open_conversations, st.open_days);
-            next_progress += 5;
-        }
-        continue;
-    out_msgs:
-        for (ssize_t i = 0; i < n; i++)
-            rd_kafka_message_destroy(msgs[i]);
-        goto out;
+        if (serve_consumer(&k, q, sh, started, msgs, r->err, sizeof r->err) < 0)
+            rc = -1;
+        for (int j = 0; j < started; j++)
+            pthread_join(sh[j].thread, NULL);
+        for (int j = 0; j < started; j++)
+            if (sh[j].err[0] && !rc) {
+                snprintf(r->err, sizeof r->err, "%s", sh[j].err);
+                rc = -1;
+            }
+        if (rc < 0)
+            goto out;
     }
-    rr_engine_finish(r->eng);
+    rr_shop_counter_t sc;
+    rr_shop_counter_init(&sc);
+    for (int j = 0; j < nsh; j++) {
+        rr_stats_t st;
+        rr_engine_stats(sh[j].eng, &st);
+        rr_stats_add(&r->stats, &st);
+        rr_shop_counter_add(&sc, sh[j].eng);
+        if (rr_engine_error(sh[j].eng) && !r->engine_error[0])
+            snprintf(r->engine_error, sizeof r->engine_error, "%s", rr_engine_error(sh[j].eng));
+    }
+    if (rr_shop_counter_done(&sc, &r->stats.shops_in_several_partitions) < 0 && !r->engine_error[0])
+        snprintf(r->engine_error, sizeof r->engine_error, "out of memory counting shops across shards");
     if (r->publish && !r->already_published) {
-        if (rr_engine_error(r->eng)) {
-            snprintf(r->err, sizeof r->err, "%s: nothing published", rr_engine_error(r->eng));
+        if (r->engine_error[0]) {
+            snprintf(r->err, sizeof r->err, "%s: nothing published", r->engine_error);
             goto out;
         }
         /* the group's offsets where each partition stopped, in the same
@@ -275,16 +508,32 @@ int rr_run_kafka(rr_kafka_run_t *r)
     }
     status = 0;
 out:
-    r->seconds = rr_mono_s() - t0;
+    r->seconds = rr_mono_s() - k.t0;
+    for (int32_t p = 0; pq && p < np; p++)
+        if (pq[p]) {
+            rd_kafka_queue_forward(pq[p], NULL);
+            rd_kafka_queue_destroy(pq[p]);
+        }
+    for (int j = 0; sh && nsh > 1 && j < nsh; j++)
+        if (sh[j].q)
+            rd_kafka_queue_destroy(sh[j].q);
     if (q)
         rd_kafka_queue_destroy(q);
     if (assign)
         rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    for (int j = 0; sh && j < nsh; j++) {
+        rr_engine_free(sh[j].eng);
+        free(sh[j].global);
+        free(sh[j].msgs);
+        free(sh[j].recs);
+    }
+    free(sh);
     free(ps);
+    free(pq);
     free(lo_hi);
     free(msgs);
-    free(recs);
+    pthread_mutex_destroy(&mu);
     return status;
 }

@@ -9,21 +9,32 @@
  * end). When all have ended, the engine is finished (every open day
  * published as final) and, when publishing to topics, the transaction
  * commits together with the group's offsets at those ends.
+ *
+ * Shards (docs/kafka.md, "Shards"): with threads > 1 the partitions that
+ * hold records are dealt to that many engines (cli/shards.h), each fed on a
+ * thread of its own from its partitions' own queue; the calling thread
+ * serves the consumer's other events (client errors) and progress lines.
+ * Since a partition holds whole shops, the records are one engine's.
  */
 #ifndef RR_CLI_RUN_KAFKA_H
 #define RR_CLI_RUN_KAFKA_H
 
 #include <stdint.h>
 
+#include "engine/tz.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
+#include "replyrate/config.h"
 #include "replyrate/engine.h"
 
 typedef struct rr_kafka_run {
     const rr_kafka_opts_t *ko;
     const char *topic;
     const char *group; /* consumer group id (no offsets are committed yet) */
-    rr_engine_t *eng;
+    const rr_config_t *cfg;
+    const rr_tz_t *tz;
+    rr_sink_t sink; /* called by one shard at a time */
+    int threads;    /* shards: at most this many, one per partition that holds records */
     int have_now;
     int64_t now_ms;
     int quiet;
@@ -37,15 +48,20 @@ typedef struct rr_kafka_run {
                                * partition's first offset at or after range_start_ms */
     /* out */
     int already_published; /* publishing: the group had committed every end offset */
+    int shards;            /* engines that ran */
+    rr_stats_t stats;      /* the shards' counts added up (cli/shards.h) */
+    char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
     double seconds;
     char err[512];
 } rr_kafka_run_t;
 
-/* 0 when every partition was read to its end and the engine finished (and
- * the results committed, when publishing); 1 with r->err on a runtime error
- * (no such topic, unreachable cluster at start, fatal client error, failed
- * commit; the engine's own error is left to the caller); 2 with r->err on a
- * client configuration error. */
+/* 0 when every partition was read to its end and the engines finished (and,
+ * when publishing, the results committed); a non-empty r->engine_error then
+ * says an engine's results cannot be trusted (written all the same, as file
+ * mode does). 1 with r->err on a runtime error (no such topic, unreachable
+ * cluster at start, fatal client error, failed commit; an engine's error
+ * when publishing: nothing is committed); 2 with r->err on a client or
+ * engine configuration error. */
 int rr_run_kafka(rr_kafka_run_t *r);
 
 #endif

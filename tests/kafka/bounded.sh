@@ -2,7 +2,7 @@
 # Against a real Kafka broker (deploy/kafka/broker.sh; RR_KAFKA_BROKERS):
 # `replyrate load` (and `gen --brokers`) put a generated, shop-partitioned stream into a topic, and
 # a bounded `replyrate run --brokers --topic` over it publishes exactly the
-# records of file mode over the same partitions: same results, same late
+# records of file mode over the same partitions, whatever its --threads: same results, same late
 # events, same dead letters (by reason and bytes; their positions are Kafka
 # offsets), same summary counts. Also: a topic with empty partitions ends,
 # a missing topic fails naming it, and a bad -X property is a usage error.
@@ -21,11 +21,13 @@ records=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read()
 "$bin" run -q --now-ms "$now" --threads 1 --input "$tmp/p0.pb" --input "$tmp/p1.pb.zst" --input "$tmp/p2.pb" \
   --output "$tmp/file.jsonl" --late "$tmp/file.late.jsonl" --dead-letter "$tmp/file.dead.jsonl" 2>"$tmp/file.log" ||
   fail "file run: $(cat "$tmp/file.log")"
-"$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$topic" \
+# one engine, a shard per partition, and two shards (one of them holding two partitions)
+for t in 1 3 2; do
+"$bin" run -q --until-end --now-ms "$now" --threads $t --brokers "$brokers" --topic "$topic" \
   --output "$tmp/kafka.jsonl" --late "$tmp/kafka.late.jsonl" --dead-letter "$tmp/kafka.dead.jsonl" 2>"$tmp/kafka.log" ||
-  fail "kafka run: $(cat "$tmp/kafka.log")"
+  fail "kafka run, --threads $t: $(cat "$tmp/kafka.log")"
 
-python3 - "$tmp" "$records" <<'EOF' || fail "file mode and the Kafka run differ"
+python3 - "$tmp" "$records" <<'EOF' || fail "file mode and the Kafka run with --threads $t differ"
 import json, sys
 tmp, records = sys.argv[1], int(sys.argv[2])
 def lines(name): return [json.loads(l) for l in open(f"{tmp}/{name}")]
@@ -58,12 +60,14 @@ for r in lines("kafka.dead.jsonl"):
     if not (r["source"].startswith("it-bounded-") and isinstance(r["offset"], int) and r["offset"] >= 0):
         ok = False; print("dead letter without topic partition and offset:", r); break
 fs, ks = summary("file.log"), summary("kafka.log")
-for k in ("input", "applied", "duplicate", "late", "invalid", "shop_days", "agent_days", "violations", "alerts"):
+for k in ("input", "applied", "duplicate", "late", "invalid", "shop_days", "agent_days", "violations", "alerts",
+          "shops_in_several_partitions"):
     check("summary " + k, fs[k], ks[k])
 check("kafka input = loaded records", records, ks["input"])
 check("counts add up", ks["input"], ks["applied"] + ks["duplicate"] + ks["late"] + ks["invalid"])
 sys.exit(0 if ok else 1)
 EOF
+done
 
 # `gen --brokers` writes the same stream straight into a topic, split as the files are:
 # the same results again.
@@ -105,4 +109,4 @@ set -e
 [ $st -eq 2 ] || fail "unknown -X property: exit $st, want 2"
 grep -q "no.such.property" "$tmp/prop.log" || fail "unknown property not named: $(cat "$tmp/prop.log")"
 
-echo "kafka bounded run: equals file mode ($records records), also from gen --brokers; empty partitions end; errors named"
+echo "kafka bounded run: equals file mode ($records records) with 1, 2 and 3 shards, also from gen --brokers; empty partitions end; errors named"
