@@ -47,7 +47,8 @@ struct krun {
     part_state_t *ps;
     int np;
     double t0;
-    atomic_int stop; /* something failed: every shard stops early */
+    rd_kafka_queue_t *cq; /* the consumer's queue, which the calling thread serves */
+    atomic_int stop;      /* something failed: every shard stops early */
 };
 
 /* The partition has been read to its end offset: it stops holding the
@@ -172,6 +173,7 @@ static void *shard_main(void *arg)
     if (shard_consume(s) < 0)
         atomic_store(&s->k->stop, 1);
     atomic_store(&s->done, 1);
+    rd_kafka_queue_yield(s->k->cq); /* the calling thread need not wait out its poll */
     return NULL;
 }
 
@@ -409,7 +411,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     for (int32_t p = 0; p < np; p++)
         if (ps[p].start >= ps[p].end) /* nothing to read */
             finish_partition(&sh[ps[p].shard], p);
-    q = rd_kafka_queue_get_consumer(rk);
+    q = k.cq = rd_kafka_queue_get_consumer(rk);
     if (nsh == 1) {
         sh[0].q = q;
         sh[0].progress = 1;
