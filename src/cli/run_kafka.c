@@ -36,8 +36,7 @@ typedef struct kshard {
     int progress; /* print progress lines: the only shard, on the calling thread */
     double last_warn;
     char err[512]; /* non-empty: this shard failed */
-    atomic_ullong input, open_convs, open_days; /* for the calling thread's progress lines */
-    atomic_int done;
+    rr_shard_progress_t *prog;
     pthread_t thread;
 } kshard_t;
 
@@ -152,15 +151,9 @@ static int shard_consume(kshard_t *s)
             rd_kafka_message_destroy(s->msgs[i]);
         if (rc < 0)
             return -1;
-        rr_stats_t st;
-        rr_engine_stats(s->eng, &st);
-        atomic_store(&s->input, st.input);
-        atomic_store(&s->open_convs, st.open_conversations);
-        atomic_store(&s->open_days, st.open_days);
-        if (s->progress && !k->r->quiet && rr_mono_s() > next_progress) {
-            rr_print_progress(st.input, rr_mono_s() - k->t0, st.open_conversations, st.open_days);
-            next_progress += 5;
-        }
+        rr_shard_progress_note(s->prog, s->eng);
+        if (s->progress) /* the only shard, on the calling thread */
+            rr_shard_progress_poll(s->prog, 1, k->r->quiet, k->t0, &next_progress);
     }
     if (!s->remaining)
         rr_engine_finish(s->eng);
@@ -172,7 +165,7 @@ static void *shard_main(void *arg)
     kshard_t *s = arg;
     if (shard_consume(s) < 0)
         atomic_store(&s->k->stop, 1);
-    atomic_store(&s->done, 1);
+    atomic_store(&s->prog->done, 1);
     rd_kafka_queue_yield(s->k->cq); /* the calling thread need not wait out its poll */
     return NULL;
 }
@@ -181,26 +174,14 @@ static void *shard_main(void *arg)
  * consumer's queue, where client errors that belong to no partition
  * arrive, and prints progress lines, until every shard is done. 0, or -1
  * with err after a fatal error (the shards are stopped, and waited for). */
-static int serve_consumer(krun_t *k, rd_kafka_queue_t *cq, kshard_t *sh, int n,
+static int serve_consumer(krun_t *k, rd_kafka_queue_t *cq, const rr_shard_progress_t *prog, int n,
                           rd_kafka_message_t **msgs, char *err, size_t errn)
 {
     int rc = 0;
     double next_progress = k->t0 + 5, last_warn = 0;
     for (;;) {
-        int done = 0;
-        unsigned long long in = 0, convs = 0, days = 0;
-        for (int i = 0; i < n; i++) {
-            done += atomic_load(&sh[i].done);
-            in += atomic_load(&sh[i].input);
-            convs += atomic_load(&sh[i].open_convs);
-            days += atomic_load(&sh[i].open_days);
-        }
-        if (done == n)
+        if (rr_shard_progress_poll(prog, n, k->r->quiet, k->t0, &next_progress) == n)
             return rc;
-        if (!k->r->quiet && rr_mono_s() > next_progress) {
-            rr_print_progress(in, rr_mono_s() - k->t0, convs, days);
-            next_progress += 5;
-        }
         ssize_t got = rd_kafka_consume_batch_queue(cq, 100, msgs, BATCH);
         for (ssize_t i = 0; i < got; i++) {
             const rd_kafka_message_t *m = msgs[i];
@@ -252,7 +233,8 @@ static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_
  * (partition order, round-robin; the empty ones to shard 0) and make each
  * shard's engine, its partitions added in partition order. 0, or -1 with
  * r->err (status 2 for a rejected config in *status). */
-static int make_shards(krun_t *k, kshard_t *sh, int nsh, pthread_mutex_t *mu, int *status)
+static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int nsh,
+                       pthread_mutex_t *mu, int *status)
 {
     rr_kafka_run_t *r = k->r;
     for (int32_t p = 0, i = 0; p < k->np; p++)
@@ -261,6 +243,7 @@ static int make_shards(krun_t *k, kshard_t *sh, int nsh, pthread_mutex_t *mu, in
         kshard_t *s = &sh[j];
         s->k = k;
         s->idx = j;
+        s->prog = &prog[j];
         s->global = malloc((size_t)k->np * sizeof *s->global);
         s->msgs = malloc(BATCH * sizeof *s->msgs);
         s->recs = malloc(BATCH * sizeof *s->recs);
@@ -306,6 +289,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
         return 2;
     int status = 1, nsh = 0, started = 0;
     kshard_t *sh = NULL;
+    rr_shard_progress_t *prog = NULL;
     part_state_t *ps = NULL;
     rd_kafka_message_t **msgs = NULL;
     rd_kafka_topic_partition_list_t *assign = NULL;
@@ -344,11 +328,12 @@ int rr_run_kafka(rr_kafka_run_t *r)
     if (nsh > readable)
         nsh = readable > 0 ? readable : 1;
     sh = calloc((size_t)nsh, sizeof *sh);
-    if (!sh) {
+    prog = calloc((size_t)nsh, sizeof *prog);
+    if (!sh || !prog) {
         snprintf(r->err, sizeof r->err, "out of memory");
         goto out;
     }
-    if (make_shards(&k, sh, nsh, &mu, &status) < 0)
+    if (make_shards(&k, sh, prog, nsh, &mu, &status) < 0)
         goto out;
     r->shards = nsh;
     if (r->range_end_ms > 0) {
@@ -461,7 +446,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
             atomic_store(&k.stop, 1);
             rc = -1;
         }
-        if (serve_consumer(&k, q, sh, started, msgs, r->err, sizeof r->err) < 0)
+        if (serve_consumer(&k, q, prog, started, msgs, r->err, sizeof r->err) < 0)
             rc = -1;
         for (int j = 0; j < started; j++)
             pthread_join(sh[j].thread, NULL);
@@ -532,6 +517,7 @@ out:
         free(sh[j].recs);
     }
     free(sh);
+    free(prog);
     free(ps);
     free(pq);
     free(lo_hi);

@@ -22,8 +22,7 @@ typedef struct shard {
     int n;
     rr_shard_out_t out;
     int failed; /* an input of this shard failed: its message is on stderr */
-    atomic_ullong input, open_convs, open_days; /* for progress lines */
-    atomic_int done;
+    rr_shard_progress_t *prog;
     pthread_t thread;
 } shard_t;
 
@@ -68,11 +67,7 @@ static void *shard_main(void *arg)
         if (!run->have_now)
             now = rr_now_ms();
         rr_feed_records(s->eng, k, recs, n, now, NULL);
-        rr_stats_t st;
-        rr_engine_stats(s->eng, &st);
-        atomic_store(&s->input, st.input);
-        atomic_store(&s->open_convs, st.open_conversations);
-        atomic_store(&s->open_days, st.open_days);
+        rr_shard_progress_note(s->prog, s->eng);
     }
     if (!atomic_load(&s->sh->stop))
         rr_engine_finish(s->eng);
@@ -80,7 +75,7 @@ out:
     rr_round_robin_free(&rr);
     free(mine);
     free(recs);
-    atomic_store(&s->done, 1);
+    atomic_store(&s->prog->done, 1);
     return NULL;
 }
 
@@ -91,10 +86,11 @@ int rr_run_shards(rr_shard_run_t *run)
     pthread_mutex_init(&sh.sink_mu, NULL);
     shard_t *shards = calloc((size_t)n, sizeof *shards);
     int *inputs = malloc((size_t)run->n_in * sizeof *inputs);
+    rr_shard_progress_t *prog = calloc((size_t)n, sizeof *prog);
     int status = 0, started = 0;
     char err[512];
     memset(&run->stats, 0, sizeof run->stats);
-    if (!shards || !inputs) {
+    if (!shards || !inputs || !prog) {
         fprintf(stderr, "replyrate run: out of memory\n");
         status = 1;
         goto out;
@@ -103,6 +99,7 @@ int rr_run_shards(rr_shard_run_t *run)
     for (int k = 0, at = 0; k < n; k++) {
         shard_t *s = &shards[k];
         s->sh = &sh;
+        s->prog = &prog[k];
         s->inputs = inputs + at;
         for (int i = k; i < run->n_in; i += n)
             inputs[at + s->n++] = i;
@@ -135,21 +132,8 @@ int rr_run_shards(rr_shard_run_t *run)
             break;
         }
     pthread_attr_destroy(&attr);
-    for (;;) { /* wait, with progress lines like the single engine's */
-        int done = 0;
-        unsigned long long in = 0, convs = 0, days = 0;
-        for (int k = 0; k < started; k++) {
-            done += atomic_load(&shards[k].done);
-            in += atomic_load(&shards[k].input);
-            convs += atomic_load(&shards[k].open_convs);
-            days += atomic_load(&shards[k].open_days);
-        }
-        if (done == started)
-            break;
-        if (!run->quiet && rr_mono_s() > next_progress) {
-            rr_print_progress(in, rr_mono_s() - t0, convs, days);
-            next_progress += 5;
-        }
+    /* wait, with progress lines like the single engine's */
+    while (rr_shard_progress_poll(prog, started, run->quiet, t0, &next_progress) < started) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -183,6 +167,7 @@ out:
         rr_engine_free(shards[k].eng);
     free(shards);
     free(inputs);
+    free(prog);
     pthread_mutex_destroy(&sh.sink_mu);
     return status;
 }

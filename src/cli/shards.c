@@ -1,5 +1,7 @@
 #include "cli/shards.h"
 
+#include "cli/cli.h"
+
 static void locked_day(void *opaque, const rr_day_record_t *r)
 {
     rr_shard_out_t *o = opaque;
@@ -41,6 +43,33 @@ rr_sink_t rr_shard_sink(rr_shard_out_t *o)
                        .violation = o->sink->violation ? locked_violation : NULL,
                        .alert = o->sink->alert ? locked_alert : NULL,
                        .rejected = o->sink->rejected ? locked_rejected : NULL};
+}
+
+void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng)
+{
+    rr_stats_t st;
+    rr_engine_stats(eng, &st);
+    atomic_store(&p->input, st.input);
+    atomic_store(&p->open_convs, st.open_conversations);
+    atomic_store(&p->open_days, st.open_days);
+}
+
+int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet, double t0,
+                           double *next)
+{
+    int done = 0;
+    unsigned long long in = 0, convs = 0, days = 0;
+    for (int i = 0; i < n; i++) {
+        done += atomic_load(&progress[i].done);
+        in += atomic_load(&progress[i].input);
+        convs += atomic_load(&progress[i].open_convs);
+        days += atomic_load(&progress[i].open_days);
+    }
+    if (done < n && !quiet && rr_mono_s() > *next) {
+        rr_print_progress(in, rr_mono_s() - t0, convs, days);
+        *next += 5;
+    }
+    return done;
 }
 
 void rr_stats_add(rr_stats_t *sum, const rr_stats_t *s)

@@ -13,6 +13,7 @@
 #define RR_CLI_SHARDS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "engine/map.h"
@@ -27,6 +28,21 @@ typedef struct rr_shard_out {
 /* A sink for a shard's engine: calls o's sink under o's lock. o must outlive
  * the engine. */
 rr_sink_t rr_shard_sink(rr_shard_out_t *o);
+
+/* A shard's progress: written by its thread, read by the run's. */
+typedef struct rr_shard_progress {
+    atomic_ullong input, open_convs, open_days;
+    atomic_int done;
+} rr_shard_progress_t;
+
+/* The shard's thread: note its engine's counts now. */
+void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng);
+
+/* The run's thread: how many of progress[0..n) are done; and, unless quiet,
+ * once rr_mono_s() has passed *next, a progress line of their sums over the
+ * time since t0 (and *next moves on 5 s). */
+int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet, double t0,
+                           double *next);
 
 /* sum += s, field by field; peaks add up to an upper bound of the true peak. */
 void rr_stats_add(rr_stats_t *sum, const rr_stats_t *s);
