@@ -174,7 +174,7 @@ static void *shard_main(void *arg)
  * consumer's queue, where client errors that belong to no partition
  * arrive, and prints progress lines, until every shard is done. 0, or -1
  * with err after a fatal error (the shards are stopped, and waited for). */
-static int serve_consumer(krun_t *k, rd_kafka_queue_t *cq, const rr_shard_progress_t *prog, int n,
+static int serve_consumer(krun_t *k, const rr_shard_progress_t *prog, int n,
                           rd_kafka_message_t **msgs, char *err, size_t errn)
 {
     int rc = 0;
@@ -182,7 +182,7 @@ static int serve_consumer(krun_t *k, rd_kafka_queue_t *cq, const rr_shard_progre
     for (;;) {
         if (rr_shard_progress_poll(prog, n, k->r->quiet, k->t0, &next_progress) == n)
             return rc;
-        ssize_t got = rd_kafka_consume_batch_queue(cq, 100, msgs, BATCH);
+        ssize_t got = rd_kafka_consume_batch_queue(k->cq, 100, msgs, BATCH);
         for (ssize_t i = 0; i < got; i++) {
             const rd_kafka_message_t *m = msgs[i];
             if (rc == 0 && !m->err) { /* every assigned partition goes to a shard's queue */
@@ -281,7 +281,6 @@ static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int n
 int rr_run_kafka(rr_kafka_run_t *r)
 {
     krun_t k = {.r = r, .t0 = rr_mono_s()};
-    r->shards = 0;
     memset(&r->stats, 0, sizeof r->stats);
     r->engine_error[0] = 0;
     rd_kafka_t *rk = k.rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->err, sizeof r->err);
@@ -335,7 +334,6 @@ int rr_run_kafka(rr_kafka_run_t *r)
     }
     if (make_shards(&k, sh, prog, nsh, &mu, &status) < 0)
         goto out;
-    r->shards = nsh;
     if (r->range_end_ms > 0) {
         /* a day range: start at the lookback, and note where the range proper
          * starts in each partition (rejected records before it are the
@@ -446,7 +444,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
             atomic_store(&k.stop, 1);
             rc = -1;
         }
-        if (serve_consumer(&k, q, prog, started, msgs, r->err, sizeof r->err) < 0)
+        if (serve_consumer(&k, prog, started, msgs, r->err, sizeof r->err) < 0)
             rc = -1;
         for (int j = 0; j < started; j++)
             pthread_join(sh[j].thread, NULL);
@@ -458,17 +456,14 @@ int rr_run_kafka(rr_kafka_run_t *r)
         if (rc < 0)
             goto out;
     }
-    rr_shop_counter_t sc;
-    rr_shop_counter_init(&sc);
+    rr_shard_total_t total;
+    rr_shard_total_init(&total);
     for (int j = 0; j < nsh; j++) {
-        rr_stats_t st;
-        rr_engine_stats(sh[j].eng, &st);
-        rr_stats_add(&r->stats, &st);
-        rr_shop_counter_add(&sc, sh[j].eng);
+        rr_shard_total_add(&total, sh[j].eng);
         if (rr_engine_error(sh[j].eng) && !r->engine_error[0])
             snprintf(r->engine_error, sizeof r->engine_error, "%s", rr_engine_error(sh[j].eng));
     }
-    if (rr_shop_counter_done(&sc, &r->stats.shops_in_several_partitions) < 0 && !r->engine_error[0])
+    if (rr_shard_total_done(&total, &r->stats) < 0 && !r->engine_error[0])
         snprintf(r->engine_error, sizeof r->engine_error, "out of memory counting shops across shards");
     if (r->publish && !r->already_published) {
         if (r->engine_error[0]) {

@@ -48,7 +48,6 @@ typedef struct rr_kafka_run {
                                * partition's first offset at or after range_start_ms */
     /* out */
     int already_published; /* publishing: the group had committed every end offset */
-    int shards;            /* engines that ran */
     rr_stats_t stats;      /* the shards' counts added up (cli/shards.h) */
     char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
     double seconds;

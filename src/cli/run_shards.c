@@ -141,8 +141,8 @@ int rr_run_shards(rr_shard_run_t *run)
         pthread_join(shards[k].thread, NULL);
     run->seconds = rr_mono_s() - t0;
 
-    rr_shop_counter_t sc;
-    rr_shop_counter_init(&sc);
+    rr_shard_total_t total;
+    rr_shard_total_init(&total);
     for (int k = 0; k < n; k++) {
         shard_t *s = &shards[k];
         if (s->failed) {
@@ -153,12 +153,9 @@ int rr_run_shards(rr_shard_run_t *run)
             fprintf(stderr, "replyrate run: %s\n", rr_engine_error(s->eng));
             status = 1;
         }
-        rr_stats_t st;
-        rr_engine_stats(s->eng, &st);
-        rr_stats_add(&run->stats, &st);
-        rr_shop_counter_add(&sc, s->eng);
+        rr_shard_total_add(&total, s->eng);
     }
-    if (rr_shop_counter_done(&sc, &run->stats.shops_in_several_partitions) < 0) {
+    if (rr_shard_total_done(&total, &run->stats) < 0) {
         fprintf(stderr, "replyrate run: out of memory counting shops across shards\n");
         status = 1;
     }

@@ -72,7 +72,7 @@ int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet
     return done;
 }
 
-void rr_stats_add(rr_stats_t *sum, const rr_stats_t *s)
+static void add_stats(rr_stats_t *sum, const rr_stats_t *s)
 {
     sum->input += s->input;
     sum->applied += s->applied;
@@ -95,38 +95,41 @@ void rr_stats_add(rr_stats_t *sum, const rr_stats_t *s)
 static void count_shop(void *opaque, uint64_t shop, int partition, int several)
 {
     (void)partition;
-    rr_shop_counter_t *c = opaque;
-    uint32_t v = rr_map64_get(&c->first, shop);
+    rr_shard_total_t *t = opaque;
+    uint32_t v = rr_map64_get(&t->first, shop);
     if (v == RR_MAP_NONE) {
         if (several)
-            c->several++;
-        if (rr_map64_put(&c->first, shop, (uint32_t)c->shard | (several ? 0x80000000u : 0)) < 0)
-            c->oom = 1;
-    } else if (!(v & 0x80000000u) && (several || (int)(v & 0x7fffffffu) != c->shard)) {
-        c->several++;
-        rr_map64_del(&c->first, shop);
-        if (rr_map64_put(&c->first, shop, v | 0x80000000u) < 0)
-            c->oom = 1;
+            t->stats.shops_in_several_partitions++;
+        if (rr_map64_put(&t->first, shop, (uint32_t)t->shard | (several ? 0x80000000u : 0)) < 0)
+            t->oom = 1;
+    } else if (!(v & 0x80000000u) && (several || (int)(v & 0x7fffffffu) != t->shard)) {
+        t->stats.shops_in_several_partitions++;
+        rr_map64_del(&t->first, shop);
+        if (rr_map64_put(&t->first, shop, v | 0x80000000u) < 0)
+            t->oom = 1;
     }
 }
 
-void rr_shop_counter_init(rr_shop_counter_t *c)
+void rr_shard_total_init(rr_shard_total_t *t)
 {
-    *c = (rr_shop_counter_t){0};
-    if (rr_map64_init(&c->first, 1024) < 0)
-        c->oom = 1;
+    *t = (rr_shard_total_t){0};
+    if (rr_map64_init(&t->first, 1024) < 0)
+        t->oom = 1;
 }
 
-void rr_shop_counter_add(rr_shop_counter_t *c, const rr_engine_t *eng)
+void rr_shard_total_add(rr_shard_total_t *t, const rr_engine_t *eng)
 {
-    if (!c->oom)
-        rr_engine_each_shop(eng, count_shop, c);
-    c->shard++;
+    rr_stats_t st;
+    rr_engine_stats(eng, &st);
+    add_stats(&t->stats, &st);
+    if (!t->oom)
+        rr_engine_each_shop(eng, count_shop, t);
+    t->shard++;
 }
 
-int rr_shop_counter_done(rr_shop_counter_t *c, uint64_t *several)
+int rr_shard_total_done(rr_shard_total_t *t, rr_stats_t *out)
 {
-    *several = c->several;
-    rr_map64_free(&c->first);
-    return c->oom ? -1 : 0;
+    *out = t->stats;
+    rr_map64_free(&t->first);
+    return t->oom ? -1 : 0;
 }

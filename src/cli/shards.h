@@ -6,8 +6,8 @@
  * rr_shard_sink: one shard at a time (under the run's lock), with the
  * `partition` of rejected records translated from the shard's engine
  * partition back to the run's. Its counts add into the run's summary with
- * rr_stats_add, and rr_shop_counter counts shops split across partitions
- * (SPEC §2), within and across shards.
+ * rr_shard_total, which also counts shops split across partitions (SPEC §2),
+ * within and across shards.
  */
 #ifndef RR_CLI_SHARDS_H
 #define RR_CLI_SHARDS_H
@@ -44,21 +44,20 @@ void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng);
 int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet, double t0,
                            double *next);
 
-/* sum += s, field by field; peaks add up to an upper bound of the true peak. */
-void rr_stats_add(rr_stats_t *sum, const rr_stats_t *s);
-
-typedef struct rr_shop_counter {
+/* The run's summary over its shards: init, add each shard's engine once,
+ * then done. Counts add up (peaks to an upper bound of the true peak), and
+ * shops seen in several partitions are counted within and across shards.
+ * done frees the total and returns 0 with *out, or -1 (*out still set, its
+ * shop count short) if counting shops ran out of memory. */
+typedef struct rr_shard_total {
+    rr_stats_t stats;
     rr_map64_t first; /* shop -> shard that saw it first; bit 31: counted */
-    uint64_t several;
     int shard;
     int oom;
-} rr_shop_counter_t;
+} rr_shard_total_t;
 
-/* Count the shops seen in several partitions of a run: init, add each
- * shard's engine once (finished or not), then done, which frees the
- * counter and returns 0 with *several, or -1 if it ran out of memory. */
-void rr_shop_counter_init(rr_shop_counter_t *c);
-void rr_shop_counter_add(rr_shop_counter_t *c, const rr_engine_t *eng);
-int rr_shop_counter_done(rr_shop_counter_t *c, uint64_t *several);
+void rr_shard_total_init(rr_shard_total_t *t);
+void rr_shard_total_add(rr_shard_total_t *t, const rr_engine_t *eng);
+int rr_shard_total_done(rr_shard_total_t *t, rr_stats_t *out);
 
 #endif
