@@ -51,6 +51,8 @@ typedef enum rr_require {
 /* Largest value of any duration setting or threshold (366 days): keeps
  * ts + duration far from int64 overflow. */
 #define RR_DURATION_MAX_MS INT64_C(31622400000)
+/* Largest jump_confirm: the engine holds up to this many events per partition. */
+#define RR_JUMP_CONFIRM_MAX 1000000
 
 typedef struct rr_metric_def {
     char name[RR_NAME_MAX];
@@ -74,7 +76,10 @@ typedef struct rr_config {
     int64_t lateness_ms;         /* allowed lateness, default 5 000 */
     int64_t max_future_ms;       /* default 86 400 000 */
     int64_t idle_timeout_ms;     /* wall clock, default 30 000 */
-    int64_t conversation_ttl_ms; /* evict a conversation this long after its last event, default 6 h */
+    int64_t conversation_ttl_ms; /* a conversation is over this long after its last event
+                                  * (and after its day's end + H), default 6 h (SPEC §3 Lifetime) */
+    int64_t jump_confirm;        /* held jumps that confirm a jump in a partition's time,
+                                  * default 1000 (SPEC §7) */
     rr_metric_def_t metrics[RR_MAX_METRICS];
     size_t n_metrics;
     rr_alert_def_t alerts[RR_MAX_ALERTS];

@@ -78,6 +78,7 @@ typedef enum rr_verdict {
     RR_DUPLICATE = 1,
     RR_LATE = 2,
     RR_INVALID = 3,
+    RR_HELD = 4, /* a jump (SPEC §7): judged later, and counted then */
 } rr_verdict_t;
 
 /* An input event that was not applied (SPEC §7): late or invalid. */
@@ -103,7 +104,8 @@ typedef struct rr_sink {
 } rr_sink_t;
 
 typedef struct rr_stats {
-    uint64_t input, applied, duplicate, late, invalid;
+    uint64_t input, applied, duplicate, late, invalid; /* judged events (SPEC §7) */
+    uint64_t held; /* jumps held, not judged nor counted in input yet */
     uint64_t open_conversations, peak_open_conversations;
     uint64_t active_conversations, peak_active_conversations; /* with round state in memory */
     uint64_t evicted_conversations;
@@ -126,7 +128,12 @@ int rr_engine_add_partition(rr_engine_t *e, const char *name);
 
 /* Offer one decoded event that arrived on partition p at wall-clock now_ms.
  * offset locates it in its source; raw/raw_len are its bytes (for rejected
- * records; may be NULL). */
+ * records; may be NULL; copied when the event is held). Returns its verdict,
+ * or RR_HELD for a jump (SPEC §7): an event more than max_future ahead of
+ * the partition's greatest applied ts is held, and judged (with a verdict
+ * reported through the sink and the stats only) once the partition applies
+ * another event (it is invalid), holds jump_confirm of them (they are judged
+ * again in arrival order, the first exempt from the rule) or ends (invalid). */
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms);
 
@@ -148,15 +155,23 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
                                  size_t raw_len, const char *reason);
 
-/* Partition p was read to its end: it stops holding the job watermark back. */
+/* Partition p was read to its end: it stops holding the job watermark back,
+ * and the jumps it still holds are invalid (SPEC §7). */
 void rr_engine_partition_end(rr_engine_t *e, int p);
+
+/* Partition p was read to a range's end but its input goes on (a bounded run
+ * over a range of days): as rr_engine_partition_end, except that the jumps
+ * it holds stay unjudged and uncounted (they belong to a later range;
+ * rr_stats_t.held counts them), also through rr_engine_finish. */
+void rr_engine_partition_stop(rr_engine_t *e, int p);
 
 /* Partition p's watermark (SPEC §5: its greatest applied ts minus the
  * allowed lateness); INT64_MIN before its first applied event. */
 int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p);
 
-/* End of a bounded run: apply everything buffered, publish every open day as
- * final. The engine accepts no events afterwards. */
+/* End of a bounded run: apply everything buffered, judge held jumps invalid
+ * (except those of stopped partitions), publish every open day as final.
+ * The engine accepts no events afterwards. */
 void rr_engine_finish(rr_engine_t *e);
 
 /* Provisional revisions (SPEC §5): publish every open day's shop_day and

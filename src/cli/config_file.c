@@ -25,7 +25,8 @@ typedef struct loader {
 
 static const char *const ROOT_KEYS[] = {"timezone",     "horizon",          "lateness",
                                         "max_future",   "idle_timeout",     "conversation_ttl",
-                                        "metrics",      "alerts",           NULL};
+                                        "jump_confirm", "metrics",          "alerts",
+                                        NULL};
 static const char *const METRIC_KEYS[] = {"name",   "kind",    "reply",   "threshold",
                                           "window", "exclude", "require", NULL};
 static const char *const ALERT_KEYS[] = {"name", "rule", NULL};
@@ -368,6 +369,16 @@ static int load_settings(loader_t *l)
         if (s && get_duration(l, s, durations[i].key,
                               (int64_t *)(void *)((char *)l->cfg + durations[i].offset)) < 0)
             return -1;
+    }
+    s = config_setting_get_member(l->root, "jump_confirm");
+    if (s) {
+        int type = config_setting_type(s);
+        if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+            return fail(l, s, "jump_confirm: expected an integer count of events, got %s",
+                        type_name(type));
+        if (check_int32_literal(l, s, "jump_confirm") < 0)
+            return -1;
+        l->cfg->jump_confirm = config_setting_get_int64(s);
     }
     return 0;
 }

@@ -50,16 +50,21 @@ struct krun {
     atomic_int stop;      /* something failed: every shard stops early */
 };
 
-/* The partition has been read to its end offset: it stops holding the
- * watermark back, and is paused so no more is fetched. */
-static void finish_partition(kshard_t *s, int32_t p)
+/* The partition has been read to its end offset (input_ended), or past its
+ * range's end: it stops holding the watermark back, and is paused so no
+ * more is fetched. At a range's end the jumps it holds stay unjudged: they
+ * belong to a later range (SPEC §7). */
+static void finish_partition(kshard_t *s, int32_t p, int input_ended)
 {
     part_state_t *ps = &s->k->ps[p];
     if (ps->done)
         return;
     ps->done = 1;
     s->remaining--;
-    rr_engine_partition_end(s->eng, ps->eng_part);
+    if (input_ended)
+        rr_engine_partition_end(s->eng, ps->eng_part);
+    else
+        rr_engine_partition_stop(s->eng, ps->eng_part);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, s->k->r->topic, p);
     rd_kafka_pause_partitions(s->k->rk, l);
@@ -109,10 +114,11 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
         if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
             int32_t p = msgs[run_start]->partition;
             feed_run(s, msgs + run_start, run_n);
-            if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1 ||
-                (r->range_end_ms > 0 &&
-                 rr_engine_partition_watermark(s->eng, ps[p].eng_part) > r->stop_ms))
-                finish_partition(s, p); /* read to its end, or past the range */
+            if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1)
+                finish_partition(s, p, 1); /* read to its end */
+            else if (r->range_end_ms > 0 &&
+                     rr_engine_partition_watermark(s->eng, ps[p].eng_part) > r->stop_ms)
+                finish_partition(s, p, 0); /* past the range */
             run_n = 0;
         }
         if (!m)
@@ -124,7 +130,7 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
         } else if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             /* past the end captured at start (or a partition not this shard's) */
             if (mine && m->offset >= ps[m->partition].end)
-                finish_partition(s, m->partition);
+                finish_partition(s, m->partition, 1);
         } else if (client_error(k, m, &s->last_warn, s->err, sizeof s->err) < 0) {
             return -1;
         }
@@ -393,7 +399,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     }
     for (int32_t p = 0; p < np; p++)
         if (ps[p].start >= ps[p].end) /* nothing to read */
-            finish_partition(&sh[ps[p].shard], p);
+            finish_partition(&sh[ps[p].shard], p, 1);
     q = k.cq = rd_kafka_queue_get_consumer(rk);
     if (nsh == 1) {
         sh[0].q = q;

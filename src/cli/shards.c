@@ -79,6 +79,7 @@ static void add_stats(rr_stats_t *sum, const rr_stats_t *s)
     sum->duplicate += s->duplicate;
     sum->late += s->late;
     sum->invalid += s->invalid;
+    sum->held += s->held;
     sum->open_conversations += s->open_conversations;
     sum->peak_open_conversations += s->peak_open_conversations; /* an upper bound */
     sum->active_conversations += s->active_conversations;

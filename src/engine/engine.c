@@ -127,14 +127,37 @@ typedef struct conv {
     uint64_t id, shop, buyer;
     uint64_t cur_agent;     /* latest AGENT_ASSIGNED processed; 0 none */
     int64_t first_agent_ts; /* least ts of AGENT_ASSIGNED/AGENT_MESSAGE; INT64_MAX none */
-    int64_t last_ts;        /* greatest applied ts (for eviction) */
+    int64_t last_ts;        /* greatest applied ts (SPEC §3 Lifetime) */
     uint32_t cd_head;       /* newest open conv-day */
     uint32_t hot;           /* its hot_t, or NONE32 */
     uint16_t part;          /* its partition: conversations are per partition */
-    uint8_t manual, live;
+    uint8_t manual;
+    uint8_t live;           /* CONV_FREE, CONV_ATTACHED (its id maps to it) or CONV_OVER */
+    uint32_t cold;          /* its cold_t: event ids kept while no hot record is; NONE32 none */
 } conv_t;
 _Static_assert(sizeof(conv_t) == 64, "conv_t is one cache line (docs/engine.md)");
 
+/* A conversation's life (SPEC §3 Lifetime):
+ *
+ *   free ──first applied event──► attached ──an event finds it over──► over ──days final──► free
+ *                                     └───────────── sweep: over and days final ───────────┘
+ *
+ * Attached: the partition's id map points at it, its events apply to it.
+ * Over: its watermark passed last_ts + ttl and its last day's end + H when
+ * an event of its id arrived; that event started a new conversation under
+ * the id, and this one only waits for its open days to be finalised. */
+#define CONV_FREE 0
+#define CONV_ATTACHED 1
+#define CONV_OVER 2
+
+/* A conversation's applied event ids while it has no hot record (SPEC §3
+ * Duplicates: remembered for its whole life): ascending, as LEB128 varints
+ * of the differences (the first from 0), in a pooled block. Ids of one
+ * conversation are few and close together: 2-3 bytes each. */
+typedef struct cold {
+    uint8_t *b;
+    uint32_t len, cap;
+} cold_t;
 typedef struct hot {
     uint32_t conv;     /* its conv_t */
     uint32_t pending;  /* events waiting in the reorder buffer */
@@ -220,10 +243,22 @@ typedef struct day {
 
 typedef rr_pending_t hev_t;
 
+/* A held jump (SPEC §7): an event more than max_future ahead of its
+ * partition's greatest applied ts, not judged yet. Its bytes are copied
+ * into the partition's held_raw, for the dead letter it may become. */
+typedef struct held {
+    rr_event_t ev;
+    int64_t offset;
+    size_t raw_off, raw_len;
+} held_t;
+
 typedef struct partition {
     char *name;
     int64_t max_ts; /* greatest applied ts; NO_TS none */
-    int ended;
+    int ended;      /* read to its end: held jumps were judged invalid */
+    int stopped;    /* a range's end: what it holds belongs to a later range */
+    VEC(held_t) held;       /* held jumps in arrival order */
+    VEC(uint8_t) held_raw;
     rr_reorder_t buf;   /* applied events not yet released */
     rr_map64_t convs;   /* conversation id -> conv_t index: a conversation is per
                          * partition (docs/engine.md, "Decisions") */
@@ -290,6 +325,8 @@ struct rr_engine {
     size_t hot_last_cap;
     size_t open_hot, peak_hot;
     int64_t next_hot_sweep;
+    VEC(cold_t) colds; /* cold event-id blocks of quiet conversations */
+    VEC(uint32_t) cold_free;
 
     /* conv-days */
     unsigned char *cds;
@@ -566,6 +603,179 @@ static int ids_add(rr_engine_t *e, hot_t *c, uint64_t id)
     ids_set_insert(n, ncap, id);
     c->ids_n++;
     return 0;
+}
+
+/* ---- cold event ids (SPEC §3 Duplicates, for a conversation's life) -------
+ * A hot record's ids move here when it is released, and the ids it gathers
+ * when it is rebuilt are merged in when it is released again. A lookup
+ * consults the hot ids first: the cold block only when the bloom bits,
+ * which make_hot sets for the cold ids too, do not rule the id out. */
+
+static inline const uint8_t *varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int sh = 0; p < end && sh < 64; sh += 7) {
+        uint8_t b = *p++;
+        x |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80))
+            break;
+    }
+    *v = x;
+    return p;
+}
+
+static inline uint8_t *varint_put(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static int cold_has(const rr_engine_t *e, const conv_t *c, uint64_t id)
+{
+    if (c->cold == NONE32)
+        return 0;
+    const cold_t *k = &e->colds.v[c->cold];
+    const uint8_t *p = k->b, *end = k->b + k->len;
+    uint64_t v = 0;
+    while (p < end) {
+        uint64_t d;
+        p = varint_get(p, end, &d);
+        v += d;
+        if (v >= id)
+            return v == id;
+    }
+    return 0;
+}
+
+/* Every cold id's bloom bit. */
+static uint64_t cold_bloom(const rr_engine_t *e, const conv_t *c)
+{
+    uint64_t bloom = 0;
+    if (c->cold == NONE32)
+        return 0;
+    const cold_t *k = &e->colds.v[c->cold];
+    const uint8_t *p = k->b, *end = k->b + k->len;
+    uint64_t v = 0;
+    while (p < end) {
+        uint64_t d;
+        p = varint_get(p, end, &d);
+        v += d;
+        bloom |= ids_bit(v);
+    }
+    return bloom;
+}
+
+static void cold_free(rr_engine_t *e, conv_t *c)
+{
+    if (c->cold == NONE32)
+        return;
+    cold_t *k = &e->colds.v[c->cold];
+    rr_pool_put(&e->pool, k->b, k->cap);
+    k->b = NULL;
+    k->len = k->cap = 0;
+    if (VEC_PUSH(e->cold_free, c->cold) < 0)
+        e->oom = 1;
+    c->cold = NONE32;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Merge hot record hc's ids into its conversation's cold block. 0, or -1
+ * when out of memory (the cold block is then unchanged). */
+static int cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
+{
+    if (!hc->ids_n)
+        return 0;
+    size_t n_cold = 0;
+    cold_t *k = c->cold == NONE32 ? NULL : &e->colds.v[c->cold];
+    if (k) /* every id takes at least one byte */
+        n_cold = k->len;
+    uint64_t *all = malloc((n_cold + hc->ids_n) * sizeof *all);
+    if (!all)
+        return -1;
+    size_t n = 0;
+    if (hc->ids_cap <= IDS_SMALL) {
+        const uint64_t *a = hc->ids ? hc->ids : hc->ids_inline;
+        for (uint32_t i = 0; i < hc->ids_n; i++)
+            all[n++] = a[i];
+    } else {
+        for (uint32_t i = 0; i < hc->ids_cap; i++)
+            if (hc->ids[i])
+                all[n++] = hc->ids[i];
+    }
+    if (k) {
+        const uint8_t *p = k->b, *end = k->b + k->len;
+        uint64_t v = 0;
+        while (p < end) {
+            uint64_t d;
+            p = varint_get(p, end, &d);
+            v += d;
+            all[n++] = v;
+        }
+    }
+    qsort(all, n, sizeof *all, cmp_u64);
+    size_t need = 0;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t d = all[i] - prev;
+        do {
+            need++;
+            d >>= 7;
+        } while (d);
+        prev = all[i];
+    }
+    size_t cap;
+    uint8_t *b = rr_pool_get(&e->pool, need, &cap);
+    if (!b) {
+        free(all);
+        return -1;
+    }
+    uint8_t *q = b;
+    prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && all[i] == all[i - 1])
+            continue; /* cannot happen (an id is applied once), but costs nothing */
+        q = varint_put(q, all[i] - prev);
+        prev = all[i];
+    }
+    free(all);
+    if (!k) {
+        uint32_t ki;
+        if (e->cold_free.n) {
+            ki = e->cold_free.v[--e->cold_free.n];
+        } else {
+            cold_t z = {0};
+            if (VEC_PUSH(e->colds, z) < 0) {
+                rr_pool_put(&e->pool, b, cap);
+                return -1;
+            }
+            ki = (uint32_t)e->colds.n - 1;
+        }
+        c->cold = ki;
+        k = &e->colds.v[ki];
+    } else {
+        rr_pool_put(&e->pool, k->b, k->cap);
+    }
+    k->b = b;
+    k->len = (uint32_t)(q - b);
+    k->cap = (uint32_t)cap;
+    return 0;
+}
+
+/* Was id applied to conversation c (hot record hc, if it has one)? */
+static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *hc, uint64_t id)
+{
+    if (hc && !(hc->ids_bloom & ids_bit(id)))
+        return 0;
+    return (hc && ids_has(hc, id)) || cold_has(e, c, id);
 }
 
 /* ---- pending timestamps ------------------------------------------------ */
@@ -1589,6 +1799,10 @@ static void finalize_oldest_day(rr_engine_t *e)
 static void evict_hot(rr_engine_t *e, uint32_t hi)
 {
     hot_t *hc = HOT(e, hi);
+    conv_t *c = CONV(e, hc->conv);
+    /* an attached conversation keeps its ids for its whole life (SPEC §3) */
+    if (c->live == CONV_ATTACHED && cold_merge(e, c, hc) < 0)
+        e->oom = 1;
     ids_release(e, hc);
     for (int t = 0; t < 2 * e->n_trk; t++)
         pend_free(e, &hc->rounds[t]);
@@ -1603,10 +1817,13 @@ static void evict_hot(rr_engine_t *e, uint32_t hi)
 static void evict_conv(rr_engine_t *e, uint32_t ci)
 {
     conv_t *c = CONV(e, ci);
+    if (c->live == CONV_ATTACHED)
+        rr_map64_del(&e->parts.v[c->part].convs, c->id);
+    c->live = CONV_OVER; /* its ids are not needed any more */
     if (c->hot != NONE32)
         evict_hot(e, c->hot);
-    rr_map64_del(&e->parts.v[c->part].convs, c->id);
-    c->live = 0;
+    cold_free(e, c);
+    c->live = CONV_FREE;
     if (VEC_PUSH(e->conv_free, ci) < 0)
         e->oom = 1;
     e->open_convs--;
@@ -1615,8 +1832,8 @@ static void evict_conv(rr_engine_t *e, uint32_t ci)
 
 /* Release the hot records of conversations that went quiet: nothing
  * buffered, no round waiting for a reply, idle for RR_HOT_IDLE_MS. Their
- * event ids go too: a re-delivery carries its original ts, which is by then
- * below the watermark, so it is late whether or not the id is remembered. */
+ * event ids move to the conversation's cold block (evict_hot): a
+ * re-delivery may be stamped anew hours later, and is still a duplicate. */
 static void sweep_hot(rr_engine_t *e, int64_t wm)
 {
     for (size_t i = 0; i < e->hot_n; i++) {
@@ -1630,14 +1847,32 @@ static void sweep_hot(rr_engine_t *e, int64_t wm)
     }
 }
 
-/* Forget conversations nothing can change any more: all their days final,
- * nothing buffered, and idle for longer than conversation_ttl. */
-static void sweep(rr_engine_t *e, int64_t wm)
+/* Is conversation c over for an event arriving now on its partition (SPEC
+ * §3 Lifetime)? Its partition's watermark has passed both its greatest
+ * applied ts + conversation_ttl and its last day's local end + H. */
+static int conv_over(rr_engine_t *e, const conv_t *c)
+{
+    int64_t wm = part_wm(e, &e->parts.v[c->part]);
+    if (wm == NO_TS || wm <= c->last_ts + e->cfg.conversation_ttl_ms)
+        return 0; /* the common case: no day arithmetic */
+    int32_t d, tod;
+    rr_tz_local(e->tz, &e->tzc, c->last_ts, &d, &tod);
+    return wm > rr_tz_day_end(e->tz, d) + e->cfg.horizon_ms;
+}
+
+/* Free conversations nothing can change or match any more: all their days
+ * final and nothing buffered, and over (SPEC §3 Lifetime) or of a partition
+ * that has ended. This only frees memory: an event of an attached
+ * conversation that is over finds it over on arrival, evicted or not
+ * (rr_engine_offer), so when the sweep runs changes no result. */
+static void sweep(rr_engine_t *e)
 {
     for (size_t i = 0; i < e->conv_n; i++) {
         conv_t *c = CONV(e, i);
-        if (c->live && c->cd_head == NONE32 && c->last_ts < wm - e->cfg.conversation_ttl_ms &&
-            (c->hot == NONE32 || !HOT(e, c->hot)->pending))
+        if (c->live == CONV_FREE || c->cd_head != NONE32 ||
+            (c->hot != NONE32 && HOT(e, c->hot)->pending))
+            continue;
+        if (c->live == CONV_OVER || e->parts.v[c->part].ended || conv_over(e, c))
             evict_conv(e, (uint32_t)i);
     }
 }
@@ -1652,7 +1887,7 @@ static void advance(rr_engine_t *e)
         e->next_hot_sweep = w + RR_HOT_IDLE_MS / 3;
     }
     if (w != NO_TS && w != INT64_MAX && w >= e->next_sweep) {
-        sweep(e, w);
+        sweep(e);
         e->next_sweep = w + 3600000;
     }
 }
@@ -1726,6 +1961,7 @@ static hot_t *make_hot(rr_engine_t *e, uint32_t ci, int64_t last_ts)
     hc->conv = ci;
     hc->ad_cache = NONE32;
     hc->ids_cap = IDS_INLINE;
+    hc->ids_bloom = cold_bloom(e, CONV(e, ci));
     hc->live = 1;
     e->hot_last[hi] = last_ts;
     CONV(e, ci)->hot = hi;
@@ -1747,7 +1983,8 @@ static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
     c->last_ts = ev->ts_ms;
     c->cd_head = NONE32;
     c->hot = NONE32;
-    c->live = 1;
+    c->cold = NONE32;
+    c->live = CONV_ATTACHED;
     if (++e->open_convs > e->peak_convs)
         e->peak_convs = e->open_convs;
     /* SPEC §2: a shop seen in more than one partition makes results partial */
@@ -1764,31 +2001,123 @@ static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
     return ci;
 }
 
+/* ---- held jumps (SPEC §7) ------------------------------------------------ */
+
+static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+                          int64_t offset, const uint8_t *raw, size_t raw_len, int64_t now_ms,
+                          int exempt);
+
+/* Judge every jump partition p holds invalid: an event was applied after
+ * them (the partition's time did not jump, one clock was wrong), or its
+ * input ended before they were confirmed. */
+static void drop_held(rr_engine_t *e, int p)
+{
+    partition_t *pt = &e->parts.v[p];
+    for (size_t i = 0; i < pt->held.n; i++) {
+        const held_t *h = &pt->held.v[i];
+        e->st.input++;
+        reject(e, p, RR_INVALID, "ts_too_far_ahead_of_partition", &h->ev, h->offset,
+               h->raw_len ? pt->held_raw.v + h->raw_off : NULL, h->raw_len);
+    }
+    pt->held.n = 0;
+    pt->held_raw.n = 0;
+}
+
+/* jump_confirm jumps are held: the jump is real. Judge them again in arrival
+ * order as if they arrived now, the first exempt from the jump rule. At most
+ * jump_confirm - 1 of them can be held again, so this never recurses. */
+static void confirm_held(rr_engine_t *e, int p, int64_t now_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    held_t *hv = pt->held.v;
+    uint8_t *raw = pt->held_raw.v;
+    size_t n = pt->held.n;
+    memset(&pt->held, 0, sizeof pt->held);
+    memset(&pt->held_raw, 0, sizeof pt->held_raw);
+    for (size_t i = 0; i < n; i++)
+        judge(e, p, &hv[i].ev, NONE32, hv[i].offset, hv[i].raw_len ? raw + hv[i].raw_off : NULL,
+              hv[i].raw_len, now_ms, i == 0);
+    free(hv);
+    free(raw);
+}
+
+/* Hold a jump: not judged, not counted yet. */
+static rr_verdict_t hold(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
+                         const uint8_t *raw, size_t raw_len, int64_t now_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    held_t h = {.ev = *ev, .offset = offset, .raw_off = pt->held_raw.n, .raw_len = raw ? raw_len : 0};
+    if (vec_reserve_((void **)&pt->held_raw.v, &pt->held_raw.cap, pt->held_raw.n + h.raw_len + 1,
+                     1) < 0 ||
+        VEC_PUSH(pt->held, h) < 0) {
+        e->oom = 1; /* as in judge: to the dead letters, and the run fails */
+        e->st.input++;
+        reject(e, p, RR_INVALID, "engine_out_of_memory", ev, offset, raw, raw_len);
+        return RR_INVALID;
+    }
+    if (h.raw_len)
+        memcpy(pt->held_raw.v + h.raw_off, raw, h.raw_len);
+    pt->held_raw.n += h.raw_len;
+    if ((int64_t)pt->held.n >= e->cfg.jump_confirm)
+        confirm_held(e, p, now_ms);
+    return RR_HELD;
+}
+
+/* Take conversation ci out of its id's map: it is over (SPEC §3 Lifetime),
+ * and the event that found it so starts a new one under the id. It stays
+ * until its open days are final; its event ids are not needed any more. */
+static void conv_end(rr_engine_t *e, uint32_t ci)
+{
+    conv_t *c = CONV(e, ci);
+    rr_map64_del(&e->parts.v[c->part].convs, c->id);
+    c->live = CONV_OVER;
+    cold_free(e, c);
+    if (c->cd_head == NONE32 && (c->hot == NONE32 || !HOT(e, c->hot)->pending))
+        evict_conv(e, ci);
+}
+
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms)
 {
-    return rr_engine_offer_hinted(e, p, ev, NONE32, offset, raw, raw_len, now_ms);
+    return judge(e, p, ev, NONE32, offset, raw, raw_len, now_ms, 0);
 }
 
 rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
                                     int64_t offset, const uint8_t *raw, size_t raw_len,
                                     int64_t now_ms)
 {
+    return judge(e, p, ev, hint, offset, raw, raw_len, now_ms, 0);
+}
+
+/* SPEC §7, in its order: invalid (a jump is held instead), late, duplicate,
+ * applied. exempt: the first of confirmed jumps, not judged a jump again. */
+static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+                          int64_t offset, const uint8_t *raw, size_t raw_len, int64_t now_ms,
+                          int exempt)
+{
     partition_t *pt = &e->parts.v[p];
-    e->st.input++;
     const char *why = static_invalid(ev);
-    if (!why && pt->max_ts != NO_TS && ev->ts_ms - pt->max_ts > e->cfg.max_future_ms)
-        why = "ts_too_far_ahead_of_partition";
     if (!why && ev->ts_ms > now_ms)
         why = "ts_ahead_of_wall_clock";
-    /* The hint is a conversation index looked up a few events ago: still good
-     * if that slot holds this live conversation (slots are only reused after
-     * an eviction, which clears live, and ids are unique). */
-    uint32_t ci = hint;
-    if (ci == NONE32 || ci >= e->conv_n || !CONV(e, ci)->live ||
-        CONV(e, ci)->id != ev->conversation_id || CONV(e, ci)->part != p)
-        ci = rr_map64_get(&pt->convs, ev->conversation_id);
-    conv_t *c = ci == NONE32 ? NULL : CONV(e, ci);
+    if (!why && !exempt && pt->max_ts != NO_TS && ev->ts_ms - pt->max_ts > e->cfg.max_future_ms)
+        return hold(e, p, ev, offset, raw, raw_len, now_ms);
+    e->st.input++;
+    conv_t *c = NULL;
+    uint32_t ci = NONE32;
+    if (!why) {
+        /* The hint is a conversation index looked up a few events ago: still
+         * good if that slot holds this attached conversation (slots are only
+         * reused after an eviction, which clears live, and ids are unique). */
+        ci = hint;
+        if (ci == NONE32 || ci >= e->conv_n || CONV(e, ci)->live != CONV_ATTACHED ||
+            CONV(e, ci)->id != ev->conversation_id || CONV(e, ci)->part != p)
+            ci = rr_map64_get(&pt->convs, ev->conversation_id);
+        if (ci != NONE32 && conv_over(e, CONV(e, ci))) {
+            conv_end(e, ci); /* this event's conversation is a new one */
+            ci = NONE32;
+        }
+        c = ci == NONE32 ? NULL : CONV(e, ci);
+    }
     if (!why && c) {
         if (c->shop != ev->shop_id)
             why = "shop_mismatch";
@@ -1806,7 +2135,7 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
         return RR_LATE;
     }
     hot_t *hc = c && c->hot != NONE32 ? HOT(e, c->hot) : NULL;
-    if (hc && ids_has(hc, ev->event_id)) {
+    if (c && ids_seen(e, c, hc, ev->event_id)) {
         e->st.duplicate++;
         return RR_DUPLICATE;
     }
@@ -1836,6 +2165,8 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
         goto oom;
     hc->pending++;
     e->st.applied++;
+    if (pt->held.n) /* the partition's time did not jump after all */
+        drop_held(e, p);
     if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
         pt->max_ts = ev->ts_ms;
         int64_t pw = part_wm(e, pt);
@@ -1876,7 +2207,7 @@ void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint)
     if (hint == NONE32 || hint >= e->conv_n)
         return;
     const conv_t *c = CONV(e, hint);
-    if (c->live && c->hot != NONE32)
+    if (c->live == CONV_ATTACHED && c->hot != NONE32)
         __builtin_prefetch(HOT(e, c->hot)); /* header and inline event ids */
 }
 
@@ -1906,13 +2237,35 @@ int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p)
     return part_wm(e, &e->parts.v[p]);
 }
 
-void rr_engine_partition_end(rr_engine_t *e, int p)
+/* Partition p delivers nothing more: everything buffered is applied, and
+ * it stops holding the job watermark back. Its held jumps are judged invalid
+ * when its input ended (SPEC §7), left unjudged at a range's end. */
+static void end_partition(rr_engine_t *e, int p, int input_ended)
 {
     partition_t *pt = &e->parts.v[p];
     if (pt->ended)
         return;
+    if (input_ended)
+        drop_held(e, p);
+    else
+        pt->stopped = 1;
     release(e, pt, INT64_MAX);
     pt->ended = 1;
+}
+
+void rr_engine_partition_end(rr_engine_t *e, int p)
+{
+    if (e->parts.v[p].ended)
+        return;
+    end_partition(e, p, 1);
+    advance(e);
+}
+
+void rr_engine_partition_stop(rr_engine_t *e, int p)
+{
+    if (e->parts.v[p].ended)
+        return;
+    end_partition(e, p, 0);
     advance(e);
 }
 
@@ -1920,10 +2273,8 @@ void rr_engine_finish(rr_engine_t *e)
 {
     if (e->finished)
         return;
-    for (size_t i = 0; i < e->parts.n; i++) {
-        release(e, &e->parts.v[i], INT64_MAX);
-        e->parts.v[i].ended = 1;
-    }
+    for (size_t i = 0; i < e->parts.n; i++)
+        end_partition(e, (int)i, 1);
     while (e->days.n)
         finalize_oldest_day(e);
     e->finished = 1;
@@ -1958,6 +2309,9 @@ void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out)
     out->active_conversations = e->open_hot;
     out->peak_active_conversations = e->peak_hot;
     out->open_days = e->days.n;
+    out->held = 0;
+    for (size_t i = 0; i < e->parts.n; i++)
+        out->held += e->parts.v[i].held.n;
 }
 
 /* ---- construction ------------------------------------------------------ */
@@ -2081,8 +2435,14 @@ void rr_engine_free(rr_engine_t *e)
         free(e->days.v[i].agentdays.v);
         free(e->days.v[i].viols.v);
     }
+    for (size_t i = 0; i < e->colds.n; i++)
+        rr_pool_put(&e->pool, e->colds.v[i].b, e->colds.v[i].cap);
+    free(e->colds.v);
+    free(e->cold_free.v);
     for (size_t i = 0; i < e->parts.n; i++) {
         free(e->parts.v[i].name);
+        free(e->parts.v[i].held.v);
+        free(e->parts.v[i].held_raw.v);
         rr_reorder_free(&e->parts.v[i].buf);
         rr_map64_free(&e->parts.v[i].convs);
     }
@@ -2120,7 +2480,7 @@ void rr_engine_free(rr_engine_t *e)
  * version and record sizes). */
 
 #define CK_MAGIC UINT32_C(0x4b435252) /* "RRCK" */
-#define CK_FORMAT 2u /* 2: days carry their provisional revision */
+#define CK_FORMAT 3u /* 2: days carry their provisional revision; 3: cold ids, held jumps */
 
 typedef struct ck_writer {
     rr_ck_write_fn fn;
@@ -2198,6 +2558,10 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
             }
         }
     }
+    ck_u64(&w, e->colds.n); /* cold id blocks: their bytes; free ones are empty */
+    for (size_t i = 0; i < e->colds.n; i++)
+        ck_vec(&w, e->colds.v[i].b, e->colds.v[i].len, 1);
+    ck_vec(&w, e->cold_free.v, e->cold_free.n, sizeof(uint32_t));
     ck_vec(&w, e->cds, e->cd_n, e->cd_stride);
     ck_vec(&w, e->cd_free.v, e->cd_free.n, sizeof(uint32_t));
     ck_vec(&w, e->sds, e->sd_n, e->sd_stride);
@@ -2221,8 +2585,10 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     for (size_t i = 0; i < e->parts.n; i++) {
         const partition_t *p = &e->parts.v[i];
         ck_vec(&w, p->name, strlen(p->name), 1);
-        int64_t s[] = {p->max_ts, p->ended};
+        int64_t s[] = {p->max_ts, p->ended, p->stopped};
         ck_put(&w, s, sizeof s);
+        ck_vec(&w, p->held.v, p->held.n, sizeof(held_t));
+        ck_vec(&w, p->held_raw.v, p->held_raw.n, 1);
         const rr_reorder_t *b = &p->buf; /* ring from its head, then the heap */
         ck_u64(&w, b->ring_n + b->heap_n);
         for (size_t k = 0; k < b->ring_n; k++)
@@ -2414,6 +2780,34 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
         }
     }
     free(had);
+    size_t nk;
+    if (ck_count(&r, &nk) < 0)
+        goto fail;
+    for (size_t i = 0; i < nk; i++) {
+        cold_t k = {0};
+        size_t len, cap = 0;
+        if (ck_count(&r, &len) < 0)
+            goto fail;
+        if (len && !(k.b = rr_pool_get(&e->pool, len, &cap)))
+            goto fail;
+        k.len = (uint32_t)len;
+        k.cap = (uint32_t)cap;
+        if (VEC_PUSH(e->colds, k) < 0) {
+            rr_pool_put(&e->pool, k.b, cap);
+            goto fail;
+        }
+        if (ck_get(&r, k.b, len) < 0)
+            goto fail;
+    }
+    if (CK_VEC(&r, e->cold_free))
+        goto fail;
+    for (size_t i = 0; i < e->conv_n; i++) { /* a corrupt index must not reach memory */
+        const conv_t *c = CONV(e, i);
+        if (c->live != CONV_FREE && c->cold != NONE32 && c->cold >= e->colds.n) {
+            r.failed = 1;
+            goto fail;
+        }
+    }
     if (ck_slab(&r, &e->cds, e->cd_stride, &e->cd_n, &e->cd_cap) < 0 || CK_VEC(&r, e->cd_free) ||
         ck_slab(&r, &e->sds, e->sd_stride, &e->sd_n, &e->sd_cap) < 0 || CK_VEC(&r, e->sd_free) ||
         ck_read_map3(&r, &e->sd_map) < 0 ||
@@ -2452,12 +2846,21 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
             goto fail;
         name[len] = 0;
         int p = rr_engine_add_partition(e, name);
-        int64_t s[2];
+        int64_t s[3];
         if (p < 0 || ck_get(&r, s, sizeof s) < 0)
             goto fail;
         partition_t *pt = &e->parts.v[p];
         pt->max_ts = s[0];
         pt->ended = (int)s[1];
+        pt->stopped = (int)s[2];
+        if (CK_VEC(&r, pt->held) || CK_VEC(&r, pt->held_raw))
+            goto fail;
+        for (size_t k = 0; k < pt->held.n; k++)
+            if (pt->held.v[k].raw_off > pt->held_raw.n ||
+                pt->held.v[k].raw_len > pt->held_raw.n - pt->held.v[k].raw_off) {
+                r.failed = 1;
+                goto fail;
+            }
         size_t nb;
         if (ck_count(&r, &nb) < 0)
             goto fail;

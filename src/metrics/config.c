@@ -51,6 +51,7 @@ void rr_config_default(rr_config_t *cfg)
     cfg->max_future_ms = INT64_C(86400000);
     cfg->idle_timeout_ms = INT64_C(30000);
     cfg->conversation_ttl_ms = INT64_C(21600000);
+    cfg->jump_confirm = 1000;
 
     set_metric(&m[0], "douyin_msg_3min", RR_KIND_MESSAGE_WITHIN, RR_REPLY_MANUAL, T_180S,
                WIN_08_00, WIN_23_00, 0, RR_REQUIRE_ANY);
@@ -218,6 +219,10 @@ static int validate_settings(const rr_config_t *cfg, vctx_t *v)
         return verr(v, RR_CONFIG_PART_SETTING, 0, "conversation_ttl", "horizon",
                     "conversation_ttl (%lld ms) must be >= horizon (%lld ms)",
                     (long long)cfg->conversation_ttl_ms, (long long)cfg->horizon_ms);
+    if (cfg->jump_confirm < 1 || cfg->jump_confirm > RR_JUMP_CONFIRM_MAX)
+        return verr(v, RR_CONFIG_PART_SETTING, 0, "jump_confirm", NULL,
+                    "jump_confirm must be between 1 and %d events; got %lld",
+                    RR_JUMP_CONFIRM_MAX, (long long)cfg->jump_confirm);
     return 0;
 }
 
@@ -357,12 +362,15 @@ fnv_printf(uint64_t h, const char *fmt, ...)
     return fnv_bytes(h, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-/* The version hashes a canonical text of what changes results: tz, H, and
- * every metric and alert declaration, with fields a kind does not use
- * normalised away (so the same declaration spelt differently, e.g. an alert
- * rule with other spacing, keeps its version). Lateness, max_future,
- * idle_timeout and the TTL are operational and not part of it. The "m1-"
- * prefix names this canonical form; change it if the form changes. */
+/* The version hashes a canonical text of what defines the numbers: tz, H,
+ * conversation_ttl (it decides where a conversation ends, SPEC §3 Lifetime,
+ * so it changes sessions and duplicates), and every metric and alert
+ * declaration, with fields a kind does not use normalised away (so the same
+ * declaration spelt differently, e.g. an alert rule with other spacing,
+ * keeps its version). Lateness, max_future, jump_confirm and idle_timeout
+ * judge the input's delivery, not the metrics, and are not part of it. The
+ * "m2-" prefix names this canonical form; change it if the form changes
+ * (m1 did not hash the TTL). */
 void rr_config_version(const rr_config_t *cfg, char *out, size_t size)
 {
     uint64_t h = FNV_OFFSET;
@@ -370,8 +378,8 @@ void rr_config_version(const rr_config_t *cfg, char *out, size_t size)
     size_t n_alerts = cfg->n_alerts <= RR_MAX_ALERTS ? cfg->n_alerts : RR_MAX_ALERTS;
     char canon[RR_EXPR_MAX * 3];
 
-    h = fnv_printf(h, "tz=%.*s\nH=%lld\n", RR_NAME_MAX, cfg->timezone,
-                   (long long)cfg->horizon_ms);
+    h = fnv_printf(h, "tz=%.*s\nH=%lld\nttl=%lld\n", RR_NAME_MAX, cfg->timezone,
+                   (long long)cfg->horizon_ms, (long long)cfg->conversation_ttl_ms);
     for (size_t i = 0; i < n_metrics; i++) {
         const rr_metric_def_t *m = &cfg->metrics[i];
         int64_t t = kind_has_threshold(m->kind) ? m->threshold_ms : 0;
@@ -398,5 +406,5 @@ void rr_config_version(const rr_config_t *cfg, char *out, size_t size)
     }
     h ^= h >> 48; /* fold the high bits into the 48 we print */
     if (out && size)
-        snprintf(out, size, "m1-%012llx", (unsigned long long)(h & UINT64_C(0xffffffffffff)));
+        snprintf(out, size, "m2-%012llx", (unsigned long long)(h & UINT64_C(0xffffffffffff)));
 }

@@ -386,7 +386,7 @@ Test(config, version_is_stable_and_well_formed)
     version_of(&b, vb);
     cr_assert_str_eq(va, vb);
     cr_assert_eq(strlen(va), 15);
-    cr_assert(strncmp(va, "m1-", 3) == 0);
+    cr_assert(strncmp(va, "m2-", 3) == 0);
     for (size_t i = 3; i < 15; i++)
         cr_assert(strchr("0123456789abcdef", va[i]) != NULL, "%s", va);
     /* truncates safely */
@@ -425,6 +425,8 @@ Test(config, version_changes_when_a_declaration_changes)
     CHANGED(strcpy(c.alerts[0].expr, "pdd_buyer_3min <= 0.5"));
     CHANGED(strcpy(c.timezone, "UTC"));
     CHANGED(c.horizon_ms = 7200000);
+    /* the TTL decides where a conversation ends (SPEC §3 Lifetime) */
+    CHANGED(c.conversation_ttl_ms = 86400000);
     /* swapping two metrics changes the output order, hence the version */
     CHANGED((c.metrics[0] = base.metrics[1], c.metrics[1] = base.metrics[0]));
 #undef CHANGED
@@ -447,7 +449,7 @@ Test(config, version_ignores_operational_settings_and_spelling)
     SAME(c.lateness_ms = 0);
     SAME(c.max_future_ms = 1000);
     SAME(c.idle_timeout_ms = 1);
-    SAME(c.conversation_ttl_ms = 86400000);
+    SAME(c.jump_confirm = 5);
     SAME(strcpy(c.alerts[0].expr, "pdd_buyer_3min<0.5"));
     SAME(strcpy(c.alerts[1].expr,
                 "pdd_effective_reply.den>100 and (pdd_effective_reply < 5e-1)"));
@@ -637,7 +639,7 @@ Test(config, file_errors_name_file_line_and_key)
 {
     load_err("horizon = \"1h\";\nhorizn = \"2h\";\n", 2,
              "unknown key \"horizn\" (known: timezone, horizon, lateness, max_future, "
-             "idle_timeout, conversation_ttl, metrics, alerts)");
+             "idle_timeout, conversation_ttl, jump_confirm, metrics, alerts)");
     load_err("horizon = \"1h\";\nlateness = ;\n", 2, "syntax error");
     load_err("\nhorizon = 1.5;\n", 2,
              "horizon: expected an integer of milliseconds or a string with a unit");
