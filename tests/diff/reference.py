@@ -332,7 +332,8 @@ def classify(paths, now_ms, ttl=CONVERSATION_TTL, jump_confirm=JUMP_CONFIRM):
     """SPEC §7 verdict of every record, in arrival order, one partition per file.
 
     Returns (counts, convs, stats).  convs maps (conversation id, partition, life)
-    to [shop, buyer (0 = none yet), {event id: ts}, [event tuples], greatest ts]:
+    to [shop, buyer (0 = none yet), {event id: ts}, [event tuples], greatest ts,
+    the life before's {event id: ts} (stats only)]:
     one entry per *life* of a conversation (SPEC §3 Lifetime), life 0, 1, ...
     A conversation lives in its partition (an event naming another shop goes to
     that shop's partition, where it is another conversation).  stats counts what
@@ -394,11 +395,12 @@ def classify(paths, now_ms, ttl=CONVERSATION_TTL, jump_confirm=JUMP_CONFIRM):
                 life = 0 if key is None else key[2] + 1
                 key = (cid, part, life)
                 live[(cid, part)] = key
-                cs = convs[key] = [shop, 0, {}, [], ts]
+                cs = convs[key] = [shop, 0, {}, [], ts, None]
                 if old is not None:
                     stats["conversations_restarted"] += 1
-                    if eid in old[2]:
-                        stats["ids_forgotten"] += 1
+                    cs[5] = old[2]
+            if cs[5] is not None and eid in cs[5]:
+                stats["ids_forgotten"] += 1  # a duplicate of the life before: applied
             if typ == BUYER and not cs[1]:
                 cs[1] = buyer
             cs[2][eid] = ts
@@ -454,7 +456,7 @@ def compute(convs):
 
     for key in sorted(convs):
         cid = key[0]
-        shop, cbuyer, _, evs, _ = convs[key]
+        shop, cbuyer, _, evs, _, _ = convs[key]
         evs.sort()                   # (ts_ms, event_id); event ids unique in a conversation
         n = len(evs)
         days = [0] * n
