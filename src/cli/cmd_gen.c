@@ -173,6 +173,27 @@ static int parse_day(const char *s, int32_t *out)
     return 0;
 }
 
+/* The knob rate an option sets (the options of `usage` in 0..1). */
+static double *knob_rate(rr_gen_opts_t *o, int opt)
+{
+    switch (opt) {
+    case OPT_DUP:
+        return &o->duplicate_rate;
+    case OPT_DISORDER:
+        return &o->disorder_rate;
+    case OPT_LATE:
+        return &o->late_rate;
+    case OPT_INVALID:
+        return &o->invalid_rate;
+    case OPT_GARBAGE:
+        return &o->garbage_rate;
+    case OPT_REDELIVER:
+        return &o->redeliver_rate;
+    default: /* OPT_RESUME */
+        return &o->resume_rate;
+    }
+}
+
 #define MAX_GEN_OUTPUTS 256
 
 typedef struct gen_ctx {
@@ -240,7 +261,8 @@ int rr_cmd_gen(int argc, char **argv)
     optind = 1;
 #endif
     int c;
-    while ((c = getopt_long(argc, argv, ":o:n:b:t:X:h", long_opts, NULL)) != -1) {
+    int li = 0; /* the long option's index, for its name */
+    while ((c = getopt_long(argc, argv, ":o:n:b:t:X:h", long_opts, &li)) != -1) {
         const char *a = optarg;
         switch (c) {
         case 'b':
@@ -292,43 +314,26 @@ int rr_cmd_gen(int argc, char **argv)
                 return bad_value("seed", a, "an unsigned 64-bit integer");
             break;
         case OPT_DUP:
-            if (parse_rate(a, &o.duplicate_rate))
-                return bad_value("duplicate-rate", a, "a number in 0..1");
-            break;
         case OPT_DISORDER:
-            if (parse_rate(a, &o.disorder_rate))
-                return bad_value("disorder-rate", a, "a number in 0..1");
+        case OPT_LATE:
+        case OPT_INVALID:
+        case OPT_GARBAGE:
+        case OPT_REDELIVER:
+        case OPT_RESUME:
+            if (parse_rate(a, knob_rate(&o, c)))
+                return bad_value(long_opts[li].name, a, "a number in 0..1");
             break;
         case OPT_DISORDER_MS:
             if (parse_i64(a, 1, 5000, &o.disorder_ms))
                 return bad_value("disorder-ms", a, "an integer in 1..5000");
             break;
-        case OPT_LATE:
-            if (parse_rate(a, &o.late_rate)) return bad_value("late-rate", a, "a number in 0..1");
-            break;
-        case OPT_INVALID:
-            if (parse_rate(a, &o.invalid_rate))
-                return bad_value("invalid-rate", a, "a number in 0..1");
-            break;
-        case OPT_GARBAGE:
-            if (parse_rate(a, &o.garbage_rate))
-                return bad_value("garbage-rate", a, "a number in 0..1");
-            break;
-        case OPT_REDELIVER:
-            if (parse_rate(a, &o.redeliver_rate))
-                return bad_value("redeliver-rate", a, "a number in 0..1");
-            break;
-        case OPT_REDELIVER_MAX_DELAY: /* the range: rr_gen_opts_check */
-            if (rr_config_parse_duration(a, &o.redeliver_max_delay_ms, err, sizeof err))
-                return bad_value("redeliver-max-delay", a, "a duration such as 5h or 90min");
-            break;
-        case OPT_RESUME:
-            if (parse_rate(a, &o.resume_rate))
-                return bad_value("resume-rate", a, "a number in 0..1");
-            break;
+        case OPT_REDELIVER_MAX_DELAY: /* the ranges: rr_gen_opts_check */
         case OPT_CONVERSATION_TTL:
-            if (rr_config_parse_duration(a, &o.conversation_ttl_ms, err, sizeof err))
-                return bad_value("conversation-ttl", a, "a duration such as 6h or 90min");
+            if (rr_config_parse_duration(a,
+                                         c == OPT_CONVERSATION_TTL ? &o.conversation_ttl_ms
+                                                                   : &o.redeliver_max_delay_ms,
+                                         err, sizeof err))
+                return bad_value(long_opts[li].name, a, "a duration such as 5h or 90min");
             break;
         case OPT_STALE:
             if (parse_u64(a, 0, 1000000, &u))

@@ -956,7 +956,7 @@ static int start_conv(gen_t *g, script_t *sc, int64_t t0)
     c->cur = 0;
     c->refs = 1;
     c->flags = flags;
-    c->any_applied = c->buyer_applied = 0;
+    c->any_applied = c->buyer_applied = c->resumed = 0;
     if (!g->n_conv_started || c->ev[0].ts < g->st.first_ts_ms) g->st.first_ts_ms = c->ev[0].ts;
     if (c->ev[sc->n - 1].ts > g->st.last_ts_ms) g->st.last_ts_ms = c->ev[sc->n - 1].ts;
     g->ev_counter += sc->n;

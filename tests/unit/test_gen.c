@@ -865,6 +865,13 @@ Test(gen, resumed_conversations_speak_again_around_the_end_of_their_life)
     free(ids.s);
     cap_free(&c);
     cap_free(&clean);
+
+    /* At rate 1 every model conversation resumes, once (slots are reused). */
+    o = opts(50000, 19);
+    o.resume_rate = 1;
+    st = run(&o, &c);
+    cr_assert_eq(st.resumed, st.conversations);
+    cap_free(&c);
 }
 
 Test(gen, stale_events_come_first_and_make_the_rest_a_jump)
@@ -930,6 +937,14 @@ Test(gen, a_time_jump_moves_every_ts_from_its_hour_on_and_nothing_else)
     cap_free(&clean);
 }
 
+/* o is refused with a message naming what. */
+static void refused(rr_gen_opts_t o, const char *what)
+{
+    char err[256] = "";
+    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1, "accepted; expected: %s", what);
+    cr_assert(strstr(err, what), "%s", err);
+}
+
 Test(gen, rejects_bad_options_naming_them)
 {
     char err[256];
@@ -937,45 +952,34 @@ Test(gen, rejects_bad_options_naming_them)
     cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), 0);
     o.duplicate_rate = 0.7;
     o.disorder_rate = 0.7;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "add up"), "%s", err);
+    refused(o, "add up");
     o = opts(10, 1);
     o.disorder_ms = 5001;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "disorder"), "%s", err);
+    refused(o, "disorder");
     o = opts(10, 1);
     o.garbage_rate = 0.1;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "garbage"), "%s", err);
+    refused(o, "garbage");
     o = opts(10, 1);
     o.start_day = 20261131;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "20261131"), "%s", err);
-    o = opts(0, 1);
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "events"), "%s", err);
+    refused(o, "20261131");
+    refused(opts(0, 1), "events");
     o = opts(10, 1);
     o.redeliver_rate = 0.5;
     o.duplicate_rate = 0.6;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "add up"), "%s", err);
+    refused(o, "add up");
     o = opts(10, 1);
     o.redeliver_max_delay_ms = 60000;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "redeliver max delay"), "%s", err);
+    refused(o, "redeliver max delay");
     o = opts(10, 1);
     o.conversation_ttl_ms = 1800000;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "conversation ttl"), "%s", err);
+    refused(o, "conversation ttl");
     o = opts(10, 1);
     o.jump_days = 1;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "jump days"), "%s", err);
+    refused(o, "jump days");
     o = opts(10, 1);
     o.jump_days = 2;
     o.jump_at_hour = 24;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "jump at hour"), "%s", err);
+    refused(o, "jump at hour");
     cap_t c = {0};
     o = opts(0, 1);
     cr_assert_eq(rr_gen_run(&o, cap_emit, &c, err, sizeof err), -1);
