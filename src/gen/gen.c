@@ -44,7 +44,7 @@
  * (2^62); stale conversations' ids have bit 62 set. */
 #define EXTRA_IDS (UINT64_C(1) << 61)
 #define STALE_CONVS (UINT64_C(1) << 62)
-#define MAX_GAP_MS (5 * HOUR) /* below the engine's 6 h idle eviction */
+#define MAX_GAP_MS (5 * HOUR) /* below the default conversation_ttl (6 h) */
 #define SCRIPT_MAX 256        /* events per conversation, hard cap */
 #define SCRIPT_SOFT 200       /* no new round once a script is this long */
 
@@ -1252,9 +1252,9 @@ static int draw_knob(gen_t *g)
     return K_NONE;
 }
 
-/* Local end + H of the day of ts, and the moment from which conversation
- * whose greatest ts is last is over (SPEC §3 Lifetime): the watermark
- * (stream time - lateness) must pass both that + H and last + ttl. */
+/* The stream time from which a conversation whose greatest ts is last is
+ * over (SPEC §3 Lifetime): the watermark (stream time - lateness) has
+ * passed both last + conversation_ttl and the local end + H of last's day. */
 static int64_t over_at(const gen_t *g, int64_t last)
 {
     int64_t off = (int64_t)g->o->utc_offset_min * MIN, local = last + off;
