@@ -65,15 +65,16 @@ Interpretations where the SPEC text leaves room (each also noted in place):
     AGENT_MESSAGE, satisfaction's agent only its assignments, a violation's
     buyer is its own buyer.  A new life's events are all later than the old
     life's day's end + H, so two lives never share a day: session_within,
-    satisfaction and unassigned count each life on its own days, so the counts
-    per (conversation id, day) do not change, only what each life contains.
+    satisfaction and unassigned count each life on its own days (as many
+    conversations per day as if the lives were one); what differs is what each
+    life contains.  tests/diff/test_reference.py pins these readings.
   * "Rounds": any event of the metric's reply kind closes the open round, even
     one more than H after the round start (it is still "a reply of the
     metric's kind between them"); a round's wait is the wait of its first
     message, so a round whose first message's reply is > H away is
     unanswered even if a later message of the round is answered (example 34).
   * unassigned metric / unassigned violation reason: any AGENT_ASSIGNED or
-    AGENT_MESSAGE of the conversation counts, also one before the day / the
+    AGENT_MESSAGE of the conversation's life counts, also one before the day / the
     round (the SPEC bounds only the upper end of ts); "day's local end" is the
     next local midnight, inclusive (example 27).
   * buyer_within is judged per message (none of the buyer's in-scope messages
