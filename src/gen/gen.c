@@ -36,7 +36,15 @@
 
 #define LATENESS_MS (5 * SEC) /* SPEC §5 default allowed lateness */
 #define MAX_FUTURE_MS DAY     /* SPEC §7 default max_future */
-#define MAX_GAP_MS (5 * HOUR) /* below the engine's 6 h idle eviction */
+#define JUMP_CONFIRM 1000     /* SPEC §7 default jump_confirm */
+#define HORIZON_MS HOUR       /* SPEC §3 default H */
+#define REDELIVER_MIN_MS (20 * MIN)
+/* Ids of knob records that are new events (resumes, stale events) start
+ * here above ev_base, far above the model's and below the invalid copies'
+ * (2^62); stale conversations' ids have bit 62 set. */
+#define EXTRA_IDS (UINT64_C(1) << 61)
+#define STALE_CONVS (UINT64_C(1) << 62)
+#define MAX_GAP_MS (5 * HOUR) /* below the default conversation_ttl (6 h) */
 #define SCRIPT_MAX 256        /* events per conversation, hard cap */
 #define SCRIPT_SOFT 200       /* no new round once a script is this long */
 
@@ -160,7 +168,7 @@ typedef struct entry {
     uint32_t aux;  /* event index << 4 | kind */
 } entry_t;
 
-enum { E_TICK, E_CURSOR, E_DELAYED, E_LATE, E_DUP, E_INVALID };
+enum { E_TICK, E_CURSOR, E_DELAYED, E_LATE, E_DUP, E_INVALID, E_REDELIVER };
 
 #define SEQ_BITS 20
 #define SLOT_SHIFT 8  /* 256 ms buckets */
@@ -376,6 +384,7 @@ typedef struct conv {
     uint8_t flags;   /* buyer flags (BUYER_MESSAGE only) */
     uint8_t cls;     /* size class of ev */
     uint8_t any_applied, buyer_applied;
+    uint8_t resumed; /* a resume (resume_rate): not resumed again */
 } conv_t;
 
 /* An agent's capacity unit: one conversation at a time. */
@@ -396,6 +405,8 @@ typedef struct shop {
 } shop_t;
 
 #define N_CLASSES 6 /* blocks of 8, 16, ..., 256 events */
+
+typedef struct script script_t;
 
 typedef struct gen {
     const rr_gen_opts_t *o;
@@ -436,9 +447,13 @@ typedef struct gen {
     /* SPEC §7 emulation for the expect_* counts. */
     int has_max;
     int64_t max_ts;
+    uint64_t held; /* jumps held (SPEC §7) */
 
-    double thr[5]; /* cumulative knob thresholds */
+    double thr[6]; /* cumulative knob thresholds */
     int any_knob;
+    uint64_t extra_ids;          /* event ids of resumes and stale events so far */
+    int64_t jump_cut, jump_ms;   /* ts >= jump_cut is stamped jump_ms later */
+    script_t *rsc;               /* a resume's script under construction */
 
     rr_gen_stats_t st;
     int stop; /* a callback asked to stop */
@@ -613,11 +628,11 @@ static uint8_t rrating(rng_t *r)
 }
 
 /* Script under construction. */
-typedef struct script {
+struct script {
     gev_t ev[SCRIPT_MAX + 64];
     uint32_t n;
     int64_t last; /* greatest ts so far */
-} script_t;
+};
 
 static void add(script_t *sc, int64_t ts, uint8_t type, uint32_t agent, uint8_t content,
                 uint8_t rating)
@@ -941,7 +956,7 @@ static int start_conv(gen_t *g, script_t *sc, int64_t t0)
     c->cur = 0;
     c->refs = 1;
     c->flags = flags;
-    c->any_applied = c->buyer_applied = 0;
+    c->any_applied = c->buyer_applied = c->resumed = 0;
     if (!g->n_conv_started || c->ev[0].ts < g->st.first_ts_ms) g->st.first_ts_ms = c->ev[0].ts;
     if (c->ev[sc->n - 1].ts > g->st.last_ts_ms) g->st.last_ts_ms = c->ev[sc->n - 1].ts;
     g->ev_counter += sc->n;
@@ -1019,29 +1034,68 @@ static void do_emit(gen_t *g, const rr_event_t *ev)
     g->st.events++;
 }
 
-/* Deliver model event i of conversation ci, classifying it as an engine
- * with the default settings would (SPEC §5, §7). */
-static void deliver(gen_t *g, uint32_t ci, uint32_t i)
+/* Model time to the time of the stream: moved by the time jump. */
+static inline int64_t moved(const gen_t *g, int64_t ts)
 {
-    conv_t *c = &g->convs[ci];
-    gev_t *e = &c->ev[i];
-    rr_event_t ev;
-    fill_event(g, c, i, &ev);
-    if (g->has_max && e->ts > g->max_ts + MAX_FUTURE_MS) {
-        g->st.expect_invalid++; /* a silent day in a sparse run */
-    } else if (g->has_max && e->ts < g->max_ts - LATENESS_MS) {
+    return ts < g->jump_cut ? ts : ts + g->jump_ms;
+}
+
+/* The ts a record is stamped with, counted when the jump moved it. */
+static inline int64_t stamp(gen_t *g, int64_t ts)
+{
+    int64_t t = moved(g, ts);
+    g->st.jumped += t != ts;
+    return t;
+}
+
+/* Classify model event e of conversation c, delivered with ts, as an
+ * engine with the default settings would (SPEC §5, §7; conversation lives
+ * are not modelled, gen.h). */
+static void emulate(gen_t *g, conv_t *c, gev_t *e, int64_t ts)
+{
+    if (g->has_max && ts > g->max_ts + MAX_FUTURE_MS) {
+        /* A jump: held, and invalid once the next event is applied or the
+         * stream ends (a silent day in a sparse run, a bad clock). When
+         * JUMP_CONFIRM are held the engine judges them again: not modelled,
+         * they count as applied. */
+        if (++g->held == JUMP_CONFIRM) {
+            g->st.expect_applied += g->held;
+            g->held = 0;
+            g->max_ts = ts;
+            g->st.expect_exact = 0;
+        }
+    } else if (g->has_max && ts < g->max_ts - LATENESS_MS) {
         g->st.expect_late++;
     } else if (e->bits & GEV_APPLIED) {
         g->st.expect_duplicate++;
     } else {
         g->st.expect_applied++;
+        g->st.expect_invalid += g->held; /* the partition went on */
+        g->held = 0;
         e->bits |= GEV_APPLIED;
-        if (!g->has_max || e->ts > g->max_ts) g->max_ts = e->ts;
+        if (!g->has_max || ts > g->max_ts) g->max_ts = ts;
         g->has_max = 1;
         c->any_applied = 1;
         if (e->type == RR_EVENT_BUYER_MESSAGE) c->buyer_applied = 1;
     }
+}
+
+/* Deliver model event i of conversation ci at its own ts (or, with ts_anew
+ * >= 0, a re-delivery of it stamped anew with that model time). */
+static void deliver_at(gen_t *g, uint32_t ci, uint32_t i, int64_t ts_anew)
+{
+    conv_t *c = &g->convs[ci];
+    gev_t *e = &c->ev[i];
+    rr_event_t ev;
+    fill_event(g, c, i, &ev);
+    ev.ts_ms = stamp(g, ts_anew >= 0 ? ts_anew : e->ts);
+    emulate(g, c, e, ev.ts_ms);
     do_emit(g, &ev);
+}
+
+static void deliver(gen_t *g, uint32_t ci, uint32_t i)
+{
+    deliver_at(g, ci, i, -1);
 }
 
 /* An invalid copy of event i of conversation ci at ts (SPEC §7 list). */
@@ -1051,7 +1105,7 @@ static void deliver_invalid(gen_t *g, uint32_t ci, uint32_t i, int64_t ts)
     conv_t *c = &g->convs[ci];
     rr_event_t ev;
     fill_event(g, c, i, &ev);
-    ev.ts_ms = ts;
+    ev.ts_ms = ts = stamp(g, ts);
     ev.event_id = g->ev_base + (UINT64_C(1) << 62) + g->inv_counter++;
     int kind = (int)rbelow(r, RR_GEN_INV_KINDS);
     /* Mismatches need the engine to know the conversation (and its buyer). */
@@ -1165,14 +1219,127 @@ static void deliver_garbage(gen_t *g)
     g->st.expect_invalid++;
 }
 
-enum { K_NONE, K_DUP, K_DISORDER, K_LATE, K_INVALID, K_GARBAGE };
+/* Stale event k, in front of the stream: a buyer message of a conversation
+ * of its own, 2 days to 3 years before the first local midnight. Applied
+ * (the stream's first event), it makes the stream a jump (SPEC §7). */
+static void deliver_stale(gen_t *g, uint32_t k)
+{
+    rng_t *r = &g->knob;
+    int64_t age = rlogu(r, 2.0 * DAY, 3 * 365.0 * DAY);
+    if (age > g->base_ms - 1) age = g->base_ms - 1;
+    gev_t e = {.ts = g->base_ms - age, .type = RR_EVENT_BUYER_MESSAGE};
+    conv_t c = {.id = STALE_CONVS + g->conv_base + k,
+                .ev_base = g->ev_base + EXTRA_IDS + g->extra_ids++,
+                .buyer = g->buyer_base + rbelow(r, g->buyer_space),
+                .ev = &e,
+                .shop = (uint32_t)rbelow(r, g->n_shops),
+                .n = 1};
+    c.flags = buyer_flags(g, c.buyer);
+    rr_event_t ev;
+    fill_event(g, &c, 0, &ev);
+    emulate(g, &c, &e, ev.ts_ms);
+    g->st.stale++;
+    do_emit(g, &ev);
+}
+
+enum { K_NONE, K_DUP, K_DISORDER, K_LATE, K_INVALID, K_GARBAGE, K_REDELIVER };
 
 static int draw_knob(gen_t *g)
 {
     double u = runif(&g->knob);
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 6; k++)
         if (u < g->thr[k]) return k + 1;
     return K_NONE;
+}
+
+/* The stream time from which a conversation whose greatest ts is last is
+ * over (SPEC §3 Lifetime): the watermark (stream time - lateness) has
+ * passed both last + conversation_ttl and the local end + H of last's day. */
+static int64_t over_at(const gen_t *g, int64_t last)
+{
+    int64_t off = (int64_t)g->o->utc_offset_min * MIN, local = last + off;
+    int64_t day = local / DAY - (local % DAY < 0);
+    int64_t end_h = (day + 1) * DAY - off + HORIZON_MS, ttl = last + g->o->conversation_ttl_ms;
+    return (end_h > ttl ? end_h : ttl) + LATENESS_MS;
+}
+
+/* Conversation ci has delivered its last scripted event: with resume_rate,
+ * it speaks again under its id (gen.h), as a conversation slot of its own
+ * that the calendar's cursor delivers like any other (knobs included). A
+ * short script from the knob stream: maybe a start, a transfer and an
+ * assignment, one to three buyer messages with agent or robot replies,
+ * maybe a rating and an end; mostly the same buyer and shop. */
+static int resume(gen_t *g, uint32_t ci)
+{
+    rng_t *r = &g->knob;
+    if (g->convs[ci].resumed || runif(r) >= g->o->resume_rate) return 0;
+    int64_t last = g->convs[ci].ev[g->convs[ci].n - 1].ts, over = over_at(g, last), t0;
+    switch (rbelow(r, 4)) {
+    case 0: /* while it lives, past any hot record's idle time */
+        t0 = last + rrange(r, 20 * MIN, g->o->conversation_ttl_ms - 1);
+        break;
+    case 1: /* just before it is over */
+        t0 = over - rrange(r, 1 * SEC, 20 * MIN);
+        break;
+    case 2: /* just after */
+        t0 = over + rrange(r, 1 * SEC, 20 * MIN);
+        break;
+    default:
+        t0 = over + rrange(r, 20 * MIN, 12 * HOUR);
+        break;
+    }
+    if (t0 <= last) t0 = last + 1;
+
+    const shop_t *sh = &g->shops[g->convs[ci].shop];
+    uint32_t agent = sh->agent_off + (uint32_t)rbelow(r, sh->n_agents) + 1;
+    script_t *sc = g->rsc;
+    sc->n = 0;
+    sc->last = t0;
+    int64_t t = t0;
+    if (runif(r) < 0.3) add(sc, t, RR_EVENT_SESSION_START, 0, 0, 0);
+    if (runif(r) < 0.5) add(sc, t += rrange(r, 1, 5 * SEC), RR_EVENT_TRANSFER_TO_MANUAL, 0, 0, 0);
+    if (runif(r) < 0.4) add(sc, t += rrange(r, 1 * SEC, MIN), RR_EVENT_AGENT_ASSIGNED, agent, 0, 0);
+    for (int k = 1 + (int)rbelow(r, 3); k > 0; k--) {
+        add(sc, t += rrange(r, 1 * SEC, 2 * MIN), RR_EVENT_BUYER_MESSAGE, 0, rcontent(r), 0);
+        double u = runif(r);
+        if (u < 0.6)
+            add(sc, t += rlogn(r, 60 * SEC, 1.0, 2 * SEC, 30 * MIN), RR_EVENT_AGENT_MESSAGE, agent,
+                rcontent(r), 0);
+        else if (u < 0.75)
+            add(sc, t += rrange(r, 400, 3500), RR_EVENT_ROBOT_MESSAGE, 0, rcontent(r), 0);
+    }
+    if (runif(r) < 0.25) add(sc, t += rrange(r, 5 * SEC, 5 * MIN), RR_EVENT_RATING, 0, 0, rrating(r));
+    if (runif(r) < 0.5) add(sc, t += rrange(r, 5 * SEC, 10 * MIN), RR_EVENT_SESSION_END, 0, 0, 0);
+    script_finish(sc);
+
+    uint32_t ni;
+    if (conv_alloc(g, &ni)) return -1; /* may move g->convs */
+    conv_t *c = &g->convs[ci], *nc = &g->convs[ni];
+    nc->cls = size_class(sc->n);
+    nc->ev = block_get(g, nc->cls);
+    if (!nc->ev) return -1;
+    memcpy(nc->ev, sc->ev, sc->n * sizeof(gev_t));
+    nc->id = c->id;
+    nc->ev_base = g->ev_base + EXTRA_IDS + g->extra_ids;
+    g->extra_ids += sc->n;
+    nc->buyer = runif(r) < 0.85 ? c->buyer : g->buyer_base + rbelow(r, g->buyer_space);
+    nc->shop = runif(r) < 0.95 ? c->shop : (uint32_t)rbelow(r, g->n_shops);
+    nc->n = (uint16_t)sc->n;
+    nc->cur = 0;
+    nc->refs = 1;
+    nc->flags = buyer_flags(g, nc->buyer);
+    nc->any_applied = nc->buyer_applied = 0;
+    nc->resumed = 1;
+    cal_push(&g->cal, nc->ev[0].ts - g->base_ms, ni, E_CURSOR);
+    g->st.resumed++;
+    g->st.resumed_events += sc->n;
+    if (runif(r) < 0.5) { /* one of its old events re-delivered as it resumes */
+        c->refs++;
+        g->st.resumed_old_ids++;
+        cal_push(&g->cal, t0 - g->base_ms + rrange(r, 0, 10 * MIN), ci,
+                 (uint32_t)rbelow(r, c->n) << 4 | E_REDELIVER);
+    }
+    return 0;
 }
 
 /* The calendar's cursor reached event i of conversation ci. */
@@ -1214,15 +1381,27 @@ static void on_cursor(gen_t *g, uint32_t ci)
         c->refs++;
         cal_push(&g->cal, rel + rrange(r, 1, 2 * SEC), ci, i << 4 | E_INVALID);
         break;
-    default:
+    case K_GARBAGE:
         deliver(g, ci, i);
         deliver_garbage(g);
         break;
+    default: /* K_REDELIVER: the same event_id, stamped anew (SPEC §3 Duplicates) */
+        deliver(g, ci, i);
+        c->refs++;
+        g->st.redelivered++;
+        cal_push(&g->cal, rel + rrange(r, REDELIVER_MIN_MS, g->o->redeliver_max_delay_ms), ci,
+                 i << 4 | E_REDELIVER);
+        break;
     }
-    if (++c->cur < c->n)
+    if (++c->cur < c->n) {
         cal_push(&g->cal, c->ev[c->cur].ts - g->base_ms, ci, E_CURSOR);
-    else
-        conv_release(g, ci);
+        return;
+    }
+    if (g->o->resume_rate > 0 && resume(g, ci)) {
+        g->stop = 1;
+        seterr(g, "gen: out of memory");
+    }
+    conv_release(g, ci);
 }
 
 static void on_entry(gen_t *g, const entry_t *e, script_t *sc)
@@ -1243,7 +1422,7 @@ static void on_entry(gen_t *g, const entry_t *e, script_t *sc)
         /* Late means behind the watermark when it arrives: wait until the
          * stream has moved more than the lateness past it (unless nothing
          * but late events is left). */
-        if (!(g->has_max && g->convs[ci].ev[i].ts < g->max_ts - LATENESS_MS) &&
+        if (!(g->has_max && moved(g, g->convs[ci].ev[i].ts) < g->max_ts - LATENESS_MS) &&
             cal_size(&g->cal) > g->late_pending - 1) {
             cal_push(&g->cal, key + SEC, ci, e->aux);
             return;
@@ -1253,6 +1432,9 @@ static void on_entry(gen_t *g, const entry_t *e, script_t *sc)
         break;
     case E_INVALID:
         deliver_invalid(g, ci, i, key + g->base_ms);
+        break;
+    case E_REDELIVER:
+        deliver_at(g, ci, i, key + g->base_ms);
         break;
     default: /* E_DELAYED, E_DUP */
         deliver(g, ci, i);
@@ -1290,6 +1472,9 @@ void rr_gen_opts_default(rr_gen_opts_t *o)
     o->shops = 0;
     o->zipf_exponent = 1.1;
     o->disorder_ms = 4000;
+    o->redeliver_max_delay_ms = 5 * HOUR;
+    o->conversation_ttl_ms = 6 * HOUR;
+    o->jump_at_hour = 24;
 }
 
 int rr_gen_opts_check(const rr_gen_opts_t *o, char *errstr, size_t errstr_size)
@@ -1309,10 +1494,10 @@ int rr_gen_opts_check(const rr_gen_opts_t *o, char *errstr, size_t errstr_size)
     if (o->shops > 10000000) BAD("shops must be at most 10000000 (got %u)", o->shops);
     if (!(o->zipf_exponent >= 0 && o->zipf_exponent <= 10)) BAD("zipf exponent must be in 0..10");
     const double rates[] = {o->duplicate_rate, o->disorder_rate, o->late_rate, o->invalid_rate,
-                            o->garbage_rate};
-    static const char *names[] = {"duplicate", "disorder", "late", "invalid", "garbage"};
+                            o->garbage_rate,   o->redeliver_rate};
+    static const char *names[] = {"duplicate", "disorder", "late", "invalid", "garbage", "redeliver"};
     double sum = 0;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         if (!(rates[k] >= 0 && rates[k] <= 1))
             BAD("%s rate must be in 0..1 (got %g)", names[k], rates[k]);
         sum += rates[k];
@@ -1323,6 +1508,21 @@ int rr_gen_opts_check(const rr_gen_opts_t *o, char *errstr, size_t errstr_size)
             (long long)LATENESS_MS, (long long)o->disorder_ms);
     if (o->garbage_rate > 0 && !o->emit_raw)
         BAD("a garbage rate needs a raw record writer (emit_raw)");
+    if (o->redeliver_max_delay_ms < REDELIVER_MIN_MS || o->redeliver_max_delay_ms > 7 * DAY)
+        BAD("redeliver max delay must be in 20 min..7 days (got %lld ms)",
+            (long long)o->redeliver_max_delay_ms);
+    if (!(o->resume_rate >= 0 && o->resume_rate <= 1))
+        BAD("resume rate must be in 0..1 (got %g)", o->resume_rate);
+    if (o->conversation_ttl_ms < HORIZON_MS || o->conversation_ttl_ms > 366 * DAY)
+        BAD("conversation ttl must be in 1 h..366 days (got %lld ms)",
+            (long long)o->conversation_ttl_ms);
+    if (o->stale_events > 1000000)
+        BAD("stale events must be at most 1000000 (got %u)", o->stale_events);
+    if (o->jump_days && (o->jump_days < 2 || o->jump_days > 3660))
+        BAD("jump days must be 0 or in 2..3660 (got %u)", o->jump_days);
+    if (o->jump_days && (o->jump_at_hour < 1 || o->jump_at_hour >= o->days * 24))
+        BAD("jump at hour must be in 1..%u, inside the %u day(s) of traffic (got %u)",
+            o->days * 24 - 1, o->days, o->jump_at_hour);
     return 0;
 #undef BAD
 }
@@ -1339,6 +1539,7 @@ static void gen_free(gen_t *g)
     free(g->cdf);
     free(g->shops);
     free(g->offs);
+    free(g->rsc);
 }
 
 int rr_gen_run(const rr_gen_opts_t *o, int (*emit)(void *opaque, const rr_event_t *ev),
@@ -1388,13 +1589,27 @@ int rr_gen_run(const rr_gen_opts_t *o, int (*emit)(void *opaque, const rr_event_
     }
 
     const double rates[] = {o->duplicate_rate, o->disorder_rate, o->late_rate, o->invalid_rate,
-                            o->garbage_rate};
+                            o->garbage_rate,   o->redeliver_rate};
     double acc = 0;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         acc += rates[k];
         g->thr[k] = acc;
         g->any_knob |= rates[k] > 0;
     }
+    /* Conversation lives are not emulated: a re-delivery must come before
+     * the conversation can be over, also between two model events. */
+    g->st.expect_exact =
+        o->resume_rate == 0 &&
+        (o->redeliver_rate == 0 || (o->redeliver_max_delay_ms <= o->conversation_ttl_ms &&
+                                    o->conversation_ttl_ms >= MAX_GAP_MS));
+    g->jump_cut = o->jump_days ? g->base_ms + (int64_t)o->jump_at_hour * HOUR : INT64_MAX;
+    g->jump_ms = (int64_t)o->jump_days * DAY;
+    if (o->resume_rate > 0 && !(g->rsc = malloc(sizeof *g->rsc))) {
+        seterr(g, "gen: out of memory");
+        goto done;
+    }
+    for (uint32_t k = 0; k < o->stale_events && !g->stop; k++)
+        deliver_stale(g, k);
 
     cal_push(&g->cal, 0, 0, E_TICK);
     entry_t e;
@@ -1409,6 +1624,9 @@ int rr_gen_run(const rr_gen_opts_t *o, int (*emit)(void *opaque, const rr_event_
     }
     if (g->cal.oom) seterr(g, "gen: out of memory");
     if (g->stop || g->cal.oom) goto done;
+    g->st.expect_invalid += g->held; /* jumps held at the end of the stream */
+    if (g->st.last_ts_ms >= g->jump_cut) g->st.last_ts_ms += g->jump_ms;
+    if (g->st.first_ts_ms >= g->jump_cut) g->st.first_ts_ms += g->jump_ms;
     rc = 0;
 
 done:

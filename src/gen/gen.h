@@ -17,6 +17,14 @@
  * (SPEC §3 Order/Duplicates, §7); late events are model events that the
  * engine must drop. The same options give byte-identical output.
  *
+ * Four more knobs (off by default) make what SPEC §3 Lifetime and §7 jumps
+ * are about, also from the knob stream: re-deliveries stamped anew 20 min
+ * to hours after the original (duplicates for the conversation's whole
+ * life), conversations resumed under their id around the moment they are
+ * over, stale events in front of the stream, and a jump of the stream's time
+ * by days. Re-deliveries leave the results unchanged while the conversation
+ * lives; the others change them (new activity, moved ts), as the SPEC says.
+ *
  * How it runs: conversations are scripted whole when they arrive (a few
  * hundred bytes each) and their events wait in a calendar of 256 ms
  * buckets with a small heap for the current bucket; memory is bounded by the
@@ -52,9 +60,13 @@ enum rr_gen_invalid_kind {
 
 /* What a run produced. The expect_* counts are what an engine reading the
  * stream as one partition (one file) with the default allowed lateness
- * (5 s) and max_future (1 day) must report (SPEC §7 order: invalid, late,
- * duplicate, applied); they add up to records. The wall-clock check of
- * max_future is not modelled (days in the future are all invalid). */
+ * (5 s), max_future (1 day) and jump_confirm (1000) must report (SPEC §7
+ * order: invalid, late, duplicate, applied); they add up to records. They
+ * are exact only when expect_exact is 1: not once 1000 jumps were held (the
+ * emulation does not judge them again), nor with resumes, stale events, a
+ * time jump, or re-deliveries later than conversation_ttl_ms (conversation
+ * lives are not modelled). The wall-clock check is not modelled either
+ * (an event ahead of the wall clock is a jump like any other). */
 typedef struct rr_gen_stats {
     uint64_t records;       /* everything emitted: events + raw */
     uint64_t events;        /* passed to emit */
@@ -69,8 +81,15 @@ typedef struct rr_gen_stats {
     uint64_t invalid;       /* invalid events injected (sum of invalid_kind) */
     uint64_t invalid_kind[RR_GEN_INV_KINDS];
     uint64_t garbage; /* undecodable records (== raw) */
+    uint64_t redelivered;    /* re-deliveries stamped anew (redeliver_rate) */
+    uint64_t resumed;        /* conversations resumed (resume_rate) */
+    uint64_t resumed_events; /* events of resumed conversations (records on top) */
+    uint64_t resumed_old_ids; /* old events re-delivered as a resume starts */
+    uint64_t stale;          /* stale events in front of the stream */
+    uint64_t jumped;         /* records whose ts the time jump moved */
     uint64_t expect_applied, expect_duplicate, expect_late, expect_invalid;
-    int64_t first_ts_ms, last_ts_ms; /* least and greatest model ts */
+    int expect_exact;                /* 1: the expect_* counts are exact (above) */
+    int64_t first_ts_ms, last_ts_ms; /* least and greatest model ts (after a jump) */
 } rr_gen_stats_t;
 
 typedef struct rr_gen_opts {
@@ -91,6 +110,27 @@ typedef struct rr_gen_opts {
     double invalid_rate;   /* followed by an invalid copy (a random rr_gen_invalid_kind) */
     double garbage_rate;   /* followed by an undecodable record (needs emit_raw) */
     int64_t disorder_ms;   /* 1..5000 (the default allowed lateness); default 4000 */
+
+    /* SPEC §3 Lifetime and §7 jumps; default 0 (off). Their records are on
+     * top of the model events. */
+    double redeliver_rate; /* share of model events (in the knob sum above) delivered
+                              again, same event_id, stamped anew 20 min..
+                              redeliver_max_delay_ms later */
+    int64_t redeliver_max_delay_ms; /* 20 min..7 days; default 5 h */
+    double resume_rate;    /* share of conversations that speak again under their id
+                              after their last event: a quarter while they live, a
+                              quarter just before they are over, a quarter just after,
+                              a quarter up to 12 h after (SPEC §3 Lifetime, judged with
+                              conversation_ttl_ms, H 1 h, lateness 5 s); half of them
+                              re-deliver one of their old events stamped anew */
+    int64_t conversation_ttl_ms; /* the engine's conversation_ttl the resumes are placed
+                                    around: 1 h..366 days; default 6 h */
+    uint32_t stale_events; /* events ts 2 days..3 years old in front of the stream,
+                              each a buyer message of a conversation of its own */
+    uint32_t jump_days;    /* 0, or 2..3660: every ts from jump_at_hour on is this many
+                              days later (a gap of more than max_future, SPEC §7) */
+    uint32_t jump_at_hour; /* hours after the first local midnight, 1..days * 24 - 1;
+                              default 24 */
 
     /* Undecodable records for the garbage knob: buf holds one record's
      * message bytes (the sink adds the length prefix, as for events),

@@ -2,7 +2,12 @@
 """Independent reference evaluator for replyrate (differential testing only).
 
     python3 tests/diff/reference.py run --input A.pb [--input B.pb ...] \
-        --output OUT.jsonl [--now-ms N]
+        --output OUT.jsonl [--now-ms N] [--timezone ZONE] [--conversation-ttl MS] \
+        [--jump-confirm N] [--stats STATS.json]
+
+(tests/diff/reference is the same as a command, so the SPEC examples' `check`
+can run it like the engine.)  --stats writes one JSON line counting what the
+input exercised (STAT_KEYS: late re-deliveries, restarted conversations, jumps).
 
 Deliberately simple and unrelated in structure to the C engine: every input
 event is first *classified* (invalid / late / duplicate / applied, SPEC §7, in
@@ -22,16 +27,54 @@ Interpretations where the SPEC text leaves room (each also noted in place):
   * File framing: the length prefix is a varint of at most 10 bytes; one that
     is unterminated (EOF or > 10 bytes) or whose length runs past EOF is one
     final invalid record (examples 42, 43).
-  * max_future / late only apply once the partition has an applied event
-    (there is no "greatest applied ts" before that).  Wall clock: ts > now is
-    invalid (strictly "ahead of"; example 51).
+  * max_future (jumps) / late only apply once the partition has an applied
+    event (there is no "greatest applied ts" before that).  Wall clock: ts > now
+    is invalid (strictly "ahead of", no max_future tolerance, as docs/engine.md
+    decides; example 51).
+  * Order of the SPEC §7 checks for one event: the rules that need neither the
+    partition nor the conversation (type, ids, ts range, buyer/agent/rating,
+    wall clock); then the jump rule; then the conversation's life (below); then
+    shop / buyer mismatch; late; duplicate; applied.  So a jump is held whatever
+    its shop or buyer, and those are judged when it is (SPEC §7).
+  * Jumps (SPEC §7): ts > greatest applied ts of the partition + max_future
+    holds the event (arrival order kept).  The next *applied* event of the
+    partition makes every held event invalid; invalid, late and duplicate
+    events leave them held.  When the jump_confirm-th event is held (at that
+    moment), the held batch is judged again, in arrival order, exactly as if
+    each arrived now: the first without the jump rule (it is applied unless a
+    conversation rule or a duplicate says otherwise), the rest with it, against
+    the partition as the batch's earlier events left it, so one may be held
+    again, and an applied one among them invalidates those re-held before it.
+    Held events left at the end of a file (partition) are invalid.  Each event
+    is counted once, when judged; "input" counts records as they arrive.
+  * Lifetime (SPEC §3): a conversation is keyed by (partition, id) and lives in
+    *lives*.  When an event is judged, the conversation's current life is over
+    if the partition's watermark (greatest applied ts - lateness, at that
+    moment) is strictly greater ("has passed", like a day's finality in §5)
+    than both the life's greatest applied ts + conversation_ttl and the local
+    end (next local midnight) + H of that ts's day.  The event is then judged
+    against no conversation at all (no shop, buyer or ids remembered); if it is
+    applied it opens the next life.  (An event that is not applied opens
+    nothing, but the old life stays over for every later event: the watermark
+    never goes back.)  Event ids are remembered for the whole life, whatever the
+    duplicate's ts.
+  * Each life is scanned as a conversation of its own (SPEC §3 "every rule then
+    applies to the new one alone"): its phase starts in the robot phase, reply
+    matching, rounds and the agent of a round see only its events, the
+    `unassigned` metric and violation reason see only its AGENT_ASSIGNED /
+    AGENT_MESSAGE, satisfaction's agent only its assignments, a violation's
+    buyer is its own buyer.  A new life's events are all later than the old
+    life's day's end + H, so two lives never share a day: session_within,
+    satisfaction and unassigned count each life on its own days (as many
+    conversations per day as if the lives were one); what differs is what each
+    life contains.  tests/diff/test_reference.py pins these readings.
   * "Rounds": any event of the metric's reply kind closes the open round, even
     one more than H after the round start (it is still "a reply of the
     metric's kind between them"); a round's wait is the wait of its first
     message, so a round whose first message's reply is > H away is
     unanswered even if a later message of the round is answered (example 34).
   * unassigned metric / unassigned violation reason: any AGENT_ASSIGNED or
-    AGENT_MESSAGE of the conversation counts, also one before the day / the
+    AGENT_MESSAGE of the conversation's life counts, also one before the day / the
     round (the SPEC bounds only the upper end of ts); "day's local end" is the
     next local midnight, inclusive (example 27).
   * buyer_within is judged per message (none of the buyer's in-scope messages
@@ -56,12 +99,18 @@ SESSION_START, TRANSFER, ASSIGNED, BUYER, AGENT, ROBOT, SYSTEM, SESSION_END, INV
 H = 3600000                 # reply horizon
 LATENESS = 5000             # allowed lateness
 MAX_FUTURE = 86400000       # max_future
+CONVERSATION_TTL = 6 * 3600000  # conversation_ttl (default; --conversation-ttl)
+JUMP_CONFIRM = 1000         # jump_confirm (default; --jump-confirm)
 MAX_TS = 253402300799999    # 9999-12-31T23:59:59.999Z
 DAY_MS = 86400000
 TZ = ZoneInfo("Asia/Shanghai")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 M64 = (1 << 64) - 1
 M32 = (1 << 32) - 1
+# What the reference's stats line counts (so a test can show which rules its data exercised)
+STAT_KEYS = ("duplicates_15min_after_original", "conversations_restarted", "ids_forgotten",
+             "events_near_end_of_life", "jumps_held", "jump_batches_confirmed", "jumps_invalidated",
+             "jumps_invalid_at_end")
 BUCKET_BOUNDS = [15000, 30000, 60000, 120000, 180000, 300000, 600000]  # then (600 s, H]
 
 EX_INTERNAL, EX_SPAM = 1, 2
@@ -266,48 +315,117 @@ def read_input(path):
 
 
 # ---------------------------------------------------------------- classification
-def classify(paths, now_ms):
+def static_invalid(v, now_ms):
+    """SPEC §7 rules that need neither the partition nor the conversation."""
+    _, eid, shop, cid, buyer, agent, ts, typ, _content, rating, _flags = v
+    return (not 1 <= typ <= 10 or eid == 0 or shop == 0 or cid == 0 or not 1 <= ts <= MAX_TS
+            or (typ == BUYER and buyer == 0)
+            or (typ == ASSIGNED and agent == 0)
+            or (typ == RATING and not 1 <= rating <= 5)
+            or ts > now_ms)
+
+
+def local_day(ts):
+    return (ts + offset_ms(ts)) // DAY_MS
+
+
+def classify(paths, now_ms, ttl=CONVERSATION_TTL, jump_confirm=JUMP_CONFIRM):
+    """SPEC §7 verdict of every record, in arrival order, one partition per file.
+
+    Returns (counts, convs, stats).  convs maps (conversation id, partition, life)
+    to [shop, buyer (0 = none yet), {event id: ts}, [event tuples], greatest ts,
+    the life before's {event id: ts} (stats only)]:
+    one entry per *life* of a conversation (SPEC §3 Lifetime), life 0, 1, ...
+    A conversation lives in its partition (an event naming another shop goes to
+    that shop's partition, where it is another conversation).  stats counts what
+    the differential test wants to see exercised (see STAT_KEYS)."""
     counts = {"input": 0, "applied": 0, "duplicate": 0, "late": 0, "invalid": 0}
-    # (conv id, partition) -> [shop, buyer (0 = none yet), set(event ids), [event tuples]]:
-    # a conversation lives in its partition (an event naming another shop goes to
-    # that shop's partition, where it is another conversation)
+    stats = dict.fromkeys(STAT_KEYS, 0)
     convs = {}
+    live = {}  # (conversation id, partition) -> key in convs of its current life
     for part, path in enumerate(paths):  # each file is one partition, read in file order
         data = read_input(path)
-        pmax = None                  # greatest applied ts of this partition
+        pmax = None  # greatest applied ts of this partition
+        held = []    # SPEC §7 jumps held, in arrival order
+
+        def judge(v, exempt):
+            """Judge one decoded event now; exempt: the first of a confirmed batch."""
+            nonlocal pmax, held
+            _, eid, shop, cid, buyer, agent, ts, typ, _content, rating, flags = v
+            if static_invalid(v, now_ms):
+                counts["invalid"] += 1
+                return
+            # A jump: held, not judged; the conversation's rules wait for the judgement.
+            if not exempt and pmax is not None and ts > pmax + MAX_FUTURE:
+                held.append(v)
+                stats["jumps_held"] += 1
+                if len(held) >= jump_confirm:
+                    # The jump is real: judge the held events again in arrival
+                    # order as if they arrived now, the first exempt from the rule.
+                    batch, held = held, []
+                    stats["jump_batches_confirmed"] += 1
+                    for k, w in enumerate(batch):
+                        judge(w, k == 0)
+                return
+            key = live.get((cid, part))
+            cs = convs[key] if key is not None else None
+            old = None
+            if cs is not None:
+                # SPEC §3 Lifetime: over once the partition's watermark has passed
+                # (strictly) both its greatest ts + ttl and that ts's day's end + H.
+                wm = pmax - LATENESS
+                a = wm > cs[4] + ttl
+                b = wm > day_end_utc(local_day(cs[4])) + H
+                if a and b:
+                    old, cs = cs, None
+                elif a or b:
+                    stats["events_near_end_of_life"] += 1
+            if cs is not None and (cs[0] != shop or (typ == BUYER and cs[1] and cs[1] != buyer)):
+                counts["invalid"] += 1
+                return
+            if pmax is not None and ts < pmax - LATENESS:
+                counts["late"] += 1
+                return
+            if cs is not None and eid in cs[2]:
+                counts["duplicate"] += 1
+                if pmax - cs[2][eid] > 15 * 60000:
+                    stats["duplicates_15min_after_original"] += 1
+                return
+            counts["applied"] += 1
+            if cs is None:
+                life = 0 if key is None else key[2] + 1
+                key = (cid, part, life)
+                live[(cid, part)] = key
+                cs = convs[key] = [shop, 0, {}, [], ts, None]
+                if old is not None:
+                    stats["conversations_restarted"] += 1
+                    cs[5] = old[2]
+            if cs[5] is not None and eid in cs[5]:
+                stats["ids_forgotten"] += 1  # a duplicate of the life before: applied
+            if typ == BUYER and not cs[1]:
+                cs[1] = buyer
+            cs[2][eid] = ts
+            cs[3].append((ts, eid, typ, buyer, agent, rating, flags))
+            if ts > cs[4]:
+                cs[4] = ts
+            if pmax is None or ts > pmax:
+                pmax = ts
+            if held:  # the partition went on: every held jump is invalid
+                counts["invalid"] += len(held)
+                stats["jumps_invalidated"] += len(held)
+                held = []
+
         for s, e in records(data):
             counts["input"] += 1
             v = None if s is None else decode(data, s, e)
             if v is None:
                 counts["invalid"] += 1
                 continue
-            _, eid, shop, cid, buyer, agent, ts, typ, _content, rating, flags = v
-            cs = convs.get((cid, part))
-            if (not 1 <= typ <= 10 or eid == 0 or shop == 0 or cid == 0 or not 1 <= ts <= MAX_TS
-                    or (typ == BUYER and buyer == 0)
-                    or (typ == ASSIGNED and agent == 0)
-                    or (typ == RATING and not 1 <= rating <= 5)
-                    or (cs is not None and (cs[0] != shop or (typ == BUYER and cs[1] and cs[1] != buyer)))
-                    or (pmax is not None and ts > pmax + MAX_FUTURE)
-                    or ts > now_ms):
-                counts["invalid"] += 1
-                continue
-            if pmax is not None and ts < pmax - LATENESS:
-                counts["late"] += 1
-                continue
-            if cs is not None and eid in cs[2]:
-                counts["duplicate"] += 1
-                continue
-            counts["applied"] += 1
-            if cs is None:
-                cs = convs[(cid, part)] = [shop, 0, set(), []]
-            if typ == BUYER and not cs[1]:
-                cs[1] = buyer
-            cs[2].add(eid)
-            cs[3].append((ts, eid, typ, buyer, agent, rating, flags))
-            if pmax is None or ts > pmax:
-                pmax = ts
-    return counts, convs
+            judge(v, False)
+        # Jumps still held when the input ends are invalid.
+        counts["invalid"] += len(held)
+        stats["jumps_invalid_at_end"] += len(held)
+    return counts, convs, stats
 
 
 # ---------------------------------------------------------------- metrics
@@ -339,7 +457,7 @@ def compute(convs):
 
     for key in sorted(convs):
         cid = key[0]
-        shop, cbuyer, _, evs = convs[key]
+        shop, cbuyer, _, evs, _, _ = convs[key]
         evs.sort()                   # (ts_ms, event_id); event ids unique in a conversation
         n = len(evs)
         days = [0] * n
@@ -563,17 +681,20 @@ def build_records(shop_days, shop_agg, agent_agg, violations):
 def main(argv):
     global TZ
     usage = ("usage: reference.py run --input FILE [--input FILE ...] --output OUT.jsonl [--now-ms N]"
-             " [--timezone ZONE]")
+             " [--timezone ZONE] [--conversation-ttl MS] [--jump-confirm N] [--stats FILE]")
     if not argv or argv[0] != "run":
         sys.exit(usage)
-    inputs, output, now_ms = [], None, None
+    inputs, output, now_ms, stats_path = [], None, None, None
+    ttl, jump_confirm = CONVERSATION_TTL, JUMP_CONFIRM
+    flags = ("--input", "--output", "--now-ms", "--timezone", "--conversation-ttl", "--jump-confirm",
+             "--stats")
     i = 1
     while i < len(argv):
         a = argv[i]
-        if a in ("--input", "--output", "--now-ms", "--timezone") and i + 1 < len(argv):
+        if a in flags and i + 1 < len(argv):
             val = argv[i + 1]
             i += 2
-        elif a.startswith(("--input=", "--output=", "--now-ms=", "--timezone=")):
+        elif a.startswith(tuple(f + "=" for f in flags)):
             a, val = a.split("=", 1)
             i += 1
         else:
@@ -584,13 +705,23 @@ def main(argv):
             output = val
         elif a == "--timezone":
             TZ = ZoneInfo(val)  # every time function reads the global; caches are still empty
+        elif a == "--stats":
+            stats_path = val
+        elif a == "--conversation-ttl":
+            ttl = int(val)
+            if ttl < H:
+                sys.exit(f"--conversation-ttl must be at least H ({H} ms)")
+        elif a == "--jump-confirm":
+            jump_confirm = int(val)
+            if jump_confirm < 1:
+                sys.exit("--jump-confirm must be at least 1")
         else:
             now_ms = int(val)
     if not inputs or output is None:
         sys.exit(usage)
     if now_ms is None:
         now_ms = time.time_ns() // 1000000
-    counts, convs = classify(inputs, now_ms)
+    counts, convs, stats = classify(inputs, now_ms, ttl, jump_confirm)
     recs = build_records(*compute(convs))
     tmp = output + ".tmp%d" % os.getpid()
     with open(tmp, "w") as f:
@@ -598,6 +729,9 @@ def main(argv):
             f.write(json.dumps(r, separators=(",", ":")))
             f.write("\n")
     os.replace(tmp, output)
+    if stats_path is not None:
+        with open(stats_path, "w") as f:
+            f.write(json.dumps(dict({"type": "reference_stats"}, **stats), separators=(",", ":")) + "\n")
     sys.stderr.write(json.dumps(dict({"type": "summary"}, **counts), separators=(",", ":")) + "\n")
     return 0
 

@@ -659,6 +659,292 @@ Test(gen, knobs_other_than_late_leave_the_applied_events_unchanged)
     cap_free(&noisy);
 }
 
+/* ------------------------------------------- lifetime and jump knobs */
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static void set_old_knobs(rr_gen_opts_t *o)
+{
+    o->days = 2;
+    o->duplicate_rate = 0.02;
+    o->disorder_rate = 0.05;
+    o->late_rate = 0.01;
+    o->invalid_rate = 0.01;
+    o->garbage_rate = 0.005;
+}
+
+Test(gen, knobs_off_write_the_bytes_they_always_wrote)
+{
+    /* Benches and tests depend on the generator's output: the stream of
+     * these options, hashed as written before the lifetime and jump knobs
+     * came, must not change, whatever those knobs' parameters are while
+     * their rates and counts are 0. */
+    cap_t c = {0};
+    rr_gen_opts_t o = opts(30000, 5);
+    set_old_knobs(&o);
+    rr_gen_stats_t st = run(&o, &c);
+    cr_assert_eq(c.nbytes, 1128010);
+    cr_assert_eq(fnv1a(c.bytes, c.nbytes), UINT64_C(0xe7a26e1f3e15d4c5), "the stream changed");
+    cr_assert(st.expect_exact);
+    cap_free(&c);
+    o = opts(30000, 5);
+    set_old_knobs(&o);
+    o.redeliver_max_delay_ms = 3 * DAY_MS;
+    o.conversation_ttl_ms = 2 * 3600000;
+    o.jump_at_hour = 7;
+    run(&o, &c);
+    cr_assert_eq(fnv1a(c.bytes, c.nbytes), UINT64_C(0xe7a26e1f3e15d4c5), "the stream changed");
+    cap_free(&c);
+}
+
+/* Events by event id, then arrival: a record's first delivery comes first. */
+static int cmp_id_then_arrival(const void *a, const void *b)
+{
+    const rec_t *x = a, *y = b;
+    if (x->ev.event_id != y->ev.event_id) return x->ev.event_id < y->ev.event_id ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+/* The records of c that first deliver a model event (id below 2^61), sorted by id. */
+static rr_event_t *model_events(const cap_t *c, size_t *n)
+{
+    rec_t *r = malloc(c->n * sizeof *r);
+    cr_assert_not_null(r);
+    memcpy(r, c->r, c->n * sizeof *r);
+    qsort(r, c->n, sizeof *r, cmp_id_then_arrival);
+    rr_event_t *out = malloc(c->n * sizeof *out);
+    cr_assert_not_null(out);
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (!r[i].raw && r[i].ev.event_id < UINT64_C(1) << 61 &&
+            (i == 0 || r[i - 1].ev.event_id != r[i].ev.event_id))
+            out[k++] = r[i].ev;
+    free(r);
+    *n = k;
+    return out;
+}
+
+Test(gen, redeliveries_repeat_an_event_stamped_anew_20_min_to_max_delay_later)
+{
+    cap_t clean = {0}, c = {0};
+    rr_gen_opts_t o = opts(150000, 17);
+    run(&o, &clean);
+    o.redeliver_rate = 0.01;
+    o.redeliver_max_delay_ms = 5 * 3600000;
+    rr_gen_stats_t st = run(&o, &c);
+    cr_assert_gt(st.redelivered, 1000);
+    cr_assert_eq(c.n, 150000 + st.redelivered);
+
+    /* Each copy: the original's fields, a ts 20 min..5 h later, arriving in
+     * time order (not late). */
+    map_t first = {0}; /* event_id -> a: record index + 1 of its first delivery */
+    uint64_t copies = 0, buyer_copies = 0;
+    int64_t max_ts = INT64_MIN;
+    for (size_t i = 0; i < c.n; i++) {
+        const rr_event_t *e = &c.r[i].ev;
+        int found;
+        slot_t *s = map_get(&first, e->event_id, &found);
+        if (e->ts_ms > max_ts) max_ts = e->ts_ms;
+        if (!found) {
+            s->a = i + 1;
+            continue;
+        }
+        const rr_event_t *f = &c.r[s->a - 1].ev;
+        rr_event_t same = *e;
+        same.ts_ms = f->ts_ms;
+        cr_assert_eq(memcmp(&same, f, sizeof same), 0, "copy %zu differs beyond its ts", i);
+        int64_t d = e->ts_ms - f->ts_ms;
+        cr_assert(d >= 20 * 60000 && d <= 5 * 3600000, "copy %zu is %lld ms after", i, (long long)d);
+        cr_assert_geq(e->ts_ms, max_ts - LATENESS, "copy %zu arrives late", i);
+        copies++;
+        buyer_copies += e->type == RR_EVENT_BUYER_MESSAGE;
+    }
+    cr_assert_eq(copies, st.redelivered);
+    cr_assert_gt(buyer_copies, copies / 5, "%lu buyer messages of %lu copies",
+                 (unsigned long)buyer_copies, (unsigned long)copies);
+
+    /* Duplicates all (the conversation still lives: 5 h < conversation_ttl),
+     * and the model is the clean run's. */
+    cr_assert(st.expect_exact);
+    cr_assert_eq(st.expect_duplicate, st.redelivered);
+    spec7_t s7;
+    spec7_run(&s7, &c);
+    cr_assert_eq(s7.n[C_DUP], st.redelivered);
+    cr_assert_eq(s7.n[C_APPLIED], 150000);
+    size_t nm;
+    rr_event_t *m = model_events(&c, &nm), *w = model_events(&clean, &nm);
+    cr_assert_eq(nm, 150000);
+    cr_assert_eq(memcmp(m, w, nm * sizeof *m), 0, "redeliveries changed the model");
+    free(m);
+    free(w);
+    free(first.s);
+    cap_free(&c);
+    cap_free(&clean);
+}
+
+/* Local day end + H and ttl, as SPEC §3 Lifetime judges them (UTC+8). */
+static int64_t over_point(int64_t last, int64_t ttl)
+{
+    const int64_t off = 8 * 3600000;
+    int64_t end_h = ((last + off) / DAY_MS + 1) * DAY_MS - off + 3600000;
+    return (end_h > last + ttl ? end_h : last + ttl) + LATENESS;
+}
+
+Test(gen, resumed_conversations_speak_again_around_the_end_of_their_life)
+{
+    cap_t clean = {0}, c = {0};
+    rr_gen_opts_t o = opts(150000, 19);
+    o.days = 2;
+    run(&o, &clean);
+    const int64_t ttl = 3 * 3600000;
+    o.resume_rate = 0.1;
+    o.conversation_ttl_ms = ttl;
+    rr_gen_stats_t st = run(&o, &c);
+    cr_assert_gt(st.resumed, 500);
+    cr_assert_eq(c.n, 150000 + st.resumed_events + st.resumed_old_ids);
+    cr_assert(!st.expect_exact);
+
+    /* Per conversation: the last ts of its model events, then where its
+     * resume starts relative to the moment it is over. */
+    map_t convs = {0}; /* conversation_id -> a: last model ts, b: 1 once resumed */
+    map_t ids = {0};
+    uint64_t resumed = 0, resumed_events = 0, old_ids = 0, bucket[4] = {0};
+    for (size_t i = 0; i < c.n; i++) {
+        const rr_event_t *e = &c.r[i].ev;
+        int found, again;
+        slot_t *s = map_get(&convs, e->conversation_id, &found);
+        map_get(&ids, e->event_id, &again);
+        if (again) { /* an old event re-delivered as its conversation resumes */
+            cr_assert_lt(e->event_id, UINT64_C(1) << 61);
+            old_ids++;
+            continue;
+        }
+        if (e->event_id < UINT64_C(1) << 61) {
+            s->a = (uint64_t)e->ts_ms;
+            continue;
+        }
+        resumed_events++;
+        cr_assert(found, "a resume of a conversation never seen");
+        if (s->b) continue;
+        s->b = 1;
+        resumed++;
+        int64_t last = (int64_t)s->a, over = over_point(last, ttl);
+        cr_assert_gt(e->ts_ms, last);
+        if (e->ts_ms < last + ttl)
+            bucket[0]++; /* while it lives */
+        else if (e->ts_ms < over)
+            bucket[1]++; /* just before it is over */
+        else if (e->ts_ms <= over + 20 * 60000)
+            bucket[2]++; /* just after */
+        else
+            bucket[3]++;
+        cr_assert_leq(e->ts_ms, over + 12 * 3600000 + 2 * 60000);
+    }
+    cr_assert_eq(resumed, st.resumed);
+    cr_assert_eq(resumed_events, st.resumed_events);
+    cr_assert_eq(old_ids, st.resumed_old_ids);
+    cr_assert_gt(old_ids, st.resumed / 3);
+    for (int k = 0; k < 4; k++)
+        cr_assert_gt(bucket[k], st.resumed / 10, "bucket %d: %lu of %lu", k,
+                     (unsigned long)bucket[k], (unsigned long)st.resumed);
+
+    /* The model events are the clean run's. */
+    size_t nm, nw;
+    rr_event_t *m = model_events(&c, &nm), *w = model_events(&clean, &nw);
+    cr_assert_eq(nm, nw);
+    cr_assert_eq(memcmp(m, w, nm * sizeof *m), 0, "resumes changed the model");
+    free(m);
+    free(w);
+    free(convs.s);
+    free(ids.s);
+    cap_free(&c);
+    cap_free(&clean);
+
+    /* At rate 1 every model conversation resumes, once (slots are reused). */
+    o = opts(50000, 19);
+    o.resume_rate = 1;
+    st = run(&o, &c);
+    cr_assert_eq(st.resumed, st.conversations);
+    cap_free(&c);
+}
+
+Test(gen, stale_events_come_first_and_make_the_rest_a_jump)
+{
+    cap_t c = {0};
+    rr_gen_opts_t o = opts(800, 23);
+    o.stale_events = 1;
+    rr_gen_stats_t st = run(&o, &c);
+    cr_assert_eq(st.stale, 1);
+    cr_assert_eq(c.n, 801);
+    const int64_t day0 = INT64_C(1795276800000);
+    cr_assert_leq(c.r[0].ev.ts_ms, day0 - 2 * DAY_MS);
+    cr_assert_eq(c.r[0].ev.type, RR_EVENT_BUYER_MESSAGE);
+    cr_assert(!invalid_alone(&c.r[0].ev));
+    /* Fewer than jump_confirm (1000) held: all invalid at the end. */
+    cr_assert(st.expect_exact);
+    cr_assert_eq(st.expect_applied, 1);
+    cr_assert_eq(st.expect_invalid, 800);
+    cap_free(&c);
+
+    o = opts(20000, 23);
+    o.stale_events = 3;
+    st = run(&o, &c);
+    cr_assert_eq(c.n, 20003);
+    for (int i = 0; i < 3; i++)
+        cr_assert_leq(c.r[i].ev.ts_ms, day0 - 2 * DAY_MS);
+    cr_assert_neq(c.r[0].ev.conversation_id, c.r[1].ev.conversation_id);
+    cr_assert(!st.expect_exact, "1000 jumps held: judged again, not emulated");
+    cap_free(&c);
+}
+
+Test(gen, a_time_jump_moves_every_ts_from_its_hour_on_and_nothing_else)
+{
+    cap_t clean = {0}, c = {0};
+    rr_gen_opts_t o = opts(100000, 29);
+    o.days = 2;
+    o.duplicate_rate = 0.02;
+    o.invalid_rate = 0.01;
+    run(&o, &clean);
+    o.jump_days = 3;
+    o.jump_at_hour = 30;
+    rr_gen_stats_t st = run(&o, &c);
+    cr_assert_eq(c.n, clean.n);
+    const int64_t cut = INT64_C(1795276800000) + 30 * 3600000, shift = 3 * DAY_MS;
+    uint64_t moved = 0;
+    int64_t before = INT64_MIN, after = INT64_MAX;
+    for (size_t i = 0; i < c.n; i++) {
+        rr_event_t a = clean.r[i].ev, b = c.r[i].ev;
+        /* Invalid copies (id 0 or from 2^62) may differ: their ts, and their
+         * kind when it needs an applied conversation (held jumps are not). */
+        if (!a.event_id || a.event_id >= UINT64_C(1) << 62) continue;
+        cr_assert_eq(b.ts_ms, a.ts_ms >= cut ? a.ts_ms + shift : a.ts_ms, "record %zu", i);
+        moved += a.ts_ms >= cut;
+        if (b.ts_ms < cut && b.ts_ms > before) before = b.ts_ms;
+        if (b.ts_ms >= cut && b.ts_ms < after) after = b.ts_ms;
+        a.ts_ms = b.ts_ms;
+        cr_assert_eq(memcmp(&a, &b, sizeof a), 0, "record %zu differs beyond its ts", i);
+    }
+    cr_assert_gt(moved, c.n / 4);
+    cr_assert_geq(st.jumped, moved);
+    cr_assert_gt(after - before, DAY_MS, "the gap is not more than max_future");
+    cap_free(&c);
+    cap_free(&clean);
+}
+
+/* o is refused with a message naming what. */
+static void refused(rr_gen_opts_t o, const char *what)
+{
+    char err[256] = "";
+    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1, "accepted; expected: %s", what);
+    cr_assert(strstr(err, what), "%s", err);
+}
+
 Test(gen, rejects_bad_options_naming_them)
 {
     char err[256];
@@ -666,23 +952,34 @@ Test(gen, rejects_bad_options_naming_them)
     cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), 0);
     o.duplicate_rate = 0.7;
     o.disorder_rate = 0.7;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "add up"), "%s", err);
+    refused(o, "add up");
     o = opts(10, 1);
     o.disorder_ms = 5001;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "disorder"), "%s", err);
+    refused(o, "disorder");
     o = opts(10, 1);
     o.garbage_rate = 0.1;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "garbage"), "%s", err);
+    refused(o, "garbage");
     o = opts(10, 1);
     o.start_day = 20261131;
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "20261131"), "%s", err);
-    o = opts(0, 1);
-    cr_assert_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
-    cr_assert(strstr(err, "events"), "%s", err);
+    refused(o, "20261131");
+    refused(opts(0, 1), "events");
+    o = opts(10, 1);
+    o.redeliver_rate = 0.5;
+    o.duplicate_rate = 0.6;
+    refused(o, "add up");
+    o = opts(10, 1);
+    o.redeliver_max_delay_ms = 60000;
+    refused(o, "redeliver max delay");
+    o = opts(10, 1);
+    o.conversation_ttl_ms = 1800000;
+    refused(o, "conversation ttl");
+    o = opts(10, 1);
+    o.jump_days = 1;
+    refused(o, "jump days");
+    o = opts(10, 1);
+    o.jump_days = 2;
+    o.jump_at_hour = 24;
+    refused(o, "jump at hour");
     cap_t c = {0};
     o = opts(0, 1);
     cr_assert_eq(rr_gen_run(&o, cap_emit, &c, err, sizeof err), -1);
