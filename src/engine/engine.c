@@ -2097,7 +2097,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
 {
     partition_t *pt = &e->parts.v[p];
     const char *why = static_invalid(ev);
-    if (!why && ev->ts_ms > now_ms)
+    if (!why && ev->ts_ms - e->cfg.max_future_ms > now_ms) /* no overflow: ts >= 1 */
         why = "ts_ahead_of_wall_clock";
     if (!why && !exempt && pt->max_ts != NO_TS && ev->ts_ms - pt->max_ts > e->cfg.max_future_ms)
         return hold(e, p, ev, offset, raw, raw_len, now_ms);

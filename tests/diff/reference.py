@@ -28,9 +28,9 @@ Interpretations where the SPEC text leaves room (each also noted in place):
     is unterminated (EOF or > 10 bytes) or whose length runs past EOF is one
     final invalid record (examples 42, 43).
   * max_future (jumps) / late only apply once the partition has an applied
-    event (there is no "greatest applied ts" before that).  Wall clock: ts > now
-    is invalid (strictly "ahead of", no max_future tolerance, as docs/engine.md
-    decides; example 51).
+    event (there is no "greatest applied ts" before that).  Wall clock: an
+    event is invalid when ts - now > max_future (SPEC §7: "more than
+    max_future ahead of the wall clock at arrival"; example 51).
   * Order of the SPEC §7 checks for one event: the rules that need neither the
     partition nor the conversation (type, ids, ts range, buyer/agent/rating,
     wall clock); then the jump rule; then the conversation's life (below); then
@@ -322,7 +322,7 @@ def static_invalid(v, now_ms):
             or (typ == BUYER and buyer == 0)
             or (typ == ASSIGNED and agent == 0)
             or (typ == RATING and not 1 <= rating <= 5)
-            or ts > now_ms)
+            or ts - now_ms > MAX_FUTURE)
 
 
 def local_day(ts):

@@ -40,14 +40,6 @@ else
   echo "differential: $check not found: the reference is not checked on the SPEC examples"
 fi
 
-# jump_confirm is a job setting the engine may not know yet: seed 10 sets it
-# only where the engine accepts it.
-# TODO(jump_confirm): once the engine has it, drop this probe and always set it.
-printf 'jump_confirm = 2;\n' >"$tmp/probe.conf"
-has_jump_confirm=1
-probe=$("$bin" run -q --config "$tmp/probe.conf" --input /dev/null --output "$tmp/probe.jsonl" 2>&1) || true
-case $probe in *'unknown key "jump_confirm"'*) has_jump_confirm=0 ;; esac
-
 for seed in $seeds; do
   args=(--events $events --seed "$seed" --duplicate-rate 0.02 --disorder-rate 0.05
         --late-rate 0.01 --invalid-rate 0.01 --garbage-rate 0.001)
@@ -103,8 +95,7 @@ for seed in $seeds; do
           --late-rate 0.005 --redeliver-rate 0.002)
     need=(jump_batches_confirmed jumps_invalidated)
   fi
-  # Everything at once in two partitions, conversation_ttl 2 h, jump_confirm 2
-  # where the engine knows it.
+  # Everything at once in two partitions, conversation_ttl 2 h, jump_confirm 2.
   if [ "$seed" = 10 ]; then
     args=(--events $((events * 2 / 3)) --seed 10 --days 3 --shops 30 --redeliver-rate 0.005
           --redeliver-max-delay 12h --resume-rate 0.05 --conversation-ttl 2h --stale-events 2
@@ -114,11 +105,7 @@ for seed in $seeds; do
     inputs=(--input "$tmp/a.pb" --input "$tmp/b.pb.zst")
     printf 'conversation_ttl = "2h";\n' >"$tmp/seed.conf"
     conf=(--config "$tmp/seed.conf"); ref_conf=(--conversation-ttl 7200000)
-    if [ "$has_jump_confirm" = 1 ]; then
-      printf 'jump_confirm = 2;\n' >>"$tmp/seed.conf"; ref_conf+=(--jump-confirm 2)
-    else
-      echo "seed 10: TODO: the engine has no jump_confirm setting yet; run with its default (1000)"
-    fi
+    printf 'jump_confirm = 2;\n' >>"$tmp/seed.conf"; ref_conf+=(--jump-confirm 2)
     need=(duplicates_15min_after_original conversations_restarted ids_forgotten
           events_near_end_of_life jump_batches_confirmed jumps_invalidated)
   fi

@@ -28,11 +28,20 @@ static int collect(void *opaque, const rr_event_t *ev)
     return 0;
 }
 
-/* shops 0: the generator's default (events / 2000 per day). */
-static events_t generate_shops(uint64_t events, uint64_t seed, uint32_t shops)
+/* shops 0: the generator's default (events / 2000 per day). lifetime: also
+ * re-deliveries hours later, resumed conversations, stale events and a
+ * jump of two days on the second day (SPEC §3 Lifetime, §7 jumps). */
+static events_t generate_knobs(uint64_t events, uint64_t seed, uint32_t shops, int lifetime)
 {
     rr_gen_opts_t o;
     rr_gen_opts_default(&o);
+    if (lifetime) {
+        o.redeliver_rate = 0.01;
+        o.resume_rate = 0.05;
+        o.stale_events = 2;
+        o.jump_days = 2;
+        o.jump_at_hour = 30;
+    }
     o.events = events;
     o.seed = seed;
     o.days = 3;
@@ -45,6 +54,11 @@ static events_t generate_shops(uint64_t events, uint64_t seed, uint32_t shops)
     char err[256];
     cr_assert_eq(rr_gen_run(&o, collect, &ev, err, sizeof err), 0, "%s", err);
     return ev;
+}
+
+static events_t generate_shops(uint64_t events, uint64_t seed, uint32_t shops)
+{
+    return generate_knobs(events, seed, shops, 0);
 }
 
 #endif

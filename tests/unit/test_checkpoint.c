@@ -172,6 +172,21 @@ Test(checkpoint, a_restore_at_every_thousandth_event_changes_nothing)
     free(ev.v);
 }
 
+/* Conversations that live for hours, resume after they are over, and
+ * re-deliveries stamped anew: cold event ids and over conversations are in
+ * the checkpoints; and a two-day jump whose held events are cut through. */
+Test(checkpoint, ids_kept_for_life_and_held_jumps_survive_restores)
+{
+    events_t ev = generate_knobs(60000, 12, 0, 1);
+    size_t n_cuts = ev.n / 500;
+    size_t *cuts = malloc(n_cuts * sizeof *cuts);
+    for (size_t i = 0; i < n_cuts; i++)
+        cuts[i] = (i + 1) * 500 - 1 - i % 5;
+    expect_same_run(&ev, cuts, n_cuts);
+    free(cuts);
+    free(ev.v);
+}
+
 /* A checkpoint of a small run, and a fresh engine to restore it into. */
 static rr_membuf_t small_checkpoint(rr_config_t *cfg, rr_tz_t **tz)
 {
