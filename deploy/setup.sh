@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config python3 zstd tzdata
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev
-      libcriterion-dev libconfig-dev)
+      libcriterion-dev libconfig-dev libssl-dev)
 # Only for the test suite (sanitizers, valgrind, fuzzers, and Java + Maven for
 # the real Kafka broker of the integration tests, deploy/kafka): installed by --deps.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev default-jre-headless maven)

@@ -118,6 +118,17 @@ int rr_config_validate_where(const rr_config_t *cfg, rr_config_where_t *where, c
  * change results. Writes at most size bytes including NUL. */
 void rr_config_version(const rr_config_t *cfg, char *out, size_t size);
 
+/* The configuration as canonical text, for a hash that identifies it (the
+ * run manifest's config_sha256): every field of rr_config_t, as stored, in
+ * declaration order, one setting per line, integers in decimal, strings
+ * quoted with \" \\ and \xHH escapes; nothing normalised (unlike
+ * rr_config_version, two spellings of one metric differ here). Line 1 names
+ * the format and its number ("replyrate-config 1"), raised whenever a field
+ * is added. docs/operations.md shows an example. Writes at most size bytes
+ * including a NUL (out may be NULL when size is 0) and returns the length of
+ * the whole text, as snprintf does. */
+size_t rr_config_canonical(const rr_config_t *cfg, char *out, size_t size);
+
 /* Does this kind produce per-agent (agent_day) counts? */
 int rr_metric_kind_per_agent(rr_metric_kind_t kind);
 

@@ -1,6 +1,7 @@
 /* cli.h: the subcommands of the replyrate executable and what they share.
  * Each rr_cmd_* takes argv starting at the subcommand's name and returns the
- * process exit status: 0 ok, 1 runtime error, 2 usage error. */
+ * process exit status: 0 ok, 1 runtime error, 2 usage error; `run` also 3, 4,
+ * 5 and 128+N (cli/outcome.h, docs/operations.md). */
 #ifndef RR_CLI_H
 #define RR_CLI_H
 

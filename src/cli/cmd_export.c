@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/stop.h"
 #include "codec/output.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
@@ -39,6 +40,8 @@ static const char export_usage[] =
     "\n"
     "Every partition is read from its start to its end when the export began; records of\n"
     "transactions still open there are waited for, and skipped if aborted.\n"
+    "The output file appears under its name only when the export succeeds (written as\n"
+    ".NAME.tmp.PID beside it, then renamed); SIGTERM or SIGINT removes it and exits 128+N.\n"
     "Exit status: 0 ok, 1 runtime error (unreachable cluster, no such topic, an\n"
     "undecodable record, failed write), 2 usage error.\n";
 
@@ -265,6 +268,8 @@ int rr_cmd_export(int argc, char **argv)
     int status = 1;
     uint64_t records = 0;
     double t0 = rr_mono_s();
+    /* a signal removes the temporary file and ends the export at once */
+    rr_stop_install(RR_STOP_EXIT);
     if (rr_output_open(output, &out, err, sizeof err) < 0)
         goto fail;
     rr_sink_t sink;
@@ -288,8 +293,8 @@ int rr_cmd_export(int argc, char **argv)
 fail:
     fprintf(stderr, "replyrate export: %s\n", err);
 done:
-    if (out)
-        rr_output_close(out, err, sizeof err);
+    rr_output_abort(out); /* a failed export publishes nothing */
+    rr_stop_restore();
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return status;

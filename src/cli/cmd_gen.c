@@ -14,6 +14,8 @@
 #include "io/clock.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
+#include "cli/outpaths.h"
+#include "cli/stop.h"
 #include "codec/encode.h"
 #include "gen/gen.h"
 #include "io/kafka_events.h"
@@ -68,8 +70,10 @@ static const char usage[] =
     "      --zstd-workers N    zstd worker threads (default 0: compress inline)\n"
     "  -h, --help              show this message\n"
     "\n"
-    "A one-line JSON summary goes to stderr. Exit status: 0 ok, 1 runtime error,\n"
-    "2 usage error.\n";
+    "Files appear under their names only when all are complete (written as\n"
+    ".NAME.tmp.PID beside them, then renamed); SIGTERM or SIGINT removes them and\n"
+    "exits 128+N. A one-line JSON summary goes to stderr. Exit status: 0 ok,\n"
+    "1 runtime error, 2 usage error.\n";
 
 enum {
     OPT_DAYS = 256,
@@ -401,6 +405,15 @@ int rr_cmd_gen(int argc, char **argv)
                 return 2;
             }
     }
+    { /* a.pb and ./a.pb, or a link to it: one file, two writers */
+        rr_named_path_t named[MAX_GEN_OUTPUTS];
+        for (uint32_t i = 0; i < n_out; i++)
+            named[i] = (rr_named_path_t){"--output", outputs[i]};
+        if (rr_outpaths_check(NULL, 0, named, n_out, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate gen: %s\n", err);
+            return 2;
+        }
+    }
     gen_ctx_t ctx = {.n = n_out};
     if (o.garbage_rate > 0) o.emit_raw = emit_raw;
     rr_gen_stats_t st;
@@ -419,13 +432,17 @@ int rr_cmd_gen(int argc, char **argv)
         }
         ctx.n = (uint32_t)rr_event_producer_partitions(ctx.kafka);
     }
+    /* The files appear under their names only when all are complete; a
+     * signal removes them and ends gen at once (cli/stop.h). */
+    if (n_out)
+        rr_stop_install(RR_STOP_EXIT);
     for (uint32_t i = 0; i < n_out; i++) {
         if (rr_filesink_open(outputs[i], (int)zlevel, &ctx.fs[i], err, sizeof err) ||
             (zworkers && rr_filesink_set_workers(ctx.fs[i], (int)zworkers, err, sizeof err))) {
             fprintf(stderr, "replyrate gen: %s%s\n", ctx.fs[i] ? "--zstd-workers: " : "", err);
             for (uint32_t j = 0; j <= i; j++)
-                if (ctx.fs[j])
-                    rr_filesink_close(ctx.fs[j], NULL, 0);
+                rr_filesink_abort(ctx.fs[j]);
+            rr_stop_restore();
             return 1;
         }
     }
@@ -437,9 +454,16 @@ int rr_cmd_gen(int argc, char **argv)
         crc = rr_event_producer_close(ctx.kafka, NULL, cerr, sizeof cerr) < 0;
     for (uint32_t i = 0; i < n_out; i++) {
         stream_bytes += rr_filesink_bytes_in(ctx.fs[i]);
-        if (rr_filesink_close(ctx.fs[i], crc ? NULL : cerr, crc ? 0 : sizeof cerr))
+        if (!crc && rr_filesink_finish(ctx.fs[i], cerr, sizeof cerr)) /* says why it failed */
             crc = 1;
     }
+    for (uint32_t i = 0; i < n_out; i++) { /* all published, or none */
+        if (crc || rc)
+            rr_filesink_abort(ctx.fs[i]);
+        else if (rr_filesink_close(ctx.fs[i], cerr, sizeof cerr))
+            crc = 1;
+    }
+    rr_stop_restore();
     if (crc) { /* the writer's error explains a stopped run best */
         fprintf(stderr, "replyrate gen: %s\n", cerr);
         return 1;

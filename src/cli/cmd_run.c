@@ -24,9 +24,14 @@
 #include "io/readahead.h"
 #include "io/source.h"
 #include "io/tzload.h"
+#include "cli/outcome.h"
+#include "cli/outpaths.h"
+#include "cli/run_files.h"
 #include "cli/run_kafka.h"
 #include "cli/run_shards.h"
 #include "cli/run_stream.h"
+#include "cli/stop.h"
+#include "io/manifest.h"
 #include "replyrate/engine.h"
 
 #define MAX_INPUTS 1024
@@ -72,11 +77,22 @@ static const char run_usage[] =
     "                          record timestamp) until its watermark passes the end of TO\n"
     "                          + H; only days of the range are published\n"
     "      --lookback DUR      how far before FROM to start reading (default 1d), so\n"
-    "                          conversations open at midnight are rebuilt\n"
+    "                          conversations open at midnight are rebuilt\n";
+
+/* --help's second half: outputs and outcome (one string would pass C's
+ * 4095-byte limit). */
+static const char run_usage_outcome[] =
     "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
     "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
     "      --late FILE         late events (same formats)\n"
     "      --dead-letter FILE  invalid events with reason and source position\n"
+    "      --manifest FILE     where the manifest goes (default: FIRST_OUTPUT.manifest.json;\n"
+    "                          none when the first output is '-')\n"
+    "      --no-manifest       write no manifest\n"
+    "      --allow-empty       exit 0 even when no event was applied\n"
+    "      --allow-incomplete  exit 0 even when input is known missing (counted)\n"
+    "      --max-invalid-ratio R  fail (exit 5) above this share of invalid events, judged\n"
+    "                          from 10000 events on (default 0.05; 1 turns it off)\n"
     "  -c, --config FILE       metrics, alerts and job settings (docs/config.md)\n"
     "      --timezone ZONE     IANA time zone (overrides the config; default Asia/Shanghai)\n"
     "      --now-ms MS         wall clock to judge events against (default: the real clock)\n"
@@ -86,9 +102,25 @@ static const char run_usage[] =
     "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
     "  -h, --help              this message\n"
     "\n"
+    "Output files appear under their names only when the run succeeds (exit 0): they\n"
+    "are written as .NAME.tmp.PID beside them and renamed at the end, then the manifest\n"
+    "(versions, config hash, inputs, each output's records, bytes and sha256) is written.\n"
+    "Otherwise nothing is published and an existing file of that name is left as it was.\n"
+    "SIGTERM or SIGINT stops the run (a second one at once); a killed run may leave\n"
+    ".NAME.tmp.PID files, which nothing reads. See docs/operations.md.\n"
+    "\n"
     "On exit one JSON summary line goes to stderr:\n"
-    "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...}\n"
-    "Exit status: 0 ok, 1 runtime error (unreadable input, failed write), 2 usage or config error.\n";
+    "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...,\n"
+    "   \"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}\n"
+    "Exit status:\n"
+    "  0  ok: every output complete under its name, manifest written\n"
+    "  1  runtime error (unreadable input, failed write, out of memory, broker error)\n"
+    "  2  usage or config error, or a refused output (the same file as an input,\n"
+    "     two outputs on one path)\n"
+    "  3  incomplete input (unless --allow-incomplete)\n"
+    "  4  empty input: no event applied (unless --allow-empty)\n"
+    "  5  invalid events above --max-invalid-ratio\n"
+    "  128+N  stopped by signal N (130 SIGINT, 143 SIGTERM)\n";
 
 typedef struct fanout {
     rr_sink_t out[MAX_OUTPUTS];
@@ -189,12 +221,42 @@ static int duration_opt(const char *name, const char *arg, int64_t lo, int64_t h
     return 0;
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
+/* "--input a.pb", "--input a.pb, b.pb", "--input a.pb, b.pb and 3 more", or
+ * "topic T": what a gate's message names. */
+static void describe_inputs(const char *const *inputs, int n_in, const char *topic, char *out,
+                            size_t size)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (topic) {
+        snprintf(out, size, "topic %s", topic);
+        return;
+    }
+    int shown = n_in < 3 ? n_in : 2;
+    size_t len = (size_t)snprintf(out, size, "--input");
+    for (int i = 0; i < shown && len < size; i++)
+        len += (size_t)snprintf(out + len, size - len, "%s %s", i ? "," : "", inputs[i]);
+    if (n_in > shown && len < size)
+        snprintf(out + len, size - len, " and %d more", n_in - shown);
+}
+
+/* Everything the manifest says but its outputs and its config. */
+static void fill_manifest(rr_manifest_t *m, const rr_outcome_t *oc, const rr_gates_t *g,
+                          const char *const *inputs, rr_source_t *const *src, int n_in, int *oom)
+{
+    m->ended_ms = rr_now_ms();
+    m->status = oc->status;
+    m->input = oc->stats.input;
+    m->applied = oc->stats.applied;
+    m->duplicate = oc->stats.duplicate;
+    m->late = oc->stats.late;
+    m->invalid = oc->stats.invalid;
+    m->unread_bytes = oc->unread_bytes;
+    m->missing_records = oc->missing_records;
+    m->allow_empty = g->allow_empty;
+    m->allow_incomplete = g->allow_incomplete;
+    m->max_invalid_ratio = g->max_invalid_ratio;
+    for (int i = 0; i < n_in; i++)
+        if (rr_manifest_add_file_input(m, inputs[i], rr_source_bytes_in(src[i])) < 0)
+            *oom = 1;
 }
 
 int rr_cmd_run(int argc, char **argv)
@@ -212,7 +274,10 @@ int rr_cmd_run(int argc, char **argv)
         {"to", required_argument, NULL, 'U'}, {"lookback", required_argument, NULL, 'K'},
         {"until-end", no_argument, NULL, 'E'}, {"commit-every", required_argument, NULL, 'C'},
         {"instance", required_argument, NULL, 'N'},
-        {"provisional-every", required_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+        {"provisional-every", required_argument, NULL, 'V'},
+        {"manifest", required_argument, NULL, 'M'}, {"no-manifest", no_argument, NULL, 'm'},
+        {"allow-empty", no_argument, NULL, 'A'}, {"allow-incomplete", no_argument, NULL, 'W'},
+        {"max-invalid-ratio", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
@@ -230,10 +295,13 @@ int rr_cmd_run(int argc, char **argv)
     int commit_every_set = 0;
     int64_t provisional_every_ms = 0;
     const char *instance = NULL;
+    const char *manifest_path = NULL;
+    int no_manifest = 0, gates_set = 0;
+    rr_gates_t gates;
+    rr_gates_default(&gates);
     char err[512];
     int c;
     optind = 1;
-    stop_requested = 0;
     while ((c = getopt_long(argc, argv, "i:o:c:j:b:t:g:X:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -284,6 +352,26 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'N':
             instance = optarg;
+            break;
+        case 'M':
+            manifest_path = optarg;
+            break;
+        case 'm':
+            no_manifest = 1;
+            break;
+        case 'A':
+            gates.allow_empty = gates_set = 1;
+            break;
+        case 'W':
+            gates.allow_incomplete = gates_set = 1;
+            break;
+        case 'R':
+            if (rr_gates_parse_ratio(optarg, &gates.max_invalid_ratio) < 0) {
+                fprintf(stderr, "replyrate run: --max-invalid-ratio: expected a number in 0..1, "
+                                "got '%s'\n", optarg);
+                return 2;
+            }
+            gates_set = 1;
             break;
         case 'V':
             if (duration_opt("provisional-every", optarg, 1000, RR_DAY_MS, "between 1s and 24h",
@@ -341,9 +429,11 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'h':
             fputs(run_usage, stdout);
+            fputs(run_usage_outcome, stdout);
             return 0;
         default:
             fputs(run_usage, stderr);
+            fputs(run_usage_outcome, stderr);
             return 2;
         }
     }
@@ -361,9 +451,9 @@ int rr_cmd_run(int argc, char **argv)
         return 2;
     }
     if ((!n_in && !topic) || (!n_outp && !publish)) {
-        fprintf(stderr, "replyrate run: %s is required\n\n%s",
+        fprintf(stderr, "replyrate run: %s is required\n\n%s%s",
                 !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)",
-                run_usage);
+                run_usage, run_usage_outcome);
         return 2;
     }
     if ((group || ko.n_props || publish || from_ymd || to_ymd) && !topic) {
@@ -415,6 +505,39 @@ int rr_cmd_run(int argc, char **argv)
             return 2;
         }
     }
+    /* The manifest: beside the first output unless told otherwise; none for
+     * a stream (it has no end to describe) or when results go to stdout. */
+    char manifest_buf[4096];
+    if (manifest_path && no_manifest) {
+        fprintf(stderr, "replyrate run: --manifest and --no-manifest exclude each other\n");
+        return 2;
+    }
+    if (streaming && (manifest_path || gates_set)) {
+        fprintf(stderr, "replyrate run: --manifest, --allow-empty, --allow-incomplete and "
+                        "--max-invalid-ratio are for bounded runs (files, --until-end, --from/--to)\n");
+        return 2;
+    }
+    if (!manifest_path && !no_manifest && !streaming && n_outp && strcmp(outputs[0], "-")) {
+        snprintf(manifest_buf, sizeof manifest_buf, "%s.manifest.json", outputs[0]);
+        manifest_path = manifest_buf;
+    }
+    /* Outputs that would destroy an input or each other: refused before
+     * anything is opened for writing. */
+    {
+        rr_named_path_t in_paths[MAX_INPUTS], out_paths[MAX_OUTPUTS + 3];
+        size_t n_op = 0;
+        for (int i = 0; i < n_in; i++)
+            in_paths[i] = (rr_named_path_t){"--input", inputs[i]};
+        for (int i = 0; i < n_outp; i++)
+            out_paths[n_op++] = (rr_named_path_t){"--output", outputs[i]};
+        out_paths[n_op++] = (rr_named_path_t){"--late", late_path};
+        out_paths[n_op++] = (rr_named_path_t){"--dead-letter", dead_path};
+        out_paths[n_op++] = (rr_named_path_t){"--manifest", manifest_path};
+        if (rr_outpaths_check(in_paths, (size_t)n_in, out_paths, n_op, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            return 2;
+        }
+    }
     rr_config_t cfg;
     if (config_path) {
         if (rr_config_load_file(config_path, &cfg, err, sizeof err) < 0) {
@@ -430,54 +553,52 @@ int rr_cmd_run(int argc, char **argv)
     int status = 1;
     rr_tz_t *tz = NULL;
     rr_engine_t *eng = NULL;
-    rr_output_t *outs[MAX_OUTPUTS] = {0};
-    rr_output_t *late_out = NULL, *dead_out = NULL;
+    rr_run_files_t files = {0};
     rr_source_t *src[MAX_INPUTS] = {0};
     int part[MAX_INPUTS];
     rr_readahead_t *ra = NULL;
     fanout_t fan = {0};
-    rr_stats_t st;
-    double elapsed;
+    rr_outcome_t oc = {0};
+    rr_manifest_t man;
+    rr_manifest_init(&man, RR_VERSION, rr_now_ms());
+    char inputs_label[512];
+    describe_inputs(inputs, n_in, topic, inputs_label, sizeof inputs_label);
+
+    /* SIGINT/SIGTERM from here on: a bounded run stops and publishes nothing
+     * (a second signal exits at once), a stream commits and returns. */
+    rr_stop_install(streaming ? RR_STOP_FLAG : RR_STOP_GRACEFUL);
+    volatile sig_atomic_t *stop = rr_stop_flag();
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
         status = 2;
         goto out;
     }
-    for (int i = 0; i < n_outp; i++) {
-        if (rr_output_open(outputs[i], &outs[i], err, sizeof err) < 0) {
+    /* inputs first: one that cannot be read fails the run before any output exists */
+    for (int i = 0; i < n_in; i++) {
+        if (rr_source_open(inputs[i], &src[i], err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: %s\n", err);
-            goto out;
+            goto failed;
         }
-        rr_output_sink(outs[i], &fan.out[fan.n_out++]);
     }
-    if (late_path) {
-        if (rr_output_open(late_path, &late_out, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: --late: %s\n", err);
-            goto out;
+    for (int i = 0; i < n_outp + 2; i++) {
+        const char *flag = i < n_outp ? "--output" : i == n_outp ? "--late" : "--dead-letter";
+        const char *path = i < n_outp ? outputs[i] : i == n_outp ? late_path : dead_path;
+        rr_sink_t *to = i < n_outp ? &fan.out[fan.n_out++] : i == n_outp ? &fan.late : &fan.dead;
+        if (!path)
+            continue;
+        if (rr_run_files_open(&files, flag, path, to, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            goto failed;
         }
-        rr_output_sink(late_out, &fan.late);
-        fan.has_late = 1;
-    }
-    if (dead_path) {
-        if (rr_output_open(dead_path, &dead_out, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: --dead-letter: %s\n", err);
-            goto out;
-        }
-        rr_output_sink(dead_out, &fan.dead);
-        fan.has_dead = 1;
+        fan.has_late |= i == n_outp;
+        fan.has_dead |= i == n_outp + 1;
     }
     rr_sink_t sink = {.opaque = &fan,
                       .day = fan_day,
                       .violation = fan_violation,
                       .alert = fan_alert,
                       .rejected = fan_rejected};
-    for (int i = 0; i < n_in; i++) {
-        if (rr_source_open(inputs[i], &src[i], err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: %s\n", err);
-            goto out;
-        }
-    }
     if (!threads) { /* one shard per file or partition, at most one per CPU */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cpus < 1 ? 1 : topic || cpus < n_in ? cpus : n_in;
@@ -514,7 +635,7 @@ int rr_cmd_run(int argc, char **argv)
                 txn_timeout = 900000;
             if (rr_kafka_sink_open(&ko, prefix, txn_id, (int)txn_timeout, &pub, err, sizeof err) < 0) {
                 fprintf(stderr, "replyrate run: %s\n", err);
-                goto out;
+                goto failed;
             }
             rr_kafka_sink_callbacks(pub, &fan.pub);
             fan.has_pub = 1;
@@ -533,15 +654,8 @@ int rr_cmd_run(int argc, char **argv)
                                   .have_now = have_now,
                                   .now_ms = now_fixed,
                                   .quiet = quiet,
-                                  .stop = &stop_requested};
-            struct sigaction sa = {0}, old_int, old_term;
-            sa.sa_handler = on_stop_signal;
-            sigemptyset(&sa.sa_mask);
-            sigaction(SIGINT, &sa, &old_int);
-            sigaction(SIGTERM, &sa, &old_term);
+                                  .stop = stop};
             status = rr_run_stream(&sr);
-            sigaction(SIGINT, &old_int, NULL);
-            sigaction(SIGTERM, &old_term, NULL);
             if (status) {
                 fprintf(stderr, "replyrate run: %s%s\n", sr.err,
                         rr_kafka_sink_fenced(pub)
@@ -549,9 +663,10 @@ int rr_cmd_run(int argc, char **argv)
                             : "");
                 goto out;
             }
-            st = sr.stats;
-            elapsed = sr.seconds;
-            goto close_outputs;
+            oc.stats = sr.stats;
+            oc.seconds = sr.seconds;
+            oc.signo = rr_stop_signal(); /* a stream's normal end: status 0 */
+            goto judged;
         }
         rr_kafka_run_t kr = {.ko = &ko,
                              .topic = topic,
@@ -577,20 +692,32 @@ int rr_cmd_run(int argc, char **argv)
             fan.to_ymd = to_ymd;
             fan.range_offsets = &kr.range_offsets;
         }
+        /* TODO(merge): a bounded Kafka run reads *stop (the kafka helper's
+         * stop flag), commits its transaction only when the outcome below is
+         * 0, and adds each partition's offset range to the manifest
+         * (rr_manifest_add_kafka_input). */
         status = rr_run_kafka(&kr);
         free(kr.range_offsets);
         kr.range_offsets = NULL;
+        oc.stats = kr.stats;
+        oc.seconds = kr.seconds;
+        if (status == 2) { /* a client or engine configuration error: no run */
+            fprintf(stderr, "replyrate run: %s\n", kr.err);
+            goto out;
+        }
         if (status) {
             fprintf(stderr, "replyrate run: %s\n", kr.err);
-            goto out; /* no summary of a run that did not read its input or publish */
-        }
-        elapsed = kr.seconds;
-        st = kr.stats;
-        if (kr.engine_error[0]) {
+            rr_outcome_error(&oc);
+        } else if (kr.already_published) {
+            /* nothing to do (said on stderr): no gate, and no file is touched */
+            rr_run_files_abort(&files);
+            manifest_path = NULL;
+            goto judged;
+        } else if (kr.engine_error[0]) {
             fprintf(stderr, "replyrate run: %s\n", kr.engine_error);
-            status = 1;
+            rr_outcome_error(&oc);
         }
-        goto close_outputs;
+        goto judge;
     }
     if (sharded) {
         rr_shard_run_t run = {.cfg = &cfg,
@@ -602,22 +729,22 @@ int rr_cmd_run(int argc, char **argv)
                               .n_shards = (int)threads,
                               .have_now = have_now,
                               .now_ms = now_fixed,
-                              .quiet = quiet};
+                              .quiet = quiet,
+                              .stop = stop};
         status = rr_run_shards(&run);
         if (status == 2)
             goto out;
-        st = run.stats;
-        elapsed = run.seconds;
-        if (run.input_failed)
-            goto out; /* named on stderr; no summary of a run that did not read its input */
-        goto close_outputs; /* status 1 if an engine ran out of memory, as below */
+        oc.stats = run.stats;
+        oc.seconds = run.seconds;
+        if (status) /* an unreadable input or an engine out of memory, named on stderr */
+            rr_outcome_error(&oc);
+        goto judge;
     }
-    status = 1;
     for (int i = 0; i < n_in; i++) {
         part[i] = rr_engine_add_partition(eng, inputs[i]);
         if (part[i] < 0) {
             fprintf(stderr, "replyrate run: out of memory\n");
-            goto out;
+            goto failed;
         }
     }
 
@@ -625,18 +752,22 @@ int rr_cmd_run(int argc, char **argv)
      * ahead, in exactly the order this loop would read (io/readahead.h). */
     if (rr_readahead_start(src, n_in, BATCH, &ra, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
-        goto out;
+        goto failed;
     }
     double t0 = rr_mono_s(), next_progress = t0 + 5;
     int64_t now = have_now ? now_fixed : rr_now_ms();
-    for (;;) {
+    int ended = 0;
+    while (!*stop) {
         rr_readahead_item_t it;
         rr_readahead_next(ra, &it);
-        if (it.kind == RR_READAHEAD_DONE)
+        if (it.kind == RR_READAHEAD_DONE) {
+            ended = 1;
             break;
+        }
         if (it.kind == RR_READAHEAD_ERROR) {
             fprintf(stderr, "replyrate run: %s\n", it.error);
-            goto out;
+            rr_outcome_error(&oc);
+            break;
         }
         if (it.kind == RR_READAHEAD_END) {
             rr_engine_partition_end(eng, part[it.which]);
@@ -655,65 +786,62 @@ int rr_cmd_run(int argc, char **argv)
     }
     rr_readahead_stop(ra);
     ra = NULL;
-    rr_engine_finish(eng);
-    elapsed = rr_mono_s() - t0;
-
-    status = 0;
+    if (ended && !*stop) /* every open day final: only for a run that read all of its input */
+        rr_engine_finish(eng);
+    oc.seconds = rr_mono_s() - t0;
     if (rr_engine_error(eng)) {
         fprintf(stderr, "replyrate run: %s\n", rr_engine_error(eng));
-        status = 1;
+        rr_outcome_error(&oc);
     }
-    rr_engine_stats(eng, &st);
-close_outputs:
-    for (int i = 0; i < n_outp; i++) {
-        if (rr_output_close(outs[i], err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: %s\n", err);
-            status = 1;
-        }
-        outs[i] = NULL;
-    }
-    if (late_out && rr_output_close(late_out, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate run: --late: %s\n", err);
-        status = 1;
-    }
-    late_out = NULL;
-    if (dead_out && rr_output_close(dead_out, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate run: --dead-letter: %s\n", err);
-        status = 1;
-    }
-    dead_out = NULL;
+    rr_engine_stats(eng, &oc.stats);
+    goto judge;
 
-    fprintf(stderr,
-            "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
-            "\"late\":%llu,\"invalid\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"
-            "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
-            "\"peak_active_conversations\":%llu,"
-            "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
-            "\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
-            (unsigned long long)st.input, (unsigned long long)st.applied,
-            (unsigned long long)st.duplicate, (unsigned long long)st.late,
-            (unsigned long long)st.invalid, (unsigned long long)st.shop_days,
-            (unsigned long long)st.agent_days, (unsigned long long)st.violations,
-            (unsigned long long)st.alerts, (unsigned long long)st.peak_open_conversations,
-            (unsigned long long)st.peak_active_conversations,
-            (unsigned long long)st.evicted_conversations,
-            (unsigned long long)st.shops_in_several_partitions, elapsed,
-            elapsed > 0 ? (double)st.input / elapsed : 0.0);
+failed: /* before or at the start of reading: named on stderr */
+    rr_outcome_error(&oc);
+judge:
+    if (*stop)
+        rr_outcome_stopped(&oc, rr_stop_signal());
+    if (oc.status == 0) {
+        char msg[1024];
+        if (rr_outcome_judge(&oc, &gates, inputs_label, msg, sizeof msg))
+            fprintf(stderr, "replyrate run: %s\n", msg);
+    }
+judged:
+    if (oc.status == 0) {
+        /* Publishing: a signal from here on is too late to stop it (the
+         * renames take microseconds; cutting them short would publish part
+         * of the run). */
+        rr_stop_hold(1);
+        rr_manifest_t *m = NULL;
+        if (manifest_path) {
+            int oom = rr_manifest_set_config(&man, &cfg) < 0;
+            m = &man;
+            fill_manifest(m, &oc, &gates, inputs, src, n_in, &oom);
+            if (oom) {
+                fprintf(stderr, "replyrate run: out of memory writing the manifest\n");
+                rr_outcome_error(&oc);
+            }
+        }
+        if (oc.status == 0 &&
+            rr_run_files_publish(&files, m, manifest_path, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            rr_outcome_error(&oc);
+        }
+    }
+    rr_run_files_abort(&files); /* whatever was not published */
+    rr_outcome_print(stderr, &oc);
+    status = oc.status;
 
 out:
     rr_readahead_stop(ra); /* before the sources it reads */
     for (int i = 0; i < n_in; i++)
         if (src[i])
             rr_source_close(src[i]);
-    for (int i = 0; i < n_outp; i++)
-        if (outs[i])
-            rr_output_close(outs[i], err, sizeof err);
-    if (late_out)
-        rr_output_close(late_out, err, sizeof err);
-    if (dead_out)
-        rr_output_close(dead_out, err, sizeof err);
+    rr_run_files_abort(&files);
     rr_engine_free(eng);
     rr_kafka_sink_close(pub); /* aborts what was not committed */
     rr_tz_free(tz);
+    rr_manifest_free(&man);
+    rr_stop_restore();
     return status;
 }

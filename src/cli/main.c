@@ -1,4 +1,5 @@
 /* main.c: the replyrate executable: dispatch to a subcommand. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,19 @@ static const char usage[] =
     "\n"
     "replyrate --version prints the version.\n";
 
+/* The command has decided its exit status (its files published or not): a
+ * SIGTERM or SIGINT while the process exits (atexit handlers, a sanitizer's
+ * leak check) stays pending instead of turning that status into 128+N. */
+static int exiting(int status)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -34,15 +48,15 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run"))
-        return rr_cmd_run(argc - 1, argv + 1);
+        return exiting(rr_cmd_run(argc - 1, argv + 1));
     if (!strcmp(cmd, "gen"))
-        return rr_cmd_gen(argc - 1, argv + 1);
+        return exiting(rr_cmd_gen(argc - 1, argv + 1));
     if (!strcmp(cmd, "demo"))
-        return rr_cmd_demo(argc - 1, argv + 1);
+        return exiting(rr_cmd_demo(argc - 1, argv + 1));
     if (!strcmp(cmd, "load"))
-        return rr_cmd_load(argc - 1, argv + 1);
+        return exiting(rr_cmd_load(argc - 1, argv + 1));
     if (!strcmp(cmd, "export"))
-        return rr_cmd_export(argc - 1, argv + 1);
+        return exiting(rr_cmd_export(argc - 1, argv + 1));
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;

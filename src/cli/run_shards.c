@@ -52,7 +52,7 @@ static void *shard_main(void *arg)
     int64_t now = run->now_ms;
     int step, k;
     size_t n;
-    while (!atomic_load(&s->sh->stop) &&
+    while (!atomic_load(&s->sh->stop) && !(run->stop && *run->stop) &&
            (step = rr_round_robin_next(&rr, recs, BATCH, &k, &n)) != RR_RR_DONE) {
         if (step == RR_RR_ERROR) {
             fprintf(stderr, "replyrate run: %s\n", rr_source_error(mine[k]));
@@ -69,7 +69,7 @@ static void *shard_main(void *arg)
         rr_feed_records(s->eng, k, recs, n, now, NULL);
         rr_shard_progress_note(s->prog, s->eng);
     }
-    if (!atomic_load(&s->sh->stop))
+    if (!atomic_load(&s->sh->stop) && !(run->stop && *run->stop))
         rr_engine_finish(s->eng);
 out:
     rr_round_robin_free(&rr);
@@ -140,6 +140,7 @@ int rr_run_shards(rr_shard_run_t *run)
     for (int k = 0; k < started; k++)
         pthread_join(shards[k].thread, NULL);
     run->seconds = rr_mono_s() - t0;
+    run->stopped = run->stop && *run->stop;
 
     rr_shard_total_t total;
     rr_shard_total_init(&total);

@@ -16,6 +16,7 @@
 #ifndef RR_CLI_RUN_SHARDS_H
 #define RR_CLI_RUN_SHARDS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,13 +37,16 @@ typedef struct rr_shard_run {
     int have_now;
     int64_t now_ms;
     int quiet; /* no progress lines */
+    volatile sig_atomic_t *stop; /* set by a signal handler: stop reading (may be NULL) */
     /* out */
     rr_stats_t stats;
     double seconds;
     int input_failed; /* an input could not be read: the shards stopped early */
+    int stopped;      /* *stop was set: the shards stopped early, engines not finished */
 } rr_shard_run_t;
 
-/* Run every shard to the end of its input and finish its engines. Returns 0;
+/* Run every shard to the end of its input (or until *stop) and finish its
+ * engines (not when stopped: nothing is to be published). Returns 0;
  * 1 after a runtime error (an unreadable input: input_failed; an engine out
  * of memory: it still finished, as one engine does), named on stderr; 2 when
  * the config is rejected. stats are valid unless 2 is returned. */

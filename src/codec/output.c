@@ -32,6 +32,8 @@ struct rr_output {
     enum csv_layout layout; /* CSV: fixed by the first record */
     rr_pb_hook_t hook;      /* set: records go to it as ResultRecords, no file */
     void *hook_arg;
+    rr_sink_t fmt_sink;                  /* the form's callbacks, behind the counting ones */
+    uint64_t by_kind[RR_OUTPUT_KINDS]; /* records written, by kind */
 };
 
 /* ---------------------------------------------------------------- buffer */
@@ -971,30 +973,70 @@ fail:
     return -1;
 }
 
+/* The callbacks rr_output_sink hands out: the form's own, then the count
+ * of what it wrote by kind (the manifest's "records by type"). */
+static void count_day(void *opaque, const rr_day_record_t *r)
+{
+    rr_output_t *o = opaque;
+    uint64_t before = o->records;
+    o->fmt_sink.day(o, r);
+    o->by_kind[r->is_agent ? RR_OUTPUT_AGENT_DAY : RR_OUTPUT_SHOP_DAY] += o->records - before;
+}
+
+static void count_violation(void *opaque, const rr_violation_record_t *r)
+{
+    rr_output_t *o = opaque;
+    uint64_t before = o->records;
+    o->fmt_sink.violation(o, r);
+    o->by_kind[RR_OUTPUT_VIOLATION] += o->records - before;
+}
+
+static void count_alert(void *opaque, const rr_alert_record_t *r)
+{
+    rr_output_t *o = opaque;
+    uint64_t before = o->records;
+    o->fmt_sink.alert(o, r);
+    o->by_kind[RR_OUTPUT_ALERT] += o->records - before;
+}
+
+static void count_rejected(void *opaque, const rr_rejected_record_t *r)
+{
+    rr_output_t *o = opaque;
+    uint64_t before = o->records;
+    o->fmt_sink.rejected(o, r);
+    o->by_kind[r->verdict == RR_LATE ? RR_OUTPUT_LATE : RR_OUTPUT_INVALID] += o->records - before;
+}
+
 void rr_output_sink(rr_output_t *o, rr_sink_t *sink)
 {
-    sink->opaque = o;
+    rr_sink_t *f = &o->fmt_sink;
+    f->opaque = o;
     switch (o->fmt) {
     case RR_FMT_CSV:
-        sink->day = csv_day;
-        sink->violation = csv_violation;
-        sink->alert = csv_alert;
-        sink->rejected = csv_rejected;
+        f->day = csv_day;
+        f->violation = csv_violation;
+        f->alert = csv_alert;
+        f->rejected = csv_rejected;
         break;
     case RR_FMT_PB:
-        sink->day = pb_day;
-        sink->violation = pb_violation;
-        sink->alert = pb_alert;
-        sink->rejected = pb_rejected;
+        f->day = pb_day;
+        f->violation = pb_violation;
+        f->alert = pb_alert;
+        f->rejected = pb_rejected;
         break;
     case RR_FMT_JSONL:
     default:
-        sink->day = json_day;
-        sink->violation = json_violation;
-        sink->alert = json_alert;
-        sink->rejected = json_rejected;
+        f->day = json_day;
+        f->violation = json_violation;
+        f->alert = json_alert;
+        f->rejected = json_rejected;
         break;
     }
+    *sink = (rr_sink_t){.opaque = o,
+                        .day = count_day,
+                        .violation = count_violation,
+                        .alert = count_alert,
+                        .rejected = count_rejected};
 }
 
 int rr_output_open_hook(rr_pb_hook_t hook, void *arg, rr_output_t **out)
@@ -1014,22 +1056,96 @@ uint64_t rr_output_records(const rr_output_t *o)
     return o ? o->records : 0;
 }
 
+uint64_t rr_output_records_of(const rr_output_t *o, rr_output_kind_t kind)
+{
+    return o && kind >= 0 && kind < RR_OUTPUT_KINDS ? o->by_kind[kind] : 0;
+}
+
+const char *rr_output_kind_name(rr_output_kind_t kind)
+{
+    static const char *const names[RR_OUTPUT_KINDS] = {"shop_day", "agent_day", "violation",
+                                                       "alert",    "late",      "invalid"};
+    return kind >= 0 && kind < RR_OUTPUT_KINDS ? names[kind] : "?";
+}
+
+const char *rr_format_name(rr_format_t fmt)
+{
+    return fmt == RR_FMT_CSV ? "csv" : fmt == RR_FMT_PB ? "pb" : "jsonl";
+}
+
+rr_format_t rr_output_format(const rr_output_t *o)
+{
+    return o->fmt;
+}
+
+int rr_output_compressed(const rr_output_t *o)
+{
+    return o->fs && rr_filesink_compressed(o->fs);
+}
+
+uint64_t rr_output_bytes(const rr_output_t *o)
+{
+    return o->fs ? rr_filesink_bytes_out(o->fs) : 0;
+}
+
+/* The error to report after the file sink returned rc (its message in
+ * cerr): the output's own first error, unless it was the sink's and the
+ * sink says more. 0 or -1. */
+static int report(const rr_output_t *o, int rc, const char *cerr, char *errstr, size_t errstr_size)
+{
+    if (o->failed && !(o->sink_failed && rc && cerr[0])) {
+        snprintf(errstr, errstr_size, "%s", o->err);
+        return -1;
+    }
+    if (rc) { /* the sink's own message names the path and the cause */
+        if (cerr[0])
+            snprintf(errstr, errstr_size, "%s", cerr);
+        else
+            snprintf(errstr, errstr_size, "%s: close failed", o->path);
+        return -1;
+    }
+    return 0;
+}
+
+int rr_output_finish(rr_output_t *o, char *errstr, size_t errstr_size)
+{
+    char cerr[256] = "";
+    int rc = o->hook ? 0 : rr_filesink_finish(o->fs, cerr, sizeof cerr);
+    return report(o, rc, cerr, errstr, errstr_size);
+}
+
+int rr_output_sha256(rr_output_t *o, uint8_t digest[32], char *errstr, size_t errstr_size)
+{
+    if (o->hook)
+        return 1;
+    return rr_filesink_sha256(o->fs, digest, errstr, errstr_size);
+}
+
+void rr_output_abort(rr_output_t *o)
+{
+    if (!o)
+        return;
+    rr_filesink_abort(o->fs);
+    free(o->buf);
+    free(o->path);
+    free(o);
+}
+
 int rr_output_close(rr_output_t *o, char *errstr, size_t errstr_size)
 {
     if (!o)
         return 0;
     char cerr[256] = "";
-    int rc = o->hook ? 0 : rr_filesink_close(o->fs, cerr, sizeof cerr);
-    if (o->failed && !(o->sink_failed && rc && cerr[0])) {
-        snprintf(errstr, errstr_size, "%s", o->err);
-        rc = -1;
-    } else if (rc) { /* the sink's own message names the path and the cause */
-        if (cerr[0])
-            snprintf(errstr, errstr_size, "%s", cerr);
-        else
-            snprintf(errstr, errstr_size, "%s: close failed", o->path);
-        rc = -1;
-    }
+    /* A failed output is never published. When its file sink failed, the
+     * sink's close discards the file and says why; when the output itself
+     * did (a record it could not render), the sink is sound and would publish
+     * a file missing records: abort it. */
+    int rc = 0;
+    if (o->failed && !o->sink_failed)
+        rr_filesink_abort(o->fs);
+    else if (!o->hook)
+        rc = rr_filesink_close(o->fs, cerr, sizeof cerr);
+    rc = report(o, rc, cerr, errstr, errstr_size);
     free(o->buf);
     free(o->path);
     free(o);

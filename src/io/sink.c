@@ -11,6 +11,9 @@
 
 #include <zstd.h>
 
+#include "io/sha256.h"
+#include "io/tmpfile.h"
+
 struct rr_filesink {
     int fd;
     int own_fd;      /* 0 for stdout */
@@ -25,6 +28,8 @@ struct rr_filesink {
     uint64_t bytes_out;
     char path[256];
     char err[256];
+    rr_tmpfile_t *tmp; /* the file's names: temporary and final (NULL: stdout) */
+    int finished;      /* rr_filesink_finish ran: fd fsynced, nothing more to write */
 };
 
 static void fmt(char *dst, size_t size, const char *f, ...)
@@ -125,11 +130,7 @@ int rr_filesink_open(const char *path, int level, rr_filesink_t **out, char *err
     if (to_stdout) {
         s->fd = STDOUT_FILENO;
     } else {
-        s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (s->fd < 0) {
-            fmt(errstr, errstr_size, "%s: cannot open for writing: %s", path, strerror(errno));
-            goto fail;
-        }
+        if (rr_tmpfile_create(path, &s->tmp, &s->fd, errstr, errstr_size) < 0) goto fail;
         s->own_fd = 1;
     }
     *out = s;
@@ -193,21 +194,69 @@ uint64_t rr_filesink_bytes_out(const rr_filesink_t *s)
     return s->bytes_out;
 }
 
+int rr_filesink_compressed(const rr_filesink_t *s)
+{
+    return s->cctx != NULL;
+}
+
+int rr_filesink_finish(rr_filesink_t *s, char *errstr, size_t errstr_size)
+{
+    if (!s->finished) {
+        s->finished = 1;
+        drain(s, ZSTD_e_end);
+        /* a FIFO or a device has nothing to make durable (and may refuse) */
+        if (s->own_fd && !rr_tmpfile_direct(s->tmp) && fsync(s->fd) < 0)
+            fail(s, "fsync", strerror(errno));
+    }
+    if (s->failed) {
+        fmt(errstr, errstr_size, "%s", s->err);
+        return -1;
+    }
+    return 0;
+}
+
+int rr_filesink_sha256(rr_filesink_t *s, uint8_t digest[32], char *errstr, size_t errstr_size)
+{
+    if (!s->finished || s->failed) {
+        fmt(errstr, errstr_size, "%s: no sha256: %s", s->path, s->failed ? s->err : "not finished");
+        return -1;
+    }
+    if (!s->own_fd || rr_tmpfile_direct(s->tmp)) return 1; /* nothing to read back */
+    return rr_sha256_fd(s->fd, s->path, digest, NULL, errstr, errstr_size);
+}
+
+/* Free everything but the names. */
+static void release(rr_filesink_t *s)
+{
+    ZSTD_freeCCtx(s->cctx);
+    free(s->out);
+    free(s->in);
+    free(s);
+}
+
 int rr_filesink_close(rr_filesink_t *s, char *errstr, size_t errstr_size)
 {
     if (!s) return 0;
-    drain(s, ZSTD_e_end);
+    rr_filesink_finish(s, NULL, 0);
     if (s->own_fd) {
         if (close(s->fd) < 0) fail(s, "close", strerror(errno));
     }
+    if (!s->failed && s->tmp && rr_tmpfile_publish(s->tmp, s->err, sizeof s->err) < 0)
+        s->failed = 1;
     int rc = 0;
     if (s->failed) {
         fmt(errstr, errstr_size, "%s", s->err);
         rc = -1;
     }
-    ZSTD_freeCCtx(s->cctx);
-    free(s->out);
-    free(s->in);
-    free(s);
+    rr_tmpfile_free(s->tmp); /* removes the temporary unless published */
+    release(s);
     return rc;
+}
+
+void rr_filesink_abort(rr_filesink_t *s)
+{
+    if (!s) return;
+    if (s->own_fd) close(s->fd);
+    rr_tmpfile_free(s->tmp);
+    release(s);
 }

@@ -408,3 +408,85 @@ void rr_config_version(const rr_config_t *cfg, char *out, size_t size)
     if (out && size)
         snprintf(out, size, "m2-%012llx", (unsigned long long)(h & UINT64_C(0xffffffffffff)));
 }
+
+/* ---- canonical form ------------------------------------------------------ */
+
+/* Appends to a buffer with snprintf's contract: what does not fit is
+ * counted, not written. */
+typedef struct canon {
+    char *out;
+    size_t size, len;
+} canon_t;
+
+static void canon_printf(canon_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = c->len < c->size ? c->size - c->len : 0;
+    int n = vsnprintf(room ? c->out + c->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        c->len += (size_t)n;
+}
+
+/* A string field: in double quotes, with \" \\ and \xHH for bytes outside
+ * printable ASCII, so every value is one token on its line. */
+static void canon_str(canon_t *c, const char *s, size_t max)
+{
+    canon_printf(c, "\"");
+    for (size_t i = 0; i < max && s[i]; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            canon_printf(c, "\\%c", ch);
+        else if (ch < 0x20 || ch > 0x7e)
+            canon_printf(c, "\\x%02x", ch);
+        else
+            canon_printf(c, "%c", ch);
+    }
+    canon_printf(c, "\"");
+}
+
+/* Every field of rr_config_t, so a new field cannot be forgotten here: the
+ * size below changes and this stops compiling until it is added (and the
+ * format's number, line 1, raised). */
+#if SIZE_MAX == UINT64_MAX
+_Static_assert(sizeof(rr_config_t) == 64 + 6 * 8 + RR_MAX_METRICS * sizeof(rr_metric_def_t) + 8 +
+                                          RR_MAX_ALERTS * sizeof(rr_alert_def_t) + 8,
+               "rr_config_t changed: add the new field to rr_config_canonical");
+_Static_assert(sizeof(rr_metric_def_t) == RR_NAME_MAX + 4 + 4 + 8 + 4 + 4 + 4 + 4,
+               "rr_metric_def_t changed: add the new field to rr_config_canonical");
+_Static_assert(sizeof(rr_alert_def_t) == RR_NAME_MAX + RR_EXPR_MAX,
+               "rr_alert_def_t changed: add the new field to rr_config_canonical");
+#endif
+
+size_t rr_config_canonical(const rr_config_t *cfg, char *out, size_t size)
+{
+    canon_t c = {out, size, 0};
+    size_t n_metrics = cfg->n_metrics <= RR_MAX_METRICS ? cfg->n_metrics : RR_MAX_METRICS;
+    size_t n_alerts = cfg->n_alerts <= RR_MAX_ALERTS ? cfg->n_alerts : RR_MAX_ALERTS;
+    canon_printf(&c, "replyrate-config 2\ntimezone ");
+    canon_str(&c, cfg->timezone, sizeof cfg->timezone);
+    canon_printf(&c,
+                 "\nhorizon_ms %lld\nlateness_ms %lld\nmax_future_ms %lld\nidle_timeout_ms %lld\n"
+                 "conversation_ttl_ms %lld\njump_confirm %lld\nmetrics %zu\n",
+                 (long long)cfg->horizon_ms, (long long)cfg->lateness_ms,
+                 (long long)cfg->max_future_ms, (long long)cfg->idle_timeout_ms,
+                 (long long)cfg->conversation_ttl_ms, (long long)cfg->jump_confirm, n_metrics);
+    for (size_t i = 0; i < n_metrics; i++) {
+        const rr_metric_def_t *m = &cfg->metrics[i];
+        canon_printf(&c, "metric ");
+        canon_str(&c, m->name, sizeof m->name);
+        canon_printf(&c, " kind %d reply %d threshold_ms %lld window_ms %ld %ld excludes %u require %d\n",
+                     (int)m->kind, (int)m->reply, (long long)m->threshold_ms, (long)m->window_from_ms,
+                     (long)m->window_to_ms, (unsigned)m->excludes, (int)m->require);
+    }
+    canon_printf(&c, "alerts %zu\n", n_alerts);
+    for (size_t i = 0; i < n_alerts; i++) {
+        canon_printf(&c, "alert ");
+        canon_str(&c, cfg->alerts[i].name, sizeof cfg->alerts[i].name);
+        canon_printf(&c, " ");
+        canon_str(&c, cfg->alerts[i].expr, sizeof cfg->alerts[i].expr);
+        canon_printf(&c, "\n");
+    }
+    return c.len;
+}

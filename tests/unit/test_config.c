@@ -461,6 +461,83 @@ Test(config, version_ignores_operational_settings_and_spelling)
 #undef SAME
 }
 
+/* ---- the canonical form (the manifest's config_sha256) ----------------- */
+
+static char *canonical_of(const rr_config_t *c)
+{
+    size_t n = rr_config_canonical(c, NULL, 0);
+    char *s = malloc(n + 1);
+    cr_assert_not_null(s);
+    cr_assert_eq(rr_config_canonical(c, s, n + 1), n);
+    cr_assert_eq(strlen(s), n);
+    return s;
+}
+
+Test(config, canonical_text_names_every_setting_in_order)
+{
+    rr_config_t c;
+    rr_config_default(&c);
+    char *s = canonical_of(&c);
+    const char *head = "replyrate-config 2\ntimezone \"Asia/Shanghai\"\nhorizon_ms 3600000\n"
+                       "lateness_ms 5000\nmax_future_ms 86400000\nidle_timeout_ms 30000\n"
+                       "conversation_ttl_ms 21600000\njump_confirm 1000\nmetrics 8\nmetric \"douyin_msg_3min\" kind 1 "
+                       "reply 1 threshold_ms 180000 window_ms 28800000 82800000 excludes 0 require 0\n";
+    cr_assert_eq(strncmp(s, head, strlen(head)), 0, "%s", s);
+    cr_assert(strstr(s, "\nalerts 2\nalert \""), "%s", s);
+    cr_assert_eq(s[strlen(s) - 1], '\n');
+    free(s);
+}
+
+Test(config, canonical_text_changes_with_every_field_the_version_ignores_too)
+{
+    rr_config_t base, c;
+    rr_config_default(&base);
+    char *s0 = canonical_of(&base);
+#define DIFFERS(stmt)                                                                              \
+    do {                                                                                           \
+        c = base;                                                                                  \
+        stmt;                                                                                      \
+        char *s = canonical_of(&c);                                                                \
+        cr_assert_str_neq(s, s0, "canonical text unchanged by: %s", #stmt);                       \
+        free(s);                                                                                   \
+    } while (0)
+    DIFFERS(strcpy(c.timezone, "UTC"));
+    DIFFERS(c.horizon_ms = 7200000);
+    DIFFERS(c.lateness_ms = 0);
+    DIFFERS(c.max_future_ms = 1000);
+    DIFFERS(c.idle_timeout_ms = 1);
+    DIFFERS(c.conversation_ttl_ms = 86400000);
+    DIFFERS(c.jump_confirm = 2);
+    DIFFERS(c.metrics[3].name[0] = 'X');
+    DIFFERS(c.metrics[0].kind = RR_KIND_SESSION_WITHIN);
+    DIFFERS(c.metrics[2].reply = RR_REPLY_EFFECTIVE);
+    DIFFERS(c.metrics[7].threshold_ms = 999);
+    DIFFERS(c.metrics[0].window_from_ms = 1);
+    DIFFERS(c.metrics[0].window_to_ms = 1);
+    DIFFERS(c.metrics[0].excludes = RR_EXCLUDE_SPAM);
+    DIFFERS(c.metrics[0].require = RR_REQUIRE_LAST);
+    DIFFERS(c.n_metrics--);
+    DIFFERS(c.n_alerts--);
+    DIFFERS(strcpy(c.alerts[0].name, "other"));
+    DIFFERS(strcpy(c.alerts[0].expr, "pdd_buyer_3min<0.5"));
+#undef DIFFERS
+    free(s0);
+}
+
+Test(config, canonical_text_quotes_strings_and_truncates_like_snprintf)
+{
+    rr_config_t c;
+    rr_config_default(&c);
+    strcpy(c.alerts[0].name, "a\"b\\c\nd\xe4");
+    char *s = canonical_of(&c);
+    cr_assert(strstr(s, "alert \"a\\\"b\\\\c\\x0ad\\xe4\" "), "%s", s);
+    char small[16];
+    size_t n = rr_config_canonical(&c, small, sizeof small);
+    cr_assert_eq(n, strlen(s));
+    cr_assert_str_eq(small, "replyrate-confi");
+    free(s);
+}
+
 /* ---- the config file -------------------------------------------------- */
 
 Test(config, shipped_example_is_exactly_the_default)

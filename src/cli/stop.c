@@ -1,0 +1,75 @@
+/* cli/stop.c: SIGINT/SIGTERM dispositions (see stop.h). */
+#include "cli/stop.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "io/tmpfile.h"
+
+static volatile sig_atomic_t stop_flag, stop_signo, hold, mode;
+static struct sigaction old_int, old_term;
+static int installed;
+
+/* Async-signal-safe: flags, write(2), unlink(2) (through the tmpfile
+ * registry) and _exit only. */
+static void on_signal(int sig)
+{
+    int again = stop_flag;
+    stop_flag = 1;
+    if (!stop_signo)
+        stop_signo = sig;
+    if (mode == RR_STOP_FLAG || (mode == RR_STOP_GRACEFUL && (!again || hold)))
+        return;
+    static const char msg[] = "replyrate: stopped by a signal: temporary files removed, "
+                              "nothing published\n";
+    rr_tmpfile_discard_all_signal_safe();
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(128 + sig);
+}
+
+void rr_stop_install(rr_stop_mode_t m)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: a blocking call returns EINTR and its loop sees the flag
+     * sooner; every read/write loop here retries EINTR */
+    stop_flag = 0;
+    stop_signo = 0;
+    hold = 0;
+    mode = (sig_atomic_t)m;
+    sigaction(SIGINT, &sa, installed ? NULL : &old_int);
+    sigaction(SIGTERM, &sa, installed ? NULL : &old_term);
+    installed = 1;
+}
+
+void rr_stop_restore(void)
+{
+    if (!installed)
+        return;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    installed = 0;
+}
+
+volatile sig_atomic_t *rr_stop_flag(void)
+{
+    return &stop_flag;
+}
+
+int rr_stop_signal(void)
+{
+    return stop_signo;
+}
+
+const char *rr_stop_signal_name(int signo)
+{
+    return signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "signal";
+}
+
+void rr_stop_hold(int on)
+{
+    hold = on ? 1 : 0;
+}
