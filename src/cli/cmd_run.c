@@ -33,7 +33,8 @@
 #define MAX_OUTPUTS 8
 #define BATCH 4096
 
-static const char run_usage[] =
+/* In two parts: C11 compilers need not take string literals over 4095 bytes. */
+static const char *const run_usage[] = {
     "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
     "       replyrate run --brokers HOST:PORT --topic NAME --group ID --publish [options]\n"
     "       replyrate run --brokers HOST:PORT --topic NAME --until-end --output FILE [options]\n"
@@ -47,6 +48,13 @@ static const char run_usage[] =
     "\n"
     "  -i, --input FILE        delimited ChatEvent stream, plain or zstd (.pb, .pb.zst);\n"
     "                          repeatable, each file is its own partition\n"
+    "      --resync            a file whose framing breaks before its end, or whose zstd\n"
+    "                          data is damaged, is read on from where records decode\n"
+    "                          again (the next intact zstd frame); the bytes in between\n"
+    "                          go whole to the dead letter (default: the file ends at\n"
+    "                          the break, the rest is unread: exit 3)\n"
+    "      --allow-incomplete  exit 0 even when input is known missing (counted in the\n"
+    "                          summary as unread_bytes)\n"
     "  -b, --brokers LIST      read a Kafka topic instead (bootstrap servers)\n"
     "  -t, --topic NAME        the topic of chat events (with --brokers)\n"
     "  -g, --group ID          consumer group id (default replyrate)\n"
@@ -73,6 +81,7 @@ static const char run_usage[] =
     "                          + H; only days of the range are published\n"
     "      --lookback DUR      how far before FROM to start reading (default 1d), so\n"
     "                          conversations open at midnight are rebuilt\n"
+    ,
     "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
     "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
     "      --late FILE         late events (same formats)\n"
@@ -87,8 +96,20 @@ static const char run_usage[] =
     "  -h, --help              this message\n"
     "\n"
     "On exit one JSON summary line goes to stderr:\n"
-    "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...}\n"
-    "Exit status: 0 ok, 1 runtime error (unreadable input, failed write), 2 usage or config error.\n";
+    "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,\n"
+    "   \"unread_bytes\":N,\"skipped_bytes\":N,...}\n"
+    "A file's framing breaks when a length prefix is broken, runs past the end or\n"
+    "says more than 64 MiB; a short tail (at most 4096 bytes) in which no record\n"
+    "decodes is the file's last invalid record (SPEC §7), anything more is unread.\n"
+    "Exit status: 0 ok, 1 runtime error (unreadable input, failed write), 2 usage or\n"
+    "config error, 3 incomplete input (a file's framing breaks before its end, or its\n"
+    "zstd data is damaged; without --resync or --allow-incomplete).\n"};
+
+static void print_usage(FILE *f)
+{
+    for (size_t i = 0; i < sizeof run_usage / sizeof run_usage[0]; i++)
+        fputs(run_usage[i], f);
+}
 
 typedef struct fanout {
     rr_sink_t out[MAX_OUTPUTS];
@@ -212,10 +233,11 @@ int rr_cmd_run(int argc, char **argv)
         {"to", required_argument, NULL, 'U'}, {"lookback", required_argument, NULL, 'K'},
         {"until-end", no_argument, NULL, 'E'}, {"commit-every", required_argument, NULL, 'C'},
         {"instance", required_argument, NULL, 'N'},
-        {"provisional-every", required_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+        {"provisional-every", required_argument, NULL, 'V'}, {"resync", no_argument, NULL, 'R'},
+        {"allow-incomplete", no_argument, NULL, 'A'}, {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
-    int n_in = 0, n_outp = 0, quiet = 0;
+    int n_in = 0, n_outp = 0, quiet = 0, resync = 0, allow_incomplete = 0;
     const char *late_path = NULL, *dead_path = NULL, *config_path = NULL, *tz_name = NULL;
     int64_t now_fixed = 0, threads = 0;
     int have_now = 0;
@@ -339,11 +361,17 @@ int rr_cmd_run(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'R':
+            resync = 1;
+            break;
+        case 'A':
+            allow_incomplete = 1;
+            break;
         case 'h':
-            fputs(run_usage, stdout);
+            print_usage(stdout);
             return 0;
         default:
-            fputs(run_usage, stderr);
+            print_usage(stderr);
             return 2;
         }
     }
@@ -361,9 +389,13 @@ int rr_cmd_run(int argc, char **argv)
         return 2;
     }
     if ((!n_in && !topic) || (!n_outp && !publish)) {
-        fprintf(stderr, "replyrate run: %s is required\n\n%s",
-                !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)",
-                run_usage);
+        fprintf(stderr, "replyrate run: %s is required\n\n",
+                !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)");
+        print_usage(stderr);
+        return 2;
+    }
+    if (resync && !n_in) {
+        fprintf(stderr, "replyrate run: --resync is for --input files\n");
         return 2;
     }
     if ((group || ko.n_props || publish || from_ymd || to_ymd) && !topic) {
@@ -438,6 +470,7 @@ int rr_cmd_run(int argc, char **argv)
     fanout_t fan = {0};
     rr_stats_t st;
     double elapsed;
+    uint64_t unread_bytes = 0, skipped_bytes = 0;
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
@@ -477,6 +510,7 @@ int rr_cmd_run(int argc, char **argv)
             fprintf(stderr, "replyrate run: %s\n", err);
             goto out;
         }
+        rr_source_set_resync(src[i], resync);
     }
     if (!threads) { /* one shard per file or partition, at most one per CPU */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -610,7 +644,7 @@ int rr_cmd_run(int argc, char **argv)
         elapsed = run.seconds;
         if (run.input_failed)
             goto out; /* named on stderr; no summary of a run that did not read its input */
-        goto close_outputs; /* status 1 if an engine ran out of memory, as below */
+        goto input_gaps; /* status 1 if an engine ran out of memory, as below */
     }
     status = 1;
     for (int i = 0; i < n_in; i++) {
@@ -664,6 +698,24 @@ int rr_cmd_run(int argc, char **argv)
         status = 1;
     }
     rr_engine_stats(eng, &st);
+input_gaps:
+    /* Unread input is never silent (io/source.h): every break is named, and
+     * bytes known missing make the run incomplete. */
+    for (int i = 0; i < n_in; i++) {
+        rr_source_gaps_t g = rr_source_gaps(src[i]);
+        if (!g.breaks)
+            continue;
+        fprintf(stderr, "replyrate run: %s\n", rr_source_notice(src[i]));
+        unread_bytes += g.unread_bytes;
+        skipped_bytes += g.skipped_bytes;
+    }
+    if (unread_bytes && status == 0 && !allow_incomplete) {
+        fprintf(stderr,
+                "replyrate run: incomplete input: %llu bytes unread (--resync reads on past the "
+                "damage, --allow-incomplete accepts it)\n",
+                (unsigned long long)unread_bytes);
+        status = 3;
+    }
 close_outputs:
     for (int i = 0; i < n_outp; i++) {
         if (rr_output_close(outs[i], err, sizeof err) < 0) {
@@ -685,14 +737,16 @@ close_outputs:
 
     fprintf(stderr,
             "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
-            "\"late\":%llu,\"invalid\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"
+            "\"late\":%llu,\"invalid\":%llu,\"unread_bytes\":%llu,\"skipped_bytes\":%llu,"
+            "\"shop_days\":%llu,\"agent_days\":%llu,"
             "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
             "\"peak_active_conversations\":%llu,"
             "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
             "\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
             (unsigned long long)st.input, (unsigned long long)st.applied,
             (unsigned long long)st.duplicate, (unsigned long long)st.late,
-            (unsigned long long)st.invalid, (unsigned long long)st.shop_days,
+            (unsigned long long)st.invalid, (unsigned long long)unread_bytes,
+            (unsigned long long)skipped_bytes, (unsigned long long)st.shop_days,
             (unsigned long long)st.agent_days, (unsigned long long)st.violations,
             (unsigned long long)st.alerts, (unsigned long long)st.peak_open_conversations,
             (unsigned long long)st.peak_active_conversations,
