@@ -520,7 +520,7 @@ static int scan_step(rr_source_t *s, rr_record_t *rec)
         s->scan = pos;
         if (!s->resync && pos - s->start > RR_SOURCE_KEEP_BYTES)
             drop_to(s, pos);
-        else if (s->resync && pos - s->start >= RR_SOURCE_MAX_RECORD)
+        else if (s->resync && pos - s->start >= RR_SOURCE_SKIP_PIECE)
             return skip_record(s, rec, pos); /* bound memory: one piece now */
         return 2;
     }
@@ -633,7 +633,7 @@ static int zseek_step(rr_source_t *s, rr_record_t *rec)
         return 2;
     }
     s->zscan = s->zbase + (int64_t)i; /* the last 3 bytes may start a magic */
-    if (s->zscan - s->dmg_c >= (int64_t)RR_SOURCE_MAX_RECORD)
+    if (s->zscan - s->dmg_c >= (int64_t)RR_SOURCE_SKIP_PIECE)
         return gap_record(s, rec, s->zscan); /* bound memory: one piece now */
     if (!s->in_eof) {
         s->zib.pos = s->zib.size; /* all searched; nothing for the decoder */

@@ -30,7 +30,7 @@
  *     to the end is counted as unread (the source reads on to count them).
  *     With resync (rr_source_set_resync): the bytes from B to R (or to the
  *     end) are returned whole as invalid records, the first with the break's
- *     status, then RR_FRAME_SKIPPED, each of at most RR_SOURCE_MAX_RECORD
+ *     status, then RR_FRAME_SKIPPED, each of at most RR_SOURCE_SKIP_PIECE
  *     bytes (memory stays bounded); they are counted as skipped, and
  *     reading goes on at R.
  *
@@ -66,9 +66,12 @@
 
 #include "codec/decode.h" /* RR_FRAME_* statuses */
 
-/* Lengths above this are taken as broken (RR_FRAME_TOO_LARGE); also the
- * largest invalid record a resync returns. */
+/* Lengths above this are taken as broken (RR_FRAME_TOO_LARGE). */
 #define RR_SOURCE_MAX_RECORD ((size_t)64 << 20)
+/* The largest record of skipped bytes a resync returns: a longer gap comes
+ * back in pieces, so memory stays bounded (the readahead buffers a few
+ * batches, a dead letter line holds twice this in hex). */
+#define RR_SOURCE_SKIP_PIECE ((size_t)16 << 20)
 /* A tail up to this long after a break, with no record decoding in it, is
  * the file's SPEC §7 last invalid record; without resync, the first bytes of
  * a longer tail are kept as that record. */

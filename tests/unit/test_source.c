@@ -701,7 +701,7 @@ Test(source, a_short_tail_where_records_decode_again_is_unread_or_resynced)
 /* A length over RR_SOURCE_MAX_RECORD is a break, not a record to skip: a
  * corrupt prefix saying 100 MB would otherwise jump over 100 MB of events.
  * With resync the skipped bytes come back whole, in pieces of at most
- * RR_SOURCE_MAX_RECORD, contiguous. */
+ * RR_SOURCE_SKIP_PIECE, contiguous. */
 static void oversize_case(int zstd, int complete, int resync)
 {
     size_t big = RR_SOURCE_MAX_RECORD + 5000;
@@ -738,7 +738,7 @@ static void oversize_case(int zstd, int complete, int resync)
         for (size_t i = 0; i < g.n_other; i++) {
             cr_assert_eq(g.other[i].status, i ? RR_FRAME_SKIPPED : RR_FRAME_TOO_LARGE);
             cr_assert_eq(g.other[i].offset, at, "piece %zu", i);
-            cr_assert_leq(g.other[i].len, RR_SOURCE_MAX_RECORD);
+            cr_assert_leq(g.other[i].len, RR_SOURCE_SKIP_PIECE);
             cr_assert_eq(memcmp(g.other[i].data, b.p + at, g.other[i].len), 0);
             at += (int64_t)g.other[i].len;
         }
