@@ -703,7 +703,7 @@ input_gaps:
      * bytes known missing make the run incomplete. */
     for (int i = 0; i < n_in; i++) {
         rr_source_gaps_t g = rr_source_gaps(src[i]);
-        if (!g.breaks)
+        if (!g.breaks && !g.unread_bytes)
             continue;
         fprintf(stderr, "replyrate run: %s\n", rr_source_notice(src[i]));
         unread_bytes += g.unread_bytes;

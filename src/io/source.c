@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -57,6 +58,8 @@ struct rr_source {
     char *name;
     int fd;       /* -1 for a memory source */
     int close_fd; /* 0 for stdin */
+    int regular;  /* a regular file: its size is checked at its end */
+    int hit_eof;  /* read(2) has returned 0 */
     int resync;
 
     /* zstd input: zin[0..zib.size) are the file's compressed bytes from
@@ -146,6 +149,30 @@ static ssize_t read_some(int fd, uint8_t *dst, size_t n)
     }
 }
 
+/* read(2) of the file, counted. A regular file whose end comes before the
+ * bytes already read shrank under the run: an error. */
+static ssize_t read_input(rr_source_t *s, uint8_t *dst, size_t n)
+{
+    ssize_t r = read_some(s->fd, dst, n);
+    if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
+    s->bytes_in += (uint64_t)r;
+    struct stat st;
+    if (r > 0 || !s->regular) return r;
+    s->hit_eof = 1;
+    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size < s->bytes_in)
+        return fail(s, "%s: %s", "the file shrank while it was read (truncated under the run?)");
+    return 0;
+}
+
+/* Bytes a regular file has gained since its end was read: it is still
+ * being written, and they are unread. */
+static uint64_t grown(const rr_source_t *s)
+{
+    struct stat st;
+    if (!s->hit_eof || fstat(s->fd, &st) < 0 || (uint64_t)st.st_size <= s->bytes_in) return 0;
+    return (uint64_t)st.st_size - s->bytes_in;
+}
+
 static void note_first(rr_source_t *s, int kind, int64_t at, const char *why)
 {
     if (s->first.kind) return;
@@ -213,10 +240,9 @@ static int read_compressed(rr_source_t *s)
         s->zin = n;
         s->zcap = ncap;
     }
-    ssize_t r = read_some(s->fd, s->zin + s->zib.size, s->zcap - s->zib.size);
-    if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
+    ssize_t r = read_input(s, s->zin + s->zib.size, s->zcap - s->zib.size);
+    if (r < 0) return -1;
     if (r == 0) s->in_eof = 1;
-    s->bytes_in += (uint64_t)r;
     s->zib.src = s->zin;
     s->zib.size += (size_t)r;
     return 0;
@@ -229,10 +255,9 @@ static int64_t count_compressed_rest(rr_source_t *s, int64_t from)
     int64_t total = s->zbase + (int64_t)s->zib.size;
     if (s->fd >= 0) {
         while (!s->in_eof) {
-            ssize_t r = read_some(s->fd, s->zin, s->zcap);
-            if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
+            ssize_t r = read_input(s, s->zin, s->zcap);
+            if (r < 0) return -1;
             if (r == 0) s->in_eof = 1;
-            s->bytes_in += (uint64_t)r;
             total += r;
         }
     }
@@ -361,10 +386,9 @@ static int fill(rr_source_t *s)
             s->cap = ncap;
         }
         if (!s->zd) {
-            ssize_t r = read_some(s->fd, s->buf + s->end, s->cap - s->end);
-            if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
+            ssize_t r = read_input(s, s->buf + s->end, s->cap - s->end);
+            if (r < 0) return -1;
             if (r == 0) s->eof = 1;
-            s->bytes_in += (uint64_t)r;
             s->end = s->pend = s->end + (size_t)r;
             return 0;
         }
@@ -564,9 +588,8 @@ static int count_step(rr_source_t *s)
         s->start = s->end = s->pend = 0;
         if (s->eof || s->zdead || (s->fd < 0 && !s->zd)) break;
         if (!s->zd) {
-            ssize_t r = read_some(s->fd, s->buf, s->cap);
-            if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
-            s->bytes_in += (uint64_t)r;
+            ssize_t r = read_input(s, s->buf, s->cap);
+            if (r < 0) return -1;
             if (r == 0) break;
             s->end = s->pend = (size_t)r;
             continue;
@@ -737,6 +760,8 @@ int rr_source_open(const char *path, rr_source_t **out, char *errstr, size_t err
             goto fail;
         }
         s->close_fd = 1;
+        struct stat st;
+        s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
 #ifdef POSIX_FADV_SEQUENTIAL
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -758,6 +783,7 @@ int rr_source_open(const char *path, rr_source_t **out, char *errstr, size_t err
         }
         if (r == 0) {
             s->eof = 1;
+            s->hit_eof = s->regular;
             break;
         }
         s->end += (size_t)r;
@@ -826,48 +852,55 @@ void rr_source_set_resync(rr_source_t *s, int on)
 
 rr_source_gaps_t rr_source_gaps(const rr_source_t *s)
 {
-    return s->gaps;
+    rr_source_gaps_t g = s->gaps;
+    g.unread_bytes += grown(s);
+    return g;
+}
+
+/* Append to the notice. */
+static void say(rr_source_t *w, const char *fmt, ...)
+{
+    size_t n = strlen(w->notice);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->notice + n, sizeof w->notice - n, fmt, ap);
+    va_end(ap);
 }
 
 const char *rr_source_notice(const rr_source_t *s)
 {
     rr_source_t *w = (rr_source_t *)(uintptr_t)s; /* the notice is a cache */
     const first_gap_t *f = &s->first;
-    char *p = w->notice;
-    size_t size = sizeof w->notice;
-    int n = 0;
-    p[0] = '\0';
-    if (!f->kind) return p;
+    w->notice[0] = '\0';
     if (f->kind == 1)
-        n = snprintf(p, size, "%s: the framing breaks at byte %lld (%s)", s->name,
-                     (long long)f->at, f->why);
-    else
-        n = snprintf(p, size, "%s: damaged zstd data (%s) in the frame at compressed byte %lld",
-                     s->name, f->why, (long long)f->at);
-    if (n < 0 || (size_t)n >= size) return p;
-    if (s->resync) {
+        say(w, "%s: the framing breaks at byte %lld (%s)", s->name, (long long)f->at, f->why);
+    else if (f->kind == 2)
+        say(w, "%s: damaged zstd data (%s) in the frame at compressed byte %lld", s->name,
+            f->why, (long long)f->at);
+    if (f->kind && s->resync) {
         if (f->resume >= 0)
-            n += snprintf(p + n, size - (size_t)n, "; read on from %sbyte %lld",
-                          f->kind == 2 ? "the intact frame at compressed " : "", (long long)f->resume);
+            say(w, "; read on from %sbyte %lld", f->kind == 2 ? "the intact frame at compressed " : "",
+                (long long)f->resume);
         else
-            n += snprintf(p + n, size - (size_t)n, "; nothing decodes after it");
-        if ((size_t)n < size)
-            snprintf(p + n, size - (size_t)n,
-                     "; %llu bytes skipped in %llu gap%s, all in the dead letter",
-                     (unsigned long long)s->gaps.skipped_bytes, (unsigned long long)s->gaps.breaks,
-                     s->gaps.breaks == 1 ? "" : "s");
-        return p;
+            say(w, "; nothing decodes after it");
+        say(w, "; %llu bytes skipped in %llu gap%s, all in the dead letter",
+            (unsigned long long)s->gaps.skipped_bytes, (unsigned long long)s->gaps.breaks,
+            s->gaps.breaks == 1 ? "" : "s");
+    } else if (f->kind) {
+        if (f->resume >= 0) say(w, "; records decode again at byte %lld", (long long)f->resume);
+        say(w, "; the %llu %sbytes from the %s to the end are unread (run --resync reads on %s)",
+            (unsigned long long)s->gaps.unread_bytes, f->kind == 2 ? "compressed " : "",
+            f->kind == 2 ? "frame" : "break",
+            f->kind == 2 ? "from the next intact frame" : "where records decode again");
     }
-    if (f->resume >= 0)
-        n += snprintf(p + n, size - (size_t)n, "; records decode again at byte %lld",
-                      (long long)f->resume);
-    if ((size_t)n < size)
-        snprintf(p + n, size - (size_t)n,
-                 "; the %llu %sbytes from the %s to the end are unread (--resync reads on %s)",
-                 (unsigned long long)s->gaps.unread_bytes, f->kind == 2 ? "compressed " : "",
-                 f->kind == 2 ? "frame" : "break",
-                 f->kind == 2 ? "from the next intact frame" : "where records decode again");
-    return p;
+    uint64_t more = grown(s);
+    if (more && f->kind)
+        say(w, "; and the file grew by %llu bytes after its end was read: they are unread", (unsigned long long)more);
+    else if (more)
+        say(w, "%s: the file grew by %llu bytes after its end was read (still being written?): "
+               "they are unread",
+            s->name, (unsigned long long)more);
+    return w->notice;
 }
 
 const char *rr_source_error(const rr_source_t *s)

@@ -114,6 +114,9 @@ typedef struct rr_source_gaps {
                                a damaged zstd frame, to the end of the file */
     uint64_t skipped_bytes; /* with resync: returned whole as invalid records */
     uint64_t breaks;        /* framing breaks before the end and damaged zstd frames */
+    /* A regular file that has grown since its end was read (still being
+     * written) counts what it gained as unread, up to this call; one that
+     * shrank under the reader is an error. */
 } rr_source_gaps_t;
 rr_source_gaps_t rr_source_gaps(const rr_source_t *s);
 

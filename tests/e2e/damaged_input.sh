@@ -114,6 +114,13 @@ assert bytes.fromhex(dead[0]["raw_hex"]) == data[at:at + skip], "not the skipped
 PY
 done
 
+# ---- load says the same, on librdkafka's in-process mock cluster
+set +e; "$bin" load --input "$tmp/bad.pb" --brokers 127.0.0.1:1 --topic t -X test.mock.num.brokers=1 \
+  2>"$tmp/load.log"; got=$?; set -e
+[ "$got" = 3 ] || fail "load -> exit $got, want 3: $(cat "$tmp/load.log")"
+grep -q "$tmp/bad.pb: the framing breaks at byte" "$tmp/load.log" || fail "load: $(cat "$tmp/load.log")"
+[ "$(field unread_bytes "$tmp/load.log")" -gt 0 ] || fail "load: unread_bytes"
+
 # ---- the same in one of two shards
 python3 "$tmp/tool.py" prefix "$tmp/b.pb" "$tmp/bad_b.pb" "$tmp/cut_b.pb" >/dev/null
 run 0 "$tmp/cut2.log" --threads 2 --input "$tmp/a.pb" --input "$tmp/cut_b.pb" --output "$tmp/cut2.jsonl"

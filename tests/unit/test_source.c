@@ -968,3 +968,41 @@ Test(source, a_zstd_frame_this_decoder_cannot_read_is_an_error)
     rr_source_close(s);
     free(z.p);
 }
+
+/* A file still being written when the run reads its end: what it gains
+ * afterwards is unread, counted until the gaps are asked for. */
+Test(source, a_file_that_grows_after_its_end_was_read_counts_the_growth_unread)
+{
+    bytes_t b = stream_of(100, NULL);
+    const char *path = write_file("growing.pb", &b);
+    rr_source_t *s = open_ok(path);
+    rr_record_t last;
+    cr_assert_eq(read_all(s, NULL, &last), 100);
+    cr_assert_eq(rr_source_gaps(s).unread_bytes, 0);
+    cr_assert_str_empty(rr_source_notice(s));
+    FILE *f = fopen(path, "ab");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(b.p, 1, 50, f), 50);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(rr_source_gaps(s).unread_bytes, 50);
+    assert_notice_has(s, "grew by 50 bytes after its end was read");
+    rr_source_close(s);
+    free(b.p);
+}
+
+Test(source, a_file_that_shrinks_under_the_reader_is_an_error)
+{
+    size_t n = 400000; /* ~14 MB: the first read takes 4 MiB */
+    bytes_t b = stream_of(n, NULL);
+    const char *path = write_file("shrinking.pb", &b);
+    rr_source_t *s = open_ok(path);
+    cr_assert_eq(truncate(path, 1 << 20), 0);
+    rr_record_t rec;
+    int r;
+    while ((r = rr_source_next(s, &rec)) == 1)
+        ;
+    cr_assert_eq(r, -1);
+    cr_assert_not_null(strstr(rr_source_error(s), "shrank"), "%s", rr_source_error(s));
+    rr_source_close(s);
+    free(b.p);
+}
