@@ -372,7 +372,8 @@ static int fill(rr_source_t *s)
             s->start = 0;
         }
         if (s->pend == s->cap) {
-            if (s->pend > s->end && (s->pend - s->end >= RR_SOURCE_HOLD_BYTES || s->cap >= WINDOW_LIMIT)) {
+            size_t held = s->pend - s->end;
+            if (held && (held >= RR_SOURCE_HOLD_BYTES || s->cap >= WINDOW_LIMIT)) {
                 s->end = s->pend; /* a frame too big to hold back */
                 s->loose = 1;
                 return 0;
@@ -879,8 +880,8 @@ const char *rr_source_notice(const rr_source_t *s)
             f->why, (long long)f->at);
     if (f->kind && s->resync) {
         if (f->resume >= 0)
-            say(w, "; read on from %sbyte %lld", f->kind == 2 ? "the intact frame at compressed " : "",
-                (long long)f->resume);
+            say(w, "; read on from %sbyte %lld",
+                f->kind == 2 ? "the intact frame at compressed " : "", (long long)f->resume);
         else
             say(w, "; nothing decodes after it");
         say(w, "; %llu bytes skipped in %llu gap%s, all in the dead letter",
@@ -895,7 +896,8 @@ const char *rr_source_notice(const rr_source_t *s)
     }
     uint64_t more = grown(s);
     if (more && f->kind)
-        say(w, "; and the file grew by %llu bytes after its end was read: they are unread", (unsigned long long)more);
+        say(w, "; and the file grew by %llu bytes after its end was read: they are unread",
+            (unsigned long long)more);
     else if (more)
         say(w, "%s: the file grew by %llu bytes after its end was read (still being written?): "
                "they are unread",

@@ -571,7 +571,11 @@ static bytes_t broken_stream(int64_t *off, int64_t *brk, int64_t *again)
     return b;
 }
 
-Test(source, break_before_the_end_ends_the_file_and_every_byte_after_it_is_unread)
+/* The broken stream, plain and in one zstd frame. Without resync: the
+ * file ends at the break with one record of the tail's first bytes, and
+ * every byte from the break on is unread. With it: the bytes up to the
+ * next record come back whole as one record, then every later event. */
+static void broken_case(int resync)
 {
     static int64_t off[3000];
     int64_t brk, again;
@@ -579,26 +583,32 @@ Test(source, break_before_the_end_ends_the_file_and_every_byte_after_it_is_unrea
     for (int zstd = 0; zstd < 2; zstd++) {
         bytes_t f = zstd ? zstd_of(b.p, b.n, 1) : b;
         const char *path = write_file(zstd ? "brk.pb.zst" : "brk.pb", &f);
-        rr_source_t *s = open_resync(path, 0);
+        rr_source_t *s = open_resync(path, resync);
         got_t g = read_got(s);
-        assert_ids(&g, 1, 1000, 1, 0);
-        cr_assert_eq(g.n_other, 1, "one last invalid record");
+        rr_source_gaps_t gaps = rr_source_gaps(s);
+        size_t len = resync ? (size_t)(again - brk) : RR_SOURCE_KEEP_BYTES;
+        if (resync)
+            assert_ids(&g, 1, 3000, 1001, 1001);
+        else
+            assert_ids(&g, 1, 1000, 1, 0);
+        cr_assert_eq(g.n_other, 1, "one invalid record at the break");
         cr_assert_eq(g.other[0].status, RR_FRAME_TOO_LARGE);
         cr_assert_eq(g.other[0].offset, brk);
-        cr_assert_eq(g.other[0].len, RR_SOURCE_KEEP_BYTES, "the tail's first bytes");
-        cr_assert_eq(memcmp(g.other[0].data, b.p + brk, RR_SOURCE_KEEP_BYTES), 0);
-        rr_source_gaps_t gaps = rr_source_gaps(s);
-        cr_assert_eq(gaps.unread_bytes, b.n - (size_t)brk, "unread %llu",
-                     (unsigned long long)gaps.unread_bytes);
-        cr_assert_eq(gaps.skipped_bytes, 0);
+        cr_assert_eq(g.other[0].len, len);
+        cr_assert_eq(memcmp(g.other[0].data, b.p + brk, len), 0);
+        cr_assert_eq(gaps.unread_bytes, resync ? 0 : b.n - (size_t)brk);
+        cr_assert_eq(gaps.skipped_bytes, resync ? len : 0);
         cr_assert_eq(gaps.breaks, 1);
         char want[128];
         assert_notice_has(s, path);
         snprintf(want, sizeof want, "breaks at byte %lld", (long long)brk);
         assert_notice_has(s, want);
-        snprintf(want, sizeof want, "records decode again at byte %lld", (long long)again);
+        snprintf(want, sizeof want,
+                 resync ? "read on from byte %lld" : "records decode again at byte %lld",
+                 (long long)again);
         assert_notice_has(s, want);
-        snprintf(want, sizeof want, "%llu bytes", (unsigned long long)(b.n - (size_t)brk));
+        snprintf(want, sizeof want, "%llu bytes",
+                 (unsigned long long)(resync ? len : b.n - (size_t)brk));
         assert_notice_has(s, want);
         got_free(&g);
         rr_source_close(s);
@@ -607,33 +617,14 @@ Test(source, break_before_the_end_ends_the_file_and_every_byte_after_it_is_unrea
     free(b.p);
 }
 
+Test(source, break_before_the_end_ends_the_file_and_every_byte_after_it_is_unread)
+{
+    broken_case(0);
+}
+
 Test(source, resync_skips_from_the_break_to_where_records_decode_again_whole)
 {
-    static int64_t off[3000];
-    int64_t brk, again;
-    bytes_t b = broken_stream(off, &brk, &again);
-    for (int zstd = 0; zstd < 2; zstd++) {
-        bytes_t f = zstd ? zstd_of(b.p, b.n, 1) : b;
-        rr_source_t *s = open_resync(write_file(zstd ? "rs.pb.zst" : "rs.pb", &f), 1);
-        got_t g = read_got(s);
-        assert_ids(&g, 1, 3000, 1001, 1001);
-        cr_assert_eq(g.n_other, 1);
-        cr_assert_eq(g.other[0].status, RR_FRAME_TOO_LARGE);
-        cr_assert_eq(g.other[0].offset, brk);
-        cr_assert_eq(g.other[0].len, (size_t)(again - brk), "every skipped byte, whole");
-        cr_assert_eq(memcmp(g.other[0].data, b.p + brk, g.other[0].len), 0);
-        rr_source_gaps_t gaps = rr_source_gaps(s);
-        cr_assert_eq(gaps.unread_bytes, 0);
-        cr_assert_eq(gaps.skipped_bytes, (uint64_t)(again - brk));
-        cr_assert_eq(gaps.breaks, 1);
-        char want[64];
-        snprintf(want, sizeof want, "read on from byte %lld", (long long)again);
-        assert_notice_has(s, want);
-        got_free(&g);
-        rr_source_close(s);
-        if (zstd) free(f.p);
-    }
-    free(b.p);
+    broken_case(1);
 }
 
 /* A tail longer than RR_SOURCE_KEEP_BYTES is not the SPEC's last record even
@@ -940,9 +931,9 @@ Test(source, damaged_frames_of_another_writer_resync_inside_the_next_frame)
     int saw_zstd = 0;
     for (size_t i = 0; i < g.n_other; i++) {
         saw_zstd += g.other[i].status == RR_FRAME_ZSTD_DAMAGED;
-        cr_assert(g.other[i].status == RR_FRAME_ZSTD_DAMAGED || g.other[i].status == RR_FRAME_SKIPPED ||
-                      g.other[i].status == RR_FRAME_PAST_END,
-                  "status %d", g.other[i].status);
+        int st = g.other[i].status;
+        cr_assert(st == RR_FRAME_ZSTD_DAMAGED || st == RR_FRAME_SKIPPED || st == RR_FRAME_PAST_END,
+                  "status %d", st);
     }
     cr_assert_eq(saw_zstd, 1);
     cr_assert_eq(rr_source_gaps(s).unread_bytes, 0);
