@@ -541,13 +541,17 @@ static int scan_step(rr_source_t *s, rr_record_t *rec)
     size_t pos = s->scan;
     int r = rr_resync_find(s->buf, s->end, s->eof, &pos);
 
+    int gave_up = 0;
     if (r == RR_RESYNC_NEED_MORE) {
         s->scan = pos;
-        if (!s->resync && pos - s->start > RR_SOURCE_KEEP_BYTES)
-            drop_to(s, pos);
-        else if (s->resync && pos - s->start >= RR_SOURCE_SKIP_PIECE)
-            return skip_record(s, rec, pos); /* bound memory: one piece now */
-        return 2;
+        if (s->resync) {
+            if (pos - s->start >= RR_SOURCE_SKIP_PIECE)
+                return skip_record(s, rec, pos); /* bound memory: one piece now */
+            return 2;
+        }
+        if (pos - s->start > RR_SOURCE_KEEP_BYTES) drop_to(s, pos);
+        if (s->dropped < RR_SOURCE_SKIP_PIECE) return 2;
+        gave_up = 1; /* the break is before the end whatever follows: count, stop looking */
     }
     uint64_t region = s->dropped + (s->end - s->start); /* to the segment's end */
     if (r == RR_RESYNC_NONE && s->brk_tail && !s->dropped && !s->pieces &&
@@ -571,7 +575,7 @@ static int scan_step(rr_source_t *s, rr_record_t *rec)
     /* SPEC §7: the file ends at the break; what follows is unread */
     kept_record(s, rec);
     s->gaps.unread_bytes += s->dropped;
-    if (r == RR_RESYNC_FOUND) {
+    if (r == RR_RESYNC_FOUND || gave_up) {
         s->state = ST_COUNT; /* the window's bytes and the rest, next call */
     } else {
         s->gaps.unread_bytes += s->end - s->start;

@@ -27,7 +27,8 @@
  *   - a break before the end: an R exists, or the tail is longer. Without
  *     resync, SPEC §7 still: one last invalid record holding the tail's
  *     first RR_SOURCE_KEEP_BYTES, the file ends there, and every byte from B
- *     to the end is counted as unread (the source reads on to count them).
+ *     to the end is counted as unread (the source reads on to count them;
+ *     it looks for R only within RR_SOURCE_SKIP_PIECE of B, for the notice).
  *     With resync (rr_source_set_resync): the bytes from B to R (or to the
  *     end) are returned whole as invalid records, the first with the break's
  *     status, then RR_FRAME_SKIPPED, each of at most RR_SOURCE_SKIP_PIECE
