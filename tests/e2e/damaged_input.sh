@@ -114,6 +114,12 @@ assert bytes.fromhex(dead[0]["raw_hex"]) == data[at:at + skip], "not the skipped
 PY
 done
 
+# ---- --resync is for files
+set +e; "$bin" run --resync --brokers 127.0.0.1:1 --topic t --until-end --output "$tmp/o.jsonl" \
+  2>"$tmp/usage.log"; got=$?; set -e
+[ "$got" = 2 ] && grep -q -- "--resync is for --input files" "$tmp/usage.log" \
+  || fail "--resync with a topic -> exit $got: $(cat "$tmp/usage.log")"
+
 # ---- load says the same, on librdkafka's in-process mock cluster
 set +e; "$bin" load --input "$tmp/bad.pb" --brokers 127.0.0.1:1 --topic t -X test.mock.num.brokers=1 \
   2>"$tmp/load.log"; got=$?; set -e
