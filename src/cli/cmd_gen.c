@@ -241,8 +241,12 @@ static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
         c->kafka_bytes += rr_encode_varint(len, prefix) + len;
         return emit_kafka(c, 0, c->last_ts, msg, len);
     }
-    if (rr_filesink_write(c->fs[c->last], prefix, rr_encode_varint(len, prefix))) return -1;
-    return rr_filesink_write(c->fs[c->last], msg, len);
+    /* one write per record: a zstd frame may end after any write (io/sink.h) */
+    uint8_t rec[10 + 64];
+    size_t h = rr_encode_varint(len, rec);
+    if (len > sizeof rec - h) return -1; /* gen's garbage records are a few bytes */
+    memcpy(rec + h, msg, len);
+    return rr_filesink_write(c->fs[c->last], rec, h + len);
 }
 
 

@@ -42,7 +42,9 @@ static const char load_usage[] =
     "\n"
     "Undecodable records go to partition 0 unchanged, for the run to dead-letter.\n"
     "On exit one JSON line goes to stderr: {\"type\":\"load_summary\",\"records\":N,...}.\n"
-    "Exit status: 0 every record acknowledged, 1 runtime error, 2 usage error.\n";
+    "Exit status: 0 every record acknowledged, 1 runtime error, 2 usage error, 3 incomplete\n"
+    "input: a file's framing breaks before its end or its zstd data is damaged (what comes\n"
+    "before is loaded; docs/output.md, \"Damaged input\").\n";
 
 int rr_cmd_load(int argc, char **argv)
 {
@@ -111,7 +113,7 @@ int rr_cmd_load(int argc, char **argv)
     }
 
     int status = 1, np = 0;
-    uint64_t records = 0, undecodable = 0, failed = 0;
+    uint64_t records = 0, undecodable = 0, failed = 0, unread = 0;
     double t0 = rr_mono_s(), next_progress = t0 + 5;
     rr_event_producer_t *prod;
     int orc = rr_event_producer_open(&ko, topic, (int)partitions, &prod, err, sizeof err);
@@ -158,6 +160,11 @@ int rr_cmd_load(int argc, char **argv)
             rr_source_close(src);
             goto fail;
         }
+        rr_source_gaps_t g = rr_source_gaps(src); /* unread input is never silent */
+        if (g.unread_bytes) {
+            fprintf(stderr, "replyrate load: %s\n", rr_source_notice(src));
+            unread += g.unread_bytes;
+        }
         rr_source_close(src);
     }
     /* every record acknowledged (or failed) before we say so */
@@ -166,6 +173,11 @@ int rr_cmd_load(int argc, char **argv)
     if (rc < 0)
         goto fail;
     status = 0;
+    if (unread) {
+        fprintf(stderr, "replyrate load: incomplete input: %llu bytes unread\n",
+                (unsigned long long)unread);
+        status = 3;
+    }
     goto done;
 fail:
     fprintf(stderr, "replyrate load: %s\n", err);
@@ -174,8 +186,8 @@ fail:
 done:
     fprintf(stderr,
             "{\"type\":\"load_summary\",\"records\":%llu,\"undecodable\":%llu,\"failed\":%llu,"
-            "\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f}\n",
+            "\"unread_bytes\":%llu,\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f}\n",
             (unsigned long long)records, (unsigned long long)undecodable,
-            (unsigned long long)failed, topic, np, rr_mono_s() - t0);
+            (unsigned long long)failed, (unsigned long long)unread, topic, np, rr_mono_s() - t0);
     return status;
 }

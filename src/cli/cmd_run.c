@@ -91,6 +91,11 @@ static const char run_usage_outcome[] =
     "      --no-manifest       write no manifest\n"
     "      --allow-empty       exit 0 even when no event was applied\n"
     "      --allow-incomplete  exit 0 even when input is known missing (counted)\n"
+    "      --resync            a file whose framing breaks before its end, or whose zstd\n"
+    "                          data is damaged, is read on from where records decode\n"
+    "                          again (the next intact zstd frame); the bytes in between\n"
+    "                          go whole to the dead letter (default: the file ends at\n"
+    "                          the break, the rest is unread: exit 3)\n"
     "      --max-invalid-ratio R  fail (exit 5) above this share of invalid events, judged\n"
     "                          from 10000 events on (default 0.05; 1 turns it off)\n"
     "  -c, --config FILE       metrics, alerts and job settings (docs/config.md)\n"
@@ -111,13 +116,17 @@ static const char run_usage_outcome[] =
     "\n"
     "On exit one JSON summary line goes to stderr:\n"
     "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...,\n"
-    "   \"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}\n"
+    "   \"unread_bytes\":N,\"skipped_bytes\":N,\"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}\n"
+    "A file's framing breaks when a length prefix is broken or runs past the end;\n"
+    "a short tail (at most 4096 bytes) in which no record decodes is the file's last\n"
+    "invalid record (SPEC §7), anything more is unread (docs/operations.md).\n"
     "Exit status:\n"
     "  0  ok: every output complete under its name, manifest written\n"
     "  1  runtime error (unreadable input, failed write, out of memory, broker error)\n"
     "  2  usage or config error, or a refused output (the same file as an input,\n"
     "     two outputs on one path)\n"
-    "  3  incomplete input (unless --allow-incomplete)\n"
+    "  3  incomplete input: a file's framing broke before its end or its zstd data is\n"
+    "     damaged (without --resync), Kafka records deleted (unless --allow-incomplete)\n"
     "  4  empty input: no event applied (unless --allow-empty)\n"
     "  5  invalid events above --max-invalid-ratio\n"
     "  128+N  stopped by signal N (130 SIGINT, 143 SIGTERM)\n";
@@ -277,10 +286,11 @@ int rr_cmd_run(int argc, char **argv)
         {"provisional-every", required_argument, NULL, 'V'},
         {"manifest", required_argument, NULL, 'M'}, {"no-manifest", no_argument, NULL, 'm'},
         {"allow-empty", no_argument, NULL, 'A'}, {"allow-incomplete", no_argument, NULL, 'W'},
-        {"max-invalid-ratio", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
+        {"max-invalid-ratio", required_argument, NULL, 'R'}, {"resync", no_argument, NULL, 'Y'},
+        {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
-    int n_in = 0, n_outp = 0, quiet = 0;
+    int n_in = 0, n_outp = 0, quiet = 0, resync = 0;
     const char *late_path = NULL, *dead_path = NULL, *config_path = NULL, *tz_name = NULL;
     int64_t now_fixed = 0, threads = 0;
     int have_now = 0;
@@ -361,6 +371,9 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'A':
             gates.allow_empty = gates_set = 1;
+            break;
+        case 'Y':
+            resync = 1;
             break;
         case 'W':
             gates.allow_incomplete = gates_set = 1;
@@ -454,6 +467,10 @@ int rr_cmd_run(int argc, char **argv)
         fprintf(stderr, "replyrate run: %s is required\n\n%s%s",
                 !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)",
                 run_usage, run_usage_outcome);
+        return 2;
+    }
+    if (resync && !n_in) {
+        fprintf(stderr, "replyrate run: --resync is for --input files\n");
         return 2;
     }
     if ((group || ko.n_props || publish || from_ymd || to_ymd) && !topic) {
@@ -580,6 +597,7 @@ int rr_cmd_run(int argc, char **argv)
             fprintf(stderr, "replyrate run: %s\n", err);
             goto failed;
         }
+        rr_source_set_resync(src[i], resync);
     }
     for (int i = 0; i < n_outp + 2; i++) {
         const char *flag = i < n_outp ? "--output" : i == n_outp ? "--late" : "--dead-letter";
@@ -799,6 +817,18 @@ int rr_cmd_run(int argc, char **argv)
 failed: /* before or at the start of reading: named on stderr */
     rr_outcome_error(&oc);
 judge:
+    /* Unread input is never silent (io/source.h): every break is named, and
+     * bytes known missing make the run incomplete (rule 3). */
+    for (int i = 0; i < n_in; i++) {
+        if (!src[i])
+            continue;
+        rr_source_gaps_t g = rr_source_gaps(src[i]);
+        if (!g.breaks && !g.unread_bytes)
+            continue;
+        fprintf(stderr, "replyrate run: %s\n", rr_source_notice(src[i]));
+        oc.unread_bytes += g.unread_bytes;
+        oc.skipped_bytes += g.skipped_bytes;
+    }
     if (*stop)
         rr_outcome_stopped(&oc, rr_stop_signal());
     if (oc.status == 0) {

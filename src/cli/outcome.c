@@ -84,7 +84,7 @@ void rr_outcome_print(FILE *f, const rr_outcome_t *o)
             "\"peak_active_conversations\":%llu,"
             "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
             "\"seconds\":%.3f,\"events_per_s\":%.0f,\"unread_bytes\":%llu,"
-            "\"missing_records\":%llu,\"status\":%d",
+            "\"skipped_bytes\":%llu,\"missing_records\":%llu,\"status\":%d",
             (unsigned long long)st->input, (unsigned long long)st->applied,
             (unsigned long long)st->duplicate, (unsigned long long)st->late,
             (unsigned long long)st->invalid, (unsigned long long)st->held,
@@ -95,7 +95,8 @@ void rr_outcome_print(FILE *f, const rr_outcome_t *o)
             (unsigned long long)st->evicted_conversations,
             (unsigned long long)st->shops_in_several_partitions, el,
             el > 0 ? (double)st->input / el : 0.0, (unsigned long long)o->unread_bytes,
-            (unsigned long long)o->missing_records, o->status);
+            (unsigned long long)o->skipped_bytes, (unsigned long long)o->missing_records,
+            o->status);
     if (o->reason)
         fprintf(f, ",\"reason\":\"%s\"", o->reason);
     if (o->signo)

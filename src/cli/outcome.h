@@ -38,6 +38,7 @@ typedef struct rr_outcome {
     rr_stats_t stats;
     double seconds;
     uint64_t unread_bytes;    /* file bytes never read as records (broken framing) */
+    uint64_t skipped_bytes;   /* file bytes --resync skipped (dead-lettered whole) */
     uint64_t missing_records; /* Kafka offsets never read (deleted by retention, ...) */
     int status;               /* the exit status */
     const char *reason;       /* static string; NULL when status is 0 */
@@ -64,8 +65,8 @@ void rr_outcome_stopped(rr_outcome_t *o, int signo);
 
 /* The one summary line on f: the five SPEC counts first, then held (jumps
  * left unjudged at a range's end, not in input: SPEC §7), the records,
- * memory, time, and the outcome: status, reason (when not 0), signal (when
- * stopped), unread_bytes, missing_records. */
+ * memory, time, and the outcome: unread_bytes, skipped_bytes,
+ * missing_records, status, reason (when not 0), signal (when stopped). */
 void rr_outcome_print(FILE *f, const rr_outcome_t *o);
 
 #endif

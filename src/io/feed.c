@@ -14,6 +14,10 @@ const char *rr_feed_frame_reason(int status)
         return "length_past_end_of_file";
     case RR_FRAME_TOO_LARGE:
         return "record_too_large";
+    case RR_FRAME_SKIPPED:
+        return "resync_skipped_bytes";
+    case RR_FRAME_ZSTD_DAMAGED:
+        return "damaged_zstd_frame";
     default:
         return "unframeable_record";
     }

@@ -26,6 +26,7 @@ struct rr_filesink {
     size_t out_cap;
     uint64_t bytes_in;
     uint64_t bytes_out;
+    uint64_t frame_in; /* zstd: bytes accepted into the current frame */
     char path[256];
     char err[256];
     rr_tmpfile_t *tmp; /* the file's names: temporary and final (NULL: stdout) */
@@ -81,6 +82,8 @@ static int drain(rr_filesink_t *s, ZSTD_EndDirective mode)
         s->in_len = 0;
         return rc;
     }
+    if (!s->started) /* readers verify each frame before using it (io/source.h) */
+        ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 1);
     s->started = 1;
     ZSTD_inBuffer in = {s->in, s->in_len, 0};
     for (;;) {
@@ -164,6 +167,13 @@ int rr_filesink_set_workers(rr_filesink_t *s, int n, char *errstr, size_t errstr
 int rr_filesink_write(rr_filesink_t *s, const void *buf, size_t len)
 {
     if (s->failed) return -1;
+    /* A write holds whole records: end the frame before it once the frame
+     * would pass RR_FILESINK_FRAME_BYTES, so every frame starts at a record. */
+    if (s->cctx && s->frame_in && s->frame_in + len > RR_FILESINK_FRAME_BYTES) {
+        if (drain(s, ZSTD_e_end) < 0) return -1;
+        s->frame_in = 0;
+    }
+    s->frame_in += len;
     s->bytes_in += len;
     if (len <= RR_FILESINK_BUF - s->in_len) {
         memcpy(s->in + s->in_len, buf, len);

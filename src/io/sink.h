@@ -4,9 +4,17 @@
  * rr_filesink_t collects writes in one large buffer (RR_FILESINK_BUF bytes)
  * and hands it to write(2), or to ZSTD_compressStream2() when compressing,
  * only when it is full and at the end (finish, close): no allocation after
- * open, no syscall per record. Compression streams one zstd frame; with workers > 0
- * (rr_filesink_set_workers) zstd compresses in its own threads while the
- * caller keeps producing.
+ * open, no syscall per record. With workers > 0 (rr_filesink_set_workers)
+ * zstd compresses in its own threads while the caller keeps producing.
+ *
+ * zstd layout: a frame ends before the write that would take it past
+ * RR_FILESINK_FRAME_BYTES (4 MiB) of input, and every frame carries a
+ * content checksum. Callers write whole records per call (a delimited
+ * record, a JSON line, a CSV row), so every frame starts at a record: a
+ * reader that loses a damaged frame reads on from the next one
+ * (io/source.h). On a generated day (1M events, 36.4 MB delimited,
+ * level 3) this costs 0.23% of the compressed size against one frame
+ * (1 MiB frames: 1.0%, 2 MiB: 0.46%, 8 MiB: 0.11%).
  *
  * A file appears under its name only when whole (io/tmpfile.h): the sink
  * writes a temporary beside it (".NAME.tmp.PID"), and rr_filesink_close
@@ -36,6 +44,11 @@ typedef struct rr_filesink rr_filesink_t;
 
 /* Input buffer size: what the sink accumulates before write(2)/compressing. */
 #define RR_FILESINK_BUF (1u << 20)
+/* zstd: a frame ends before the write that would take it past this many
+ * input bytes (a write larger than that is a frame of its own). */
+#ifndef RR_FILESINK_FRAME_BYTES
+#define RR_FILESINK_FRAME_BYTES ((size_t)4 << 20)
+#endif
 /* zstd level chosen by the extension ".zst" when level is 0. */
 #define RR_FILESINK_ZSTD_DEFAULT_LEVEL 3
 
@@ -55,8 +68,9 @@ int rr_filesink_open(const char *path, int level, rr_filesink_t **out, char *err
  * (not built multi-threaded) or it is too late. */
 int rr_filesink_set_workers(rr_filesink_t *s, int n, char *errstr, size_t errstr_size);
 
-/* Append len bytes. Returns 0, or -1 once any write has failed (sticky; the
- * bytes are dropped, rr_filesink_close reports the first error). */
+/* Append len bytes: one or more whole records (a zstd frame may end before
+ * them). Returns 0, or -1 once any write has failed (sticky; the bytes are
+ * dropped, rr_filesink_close reports the first error). */
 int rr_filesink_write(rr_filesink_t *s, const void *buf, size_t len);
 
 /* Bytes accepted so far (uncompressed) and bytes written to the file. */

@@ -1,12 +1,24 @@
 /* io/source.c: delimited ChatEvent files, plain or zstd (see source.h).
  *
- * The window: buf[start..end) holds stream bytes not yet returned, and
- * buf[0] is at stream offset `base`. rr_frame_next() cuts records out of
- * the window; when it needs more, fill() slides the unread tail to the
- * front, grows the window if a single record does not fit (up to
- * RR_SOURCE_MAX_RECORD), and reads or decompresses into the free space.
- * Only fill() moves bytes, and it only runs at the start of a call, so the
- * records of one call stay valid until the next.
+ * The window: buf[0] is at stream offset `base`; buf[start..end) holds
+ * stream bytes released to framing and not yet returned, buf[end..pend) the
+ * decompressed bytes of a zstd frame not verified yet (held back; plain
+ * sources have pend == end). `eof` says buf[start..end) is the rest of the
+ * segment: the stream has ended, or (`cut`) damaged zstd data ends it and a
+ * resync follows.
+ *
+ * The states of a source, one step per loop of rr_source_next():
+ *
+ *   FRAME --break--> SCAN --records decode again (resync)--> FRAME
+ *     |                |---no resync, R found--> COUNT --> done
+ *     |                `---end of segment--> FRAME (then END)
+ *     `--END of segment--> done, or ZSEEK after damaged zstd data (resync)
+ *   ZSEEK --an intact frame at M: its compressed gap returned--> SCAN (from
+ *                                 the frame's first byte, inclusive)
+ *
+ * Only fill() and the zstd code move or produce bytes, and they only run
+ * when a step asks for more, never after a record was cut in the same
+ * call, so the records of one call stay valid until the next.
  */
 #include "io/source.h"
 
@@ -16,34 +28,87 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd_errors.h>
+
+#include "codec/resync.h"
 
 #define RR_SOURCE_BUF ((size_t)4 << 20) /* initial window */
-#define RR_SOURCE_ZIN ((size_t)1 << 20) /* compressed input buffer */
+#define RR_SOURCE_ZIN ((size_t)1 << 20) /* compressed input read at a time */
+/* The window never grows past this: a record, or a resync's skipped bytes
+ * and the lookahead that judges a candidate. */
+#define WINDOW_LIMIT (RR_SOURCE_MAX_RECORD + RR_RESYNC_SPAN + RR_FRAME_PREFIX_MAX)
+/* A zstd block the decoder may hold partly consumed (header + content). */
+#define ZSTD_BLOCK_LOOK ((size_t)ZSTD_BLOCKSIZE_MAX + 3)
+
+enum { ST_FRAME, ST_SCAN, ST_ZSEEK, ST_COUNT };
+enum { Z_MORE, Z_END, Z_DAMAGE, Z_ERR };
+
+/* The first thing found missing, for the notice. */
+typedef struct first_gap {
+    int kind;        /* 0 none, 1 framing break, 2 damaged zstd data */
+    int64_t at;      /* stream offset of the break / compressed offset of the frame */
+    int64_t resume;  /* where records (or an intact frame) start again; -1 none */
+    char why[96];    /* the break's reason or zstd's error */
+} first_gap_t;
 
 struct rr_source {
-    char *name;         /* path, for messages */
-    int fd;             /* -1 for a memory source */
-    int close_fd;       /* 0 for stdin */
-    const uint8_t *mem; /* memory source input (borrowed) */
-    size_t mem_len;
+    char *name;
+    int fd;       /* -1 for a memory source */
+    int close_fd; /* 0 for stdin */
+    int regular;  /* a regular file: its size is checked at its end */
+    int hit_eof;  /* read(2) has returned 0 */
+    int resync;
 
-    ZSTD_DCtx *zd;     /* NULL when plain */
-    uint8_t *zin;      /* compressed input buffer (file sources) */
-    ZSTD_inBuffer zib; /* unconsumed compressed input */
-    size_t zret;       /* last ZSTD_decompressStream() result; 0 = at a frame boundary */
-    int in_eof;        /* no more raw input */
+    /* zstd input: zin[0..zib.size) are the file's compressed bytes from
+     * offset zbase, zib.pos the next the decoder takes. A file source slides
+     * and refills zin keeping zin[zkeep..) (what a resync may return); a
+     * memory source's zin is the caller's buffer. */
+    ZSTD_DCtx *zd; /* NULL when plain */
+    uint8_t *zin;
+    size_t zcap;
+    ZSTD_inBuffer zib;
+    int64_t zbase;
+    size_t zkeep;
+    size_t zret;      /* last ZSTD_decompressStream() result; 0 = between frames */
+    int in_eof;       /* no more compressed input */
+    int zdead;        /* without resync: the stream ended at damaged data */
+    int64_t frame_c;  /* compressed offset of the current frame's first byte */
+    int loose;        /* the current frame is released as it decodes (too big to hold) */
+    int frame_done;   /* a frame ended intact since the flag was cleared */
+    int64_t zerr_c;   /* compressed offset before the call that failed */
+    const char *zwhy; /* and why */
 
     uint8_t *buf; /* the window */
     size_t cap;
     int owns_buf; /* 0 when framing a caller's plain buffer in place */
-    size_t start, end;
-    int64_t base; /* stream offset of buf[0] */
-    int eof;      /* buf[start..end) is the whole rest of the stream */
-    int done;     /* end reached, or the terminal record returned */
-    int failed;   /* sticky error */
+    size_t start, end, pend;
+    int64_t base;
+    int eof, cut, done, failed;
+    int state;
     uint64_t bytes_in;
+
+    /* SCAN: a break, or the start of a segment after a zstd gap */
+    int brk_status;   /* status of its first record */
+    int brk_tail;     /* a break (not a segment start): may be the file's last record */
+    int64_t brk_off;  /* stream offset of the break */
+    int pieces;       /* records of it returned so far (resync) */
+    size_t scan;      /* window index of the next candidate */
+    uint64_t dropped; /* without resync: bytes of it dropped from the window */
+    uint8_t keep[RR_SOURCE_KEEP_BYTES];
+    size_t keep_len;
+
+    /* ZSEEK */
+    int64_t dmg_c;  /* compressed offset of the first damaged byte not yet returned */
+    int64_t zscan;  /* compressed offset of the next magic candidate */
+    int cand;       /* a candidate frame is being decoded */
+    int64_t cand_c; /* its offset */
+
+    rr_source_gaps_t gaps;
+    first_gap_t first;
+    char notice[768];
     char err[512];
 };
 
@@ -63,11 +128,15 @@ static int fail(rr_source_t *s, const char *fmt, const char *detail)
     return -1;
 }
 
+static uint32_t le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
 static int is_zstd_magic(const uint8_t *b, size_t n)
 {
-    uint32_t m;
     if (n < 4) return 0;
-    m = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t m = le32(b);
     return m == ZSTD_MAGICNUMBER || (m & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
 }
 
@@ -80,141 +149,320 @@ static ssize_t read_some(int fd, uint8_t *dst, size_t n)
     }
 }
 
-/* More raw (compressed) input into zin. Returns 0 (maybe setting in_eof) or -1. */
+/* read(2) of the file, counted. A regular file whose end comes before the
+ * bytes already read shrank under the run: an error. */
+static ssize_t read_input(rr_source_t *s, uint8_t *dst, size_t n)
+{
+    ssize_t r = read_some(s->fd, dst, n);
+    if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
+    s->bytes_in += (uint64_t)r;
+    struct stat st;
+    if (r > 0 || !s->regular) return r;
+    s->hit_eof = 1;
+    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size < s->bytes_in)
+        return fail(s, "%s: %s", "the file shrank while it was read (truncated under the run?)");
+    return 0;
+}
+
+/* Bytes a regular file has gained since its end was read: it is still
+ * being written, and they are unread. */
+static uint64_t grown(const rr_source_t *s)
+{
+    struct stat st;
+    if (!s->hit_eof || fstat(s->fd, &st) < 0 || (uint64_t)st.st_size <= s->bytes_in) return 0;
+    return (uint64_t)st.st_size - s->bytes_in;
+}
+
+static void note_first(rr_source_t *s, int kind, int64_t at, const char *why)
+{
+    if (s->first.kind) return;
+    s->first.kind = kind;
+    s->first.at = at;
+    s->first.resume = -1;
+    snprintf(s->first.why, sizeof s->first.why, "%s", why);
+}
+
+static const char *frame_why(int status)
+{
+    switch (status) {
+    case RR_FRAME_BROKEN: return "broken length prefix";
+    case RR_FRAME_PAST_END: return "length past the end";
+    case RR_FRAME_TOO_LARGE: return "length over 64 MiB";
+    default: return "unframeable bytes";
+    }
+}
+
+/* ---- zstd input ---------------------------------------------------------- */
+
+/* What zin must keep at the next slide: nothing consumed without resync;
+ * with it, the current frame from its start while its bytes are held (a
+ * damaged frame is returned whole), only the block the decoder may be
+ * holding once it is released as it decodes, and everything from the first
+ * damaged byte while seeking. */
+static void set_zkeep(rr_source_t *s)
+{
+    int64_t from;
+    if (!s->resync)
+        from = s->zbase + (int64_t)s->zib.pos;
+    else if (s->state == ST_ZSEEK)
+        from = s->dmg_c;
+    else if (!s->loose)
+        from = s->frame_c;
+    else {
+        from = s->zbase + (int64_t)s->zib.pos - (int64_t)ZSTD_BLOCK_LOOK;
+        if (from < s->frame_c) from = s->frame_c;
+    }
+    if (from < s->zbase) from = s->zbase; /* already slid past (cannot happen) */
+    if (from > s->zbase + (int64_t)s->zib.pos) from = s->zbase + (int64_t)s->zib.pos;
+    s->zkeep = (size_t)(from - s->zbase);
+}
+
+/* More compressed input: slide zin to zkeep, grow it if the kept bytes
+ * fill it, read. Returns 0 (maybe setting in_eof) or -1. */
 static int read_compressed(rr_source_t *s)
 {
-    ssize_t r;
     if (s->fd < 0) { /* memory: all input was handed over at open */
         s->in_eof = 1;
         return 0;
     }
-    r = read_some(s->fd, s->zin, RR_SOURCE_ZIN);
-    if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
+    set_zkeep(s);
+    if (s->zkeep > 0) {
+        memmove(s->zin, s->zin + s->zkeep, s->zib.size - s->zkeep);
+        s->zbase += (int64_t)s->zkeep;
+        s->zib.size -= s->zkeep;
+        s->zib.pos -= s->zkeep;
+        s->zkeep = 0;
+    }
+    if (s->zcap - s->zib.size < RR_SOURCE_ZIN) {
+        size_t ncap = s->zcap * 2;
+        uint8_t *n = realloc(s->zin, ncap);
+        if (!n) return fail(s, "%s: %s", "out of memory holding compressed input");
+        s->zin = n;
+        s->zcap = ncap;
+    }
+    ssize_t r = read_input(s, s->zin + s->zib.size, s->zcap - s->zib.size);
+    if (r < 0) return -1;
     if (r == 0) s->in_eof = 1;
-    s->bytes_in += (uint64_t)r;
     s->zib.src = s->zin;
-    s->zib.size = (size_t)r;
-    s->zib.pos = 0;
+    s->zib.size += (size_t)r;
     return 0;
 }
 
-/* Produce up to `room` stream bytes at dst. Returns how many (0 only when
- * the stream has ended, which then sets *ended), or -1 on error. */
-static ssize_t produce(rr_source_t *s, uint8_t *dst, size_t room, int *ended)
+/* Compressed bytes from offset `from` to the end of the file, reading the
+ * rest (which is then gone). Returns -1 on a read error. */
+static int64_t count_compressed_rest(rr_source_t *s, int64_t from)
 {
-    *ended = 0;
-    if (!s->zd) {
-        ssize_t r = read_some(s->fd, dst, room);
-        if (r < 0) return fail(s, "%s: read: %s", strerror(errno));
-        if (r == 0) *ended = 1;
-        s->bytes_in += (uint64_t)r;
-        return r;
+    int64_t total = s->zbase + (int64_t)s->zib.size;
+    if (s->fd >= 0) {
+        while (!s->in_eof) {
+            ssize_t r = read_input(s, s->zin, s->zcap);
+            if (r < 0) return -1;
+            if (r == 0) s->in_eof = 1;
+            total += r;
+        }
     }
+    s->in_eof = 1;
+    s->zbase = total;
+    s->zib.size = s->zib.pos = 0;
+    return total > from ? total - from : 0;
+}
 
-    ZSTD_outBuffer out = {dst, room, 0};
-    while (out.pos < out.size) {
+/* Errors that say this decoder cannot read the frame (it needs a bigger
+ * window, a dictionary, memory), not that its bytes are damaged: without
+ * resync the input is unreadable here (exit 1), not incomplete. */
+static int undecodable_here(size_t zret)
+{
+    ZSTD_ErrorCode c = ZSTD_getErrorCode(zret);
+    return c == ZSTD_error_frameParameter_windowTooLarge || c == ZSTD_error_dictionary_wrong ||
+           c == ZSTD_error_memory_allocation;
+}
+
+/* Decompress into buf[pend..cap). A frame's bytes are released (end moves)
+ * when it ends intact, or as they come once it holds RR_SOURCE_HOLD_BYTES.
+ * Z_MORE: some progress (or the window is full); Z_END: the input ended
+ * between frames; Z_DAMAGE: zerr_c and zwhy say what failed; Z_ERR: I/O. */
+static int zproduce(rr_source_t *s)
+{
+    for (;;) {
+        if (s->pend == s->cap) return Z_MORE;
         if (s->zib.pos == s->zib.size && !s->in_eof) {
-            if (read_compressed(s) < 0) return -1;
+            if (read_compressed(s) < 0) return Z_ERR;
             continue;
         }
-        if (s->zib.pos == s->zib.size && s->zret == 0) {
-            *ended = out.pos == 0; /* input gone, last frame complete */
-            break;
-        }
-        size_t in_before = s->zib.pos, out_before = out.pos;
+        if (s->zib.pos == s->zib.size && s->zret == 0) return Z_END;
+        size_t pos0 = s->zib.pos, out0 = s->pend;
+        ZSTD_outBuffer out = {s->buf, s->cap, s->pend};
         s->zret = ZSTD_decompressStream(s->zd, &out, &s->zib);
-        if (ZSTD_isError(s->zret)) return fail(s, "%s: zstd: %s", ZSTD_getErrorName(s->zret));
-        if (s->in_eof && s->zib.pos == s->zib.size && s->zret != 0 && out.pos == out_before &&
-            s->zib.pos == in_before)
-            return fail(s, "%s: zstd: %s", "stream ends inside a frame (truncated file)");
-        if (out.pos > 0 && s->zib.pos == s->zib.size && !s->in_eof)
-            break; /* hand over what we have rather than block on more input */
+        if (ZSTD_isError(s->zret)) {
+            s->zerr_c = s->zbase + (int64_t)pos0;
+            s->zwhy = ZSTD_getErrorName(s->zret);
+            if (!s->resync && s->state != ST_ZSEEK && undecodable_here(s->zret)) {
+                snprintf(s->err, sizeof s->err, "%s: zstd: %s (compressed byte %lld)", s->name,
+                         s->zwhy, (long long)s->zerr_c);
+                s->failed = 1;
+                return Z_ERR;
+            }
+            return Z_DAMAGE;
+        }
+        s->pend = out.pos;
+        if (s->zret == 0) { /* a frame ended intact: the next starts here */
+            s->end = s->pend;
+            s->loose = 0;
+            s->frame_done = 1;
+            s->frame_c = s->zbase + (int64_t)s->zib.pos;
+            return Z_MORE;
+        }
+        if (s->in_eof && s->zib.pos == s->zib.size && s->pend == out0 && s->zib.pos == pos0) {
+            s->zerr_c = s->zbase + (int64_t)pos0;
+            s->zwhy = "the file ends inside a frame";
+            return Z_DAMAGE;
+        }
+        if (s->loose || s->pend - s->end >= RR_SOURCE_HOLD_BYTES) {
+            s->loose = 1;
+            s->end = s->pend;
+        }
+        /* hand over what is released rather than block on more input */
+        if (s->end > s->start && s->zib.pos == s->zib.size && !s->in_eof) return Z_MORE;
     }
-    return (ssize_t)out.pos;
 }
 
-static int parse_prefix(const uint8_t *p, size_t n, uint64_t *len, size_t *hdr)
+/* zstd data failed while reading records: the held bytes of its frame are
+ * dropped. Without resync the stream ends before it and the compressed
+ * rest of the file is unread; with it, the segment ends (cut) and ZSEEK
+ * looks for the next intact frame. */
+static int zdamage(rr_source_t *s)
+{
+    int64_t from = s->loose ? s->zerr_c : s->frame_c;
+    s->pend = s->end;
+    s->gaps.breaks++;
+    note_first(s, 2, s->frame_c, s->zwhy);
+    if (!s->resync) {
+        int64_t n = count_compressed_rest(s, from);
+        if (n < 0) return -1;
+        s->gaps.unread_bytes += (uint64_t)n;
+        s->zdead = 1;
+        return 0;
+    }
+    if (s->loose) { /* released up to here: from the block the decoder may have held */
+        from = s->zerr_c - (int64_t)ZSTD_BLOCK_LOOK;
+        if (from < s->frame_c) from = s->frame_c;
+        if (from < s->zbase) from = s->zbase;
+    }
+    s->dmg_c = from;
+    s->zscan = s->frame_c + 1 > from ? s->frame_c + 1 : from;
+    s->cut = 1;
+    return 0;
+}
+
+/* ---- the window ----------------------------------------------------------- */
+
+/* More stream bytes: slide the window to `start`, make room (grow it, or
+ * release held bytes of a frame too big to hold), read or decompress.
+ * Returns 0 once more bytes are released or the segment has ended (eof),
+ * or -1 on error. */
+static int fill(rr_source_t *s)
+{
+    for (;;) {
+        if (s->start > 0) {
+            memmove(s->buf, s->buf + s->start, s->pend - s->start);
+            s->base += (int64_t)s->start;
+            s->end -= s->start;
+            s->pend -= s->start;
+            s->scan -= s->scan >= s->start ? s->start : s->scan;
+            s->start = 0;
+        }
+        if (s->pend == s->cap) {
+            size_t held = s->pend - s->end;
+            if (held && (held >= RR_SOURCE_HOLD_BYTES || s->cap >= WINDOW_LIMIT)) {
+                s->end = s->pend; /* a frame too big to hold back */
+                s->loose = 1;
+                return 0;
+            }
+            if (s->cap >= WINDOW_LIMIT)
+                return fail(s, "%s: %s", "internal error: the read window is full");
+            size_t ncap = s->cap * 2 < WINDOW_LIMIT ? s->cap * 2 : WINDOW_LIMIT;
+            uint8_t *nbuf = realloc(s->buf, ncap);
+            if (!nbuf) return fail(s, "%s: %s", "out of memory growing the read buffer");
+            s->buf = nbuf;
+            s->cap = ncap;
+        }
+        if (!s->zd) {
+            ssize_t r = read_input(s, s->buf + s->end, s->cap - s->end);
+            if (r < 0) return -1;
+            if (r == 0) s->eof = 1;
+            s->end = s->pend = s->end + (size_t)r;
+            return 0;
+        }
+        if (s->zdead) {
+            s->eof = 1;
+            return 0;
+        }
+        size_t end0 = s->end;
+        switch (zproduce(s)) {
+        case Z_ERR:
+            return -1;
+        case Z_END:
+            s->end = s->pend; /* nothing held between frames */
+            s->eof = 1;
+            return 0;
+        case Z_DAMAGE:
+            if (s->state == ST_ZSEEK) { /* the candidate frame is no frame: seek on */
+                s->pend = s->end;
+                s->cand = 0;
+                return 0;
+            }
+            if (zdamage(s) < 0) return -1;
+            s->eof = 1;
+            return 0;
+        default:
+            if (s->end > end0 || (s->state == ST_ZSEEK && s->frame_done)) return 0;
+        }
+    }
+}
+
+/* ---- framing --------------------------------------------------------------- */
+
+/* The window starts with a complete length prefix above RR_SOURCE_MAX_RECORD. */
+static int too_large(const rr_source_t *s)
 {
     uint64_t v = 0;
-    for (size_t i = 0; i < n && i < RR_FRAME_PREFIX_MAX; i++) {
-        v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (p[i] < 0x80) {
-            *len = v;
-            *hdr = i + 1;
-            return 1;
-        }
+    for (size_t i = 0; s->start + i < s->end && i < RR_FRAME_PREFIX_MAX; i++) {
+        v |= (uint64_t)(s->buf[s->start + i] & 0x7f) << (7 * i);
+        if (s->buf[s->start + i] < 0x80) return v > RR_SOURCE_MAX_RECORD;
     }
     return 0;
 }
 
-/* The record at the window start is longer than the window may grow: keep
- * its first bytes, read past the rest. Fills *rec; returns 1 or -1. */
-static int skip_oversize(rr_source_t *s, rr_record_t *rec)
+static void begin_scan(rr_source_t *s, int status, int tail)
 {
-    uint64_t len;
-    size_t hdr, keep = RR_SOURCE_KEEP_BYTES;
-    int64_t rec_off = s->base; /* start is 0 after the slide */
-
-    if (!parse_prefix(s->buf, s->end, &len, &hdr)) /* frame_next made sure */
-        return fail(s, "%s: %s", "internal error: oversize record without prefix");
-    /* not yet read; a length near 2^64 can only run past the end */
-    uint64_t left = len > UINT64_MAX - hdr ? UINT64_MAX : hdr + len - s->end;
-    while (left > 0) {
-        int ended;
-        size_t room = s->cap - keep;
-        if (room > left) room = (size_t)left;
-        ssize_t r = produce(s, s->buf + keep, room, &ended);
-        if (r < 0) return -1;
-        if (ended) break;
-        left -= (uint64_t)r;
-    }
-    rec->data = s->buf;
-    rec->len = keep;
-    rec->offset = rec_off;
-    if (left > 0) { /* SPEC §7: runs past the end, the file ends here */
-        rec->status = RR_FRAME_PAST_END;
-        s->done = 1;
-        s->eof = 1;
-        s->start = s->end = keep;
-        return 1;
-    }
-    rec->status = RR_FRAME_TOO_LARGE;
-    /* the next stream byte (offset rec_off + hdr + len) goes to buf[keep] */
-    s->base = rec_off + (int64_t)(hdr + len) - (int64_t)keep;
-    s->start = s->end = keep;
-    return 1;
+    s->state = ST_SCAN;
+    s->brk_status = status;
+    s->brk_tail = tail;
+    s->brk_off = s->base + (int64_t)s->start;
+    s->scan = s->start + (tail ? 1 : 0); /* a segment's first byte is a candidate */
+    s->pieces = 0;
+    s->dropped = 0;
+    s->keep_len = 0;
 }
 
-/* Make progress after RR_FRAME_NEED_MORE: 0 (more bytes or eof), 1 (an
- * oversize record was produced into *rec), -1 (error). */
-static int fill(rr_source_t *s, rr_record_t *rec)
+/* The end of the segment: the end of the stream, or a cut after which the
+ * next intact zstd frame is sought. */
+static int segment_end(rr_source_t *s)
 {
-    if (s->start > 0) {
-        memmove(s->buf, s->buf + s->start, s->end - s->start);
-        s->base += (int64_t)s->start;
-        s->end -= s->start;
-        s->start = 0;
+    if (s->cut) {
+        s->cut = 0;
+        s->eof = 0;
+        s->cand = 0;
+        s->state = ST_ZSEEK;
+        return 0;
     }
-    if (s->end == s->cap) { /* one record does not fit */
-        size_t limit = RR_SOURCE_MAX_RECORD + RR_FRAME_PREFIX_MAX;
-        if (s->cap >= limit) return skip_oversize(s, rec);
-        size_t ncap = s->cap * 2 < limit ? s->cap * 2 : limit;
-        uint8_t *nbuf = realloc(s->buf, ncap);
-        if (!nbuf) return fail(s, "%s: %s", "out of memory growing the read buffer");
-        s->buf = nbuf;
-        s->cap = ncap;
-    }
-    int ended;
-    ssize_t r = produce(s, s->buf + s->end, s->cap - s->end, &ended);
-    if (r < 0) return -1;
-    s->end += (size_t)r;
-    if (ended) s->eof = 1;
+    s->done = 1;
     return 0;
 }
 
-/* Frame one record from the window without refilling. Returns 1 (record),
- * 0 (end), or 2 (need more). */
-static int frame_one(rr_source_t *s, rr_record_t *rec)
+/* One record from the window without refilling: 1 (an OK record), 0 (the
+ * state changed: a break, or the end of the segment), 2 (need more). */
+static int frame_step(rr_source_t *s, rr_record_t *rec)
 {
     size_t pos = s->start;
     const uint8_t *m = NULL;
@@ -230,30 +478,221 @@ static int frame_one(rr_source_t *s, rr_record_t *rec)
         s->start = pos;
         return 1;
     case RR_FRAME_END:
-        s->done = 1;
-        return 0;
+        return segment_end(s);
     case RR_FRAME_NEED_MORE:
-        return 2;
-    default: /* BROKEN, PAST_END: SPEC §7, one last invalid record */
-        rec->data = m;
-        rec->len = n;
-        rec->offset = s->base + (int64_t)s->start;
-        rec->status = st;
-        s->start = pos;
-        s->done = 1;
-        return 1;
+        if (!too_large(s)) return 2;
+        st = RR_FRAME_TOO_LARGE;
+        /* fall through */
+    default: /* BROKEN, PAST_END, TOO_LARGE */
+        begin_scan(s, st, 1);
+        return 0;
     }
 }
+
+/* A record of window bytes [start, upto) from a break or a segment start. */
+static void cut_record(rr_source_t *s, rr_record_t *rec, size_t upto, int status)
+{
+    rec->data = s->buf + s->start;
+    rec->len = upto - s->start;
+    rec->offset = s->base + (int64_t)s->start;
+    rec->status = status;
+    s->start = upto;
+}
+
+/* With resync: bytes up to `upto` skipped whole, as one invalid record. */
+static int skip_record(rr_source_t *s, rr_record_t *rec, size_t upto)
+{
+    if (upto == s->start) return 0;
+    s->gaps.skipped_bytes += upto - s->start;
+    cut_record(s, rec, upto, s->pieces++ ? RR_FRAME_SKIPPED : s->brk_status);
+    return 1;
+}
+
+/* Without resync: the break's one record, its first RR_SOURCE_KEEP_BYTES. */
+static void kept_record(rr_source_t *s, rr_record_t *rec)
+{
+    if (s->dropped) {
+        rec->data = s->keep;
+        rec->len = s->keep_len;
+    } else {
+        size_t n = s->end - s->start;
+        rec->data = s->buf + s->start;
+        rec->len = n < RR_SOURCE_KEEP_BYTES ? n : RR_SOURCE_KEEP_BYTES;
+    }
+    rec->offset = s->brk_off;
+    rec->status = s->brk_status;
+}
+
+/* Without resync, scanning far from the break: keep its first bytes aside
+ * and drop the window up to the next candidate. */
+static void drop_to(rr_source_t *s, size_t pos)
+{
+    if (!s->dropped && s->keep_len == 0) {
+        size_t n = s->end - s->start;
+        s->keep_len = n < RR_SOURCE_KEEP_BYTES ? n : RR_SOURCE_KEEP_BYTES;
+        memcpy(s->keep, s->buf + s->start, s->keep_len);
+    }
+    s->dropped += pos - s->start;
+    s->start = pos;
+}
+
+static int scan_step(rr_source_t *s, rr_record_t *rec)
+{
+    size_t pos = s->scan;
+    int r = rr_resync_find(s->buf, s->end, s->eof, &pos);
+
+    int gave_up = 0;
+    if (r == RR_RESYNC_NEED_MORE) {
+        s->scan = pos;
+        if (s->resync) {
+            if (pos - s->start >= RR_SOURCE_SKIP_PIECE)
+                return skip_record(s, rec, pos); /* bound memory: one piece now */
+            return 2;
+        }
+        if (pos - s->start > RR_SOURCE_KEEP_BYTES) drop_to(s, pos);
+        if (s->dropped < RR_SOURCE_SKIP_PIECE) return 2;
+        gave_up = 1; /* the break is before the end whatever follows: count, stop looking */
+    }
+    uint64_t region = s->dropped + (s->end - s->start); /* to the segment's end */
+    if (r == RR_RESYNC_NONE && s->brk_tail && !s->dropped && !s->pieces &&
+        region <= RR_SOURCE_KEEP_BYTES) {
+        /* SPEC §7: one last invalid record, the whole tail (a length over
+         * 64 MiB in a tail this short runs past the end) */
+        cut_record(s, rec, s->end,
+                   s->brk_status == RR_FRAME_TOO_LARGE ? RR_FRAME_PAST_END : s->brk_status);
+        s->state = ST_FRAME;
+        return 1;
+    }
+    if (s->brk_tail) {
+        s->gaps.breaks++;
+        note_first(s, 1, s->brk_off, frame_why(s->brk_status));
+    }
+    if (r == RR_RESYNC_FOUND && s->first.kind && s->first.resume < 0)
+        s->first.resume = s->base + (int64_t)pos;
+    s->state = ST_FRAME;
+    if (s->resync)
+        return skip_record(s, rec, r == RR_RESYNC_FOUND ? pos : s->end);
+    /* SPEC §7: the file ends at the break; what follows is unread */
+    kept_record(s, rec);
+    s->gaps.unread_bytes += s->dropped;
+    if (r == RR_RESYNC_FOUND || gave_up) {
+        s->state = ST_COUNT; /* the window's bytes and the rest, next call */
+    } else {
+        s->gaps.unread_bytes += s->end - s->start;
+        s->start = s->end;
+    }
+    return 1;
+}
+
+/* Without resync, after a break before the end: count every byte left. */
+static int count_step(rr_source_t *s)
+{
+    for (;;) {
+        s->gaps.unread_bytes += s->pend - s->start;
+        s->base += (int64_t)s->pend;
+        s->start = s->end = s->pend = 0;
+        if (s->eof || s->zdead || (s->fd < 0 && !s->zd)) break;
+        if (!s->zd) {
+            ssize_t r = read_input(s, s->buf, s->cap);
+            if (r < 0) return -1;
+            if (r == 0) break;
+            s->end = s->pend = (size_t)r;
+            continue;
+        }
+        int z = zproduce(s);
+        if (z == Z_ERR) return -1;
+        if (z == Z_END) break;
+        if (z == Z_DAMAGE) { /* and the compressed rest, in its own unit */
+            int64_t n = count_compressed_rest(s, s->zerr_c);
+            if (n < 0) return -1;
+            s->gaps.unread_bytes += (uint64_t)n;
+            s->pend = 0;
+            break;
+        }
+        s->end = s->pend; /* counted, held or not */
+    }
+    s->eof = 1;
+    s->done = 1;
+    return 0;
+}
+
+/* ---- damaged zstd data (resync) --------------------------------------------- */
+
+/* The compressed bytes [dmg_c, upto) as one record. */
+static int gap_record(rr_source_t *s, rr_record_t *rec, int64_t upto)
+{
+    if (upto <= s->dmg_c) return 0;
+    rec->data = (const uint8_t *)s->zib.src + (s->dmg_c - s->zbase);
+    rec->len = (size_t)(upto - s->dmg_c);
+    rec->offset = s->dmg_c;
+    rec->status = RR_FRAME_ZSTD_DAMAGED;
+    s->gaps.skipped_bytes += (uint64_t)(upto - s->dmg_c);
+    s->dmg_c = upto;
+    return 1;
+}
+
+/* The window is empty; look for the next frame from which zstd decodes
+ * intact. 1 with a record (skipped compressed bytes), 0 (state changed or
+ * keep going), 2 (decode more of the candidate). */
+static int zseek_step(rr_source_t *s, rr_record_t *rec)
+{
+    if (s->cand) {
+        if (!s->frame_done && !s->loose) return 2;
+        /* the candidate is a frame: return the gap before it, read on */
+        s->cand = 0;
+        if (s->first.kind == 2 && s->first.resume < 0) s->first.resume = s->cand_c;
+        begin_scan(s, RR_FRAME_SKIPPED, 0);
+        return gap_record(s, rec, s->cand_c);
+    }
+    size_t i = (size_t)(s->zscan - s->zbase);
+    const uint8_t *z = s->zib.src;
+    for (; i + 4 <= s->zib.size; i++)
+        if (z[i] == 0x28 && le32(z + i) == ZSTD_MAGICNUMBER) break;
+    if (i + 4 <= s->zib.size) { /* a candidate: decode its frame, held back */
+        s->cand = 1;
+        s->cand_c = s->zbase + (int64_t)i;
+        s->zscan = s->cand_c + 1;
+        s->frame_c = s->cand_c;
+        s->frame_done = 0;
+        s->loose = 0;
+        s->zret = 1;
+        ZSTD_DCtx_reset(s->zd, ZSTD_reset_session_only);
+        s->zib.pos = i;
+        return 2;
+    }
+    s->zscan = s->zbase + (int64_t)i; /* the last 3 bytes may start a magic */
+    if (s->zscan - s->dmg_c >= (int64_t)RR_SOURCE_SKIP_PIECE)
+        return gap_record(s, rec, s->zscan); /* bound memory: one piece now */
+    if (!s->in_eof) {
+        s->zib.pos = s->zib.size; /* all searched; nothing for the decoder */
+        return read_compressed(s) < 0 ? -1 : 0;
+    }
+    /* no intact frame after the damage: the gap runs to the end */
+    int64_t total = s->zbase + (int64_t)s->zib.size;
+    s->zib.pos = s->zib.size;
+    s->zret = 0;
+    s->zdead = 1;
+    s->eof = 1;
+    s->state = ST_FRAME;
+    return gap_record(s, rec, total);
+}
+
+/* ---- records ---------------------------------------------------------------- */
 
 int rr_source_next(rr_source_t *s, rr_record_t *rec)
 {
     for (;;) {
         if (s->failed) return -1;
         if (s->done) return 0;
-        int r = frame_one(s, rec);
-        if (r != 2) return r;
-        r = fill(s, rec);
-        if (r != 0) return r;
+        int r;
+        switch (s->state) {
+        case ST_FRAME: r = frame_step(s, rec); break;
+        case ST_SCAN: r = scan_step(s, rec); break;
+        case ST_ZSEEK: r = zseek_step(s, rec); break;
+        default: r = count_step(s); break;
+        }
+        if (r == 1 || r < 0) return r;
+        if (r == 2 && fill(s) < 0) return -1;
     }
 }
 
@@ -263,11 +702,11 @@ int rr_source_next_batch(rr_source_t *s, rr_record_t *recs, size_t max)
     int r = rr_source_next(s, &recs[0]);
     if (r <= 0) return r;
     if (recs[0].status != RR_FRAME_OK) return 1;
-    for (n = 1; n < max && !s->done; n++) {
+    for (n = 1; n < max && s->state == ST_FRAME && !s->done; n++) {
         /* The common record: a one-byte length prefix (under 128 bytes)
          * and the whole message in the window. Framed here without a
          * call; anything else, including the end of the window, goes
-         * through frame_one() and rr_frame_next(), which decide it. */
+         * through frame_step() and rr_frame_next(), which decide it. */
         const uint8_t *buf = s->buf;
         size_t pos = s->start, end = s->end;
         int64_t base = s->base;
@@ -282,10 +721,12 @@ int rr_source_next_batch(rr_source_t *s, rr_record_t *recs, size_t max)
             n++;
         }
         s->start = pos;
-        if (n == max || frame_one(s, &recs[n]) != 1) break;
+        if (n == max || frame_step(s, &recs[n]) != 1) break;
     }
     return (int)n;
 }
+
+/* ---- open and close ----------------------------------------------------------- */
 
 static rr_source_t *source_new(const char *name, char *errstr, size_t errstr_size)
 {
@@ -324,6 +765,8 @@ int rr_source_open(const char *path, rr_source_t **out, char *errstr, size_t err
             goto fail;
         }
         s->close_fd = 1;
+        struct stat st;
+        s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
 #ifdef POSIX_FADV_SEQUENTIAL
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -345,6 +788,7 @@ int rr_source_open(const char *path, rr_source_t **out, char *errstr, size_t err
         }
         if (r == 0) {
             s->eof = 1;
+            s->hit_eof = s->regular;
             break;
         }
         s->end += (size_t)r;
@@ -352,7 +796,8 @@ int rr_source_open(const char *path, rr_source_t **out, char *errstr, size_t err
     s->bytes_in = s->end;
     if (is_zstd_magic(s->buf, s->end)) {
         if (start_zstd(s, errstr, errstr_size) < 0) goto fail;
-        if (!(s->zin = malloc(RR_SOURCE_ZIN > s->end ? RR_SOURCE_ZIN : s->end))) {
+        s->zcap = 2 * (RR_SOURCE_ZIN > s->end ? RR_SOURCE_ZIN : s->end);
+        if (!(s->zin = malloc(s->zcap))) {
             set_err(errstr, errstr_size, "%s: out of memory", path);
             goto fail;
         }
@@ -364,6 +809,7 @@ int rr_source_open(const char *path, rr_source_t **out, char *errstr, size_t err
         s->eof = 0;
         s->end = 0;
     }
+    s->pend = s->end;
     *out = s;
     return 0;
 
@@ -378,8 +824,6 @@ int rr_source_open_mem(const uint8_t *buf, size_t len, const char *name, rr_sour
     rr_source_t *s;
     *out = NULL;
     if (!(s = source_new(name ? name : "<memory>", errstr, errstr_size))) return -1;
-    s->mem = buf;
-    s->mem_len = len;
     s->bytes_in = len;
     if (is_zstd_magic(buf, len)) {
         if (start_zstd(s, errstr, errstr_size) < 0) goto fail;
@@ -395,7 +839,7 @@ int rr_source_open_mem(const uint8_t *buf, size_t len, const char *name, rr_sour
         }
     } else {                                /* frame the caller's bytes in place */
         s->buf = (uint8_t *)(uintptr_t)buf; /* never written: eof is set, fill() never runs */
-        s->cap = s->end = len;
+        s->cap = s->end = s->pend = len;
         s->eof = 1;
     }
     *out = s;
@@ -404,6 +848,65 @@ int rr_source_open_mem(const uint8_t *buf, size_t len, const char *name, rr_sour
 fail:
     rr_source_close(s);
     return -1;
+}
+
+void rr_source_set_resync(rr_source_t *s, int on)
+{
+    s->resync = on != 0;
+}
+
+rr_source_gaps_t rr_source_gaps(const rr_source_t *s)
+{
+    rr_source_gaps_t g = s->gaps;
+    g.unread_bytes += grown(s);
+    return g;
+}
+
+/* Append to the notice. */
+static void say(rr_source_t *w, const char *fmt, ...)
+{
+    size_t n = strlen(w->notice);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->notice + n, sizeof w->notice - n, fmt, ap);
+    va_end(ap);
+}
+
+const char *rr_source_notice(const rr_source_t *s)
+{
+    rr_source_t *w = (rr_source_t *)(uintptr_t)s; /* the notice is a cache */
+    const first_gap_t *f = &s->first;
+    w->notice[0] = '\0';
+    if (f->kind == 1)
+        say(w, "%s: the framing breaks at byte %lld (%s)", s->name, (long long)f->at, f->why);
+    else if (f->kind == 2)
+        say(w, "%s: damaged zstd data (%s) in the frame at compressed byte %lld", s->name,
+            f->why, (long long)f->at);
+    if (f->kind && s->resync) {
+        if (f->resume >= 0)
+            say(w, "; read on from %sbyte %lld",
+                f->kind == 2 ? "the intact frame at compressed " : "", (long long)f->resume);
+        else
+            say(w, "; nothing decodes after it");
+        say(w, "; %llu bytes skipped in %llu gap%s, all in the dead letter",
+            (unsigned long long)s->gaps.skipped_bytes, (unsigned long long)s->gaps.breaks,
+            s->gaps.breaks == 1 ? "" : "s");
+    } else if (f->kind) {
+        if (f->resume >= 0) say(w, "; records decode again at byte %lld", (long long)f->resume);
+        say(w, "; the %llu %sbytes from the %s to the end are unread (run --resync reads on %s)",
+            (unsigned long long)s->gaps.unread_bytes, f->kind == 2 ? "compressed " : "",
+            f->kind == 2 ? "frame" : "break",
+            f->kind == 2 ? "from the next intact frame" : "where records decode again");
+    }
+    uint64_t more = grown(s);
+    if (more && f->kind)
+        say(w, "; and the file grew by %llu bytes after its end was read: they are unread",
+            (unsigned long long)more);
+    else if (more)
+        say(w, "%s: the file grew by %llu bytes after its end was read (still being written?): "
+               "they are unread",
+            s->name, (unsigned long long)more);
+    return w->notice;
 }
 
 const char *rr_source_error(const rr_source_t *s)

@@ -6,22 +6,51 @@
  * per record: records point into the source's window buffer. Compression
  * is detected by the zstd frame magic (or a skippable-frame magic) in the
  * first four bytes, whatever the file is called; decompression streams
- * (ZSTD_decompressStream) through a fixed input buffer into the window, and
- * concatenated frames are one stream.
- *
- * Records (SPEC §7 "Nothing lost"): every record is either a message
- * (status RR_FRAME_OK) or one last invalid record when the length prefix is
- * broken (RR_FRAME_BROKEN) or runs past the end of the file
- * (RR_FRAME_PAST_END); the file ends there, and the next call returns 0.
- * A message longer than RR_SOURCE_MAX_RECORD is not buffered: it is skipped
- * and reported as one record with status RR_FRAME_TOO_LARGE whose data is
- * only its first bytes (the caller counts it invalid), and reading goes on
- * after it; if the file ends inside it, that record is RR_FRAME_PAST_END.
- * `offset` is the byte offset of the record's length prefix in the
+ * (ZSTD_decompressStream) into the window, and concatenated frames are one
+ * stream. `offset` is the byte offset of a record's length prefix in the
  * (decompressed) stream, for dead letters (SPEC §7 "source position").
  *
- * A zstd stream that is corrupt, or ends inside a frame, is an error (-1),
- * not a record: the bytes after the last complete record are unknown.
+ * Unread input is never silent. Every record is a message (RR_FRAME_OK) or
+ * an invalid record, and every byte of the input ends in a record, or is
+ * counted in rr_source_gaps() and described by rr_source_notice():
+ *
+ * Framing breaks. A length prefix is broken (RR_FRAME_BROKEN: unterminated,
+ * or longer than 10 bytes), runs past the end (RR_FRAME_PAST_END), or says
+ * more than RR_SOURCE_MAX_RECORD (RR_FRAME_TOO_LARGE: no ChatEvent comes
+ * near it, so it is damage, and skipping it would jump over up to 2^64
+ * bytes). From the break at byte B the source scans for the first offset R
+ * where records decode again (codec/resync.h's rule). Then:
+ *   - a break at the end of the file: no R, and at most RR_SOURCE_KEEP_BYTES
+ *     from B to the end (a writer killed mid-record; SPEC examples 42, 43).
+ *     SPEC §7: one last invalid record holding that whole tail. Nothing is
+ *     unread.
+ *   - a break before the end: an R exists, or the tail is longer. Without
+ *     resync, SPEC §7 still: one last invalid record holding the tail's
+ *     first RR_SOURCE_KEEP_BYTES, the file ends there, and every byte from B
+ *     to the end is counted as unread (the source reads on to count them;
+ *     it looks for R only within RR_SOURCE_SKIP_PIECE of B, for the notice).
+ *     With resync (rr_source_set_resync): the bytes from B to R (or to the
+ *     end) are returned whole as invalid records, the first with the break's
+ *     status, then RR_FRAME_SKIPPED, each of at most RR_SOURCE_SKIP_PIECE
+ *     bytes (memory stays bounded); they are counted as skipped, and
+ *     reading goes on at R.
+ *
+ * Damaged zstd data. A zstd frame's bytes reach the records only once the
+ * frame has ended intact (its checksum verified when it has one): frames
+ * larger than RR_SOURCE_HOLD_BYTES (not ours; io/sink.h writes frames of
+ * RR_FILESINK_FRAME_BYTES) are released as they decode instead, so memory
+ * stays bounded. A frame that fails to decode, fails its checksum or is cut
+ * off by the end of the file ends the stream before it, without resync: its
+ * compressed bytes from the frame's start to the end of the file are
+ * counted as unread. With resync the source scans the compressed bytes for
+ * the next frame magic from which a frame decodes intact, returns the
+ * skipped compressed bytes whole as RR_FRAME_ZSTD_DAMAGED records (their
+ * `offset` is the compressed offset in the file), counts them as skipped,
+ * and reads on from the resync rule at that frame's first byte (our frames
+ * start at a record boundary; other writers' may not). Stream offsets after
+ * such a gap count the bytes decompressed, not the lost ones.
+ *
+ * An I/O error, or a zstd context that cannot be created, is an error (-1).
  *
  * Ownership: rr_source_open*() return a source owned by the caller and freed
  * by rr_source_close(). path is copied. A memory source borrows buf, which
@@ -38,18 +67,27 @@
 
 #include "codec/decode.h" /* RR_FRAME_* statuses */
 
-/* Messages above this many bytes are skipped, not buffered (RR_FRAME_TOO_LARGE). */
+/* Lengths above this are taken as broken (RR_FRAME_TOO_LARGE). */
 #define RR_SOURCE_MAX_RECORD ((size_t)64 << 20)
-/* How many leading bytes of a skipped or oversize record are kept as its data. */
+/* The largest record of skipped bytes a resync returns: a longer gap comes
+ * back in pieces, so memory stays bounded (the readahead buffers a few
+ * batches, a dead letter line holds twice this in hex). */
+#define RR_SOURCE_SKIP_PIECE ((size_t)16 << 20)
+/* A tail up to this long after a break, with no record decoding in it, is
+ * the file's SPEC §7 last invalid record; without resync, the first bytes of
+ * a longer tail are kept as that record. */
 #define RR_SOURCE_KEEP_BYTES ((size_t)4096)
+/* zstd frames up to this many decompressed bytes are verified whole before
+ * their records are returned. */
+#define RR_SOURCE_HOLD_BYTES ((size_t)8 << 20)
 
 typedef struct rr_record {
-    const uint8_t *data; /* OK: the message bytes; BROKEN/PAST_END: every remaining
-                            byte from the length prefix on (as far as buffered);
-                            TOO_LARGE: the first bytes from the prefix on. Borrowed. */
+    const uint8_t *data; /* OK: the message bytes; otherwise the bytes from the
+                            break on (see above). Borrowed. */
     size_t len;
-    int64_t offset; /* byte offset of the length prefix in the (decompressed) stream */
-    int status;     /* RR_FRAME_OK, RR_FRAME_BROKEN, RR_FRAME_PAST_END or RR_FRAME_TOO_LARGE */
+    int64_t offset; /* byte offset of the length prefix in the (decompressed) stream;
+                       ZSTD_DAMAGED: of the first skipped byte in the file */
+    int status;     /* RR_FRAME_OK, _BROKEN, _PAST_END, _TOO_LARGE, _SKIPPED, _ZSTD_DAMAGED */
 } rr_record_t;
 
 typedef struct rr_source rr_source_t;
@@ -64,6 +102,29 @@ int rr_source_open(const char *path, rr_source_t **out, char *errstr, size_t err
  * error messages. Returns 0 or -1 with errstr. */
 int rr_source_open_mem(const uint8_t *buf, size_t len, const char *name, rr_source_t **out,
                        char *errstr, size_t errstr_size);
+
+/* Read on after a break before the end of the file, or damaged zstd data,
+ * instead of ending there (see above). Before the first record. */
+void rr_source_set_resync(rr_source_t *s, int on);
+
+/* What the source could not return as records, so far (final once it has
+ * ended). Bytes are stream bytes after framing breaks and compressed bytes
+ * of damaged zstd data. */
+typedef struct rr_source_gaps {
+    uint64_t unread_bytes;  /* without resync: from a break before the end, or from
+                               a damaged zstd frame, to the end of the file */
+    uint64_t skipped_bytes; /* with resync: returned whole as invalid records */
+    uint64_t breaks;        /* framing breaks before the end and damaged zstd frames */
+    /* A regular file that has grown since its end was read (still being
+     * written) counts what it gained as unread, up to this call; one that
+     * shrank under the reader is an error. */
+} rr_source_gaps_t;
+rr_source_gaps_t rr_source_gaps(const rr_source_t *s);
+
+/* "" while nothing is missing; else one line naming the file, the first
+ * break (byte offset, reason, where records decode again) and the bytes
+ * unread or skipped. Owned by the source. */
+const char *rr_source_notice(const rr_source_t *s);
 
 /* The next record: 1 and *rec filled, 0 at the end, -1 on an I/O or zstd
  * error (rr_source_error() says which, naming the file; errors are sticky). */

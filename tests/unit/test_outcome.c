@@ -86,7 +86,8 @@ Test(outcome, summary_keeps_the_spec_counts_first_and_adds_the_outcome)
     const char *head = "{\"type\":\"summary\",\"input\":5,\"applied\":2,\"duplicate\":1,"
                        "\"late\":1,\"invalid\":1,";
     cr_assert_eq(strncmp(l, head, strlen(head)), 0, "%s", l);
-    cr_assert(strstr(l, ",\"unread_bytes\":0,\"missing_records\":0,\"status\":0}\n"), "%s", l);
+    cr_assert(strstr(l, ",\"unread_bytes\":0,\"skipped_bytes\":0,\"missing_records\":0,\"status\":0}\n"), "%s", l);
+    cr_assert(strstr(l, ",\"held\":0,"), "%s", l);
     rr_outcome_error(&o);
     cr_assert(strstr(print(&o), ",\"status\":1,\"reason\":\"error\"}\n"));
     rr_outcome_stopped(&o, SIGTERM);
