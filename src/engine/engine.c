@@ -634,20 +634,33 @@ static inline uint8_t *varint_put(uint8_t *p, uint64_t v)
     return p;
 }
 
+/* The ids of c's cold block, ascending: for (it = cold_iter(e, c); cold_next(&it);) it.v */
+typedef struct cold_iter {
+    const uint8_t *p, *end;
+    uint64_t v;
+} cold_iter_t;
+
+static inline cold_iter_t cold_iter(const rr_engine_t *e, const conv_t *c)
+{
+    const cold_t *k = c->cold == NONE32 ? NULL : &e->colds.v[c->cold];
+    return (cold_iter_t){k ? k->b : NULL, k ? k->b + k->len : NULL, 0};
+}
+
+static inline int cold_next(cold_iter_t *it)
+{
+    uint64_t d;
+    if (it->p >= it->end)
+        return 0;
+    it->p = varint_get(it->p, it->end, &d);
+    it->v += d;
+    return 1;
+}
+
 static int cold_has(const rr_engine_t *e, const conv_t *c, uint64_t id)
 {
-    if (c->cold == NONE32)
-        return 0;
-    const cold_t *k = &e->colds.v[c->cold];
-    const uint8_t *p = k->b, *end = k->b + k->len;
-    uint64_t v = 0;
-    while (p < end) {
-        uint64_t d;
-        p = varint_get(p, end, &d);
-        v += d;
-        if (v >= id)
-            return v == id;
-    }
+    for (cold_iter_t it = cold_iter(e, c); cold_next(&it);)
+        if (it.v >= id)
+            return it.v == id;
     return 0;
 }
 
@@ -655,17 +668,8 @@ static int cold_has(const rr_engine_t *e, const conv_t *c, uint64_t id)
 static uint64_t cold_bloom(const rr_engine_t *e, const conv_t *c)
 {
     uint64_t bloom = 0;
-    if (c->cold == NONE32)
-        return 0;
-    const cold_t *k = &e->colds.v[c->cold];
-    const uint8_t *p = k->b, *end = k->b + k->len;
-    uint64_t v = 0;
-    while (p < end) {
-        uint64_t d;
-        p = varint_get(p, end, &d);
-        v += d;
-        bloom |= ids_bit(v);
-    }
+    for (cold_iter_t it = cold_iter(e, c); cold_next(&it);)
+        bloom |= ids_bit(it.v);
     return bloom;
 }
 
@@ -711,16 +715,8 @@ static int cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
             if (hc->ids[i])
                 all[n++] = hc->ids[i];
     }
-    if (k) {
-        const uint8_t *p = k->b, *end = k->b + k->len;
-        uint64_t v = 0;
-        while (p < end) {
-            uint64_t d;
-            p = varint_get(p, end, &d);
-            v += d;
-            all[n++] = v;
-        }
-    }
+    for (cold_iter_t it = cold_iter(e, c); cold_next(&it);)
+        all[n++] = it.v;
     qsort(all, n, sizeof *all, cmp_u64);
     size_t need = 0;
     uint64_t prev = 0;

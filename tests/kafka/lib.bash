@@ -1,6 +1,7 @@
 # tests/kafka/lib.bash: what the integration tests share (sourced, not a test:
 # ctest runs tests/kafka/*.sh). Sets bin, brokers, tmp (removed on exit), now
-# and id (a name prefix no earlier run used), and defines fail and export_all.
+# and id (a name prefix no earlier run used), and defines fail, export_all,
+# same_exports and wait_for.
 # Usage: source "$(dirname "$0")/lib.bash" NAME BINARY
 set -euo pipefail
 bin=$2
@@ -38,4 +39,13 @@ same_exports() { # stem a, stem b, what
     cmp -s <(sort "$1.$t.jsonl") <(sort "$2.$t.jsonl") ||
       fail "$t $3: $(wc -l <"$1.$t.jsonl") records vs $(wc -l <"$2.$t.jsonl")"
   done
+}
+
+# Wait until a line of log matches pattern: 0, or 1 after seconds.
+wait_for() { # pattern, log, seconds
+  for _ in $(seq 1 $(( $3 * 10 ))); do
+    grep -q "$1" "$2" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
 }

@@ -99,13 +99,6 @@ stream() { # log
   exec "$bin" run --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group s \
     --instance 0 --publish --topic-prefix "$id.s" --commit-every 300ms "${x[@]}" 2>>"$1"
 }
-wait_for() { # pattern, log, seconds
-  for _ in $(seq 1 $(( $3 * 10 ))); do
-    grep -q "$1" "$2" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 (stream "$tmp/s1.log") &
 pid=$!
 wait_for '"type":"commit".*"lag":0,' "$tmp/s1.log" 90 || fail "the instance did not catch up: $(tail -3 "$tmp/s1.log")"

@@ -108,14 +108,6 @@ if open_:
 print(n)
 EOF
 }
-# Wait until a line of log matches.
-wait_for() { # pattern, log, seconds
-  for _ in $(seq 1 $(( $3 * 10 ))); do
-    grep -q "$1" "$2" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # Wait until group's topics hold every final record of the reference.
 complete() { # group, seconds[, topic]
   local want have end=$(( $(date +%s) + $2 ))

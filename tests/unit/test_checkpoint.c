@@ -160,16 +160,24 @@ Test(checkpoint, restored_engines_publish_exactly_what_an_uninterrupted_one_does
     free(ev.v);
 }
 
+/* Restore about every `every` events (the cut wobbles by up to `wobble`, so
+ * cuts fall at every phase of the stream), and free the events. */
+static void expect_same_run_cut_every(events_t *ev, size_t every, size_t wobble)
+{
+    size_t n_cuts = ev->n / every;
+    size_t *cuts = malloc(n_cuts * sizeof *cuts);
+    cr_assert_not_null(cuts);
+    for (size_t i = 0; i < n_cuts; i++)
+        cuts[i] = (i + 1) * every - 1 - i % wobble;
+    expect_same_run(ev, cuts, n_cuts);
+    free(cuts);
+    free(ev->v);
+}
+
 Test(checkpoint, a_restore_at_every_thousandth_event_changes_nothing)
 {
     events_t ev = generate(30000, 9);
-    size_t n_cuts = ev.n / 1000;
-    size_t *cuts = malloc(n_cuts * sizeof *cuts);
-    for (size_t i = 0; i < n_cuts; i++)
-        cuts[i] = (i + 1) * 1000 - 1 - i % 7;
-    expect_same_run(&ev, cuts, n_cuts);
-    free(cuts);
-    free(ev.v);
+    expect_same_run_cut_every(&ev, 1000, 7);
 }
 
 /* Conversations that live for hours, resume after they are over, and
@@ -178,13 +186,7 @@ Test(checkpoint, a_restore_at_every_thousandth_event_changes_nothing)
 Test(checkpoint, ids_kept_for_life_and_held_jumps_survive_restores)
 {
     events_t ev = generate_knobs(60000, 12, 0, 1);
-    size_t n_cuts = ev.n / 500;
-    size_t *cuts = malloc(n_cuts * sizeof *cuts);
-    for (size_t i = 0; i < n_cuts; i++)
-        cuts[i] = (i + 1) * 500 - 1 - i % 5;
-    expect_same_run(&ev, cuts, n_cuts);
-    free(cuts);
-    free(ev.v);
+    expect_same_run_cut_every(&ev, 500, 5);
 }
 
 /* A checkpoint of a small run, and a fresh engine to restore it into. */
