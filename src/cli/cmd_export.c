@@ -263,7 +263,7 @@ int rr_cmd_export(int argc, char **argv)
     }
     rr_output_t *out = NULL;
     int status = 1;
-    uint64_t records = 0;
+    uint64_t records = 0, deleted = 0;
     double t0 = rr_mono_s();
     if (rr_output_open(output, &out, err, sizeof err) < 0)
         goto fail;
@@ -271,19 +271,28 @@ int rr_cmd_export(int argc, char **argv)
     rr_output_sink(out, &sink);
     for (int i = 0; i < n_topics; i++) {
         export_ctx_t x = {.type = types[i], .out = &sink};
+        uint64_t gone = 0;
         int rc = rr_kafka_read_to_end(rk, &ko, topics[i], on_message, &x, 1200, "replyrate export",
-                                      err, sizeof err);
+                                      &gone, err, sizeof err);
         records += x.records;
         if (rc < 0)
             goto fail;
+        if (gone) /* the topic's retention: what is left is exported, and said so */
+            fprintf(stderr,
+                    "replyrate export: %s: %llu records were deleted (retention or DeleteRecords) "
+                    "before the export; they are not in it\n",
+                    topics[i], (unsigned long long)gone);
+        deleted += gone;
     }
     int rc = rr_output_close(out, err, sizeof err);
     out = NULL;
     if (rc < 0)
         goto fail;
     status = 0;
-    fprintf(stderr, "{\"type\":\"export_summary\",\"records\":%llu,\"seconds\":%.3f}\n",
-            (unsigned long long)records, rr_mono_s() - t0);
+    fprintf(stderr,
+            "{\"type\":\"export_summary\",\"records\":%llu,\"deleted_records\":%llu,"
+            "\"seconds\":%.3f}\n",
+            (unsigned long long)records, (unsigned long long)deleted, rr_mono_s() - t0);
     goto done;
 fail:
     fprintf(stderr, "replyrate export: %s\n", err);

@@ -73,6 +73,9 @@ static const char run_usage[] =
     "                          + H; only days of the range are published\n"
     "      --lookback DUR      how far before FROM to start reading (default 1d), so\n"
     "                          conversations open at midnight are rebuilt\n"
+    "      --allow-incomplete  --until-end, --from/--to: records of the topic deleted\n"
+    "                          (retention, DeleteRecords) before or during the run are\n"
+    "                          counted (missing_records) and said on stderr, not status 3\n"
     "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
     "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
     "      --late FILE         late events (same formats)\n"
@@ -84,11 +87,16 @@ static const char run_usage[] =
     "                          are dealt to N engines on N threads (default: one per file or\n"
     "                          partition, at most one per CPU); 1: one engine\n"
     "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
-    "  -h, --help              this message\n"
+    "  -h, --help              this message\n";
+
+/* C11 promises string literals of 4095 bytes: the usage comes in two */
+static const char run_usage_end[] =
     "\n"
     "On exit one JSON summary line goes to stderr:\n"
     "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...}\n"
-    "Exit status: 0 ok, 1 runtime error (unreadable input, failed write), 2 usage or config error.\n";
+    "Exit status: 0 ok, 1 runtime error (unreadable input, failed write), 2 usage or config\n"
+    "error, 3 incomplete input (Kafka records the run needs were deleted; nothing published),\n"
+    "128+N stopped by signal N (130 SIGINT, 143 SIGTERM; nothing published).\n";
 
 typedef struct fanout {
     rr_sink_t out[MAX_OUTPUTS];
@@ -189,12 +197,11 @@ static int duration_opt(const char *name, const char *arg, int64_t lo, int64_t h
     return 0;
 }
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested; /* the signal's number */
 
 static void on_stop_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    stop_requested = sig;
 }
 
 int rr_cmd_run(int argc, char **argv)
@@ -212,7 +219,8 @@ int rr_cmd_run(int argc, char **argv)
         {"to", required_argument, NULL, 'U'}, {"lookback", required_argument, NULL, 'K'},
         {"until-end", no_argument, NULL, 'E'}, {"commit-every", required_argument, NULL, 'C'},
         {"instance", required_argument, NULL, 'N'},
-        {"provisional-every", required_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+        {"provisional-every", required_argument, NULL, 'V'},
+        {"allow-incomplete", no_argument, NULL, 'A'}, {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     const char *outputs[MAX_OUTPUTS];
     int n_in = 0, n_outp = 0, quiet = 0;
@@ -225,7 +233,7 @@ int rr_cmd_run(int argc, char **argv)
     rr_kafka_sink_t *pub = NULL;
     int32_t from_ymd = 0, to_ymd = 0;
     int64_t lookback_ms = RR_DAY_MS;
-    int lookback_set = 0, until_end = 0;
+    int lookback_set = 0, until_end = 0, allow_incomplete = 0;
     int64_t commit_every_ms = 10000;
     int commit_every_set = 0;
     int64_t provisional_every_ms = 0;
@@ -275,6 +283,9 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'E':
             until_end = 1;
+            break;
+        case 'A':
+            allow_incomplete = 1;
             break;
         case 'C':
             if (duration_opt("commit-every", optarg, 100, 300000, "between 100ms and 5m",
@@ -341,9 +352,11 @@ int rr_cmd_run(int argc, char **argv)
             break;
         case 'h':
             fputs(run_usage, stdout);
+            fputs(run_usage_end, stdout);
             return 0;
         default:
             fputs(run_usage, stderr);
+            fputs(run_usage_end, stderr);
             return 2;
         }
     }
@@ -364,6 +377,7 @@ int rr_cmd_run(int argc, char **argv)
         fprintf(stderr, "replyrate run: %s is required\n\n%s",
                 !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)",
                 run_usage);
+        fputs(run_usage_end, stderr);
         return 2;
     }
     if ((group || ko.n_props || publish || from_ymd || to_ymd) && !topic) {
@@ -395,6 +409,11 @@ int rr_cmd_run(int argc, char **argv)
         fprintf(stderr,
                 "replyrate run: streaming from a topic needs --publish (its transactions carry the "
                 "state); for a bounded run to the topic's end add --until-end\n");
+        return 2;
+    }
+    if (allow_incomplete && !until_end && !from_ymd) {
+        fprintf(stderr, "replyrate run: --allow-incomplete is for bounded Kafka runs "
+                        "(--until-end or --from/--to)\n");
         return 2;
     }
     if (lookback_set && !from_ymd) {
@@ -438,6 +457,11 @@ int rr_cmd_run(int argc, char **argv)
     fanout_t fan = {0};
     rr_stats_t st;
     double elapsed;
+    uint64_t missing_records = 0;
+    /* a bounded Kafka run stops on SIGINT/SIGTERM with nothing published; a
+     * second signal ends the process at once (SA_RESETHAND): still nothing */
+    struct sigaction stop_sa = {0}, stop_old_int, stop_old_term;
+    int stop_installed = 0;
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
         fprintf(stderr, "replyrate run: %s\n", err);
@@ -495,6 +519,14 @@ int rr_cmd_run(int argc, char **argv)
         goto out;
     }
     if (topic) {
+        if (!streaming) {
+            stop_sa.sa_handler = on_stop_signal;
+            stop_sa.sa_flags = SA_RESETHAND;
+            sigemptyset(&stop_sa.sa_mask);
+            sigaction(SIGINT, &stop_sa, &stop_old_int);
+            sigaction(SIGTERM, &stop_sa, &stop_old_term);
+            stop_installed = 1;
+        }
         if (publish) {
             char idbuf[512];
             if (!txn_id) {
@@ -562,7 +594,9 @@ int rr_cmd_run(int argc, char **argv)
                              .threads = (int)threads,
                              .have_now = have_now,
                              .now_ms = now_fixed,
-                             .quiet = quiet};
+                             .quiet = quiet,
+                             .allow_incomplete = allow_incomplete,
+                             .stop = &stop_requested};
         kr.publish = pub;
         char label[64];
         if (from_ymd) {
@@ -580,6 +614,14 @@ int rr_cmd_run(int argc, char **argv)
         status = rr_run_kafka(&kr);
         free(kr.range_offsets);
         kr.range_offsets = NULL;
+        missing_records = kr.missing_records;
+        if (status == 3 || status > 128) { /* the summary says what was read and missed */
+            if (status == 3)
+                fprintf(stderr, "replyrate run: %s\n", kr.err);
+            st = kr.stats;
+            elapsed = kr.seconds;
+            goto close_outputs;
+        }
         if (status) {
             fprintf(stderr, "replyrate run: %s\n", kr.err);
             goto out; /* no summary of a run that did not read its input or publish */
@@ -689,7 +731,8 @@ close_outputs:
             "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
             "\"peak_active_conversations\":%llu,"
             "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
-            "\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
+            "\"seconds\":%.3f,\"events_per_s\":%.0f,\"missing_records\":%llu,"
+            "\"status\":%d%s%s%s%s}\n",
             (unsigned long long)st.input, (unsigned long long)st.applied,
             (unsigned long long)st.duplicate, (unsigned long long)st.late,
             (unsigned long long)st.invalid, (unsigned long long)st.shop_days,
@@ -698,7 +741,14 @@ close_outputs:
             (unsigned long long)st.peak_active_conversations,
             (unsigned long long)st.evicted_conversations,
             (unsigned long long)st.shops_in_several_partitions, elapsed,
-            elapsed > 0 ? (double)st.input / elapsed : 0.0);
+            elapsed > 0 ? (double)st.input / elapsed : 0.0, (unsigned long long)missing_records,
+            status, status == 3 ? ",\"reason\":\"incomplete_input\"" : "",
+            status > 128 ? ",\"reason\":\"signal\",\"signal\":\"" : "",
+            status == 128 + SIGINT    ? "SIGINT"
+            : status == 128 + SIGTERM ? "SIGTERM"
+            : status > 128            ? "?"
+                                      : "",
+            status > 128 ? "\"" : "");
 
 out:
     rr_readahead_stop(ra); /* before the sources it reads */
@@ -714,6 +764,10 @@ out:
         rr_output_close(dead_out, err, sizeof err);
     rr_engine_free(eng);
     rr_kafka_sink_close(pub); /* aborts what was not committed */
+    if (stop_installed) {
+        sigaction(SIGINT, &stop_old_int, NULL);
+        sigaction(SIGTERM, &stop_old_term, NULL);
+    }
     rr_tz_free(tz);
     return status;
 }

@@ -15,10 +15,19 @@
  * thread of its own from its partitions' own queue; the calling thread
  * serves the consumer's other events (client errors) and progress lines.
  * Since a partition holds whole shops, the records are one engine's.
+ *
+ * Completeness: a run reads every record its range holds or says which it
+ * lacks. At start, offsets below a partition's log start offset were deleted
+ * (retention, DeleteRecords); during the run, the reader's
+ * auto.offset.reset=error (io/kafka.h) reports a partition whose next offset
+ * was deleted under it, and the log start offset then tells how many went.
+ * Gaps the log keeps on purpose (transaction markers, aborted records,
+ * compaction) are never counted: they are not below the log start.
  */
 #ifndef RR_CLI_RUN_KAFKA_H
 #define RR_CLI_RUN_KAFKA_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "engine/tz.h"
@@ -46,7 +55,16 @@ typedef struct rr_kafka_run {
     const char *range_label;  /* "FROM..TO": committed as the offsets' metadata */
     int64_t *range_offsets;   /* out, np entries, set before the first event: each
                                * partition's first offset at or after range_start_ms */
+    /* Completeness (docs/kafka.md, "Completeness"): records the run needs that
+     * were deleted, before it began (below a partition's log start offset) or
+     * under it, make it stop with status 3, unless allow_incomplete: then it
+     * goes on without them, says so on stderr, and counts them. */
+    int allow_incomplete;
+    /* Non-zero (the signal's number, set by a handler): read no further,
+     * publish nothing, return 128 + that number. May be NULL. */
+    volatile sig_atomic_t *stop;
     /* out */
+    uint64_t missing_records; /* offsets known deleted before the run read them */
     int already_published; /* publishing: the group had committed every end offset */
     rr_stats_t stats;      /* the shards' counts added up (cli/shards.h) */
     char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
@@ -60,7 +78,10 @@ typedef struct rr_kafka_run {
  * mode does). 1 with r->err on a runtime error (no such topic, unreachable
  * cluster at start, fatal client error, failed commit; an engine's error
  * when publishing: nothing is committed); 2 with r->err on a client or
- * engine configuration error. */
+ * engine configuration error; 3 with r->err naming the first partition that
+ * lacks records (nothing committed); 128 + N when *r->stop became N (nothing
+ * committed). r->stats and r->missing_records hold what was read and missed
+ * whatever the status. */
 int rr_run_kafka(rr_kafka_run_t *r);
 
 #endif

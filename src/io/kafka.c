@@ -94,15 +94,15 @@ fail:
  * busy through that second. Fetches stay at librdkafka's 1 MB a partition (8 MB ones made
  * both the run and a bare consumer slower, and bigger); the queue is also
  * bounded by queued.max.messages.kbytes. -X changes any of them. */
-rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
-                                  void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
-                                  char *err, size_t n)
+static rd_kafka_t *consumer(const rr_kafka_opts_t *o, const char *group, int eof,
+                            const char *reset, void (*conf_hook)(rd_kafka_conf_t *, void *),
+                            void *hook_arg, char *err, size_t n)
 {
     const char *defaults[] = {"group.id", group,
                               "enable.auto.commit", "false",
                               "enable.auto.offset.store", "false",
                               "enable.partition.eof", eof ? "true" : "false",
-                              "auto.offset.reset", "earliest",
+                              "auto.offset.reset", reset,
                               "isolation.level", "read_committed",
                               "queued.max.messages.kbytes", "262144",
                               "queued.min.messages", "1000000",
@@ -110,9 +110,37 @@ rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, i
     return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, conf_hook, hook_arg, err, n);
 }
 
+rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
+                                  void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
+                                  char *err, size_t n)
+{
+    return consumer(o, group, eof, "earliest", conf_hook, hook_arg, err, n);
+}
+
+/* A reader assigns every partition at an offset of its own choosing, so the
+ * only time librdkafka applies auto.offset.reset is when that offset is gone:
+ * records deleted under it (retention, DeleteRecords, a topic recreated).
+ * "earliest" would skip them silently, with a log line at most; "error"
+ * hands the partition's queue a RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET message
+ * at the offset that is gone and stops fetching it (rr_kafka_is_reset). */
 rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n)
 {
-    return rr_kafka_consumer_new(o, group, 1, NULL, NULL, err, n);
+    return consumer(o, group, 1, "error", NULL, NULL, err, n);
+}
+
+int rr_kafka_is_reset(const rd_kafka_message_t *m)
+{
+    return m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
+}
+
+int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo, int64_t *hi,
+                        char *err, size_t n)
+{
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, lo, hi, 10000);
+    if (e)
+        snprintf(err, n, "%s[%d]: cannot read its log start offset: %s", topic, (int)p,
+                 rd_kafka_err2str(e));
+    return e ? -1 : 0;
 }
 
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,
@@ -230,9 +258,11 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
 
 
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
-                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who, char *err,
-                         size_t n)
+                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who,
+                         uint64_t *deleted, char *err, size_t n)
 {
+    if (deleted)
+        *deleted = 0;
     int np = rr_kafka_partition_count(rk, topic, 10000, err, n);
     if (np == 0)
         snprintf(err, n, "topic '%s' does not exist", topic);
@@ -248,6 +278,8 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
     if (rr_kafka_watermarks(ko, topic, np, start, end, err, n) < 0)
         goto out;
     for (int32_t p = 0; p < np; p++) {
+        if (deleted)
+            *deleted += (uint64_t)start[p];
         if (start[p] < end[p]) {
             rd_kafka_topic_partition_list_add(l, topic, p)->offset = start[p];
             remaining++;
@@ -276,6 +308,12 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         int stop = 0;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             stop = known && m->offset >= end[p];
+        } else if (known && rr_kafka_is_reset(m)) {
+            snprintf(err, n, "%s[%d]: records from offset %lld on were deleted while reading them "
+                     "(retention or DeleteRecords): %s", topic, (int)p, (long long)m->offset,
+                     rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            goto out;
         } else if (m->err) {
             char fatal[256];
             if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
