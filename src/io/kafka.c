@@ -215,6 +215,58 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     return rc;
 }
 
+int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const *names, int count,
+                           char **values, int timeout_ms, char *err, size_t n)
+{
+    for (int i = 0; i < count; i++)
+        values[i] = NULL;
+    char why[512];
+    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, why, sizeof why);
+    rd_kafka_DescribeConfigs(rk, &res, 1, ao, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    int rc = -1;
+    if (!ev) {
+        snprintf(err, n, "topic '%s': no configs from the cluster in %d ms", topic, timeout_ms);
+    } else if (rd_kafka_event_error(ev)) {
+        snprintf(err, n, "topic '%s': describe configs: %s", topic,
+                 rd_kafka_event_error_string(ev));
+    } else {
+        size_t nres = 0, ncfg = 0;
+        const rd_kafka_DescribeConfigs_result_t *dr = rd_kafka_event_DescribeConfigs_result(ev);
+        const rd_kafka_ConfigResource_t **rs = rd_kafka_DescribeConfigs_result_resources(dr, &nres);
+        if (nres != 1 || rd_kafka_ConfigResource_error(rs[0])) {
+            snprintf(err, n, "topic '%s': describe configs: %s", topic,
+                     nres == 1 ? rd_kafka_ConfigResource_error_string(rs[0]) : "no answer for it");
+        } else {
+            const rd_kafka_ConfigEntry_t **cs = rd_kafka_ConfigResource_configs(rs[0], &ncfg);
+            rc = 0;
+            for (size_t c = 0; c < ncfg && !rc; c++)
+                for (int i = 0; i < count; i++) {
+                    const char *v = rd_kafka_ConfigEntry_value(cs[c]);
+                    if (v && !values[i] && !strcmp(rd_kafka_ConfigEntry_name(cs[c]), names[i]) &&
+                        !(values[i] = strdup(v))) {
+                        snprintf(err, n, "out of memory");
+                        rc = -1;
+                    }
+                }
+        }
+    }
+    if (rc < 0)
+        for (int i = 0; i < count; i++) {
+            free(values[i]);
+            values[i] = NULL;
+        }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(ao);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy(res);
+    return rc;
+}
+
 /* Errors a partition's leader answers with while leadership settles. */
 static int leadership_settling(rd_kafka_resp_err_t e)
 {

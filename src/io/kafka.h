@@ -72,6 +72,13 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
                           const char *const *configs, int timeout_ms, char *err, size_t n);
 
+/* The values the cluster applies to topic for each of names[0..count)
+ * (its own or the broker's defaults): values[i] a malloc'ed copy, owned by
+ * the caller, or NULL when the cluster did not say. 0, or -1 with err (every
+ * values[i] NULL). */
+int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const *names, int count,
+                           char **values, int timeout_ms, char *err, size_t n);
+
 /* Each partition's low and high watermark offsets, read_uncommitted: the high
  * one is the end of everything written so far, committed or not. A
  * read_committed consumer reading up to it delivers every committed record
