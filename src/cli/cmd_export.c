@@ -38,7 +38,9 @@ static const char export_usage[] =
     "  -h, --help              this message\n"
     "\n"
     "Every partition is read from its start to its end when the export began; records of\n"
-    "transactions still open there are waited for, and skipped if aborted.\n"
+    "transactions still open there are waited for, and skipped if aborted. Records the\n"
+    "topics' retention deleted are named on stderr and counted (deleted_records);\n"
+    "records deleted while they are read fail the export.\n"
     "Exit status: 0 ok, 1 runtime error (unreachable cluster, no such topic, an\n"
     "undecodable record, failed write), 2 usage error.\n";
 
