@@ -224,7 +224,7 @@ static int check_log_start(krun_t *k, const int64_t *lo)
     if (!lacking)
         return 0;
     if (lacking > 1)
-        snprintf(r->err, sizeof r->err, "%s; %d partitions lack records, %llu in all",
+        snprintf(r->err, sizeof r->err, "%.440s; %d partitions lack records, %llu in all",
                  k->why_incomplete, lacking, (unsigned long long)atomic_load(&k->missing));
     else
         snprintf(r->err, sizeof r->err, "%s", k->why_incomplete);
