@@ -174,6 +174,35 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
     return count;
 }
 
+/* An admin request's options, timeout_ms for the cluster to answer. */
+static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms)
+{
+    char why[256];
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, op);
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, why, sizeof why);
+    else
+        rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, why, sizeof why);
+    return ao;
+}
+
+/* The answer to an admin request sent to q: its event (the caller destroys
+ * it), or NULL with err after what (no answer in time, or the request
+ * failed as a whole). */
+static rd_kafka_event_t *admin_answer(rd_kafka_queue_t *q, int timeout_ms, const char *what,
+                                      char *err, size_t n)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    if (!ev) {
+        snprintf(err, n, "%s: no answer from the cluster in %d ms", what, timeout_ms);
+    } else if (rd_kafka_event_error(ev)) {
+        snprintf(err, n, "%s: %s", what, rd_kafka_event_error_string(ev));
+        rd_kafka_event_destroy(ev);
+        ev = NULL;
+    }
+    return ev;
+}
+
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
                           const char *const *configs, int timeout_ms, char *err, size_t n)
 {
@@ -186,16 +215,12 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     for (int i = 0; configs && configs[i]; i += 2)
         rd_kafka_NewTopic_set_config(nt, configs[i], configs[i + 1]);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, why, sizeof why);
+    rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms);
     rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    snprintf(why, sizeof why, "create topic '%s'", topic);
+    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, why, err, n);
     int rc = -1;
-    if (!ev) {
-        snprintf(err, n, "create topic '%s': no answer from the cluster in %d ms", topic, timeout_ms);
-    } else if (rd_kafka_event_error(ev)) {
-        snprintf(err, n, "create topic '%s': %s", topic, rd_kafka_event_error_string(ev));
-    } else {
+    if (ev) {
         size_t cnt = 0;
         const rd_kafka_topic_result_t **res =
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
@@ -220,25 +245,20 @@ int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const 
 {
     for (int i = 0; i < count; i++)
         values[i] = NULL;
-    char why[512];
+    char what[320];
     rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, why, sizeof why);
+    rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_ms);
     rd_kafka_DescribeConfigs(rk, &res, 1, ao, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    snprintf(what, sizeof what, "topic '%s': describe configs", topic);
+    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, what, err, n);
     int rc = -1;
-    if (!ev) {
-        snprintf(err, n, "topic '%s': no configs from the cluster in %d ms", topic, timeout_ms);
-    } else if (rd_kafka_event_error(ev)) {
-        snprintf(err, n, "topic '%s': describe configs: %s", topic,
-                 rd_kafka_event_error_string(ev));
-    } else {
+    if (ev) {
         size_t nres = 0, ncfg = 0;
         const rd_kafka_DescribeConfigs_result_t *dr = rd_kafka_event_DescribeConfigs_result(ev);
         const rd_kafka_ConfigResource_t **rs = rd_kafka_DescribeConfigs_result_resources(dr, &nres);
         if (nres != 1 || rd_kafka_ConfigResource_error(rs[0])) {
-            snprintf(err, n, "topic '%s': describe configs: %s", topic,
+            snprintf(err, n, "%s: %s", what,
                      nres == 1 ? rd_kafka_ConfigResource_error_string(rs[0]) : "no answer for it");
         } else {
             const rd_kafka_ConfigEntry_t **cs = rd_kafka_ConfigResource_configs(rs[0], &ncfg);
