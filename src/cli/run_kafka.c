@@ -665,7 +665,9 @@ out:
     if (assign)
         rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    if (!rr_kafka_destroy_within(rk, 10000))
+        fprintf(stderr, "replyrate run: %s: the Kafka client did not shut down in 10 s; left "
+                        "behind\n", r->topic);
     for (int j = 0; sh && j < nsh; j++) {
         rr_engine_free(sh[j].eng);
         free(sh[j].global);

@@ -1,5 +1,6 @@
 #include "io/kafka.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,73 @@ rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, cha
 int rr_kafka_is_reset(const rd_kafka_message_t *m)
 {
     return m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
+}
+
+typedef struct destroyer {
+    rd_kafka_t *rk;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, abandoned;
+} destroyer_t;
+
+static void *destroy_main(void *arg)
+{
+    destroyer_t *d = arg;
+    rd_kafka_destroy(d->rk);
+    pthread_mutex_lock(&d->mu);
+    d->done = 1;
+    int abandoned = d->abandoned;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    if (abandoned) { /* the caller went on without us: ours to free */
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+    }
+    return NULL;
+}
+
+int rr_kafka_destroy_within(rd_kafka_t *rk, int timeout_ms)
+{
+    destroyer_t *d = calloc(1, sizeof *d);
+    pthread_t t;
+    if (d) {
+        d->rk = rk;
+        pthread_mutex_init(&d->mu, NULL);
+        pthread_cond_init(&d->cv, NULL);
+    }
+    if (!d || pthread_create(&t, NULL, destroy_main, d) != 0) { /* then, as ever */
+        if (d) {
+            pthread_cond_destroy(&d->cv);
+            pthread_mutex_destroy(&d->mu);
+        }
+        free(d);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->mu);
+    while (!d->done && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
+        ;
+    int done = d->done;
+    d->abandoned = !done;
+    pthread_mutex_unlock(&d->mu);
+    if (done) {
+        pthread_join(t, NULL);
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+    } else {
+        pthread_detach(t);
+    }
+    return done;
 }
 
 int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo, int64_t *hi,

@@ -48,6 +48,12 @@ rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, cha
  * deleted by retention or DeleteRecords, or the topic recreated. */
 int rr_kafka_is_reset(const rd_kafka_message_t *m);
 
+/* rd_kafka_destroy(rk), waiting at most timeout_ms: librdkafka 2.0's
+ * destroy can wait forever (a consumer that was assigned partitions of a
+ * topic deleted since). 1 when it is done; 0 when it was left to finish on
+ * a thread of its own, if ever (a command that exits loses nothing). */
+int rr_kafka_destroy_within(rd_kafka_t *rk, int timeout_ms);
+
 /* Partition p's log start offset (lo: every offset below it is deleted)
  * and end, asked of the cluster now through rk. 0, or -1 with err. */
 int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo, int64_t *hi,
