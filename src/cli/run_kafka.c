@@ -11,6 +11,7 @@
 
 #define BATCH 4096
 #define WAIT_MS 200
+#define QUIET_S 10 /* seconds without a message before asking whether the topic is there */
 
 typedef struct part_state {
     int64_t start, end; /* offsets captured at start: read [start, end) */
@@ -105,8 +106,8 @@ static int client_error(krun_t *k, const rd_kafka_message_t *m, double *last_war
 }
 
 /* Records [from, upto) of partition p are known deleted: counted; with
- * --allow-incomplete said on stderr and 0, else -1 with 3's message in err,
- * and in k->why_incomplete if it is the run's first. */
+ * --allow-incomplete said on stderr and 0, else -1 with 3's message in err
+ * (unless NULL), and in k->why_incomplete if it is the run's first. */
 static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char *why, char *err,
                    size_t n)
 {
@@ -117,6 +118,11 @@ static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char 
                 "(--allow-incomplete: going on without them)\n", r->topic, (int)p, (long long)from,
                 (long long)(upto - 1), why, (long long)(upto - from));
         return 0;
+    }
+    char own[512];
+    if (!err) { /* a later partition of the same finding: counted, not named */
+        err = own;
+        n = sizeof own;
     }
     snprintf(err, n, "incomplete input: %s[%d]: offsets %lld..%lld %s: %lld records missing "
              "(--allow-incomplete runs without them)", r->topic, (int)p, (long long)from,
@@ -273,19 +279,56 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
     return 0;
 }
 
+/* Nothing came for QUIET_S seconds although partitions are left: was the
+ * topic deleted under the run? librdkafka only logs that ("desired partition
+ * is no longer available") and waits for it to come back. If the cluster no
+ * longer has the topic (or the partition), what was not read yet is gone:
+ * status 3 (-1 with s->err), or with --allow-incomplete the partitions end
+ * there. 0 when the run goes on. */
+static int topic_gone(kshard_t *s)
+{
+    krun_t *k = s->k;
+    int np = rr_kafka_partition_count(k->rk, k->r->topic, 10000, s->err, sizeof s->err);
+    if (np < 0) { /* the cluster cannot be asked: the client's own errors say why */
+        s->err[0] = 0;
+        return 0;
+    }
+    int rc = 0;
+    for (int j = 0; j < s->n; j++) { /* every partition gone is counted */
+        int32_t p = s->global[j];
+        part_state_t *ps = &s->k->ps[p];
+        if (ps->done || p < np)
+            continue;
+        if (missing(k, p, ps->next, ps->end, "are gone: the topic was deleted during the run",
+                    rc ? NULL : s->err, sizeof s->err) < 0)
+            rc = -1;
+        ps->next = ps->end;
+        finish_partition(s, p);
+    }
+    return rc;
+}
+
 /* A shard's loop: consume its queue until each of its partitions has been
  * read to its end, then finish its engine. 0, or -1 with s->err; returns
  * early, 0, when the run stops. */
 static int shard_consume(kshard_t *s)
 {
     krun_t *k = s->k;
-    double next_progress = k->t0 + 5;
+    double next_progress = k->t0 + 5, quiet_since = rr_mono_s();
     while (s->remaining && !atomic_load(&k->stop) && !signalled(k)) {
         ssize_t n = rd_kafka_consume_batch_queue(s->q, WAIT_MS, s->msgs, BATCH);
         if (n < 0) {
             snprintf(s->err, sizeof s->err, "%s: consume: %s", k->r->topic,
                      rd_kafka_err2str(rd_kafka_last_error()));
             return -1;
+        }
+        if (n > 0) {
+            quiet_since = rr_mono_s();
+        } else if (rr_mono_s() - quiet_since > QUIET_S) {
+            quiet_since = rr_mono_s();
+            if (topic_gone(s) < 0)
+                return -1;
+            continue;
         }
         int rc = feed_batch(s, s->msgs, n);
         for (ssize_t i = 0; i < n; i++)

@@ -10,7 +10,8 @@
 #  - during the run: a partition whose next offset is deleted under the run
 #    (the run is frozen with SIGSTOP while the records go) is reported the same
 #    way, never skipped silently; with --allow-incomplete the run goes on from
-#    the new log start, its partitions on two shards.
+#    the new log start, its partitions on two shards; a topic deleted under
+#    the run too.
 source "$(dirname "$0")/lib.bash" complete "$1"
 ev=$id.events
 
@@ -117,5 +118,21 @@ grep -q "$id.slow2\[$big\]: offsets [0-9]*\.\.$((cut_at - 1)) were deleted durin
 in=$(summary_field "$tmp/h.log" input); miss=$(summary_field "$tmp/h.log" missing_records)
 [ "$miss" -gt 0 ] && [ $((in + miss)) = "$total2" ] ||
   fail "--allow-incomplete under the run: input $in + missing $miss != $total2 records"
+
+# The topic deleted under the run: nothing comes, the cluster no longer has
+# it; the partitions' unread records are gone (status 3, after 10 s of quiet).
+"$bin" gen --events 300000 --seed 83 --brokers "$brokers" --topic "$id.gone" --partitions 2 2>/dev/null || fail "gen gone"
+"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.gone" --until-end -X queued.min.messages=1000 \
+  --threads 2 --output "$tmp/gone.jsonl" 2>"$tmp/i.log" &
+pid=$!
+sleep 2
+kill -STOP "$pid"
+kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$brokers" --delete --topic "$id.gone" ||
+  fail "delete topic: $(cat "$tmp/tool.log")"
+kill -CONT "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" = 3 ] || fail "topic deleted under the run: status $rc, not 3: $(grep -v '^%' "$tmp/i.log")"
+grep -q "incomplete input: $id.gone\[[01]\]: offsets [0-9]*\.\.[0-9]* are gone: the topic was deleted during the run" "$tmp/i.log" ||
+  fail "topic deleted under the run: not said: $(grep -v '^%' "$tmp/i.log")"
 
 echo "kafka complete: deleted heads fail --until-end and a range reaching them (status 3, partition named), not a range after them; records deleted under a run too; --allow-incomplete counts them (input $in + missing $miss = $total2)"
