@@ -71,10 +71,10 @@ rc=$(run "$tmp/f.log" "${range[@]}" --allow-incomplete)
 [ "$rc" = 0 ] || fail "range --allow-incomplete: status $rc: $(cat "$tmp/f.log")"
 expect "$tmp/f.log" 0 "$half" "range --allow-incomplete"
 
-# Deleted during the run. Fetching is slowed (librdkafka fetches again once a
-# second when its queue is below queued.min.messages), the run frozen, the
-# largest partition's records deleted up to near its end, the run thawed.
-"$bin" gen --events 600000 --seed 82 --brokers "$brokers" --topic "$id.slow" --partitions 2 2>"$tmp/gen2.log" ||
+# Deleted during the run. Reading is slowed (lib.bash, slow_reader), the run
+# frozen, the largest partition's records deleted up to near its end, the run
+# thawed.
+"$bin" gen --events 60000 --seed 82 --brokers "$brokers" --topic "$id.slow" --partitions 2 2>"$tmp/gen2.log" ||
   fail "gen: $(cat "$tmp/gen2.log")"
 total2=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["events"])' "$tmp/gen2.log")
 e0=$(end_offset "$id.slow" 0); e1=$(end_offset "$id.slow" 1)
@@ -82,7 +82,7 @@ big=0; [ "$e1" -gt "$e0" ] && big=1
 cut_at=$(( (big ? e1 : e0) - 1000 ))
 under_run() { # log, offset to delete below, args...
   local log=$1 upto=$2; shift 2
-  "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow" --until-end -X queued.min.messages=1000 \
+  "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow" --until-end "${slow_reader[@]}" \
     --output "$tmp/slow.jsonl" "$@" 2>"$log" &
   local pid=$! rc=0
   sleep 2
@@ -102,9 +102,9 @@ grep -q "incomplete input: $id.slow\[$big\]: offsets [0-9]*\.\.$((cut_at - 1)) w
 [ ! -s "$tmp/g.export.jsonl" ] || fail "a run that lost records under it published $(wc -l <"$tmp/g.export.jsonl")"
 
 # Again on a fresh copy, --allow-incomplete, two shards: it goes on from the log start.
-"$bin" gen --events 600000 --seed 82 --brokers "$brokers" --topic "$id.slow2" --partitions 2 2>/dev/null ||
+"$bin" gen --events 60000 --seed 82 --brokers "$brokers" --topic "$id.slow2" --partitions 2 2>/dev/null ||
   fail "gen slow2"
-"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow2" --until-end -X queued.min.messages=1000 \
+"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow2" --until-end "${slow_reader[@]}" \
   --threads 2 --allow-incomplete --output "$tmp/slow2.jsonl" 2>"$tmp/h.log" &
 pid=$!
 sleep 2
@@ -121,8 +121,8 @@ in=$(summary_field "$tmp/h.log" input); miss=$(summary_field "$tmp/h.log" missin
 
 # The topic deleted under the run: nothing comes, the cluster no longer has
 # it; the partitions' unread records are gone (status 3, after 10 s of quiet).
-"$bin" gen --events 300000 --seed 83 --brokers "$brokers" --topic "$id.gone" --partitions 2 2>/dev/null || fail "gen gone"
-"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.gone" --until-end -X queued.min.messages=1000 \
+"$bin" gen --events 60000 --seed 83 --brokers "$brokers" --topic "$id.gone" --partitions 2 2>/dev/null || fail "gen gone"
+"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.gone" --until-end "${slow_reader[@]}" \
   --threads 2 --output "$tmp/gone.jsonl" 2>"$tmp/i.log" &
 pid=$!
 sleep 2

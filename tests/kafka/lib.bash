@@ -68,3 +68,10 @@ summary_field() { # log, field
 s=[json.loads(l) for l in open(sys.argv[1]) if l.startswith("{\"type\":\"summary\"")][-1]
 print(s.get(sys.argv[2], ""))' "$1" "$2"
 }
+
+# Consumer properties that slow a run's reading to a batch a partition a
+# second, whatever the machine: the broker holds each fetch until
+# fetch.wait.max.ms, since fetch.min.bytes is more than a fetch may carry.
+# For tests that must land something (a signal, a deletion) inside a run.
+slow_reader=(-X fetch.min.bytes=10000000 -X fetch.max.bytes=200000 -X message.max.bytes=200000
+  -X max.partition.fetch.bytes=100000 -X fetch.wait.max.ms=1000 -X queued.min.messages=1000)

@@ -12,13 +12,11 @@ points=${RR_SIGNAL_POINTS:-6}
 "$bin" gen --events 1000000 --seed 91 --duplicate-rate 0.01 --late-rate 0.002 --invalid-rate 0.002 \
   --brokers "$brokers" --topic "$id.events" --partitions 4 2>"$tmp/gen.log" || fail "gen: $(cat "$tmp/gen.log")"
 
-# Reading slowed to about 25 s, so that signals land in it: librdkafka
-# fetches again once a second when its queue is below queued.min.messages,
-# each time one record batch (about 10,000 records) of each partition.
+# Reading slowed to a batch a partition a second (lib.bash, slow_reader), a
+# minute or more in all, so that signals land in it.
 start() { # group
   "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
-    --publish --topic-prefix "$id.$1" -X queued.min.messages=1000 -X max.partition.fetch.bytes=100000 \
-    2>"$tmp/$1.log" &
+    --publish --topic-prefix "$id.$1" "${slow_reader[@]}" 2>"$tmp/$1.log" &
 }
 published() { # prefix: records readable read_committed in its six result topics
   local t args=()
