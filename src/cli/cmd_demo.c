@@ -30,6 +30,16 @@
 #define PREFIX "demo"
 #define WORST 3
 #define MIN_DEN 30
+/* librdkafka's mock broker keeps at most 5 MiB of record batches in a
+ * partition (rdkafka_mock.c, max_size; not configurable) and deletes the
+ * oldest beyond, as retention would: about 260,000 of the demo's events, 20
+ * bytes each in zstd batches. A bounded run that finds records deleted
+ * fails with status 3 (docs/kafka.md, "Completeness"). A partition holds
+ * whole shops, and shop sizes follow Zipf: at 1M events the largest shop
+ * alone has about 190,000. Partitions enough that the others rarely add
+ * much to it: one per 62,500 events, at least 4 (16 at 1M). */
+#define EVENTS_PER_PARTITION 62500
+#define MAX_PARTITIONS 1024
 
 static const char demo_usage[] =
     "usage: replyrate demo [--events N] [--seed N] [--partitions N]\n"
@@ -42,8 +52,14 @@ static const char demo_usage[] =
     "\n"
     "  -n, --events N      model events (default 1000000)\n"
     "      --seed N        random seed (default 1)\n"
-    "      --partitions N  partitions of the events topic (default 4)\n"
-    "  -h, --help          this message\n";
+    "      --partitions N  partitions of the events and result topics (default: one per\n"
+    "                      62,500 events, at least 4)\n"
+    "  -h, --help          this message\n"
+    "\n"
+    "The mock broker keeps at most 5 MiB of a partition (about 260,000 events) and\n"
+    "deletes the oldest records beyond; the run then stops with status 3 naming the\n"
+    "partition. A shop's events share a partition, and the largest shop of 1M events\n"
+    "has about 190,000: much larger streams need a real broker (docs/kafka.md).\n";
 
 typedef struct shop_rate {
     uint64_t shop;
@@ -141,8 +157,14 @@ static int read_results(const char *bootstraps, metric_acc_t *acc, size_t *n_acc
     if (!rk)
         return -1;
     demo_acc_t d = {acc, n_acc, records};
+    uint64_t deleted = 0;
     int rc = rr_kafka_read_to_end(rk, &ko, PREFIX ".shop_day", add_record, &d, 60, "replyrate demo",
-                                  err, n);
+                                  &deleted, err, n);
+    if (!rc && deleted) {
+        snprintf(err, n, "%s: the mock broker deleted %llu records before they were read back "
+                 "(more --partitions)", PREFIX ".shop_day", (unsigned long long)deleted);
+        rc = -1;
+    }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return rc;
@@ -201,7 +223,7 @@ int rr_cmd_demo(int argc, char **argv)
                                          {"partitions", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *events = "1000000", *seed = "1", *partitions = "4";
+    const char *events = "1000000", *seed = "1", *partitions = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
@@ -215,8 +237,9 @@ int rr_cmd_demo(int argc, char **argv)
         case 'p': {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (!*optarg || *end || v < 1 || v > 64) {
-                fprintf(stderr, "replyrate demo: --partitions: expected 1..64, got '%s'\n", optarg);
+            if (!*optarg || *end || v < 1 || v > MAX_PARTITIONS) {
+                fprintf(stderr, "replyrate demo: --partitions: expected 1..%d, got '%s'\n",
+                        MAX_PARTITIONS, optarg);
                 return 2;
             }
             partitions = optarg;
@@ -233,6 +256,21 @@ int rr_cmd_demo(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "replyrate demo: unexpected argument '%s'\n", argv[optind]);
         return 2;
+    }
+
+    char parts_buf[16];
+    if (!partitions) {
+        char *end;
+        unsigned long long n = strtoull(events, &end, 10);
+        if (!*events || *end || n < 1) {
+            fprintf(stderr, "replyrate demo: --events: expected a positive integer, got '%s'\n",
+                    events);
+            return 2;
+        }
+        unsigned long long p = (n + EVENTS_PER_PARTITION - 1) / EVENTS_PER_PARTITION;
+        snprintf(parts_buf, sizeof parts_buf, "%llu",
+                 p < 4 ? 4 : p > MAX_PARTITIONS ? MAX_PARTITIONS : p);
+        partitions = parts_buf;
     }
 
     char err[512];
@@ -257,7 +295,7 @@ int rr_cmd_demo(int argc, char **argv)
     for (int t = 0; t < RR_KT_COUNT; t++) {
         char name[128];
         snprintf(name, sizeof name, "%s.%s", PREFIX, rr_kafka_topic_suffix[t]);
-        rd_kafka_mock_topic_create(mc, name, 4, 1);
+        rd_kafka_mock_topic_create(mc, name, atoi(partitions), 1);
     }
     fprintf(stderr, "replyrate demo: librdkafka mock cluster at %s\n", bootstraps);
 
@@ -267,7 +305,8 @@ int rr_cmd_demo(int argc, char **argv)
                         "--duplicate-rate", "0.01", "--disorder-rate", "0.02", "--late-rate", "0.001",
                         "--invalid-rate", "0.001", "--garbage-rate", "0.0001", NULL};
     int gen_argc = (int)(sizeof gen_argv / sizeof *gen_argv) - 1;
-    fprintf(stderr, "replyrate demo: 1/3 generating %s events into %s\n", events, EVENTS_TOPIC);
+    fprintf(stderr, "replyrate demo: 1/3 generating %s events into %s (%s partitions)\n", events,
+            EVENTS_TOPIC, partitions);
     if ((status = rr_cmd_gen(gen_argc, gen_argv)) != 0)
         goto out;
     char *run_argv[] = {"run", "--quiet", "--until-end", "--brokers", bootstraps, "--topic", EVENTS_TOPIC,
@@ -275,8 +314,13 @@ int rr_cmd_demo(int argc, char **argv)
     int run_argc = (int)(sizeof run_argv / sizeof *run_argv) - 1;
     fprintf(stderr, "replyrate demo: 2/3 bounded run, results published to %s.* in one transaction\n",
             PREFIX);
-    if ((status = rr_cmd_run(run_argc, run_argv)) != 0)
+    if ((status = rr_cmd_run(run_argc, run_argv)) != 0) {
+        if (status == 3)
+            fprintf(stderr, "replyrate demo: the mock broker keeps at most 5 MiB of a partition "
+                            "and deleted the oldest records of the partition above: fewer "
+                            "--events, or a real broker (docs/kafka.md)\n");
         goto out;
+    }
     fprintf(stderr, "replyrate demo: 3/3 reading %s.shop_day back (read_committed)\n", PREFIX);
     metric_acc_t acc[RR_MAX_METRICS];
     size_t n_acc = 0;

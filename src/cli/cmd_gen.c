@@ -33,7 +33,10 @@ static const char usage[] =
     "                          files (partitions), each in arrival order\n"
     "  -b, --brokers LIST      produce to a Kafka topic instead, partitioned by shop\n"
     "                          as the files are split (docs/kafka.md), keyed by shop id\n"
-    "  -t, --topic NAME        the topic (created with --partitions if absent)\n"
+    "  -t, --topic NAME        the topic (created with --partitions if absent, keeping\n"
+    "                          every record: retention.ms=-1, retention.bytes=-1;\n"
+    "                          an existing topic whose retention would delete the\n"
+    "                          records, stamped with their event times, is warned of)\n"
     "      --partitions N      partitions of a topic created (default 6)\n"
     "  -X KEY=VALUE            any librdkafka producer property; repeatable\n"
     "  -n, --events N          model events, exactly (default 1000000); knob\n"
@@ -212,8 +215,12 @@ typedef struct gen_ctx {
 
 static int emit_kafka(gen_ctx_t *c, uint64_t shop, int64_t ts_ms, const uint8_t *msg, size_t len)
 {
-    return rr_event_producer_put(c->kafka, (int32_t)c->last, shop, ts_ms, msg, len, c->err,
-                                 sizeof c->err);
+    int rc = rr_event_producer_put(c->kafka, (int32_t)c->last, shop, ts_ms, msg, len, c->err,
+                                   sizeof c->err);
+    const char *warning = rr_event_producer_warning(c->kafka);
+    if (warning)
+        fprintf(stderr, "replyrate gen: %s\n", warning);
+    return rc;
 }
 
 static int emit_event(void *opaque, const rr_event_t *ev)

@@ -34,13 +34,16 @@ static const char load_usage[] =
     "\n"
     "  -i, --input FILE        event file; repeatable ('-' = stdin)\n"
     "  -b, --brokers LIST      bootstrap servers, HOST:PORT[,HOST:PORT...]\n"
-    "  -t, --topic NAME        the topic; created if absent\n"
+    "  -t, --topic NAME        the topic; created if absent, keeping every record\n"
+    "                          (retention.ms=-1, retention.bytes=-1)\n"
     "  -p, --partitions N      partitions when creating the topic (default 6)\n"
     "  -X KEY=VALUE            any librdkafka producer property (SASL, TLS, ...); repeatable\n"
     "  -q, --quiet             no progress on stderr\n"
     "  -h, --help              this message\n"
     "\n"
     "Undecodable records go to partition 0 unchanged, for the run to dead-letter.\n"
+    "Records are stamped with their event time: into an existing topic whose\n"
+    "retention.ms (or retention.bytes) would delete them, a warning says so.\n"
     "On exit one JSON line goes to stderr: {\"type\":\"load_summary\",\"records\":N,...}.\n"
     "Exit status: 0 every record acknowledged, 1 runtime error, 2 usage error, 3 incomplete\n"
     "input: a file's framing breaks before its end or its zstd data is damaged (what comes\n"
@@ -149,6 +152,9 @@ int rr_cmd_load(int argc, char **argv)
                 }
                 records++;
             }
+            const char *warning = rr_event_producer_warning(prod);
+            if (warning)
+                fprintf(stderr, "replyrate load: %s\n", warning);
             if (!quiet && rr_mono_s() > next_progress) {
                 fprintf(stderr, "{\"type\":\"progress\",\"records\":%llu,\"file\":%d}\n",
                         (unsigned long long)records, f);

@@ -247,6 +247,19 @@ static void describe_inputs(const char *const *inputs, int n_in, const char *top
         snprintf(out + len, size - len, " and %d more", n_in - shown);
 }
 
+/* The quality gates, asked by a publishing Kafka run before it commits. */
+typedef struct kafka_judge {
+    const rr_gates_t *gates;
+} kafka_judge_t;
+
+static int kafka_judge(void *opaque, const rr_kafka_run_t *r)
+{
+    const kafka_judge_t *kj = opaque;
+    rr_outcome_t o = {.stats = r->stats, .missing_records = r->missing_records};
+    char msg[8];
+    return rr_outcome_judge(&o, kj->gates, "", msg, sizeof msg);
+}
+
 /* Everything the manifest says but its outputs and its config. */
 static void fill_manifest(rr_manifest_t *m, const rr_outcome_t *oc, const rr_gates_t *g,
                           const char *const *inputs, rr_source_t *const *src, int n_in, int *oom)
@@ -710,20 +723,35 @@ int rr_cmd_run(int argc, char **argv)
             fan.to_ymd = to_ymd;
             fan.range_offsets = &kr.range_offsets;
         }
-        /* TODO(merge): a bounded Kafka run reads *stop (the kafka helper's
-         * stop flag), commits its transaction only when the outcome below is
-         * 0, and adds each partition's offset range to the manifest
-         * (rr_manifest_add_kafka_input). */
+        /* The gates judge the run before its transaction commits; the
+         * outcome below judges it again for the files, the same way. */
+        kafka_judge_t kj = {.gates = &gates};
+        kr.allow_incomplete = gates.allow_incomplete;
+        kr.stop = stop;
+        kr.judge = kafka_judge;
+        kr.judge_opaque = &kj;
         status = rr_run_kafka(&kr);
         free(kr.range_offsets);
         kr.range_offsets = NULL;
         oc.stats = kr.stats;
         oc.seconds = kr.seconds;
+        oc.missing_records = kr.missing_records;
+        for (size_t i = 0; i < kr.n_read; i++)
+            if (rr_manifest_add_kafka_input(&man, topic, kr.read[i].partition, kr.read[i].from,
+                                            kr.read[i].to) < 0)
+                rr_outcome_error(&oc);
+        free(kr.read);
         if (status == 2) { /* a client or engine configuration error: no run */
             fprintf(stderr, "replyrate run: %s\n", kr.err);
             goto out;
         }
-        if (status) {
+        if (status == 3) { /* records deleted: named; the gate below says the rest */
+            fprintf(stderr, "replyrate run: %s\n", kr.err);
+            if (!oc.missing_records) /* cannot be, but then nothing may be published */
+                rr_outcome_error(&oc);
+        } else if (status >= 4 && status <= 5) {
+            /* a gate stopped the commit; the outcome below says which */
+        } else if (status && !*stop) {
             fprintf(stderr, "replyrate run: %s\n", kr.err);
             rr_outcome_error(&oc);
         } else if (kr.already_published) {

@@ -11,6 +11,7 @@
 
 #define BATCH 4096
 #define WAIT_MS 200
+#define QUIET_S 10 /* seconds without a message before asking whether the topic is there */
 
 typedef struct part_state {
     int64_t start, end; /* offsets captured at start: read [start, end) */
@@ -18,6 +19,7 @@ typedef struct part_state {
     int shard;          /* the shard that reads it */
     int eng_part;       /* its partition in that shard's engine */
     int done;
+    int refetches; /* times its next offset was reported gone while the log held it */
 } part_state_t;
 
 typedef struct krun krun_t;
@@ -47,8 +49,18 @@ struct krun {
     int np;
     double t0;
     rd_kafka_queue_t *cq; /* the consumer's queue, which the calling thread serves */
+    rd_kafka_queue_t **pq; /* shards: each partition's queue, forwarded to its shard's */
     atomic_int stop;      /* something failed: every shard stops early */
+    atomic_int incomplete; /* ... because records the run needs are gone (status 3) */
+    char why_incomplete[512]; /* the first partition found lacking, by whoever set incomplete */
+    _Atomic uint64_t missing; /* offsets known deleted before they were read */
 };
+
+/* A signal asked the run to stop: its number, or 0. */
+static int signalled(const krun_t *k)
+{
+    return k->r->stop ? (int)*k->r->stop : 0;
+}
 
 /* The partition has been read to its end offset (input_ended), or past its
  * range's end: it stops holding the watermark back, and is paused so no
@@ -98,6 +110,138 @@ static int client_error(krun_t *k, const rd_kafka_message_t *m, double *last_war
     return 0;
 }
 
+/* Records [from, upto) of partition p are known deleted: counted; with
+ * --allow-incomplete said on stderr and 0, else -1 with 3's message in err
+ * (unless NULL), and in k->why_incomplete if it is the run's first. */
+static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char *why, char *err,
+                   size_t n)
+{
+    const rr_kafka_run_t *r = k->r;
+    atomic_fetch_add(&k->missing, (uint64_t)(upto - from));
+    if (r->allow_incomplete) {
+        fprintf(stderr, "replyrate run: %s[%d]: offsets %lld..%lld %s: %lld records missing "
+                "(--allow-incomplete: going on without them)\n", r->topic, (int)p, (long long)from,
+                (long long)(upto - 1), why, (long long)(upto - from));
+        return 0;
+    }
+    char own[512];
+    if (!err) { /* a later partition of the same finding: counted, not named */
+        err = own;
+        n = sizeof own;
+    }
+    snprintf(err, n, "incomplete input: %s[%d]: offsets %lld..%lld %s: %lld records missing "
+             "(--allow-incomplete runs without them)", r->topic, (int)p, (long long)from,
+             (long long)(upto - 1), why, (long long)(upto - from));
+    if (!atomic_exchange(&k->incomplete, 1))
+        snprintf(k->why_incomplete, sizeof k->why_incomplete, "%s", err);
+    return -1;
+}
+
+/* Fetch partition p (of shard s) again from offset: after rr_kafka_is_reset
+ * librdkafka fetches it no more until it is assigned anew. Unassigning it
+ * also undoes the forwarding of its queue to the shard's (librdkafka 2.0:
+ * stopping a fetch clears it, and starting one leaves a queue forwarded by
+ * the application alone): forwarded again once assigned, when the stop has
+ * been served (both go through librdkafka's main thread in order). */
+static int refetch(kshard_t *s, int32_t p, int64_t offset, char *err, size_t n)
+{
+    krun_t *k = s->k;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, k->r->topic, p)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(k->rk, l);
+    if (!e)
+        e = rd_kafka_incremental_assign(k->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        snprintf(err, n, "%s[%d]: cannot fetch again from offset %lld: %s", k->r->topic, (int)p,
+                 (long long)offset, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    if (k->pq && k->pq[p])
+        rd_kafka_queue_forward(k->pq[p], s->q);
+    return 0;
+}
+
+/* Partition p's next offset is gone (rr_kafka_is_reset): its log start
+ * offset, asked now, says whether records were deleted under the run and
+ * how many. Then: status 3 (-1 with s->err, k->incomplete set), or with
+ * --allow-incomplete on from the log start. An offset that is not below the
+ * log start (a leader's log truncated and grown again) is fetched again. 0,
+ * or -1 with s->err. */
+static int offset_gone(kshard_t *s, const rd_kafka_message_t *m)
+{
+    krun_t *k = s->k;
+    int32_t p = m->partition;
+    part_state_t *ps = &k->ps[p];
+    /* where the consumer was: the offset reported, or past the last record fed */
+    int64_t at = m->offset > ps->next ? m->offset : ps->next, lo, hi;
+    if (rr_kafka_log_bounds(k->rk, k->r->topic, p, &lo, &hi, s->err, sizeof s->err) < 0)
+        return -1;
+    char why[160];
+    int64_t upto;
+    if (hi < at) { /* the log now ends before: the topic was recreated, or truncated */
+        snprintf(why, sizeof why, "are gone (its log now ends at offset %lld: the topic was "
+                 "deleted and created again, or truncated)", (long long)hi);
+        upto = ps->end;
+    } else if (lo > at) {
+        snprintf(why, sizeof why, "were deleted during the run (retention or DeleteRecords; its "
+                 "log start offset is now %lld)", (long long)lo);
+        upto = lo < ps->end ? lo : ps->end;
+    } else {
+        if (++ps->refetches > 10) {
+            snprintf(s->err, sizeof s->err, "%s[%d]: offset %lld reported gone %d times, but the "
+                     "log holds %lld..%lld: %s", k->r->topic, (int)p, (long long)at, ps->refetches,
+                     (long long)lo, (long long)hi, rd_kafka_message_errstr(m));
+            return -1;
+        }
+        return refetch(s, p, at, s->err, sizeof s->err);
+    }
+    if (missing(k, p, at, upto, why, s->err, sizeof s->err) < 0)
+        return -1;
+    ps->next = upto;
+    if (upto >= ps->end) {
+        finish_partition(s, p, 1);
+        return 0;
+    }
+    return refetch(s, p, upto, s->err, sizeof s->err);
+}
+
+/* Records deleted before the run began: below a partition's log start
+ * offset lo[p]. Read to the end, every one is missing. Over a day range
+ * only when the partition's oldest record left is at or after the lookback
+ * start (the range's first offset is its log start: offsets_for_times found
+ * nothing older), since otherwise all that was deleted is older than what
+ * the range reads; the count is then every deleted offset, an upper bound.
+ * 0 when the run goes on; 3 with r->err naming the first partition. */
+static int check_log_start(krun_t *k, const int64_t *lo)
+{
+    rr_kafka_run_t *r = k->r;
+    char why[200], msg[512];
+    int lacking = 0;
+    if (r->range_end_ms > 0) {
+        char at[40];
+        snprintf(why, sizeof why, "were deleted before the run, and its oldest record left is at "
+                 "or after the lookback start %s", rr_utc(r->seek_ms, at, sizeof at));
+    } else {
+        snprintf(why, sizeof why, "were deleted before the run (retention or DeleteRecords)");
+    }
+    for (int32_t p = 0; p < k->np; p++) {
+        if (lo[p] <= 0 || (r->range_end_ms > 0 && k->ps[p].start != lo[p]))
+            continue;
+        if (missing(k, p, 0, lo[p], why, msg, sizeof msg) < 0)
+            lacking++;
+    }
+    if (!lacking)
+        return 0;
+    if (lacking > 1)
+        snprintf(r->err, sizeof r->err, "%.440s; %d partitions lack records, %llu in all",
+                 k->why_incomplete, lacking, (unsigned long long)atomic_load(&k->missing));
+    else
+        snprintf(r->err, sizeof r->err, "%s", k->why_incomplete);
+    return 3;
+}
+
 /* Feed one consumed batch to the shard's engine, a partition's run of
  * consecutive messages at a time. 0, or -1 with s->err (a fatal error). */
 static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
@@ -131,11 +275,43 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
             /* past the end captured at start (or a partition not this shard's) */
             if (mine && m->offset >= ps[m->partition].end)
                 finish_partition(s, m->partition, 1);
+        } else if (mine && rr_kafka_is_reset(m)) {
+            if (!ps[m->partition].done && offset_gone(s, m) < 0)
+                return -1;
         } else if (client_error(k, m, &s->last_warn, s->err, sizeof s->err) < 0) {
             return -1;
         }
     }
     return 0;
+}
+
+/* Nothing came for QUIET_S seconds although partitions are left: was the
+ * topic deleted under the run? librdkafka only logs that ("desired partition
+ * is no longer available") and waits for it to come back. If the cluster no
+ * longer has the topic (or the partition), what was not read yet is gone:
+ * status 3 (-1 with s->err), or with --allow-incomplete the partitions end
+ * there. 0 when the run goes on. */
+static int topic_gone(kshard_t *s)
+{
+    krun_t *k = s->k;
+    int np = rr_kafka_partition_count(k->rk, k->r->topic, 10000, s->err, sizeof s->err);
+    if (np < 0) { /* the cluster cannot be asked: the client's own errors say why */
+        s->err[0] = 0;
+        return 0;
+    }
+    int rc = 0;
+    for (int j = 0; j < s->n; j++) { /* every partition gone is counted */
+        int32_t p = s->global[j];
+        part_state_t *ps = &s->k->ps[p];
+        if (ps->done || p < np)
+            continue;
+        if (missing(k, p, ps->next, ps->end, "are gone: the topic was deleted during the run",
+                    rc ? NULL : s->err, sizeof s->err) < 0)
+            rc = -1;
+        ps->next = ps->end;
+        finish_partition(s, p, 1);
+    }
+    return rc;
 }
 
 /* A shard's loop: consume its queue until each of its partitions has been
@@ -144,13 +320,21 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
 static int shard_consume(kshard_t *s)
 {
     krun_t *k = s->k;
-    double next_progress = k->t0 + 5;
-    while (s->remaining && !atomic_load(&k->stop)) {
+    double next_progress = k->t0 + 5, quiet_since = rr_mono_s();
+    while (s->remaining && !atomic_load(&k->stop) && !signalled(k)) {
         ssize_t n = rd_kafka_consume_batch_queue(s->q, WAIT_MS, s->msgs, BATCH);
         if (n < 0) {
             snprintf(s->err, sizeof s->err, "%s: consume: %s", k->r->topic,
                      rd_kafka_err2str(rd_kafka_last_error()));
             return -1;
+        }
+        if (n > 0) {
+            quiet_since = rr_mono_s();
+        } else if (rr_mono_s() - quiet_since > QUIET_S) {
+            quiet_since = rr_mono_s();
+            if (topic_gone(s) < 0)
+                return -1;
+            continue;
         }
         int rc = feed_batch(s, s->msgs, n);
         for (ssize_t i = 0; i < n; i++)
@@ -292,7 +476,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     rd_kafka_t *rk = k.rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->err, sizeof r->err);
     if (!rk)
         return 2;
-    int status = 1, nsh = 0, started = 0;
+    int status = 1, nsh = 0, started = 0, ranged = 0;
     kshard_t *sh = NULL;
     rr_shard_progress_t *prog = NULL;
     part_state_t *ps = NULL;
@@ -310,7 +494,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     if (np <= 0)
         goto out;
     ps = k.ps = calloc((size_t)np, sizeof *ps);
-    pq = calloc((size_t)np, sizeof *pq);
+    pq = k.pq = calloc((size_t)np, sizeof *pq);
     msgs = malloc(BATCH * sizeof *msgs);
     assign = rd_kafka_topic_partition_list_new(np);
     lo_hi = malloc(2 * (size_t)np * sizeof *lo_hi);
@@ -364,6 +548,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     }
     for (int32_t p = 0; p < np; p++)
         ps[p].next = ps[p].start;
+    ranged = 1;
     if (r->publish && assign->cnt) {
         /* Published before? The group's offsets commit in the results'
          * transaction, so offsets at every end mean an earlier run (perhaps
@@ -397,6 +582,13 @@ int rr_run_kafka(rr_kafka_run_t *r)
                 ps[p].start = ps[p].end; /* read nothing */
         }
     }
+    if (!r->already_published) {
+        int lacking = check_log_start(&k, lo_hi);
+        if (lacking) {
+            status = lacking;
+            goto out;
+        }
+    }
     for (int32_t p = 0; p < np; p++)
         if (ps[p].start >= ps[p].end) /* nothing to read */
             finish_partition(&sh[ps[p].shard], p, 1);
@@ -423,6 +615,8 @@ int rr_run_kafka(rr_kafka_run_t *r)
     int remaining = 0;
     for (int j = 0; j < nsh; j++)
         remaining += sh[j].remaining;
+    if (signalled(&k))
+        goto out;
     if (remaining && !r->already_published) {
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign);
         if (e) {
@@ -430,10 +624,11 @@ int rr_run_kafka(rr_kafka_run_t *r)
             goto out;
         }
     }
+    int rc = 0;
     if (nsh == 1) {
         if (shard_consume(&sh[0]) < 0) {
             snprintf(r->err, sizeof r->err, "%s", sh[0].err);
-            goto out;
+            rc = -1;
         }
     } else {
         /* small stacks: the engine does not recurse */
@@ -444,7 +639,6 @@ int rr_run_kafka(rr_kafka_run_t *r)
             if (pthread_create(&sh[started].thread, &attr, shard_main, &sh[started]) != 0)
                 break;
         pthread_attr_destroy(&attr);
-        int rc = 0;
         if (started < nsh) {
             snprintf(r->err, sizeof r->err, "cannot start a shard thread");
             atomic_store(&k.stop, 1);
@@ -459,9 +653,8 @@ int rr_run_kafka(rr_kafka_run_t *r)
                 snprintf(r->err, sizeof r->err, "%s", sh[j].err);
                 rc = -1;
             }
-        if (rc < 0)
-            goto out;
     }
+    /* what was read, whatever comes of it: the summary counts it */
     rr_shard_total_t total;
     rr_shard_total_init(&total);
     for (int j = 0; j < nsh; j++) {
@@ -471,9 +664,24 @@ int rr_run_kafka(rr_kafka_run_t *r)
     }
     if (rr_shard_total_done(&total, &r->stats) < 0 && !r->engine_error[0])
         snprintf(r->engine_error, sizeof r->engine_error, "out of memory counting shops across shards");
+    if (rc < 0) {
+        if (atomic_load(&k.incomplete)) { /* what stopped the run, whichever shard saw it */
+            status = 3;
+            snprintf(r->err, sizeof r->err, "%s", k.why_incomplete);
+        }
+        goto out;
+    }
+    if (signalled(&k)) /* stopped before the end: nothing is published */
+        goto out;
     if (r->publish && !r->already_published) {
         if (r->engine_error[0]) {
             snprintf(r->err, sizeof r->err, "%s: nothing published", r->engine_error);
+            goto out;
+        }
+        r->missing_records = atomic_load(&k.missing);
+        int judged = r->judge ? r->judge(r->judge_opaque, r) : 0;
+        if (judged) { /* a quality gate failed: the transaction aborts */
+            status = judged;
             goto out;
         }
         /* the group's offsets where each partition stopped, in the same
@@ -489,7 +697,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
                 t->metadata_size = t->metadata ? strlen(r->range_label) : 0;
             }
         }
-        int rc = rr_kafka_sink_commit(r->publish, rk, ends, r->err, sizeof r->err);
+        rc = rr_kafka_sink_commit(r->publish, rk, ends, r->err, sizeof r->err);
         rd_kafka_topic_partition_list_destroy(ends);
         if (rc < 0)
             goto out;
@@ -497,6 +705,15 @@ int rr_run_kafka(rr_kafka_run_t *r)
     status = 0;
 out:
     r->seconds = rr_mono_s() - k.t0;
+    r->missing_records = atomic_load(&k.missing);
+    /* what was read of each partition that holds records, for the manifest */
+    if (ranged && (r->read = calloc((size_t)np, sizeof *r->read)))
+        for (int32_t p = 0; p < np; p++)
+            if (ps[p].start < ps[p].end)
+                r->read[r->n_read++] =
+                    (rr_kafka_read_t){p, ps[p].start, ps[p].next > ps[p].start ? ps[p].next : ps[p].start};
+    if (signalled(&k) && status != 0 && status != 2) /* a signal outranks what it interrupted */
+        status = 128 + signalled(&k);
     for (int32_t p = 0; pq && p < np; p++)
         if (pq[p]) {
             rd_kafka_queue_forward(pq[p], NULL);
@@ -510,7 +727,9 @@ out:
     if (assign)
         rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    if (!rr_kafka_destroy_within(rk, 10000))
+        fprintf(stderr, "replyrate run: %s: the Kafka client did not shut down in 10 s; left "
+                        "behind\n", r->topic);
     for (int j = 0; sh && j < nsh; j++) {
         rr_engine_free(sh[j].eng);
         free(sh[j].global);

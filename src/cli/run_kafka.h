@@ -15,10 +15,19 @@
  * thread of its own from its partitions' own queue; the calling thread
  * serves the consumer's other events (client errors) and progress lines.
  * Since a partition holds whole shops, the records are one engine's.
+ *
+ * Completeness: a run reads every record its range holds or says which it
+ * lacks. At start, offsets below a partition's log start offset were deleted
+ * (retention, DeleteRecords); during the run, the reader's
+ * auto.offset.reset=error (io/kafka.h) reports a partition whose next offset
+ * was deleted under it, and the log start offset then tells how many went.
+ * Gaps the log keeps on purpose (transaction markers, aborted records,
+ * compaction) are never counted: they are not below the log start.
  */
 #ifndef RR_CLI_RUN_KAFKA_H
 #define RR_CLI_RUN_KAFKA_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "engine/tz.h"
@@ -26,6 +35,12 @@
 #include "io/kafka_sink.h"
 #include "replyrate/config.h"
 #include "replyrate/engine.h"
+
+/* What a bounded run read of one partition: offsets [from, to). */
+typedef struct rr_kafka_read {
+    int32_t partition;
+    int64_t from, to;
+} rr_kafka_read_t;
 
 typedef struct rr_kafka_run {
     const rr_kafka_opts_t *ko;
@@ -46,7 +61,26 @@ typedef struct rr_kafka_run {
     const char *range_label;  /* "FROM..TO": committed as the offsets' metadata */
     int64_t *range_offsets;   /* out, np entries, set before the first event: each
                                * partition's first offset at or after range_start_ms */
+    /* Completeness (docs/kafka.md, "Completeness"): records the run needs that
+     * were deleted, before it began (below a partition's log start offset) or
+     * under it, make it stop with status 3, unless allow_incomplete: then it
+     * goes on without them, says so on stderr, and counts them. */
+    int allow_incomplete;
+    /* Non-zero (the signal's number, set by a handler): read no further,
+     * publish nothing, return 128 + that number. May be NULL. */
+    volatile sig_atomic_t *stop;
+    /* Publishing: called once every partition was read and the engines
+     * finished, just before the commit, with stats and missing_records set;
+     * 0 commits, anything else aborts and is returned as the run's status
+     * (the quality gates: cli/outcome.h). May be NULL. */
+    int (*judge)(void *opaque, const struct rr_kafka_run *r);
+    void *judge_opaque;
     /* out */
+    uint64_t missing_records; /* offsets known deleted before the run read them */
+    rr_kafka_read_t *read;    /* n_read entries (caller frees), partitions with records:
+                               * what was read, whatever the status; NULL if the run
+                               * stopped before it knew */
+    size_t n_read;
     int already_published; /* publishing: the group had committed every end offset */
     rr_stats_t stats;      /* the shards' counts added up (cli/shards.h) */
     char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
@@ -60,7 +94,10 @@ typedef struct rr_kafka_run {
  * mode does). 1 with r->err on a runtime error (no such topic, unreachable
  * cluster at start, fatal client error, failed commit; an engine's error
  * when publishing: nothing is committed); 2 with r->err on a client or
- * engine configuration error. */
+ * engine configuration error; 3 with r->err naming the first partition that
+ * lacks records (nothing committed); 128 + N when *r->stop became N (nothing
+ * committed); what r->judge returned when it was not 0 (nothing committed). r->stats and r->missing_records hold what was read and missed
+ * whatever the status. */
 int rr_run_kafka(rr_kafka_run_t *r);
 
 #endif

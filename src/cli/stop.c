@@ -15,9 +15,9 @@ static int installed;
 static void on_signal(int sig)
 {
     int again = stop_flag;
-    stop_flag = 1;
     if (!stop_signo)
         stop_signo = sig;
+    stop_flag = stop_signo; /* the first signal's number: readers may report it */
     if (mode == RR_STOP_FLAG || (mode == RR_STOP_GRACEFUL && (!again || hold)))
         return;
     static const char msg[] = "replyrate: stopped by a signal: temporary files removed, "

@@ -38,7 +38,8 @@ void rr_stop_install(rr_stop_mode_t mode);
 /* Put back the dispositions rr_stop_install replaced. */
 void rr_stop_restore(void);
 
-/* Nonzero once a signal arrived: the flag a run polls. Owned by this module. */
+/* Nonzero once a signal arrived (the first signal's number): the flag a run
+ * polls. Owned by this module. */
 volatile sig_atomic_t *rr_stop_flag(void);
 
 /* The first signal that arrived (SIGINT, SIGTERM), or 0. */

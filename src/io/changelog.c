@@ -210,6 +210,13 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
         int mine = !m->err && m->key_len > klen && !memcmp(m->key, key, klen) &&
                    ((const char *)m->key)[klen] == ':' && v && m->len >= HDR &&
                    !memcmp(v, "RRCL", 4) && get_u64(v + 8) == loc->gen;
+        if (rr_kafka_is_reset(m)) { /* waiting would find nothing: say so now */
+            snprintf(err, n, "%s: checkpoint records from offset %lld on were deleted from the "
+                     "changelog (retention or DeleteRecords): %s", where, (long long)m->offset,
+                     rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            goto out;
+        }
         if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             char fatal[256];
             if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {

@@ -1,5 +1,6 @@
 #include "io/kafka.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,15 +95,15 @@ fail:
  * busy through that second. Fetches stay at librdkafka's 1 MB a partition (8 MB ones made
  * both the run and a bare consumer slower, and bigger); the queue is also
  * bounded by queued.max.messages.kbytes. -X changes any of them. */
-rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
-                                  void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
-                                  char *err, size_t n)
+static rd_kafka_t *consumer(const rr_kafka_opts_t *o, const char *group, int eof,
+                            const char *reset, void (*conf_hook)(rd_kafka_conf_t *, void *),
+                            void *hook_arg, char *err, size_t n)
 {
     const char *defaults[] = {"group.id", group,
                               "enable.auto.commit", "false",
                               "enable.auto.offset.store", "false",
                               "enable.partition.eof", eof ? "true" : "false",
-                              "auto.offset.reset", "earliest",
+                              "auto.offset.reset", reset,
                               "isolation.level", "read_committed",
                               "queued.max.messages.kbytes", "262144",
                               "queued.min.messages", "1000000",
@@ -110,9 +111,104 @@ rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, i
     return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, conf_hook, hook_arg, err, n);
 }
 
+rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
+                                  void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
+                                  char *err, size_t n)
+{
+    return consumer(o, group, eof, "earliest", conf_hook, hook_arg, err, n);
+}
+
+/* A reader assigns every partition at an offset of its own choosing, so the
+ * only time librdkafka applies auto.offset.reset is when that offset is gone:
+ * records deleted under it (retention, DeleteRecords, a topic recreated).
+ * "earliest" would skip them silently, with a log line at most; "error"
+ * hands the partition's queue a RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET message
+ * at the offset that is gone and stops fetching it (rr_kafka_is_reset). */
 rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n)
 {
-    return rr_kafka_consumer_new(o, group, 1, NULL, NULL, err, n);
+    return consumer(o, group, 1, "error", NULL, NULL, err, n);
+}
+
+int rr_kafka_is_reset(const rd_kafka_message_t *m)
+{
+    return m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
+}
+
+typedef struct destroyer {
+    rd_kafka_t *rk;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, abandoned;
+} destroyer_t;
+
+static void *destroy_main(void *arg)
+{
+    destroyer_t *d = arg;
+    rd_kafka_destroy(d->rk);
+    pthread_mutex_lock(&d->mu);
+    d->done = 1;
+    int abandoned = d->abandoned;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    if (abandoned) { /* the caller went on without us: ours to free */
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+    }
+    return NULL;
+}
+
+int rr_kafka_destroy_within(rd_kafka_t *rk, int timeout_ms)
+{
+    destroyer_t *d = calloc(1, sizeof *d);
+    pthread_t t;
+    if (d) {
+        d->rk = rk;
+        pthread_mutex_init(&d->mu, NULL);
+        pthread_cond_init(&d->cv, NULL);
+    }
+    if (!d || pthread_create(&t, NULL, destroy_main, d) != 0) { /* then, as ever */
+        if (d) {
+            pthread_cond_destroy(&d->cv);
+            pthread_mutex_destroy(&d->mu);
+        }
+        free(d);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->mu);
+    while (!d->done && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
+        ;
+    int done = d->done;
+    d->abandoned = !done;
+    pthread_mutex_unlock(&d->mu);
+    if (done) {
+        pthread_join(t, NULL);
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+    } else {
+        pthread_detach(t);
+    }
+    return done;
+}
+
+int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo, int64_t *hi,
+                        char *err, size_t n)
+{
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, lo, hi, 10000);
+    if (e)
+        snprintf(err, n, "%s[%d]: cannot read its log start offset: %s", topic, (int)p,
+                 rd_kafka_err2str(e));
+    return e ? -1 : 0;
 }
 
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,
@@ -146,6 +242,35 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
     return count;
 }
 
+/* An admin request's options, timeout_ms for the cluster to answer. */
+static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms)
+{
+    char why[256];
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, op);
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, why, sizeof why);
+    else
+        rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, why, sizeof why);
+    return ao;
+}
+
+/* The answer to an admin request sent to q: its event (the caller destroys
+ * it), or NULL with err after what (no answer in time, or the request
+ * failed as a whole). */
+static rd_kafka_event_t *admin_answer(rd_kafka_queue_t *q, int timeout_ms, const char *what,
+                                      char *err, size_t n)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    if (!ev) {
+        snprintf(err, n, "%s: no answer from the cluster in %d ms", what, timeout_ms);
+    } else if (rd_kafka_event_error(ev)) {
+        snprintf(err, n, "%s: %s", what, rd_kafka_event_error_string(ev));
+        rd_kafka_event_destroy(ev);
+        ev = NULL;
+    }
+    return ev;
+}
+
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
                           const char *const *configs, int timeout_ms, char *err, size_t n)
 {
@@ -158,16 +283,12 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     for (int i = 0; configs && configs[i]; i += 2)
         rd_kafka_NewTopic_set_config(nt, configs[i], configs[i + 1]);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, why, sizeof why);
+    rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms);
     rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    snprintf(why, sizeof why, "create topic '%s'", topic);
+    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, why, err, n);
     int rc = -1;
-    if (!ev) {
-        snprintf(err, n, "create topic '%s': no answer from the cluster in %d ms", topic, timeout_ms);
-    } else if (rd_kafka_event_error(ev)) {
-        snprintf(err, n, "create topic '%s': %s", topic, rd_kafka_event_error_string(ev));
-    } else {
+    if (ev) {
         size_t cnt = 0;
         const rd_kafka_topic_result_t **res =
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
@@ -184,6 +305,53 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     rd_kafka_AdminOptions_destroy(ao);
     rd_kafka_queue_destroy(q);
     rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}
+
+int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const *names, int count,
+                           char **values, int timeout_ms, char *err, size_t n)
+{
+    for (int i = 0; i < count; i++)
+        values[i] = NULL;
+    char what[320];
+    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_ms);
+    rd_kafka_DescribeConfigs(rk, &res, 1, ao, q);
+    snprintf(what, sizeof what, "topic '%s': describe configs", topic);
+    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, what, err, n);
+    int rc = -1;
+    if (ev) {
+        size_t nres = 0, ncfg = 0;
+        const rd_kafka_DescribeConfigs_result_t *dr = rd_kafka_event_DescribeConfigs_result(ev);
+        const rd_kafka_ConfigResource_t **rs = rd_kafka_DescribeConfigs_result_resources(dr, &nres);
+        if (nres != 1 || rd_kafka_ConfigResource_error(rs[0])) {
+            snprintf(err, n, "%s: %s", what,
+                     nres == 1 ? rd_kafka_ConfigResource_error_string(rs[0]) : "no answer for it");
+        } else {
+            const rd_kafka_ConfigEntry_t **cs = rd_kafka_ConfigResource_configs(rs[0], &ncfg);
+            rc = 0;
+            for (size_t c = 0; c < ncfg && !rc; c++)
+                for (int i = 0; i < count; i++) {
+                    const char *v = rd_kafka_ConfigEntry_value(cs[c]);
+                    if (v && !values[i] && !strcmp(rd_kafka_ConfigEntry_name(cs[c]), names[i]) &&
+                        !(values[i] = strdup(v))) {
+                        snprintf(err, n, "out of memory");
+                        rc = -1;
+                    }
+                }
+        }
+    }
+    if (rc < 0)
+        for (int i = 0; i < count; i++) {
+            free(values[i]);
+            values[i] = NULL;
+        }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(ao);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy(res);
     return rc;
 }
 
@@ -230,9 +398,11 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
 
 
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
-                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who, char *err,
-                         size_t n)
+                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who,
+                         uint64_t *deleted, char *err, size_t n)
 {
+    if (deleted)
+        *deleted = 0;
     int np = rr_kafka_partition_count(rk, topic, 10000, err, n);
     if (np == 0)
         snprintf(err, n, "topic '%s' does not exist", topic);
@@ -248,6 +418,8 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
     if (rr_kafka_watermarks(ko, topic, np, start, end, err, n) < 0)
         goto out;
     for (int32_t p = 0; p < np; p++) {
+        if (deleted)
+            *deleted += (uint64_t)start[p];
         if (start[p] < end[p]) {
             rd_kafka_topic_partition_list_add(l, topic, p)->offset = start[p];
             remaining++;
@@ -276,6 +448,12 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         int stop = 0;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             stop = known && m->offset >= end[p];
+        } else if (known && rr_kafka_is_reset(m)) {
+            snprintf(err, n, "%s[%d]: records from offset %lld on were deleted while reading them "
+                     "(retention or DeleteRecords): %s", topic, (int)p, (long long)m->offset,
+                     rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            goto out;
         } else if (m->err) {
             char fatal[256];
             if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {

@@ -37,12 +37,32 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
 /* A consumer for reading topics to a known end (bounded runs, export,
  * rr_kafka_read_to_end): group.id = group, nothing committed by itself,
  * end-of-partition events on (an end can sit behind a transaction marker,
- * which no record reports), read_committed, large fetches; -X overrides any
- * of it. NULL with err naming the property at fault. */
+ * which no record reports), read_committed, large fetches, and
+ * auto.offset.reset=error: a partition whose next offset was deleted under
+ * it delivers a message for which rr_kafka_is_reset is true (its offset: the
+ * one gone) and is fetched no more, rather than skipping to what is left.
+ * -X overrides any of it. NULL with err naming the property at fault. */
 rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n);
 
+/* Whether m reports that its partition's next offset (m->offset) is gone:
+ * deleted by retention or DeleteRecords, or the topic recreated. */
+int rr_kafka_is_reset(const rd_kafka_message_t *m);
+
+/* rd_kafka_destroy(rk), waiting at most timeout_ms: librdkafka 2.0's
+ * destroy can wait forever (a consumer that was assigned partitions of a
+ * topic deleted since). 1 when it is done; 0 when it was left to finish on
+ * a thread of its own, if ever (a command that exits loses nothing). */
+int rr_kafka_destroy_within(rd_kafka_t *rk, int timeout_ms);
+
+/* Partition p's log start offset (lo: every offset below it is deleted)
+ * and end, asked of the cluster now through rk. 0, or -1 with err. */
+int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo, int64_t *hi,
+                        char *err, size_t n);
+
 /* The same consumer settings, end-of-partition events on or off, with a
- * conf_hook as in rr_kafka_new (a streaming run's rebalance callback). */
+ * conf_hook as in rr_kafka_new (a streaming run's rebalance callback), but
+ * auto.offset.reset=earliest: a new group starts at each partition's
+ * beginning. */
 rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
                                   void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
                                   char *err, size_t n);
@@ -58,6 +78,13 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
                           const char *const *configs, int timeout_ms, char *err, size_t n);
 
+/* The values the cluster applies to topic for each of names[0..count)
+ * (its own or the broker's defaults): values[i] a malloc'ed copy, owned by
+ * the caller, or NULL when the cluster did not say. 0, or -1 with err (every
+ * values[i] NULL). */
+int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const *names, int count,
+                           char **values, int timeout_ms, char *err, size_t n);
+
 /* Each partition's low and high watermark offsets, read_uncommitted: the high
  * one is the end of everything written so far, committed or not. A
  * read_committed consumer reading up to it delivers every committed record
@@ -69,17 +96,20 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
 int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
                         int64_t *hi, char *err, size_t n);
 
-/* Read every partition of topic with rk (a consumer; read_committed as it
+/* Read every partition of topic with rk (a reader: read_committed as it
  * is configured) from its start to its high watermark at the call
  * (rr_kafka_watermarks), calling fn for each record in offset order per
  * partition. fn returns 0, or -1 having written why into err to stop.
  * Transient client errors are waited out (said on stderr, prefixed by who);
- * a fatal one, or no progress for timeout_s seconds, fails. Assigns and
- * unassigns rk. 0, or -1 with err. */
+ * a fatal one, records deleted while they are read, or no progress for
+ * timeout_s seconds, fails. *deleted (may be NULL) gets the offsets below
+ * the partitions' log starts at the call, added up: records deleted before
+ * the read (retention, DeleteRecords), which no reader can have. Assigns
+ * and unassigns rk. 0, or -1 with err. */
 typedef int (*rr_kafka_record_fn)(void *arg, const rd_kafka_message_t *m, char *err, size_t n);
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
-                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who, char *err,
-                         size_t n);
+                         rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who,
+                         uint64_t *deleted, char *err, size_t n);
 
 /* Offer msgs[0..n) (consecutive messages of one partition) to engine
  * partition p at wall clock now_ms: each message is one record located by

@@ -21,7 +21,78 @@ struct rr_event_producer {
     int partitions;
     uint64_t failed;
     char first_error[256];
+    /* An existing topic's retention (rr_event_producer_warning): -1 none */
+    int64_t retention_ms, retention_bytes;
+    uint64_t *bytes; /* written to each partition, against retention_bytes */
+    int warn;        /* 1: warning holds a message not yet taken */
+    int warned;      /* a warning was made: one is enough */
+    char warning[768];
 };
+
+/* What load and gen create a topic with: replayed history keeps its event
+ * times as record timestamps (a day range seeks by them: docs/kafka.md), so
+ * a time limit would delete it as soon as it is written; and no size limit. */
+static const char *const keep_forever[] = {"retention.ms", "-1", "retention.bytes", "-1", NULL};
+
+/* An existing topic's retention, read once at open: the time limit applies
+ * when records are deleted by age (cleanup.policy has delete) and their
+ * timestamps are ours (CreateTime); the size limit with delete. A topic
+ * whose configs cannot be read is not checked, and said so. */
+static void read_retention(rr_event_producer_t *p)
+{
+    static const char *const names[] = {"cleanup.policy", "retention.ms", "retention.bytes",
+                                        "message.timestamp.type"};
+    char *v[4], err[512];
+    p->retention_ms = p->retention_bytes = -1;
+    if (rr_kafka_topic_configs(p->rk, p->topic, names, 4, v, 10000, err, sizeof err) < 0) {
+        snprintf(p->warning, sizeof p->warning, "warning: %s: its retention is not checked", err);
+        p->warn = p->warned = 1;
+        return;
+    }
+    if (v[0] && strstr(v[0], "delete")) {
+        if (v[1] && (!v[3] || !strcmp(v[3], "CreateTime")))
+            p->retention_ms = strtoll(v[1], NULL, 10);
+        if (v[2])
+            p->retention_bytes = strtoll(v[2], NULL, 10);
+    }
+    for (int i = 0; i < 4; i++)
+        free(v[i]);
+}
+
+/* A record stamped ts_ms of len bytes to partition: one the topic's
+ * retention will delete is said once. */
+static void check_retention(rr_event_producer_t *p, int32_t partition, int64_t ts_ms, size_t len)
+{
+    if (p->warned)
+        return;
+    char at[32], limit[32];
+    if (p->retention_ms >= 0 && ts_ms > 0 && ts_ms < p->now_ms - p->retention_ms) {
+        snprintf(p->warning, sizeof p->warning,
+                 "warning: topic '%s' has retention.ms=%lld: the broker deletes records stamped "
+                 "before %s, and this writes one stamped %s (its event time): it will be deleted "
+                 "within minutes. Keep them: set retention.ms=-1 on the topic (docs/kafka.md)",
+                 p->topic, (long long)p->retention_ms,
+                 rr_utc(p->now_ms - p->retention_ms, limit, sizeof limit),
+                 rr_utc(ts_ms, at, sizeof at));
+        p->warn = p->warned = 1;
+    } else if (p->retention_bytes >= 0 && p->bytes &&
+               (p->bytes[partition] += len) > (uint64_t)p->retention_bytes) {
+        snprintf(p->warning, sizeof p->warning,
+                 "warning: topic '%s' has retention.bytes=%lld: this writes more than that to "
+                 "partition %d, and the broker deletes a partition's oldest records beyond it. "
+                 "Keep them: set retention.bytes=-1 on the topic (docs/kafka.md)",
+                 p->topic, (long long)p->retention_bytes, (int)partition);
+        p->warn = p->warned = 1;
+    }
+}
+
+const char *rr_event_producer_warning(rr_event_producer_t *p)
+{
+    if (!p->warn)
+        return NULL;
+    p->warn = 0;
+    return p->warning;
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -57,8 +128,12 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
         goto fail;
     }
     int np = rr_kafka_partition_count(p->rk, topic, 10000, err, n);
+    p->now_ms = rr_now_ms();
+    p->retention_ms = p->retention_bytes = -1;
+    if (np > 0)
+        read_retention(p);
     if (np == 0) {
-        if (rr_kafka_create_topic(p->rk, topic, create_partitions, NULL, 10000, err, n) < 0)
+        if (rr_kafka_create_topic(p->rk, topic, create_partitions, keep_forever, 10000, err, n) < 0)
             goto fail;
         for (int i = 0; i < 100 && np == 0; i++) /* until the new topic's metadata is visible */
             if ((np = rr_kafka_partition_count(p->rk, topic, 10000, err, n)) == 0)
@@ -69,7 +144,10 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     if (np <= 0)
         goto fail;
     p->partitions = np;
-    p->now_ms = rr_now_ms();
+    if (p->retention_bytes >= 0 && !(p->bytes = calloc((size_t)np, sizeof *p->bytes))) {
+        snprintf(err, n, "out of memory");
+        goto fail;
+    }
     *out = p;
     return 0;
 fail:
@@ -92,6 +170,7 @@ int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t sh
     size_t klen = shop ? (size_t)snprintf(key, sizeof key, "%" PRIu64, shop) : 0;
     if (ts_ms < 1 || ts_ms > p->now_ms) /* brokers refuse timestamps far ahead (Kafka 4: 1 h) */
         ts_ms = 0;                      /* 0: librdkafka stamps the time of sending */
+    check_retention(p, partition, ts_ms, len + klen);
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             p->rk, RD_KAFKA_V_TOPIC(p->topic), RD_KAFKA_V_PARTITION(partition),
@@ -124,6 +203,7 @@ int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *err,
     if (failed)
         *failed = p->failed;
     rd_kafka_destroy(p->rk);
+    free(p->bytes);
     free(p->topic);
     free(p);
     return rc;

@@ -6,6 +6,13 @@
  * as many parts hold the same events in the same order. Key = the shop id
  * in decimal; value = the ChatEvent bytes. The producer is idempotent (a
  * retry neither duplicates nor reorders) and compresses with zstd.
+ *
+ * Retention (docs/kafka.md, "Topic retention"): records are stamped with
+ * their event time, so history older than a topic's retention.ms would be
+ * deleted minutes after it is written. A topic created here keeps every
+ * record (retention.ms=-1, retention.bytes=-1); an existing one's retention
+ * is read at open, and a record it would delete makes a warning
+ * (rr_event_producer_warning) for the command to print.
  */
 #ifndef RR_IO_KAFKA_EVENTS_H
 #define RR_IO_KAFKA_EVENTS_H
@@ -17,13 +24,20 @@
 
 typedef struct rr_event_producer rr_event_producer_t;
 
-/* Connect; create the topic with create_partitions partitions if it does
- * not exist. 0; -1 with err (the cluster); -2 with err (a bad property). */
+/* Connect; create the topic with create_partitions partitions, keeping
+ * every record, if it does not exist. 0; -1 with err (the cluster); -2
+ * with err (a bad property). */
 int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
                            rr_event_producer_t **out, char *err, size_t n);
 
 /* The topic's partition count. */
 int rr_event_producer_partitions(const rr_event_producer_t *p);
+
+/* A warning not yet taken, at most one per producer: a record put that the
+ * existing topic's retention.ms or retention.bytes will delete, or configs
+ * that could not be read. The text names the topic and the setting; owned
+ * by p (valid until the next call). NULL when there is none. */
+const char *rr_event_producer_warning(rr_event_producer_t *p);
 
 /* Queue one record: to partition `partition`, keyed by shop when shop != 0,
  * with the Kafka timestamp ts_ms (the event's time, so that a bounded run can

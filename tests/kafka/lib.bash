@@ -49,3 +49,39 @@ wait_for() { # pattern, log, seconds
   done
   return 1
 }
+
+# Apache Kafka's own command-line tools, from the jars deploy/kafka/broker.sh
+# fetched (DeleteRecordsCommand, GetOffsetShell, kafka.admin.ConfigCommand).
+kafka_tool() { # main class, args...
+  local v
+  v=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "${RR_SOURCE_DIR:?}/deploy/kafka/pom.xml")
+  java -Xmx256m -cp "${RR_KAFKA_CACHE:-$HOME/.cache/replyrate/kafka-$v}/libs/*" "$@" 2>"$tmp/tool.log"
+}
+
+# Delete partition $2 of topic $1 below offset $3 (what kafka-delete-records does).
+delete_records() { # topic, partition, offset
+  echo "{\"partitions\":[{\"topic\":\"$1\",\"partition\":$2,\"offset\":$3}],\"version\":1}" >"$tmp/delete.json"
+  kafka_tool org.apache.kafka.tools.DeleteRecordsCommand --bootstrap-server "$brokers" \
+    --offset-json-file "$tmp/delete.json" >"$tmp/delete.log" || fail "delete records: $(cat "$tmp/delete.log" "$tmp/tool.log")"
+  grep -q "low_watermark: $3" "$tmp/delete.log" || fail "delete records: $(cat "$tmp/delete.log")"
+}
+
+# Partition $2 of topic $1's end offset.
+end_offset() { # topic, partition
+  kafka_tool org.apache.kafka.tools.GetOffsetShell --bootstrap-server "$brokers" --topic "$1" \
+    --partitions "$2" --time -1 | cut -d: -f3
+}
+
+# The last summary line of a run's stderr, field $2.
+summary_field() { # log, field
+  python3 -c 'import json,sys
+s=[json.loads(l) for l in open(sys.argv[1]) if l.startswith("{\"type\":\"summary\"")][-1]
+print(s.get(sys.argv[2], ""))' "$1" "$2"
+}
+
+# Consumer properties that slow a run's reading to a batch a partition a
+# second, whatever the machine: the broker holds each fetch until
+# fetch.wait.max.ms, since fetch.min.bytes is more than a fetch may carry.
+# For tests that must land something (a signal, a deletion) inside a run.
+slow_reader=(-X fetch.min.bytes=10000000 -X fetch.max.bytes=200000 -X message.max.bytes=200000
+  -X max.partition.fetch.bytes=100000 -X fetch.wait.max.ms=1000 -X queued.min.messages=1000)
