@@ -11,6 +11,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,44 +143,57 @@ typedef struct fanout {
      * records that arrived in it (at or after each partition's offset) */
     int32_t from_ymd, to_ymd;
     int64_t *const *range_offsets;
+    /* Input known missing (unread bytes of a file whose partition ended,
+     * Kafka records deleted): from then on nothing is published as final.
+     * Such a run publishes at all only with --allow-incomplete; its days
+     * finalised before the gap was found are final, since what came after
+     * it in its partition could only be late for them. */
+    atomic_int gap_seen;
 } fanout_t;
+
+/* r with final cleared when input is known missing (docs/operations.md,
+ * "Incomplete input"). */
+#define FAN_FINAL(f, r, T)                                                                             const T *r##_ = (r);                                                                               T r##_copy;                                                                                        if (r##_->final && atomic_load_explicit(&(f)->gap_seen, memory_order_relaxed)) {                     r##_copy = *r##_;                                                                                  r##_copy.final = 0;                                                                                r##_ = &r##_copy;                                                                              }
 
 static int day_out(const fanout_t *f, int32_t ymd)
 {
     return f->from_ymd && (ymd < f->from_ymd || ymd > f->to_ymd);
 }
 
-static void fan_day(void *o, const rr_day_record_t *r)
+static void fan_day(void *o, const rr_day_record_t *rec)
 {
     fanout_t *f = o;
-    if (day_out(f, r->day))
+    if (day_out(f, rec->day))
         return;
+    FAN_FINAL(f, rec, rr_day_record_t)
     for (int i = 0; i < f->n_out; i++)
-        f->out[i].day(f->out[i].opaque, r);
+        f->out[i].day(f->out[i].opaque, rec_);
     if (f->has_pub)
-        f->pub.day(f->pub.opaque, r);
+        f->pub.day(f->pub.opaque, rec_);
 }
 
-static void fan_violation(void *o, const rr_violation_record_t *r)
+static void fan_violation(void *o, const rr_violation_record_t *rec)
 {
     fanout_t *f = o;
-    if (day_out(f, r->day))
+    if (day_out(f, rec->day))
         return;
+    FAN_FINAL(f, rec, rr_violation_record_t)
     for (int i = 0; i < f->n_out; i++)
-        f->out[i].violation(f->out[i].opaque, r);
+        f->out[i].violation(f->out[i].opaque, rec_);
     if (f->has_pub)
-        f->pub.violation(f->pub.opaque, r);
+        f->pub.violation(f->pub.opaque, rec_);
 }
 
-static void fan_alert(void *o, const rr_alert_record_t *r)
+static void fan_alert(void *o, const rr_alert_record_t *rec)
 {
     fanout_t *f = o;
-    if (day_out(f, r->day))
+    if (day_out(f, rec->day))
         return;
+    FAN_FINAL(f, rec, rr_alert_record_t)
     for (int i = 0; i < f->n_out; i++)
-        f->out[i].alert(f->out[i].opaque, r);
+        f->out[i].alert(f->out[i].opaque, rec_);
     if (f->has_pub)
-        f->pub.alert(f->pub.opaque, r);
+        f->pub.alert(f->pub.opaque, rec_);
 }
 
 static void fan_rejected(void *o, const rr_rejected_record_t *r)
@@ -728,6 +742,7 @@ int rr_cmd_run(int argc, char **argv)
         kafka_judge_t kj = {.gates = &gates};
         kr.allow_incomplete = gates.allow_incomplete;
         kr.stop = stop;
+        kr.gap_seen = &fan.gap_seen;
         kr.judge = kafka_judge;
         kr.judge_opaque = &kj;
         status = rr_run_kafka(&kr);
@@ -776,7 +791,8 @@ int rr_cmd_run(int argc, char **argv)
                               .have_now = have_now,
                               .now_ms = now_fixed,
                               .quiet = quiet,
-                              .stop = stop};
+                              .stop = stop,
+                              .gap_seen = &fan.gap_seen};
         status = rr_run_shards(&run);
         if (status == 2)
             goto out;
@@ -816,6 +832,10 @@ int rr_cmd_run(int argc, char **argv)
             break;
         }
         if (it.kind == RR_READAHEAD_END) {
+            /* the source is done (the reader has moved on): its gaps are
+             * known before the partition stops holding days back */
+            if (rr_source_gaps(src[it.which]).unread_bytes)
+                atomic_store(&fan.gap_seen, 1);
             rr_engine_partition_end(eng, part[it.which]);
             continue;
         }

@@ -118,6 +118,8 @@ static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char 
 {
     const rr_kafka_run_t *r = k->r;
     atomic_fetch_add(&k->missing, (uint64_t)(upto - from));
+    if (r->gap_seen)
+        atomic_store(r->gap_seen, 1);
     if (r->allow_incomplete) {
         fprintf(stderr, "replyrate run: %s[%d]: offsets %lld..%lld %s: %lld records missing "
                 "(--allow-incomplete: going on without them)\n", r->topic, (int)p, (long long)from,

@@ -28,6 +28,7 @@
 #define RR_CLI_RUN_KAFKA_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "engine/tz.h"
@@ -66,6 +67,9 @@ typedef struct rr_kafka_run {
      * under it, make it stop with status 3, unless allow_incomplete: then it
      * goes on without them, says so on stderr, and counts them. */
     int allow_incomplete;
+    /* Set to 1 (may be NULL) as soon as records are known missing: the
+     * caller's sinks publish nothing as final from then on. */
+    atomic_int *gap_seen;
     /* Non-zero (the signal's number, set by a handler): read no further,
      * publish nothing, return 128 + that number. May be NULL. */
     volatile sig_atomic_t *stop;

@@ -61,6 +61,10 @@ static void *shard_main(void *arg)
             goto out;
         }
         if (step == RR_RR_ENDED) {
+            /* before the partition stops holding days back: a day final
+             * from here on may lack what was unread */
+            if (run->gap_seen && rr_source_gaps(mine[k]).unread_bytes)
+                atomic_store(run->gap_seen, 1);
             rr_engine_partition_end(s->eng, k);
             continue;
         }

@@ -17,6 +17,7 @@
 #define RR_CLI_RUN_SHARDS_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,7 @@ typedef struct rr_shard_run {
     int64_t now_ms;
     int quiet; /* no progress lines */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop reading (may be NULL) */
+    atomic_int *gap_seen; /* set to 1 when an input is found to have unread bytes (may be NULL) */
     /* out */
     rr_stats_t stats;
     double seconds;

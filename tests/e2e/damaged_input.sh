@@ -97,6 +97,12 @@ for f in bad.pb bad.pb.zst; do
   [ "$(field unread_bytes "$tmp/$f.log")" = "$unread" ] || fail "$f: unread_bytes: $(tail -1 "$tmp/$f.log")"
   run 0 "$tmp/$f.allow.log" --allow-incomplete --input "$tmp/$f" --output "$tmp/o.jsonl"
   [ "$(field unread_bytes "$tmp/$f.allow.log")" = "$unread" ] || fail "$f: --allow-incomplete: unread_bytes"
+  # published, but no day as final: its input is known to be incomplete
+  ! grep -qE '"type":"(shop|agent)_day".*"final":true' "$tmp/o.jsonl" ||
+    fail "$f: --allow-incomplete published a day as final"
+  grep -q '"type":"shop_day".*"final":false' "$tmp/o.jsonl" || fail "$f: --allow-incomplete: no shop_day"
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(m["complete"] is not False)' \
+    "$tmp/o.jsonl.manifest.json" || fail "$f: --allow-incomplete: the manifest says complete"
   run 0 "$tmp/$f.rs.log" --resync --input "$tmp/$f" --output "$tmp/rs.jsonl" --dead-letter "$tmp/rs.dead.jsonl"
   same_records "$tmp/rs.jsonl" "$tmp/cut.jsonl"
   for k in applied duplicate late; do
