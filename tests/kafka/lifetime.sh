@@ -53,39 +53,17 @@ export_all ref "$tmp/ref"
 # -- streaming: the first part ends a few hundred events into the jump in
 # every partition, so each holds jumps (fewer than jump_confirm) when the
 # instance commits and is killed --
-python3 - "$tmp" <<'EOF' || fail "splitting the partitions at the jump"
+python3 - "$tmp" "$(dirname "$0")" <<'EOF' || fail "splitting the partitions at the jump"
 import sys
 tmp = sys.argv[1]
-def frames(data):
-    i = 0
-    while i < len(data):
-        size = shift = 0
-        j = i
-        while True:
-            b = data[j]; j += 1
-            size |= (b & 0x7F) << shift; shift += 7
-            if b < 0x80: break
-        yield data[i:j + size], data[j:j + size]; i = j + size
-def ts_of(msg):  # field 6 (ts_ms), varint; the generator writes fields in order
-    i = 0
-    while i < len(msg):
-        key = 0; shift = 0
-        while True:
-            b = msg[i]; i += 1; key |= (b & 0x7F) << shift; shift += 7
-            if b < 0x80: break
-        v = 0; shift = 0
-        while True:
-            b = msg[i]; i += 1; v |= (b & 0x7F) << shift; shift += 7
-            if b < 0x80: break
-        if key >> 3 == 6: return v
-        if key & 7 != 0: raise SystemExit("unexpected wire type")
-    return None
+sys.path.insert(0, sys.argv[2])
+from delimited import frames, varint_field
 DAY = 86400000
 for k in range(4):
     fr = list(frames(open("%s/p%d.pb" % (tmp, k), "rb").read()))
     top, cut = None, None
     for n, (whole, msg) in enumerate(fr):
-        ts = ts_of(msg)
+        ts = varint_field(msg, 6)  # ts_ms
         if ts is None: continue
         if top is not None and ts - top > DAY and n > 100:  # the jump (not a stale event's end)
             cut = n + 300; break

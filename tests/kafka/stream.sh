@@ -20,19 +20,12 @@ x=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X transaction.timeou
 # the same events cut in n consecutive parts: FILE.0.pb ... (the restart and
 # the crash runs get more to read each time)
 split() { # file, n
-  python3 - "$1" "$2" <<'EOF'
+  python3 - "$1" "$2" "$(dirname "$0")" <<'EOF'
 import sys
 path, n = sys.argv[1], int(sys.argv[2])
-data = open(path, "rb").read()
-frames, i = [], 0
-while i < len(data):
-    size = shift = 0
-    j = i
-    while True:
-        b = data[j]; j += 1
-        size |= (b & 0x7F) << shift; shift += 7
-        if b < 0x80: break
-    frames.append(data[i:j + size]); i = j + size
+sys.path.insert(0, sys.argv[3])
+from delimited import frames
+frames = [whole for whole, _ in frames(open(path, "rb").read())]
 for k in range(n):
     part = frames[len(frames) * k // n:len(frames) * (k + 1) // n]
     open("%s.%d.pb" % (path, k), "wb").write(b"".join(part))
