@@ -436,7 +436,8 @@ int rr_cmd_gen(int argc, char **argv)
 
     double t0 = rr_mono_s();
     if (topic) {
-        int orc = rr_event_producer_open(&ko, topic, (int)partitions, &ctx.kafka, err, sizeof err);
+        int orc = rr_event_producer_open(&ko, topic, (int)partitions, 1, &ctx.kafka, err,
+                                         sizeof err);
         if (orc < 0) {
             fprintf(stderr, "replyrate gen: %s\n", err);
             return orc == -2 ? 2 : 1;
