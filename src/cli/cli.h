@@ -9,6 +9,13 @@
 
 int rr_cmd_run(int argc, char **argv);
 
+/* `replyrate run --brokers B --topic T --until-end ...` over a topic still
+ * being written by another thread of the process (cli/kafka_live.h: the
+ * writer gives the ends, and is told how far each partition was read);
+ * live is marked over when it returns. For `replyrate demo`. */
+struct rr_kafka_live;
+int rr_cmd_run_live(int argc, char **argv, struct rr_kafka_live *live);
+
 #include "io/clock.h" /* rr_now_ms, rr_mono_s */
 
 /* `replyrate run`'s progress line on stderr: input so far, its rate over

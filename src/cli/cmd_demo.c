@@ -1,17 +1,24 @@
 /* cmd_demo.c: `replyrate demo`: the whole Kafka pipeline with no external
  * service, on librdkafka's in-process mock cluster.
  *
- *   gen --brokers (a day of traffic, partitioned by shop)
- *     -> run --brokers --publish (bounded, exactly once, results to topics)
+ *   gen's generator -> topic demo.events (partitioned by shop)
+ *     | read while it is written, by
+ *   run --brokers --until-end --publish (bounded, exactly once, results to topics)
  *     -> read PREFIX.shop_day back (read_committed)
  *     -> a per-platform table and the worst shops on stdout
  *
- * Every step is the real subcommand, called in-process against the mock
- * cluster's bootstrap address; only the broker is a test double. The same
- * pipeline against a real broker is tests/kafka/ (docs/kafka.md).
+ * The run is the real subcommand, called in-process against the mock
+ * cluster's bootstrap address, over a topic still being written
+ * (rr_cmd_run_live, cli/kafka_live.h); the writer is `gen --brokers`'s
+ * generator and producer (cli/gen_topic.h) on a thread of its own, held back
+ * while a partition's unread records are too many for the mock broker. Only
+ * the broker is a test double. The same pipeline against a real broker is
+ * tests/kafka/ (docs/kafka.md).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +28,12 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/gen_summary.h"
+#include "cli/gen_topic.h"
+#include "cli/kafka_live.h"
+#include "gen/gen.h"
 #include "io/kafka.h"
+#include "io/kafka_events.h"
 #include "io/kafka_sink.h"
 #include "replyrate/config.h"
 #include "replyrate/v1/results.pb-c.h"
@@ -32,34 +44,48 @@
 #define MIN_DEN 30
 /* librdkafka's mock broker keeps at most 5 MiB of record batches in a
  * partition (rdkafka_mock.c, max_size; not configurable) and deletes the
- * oldest beyond, as retention would: about 260,000 of the demo's events, 20
- * bytes each in zstd batches. A bounded run that finds records deleted
- * fails with status 3 (docs/kafka.md, "Completeness"). A partition holds
- * whole shops, and shop sizes follow Zipf: at 1M events the largest shop
- * alone has about 190,000. Partitions enough that the others rarely add
- * much to it: one per 62,500 events, at least 4 (16 at 1M). */
+ * oldest beyond, read or not, as retention would. So the run reads the
+ * topic while it is written, and the writer waits while a partition holds
+ * more than UNREAD_MAX records the run has not read. A record takes under
+ * 190 bytes even alone in an uncompressed batch (61 bytes of batch header,
+ * a 20-digit key, a 95-byte event: codec/encode.h, varints), about 20 in the
+ * zstd batches written (docs/kafka.md): 20,000 take under 3.8 MB however
+ * they are batched, leaving room for the batch the run is in (at most 1 MB,
+ * io/kafka_events.c's batch.size). A record deleted all the same stops the
+ * run with status 3 (docs/kafka.md, "Completeness"). */
+#define UNREAD_MAX 20000
+/* The mock broker answers a fetch that finds nothing new after the
+ * fetch's whole wait (rdkafka_mock_handlers.c: it cannot cut the wait short
+ * when records come), librdkafka's 500 ms by default: the run, caught up,
+ * would leave the writer held back that long. */
+#define FETCH_WAIT_MS "10"
+/* One partition per 62,500 events, 4 to 16 (16 from 1M events on): a
+ * shop's events share one, and its engine's watermark is the partition's.
+ * Read while written, the topic needs no more to fit the mock broker, and
+ * more cost time: 10M events took 30 s over 160 partitions, 22 s over 16. */
 #define EVENTS_PER_PARTITION 62500
+#define DEFAULT_PARTITIONS_MAX 16
 #define MAX_PARTITIONS 1024
 
 static const char demo_usage[] =
     "usage: replyrate demo [--events N] [--seed N] [--partitions N]\n"
     "\n"
     "Runs the Kafka pipeline end to end with no external service, on librdkafka's\n"
-    "in-process mock cluster: generates a day of chat traffic into a topic\n"
-    "(gen --brokers), grades it in a bounded run that publishes its results to topics\n"
-    "in one transaction (run --publish), reads the shop_day results back and prints\n"
-    "each platform's rates and its worst shops.\n"
+    "in-process mock cluster: generates a day of chat traffic into a topic (as\n"
+    "gen --brokers does) while a bounded run (run --until-end --publish) reads it and\n"
+    "publishes its results to topics in one transaction, then reads the shop_day\n"
+    "results back and prints each platform's rates and its worst shops.\n"
     "\n"
     "  -n, --events N      model events (default 1000000)\n"
     "      --seed N        random seed (default 1)\n"
     "      --partitions N  partitions of the events and result topics (default: one per\n"
-    "                      62,500 events, at least 4)\n"
+    "                      62,500 events, 4 to 16)\n"
     "  -h, --help          this message\n"
     "\n"
-    "The mock broker keeps at most 5 MiB of a partition (about 260,000 events) and\n"
-    "deletes the oldest records beyond; the run then stops with status 3 naming the\n"
-    "partition. A shop's events share a partition, and the largest shop of 1M events\n"
-    "has about 190,000: much larger streams need a real broker (docs/kafka.md).\n";
+    "The mock broker keeps at most 5 MiB of a partition and deletes the oldest\n"
+    "records beyond, so the generator waits while a partition holds more than\n"
+    "20,000 records the run has not read: any number of events is read whole.\n"
+    "Exit status: the run's (replyrate run --help); 1 if the generator failed.\n";
 
 typedef struct shop_rate {
     uint64_t shop;
@@ -216,6 +242,104 @@ static void print_report(metric_acc_t *acc, size_t n_acc, uint64_t records)
     }
 }
 
+/* The writer: the generator's stream into EVENTS_TOPIC on a thread of its
+ * own, held back while the run has not read enough of a partition; then
+ * the ends, or that it failed, to the run. */
+typedef struct writer {
+    rr_kafka_opts_t ko;
+    rr_gen_opts_t o;
+    rr_kafka_live_t *live;
+    int np;
+    int64_t *written; /* np: records put to each partition (the new topic's offsets) */
+    int status;       /* 0 done; 1 failed (err); -1 stopped, the run being over */
+    char err[512];
+} writer_t;
+
+static int pace(void *arg, int32_t p)
+{
+    writer_t *w = arg;
+    return rr_kafka_live_pace(w->live, p, ++w->written[p], UNREAD_MAX);
+}
+
+static void *writer_main(void *arg)
+{
+    writer_t *w = arg;
+    double t0 = rr_mono_s();
+    rr_gen_stats_t st;
+    w->o.stats = &st;
+    rr_gen_topic_t t = {.who = "replyrate demo", .pace = pace, .pace_arg = w};
+    w->status = 1;
+    /* the demo made the topic: the mock cannot say what it keeps */
+    if (rr_event_producer_open(&w->ko, EVENTS_TOPIC, w->np, 0, &t.prod, w->err, sizeof w->err) < 0) {
+        rr_kafka_live_fail(w->live);
+        return NULL;
+    }
+    char err[512];
+    int rc = rr_gen_run(&w->o, rr_gen_topic_event, &t, err, sizeof err);
+    if (rc && !t.err[0] && rr_kafka_live_is_over(w->live)) /* the run stopped first */
+        w->status = -1;
+    else if (rc)
+        snprintf(w->err, sizeof w->err, "%s", t.err[0] ? t.err : err);
+    /* waits for every record's acknowledgement: then the high watermarks
+     * are the ends */
+    if (rr_event_producer_close(t.prod, NULL, err, sizeof err) < 0 && !rc) {
+        snprintf(w->err, sizeof w->err, "%s", err);
+        rc = -1;
+    }
+    int64_t *lo = calloc(2 * (size_t)w->np, sizeof *lo);
+    if (!rc && !lo) {
+        snprintf(w->err, sizeof w->err, "out of memory");
+        rc = -1;
+    }
+    if (!rc && rr_kafka_watermarks(&w->ko, EVENTS_TOPIC, w->np, lo, lo + w->np, w->err,
+                                   sizeof w->err) == 0) {
+        rr_kafka_live_end(w->live, lo + w->np);
+        rr_gen_summary_print(stderr, &w->o, &st, rr_mono_s() - t0, t.stream_bytes,
+                             (uint32_t)w->np, EVENTS_TOPIC);
+        w->status = 0;
+    } else {
+        rr_kafka_live_fail(w->live);
+    }
+    free(lo);
+    return NULL;
+}
+
+/* The demo's traffic: gen's generator with every delivery knob. 0, or 2
+ * with the option at fault on stderr. */
+static int demo_traffic(const char *events, const char *seed, rr_gen_opts_t *o)
+{
+    rr_gen_opts_default(o);
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(events, &end, 10);
+    if (!*events || *end || *events == '-' || errno || n < 1 || n > (1ULL << 40)) {
+        fprintf(stderr, "replyrate demo: --events: expected an integer in 1..2^40, got '%s'\n",
+                events);
+        return 2;
+    }
+    o->events = n;
+    errno = 0;
+    n = strtoull(seed, &end, 10);
+    if (!*seed || *end || *seed == '-' || errno) {
+        fprintf(stderr, "replyrate demo: --seed: expected an unsigned 64-bit integer, got '%s'\n",
+                seed);
+        return 2;
+    }
+    o->seed = n;
+    o->duplicate_rate = 0.01;
+    o->disorder_rate = 0.02;
+    o->late_rate = 0.001;
+    o->invalid_rate = 0.001;
+    o->garbage_rate = 0.0001;
+    o->emit_raw = rr_gen_topic_raw;
+    char err[256];
+    if (rr_gen_opts_check(o, err, sizeof err)) {
+        fprintf(stderr, "replyrate demo: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
 int rr_cmd_demo(int argc, char **argv)
 {
     static const struct option opts[] = {{"events", required_argument, NULL, 'n'},
@@ -223,8 +347,8 @@ int rr_cmd_demo(int argc, char **argv)
                                          {"partitions", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *events = "1000000", *seed = "1", *partitions = NULL;
-    int c;
+    const char *events = "1000000", *seed = "1";
+    int c, np = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
         switch (c) {
@@ -242,7 +366,7 @@ int rr_cmd_demo(int argc, char **argv)
                         MAX_PARTITIONS, optarg);
                 return 2;
             }
-            partitions = optarg;
+            np = (int)v;
             break;
         }
         case 'h':
@@ -257,20 +381,12 @@ int rr_cmd_demo(int argc, char **argv)
         fprintf(stderr, "replyrate demo: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-
-    char parts_buf[16];
-    if (!partitions) {
-        char *end;
-        unsigned long long n = strtoull(events, &end, 10);
-        if (!*events || *end || n < 1) {
-            fprintf(stderr, "replyrate demo: --events: expected a positive integer, got '%s'\n",
-                    events);
-            return 2;
-        }
-        unsigned long long p = (n + EVENTS_PER_PARTITION - 1) / EVENTS_PER_PARTITION;
-        snprintf(parts_buf, sizeof parts_buf, "%llu",
-                 p < 4 ? 4 : p > MAX_PARTITIONS ? MAX_PARTITIONS : p);
-        partitions = parts_buf;
+    writer_t w = {.status = 1};
+    if (demo_traffic(events, seed, &w.o))
+        return 2;
+    if (!np) {
+        uint64_t p = (w.o.events + EVENTS_PER_PARTITION - 1) / EVENTS_PER_PARTITION;
+        np = p < 4 ? 4 : p > DEFAULT_PARTITIONS_MAX ? DEFAULT_PARTITIONS_MAX : (int)p;
     }
 
     char err[512];
@@ -291,34 +407,45 @@ int rr_cmd_demo(int argc, char **argv)
     char bootstraps[256];
     snprintf(bootstraps, sizeof bootstraps, "%s", rd_kafka_mock_cluster_bootstraps(mc));
     int status = 1;
-    rd_kafka_mock_topic_create(mc, EVENTS_TOPIC, atoi(partitions), 1);
+    rd_kafka_mock_topic_create(mc, EVENTS_TOPIC, np, 1);
     for (int t = 0; t < RR_KT_COUNT; t++) {
         char name[128];
         snprintf(name, sizeof name, "%s.%s", PREFIX, rr_kafka_topic_suffix[t]);
-        rd_kafka_mock_topic_create(mc, name, atoi(partitions), 1);
+        rd_kafka_mock_topic_create(mc, name, np, 1);
     }
     fprintf(stderr, "replyrate demo: librdkafka mock cluster at %s\n", bootstraps);
 
     double t0 = rr_mono_s();
-    char *gen_argv[] = {"gen", "--events", (char *)events, "--seed", (char *)seed,
-                        "--brokers", bootstraps, "--topic", EVENTS_TOPIC,
-                        "--duplicate-rate", "0.01", "--disorder-rate", "0.02", "--late-rate", "0.001",
-                        "--invalid-rate", "0.001", "--garbage-rate", "0.0001", NULL};
-    int gen_argc = (int)(sizeof gen_argv / sizeof *gen_argv) - 1;
-    fprintf(stderr, "replyrate demo: 1/3 generating %s events into %s (%s partitions)\n", events,
-            EVENTS_TOPIC, partitions);
-    if ((status = rr_cmd_gen(gen_argc, gen_argv)) != 0)
+    w.ko.brokers = bootstraps;
+    w.np = np;
+    w.live = rr_kafka_live_new(np);
+    w.written = calloc((size_t)np, sizeof *w.written);
+    pthread_t writer;
+    if (!w.live || !w.written || pthread_create(&writer, NULL, writer_main, &w) != 0) {
+        fprintf(stderr, "replyrate demo: %s\n", w.live && w.written ? "cannot start a thread"
+                                                                    : "out of memory");
         goto out;
+    }
+    fprintf(stderr, "replyrate demo: 1/3 generating %" PRIu64 " events into %s (%d partitions)\n",
+            w.o.events, EVENTS_TOPIC, np);
+    fprintf(stderr, "replyrate demo: 2/3 a bounded run reads them as they are written, results "
+                    "published to %s.* in one transaction\n", PREFIX);
     char *run_argv[] = {"run", "--quiet", "--until-end", "--brokers", bootstraps, "--topic", EVENTS_TOPIC,
-                        "--publish", "--topic-prefix", PREFIX, "--group", "demo", NULL};
+                        "--publish", "--topic-prefix", PREFIX, "--group", "demo",
+                        "-X", "fetch.wait.max.ms=" FETCH_WAIT_MS, NULL};
     int run_argc = (int)(sizeof run_argv / sizeof *run_argv) - 1;
-    fprintf(stderr, "replyrate demo: 2/3 bounded run, results published to %s.* in one transaction\n",
-            PREFIX);
-    if ((status = rr_cmd_run(run_argc, run_argv)) != 0) {
+    status = rr_cmd_run_live(run_argc, run_argv, w.live); /* the writer waits no more */
+    pthread_join(writer, NULL);
+    if (w.status > 0) {
+        fprintf(stderr, "replyrate demo: generating: %s\n", w.err);
+        if (!status)
+            status = 1;
+    }
+    if (status) {
         if (status == 3)
             fprintf(stderr, "replyrate demo: the mock broker keeps at most 5 MiB of a partition "
-                            "and deleted the oldest records of the partition above: fewer "
-                            "--events, or a real broker (docs/kafka.md)\n");
+                            "and deleted records of the partition above before they were read: "
+                            "the demo's writer is held back too little (a bug)\n");
         goto out;
     }
     fprintf(stderr, "replyrate demo: 3/3 reading %s.shop_day back (read_committed)\n", PREFIX);
@@ -341,6 +468,8 @@ int rr_cmd_demo(int argc, char **argv)
     for (size_t i = 0; i < n_acc; i++)
         free(acc[i].shops);
 out:
+    rr_kafka_live_free(w.live);
+    free(w.written);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(host);
     return status;

@@ -1,9 +1,8 @@
 /* cli/cmd_gen.c: `replyrate gen`, synthetic traffic into delimited ChatEvent
  * files or a Kafka topic (src/gen/gen.h is the model, src/io/sink.h and
- * src/io/kafka_events.h the writers). */
+ * cli/gen_topic.h the writers, cli/gen_summary.h its summary line). */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,8 @@
 #include "io/clock.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
+#include "cli/gen_summary.h"
+#include "cli/gen_topic.h"
 #include "cli/outpaths.h"
 #include "cli/stop.h"
 #include "codec/encode.h"
@@ -207,47 +208,20 @@ typedef struct gen_ctx {
     rr_filesink_t *fs[MAX_GEN_OUTPUTS];
     uint32_t n;
     uint32_t last; /* partition of the last event: an undecodable record follows it there */
-    int64_t last_ts; /* ... and its time: the undecodable record's Kafka timestamp */
-    rr_event_producer_t *kafka; /* instead of files */
-    uint64_t kafka_bytes;       /* what the files would hold: delimited */
-    char err[512];
 } gen_ctx_t;
-
-static int emit_kafka(gen_ctx_t *c, uint64_t shop, int64_t ts_ms, const uint8_t *msg, size_t len)
-{
-    int rc = rr_event_producer_put(c->kafka, (int32_t)c->last, shop, ts_ms, msg, len, c->err,
-                                   sizeof c->err);
-    const char *warning = rr_event_producer_warning(c->kafka);
-    if (warning)
-        fprintf(stderr, "replyrate gen: %s\n", warning);
-    return rc;
-}
 
 static int emit_event(void *opaque, const rr_event_t *ev)
 {
     gen_ctx_t *c = opaque;
     uint8_t buf[RR_EVENT_DELIMITED_MAX_BYTES];
     c->last = c->n > 1 ? rr_shop_partition(ev->shop_id, c->n) : 0;
-    c->last_ts = ev->ts_ms;
     size_t n = rr_encode_event_delimited(ev, buf);
-    if (c->kafka) { /* the message without its length prefix */
-        c->kafka_bytes += n;
-        size_t h = 1;
-        while (buf[h - 1] & 0x80)
-            h++;
-        return emit_kafka(c, ev->shop_id, ev->ts_ms, buf + h, n - h);
-    }
     return rr_filesink_write(c->fs[c->last], buf, n);
 }
 
 static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
 {
     gen_ctx_t *c = opaque;
-    uint8_t prefix[10];
-    if (c->kafka) {
-        c->kafka_bytes += rr_encode_varint(len, prefix) + len;
-        return emit_kafka(c, 0, c->last_ts, msg, len);
-    }
     /* one write per record: a zstd frame may end after any write (io/sink.h) */
     uint8_t rec[10 + 64];
     size_t h = rr_encode_varint(len, rec);
@@ -255,7 +229,6 @@ static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
     memcpy(rec + h, msg, len);
     return rr_filesink_write(c->fs[c->last], rec, h + len);
 }
-
 
 int rr_cmd_gen(int argc, char **argv)
 {
@@ -426,7 +399,8 @@ int rr_cmd_gen(int argc, char **argv)
         }
     }
     gen_ctx_t ctx = {.n = n_out};
-    if (o.garbage_rate > 0) o.emit_raw = emit_raw;
+    rr_gen_topic_t kafka = {.who = "replyrate gen"};
+    if (o.garbage_rate > 0) o.emit_raw = topic ? rr_gen_topic_raw : emit_raw;
     rr_gen_stats_t st;
     o.stats = &st;
     if (rr_gen_opts_check(&o, err, sizeof err)) {
@@ -436,12 +410,13 @@ int rr_cmd_gen(int argc, char **argv)
 
     double t0 = rr_mono_s();
     if (topic) {
-        int orc = rr_event_producer_open(&ko, topic, (int)partitions, &ctx.kafka, err, sizeof err);
+        int orc = rr_event_producer_open(&ko, topic, (int)partitions, 1, &kafka.prod, err,
+                                         sizeof err);
         if (orc < 0) {
             fprintf(stderr, "replyrate gen: %s\n", err);
             return orc == -2 ? 2 : 1;
         }
-        ctx.n = (uint32_t)rr_event_producer_partitions(ctx.kafka);
+        ctx.n = (uint32_t)rr_event_producer_partitions(kafka.prod);
     }
     /* The files appear under their names only when all are complete; a
      * signal removes them and ends gen at once (cli/stop.h). */
@@ -457,12 +432,13 @@ int rr_cmd_gen(int argc, char **argv)
             return 1;
         }
     }
-    int rc = rr_gen_run(&o, emit_event, &ctx, err, sizeof err);
-    uint64_t stream_bytes = ctx.kafka_bytes;
+    int rc = topic ? rr_gen_run(&o, rr_gen_topic_event, &kafka, err, sizeof err)
+                   : rr_gen_run(&o, emit_event, &ctx, err, sizeof err);
+    uint64_t stream_bytes = kafka.stream_bytes;
     char cerr[512] = "";
     int crc = 0;
-    if (ctx.kafka)
-        crc = rr_event_producer_close(ctx.kafka, NULL, cerr, sizeof cerr) < 0;
+    if (kafka.prod)
+        crc = rr_event_producer_close(kafka.prod, NULL, cerr, sizeof cerr) < 0;
     for (uint32_t i = 0; i < n_out; i++) {
         stream_bytes += rr_filesink_bytes_in(ctx.fs[i]);
         if (!crc && rr_filesink_finish(ctx.fs[i], cerr, sizeof cerr)) /* says why it failed */
@@ -480,37 +456,9 @@ int rr_cmd_gen(int argc, char **argv)
         return 1;
     }
     if (rc) {
-        fprintf(stderr, "replyrate gen: %s\n", ctx.err[0] ? ctx.err : err);
+        fprintf(stderr, "replyrate gen: %s\n", kafka.err[0] ? kafka.err : err);
         return 1;
     }
-    double secs = rr_mono_s() - t0;
-    fprintf(
-        stderr,
-        "{\"type\":\"gen_summary\",\"events\":%" PRIu64 ",\"conversations\":%" PRIu64
-        ",\"shops\":%" PRIu64 ",\"seconds\":%.3f,\"model_events\":%" PRIu64 ",\"agents\":%" PRIu64
-        ",\"duplicates\":%" PRIu64 ",\"disordered\":%" PRIu64 ",\"late\":%" PRIu64
-        ",\"invalid\":%" PRIu64 ",\"garbage\":%" PRIu64 ",\"stream_bytes\":%" PRIu64
-        ",\"first_ts_ms\":%" PRId64 ",\"last_ts_ms\":%" PRId64 ",\"partitions\":%" PRIu32,
-        st.records, st.conversations, st.shops, secs, st.model_events, st.agents, st.duplicates,
-        st.disordered, st.late, st.invalid, st.garbage, stream_bytes, st.first_ts_ms, st.last_ts_ms,
-        ctx.n);
-    if (o.redeliver_rate > 0 || o.resume_rate > 0 || o.stale_events || o.jump_days)
-        fprintf(stderr,
-                ",\"redelivered\":%" PRIu64 ",\"resumed\":%" PRIu64 ",\"resumed_events\":%" PRIu64
-                ",\"resumed_old_ids\":%" PRIu64 ",\"stale\":%" PRIu64 ",\"jumped\":%" PRIu64,
-                st.redelivered, st.resumed, st.resumed_events, st.resumed_old_ids, st.stale,
-                st.jumped);
-    if (topic)
-        fprintf(stderr, ",\"topic\":\"%s\"", topic);
-    /* The expected verdicts emulate one stream; split by shop, a partition's
-     * watermark differs from the whole stream's, so lateness may differ.
-     * Some knobs make them inexact (gen.h). */
-    if (ctx.n == 1 && st.expect_exact)
-        fprintf(stderr,
-                ",\"expect\":{\"applied\":%" PRIu64 ",\"duplicate\":%" PRIu64 ",\"late\":%" PRIu64
-                ",\"invalid\":%" PRIu64 "}}\n",
-                st.expect_applied, st.expect_duplicate, st.expect_late, st.expect_invalid);
-    else
-        fprintf(stderr, ",\"expect\":null}\n");
+    rr_gen_summary_print(stderr, &o, &st, rr_mono_s() - t0, stream_bytes, ctx.n, topic);
     return 0;
 }

@@ -119,7 +119,7 @@ int rr_cmd_load(int argc, char **argv)
     uint64_t records = 0, undecodable = 0, failed = 0, unread = 0;
     double t0 = rr_mono_s(), next_progress = t0 + 5;
     rr_event_producer_t *prod;
-    int orc = rr_event_producer_open(&ko, topic, (int)partitions, &prod, err, sizeof err);
+    int orc = rr_event_producer_open(&ko, topic, (int)partitions, 1, &prod, err, sizeof err);
     if (orc < 0) {
         fprintf(stderr, "replyrate load: %s\n", err);
         return orc == -2 ? 2 : 1;

@@ -295,7 +295,9 @@ static void fill_manifest(rr_manifest_t *m, const rr_outcome_t *oc, const rr_gat
             *oom = 1;
 }
 
-int rr_cmd_run(int argc, char **argv)
+/* `replyrate run`; with live, over a topic still being written
+ * (rr_cmd_run_live). */
+static int run_command(int argc, char **argv, rr_kafka_live_t *live)
 {
     static const struct option opts[] = {
         {"input", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
@@ -531,6 +533,11 @@ int rr_cmd_run(int argc, char **argv)
                 "state); for a bounded run to the topic's end add --until-end\n");
         return 2;
     }
+    if (live && (!topic || !until_end)) {
+        fprintf(stderr, "replyrate run: a topic still being written is read with --brokers, "
+                        "--topic and --until-end\n");
+        return 2;
+    }
     if (lookback_set && !from_ymd) {
         fprintf(stderr, "replyrate run: --lookback needs --from and --to\n");
         return 2;
@@ -745,6 +752,7 @@ int rr_cmd_run(int argc, char **argv)
         kr.gap_seen = &fan.gap_seen;
         kr.judge = kafka_judge;
         kr.judge_opaque = &kj;
+        kr.live = live;
         status = rr_run_kafka(&kr);
         free(kr.range_offsets);
         kr.range_offsets = NULL;
@@ -921,5 +929,17 @@ out:
     rr_tz_free(tz);
     rr_manifest_free(&man);
     rr_stop_restore();
+    return status;
+}
+
+int rr_cmd_run(int argc, char **argv)
+{
+    return run_command(argc, argv, NULL);
+}
+
+int rr_cmd_run_live(int argc, char **argv, rr_kafka_live_t *live)
+{
+    int status = run_command(argc, argv, live);
+    rr_kafka_live_over(live); /* also when it stopped before reading */
     return status;
 }

@@ -14,8 +14,10 @@
 #define QUIET_S 10 /* seconds without a message before asking whether the topic is there */
 
 typedef struct part_state {
-    int64_t start, end; /* offsets captured at start: read [start, end) */
+    int64_t start, end; /* offsets captured at start: read [start, end); a live
+                         * topic's end is INT64_MAX until its writer gives it */
     int64_t next;       /* the offset after the last one fed */
+    int64_t eof;        /* where the last end-of-partition event was, or -1 */
     int shard;          /* the shard that reads it */
     int eng_part;       /* its partition in that shard's engine */
     int done;
@@ -32,6 +34,7 @@ typedef struct kshard {
     int *global;         /* engine partition j is Kafka partition global[j] */
     int n;
     int remaining; /* partitions not yet read to their end */
+    int have_ends; /* a live topic's: its partitions' ends are in ps */
     rr_shard_out_t out;
     rd_kafka_message_t **msgs;
     rr_record_t *recs;
@@ -90,6 +93,8 @@ static void feed_run(kshard_t *s, rd_kafka_message_t **msgs, size_t n)
     part_state_t *ps = &s->k->ps[msgs[0]->partition];
     rr_kafka_feed(s->eng, ps->eng_part, msgs, n, s->recs, r->have_now ? r->now_ms : rr_now_ms());
     ps->next = msgs[n - 1]->offset + 1;
+    if (r->live)
+        rr_kafka_live_read(r->live, msgs[0]->partition, ps->next);
 }
 
 /* A message that carries a client error rather than a record: a fatal one
@@ -182,6 +187,12 @@ static int offset_gone(kshard_t *s, const rd_kafka_message_t *m)
         return -1;
     char why[160];
     int64_t upto;
+    if (hi < at && ps->end == INT64_MAX) { /* a live topic's, whose end nobody knows */
+        snprintf(s->err, sizeof s->err, "%s[%d]: its log now ends at offset %lld, before offset "
+                 "%lld it had: the topic was deleted and created again, or truncated, while it "
+                 "was written", k->r->topic, (int)p, (long long)hi, (long long)at);
+        return -1;
+    }
     if (hi < at) { /* the log now ends before: the topic was recreated, or truncated */
         snprintf(why, sizeof why, "are gone (its log now ends at offset %lld: the topic was "
                  "deleted and created again, or truncated)", (long long)hi);
@@ -277,6 +288,8 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
             /* past the end captured at start (or a partition not this shard's) */
             if (mine && m->offset >= ps[m->partition].end)
                 finish_partition(s, m->partition, 1);
+            else if (mine && m->err) /* a live topic's end may come later */
+                ps[m->partition].eof = m->offset;
         } else if (mine && rr_kafka_is_reset(m)) {
             if (!ps[m->partition].done && offset_gone(s, m) < 0)
                 return -1;
@@ -307,6 +320,11 @@ static int topic_gone(kshard_t *s)
         part_state_t *ps = &s->k->ps[p];
         if (ps->done || p < np)
             continue;
+        if (ps->end == INT64_MAX) { /* a live topic's, whose end nobody knows */
+            snprintf(s->err, sizeof s->err, "%s[%d]: the topic was deleted while it was written",
+                     k->r->topic, (int)p);
+            return -1;
+        }
         if (missing(k, p, ps->next, ps->end, "are gone: the topic was deleted during the run",
                     rc ? NULL : s->err, sizeof s->err) < 0)
             rc = -1;
@@ -316,14 +334,45 @@ static int topic_gone(kshard_t *s)
     return rc;
 }
 
+/* A live topic (cli/kafka_live.h): once its writer has given the ends,
+ * each of the shard's partitions is read to its own; one read there
+ * already (its last record fed, or its end reported: nothing more will
+ * come) finishes now. 0, or -1 with s->err when the writer failed. */
+static int take_ends(kshard_t *s)
+{
+    krun_t *k = s->k;
+    rr_kafka_live_state_t st = rr_kafka_live_state(k->r->live);
+    if (st == RR_KAFKA_LIVE_WRITING)
+        return 0;
+    if (st == RR_KAFKA_LIVE_FAILED) {
+        snprintf(s->err, sizeof s->err, "%s: its writer stopped before the end", k->r->topic);
+        return -1;
+    }
+    s->have_ends = 1;
+    for (int j = 0; j < s->n; j++) {
+        part_state_t *ps = &k->ps[s->global[j]];
+        ps->end = rr_kafka_live_end_of(k->r->live, s->global[j]);
+        if (!ps->done && (ps->next >= ps->end || ps->eof >= ps->end))
+            finish_partition(s, s->global[j], 1);
+    }
+    return 0;
+}
+
 /* A shard's loop: consume its queue until each of its partitions has been
  * read to its end, then finish its engine. 0, or -1 with s->err; returns
- * early, 0, when the run stops. */
+ * early, 0, when the run stops. A live topic's ends are looked for between
+ * batches, idle or not: no message says the writer gave them. */
 static int shard_consume(kshard_t *s)
 {
     krun_t *k = s->k;
     double next_progress = k->t0 + 5, quiet_since = rr_mono_s();
     while (s->remaining && !atomic_load(&k->stop) && !signalled(k)) {
+        if (k->r->live && !s->have_ends) {
+            if (take_ends(s) < 0)
+                return -1;
+            if (!s->remaining)
+                break;
+        }
         ssize_t n = rd_kafka_consume_batch_queue(s->q, WAIT_MS, s->msgs, BATCH);
         if (n < 0) {
             snprintf(s->err, sizeof s->err, "%s: consume: %s", k->r->topic,
@@ -476,8 +525,11 @@ int rr_run_kafka(rr_kafka_run_t *r)
     memset(&r->stats, 0, sizeof r->stats);
     r->engine_error[0] = 0;
     rd_kafka_t *rk = k.rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->err, sizeof r->err);
-    if (!rk)
+    if (!rk) {
+        if (r->live)
+            rr_kafka_live_over(r->live);
         return 2;
+    }
     int status = 1, nsh = 0, started = 0, ranged = 0;
     kshard_t *sh = NULL;
     rr_shard_progress_t *prog = NULL;
@@ -495,6 +547,14 @@ int rr_run_kafka(rr_kafka_run_t *r)
         snprintf(r->err, sizeof r->err, "topic '%s' does not exist", r->topic);
     if (np <= 0)
         goto out;
+    if (r->live && (r->range_end_ms > 0 || rr_kafka_live_partitions(r->live) != np)) {
+        if (r->range_end_ms > 0)
+            status = 2;
+        snprintf(r->err, sizeof r->err, "%s: %s", r->topic,
+                 r->range_end_ms > 0 ? "a topic still being written is read to its end, not by day"
+                                     : "its writer writes another number of partitions");
+        goto out;
+    }
     ps = k.ps = calloc((size_t)np, sizeof *ps);
     pq = k.pq = calloc((size_t)np, sizeof *pq);
     msgs = malloc(BATCH * sizeof *msgs);
@@ -509,7 +569,8 @@ int rr_run_kafka(rr_kafka_run_t *r)
     int readable = 0;
     for (int32_t p = 0; p < np; p++) {
         ps[p].start = lo_hi[p];
-        ps[p].end = lo_hi[np + p];
+        ps[p].end = r->live ? INT64_MAX : lo_hi[np + p]; /* a live topic's: given later */
+        ps[p].eof = -1;
         if (ps[p].start < ps[p].end) {
             rd_kafka_topic_partition_list_add(assign, r->topic, p)->offset = ps[p].start;
             readable++;
@@ -548,10 +609,13 @@ int rr_run_kafka(rr_kafka_run_t *r)
         if (rc)
             goto out;
     }
-    for (int32_t p = 0; p < np; p++)
+    for (int32_t p = 0; p < np; p++) {
         ps[p].next = ps[p].start;
+        if (r->live)
+            rr_kafka_live_read(r->live, p, ps[p].next);
+    }
     ranged = 1;
-    if (r->publish && assign->cnt) {
+    if (r->publish && assign->cnt && !r->live) {
         /* Published before? The group's offsets commit in the results'
          * transaction, so offsets at every end mean an earlier run (perhaps
          * killed between its commit and its exit) published exactly this:
@@ -706,6 +770,8 @@ int rr_run_kafka(rr_kafka_run_t *r)
     }
     status = 0;
 out:
+    if (r->live) /* its writer waits no more */
+        rr_kafka_live_over(r->live);
     r->seconds = rr_mono_s() - k.t0;
     r->missing_records = atomic_load(&k.missing);
     /* what was read of each partition that holds records, for the manifest */

@@ -16,6 +16,11 @@
  * serves the consumer's other events (client errors) and progress lines.
  * Since a partition holds whole shops, the records are one engine's.
  *
+ * A topic still being written (rr_kafka_run_t.live, cli/kafka_live.h): no
+ * end is captured at start; every partition is read from its log start
+ * until its writer gives the ends, and read to them; the writer is told how
+ * far each partition has been read, to hold back while too much is unread.
+ *
  * Completeness: a run reads every record its range holds or says which it
  * lacks. At start, offsets below a partition's log start offset were deleted
  * (retention, DeleteRecords); during the run, the reader's
@@ -31,6 +36,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "cli/kafka_live.h"
 #include "engine/tz.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
@@ -70,6 +76,13 @@ typedef struct rr_kafka_run {
     /* Set to 1 (may be NULL) as soon as records are known missing: the
      * caller's sinks publish nothing as final from then on. */
     atomic_int *gap_seen;
+    /* A topic still being written (cli/kafka_live.h), or NULL: every
+     * partition is read from its log start until the ends the writer gives,
+     * and how far each was read is told to the writer. Not with a day range;
+     * the group's committed offsets are not asked first (no end is known at
+     * start, and the writer is writing the records now: no earlier run can
+     * have published them). Marked over when the run returns. */
+    rr_kafka_live_t *live;
     /* Non-zero (the signal's number, set by a handler): read no further,
      * publish nothing, return 128 + that number. May be NULL. */
     volatile sig_atomic_t *stop;
@@ -97,11 +110,13 @@ typedef struct rr_kafka_run {
  * says an engine's results cannot be trusted (written all the same, as file
  * mode does). 1 with r->err on a runtime error (no such topic, unreachable
  * cluster at start, fatal client error, failed commit; an engine's error
- * when publishing: nothing is committed); 2 with r->err on a client or
- * engine configuration error; 3 with r->err naming the first partition that
- * lacks records (nothing committed); 128 + N when *r->stop became N (nothing
- * committed); what r->judge returned when it was not 0 (nothing committed). r->stats and r->missing_records hold what was read and missed
- * whatever the status. */
+ * when publishing: nothing is committed; a live topic's writer that failed,
+ * or whose partition count differs); 2 with r->err on a client or engine
+ * configuration error (or a live topic with a day range); 3 with r->err
+ * naming the first partition that lacks records (nothing committed);
+ * 128 + N when *r->stop became N (nothing committed); what r->judge
+ * returned when it was not 0 (nothing committed). r->stats and
+ * r->missing_records hold what was read and missed whatever the status. */
 int rr_run_kafka(rr_kafka_run_t *r);
 
 #endif

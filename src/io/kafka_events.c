@@ -109,7 +109,7 @@ static void hook(rd_kafka_conf_t *conf, void *arg)
 }
 
 int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
-                           rr_event_producer_t **out, char *err, size_t n)
+                           int check_retention, rr_event_producer_t **out, char *err, size_t n)
 {
     static const char *const defaults[] = {"enable.idempotence", "true", "compression.type", "zstd",
                                            "linger.ms", "20", "batch.size", "1000000",
@@ -130,7 +130,7 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     int np = rr_kafka_partition_count(p->rk, topic, 10000, err, n);
     p->now_ms = rr_now_ms();
     p->retention_ms = p->retention_bytes = -1;
-    if (np > 0)
+    if (np > 0 && check_retention)
         read_retention(p);
     if (np == 0) {
         if (rr_kafka_create_topic(p->rk, topic, create_partitions, keep_forever, 10000, err, n) < 0)

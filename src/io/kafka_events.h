@@ -25,10 +25,13 @@
 typedef struct rr_event_producer rr_event_producer_t;
 
 /* Connect; create the topic with create_partitions partitions, keeping
- * every record, if it does not exist. 0; -1 with err (the cluster); -2
+ * every record, if it does not exist. An existing topic's retention is read
+ * when check_retention is 1; 0 is for a caller that made the topic and
+ * knows what it keeps (the demo's, on a mock cluster that cannot be asked:
+ * librdkafka 2.0's times out after 10 s). 0; -1 with err (the cluster); -2
  * with err (a bad property). */
 int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
-                           rr_event_producer_t **out, char *err, size_t n);
+                           int check_retention, rr_event_producer_t **out, char *err, size_t n);
 
 /* The topic's partition count. */
 int rr_event_producer_partitions(const rr_event_producer_t *p);
