@@ -3,19 +3,23 @@ inline Python (not a test: ctest runs tests/kafka/*.sh). Each record is its
 varint length, then the message."""
 
 
+def varint(data, i):
+    """The varint at data[i:]: (value, the index after it)."""
+    v = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return v, i
+
+
 def frames(data):
     """(whole record with its length prefix, message bytes) of each record."""
     i = 0
     while i < len(data):
-        size = shift = 0
-        j = i
-        while True:
-            b = data[j]
-            j += 1
-            size |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
+        size, j = varint(data, i)
         yield data[i:j + size], data[j:j + size]
         i = j + size
 
@@ -25,24 +29,10 @@ def varint_field(msg, number):
     varints (as the generator writes a ChatEvent), or None when absent."""
     i = 0
     while i < len(msg):
-        key = shift = 0
-        while True:
-            b = msg[i]
-            i += 1
-            key |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
-        v = shift = 0
-        while True:
-            b = msg[i]
-            i += 1
-            v |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
-        if key >> 3 == number:
-            return v
+        key, i = varint(msg, i)
         if key & 7 != 0:
             raise SystemExit("unexpected wire type")
+        v, i = varint(msg, i)
+        if key >> 3 == number:
+            return v
     return None
