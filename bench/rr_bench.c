@@ -35,7 +35,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "io/clock.h"
+#include "base/clock.h"
 #include "codec/decode.h"
 #include "io/feed.h"
 #include "io/source.h"

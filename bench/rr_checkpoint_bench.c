@@ -19,9 +19,9 @@
 #include <time.h>
 #include <zstd.h>
 
-#include "io/clock.h"
+#include "base/clock.h"
 #include "io/feed.h"
-#include "io/membuf.h"
+#include "base/membuf.h"
 #include "io/source.h"
 #include "io/tzload.h"
 #include "replyrate/config.h"

@@ -15,7 +15,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "io/clock.h"
+#include "base/clock.h"
 #include "io/kafka.h"
 
 

@@ -1,7 +1,7 @@
 /* cli.h: the subcommands of the replyrate executable and what they share.
  * Each rr_cmd_* takes argv starting at the subcommand's name and returns the
  * process exit status: 0 ok, 1 runtime error, 2 usage error; `run` also 3, 4,
- * 5 and 128+N (cli/outcome.h, docs/operations.md). */
+ * 5 and 128+N (pipeline/outcome.h, docs/operations.md). */
 #ifndef RR_CLI_H
 #define RR_CLI_H
 
@@ -10,16 +10,12 @@
 int rr_cmd_run(int argc, char **argv);
 
 /* `replyrate run --brokers B --topic T --until-end ...` over a topic still
- * being written by another thread of the process (cli/kafka_live.h: the
+ * being written by another thread of the process (pipeline/kafka_live.h: the
  * writer gives the ends, and is told how far each partition was read);
  * live is marked over when it returns. For `replyrate demo`. */
 struct rr_kafka_live;
 int rr_cmd_run_live(int argc, char **argv, struct rr_kafka_live *live);
 
-#include "io/clock.h" /* rr_now_ms, rr_mono_s */
-
-/* `replyrate run`'s progress line on stderr: input so far, its rate over
- * elapsed_s, open conversations and days. */
-void rr_print_progress(uint64_t input, double elapsed_s, uint64_t open_convs, uint64_t open_days);
+#include "base/clock.h" /* rr_now_ms, rr_mono_s */
 
 #endif

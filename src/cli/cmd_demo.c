@@ -9,7 +9,7 @@
  *
  * The run is the real subcommand, called in-process against the mock
  * cluster's bootstrap address, over a topic still being written
- * (rr_cmd_run_live, cli/kafka_live.h); the writer is `gen --brokers`'s
+ * (rr_cmd_run_live, pipeline/kafka_live.h); the writer is `gen --brokers`'s
  * generator and producer (cli/gen_topic.h) on a thread of its own, held back
  * while a partition's unread records are too many for the mock broker. Only
  * the broker is a test double. The same pipeline against a real broker is
@@ -30,7 +30,7 @@
 #include "cli/commands.h"
 #include "cli/gen_summary.h"
 #include "cli/gen_topic.h"
-#include "cli/kafka_live.h"
+#include "pipeline/kafka_live.h"
 #include "gen/gen.h"
 #include "io/kafka.h"
 #include "io/kafka_events.h"

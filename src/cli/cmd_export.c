@@ -17,8 +17,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "cli/stop.h"
-#include "codec/output.h"
+#include "io/tmpfile.h"
+#include "ops/stop.h"
+#include "io/output.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
 #include "replyrate/v1/results.pb-c.h"
@@ -271,7 +272,7 @@ int rr_cmd_export(int argc, char **argv)
     uint64_t records = 0, deleted = 0;
     double t0 = rr_mono_s();
     /* a signal removes the temporary file and ends the export at once */
-    rr_stop_install(RR_STOP_EXIT);
+    rr_stop_install(RR_STOP_EXIT, rr_tmpfile_discard_all_signal_safe);
     if (rr_output_open(output, &out, err, sizeof err) < 0)
         goto fail;
     rr_sink_t sink;

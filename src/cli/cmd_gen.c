@@ -10,13 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/clock.h"
+#include "base/clock.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/gen_summary.h"
 #include "cli/gen_topic.h"
-#include "cli/outpaths.h"
-#include "cli/stop.h"
+#include "pipeline/outpaths.h"
+#include "io/tmpfile.h"
+#include "ops/stop.h"
 #include "codec/encode.h"
 #include "gen/gen.h"
 #include "io/kafka_events.h"
@@ -419,9 +420,9 @@ int rr_cmd_gen(int argc, char **argv)
         ctx.n = (uint32_t)rr_event_producer_partitions(kafka.prod);
     }
     /* The files appear under their names only when all are complete; a
-     * signal removes them and ends gen at once (cli/stop.h). */
+     * signal removes them and ends gen at once (ops/stop.h). */
     if (n_out)
-        rr_stop_install(RR_STOP_EXIT);
+        rr_stop_install(RR_STOP_EXIT, rr_tmpfile_discard_all_signal_safe);
     for (uint32_t i = 0; i < n_out; i++) {
         if (rr_filesink_open(outputs[i], (int)zlevel, &ctx.fs[i], err, sizeof err) ||
             (zworkers && rr_filesink_set_workers(ctx.fs[i], (int)zworkers, err, sizeof err))) {

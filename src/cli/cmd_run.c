@@ -19,20 +19,22 @@
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
-#include "codec/output.h"
+#include "io/output.h"
 #include "engine/tz.h"
 #include "io/feed.h"
 #include "io/readahead.h"
 #include "io/source.h"
 #include "io/tzload.h"
-#include "cli/outcome.h"
-#include "cli/outpaths.h"
-#include "cli/run_files.h"
-#include "cli/run_kafka.h"
-#include "cli/run_shards.h"
-#include "cli/run_stream.h"
-#include "cli/stop.h"
+#include "pipeline/outcome.h"
+#include "pipeline/outpaths.h"
+#include "pipeline/run_files.h"
+#include "pipeline/run_kafka.h"
+#include "pipeline/run_shards.h"
+#include "pipeline/run_stream.h"
+#include "io/tmpfile.h"
+#include "ops/stop.h"
 #include "io/manifest.h"
+#include "ops/progress.h"
 #include "replyrate/engine.h"
 
 #define MAX_INPUTS 1024
@@ -207,15 +209,6 @@ static void fan_rejected(void *o, const rr_rejected_record_t *r)
         f->dead.rejected(f->dead.opaque, r);
     if (f->has_pub)
         f->pub.rejected(f->pub.opaque, r);
-}
-
-void rr_print_progress(uint64_t input, double elapsed_s, uint64_t open_convs, uint64_t open_days)
-{
-    fprintf(stderr,
-            "{\"type\":\"progress\",\"input\":%llu,\"events_per_s\":%.0f,"
-            "\"open_conversations\":%llu,\"open_days\":%llu}\n",
-            (unsigned long long)input, elapsed_s > 0 ? (double)input / elapsed_s : 0.0,
-            (unsigned long long)open_convs, (unsigned long long)open_days);
 }
 
 static int parse_i64(const char *s, int64_t *out)
@@ -617,7 +610,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
 
     /* SIGINT/SIGTERM from here on: a bounded run stops and publishes nothing
      * (a second signal exits at once), a stream commits and returns. */
-    rr_stop_install(streaming ? RR_STOP_FLAG : RR_STOP_GRACEFUL);
+    rr_stop_install(streaming ? RR_STOP_FLAG : RR_STOP_GRACEFUL, rr_tmpfile_discard_all_signal_safe);
     volatile sig_atomic_t *stop = rr_stop_flag();
 
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
@@ -853,7 +846,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
         if (!quiet && rr_mono_s() > next_progress) {
             rr_stats_t now_st;
             rr_engine_stats(eng, &now_st);
-            rr_print_progress(now_st.input, rr_mono_s() - t0, now_st.open_conversations,
+            rr_progress_print(now_st.input, rr_mono_s() - t0, now_st.open_conversations,
                               now_st.open_days);
             next_progress += 5;
         }

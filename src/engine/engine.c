@@ -39,10 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/bigmem.h"
-#include "engine/map.h"
+#include "base/bigmem.h"
+#include "base/map.h"
 #include "engine/reorder.h"
-#include "engine/pool.h"
+#include "base/pool.h"
 #include "engine/tz.h"
 #include "metrics/alert.h"
 

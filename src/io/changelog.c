@@ -7,8 +7,8 @@
 
 #include <zstd.h>
 
-#include "io/clock.h"
-#include "io/membuf.h"
+#include "base/clock.h"
+#include "base/membuf.h"
 
 #define HDR 24
 #define FORMAT 1

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "io/clock.h"
+#include "base/clock.h"
 #include "io/feed.h"
 
 int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n)

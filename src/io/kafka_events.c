@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/clock.h"
+#include "base/clock.h"
 
 struct rr_event_producer {
     rd_kafka_t *rk;

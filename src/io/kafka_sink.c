@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/output.h"
-#include "io/clock.h"
+#include "io/output.h"
+#include "base/clock.h"
 #include "replyrate/v1/results.pb-c.h"
 
 #define TOPIC_PARTITIONS 6

@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec/output.h"
+#include "io/output.h"
 
-_Static_assert(RR_MANIFEST_KINDS == RR_OUTPUT_KINDS, "records are counted by codec/output.h's kinds");
+_Static_assert(RR_MANIFEST_KINDS == RR_OUTPUT_KINDS, "records are counted by io/output.h's kinds");
 
 void rr_manifest_init(rr_manifest_t *m, const char *version, int64_t now_ms)
 {

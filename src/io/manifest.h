@@ -30,7 +30,7 @@
 
 #define RR_MANIFEST_VERSION 1
 
-/* The record kinds an output counts: codec/output.h's rr_output_kind_t,
+/* The record kinds an output counts: io/output.h's rr_output_kind_t,
  * in its order and by its names. */
 #define RR_MANIFEST_KINDS 6
 

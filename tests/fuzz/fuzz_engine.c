@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "engine/tz.h"
-#include "io/membuf.h"
+#include "base/membuf.h"
 #include "replyrate/engine.h"
 
 #define MAX_KEYS 4096

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codec/output.h"
+#include "io/output.h"
 #include "gen_events.h"
-#include "io/membuf.h"
+#include "base/membuf.h"
 #include "io/tzload.h"
 #include "replyrate/config.h"
 #include "replyrate/engine.h"

@@ -12,7 +12,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "engine_harness.h"
 #pragma GCC diagnostic pop
-#include "io/membuf.h"
+#include "base/membuf.h"
 
 #define T_START RR_EVENT_SESSION_START
 #define T_TRANSFER RR_EVENT_TRANSFER_TO_MANUAL

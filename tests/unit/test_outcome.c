@@ -1,4 +1,4 @@
-/* Tests for cli/outcome: the exit-status table's gates (which wins, where
+/* Tests for pipeline/outcome: the exit-status table's gates (which wins, where
  * the ratio is judged) and the summary line's fields. */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/outcome.h"
+#include "pipeline/outcome.h"
 
 static int judge(uint64_t input, uint64_t applied, uint64_t invalid, uint64_t unread,
                  const rr_gates_t *g, char *msg, size_t size)

@@ -1,4 +1,4 @@
-/* Tests for cli/outpaths: outputs that are an input (same path, hard link,
+/* Tests for pipeline/outpaths: outputs that are an input (same path, hard link,
  * symbolic link, another spelling) or another output are refused, naming
  * both; distinct files pass. */
 #include <criterion/criterion.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/outpaths.h"
+#include "pipeline/outpaths.h"
 
 static char dir[64];
 

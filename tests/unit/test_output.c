@@ -1,4 +1,4 @@
-/* Unit tests for codec/output: records through the sink into files of each
+/* Unit tests for io/output: records through the sink into files of each
  * form (SPEC §6), checked byte for byte (JSONL, CSV) or by unpacking with
  * protobuf-c (delimited ResultRecord). */
 #include <criterion/criterion.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "codec/output.h"
+#include "io/output.h"
 #include "replyrate/v1/results.pb-c.h"
 
 /* ---------------------------------------------------------------- fixtures */

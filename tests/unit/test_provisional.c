@@ -23,7 +23,7 @@
 #include "engine_harness.h"
 #pragma GCC diagnostic pop
 #include "gen_events.h"
-#include "io/membuf.h"
+#include "base/membuf.h"
 
 /* ---- by hand -------------------------------------------------------------- */
 

@@ -1,0 +1,57 @@
+/* ops/stop.h: SIGINT and SIGTERM for the subcommands that write files.
+ *
+ * A scheduler stops a job with SIGTERM (Ctrl-C sends SIGINT) and may send it
+ * again when the job is slow to go. What the process does with them:
+ *
+ *   RR_STOP_GRACEFUL  (bounded runs) the first signal sets the stop flag and
+ *                     records which signal it was: the run stops reading,
+ *                     publishes nothing, prints its summary and exits 128+N.
+ *                     A second one removes every temporary file in flight
+ *                     (io/tmpfile.h) and _exits 128+N at once, unless the run
+ *                     is publishing (rr_stop_hold): renames take
+ *                     microseconds, and cutting them short would publish
+ *                     part of a run.
+ *   RR_STOP_FLAG      (streaming) every signal only sets the flag: the
+ *                     stream commits and returns.
+ *   RR_STOP_EXIT      (gen, export: nothing to report) the first signal
+ *                     removes the temporaries and _exits 128+N.
+ *
+ * Signal dispositions are process-wide, so this module's state is too: one
+ * installation at a time, by the subcommand's thread, undone by
+ * rr_stop_restore. The flag may be read from any thread (it is a volatile
+ * sig_atomic_t, set only by the handler and by rr_stop_install).
+ */
+#ifndef RR_OPS_STOP_H
+#define RR_OPS_STOP_H
+
+#include <signal.h>
+
+typedef enum rr_stop_mode {
+    RR_STOP_GRACEFUL,
+    RR_STOP_FLAG,
+    RR_STOP_EXIT,
+} rr_stop_mode_t;
+
+/* Catch SIGINT and SIGTERM as mode says; clears the flag. discard (may be
+ * NULL) runs in the handler before an immediate exit: it must be
+ * async-signal-safe (io/tmpfile.h's rr_tmpfile_discard_all_signal_safe). */
+void rr_stop_install(rr_stop_mode_t mode, void (*discard)(void));
+
+/* Put back the dispositions rr_stop_install replaced. */
+void rr_stop_restore(void);
+
+/* Nonzero once a signal arrived (the first signal's number): the flag a run
+ * polls. Owned by this module. */
+volatile sig_atomic_t *rr_stop_flag(void);
+
+/* The first signal that arrived (SIGINT, SIGTERM), or 0. */
+int rr_stop_signal(void);
+
+/* "SIGINT", "SIGTERM", or "signal" for another number. */
+const char *rr_stop_signal_name(int signo);
+
+/* on: a second signal no longer exits at once (the run is publishing);
+ * off: it does again. */
+void rr_stop_hold(int on);
+
+#endif

@@ -1,0 +1,122 @@
+/* pipeline/run_kafka.h: `replyrate run --brokers ... --topic ...`: a bounded run over
+ * a Kafka topic.
+ *
+ * Each Kafka partition is one engine partition (SPEC §5), named
+ * "TOPIC[P]", so dead letters carry the partition and the Kafka offset. The
+ * end offsets are captured at start; every partition is read from its
+ * beginning to that end, in offset order, and then stops holding the
+ * watermark back (SPEC §5: a bounded run that has read a partition to its
+ * end). When all have ended, the engine is finished (every open day
+ * published as final) and, when publishing to topics, the transaction
+ * commits together with the group's offsets at those ends.
+ *
+ * Shards (docs/kafka.md, "Shards"): with threads > 1 the partitions that
+ * hold records are dealt to that many engines (pipeline/shards.h), each fed on a
+ * thread of its own from its partitions' own queue; the calling thread
+ * serves the consumer's other events (client errors) and progress lines.
+ * Since a partition holds whole shops, the records are one engine's.
+ *
+ * A topic still being written (rr_kafka_run_t.live, pipeline/kafka_live.h): no
+ * end is captured at start; every partition is read from its log start
+ * until its writer gives the ends, and read to them; the writer is told how
+ * far each partition has been read, to hold back while too much is unread.
+ *
+ * Completeness: a run reads every record its range holds or says which it
+ * lacks. At start, offsets below a partition's log start offset were deleted
+ * (retention, DeleteRecords); during the run, the reader's
+ * auto.offset.reset=error (io/kafka.h) reports a partition whose next offset
+ * was deleted under it, and the log start offset then tells how many went.
+ * Gaps the log keeps on purpose (transaction markers, aborted records,
+ * compaction) are never counted: they are not below the log start.
+ */
+#ifndef RR_CLI_RUN_KAFKA_H
+#define RR_CLI_RUN_KAFKA_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "pipeline/kafka_live.h"
+#include "engine/tz.h"
+#include "io/kafka.h"
+#include "io/kafka_sink.h"
+#include "replyrate/config.h"
+#include "replyrate/engine.h"
+
+/* What a bounded run read of one partition: offsets [from, to). */
+typedef struct rr_kafka_read {
+    int32_t partition;
+    int64_t from, to;
+} rr_kafka_read_t;
+
+typedef struct rr_kafka_run {
+    const rr_kafka_opts_t *ko;
+    const char *topic;
+    const char *group; /* consumer group id (no offsets are committed yet) */
+    const rr_config_t *cfg;
+    const rr_tz_t *tz;
+    rr_sink_t sink; /* called by one shard at a time */
+    int threads;    /* shards: at most this many, one per partition that holds records */
+    int have_now;
+    int64_t now_ms;
+    int quiet;
+    rr_kafka_sink_t *publish; /* or NULL: its transaction commits with the input's end offsets */
+    /* A day range (docs/kafka.md, "Day ranges"): range_end_ms > 0 turns it on.
+     * Each partition is read from its first record at or after seek_ms (by
+     * Kafka timestamp) until its watermark passes stop_ms, or its end. */
+    int64_t seek_ms, range_start_ms, stop_ms, range_end_ms;
+    const char *range_label;  /* "FROM..TO": committed as the offsets' metadata */
+    int64_t *range_offsets;   /* out, np entries, set before the first event: each
+                               * partition's first offset at or after range_start_ms */
+    /* Completeness (docs/kafka.md, "Completeness"): records the run needs that
+     * were deleted, before it began (below a partition's log start offset) or
+     * under it, make it stop with status 3, unless allow_incomplete: then it
+     * goes on without them, says so on stderr, and counts them. */
+    int allow_incomplete;
+    /* Set to 1 (may be NULL) as soon as records are known missing: the
+     * caller's sinks publish nothing as final from then on. */
+    atomic_int *gap_seen;
+    /* A topic still being written (pipeline/kafka_live.h), or NULL: every
+     * partition is read from its log start until the ends the writer gives,
+     * and how far each was read is told to the writer. Not with a day range;
+     * the group's committed offsets are not asked first (no end is known at
+     * start, and the writer is writing the records now: no earlier run can
+     * have published them). Marked over when the run returns. */
+    rr_kafka_live_t *live;
+    /* Non-zero (the signal's number, set by a handler): read no further,
+     * publish nothing, return 128 + that number. May be NULL. */
+    volatile sig_atomic_t *stop;
+    /* Publishing: called once every partition was read and the engines
+     * finished, just before the commit, with stats and missing_records set;
+     * 0 commits, anything else aborts and is returned as the run's status
+     * (the quality gates: pipeline/outcome.h). May be NULL. */
+    int (*judge)(void *opaque, const struct rr_kafka_run *r);
+    void *judge_opaque;
+    /* out */
+    uint64_t missing_records; /* offsets known deleted before the run read them */
+    rr_kafka_read_t *read;    /* n_read entries (caller frees), partitions with records:
+                               * what was read, whatever the status; NULL if the run
+                               * stopped before it knew */
+    size_t n_read;
+    int already_published; /* publishing: the group had committed every end offset */
+    rr_stats_t stats;      /* the shards' counts added up (pipeline/shards.h) */
+    char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
+    double seconds;
+    char err[512];
+} rr_kafka_run_t;
+
+/* 0 when every partition was read to its end and the engines finished (and,
+ * when publishing, the results committed); a non-empty r->engine_error then
+ * says an engine's results cannot be trusted (written all the same, as file
+ * mode does). 1 with r->err on a runtime error (no such topic, unreachable
+ * cluster at start, fatal client error, failed commit; an engine's error
+ * when publishing: nothing is committed; a live topic's writer that failed,
+ * or whose partition count differs); 2 with r->err on a client or engine
+ * configuration error (or a live topic with a day range); 3 with r->err
+ * naming the first partition that lacks records (nothing committed);
+ * 128 + N when *r->stop became N (nothing committed); what r->judge
+ * returned when it was not 0 (nothing committed). r->stats and
+ * r->missing_records hold what was read and missed whatever the status. */
+int rr_run_kafka(rr_kafka_run_t *r);
+
+#endif

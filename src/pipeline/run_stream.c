@@ -1,0 +1,603 @@
+#include "pipeline/run_stream.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "ops/progress.h"
+#include "io/changelog.h"
+
+#define BATCH 4096
+#define WAIT_MS 200
+#define RESTORE_TIMEOUT_S 60
+
+typedef struct stream stream_t;
+
+/* One input partition this instance owns (or owned: its engine is parked
+ * after a revocation, and reused if the partition comes back unchanged). */
+typedef struct spart {
+    stream_t *s;
+    int32_t p;
+    rr_engine_t *eng;
+    rr_sink_t sink; /* the run's sink, rejected records renamed to partition p */
+    int owned;
+    int64_t next;   /* the offset after the last one fed; -1: nothing fed or committed */
+    int dirty;      /* fed since its last checkpoint */
+    int revise;     /* fed since its last provisional revision */
+    int has_loc;    /* loc: its last committed checkpoint */
+    rr_ck_loc_t loc, pend; /* pend: written in the open transaction */
+    int written;
+    rr_stats_t base; /* the engine's counts when this run got it */
+} spart_t;
+
+struct stream {
+    rr_stream_run_t *r;
+    rd_kafka_t *rk;
+    spart_t **ps; /* by partition number, cap entries */
+    int cap;
+    int changelog_parts;
+    char changelog[300];
+    uint64_t gen;
+    int failed;
+    int commits;
+    rr_stats_t dropped; /* counts of engines this run let go */
+};
+
+static void fail(stream_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(stream_t *s, const char *fmt, ...)
+{
+    if (s->failed++)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->r->err, sizeof s->r->err, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- per-partition sink: the run's, with the Kafka partition number ---- */
+
+static void sp_day(void *o, const rr_day_record_t *x)
+{
+    spart_t *sp = o;
+    sp->s->r->sink.day(sp->s->r->sink.opaque, x);
+}
+
+static void sp_violation(void *o, const rr_violation_record_t *x)
+{
+    spart_t *sp = o;
+    sp->s->r->sink.violation(sp->s->r->sink.opaque, x);
+}
+
+static void sp_alert(void *o, const rr_alert_record_t *x)
+{
+    spart_t *sp = o;
+    sp->s->r->sink.alert(sp->s->r->sink.opaque, x);
+}
+
+static void sp_rejected(void *o, const rr_rejected_record_t *x)
+{
+    spart_t *sp = o;
+    rr_rejected_record_t g = *x;
+    g.partition = sp->p;
+    sp->s->r->sink.rejected(sp->s->r->sink.opaque, &g);
+}
+
+/* ---- counts: what this run did with each engine ---- */
+
+static void add_delta(rr_stats_t *acc, const rr_stats_t *now, const rr_stats_t *base)
+{
+#define D(f) acc->f += now->f - base->f
+    D(input);
+    D(applied);
+    D(duplicate);
+    D(late);
+    D(invalid);
+    D(evicted_conversations);
+    D(shop_days);
+    D(agent_days);
+    D(violations);
+    D(alerts);
+    D(provisional);
+#undef D
+    acc->peak_open_conversations += now->peak_open_conversations;
+    acc->peak_active_conversations += now->peak_active_conversations;
+}
+
+static void drop_engine(stream_t *s, spart_t *sp)
+{
+    if (!sp->eng)
+        return;
+    rr_stats_t now;
+    rr_engine_stats(sp->eng, &now);
+    add_delta(&s->dropped, &now, &sp->base);
+    rr_engine_free(sp->eng);
+    sp->eng = NULL;
+    sp->has_loc = 0;
+    sp->next = -1;
+    sp->dirty = 0;
+}
+
+static void totals(const stream_t *s, rr_stats_t *out)
+{
+    *out = s->dropped; /* open counts: only the engines held now */
+    for (int p = 0; p < s->cap; p++) {
+        const spart_t *sp = s->ps[p];
+        if (sp && sp->eng) {
+            rr_stats_t now;
+            rr_engine_stats(sp->eng, &now);
+            add_delta(out, &now, &sp->base);
+            out->open_conversations += now.open_conversations;
+            out->open_days += now.open_days;
+        }
+    }
+}
+
+static spart_t *part(stream_t *s, int32_t p)
+{
+    if (p < 0)
+        return NULL;
+    if (p >= s->cap) {
+        int cap = p + 1;
+        spart_t **ps = realloc(s->ps, (size_t)cap * sizeof *ps);
+        if (!ps)
+            return NULL;
+        memset(ps + s->cap, 0, (size_t)(cap - s->cap) * sizeof *ps);
+        s->ps = ps;
+        s->cap = cap;
+    }
+    if (!s->ps[p]) {
+        spart_t *sp = calloc(1, sizeof *sp);
+        if (!sp)
+            return NULL;
+        sp->s = s;
+        sp->p = p;
+        sp->next = -1;
+        sp->sink = (rr_sink_t){.opaque = sp,
+                               .day = sp_day,
+                               .violation = sp_violation,
+                               .alert = sp_alert,
+                               .rejected = sp_rejected};
+        s->ps[p] = sp;
+    }
+    return s->ps[p];
+}
+
+/* ---- commits: records, checkpoints and offsets in one transaction ---- */
+
+static int commit_all(stream_t *s, const char *why)
+{
+    rr_stream_run_t *r = s->r;
+    if (s->failed)
+        return -1;
+    int any = 0;
+    double t0 = rr_mono_s();
+    uint64_t bytes = 0, raw = 0;
+    for (int p = 0; p < s->cap; p++) {
+        spart_t *sp = s->ps[p];
+        if (sp)
+            sp->written = 0;
+        if (!sp || !sp->owned || !sp->eng || !(sp->dirty || (!sp->has_loc && sp->next >= 0)))
+            continue;
+        if (p >= s->changelog_parts) {
+            fail(s, "%s has %d partitions, fewer than %s (partition %d): add partitions to it",
+                 s->changelog, s->changelog_parts, r->topic, (int)p);
+            return -1;
+        }
+        char key[300];
+        snprintf(key, sizeof key, "%s:%d", r->topic, (int)p);
+        if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend, r->err,
+                             sizeof r->err) < 0) {
+            s->failed = 1;
+            return -1;
+        }
+        sp->written = 1;
+        bytes += sp->pend.bytes;
+        raw += sp->pend.raw;
+        any = 1;
+    }
+    if (!any)
+        return 0; /* nothing fed since the last commit: no record, nothing to commit */
+    if (rr_kafka_sink_flush(r->publish, r->err, sizeof r->err) < 0) {
+        s->failed = 1;
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(s->cap);
+    int n_parts = 0;
+    for (int p = 0; p < s->cap; p++) {
+        spart_t *sp = s->ps[p];
+        if (!sp || !sp->owned || !(sp->written || sp->has_loc) || sp->next < 0)
+            continue;
+        char md[128];
+        rr_changelog_format(sp->written ? &sp->pend : &sp->loc, md, sizeof md);
+        rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(offs, r->topic, p);
+        t->offset = sp->next;
+        t->metadata = strdup(md); /* freed with the list */
+        t->metadata_size = t->metadata ? strlen(md) : 0;
+        n_parts++;
+    }
+    int rc = rr_kafka_sink_commit(r->publish, s->rk, offs, r->err, sizeof r->err);
+    rd_kafka_topic_partition_list_destroy(offs);
+    if (rc < 0 || rr_kafka_sink_begin(r->publish, r->err, sizeof r->err) < 0) {
+        s->failed = 1;
+        return -1;
+    }
+    for (int p = 0; p < s->cap; p++) {
+        spart_t *sp = s->ps[p];
+        if (sp && sp->written) {
+            sp->loc = sp->pend;
+            sp->has_loc = 1;
+            sp->dirty = 0;
+            sp->written = 0;
+        }
+    }
+    s->commits++;
+    if (!r->quiet) {
+        rr_stats_t st;
+        totals(s, &st);
+        int64_t lag = 0; /* to the ends the consumer last saw */
+        for (int p = 0; p < s->cap; p++) {
+            const spart_t *sp = s->ps[p];
+            int64_t lo, hi;
+            if (sp && sp->owned &&
+                !rd_kafka_get_watermark_offsets(s->rk, r->topic, p, &lo, &hi) && hi >= 0)
+                lag += hi - (sp->next >= 0 ? sp->next : lo > 0 ? lo : 0);
+        }
+        fprintf(stderr,
+                "{\"type\":\"commit\",\"why\":\"%s\",\"partitions\":%d,\"input\":%llu,"
+                "\"lag\":%lld,\"checkpoint_bytes\":%llu,\"checkpoint_raw_bytes\":%llu,"
+                "\"seconds\":%.3f}\n",
+                why, n_parts, (unsigned long long)st.input, (long long)lag, (unsigned long long)bytes,
+                (unsigned long long)raw, rr_mono_s() - t0);
+    }
+    return 0;
+}
+
+/* ---- rebalances ---- */
+
+/* A fresh engine for partition p, or the one restored from loc. */
+static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
+{
+    rr_stream_run_t *r = s->r;
+    char err[512];
+    if (rr_engine_new(r->cfg, r->tz, &sp->sink, &sp->eng, err, sizeof err) < 0) {
+        fail(s, "config: %s", err);
+        return -1;
+    }
+    if (loc) {
+        char key[300];
+        snprintf(key, sizeof key, "%s:%d", r->topic, (int)sp->p);
+        double t0 = rr_mono_s();
+        if (rr_changelog_restore(r->ko, s->changelog, sp->p, key, loc, sp->eng, RESTORE_TIMEOUT_S,
+                                 err, sizeof err) < 0) {
+            rr_engine_free(sp->eng);
+            sp->eng = NULL;
+            fail(s, "%s[%d]: cannot restore its state: %s", r->topic, (int)sp->p, err);
+            return -1;
+        }
+        if (!r->quiet) {
+            rr_stats_t st;
+            rr_engine_stats(sp->eng, &st);
+            fprintf(stderr,
+                    "{\"type\":\"restored\",\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
+                    ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}\n",
+                    (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
+        }
+    } else {
+        char name[300];
+        snprintf(name, sizeof name, "%s[%d]", r->topic, (int)sp->p);
+        if (rr_engine_add_partition(sp->eng, name) < 0) {
+            rr_engine_free(sp->eng);
+            sp->eng = NULL;
+            fail(s, "out of memory");
+            return -1;
+        }
+    }
+    rr_engine_stats(sp->eng, &sp->base);
+    return 0;
+}
+
+/* Take the partitions in l: each resumes where the group committed, from
+ * the state committed with it. Sets each element's offset for assign. */
+static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
+{
+    rr_stream_run_t *r = s->r;
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
+    rd_kafka_resp_err_t e = rd_kafka_committed(s->rk, c, 30000);
+    if (e) {
+        rd_kafka_topic_partition_list_destroy(c);
+        fail(s, "%s: cannot read the group's committed offsets: %s", r->topic, rd_kafka_err2str(e));
+        return -1;
+    }
+    int restored = 0;
+    for (int i = 0; i < c->cnt && !s->failed; i++) {
+        const rd_kafka_topic_partition_t *t = &c->elems[i];
+        spart_t *sp = part(s, t->partition);
+        if (!sp) {
+            fail(s, "out of memory");
+            break;
+        }
+        rr_ck_loc_t loc;
+        if (t->err || t->offset < 0) { /* never committed: from the beginning, fresh */
+            drop_engine(s, sp);
+            if (open_engine(s, sp, NULL) < 0)
+                break;
+            l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        } else if (rr_changelog_parse(t->metadata, t->metadata_size, &loc) < 0) {
+            fail(s,
+                 "%s[%d]: group '%s' committed offset %" PRId64
+                 " without a checkpoint (a bounded run's group?): stream with another --group",
+                 r->topic, (int)t->partition, r->group, t->offset);
+            break;
+        } else {
+            /* our parked engine is exactly that state: keep it */
+            if (!(sp->eng && sp->has_loc && sp->loc.gen == loc.gen && sp->next == t->offset &&
+                  !sp->dirty)) {
+                drop_engine(s, sp);
+                if (open_engine(s, sp, &loc) < 0)
+                    break;
+                sp->loc = loc;
+                sp->has_loc = 1;
+                restored++;
+            }
+            sp->next = t->offset;
+            l->elems[i].offset = t->offset;
+        }
+        sp->owned = 1;
+        sp->dirty = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(c);
+    if (s->failed)
+        return -1;
+    /* parked engines that did not come back are another instance's now */
+    for (int p = 0; p < s->cap; p++)
+        if (s->ps[p] && !s->ps[p]->owned)
+            drop_engine(s, s->ps[p]);
+    if (!r->quiet) {
+        fprintf(stderr, "{\"type\":\"assigned\",\"partitions\":[");
+        for (int i = 0; i < l->cnt; i++)
+            fprintf(stderr, "%s%d", i ? "," : "", (int)l->elems[i].partition);
+        fprintf(stderr, "],\"restored\":%d}\n", restored);
+    }
+    return 0;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+    stream_t *s = opaque;
+    int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (!s->failed)
+            take(s, l);
+        rd_kafka_error_t *e = NULL;
+        rd_kafka_resp_err_t ae = 0;
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, s->failed ? NULL : l);
+        else
+            ae = rd_kafka_assign(rk, s->failed ? NULL : l);
+        if (e) {
+            fail(s, "assign: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        } else if (ae) {
+            fail(s, "assign: %s", rd_kafka_err2str(ae));
+        }
+        return;
+    }
+    /* revoked (or lost): commit what was read first, then let go */
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk))
+        commit_all(s, "revoke");
+    for (int i = 0; i < l->cnt; i++) {
+        int32_t p = l->elems[i].partition;
+        if (p >= 0 && p < s->cap && s->ps[p]) {
+            s->ps[p]->owned = 0;
+            if (s->ps[p]->dirty) /* lost before its commit: that state is not the group's */
+                drop_engine(s, s->ps[p]);
+        }
+    }
+    if (coop) {
+        rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, l);
+        if (e)
+            rd_kafka_error_destroy(e);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static void hook(rd_kafka_conf_t *conf, void *arg)
+{
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, arg);
+}
+
+/* The changelog topic: compacted, a partition for each input partition. */
+static int changelog_topic(stream_t *s, int np)
+{
+    rr_stream_run_t *r = s->r;
+    rd_kafka_t *prk = rr_kafka_sink_handle(r->publish);
+    int n = rr_kafka_partition_count(prk, s->changelog, 10000, r->err, sizeof r->err);
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        static const char *const cfg[] = {"cleanup.policy", "compact", NULL};
+        if (rr_kafka_create_topic(prk, s->changelog, np, cfg, 10000, r->err, sizeof r->err) < 0)
+            return -1;
+        n = np;
+    }
+    if (n < np) {
+        snprintf(r->err, sizeof r->err,
+                 "%s has %d partitions, fewer than %s's %d: add partitions to it", s->changelog, n,
+                 r->topic, np);
+        return -1;
+    }
+    s->changelog_parts = n;
+    return 0;
+}
+
+/* Offer one partition's consecutive messages to its engine. */
+static void feed_run(stream_t *s, spart_t *sp, rd_kafka_message_t **msgs, size_t n,
+                     rr_record_t *recs)
+{
+    rr_kafka_feed(sp->eng, 0, msgs, n, recs, s->r->have_now ? s->r->now_ms : rr_now_ms());
+    sp->next = msgs[n - 1]->offset + 1;
+    sp->dirty = 1;
+    sp->revise = 1;
+}
+
+/* A provisional revision of every partition fed since its last one, into
+ * the open transaction; the checkpoint that counts it goes with it. */
+static int revise_all(stream_t *s)
+{
+    uint64_t records = 0;
+    int parts = 0;
+    for (int p = 0; p < s->cap; p++) {
+        spart_t *sp = s->ps[p];
+        if (!sp || !sp->owned || !sp->eng || !sp->revise)
+            continue;
+        int64_t n = rr_engine_provisional(sp->eng);
+        if (n < 0) {
+            fail(s, "%s[%d]: out of memory making a provisional revision", s->r->topic, (int)p);
+            return -1;
+        }
+        records += (uint64_t)n;
+        parts++;
+        sp->revise = 0;
+        sp->dirty = 1;
+    }
+    if (parts && !s->r->quiet)
+        fprintf(stderr, "{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}\n", parts,
+                (unsigned long long)records);
+    return 0;
+}
+
+int rr_run_stream(rr_stream_run_t *r)
+{
+    stream_t s = {.r = r};
+    snprintf(s.changelog, sizeof s.changelog, "%s.changelog", r->prefix);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s.gen = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 48);
+    double t0 = rr_mono_s();
+    int status = 1;
+    rd_kafka_message_t **msgs = malloc(BATCH * sizeof *msgs);
+    rr_record_t *recs = malloc(BATCH * sizeof *recs);
+    rd_kafka_queue_t *q = NULL;
+    s.rk = rr_kafka_consumer_new(r->ko, r->group, 0, hook, &s, r->err, sizeof r->err);
+    if (!s.rk) {
+        status = 2;
+        goto out;
+    }
+    if (!msgs || !recs) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto out;
+    }
+    int np = rr_kafka_partition_count(s.rk, r->topic, 10000, r->err, sizeof r->err);
+    if (np == 0)
+        snprintf(r->err, sizeof r->err, "topic '%s' does not exist", r->topic);
+    if (np <= 0 || changelog_topic(&s, np) < 0)
+        goto out;
+    rd_kafka_poll_set_consumer(s.rk);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, r->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t se = rd_kafka_subscribe(s.rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (se) {
+        snprintf(r->err, sizeof r->err, "%s: subscribe: %s", r->topic, rd_kafka_err2str(se));
+        goto out;
+    }
+    q = rd_kafka_queue_get_consumer(s.rk);
+    double next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
+    double next_revision = r->provisional_every_ms
+                               ? rr_mono_s() + (double)r->provisional_every_ms / 1000.0
+                               : HUGE_VAL;
+    double next_progress = t0 + 5, last_warn = 0;
+    while (!*r->stop && !s.failed) {
+        ssize_t n = rd_kafka_consume_batch_queue(q, WAIT_MS, msgs, BATCH);
+        if (n < 0) {
+            fail(&s, "%s: consume: %s", r->topic, rd_kafka_err2str(rd_kafka_last_error()));
+            break;
+        }
+        size_t run_start = 0, run_n = 0;
+        spart_t *run_sp = NULL;
+        for (ssize_t i = 0; i <= n; i++) {
+            rd_kafka_message_t *m = i < n ? msgs[i] : NULL;
+            spart_t *sp = m && !m->err && m->partition >= 0 && m->partition < s.cap
+                              ? s.ps[m->partition]
+                              : NULL;
+            /* a message of a partition we own, not one fetched before a rebalance */
+            int usable = sp && sp->owned && sp->eng && m->offset >= sp->next;
+            if (run_n && (!usable || sp != run_sp)) {
+                feed_run(&s, run_sp, msgs + run_start, run_n, recs);
+                run_n = 0;
+            }
+            if (!m)
+                break;
+            if (usable) {
+                if (!run_n) {
+                    run_start = (size_t)i;
+                    run_sp = sp;
+                }
+                run_n++;
+                continue;
+            }
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                char fatal[256];
+                if (rd_kafka_fatal_error(s.rk, fatal, sizeof fatal)) {
+                    fail(&s, "%s: %s", r->topic, fatal);
+                } else if (!r->quiet && rr_mono_s() - last_warn > 5) {
+                    fprintf(stderr, "replyrate run: %s: %s (waiting)\n", r->topic,
+                            rd_kafka_message_errstr(m));
+                    last_warn = rr_mono_s();
+                }
+            }
+        }
+        for (ssize_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]);
+        if (!s.failed && rr_mono_s() >= next_commit) {
+            if (rr_mono_s() >= next_revision) {
+                revise_all(&s);
+                next_revision = rr_mono_s() + (double)r->provisional_every_ms / 1000.0;
+            }
+            commit_all(&s, "interval");
+            next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
+        }
+        if (!r->quiet && rr_mono_s() > next_progress) {
+            rr_stats_t st;
+            totals(&s, &st);
+            rr_progress_print(st.input, rr_mono_s() - t0, st.open_conversations, st.open_days);
+            next_progress += 5;
+        }
+    }
+    if (!s.failed)
+        commit_all(&s, "stop");
+    /* leaving the group revokes what is left (nothing to commit now) */
+    if (q) {
+        rd_kafka_queue_destroy(q);
+        q = NULL;
+    }
+    rd_kafka_consumer_close(s.rk);
+    if (!s.failed)
+        status = 0;
+out:
+    totals(&s, &r->stats);
+    r->seconds = rr_mono_s() - t0;
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (s.rk)
+        rd_kafka_destroy(s.rk);
+    rr_kafka_sink_forget_puts(r->publish); /* a failed commit's chunks point into s.ps */
+    for (int p = 0; p < s.cap; p++) {
+        if (s.ps[p])
+            rr_engine_free(s.ps[p]->eng);
+        free(s.ps[p]);
+    }
+    free(s.ps);
+    free(msgs);
+    free(recs);
+    return status;
+}

@@ -1,0 +1,137 @@
+#include "pipeline/shards.h"
+
+#include "base/clock.h"
+#include "ops/progress.h"
+
+static void locked_day(void *opaque, const rr_day_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    pthread_mutex_lock(o->mu);
+    o->sink->day(o->sink->opaque, r);
+    pthread_mutex_unlock(o->mu);
+}
+
+static void locked_violation(void *opaque, const rr_violation_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    pthread_mutex_lock(o->mu);
+    o->sink->violation(o->sink->opaque, r);
+    pthread_mutex_unlock(o->mu);
+}
+
+static void locked_alert(void *opaque, const rr_alert_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    pthread_mutex_lock(o->mu);
+    o->sink->alert(o->sink->opaque, r);
+    pthread_mutex_unlock(o->mu);
+}
+
+static void locked_rejected(void *opaque, const rr_rejected_record_t *r)
+{
+    rr_shard_out_t *o = opaque;
+    rr_rejected_record_t g = *r;
+    g.partition = o->global[r->partition];
+    pthread_mutex_lock(o->mu);
+    o->sink->rejected(o->sink->opaque, &g);
+    pthread_mutex_unlock(o->mu);
+}
+
+rr_sink_t rr_shard_sink(rr_shard_out_t *o)
+{
+    return (rr_sink_t){.opaque = o,
+                       .day = o->sink->day ? locked_day : NULL,
+                       .violation = o->sink->violation ? locked_violation : NULL,
+                       .alert = o->sink->alert ? locked_alert : NULL,
+                       .rejected = o->sink->rejected ? locked_rejected : NULL};
+}
+
+void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng)
+{
+    rr_stats_t st;
+    rr_engine_stats(eng, &st);
+    atomic_store(&p->input, st.input);
+    atomic_store(&p->open_convs, st.open_conversations);
+    atomic_store(&p->open_days, st.open_days);
+}
+
+int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet, double t0,
+                           double *next)
+{
+    int done = 0;
+    unsigned long long in = 0, convs = 0, days = 0;
+    for (int i = 0; i < n; i++) {
+        done += atomic_load(&progress[i].done);
+        in += atomic_load(&progress[i].input);
+        convs += atomic_load(&progress[i].open_convs);
+        days += atomic_load(&progress[i].open_days);
+    }
+    if (done < n && !quiet && rr_mono_s() > *next) {
+        rr_progress_print(in, rr_mono_s() - t0, convs, days);
+        *next += 5;
+    }
+    return done;
+}
+
+static void add_stats(rr_stats_t *sum, const rr_stats_t *s)
+{
+    sum->input += s->input;
+    sum->applied += s->applied;
+    sum->duplicate += s->duplicate;
+    sum->late += s->late;
+    sum->invalid += s->invalid;
+    sum->held += s->held;
+    sum->open_conversations += s->open_conversations;
+    sum->peak_open_conversations += s->peak_open_conversations; /* an upper bound */
+    sum->active_conversations += s->active_conversations;
+    sum->peak_active_conversations += s->peak_active_conversations;
+    sum->evicted_conversations += s->evicted_conversations;
+    sum->open_days += s->open_days;
+    sum->shop_days += s->shop_days;
+    sum->agent_days += s->agent_days;
+    sum->violations += s->violations;
+    sum->alerts += s->alerts;
+    sum->provisional += s->provisional;
+}
+
+static void count_shop(void *opaque, uint64_t shop, int partition, int several)
+{
+    (void)partition;
+    rr_shard_total_t *t = opaque;
+    uint32_t v = rr_map64_get(&t->first, shop);
+    if (v == RR_MAP_NONE) {
+        if (several)
+            t->stats.shops_in_several_partitions++;
+        if (rr_map64_put(&t->first, shop, (uint32_t)t->shard | (several ? 0x80000000u : 0)) < 0)
+            t->oom = 1;
+    } else if (!(v & 0x80000000u) && (several || (int)(v & 0x7fffffffu) != t->shard)) {
+        t->stats.shops_in_several_partitions++;
+        rr_map64_del(&t->first, shop);
+        if (rr_map64_put(&t->first, shop, v | 0x80000000u) < 0)
+            t->oom = 1;
+    }
+}
+
+void rr_shard_total_init(rr_shard_total_t *t)
+{
+    *t = (rr_shard_total_t){0};
+    if (rr_map64_init(&t->first, 1024) < 0)
+        t->oom = 1;
+}
+
+void rr_shard_total_add(rr_shard_total_t *t, const rr_engine_t *eng)
+{
+    rr_stats_t st;
+    rr_engine_stats(eng, &st);
+    add_stats(&t->stats, &st);
+    if (!t->oom)
+        rr_engine_each_shop(eng, count_shop, t);
+    t->shard++;
+}
+
+int rr_shard_total_done(rr_shard_total_t *t, rr_stats_t *out)
+{
+    *out = t->stats;
+    rr_map64_free(&t->first);
+    return t->oom ? -1 : 0;
+}

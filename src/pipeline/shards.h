@@ -1,0 +1,63 @@
+/* pipeline/shards.h: what every sharded run shares, whatever feeds its shards
+ * (files: run_shards.c; a Kafka topic's partitions: run_kafka.c).
+ *
+ * A shard is an engine of its own on a thread of its own, holding some of
+ * the run's partitions. Its records reach the run's sink through
+ * rr_shard_sink: one shard at a time (under the run's lock), with the
+ * `partition` of rejected records translated from the shard's engine
+ * partition back to the run's. Its counts add into the run's summary with
+ * rr_shard_total, which also counts shops split across partitions (SPEC §2),
+ * within and across shards.
+ */
+#ifndef RR_CLI_SHARDS_H
+#define RR_CLI_SHARDS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "base/map.h"
+#include "replyrate/engine.h"
+
+typedef struct rr_shard_out {
+    const rr_sink_t *sink; /* the run's; its callbacks may be NULL */
+    pthread_mutex_t *mu;   /* the run's, held around every call */
+    const int *global;     /* the shard's engine partition k is the run's global[k] */
+} rr_shard_out_t;
+
+/* A sink for a shard's engine: calls o's sink under o's lock. o must outlive
+ * the engine. */
+rr_sink_t rr_shard_sink(rr_shard_out_t *o);
+
+/* A shard's progress: written by its thread, read by the run's. */
+typedef struct rr_shard_progress {
+    atomic_ullong input, open_convs, open_days;
+    atomic_int done;
+} rr_shard_progress_t;
+
+/* The shard's thread: note its engine's counts now. */
+void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng);
+
+/* The run's thread: how many of progress[0..n) are done; and, unless quiet,
+ * once rr_mono_s() has passed *next, a progress line of their sums over the
+ * time since t0 (and *next moves on 5 s). */
+int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet, double t0,
+                           double *next);
+
+/* The run's summary over its shards: init, add each shard's engine once,
+ * then done. Counts add up (peaks to an upper bound of the true peak), and
+ * shops seen in several partitions are counted within and across shards.
+ * done frees the total and returns 0 with *out, or -1 (*out still set, its
+ * shop count short) if counting shops ran out of memory. */
+typedef struct rr_shard_total {
+    rr_stats_t stats;
+    rr_map64_t first; /* shop -> shard that saw it first; bit 31: counted */
+    int shard;
+    int oom;
+} rr_shard_total_t;
+
+void rr_shard_total_init(rr_shard_total_t *t);
+void rr_shard_total_add(rr_shard_total_t *t, const rr_engine_t *eng);
+int rr_shard_total_done(rr_shard_total_t *t, rr_stats_t *out);
+
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# tests/lint/layers.sh: fails when an #include in src/ points up a layer or
+# into another folder's private header.
+#
+# Each folder of src/ is a layer and may include only its own headers and
+# those of the folders listed for it below (the same table as CMakeLists.txt's
+# libraries). A header named *_int.h is private to its folder. The public
+# headers under include/replyrate/ belong to a layer too: event.h and config.h
+# to metrics (the job's settings and the event schema), engine.h to engine.
+# Usage: tests/lint/layers.sh [SOURCE_DIR]
+set -euo pipefail
+root=${1:-${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
+cd "$root"
+
+declare -A may=(
+  [base]=""
+  [ops]="base"
+  [metrics]="base"
+  [engine]="metrics base"
+  [codec]="engine metrics base"
+  [io]="codec engine metrics ops base"
+  [gen]="engine metrics base"
+  [pipeline]="io codec engine metrics ops base"
+  [cli]="pipeline gen io codec engine metrics ops base"
+)
+# the layer each public header belongs to
+declare -A public=([event.h]=metrics [config.h]=metrics [engine.h]=engine)
+
+bad=0
+complain() { echo "$1: $2" >&2; bad=$((bad + 1)); }
+
+for dir in src/*/; do
+  layer=$(basename "$dir")
+  [[ -v may[$layer] ]] || { complain "$dir" "a folder no layer is declared for (tests/lint/layers.sh, CMakeLists.txt)"; continue; }
+  allowed=" $layer ${may[$layer]} "
+  while IFS=: read -r file line inc; do
+    inc=${inc#*\"}; inc=${inc%\"*}
+    case $inc in
+      replyrate/v1/*) target=io ;;  # generated protobuf-c code: codec and up
+      replyrate/*)
+        h=${inc#replyrate/}
+        target=${public[$h]:-}
+        [[ -n $target ]] || { complain "$file:$line" "includes $inc, a public header no layer owns"; continue; } ;;
+      */*) target=${inc%%/*} ;;
+      *) complain "$file:$line" "includes \"$inc\" without its folder (write \"$layer/$inc\")"; continue ;;
+    esac
+    if [[ $inc == replyrate/v1/* ]]; then
+      [[ " codec io pipeline cli " == *" $layer "* ]] ||
+        complain "$file:$line" "$layer includes generated protobuf code ($inc): only codec and above may"
+      continue
+    fi
+    if [[ $allowed != *" $target "* ]]; then
+      complain "$file:$line" "$layer may not include $inc ($target is not beneath $layer)"
+    elif [[ $target != "$layer" && $inc == *_int.h ]]; then
+      complain "$file:$line" "$inc is private to $target/"
+    fi
+  done < <(grep -Hn '^#[[:space:]]*include[[:space:]]*"' "$dir"*.[ch] || true)
+done
+
+if ((bad)); then
+  echo "tests/lint/layers.sh: $bad include(s) break the layering" >&2
+  exit 1
+fi
+echo "layers: every #include in src/ points down or within its folder"
