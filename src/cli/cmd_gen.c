@@ -1,5 +1,5 @@
 /* cli/cmd_gen.c: `replyrate gen`, synthetic traffic into delimited ChatEvent
- * files or a Kafka topic (src/gen/gen.h is the model, src/io/sink.h and
+ * files or a Kafka topic (src/gen/gen.h is the model, src/io/filesink.h and
  * cli/gen_topic.h the writers, cli/gen_summary.h its summary line). */
 #include <errno.h>
 #include <getopt.h>
@@ -21,7 +21,7 @@
 #include "codec/encode.h"
 #include "gen/gen.h"
 #include "io/kafka_events.h"
-#include "io/sink.h"
+#include "io/filesink.h"
 
 static const char usage[] =
     "usage: replyrate gen --output FILE [--output FILE ...] [OPTIONS]\n"
@@ -223,7 +223,7 @@ static int emit_event(void *opaque, const rr_event_t *ev)
 static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
 {
     gen_ctx_t *c = opaque;
-    /* one write per record: a zstd frame may end after any write (io/sink.h) */
+    /* one write per record: a zstd frame may end after any write (io/filesink.h) */
     uint8_t rec[10 + 64];
     size_t h = rr_encode_varint(len, rec);
     if (len > sizeof rec - h) return -1; /* gen's garbage records are a few bytes */
@@ -318,7 +318,7 @@ int rr_cmd_gen(int argc, char **argv)
             break;
         case OPT_REDELIVER_MAX_DELAY: /* the ranges: rr_gen_opts_check */
         case OPT_CONVERSATION_TTL:
-            if (rr_config_parse_duration(a,
+            if (rr_config_file_duration(a,
                                          c == OPT_CONVERSATION_TTL ? &o.conversation_ttl_ms
                                                                    : &o.redeliver_max_delay_ms,
                                          err, sizeof err))

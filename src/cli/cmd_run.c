@@ -228,7 +228,7 @@ static int duration_opt(const char *name, const char *arg, int64_t lo, int64_t h
 {
     char err[256];
     int64_t v = 0;
-    int unparsed = rr_config_parse_duration(arg, &v, err, sizeof err) < 0;
+    int unparsed = rr_config_file_duration(arg, &v, err, sizeof err) < 0;
     if (unparsed || v < lo || v > hi) {
         fprintf(stderr, "replyrate run: --%s: '%s': %s\n", name, arg, unparsed ? err : range);
         return -1;
@@ -584,7 +584,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     }
     rr_config_t cfg;
     if (config_path) {
-        if (rr_config_load_file(config_path, &cfg, err, sizeof err) < 0) {
+        if (rr_config_file_load(config_path, &cfg, err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: config: %s\n", err);
             return 2;
         }

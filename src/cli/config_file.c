@@ -131,7 +131,7 @@ static int is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-int rr_config_parse_duration(const char *s, int64_t *ms, char *errstr, size_t errstr_size)
+int rr_config_file_duration(const char *s, int64_t *ms, char *errstr, size_t errstr_size)
 {
     static const struct {
         const char *unit;
@@ -216,7 +216,7 @@ static int parse_tod(const char **pp, int is_end, int32_t *ms, char *errstr, siz
     return 0;
 }
 
-int rr_config_parse_window(const char *s, int32_t *from_ms, int32_t *to_ms, char *errstr,
+int rr_config_file_window(const char *s, int32_t *from_ms, int32_t *to_ms, char *errstr,
                            size_t errstr_size)
 {
     const char *p = s;
@@ -313,7 +313,7 @@ static int get_duration(loader_t *l, const config_setting_t *s, const char *what
     }
     if (type == CONFIG_TYPE_STRING) {
         const char *str = config_setting_get_string(s);
-        if (rr_config_parse_duration(str, ms, why, sizeof why) < 0)
+        if (rr_config_file_duration(str, ms, why, sizeof why) < 0)
             return fail(l, s, "%s: bad duration \"%s\": %s", what, str, why);
         return 0;
     }
@@ -468,7 +468,7 @@ static int load_metric(loader_t *l, config_setting_t *g, size_t idx)
     if ((s = config_setting_get_member(g, "window"))) {
         if (get_string(l, s, where, &str) < 0)
             return -1;
-        if (rr_config_parse_window(str, &m->window_from_ms, &m->window_to_ms, why, sizeof why) <
+        if (rr_config_file_window(str, &m->window_from_ms, &m->window_to_ms, why, sizeof why) <
             0)
             return fail(l, s, "%s: bad window \"%s\": %s", where, str, why);
     }
@@ -638,7 +638,7 @@ fail:
     return -1;
 }
 
-int rr_config_load_file(const char *path, rr_config_t *cfg, char *errstr, size_t errstr_size)
+int rr_config_file_load(const char *path, rr_config_t *cfg, char *errstr, size_t errstr_size)
 {
     config_t cf;
     char *text = NULL, *dir = NULL, *slash;

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "io/sha256.h"
-#include "io/sink.h"
+#include "io/filesink.h"
 #include "replyrate/config.h"
 
 #define RR_MANIFEST_VERSION 1

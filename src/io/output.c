@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "io/sink.h"
+#include "io/filesink.h"
 #include "replyrate/v1/results.pb-c.h"
 
 enum csv_layout { CSV_NONE = 0, CSV_RESULTS, CSV_REJECTED };

@@ -2,7 +2,7 @@
  *
  * An rr_output_t encodes the engine's records (shop_day, agent_day, violation,
  * alert; late and invalid events when it serves as a --late or --dead-letter
- * file) into one file through an rr_filesink_t (src/io/sink.h):
+ * file) into one file through an rr_filesink_t (src/io/filesink.h):
  *
  *   .jsonl / .json   JSON Lines, one record per line, exactly SPEC §6
  *   .csv             RFC 4180 CSV, a header row, then long-format rows
@@ -18,7 +18,7 @@
  * one write. Write errors are sticky: the first one stops further writes and
  * is what rr_output_finish and rr_output_close report.
  *
- * The file appears under its name only when complete (io/sink.h): it is
+ * The file appears under its name only when complete (io/filesink.h): it is
  * written as a temporary beside it and renamed by rr_output_close; a failed
  * output, or one given up with rr_output_abort, leaves the file of that
  * name, if any, as it was. A run with several outputs finishes all of them

@@ -92,31 +92,31 @@ static int copy_batch(rr_readahead_t *r, slot_t *s, size_t n)
 static void *reader_main(void *arg)
 {
     rr_readahead_t *r = arg;
-    rr_round_robin_t rr;
-    int ok = rr_round_robin_init(&rr, r->src, r->n_src) == 0;
+    rr_source_mux_t rr;
+    int ok = rr_source_mux_init(&rr, r->src, r->n_src) == 0;
     for (;;) {
         slot_t *s = wait_free(r);
         if (!s)
             break;
         int which = 0;
         size_t n = 0;
-        int step = ok ? rr_round_robin_next(&rr, r->tmp, r->max, &which, &n) : RR_RR_ERROR;
-        s->which = step == RR_RR_DONE ? -1 : which;
-        if (step == RR_RR_ERROR || (step == RR_RR_BATCH && copy_batch(r, s, n) < 0)) {
+        int step = ok ? rr_source_mux_next(&rr, r->tmp, r->max, &which, &n) : RR_SOURCE_MUX_ERROR;
+        s->which = step == RR_SOURCE_MUX_DONE ? -1 : which;
+        if (step == RR_SOURCE_MUX_ERROR || (step == RR_SOURCE_MUX_BATCH && copy_batch(r, s, n) < 0)) {
             s->kind = RR_READAHEAD_ERROR;
             snprintf(s->error, sizeof s->error, "%s",
-                     step == RR_RR_ERROR && ok ? rr_source_error(r->src[which])
+                     step == RR_SOURCE_MUX_ERROR && ok ? rr_source_error(r->src[which])
                                                : "reading input: out of memory");
         } else {
-            s->kind = step == RR_RR_BATCH   ? RR_READAHEAD_BATCH
-                      : step == RR_RR_ENDED ? RR_READAHEAD_END
+            s->kind = step == RR_SOURCE_MUX_BATCH   ? RR_READAHEAD_BATCH
+                      : step == RR_SOURCE_MUX_ENDED ? RR_READAHEAD_END
                                             : RR_READAHEAD_DONE;
         }
         publish(r);
         if (s->kind == RR_READAHEAD_ERROR || s->kind == RR_READAHEAD_DONE)
             break;
     }
-    rr_round_robin_free(&rr);
+    rr_source_mux_free(&rr);
     return NULL;
 }
 

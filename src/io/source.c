@@ -936,7 +936,7 @@ void rr_source_close(rr_source_t *s)
     free(s);
 }
 
-int rr_round_robin_init(rr_round_robin_t *rr, rr_source_t *const *src, int n)
+int rr_source_mux_init(rr_source_mux_t *rr, rr_source_t *const *src, int n)
 {
     rr->src = src;
     rr->n = rr->remaining = n;
@@ -945,18 +945,18 @@ int rr_round_robin_init(rr_round_robin_t *rr, rr_source_t *const *src, int n)
     return rr->ended ? 0 : -1;
 }
 
-void rr_round_robin_free(rr_round_robin_t *rr)
+void rr_source_mux_free(rr_source_mux_t *rr)
 {
     free(rr->ended);
     rr->ended = NULL;
 }
 
-int rr_round_robin_next(rr_round_robin_t *rr, rr_record_t *recs, size_t max, int *which,
+int rr_source_mux_next(rr_source_mux_t *rr, rr_record_t *recs, size_t max, int *which,
                         size_t *n)
 {
     *n = 0;
     if (!rr->remaining)
-        return RR_RR_DONE;
+        return RR_SOURCE_MUX_DONE;
     int i = rr->next;
     while (rr->ended[i])
         i = (i + 1) % rr->n;
@@ -964,12 +964,12 @@ int rr_round_robin_next(rr_round_robin_t *rr, rr_record_t *recs, size_t max, int
     *which = i;
     int got = rr_source_next_batch(rr->src[i], recs, max);
     if (got < 0)
-        return RR_RR_ERROR;
+        return RR_SOURCE_MUX_ERROR;
     if (got == 0) {
         rr->ended[i] = 1;
         rr->remaining--;
-        return RR_RR_ENDED;
+        return RR_SOURCE_MUX_ENDED;
     }
     *n = (size_t)got;
-    return RR_RR_BATCH;
+    return RR_SOURCE_MUX_BATCH;
 }

@@ -37,7 +37,7 @@
  *
  * Damaged zstd data. A zstd frame's bytes reach the records only once the
  * frame has ended intact (its checksum verified when it has one): frames
- * larger than RR_SOURCE_HOLD_BYTES (not ours; io/sink.h writes frames of
+ * larger than RR_SOURCE_HOLD_BYTES (not ours; io/filesink.h writes frames of
  * RR_FILESINK_FRAME_BYTES) are released as they decode instead, so memory
  * stays bounded. A frame that fails to decode, fails its checksum or is cut
  * off by the end of the file ends the stream before it, without resync: its
@@ -150,21 +150,21 @@ void rr_source_close(rr_source_t *s);
 /* Several sources read round-robin, a batch at a time, so that every
  * partition's watermark advances (SPEC §5): source 0, 1, ..., n-1, 0, ...,
  * skipping those that have ended. The sources stay the caller's. */
-typedef struct rr_round_robin {
+typedef struct rr_source_mux {
     rr_source_t *const *src;
     int n, next, remaining;
     unsigned char *ended;
-} rr_round_robin_t;
+} rr_source_mux_t;
 
 /* 0, or -1 when out of memory. */
-int rr_round_robin_init(rr_round_robin_t *rr, rr_source_t *const *src, int n);
-void rr_round_robin_free(rr_round_robin_t *rr);
+int rr_source_mux_init(rr_source_mux_t *rr, rr_source_t *const *src, int n);
+void rr_source_mux_free(rr_source_mux_t *rr);
 
-enum { RR_RR_BATCH = 1, RR_RR_ENDED = 0, RR_RR_ERROR = -1, RR_RR_DONE = 2 };
-/* The next step: RR_RR_BATCH with *n records (up to max) of source *which;
- * RR_RR_ENDED when source *which has just ended; RR_RR_ERROR when it failed
- * (rr_source_error); RR_RR_DONE when every source has ended. */
-int rr_round_robin_next(rr_round_robin_t *rr, rr_record_t *recs, size_t max, int *which,
+enum { RR_SOURCE_MUX_BATCH = 1, RR_SOURCE_MUX_ENDED = 0, RR_SOURCE_MUX_ERROR = -1, RR_SOURCE_MUX_DONE = 2 };
+/* The next step: RR_SOURCE_MUX_BATCH with *n records (up to max) of source *which;
+ * RR_SOURCE_MUX_ENDED when source *which has just ended; RR_SOURCE_MUX_ERROR when it failed
+ * (rr_source_error); RR_SOURCE_MUX_DONE when every source has ended. */
+int rr_source_mux_next(rr_source_mux_t *rr, rr_record_t *recs, size_t max, int *which,
                         size_t *n);
 
 #endif

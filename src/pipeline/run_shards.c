@@ -41,8 +41,8 @@ static void *shard_main(void *arg)
     rr_shard_run_t *run = s->sh->run;
     rr_record_t *recs = malloc(BATCH * sizeof *recs);
     rr_source_t **mine = malloc((size_t)s->n * sizeof *mine);
-    rr_round_robin_t rr = {0};
-    if (!recs || !mine || rr_round_robin_init(&rr, mine, s->n) < 0) {
+    rr_source_mux_t rr = {0};
+    if (!recs || !mine || rr_source_mux_init(&rr, mine, s->n) < 0) {
         fprintf(stderr, "replyrate run: out of memory\n");
         s->failed = 1;
         atomic_store(&s->sh->stop, 1);
@@ -54,14 +54,14 @@ static void *shard_main(void *arg)
     int step, k;
     size_t n;
     while (!atomic_load(&s->sh->stop) && !(run->stop && *run->stop) &&
-           (step = rr_round_robin_next(&rr, recs, BATCH, &k, &n)) != RR_RR_DONE) {
-        if (step == RR_RR_ERROR) {
+           (step = rr_source_mux_next(&rr, recs, BATCH, &k, &n)) != RR_SOURCE_MUX_DONE) {
+        if (step == RR_SOURCE_MUX_ERROR) {
             fprintf(stderr, "replyrate run: %s\n", rr_source_error(mine[k]));
             s->failed = 1;
             atomic_store(&s->sh->stop, 1);
             goto out;
         }
-        if (step == RR_RR_ENDED) {
+        if (step == RR_SOURCE_MUX_ENDED) {
             /* before the partition stops holding days back: a day final
              * from here on may lack what was unread */
             if (run->gap_seen && rr_source_gaps(mine[k]).unread_bytes)
@@ -77,7 +77,7 @@ static void *shard_main(void *arg)
     if (!atomic_load(&s->sh->stop) && !(run->stop && *run->stop))
         rr_engine_finish(s->eng);
 out:
-    rr_round_robin_free(&rr);
+    rr_source_mux_free(&rr);
     free(mine);
     free(recs);
     atomic_store(&s->prog->done, 1);

@@ -42,7 +42,7 @@ static rr_config_t load_ok(const char *text)
 {
     rr_config_t cfg;
     char err[512] = "";
-    int rc = rr_config_load_file(write_conf(text), &cfg, err, sizeof err);
+    int rc = rr_config_file_load(write_conf(text), &cfg, err, sizeof err);
     remove_tmp();
     cr_assert_eq(rc, 0, "load failed: %s\n--- file ---\n%s", err, text);
     return cfg;
@@ -56,7 +56,7 @@ static void load_err(const char *text, int line, const char *want)
     rr_config_default(&cfg);
     cfg.horizon_ms = 42; /* sentinel: a failed load leaves *cfg alone */
     snprintf(path, sizeof path, "%s", write_conf(text));
-    int rc = rr_config_load_file(path, &cfg, err, sizeof err);
+    int rc = rr_config_file_load(path, &cfg, err, sizeof err);
     remove_tmp();
     cr_assert_eq(rc, -1, "loaded:\n%s", text);
     snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
@@ -546,7 +546,7 @@ Test(config, shipped_example_is_exactly_the_default)
     char err[512] = "", v1[32], v2[32];
     const char *path = deploy_conf();
     rr_config_default(&def);
-    cr_assert_eq(rr_config_load_file(path, &file, err, sizeof err), 0, "%s: %s", path, err);
+    cr_assert_eq(rr_config_file_load(path, &file, err, sizeof err), 0, "%s: %s", path, err);
     version_of(&def, v1);
     version_of(&file, v2);
     cr_assert_str_eq(v2, v1);
@@ -597,12 +597,12 @@ Test(config, durations_parse_every_unit)
     char err[160];
     int64_t ms;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        cr_assert_eq(rr_config_parse_duration(ok[i].s, &ms, err, sizeof err), 0, "%s: %s",
+        cr_assert_eq(rr_config_file_duration(ok[i].s, &ms, err, sizeof err), 0, "%s: %s",
                      ok[i].s, err);
         cr_assert_eq(ms, ok[i].ms, "%s", ok[i].s);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cr_assert_eq(rr_config_parse_duration(bad[i].s, &ms, err, sizeof err), -1, "%s", bad[i].s);
+        cr_assert_eq(rr_config_file_duration(bad[i].s, &ms, err, sizeof err), -1, "%s", bad[i].s);
         cr_assert(strstr(err, bad[i].why) != NULL, "%s: want \"%s\" in \"%s\"", bad[i].s,
                   bad[i].why, err);
     }
@@ -639,13 +639,13 @@ Test(config, windows_parse_minutes_seconds_and_24_00)
     char err[160];
     int32_t from, to;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        cr_assert_eq(rr_config_parse_window(ok[i].s, &from, &to, err, sizeof err), 0, "%s: %s",
+        cr_assert_eq(rr_config_file_window(ok[i].s, &from, &to, err, sizeof err), 0, "%s: %s",
                      ok[i].s, err);
         cr_assert_eq(from, ok[i].from, "%s", ok[i].s);
         cr_assert_eq(to, ok[i].to, "%s", ok[i].s);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cr_assert_eq(rr_config_parse_window(bad[i].s, &from, &to, err, sizeof err), -1, "%s",
+        cr_assert_eq(rr_config_file_window(bad[i].s, &from, &to, err, sizeof err), -1, "%s",
                      bad[i].s);
         cr_assert(strstr(err, bad[i].why) != NULL, "%s: want \"%s\" in \"%s\"", bad[i].s,
                   bad[i].why, err);
@@ -838,6 +838,6 @@ Test(config, unreadable_file_is_an_error_without_a_line)
 {
     rr_config_t c;
     char err[256];
-    cr_assert_eq(rr_config_load_file("/nonexistent/replyrate.conf", &c, err, sizeof err), -1);
+    cr_assert_eq(rr_config_file_load("/nonexistent/replyrate.conf", &c, err, sizeof err), -1);
     cr_assert_str_eq(err, "/nonexistent/replyrate.conf: cannot read: No such file or directory");
 }

@@ -16,7 +16,7 @@
 
 #include "codec/encode.h"
 #include "gen/gen.h"
-#include "io/sink.h"
+#include "io/filesink.h"
 #include "replyrate/v1/chat_event.pb-c.h"
 
 #define DAY_MS INT64_C(86400000)

@@ -781,7 +781,7 @@ Test(source, batches_with_a_resync_match_one_by_one)
 }
 
 /* zstd frames of `per` records each, at record boundaries, with checksums
- * (as io/sink.h writes them); fstart[i] is frame i's compressed offset. */
+ * (as io/filesink.h writes them); fstart[i] is frame i's compressed offset. */
 static bytes_t zstd_frames(const bytes_t *b, const int64_t *off, size_t n, size_t per,
                            int64_t *fstart)
 {

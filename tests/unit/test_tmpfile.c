@@ -1,4 +1,4 @@
-/* Tests for io/tmpfile and the file sink's publication (io/sink.h): a file
+/* Tests for io/tmpfile and the file sink's publication (io/filesink.h): a file
  * appears under its name only when whole; an existing file survives a
  * failed or abandoned writer; no temporary is left but by a signal's
  * _exit-less death. */
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "io/sink.h"
+#include "io/filesink.h"
 #include "io/tmpfile.h"
 
 static char dir[256];

@@ -12,7 +12,7 @@
 
 #include "codec/decode.h"
 #include "codec/encode.h"
-#include "io/sink.h"
+#include "io/filesink.h"
 #include "io/source.h"
 
 static char path[64];

@@ -1,5 +1,5 @@
-/* io/sink.c: buffered plain/zstd file writer (see sink.h). */
-#include "io/sink.h"
+/* io/filesink.c: buffered plain/zstd file writer (see filesink.h). */
+#include "io/filesink.h"
 
 #include <errno.h>
 #include <fcntl.h>

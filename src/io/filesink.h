@@ -1,4 +1,4 @@
-/* io/sink.h: a buffered file writer for delimited event streams, plain or
+/* io/filesink.h: a buffered file writer for delimited event streams, plain or
  * zstd-compressed (SPEC §2 "Files").
  *
  * rr_filesink_t collects writes in one large buffer (RR_FILESINK_BUF bytes)
