@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "io/feed.h"
+#include "ops/log.h"
 
 int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n)
 {
@@ -34,7 +35,7 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *er
     return 0;
 }
 
-/* librdkafka's log lines as it prints them, but for one: -X applies to every
+/* librdkafka's log lines through ops/log.h, component "kafka", but for one: -X applies to every
  * client of a command, so a consumer property set for a streaming run would
  * draw "is a consumer property and will be ignored by this producer" from
  * the producer (and the other way round) on every start. */
@@ -42,10 +43,7 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 {
     if (!strcmp(fac, "CONFWARN") && strstr(buf, "property and will be ignored by this"))
         return;
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    fprintf(stderr, "%%%d|%ld.%03ld|%s|%s| %s\n", level, (long)t.tv_sec, t.tv_nsec / 1000000L, fac,
-            rk ? rd_kafka_name(rk) : "", buf);
+    rr_log(level, "kafka", "%s: %s: %s", rk ? rd_kafka_name(rk) : "rdkafka", fac, buf);
 }
 
 rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,

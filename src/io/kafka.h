@@ -3,7 +3,8 @@
  *
  * Clients are built from --brokers, the command's own defaults, then every
  * -X key=value (so -X can override anything, as with kcat). Errors are
- * returned as text naming what failed; nothing here prints.
+ * returned as text naming what failed; librdkafka's own log lines go through
+ * ops/log.h (component "kafka"); nothing here prints.
  */
 #ifndef RR_IO_KAFKA_H
 #define RR_IO_KAFKA_H
