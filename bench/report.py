@@ -2,7 +2,11 @@
 """bench/report.py: turn the JSON lines bench/run.sh collected into the
 markdown report (medians per mode, side-by-side ratios, targets).
 
-    report.py RAW.jsonl > report.md
+    report.py RAW.jsonl [OLD_REV] > report.md
+
+Rows whose mode is "old:MODE" come from another revision's build run in the
+same repetitions (bench/run.sh --against REV): they get a table of their own,
+new against old, and must have the same verdict counts.
 
 Every ratio is computed within one repetition (the modes of a repetition
 run back to back on the same machine state) and the median is taken over
@@ -127,6 +131,31 @@ def main():
         w(f"- end-to-end file run within 1.5x of the read+decode floor: "
           f"{med(fl):.2f}x (CPU), {med(flw):.2f}x (wall): **{'met' if ok else 'NOT met'}**")
     w("")
+
+    old = {m[4:]: v for m, v in by.items() if m.startswith("old:")}
+    if old:
+        rev = sys.argv[2] if len(sys.argv) > 2 else "the old revision"
+        w(f"Against {rev}, each ratio new / old within one repetition, median (min..max):")
+        w("")
+        w("| mode | old events/s per core (CPU) | new | new / old CPU time | new / old wall time |")
+        w("|---|---:|---:|---:|---:|")
+        for m in MODES:
+            if m not in old or m not in by:
+                continue
+            ev = next(iter(old[m].values()))["events"]
+            ocpu = [r["cpu_s"] for r in old[m].values()]
+            ncpu = [r["cpu_s"] for r in by[m].values()]
+            rc = [by[m][k]["cpu_s"] / old[m][k]["cpu_s"] for k in reps if k in by[m] and k in old[m]]
+            rw = [by[m][k]["wall_s"] / old[m][k]["wall_s"] for k in reps if k in by[m] and k in old[m]]
+            w(f"| {m} | {med([ev / x for x in ocpu]) / 1e6:.2f} M | {med([ev / x for x in ncpu]) / 1e6:.2f} M "
+              f"| {fmt(rc)} | {fmt(rw)} |")
+        keys = ("applied", "duplicate", "late", "invalid", "shop_days", "agent_days", "violations")
+        diff = [(m, k) for m in old for k in reps if m in by and k in by[m] and k in old[m]
+                and any(by[m][k].get(x) != old[m][k].get(x) for x in keys)]
+        w("")
+        w(f"**Old and new verdict counts differ** in {diff}." if diff
+          else "Old and new verdict counts are identical in every mode and repetition.")
+        w("")
 
     eng = list(by.get("engine", {}).values())
     if eng:

@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
 # bench/run.sh: the offline benchmark (bench/README.md).
 #
-#   bench/run.sh [--events N] [--repeat K]
+#   bench/run.sh [--events N] [--repeat K] [--against REV]
 #
 # Builds Release into build-bench/, generates one day of traffic once
 # (bench/data/day.pb.zst, cached, regenerated only when the generator
 # arguments change), then runs K repetitions; each repetition runs every
 # mode back to back (rr_bench read, decode, decode-pbc, engine, decode-mem,
 # engine-mem, then the real `replyrate run` under /usr/bin/time), so ratios
-# can be taken within one repetition. Prints the report and writes it to
+# can be taken within one repetition. With --against REV, REV is built too
+# (from `git archive`, into build-bench-against/) and every mode runs for
+# both builds back to back, in alternating order, so old and new are
+# compared within each repetition. Prints the report and writes it to
 # bench/results/YYYY-MM-DD-<short rev>.md with the raw measurements.
 set -euo pipefail
 
 EVENTS=20000000
 REPEAT=5
-usage() { echo "usage: bench/run.sh [--events N] [--repeat K]" >&2; exit 2; }
+AGAINST=""
+usage() { echo "usage: bench/run.sh [--events N] [--repeat K] [--against REV]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --events) [ $# -ge 2 ] || usage; EVENTS=$2; shift 2 ;;
     --repeat) [ $# -ge 2 ] || usage; REPEAT=$2; shift 2 ;;
-    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --against) [ $# -ge 2 ] || usage; AGAINST=$2; shift 2 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
     esac
 done
@@ -27,7 +32,7 @@ done
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-COMMAND="bench/run.sh --events $EVENTS --repeat $REPEAT"
+COMMAND="bench/run.sh --events $EVENTS --repeat $REPEAT${AGAINST:+ --against $AGAINST}"
 BUILD=build-bench
 DATA=bench/data
 DAY=$DATA/day.pb.zst
@@ -60,6 +65,16 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRR_TESTS=OFF -DRR_BENCH=ON >
 cmake --build "$BUILD" -j"$(nproc)" --target replyrate rr_bench >/dev/null
 RR="$BUILD/replyrate"
 BENCH="$BUILD/bench/rr_bench"
+if [ -n "$AGAINST" ]; then
+    OLD_REV=$(git rev-parse --short "$AGAINST^{commit}")
+    OLD=build-bench-against
+    log "building $AGAINST ($OLD_REV) Release into $OLD/"
+    rm -rf "$OLD/src"
+    mkdir -p "$OLD/src"
+    git archive "$OLD_REV" | tar -x -C "$OLD/src"
+    cmake -S "$OLD/src" -B "$OLD/build" -DCMAKE_BUILD_TYPE=Release -DRR_TESTS=OFF -DRR_BENCH=ON >/dev/null
+    cmake --build "$OLD/build" -j"$(nproc)" --target replyrate rr_bench >/dev/null
+fi
 
 mkdir -p "$DATA" bench/results
 if [ ! -s "$DAY" ] || [ "$(cat "$DAY.args" 2>/dev/null)" != "$GEN_ARGS" ]; then
@@ -90,11 +105,11 @@ RAW=$TMP/raw.jsonl
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -u '+%F %H:%M UTC')
 
-run_mode() { # mode rep run-arguments...
+run_mode() { # mode rep run-arguments...  (the binary: $RRBIN)
     local mode=$1 rep=$2 e u s m
     shift 2
     /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" \
-        "$RR" run "$@" --output "$TMP/out.jsonl" --quiet 2>"$TMP/run.err"
+        "$RRBIN" run "$@" --output "$TMP/out.jsonl" --quiet 2>"$TMP/run.err"
     read -r e u s m <"$TMP/time"
     grep '"type":"summary"' "$TMP/run.err" | jq -c --arg mode "$mode" --argjson rep "$rep" \
         --argjson wall "$e" --argjson user "$u" --argjson sys "$s" --argjson rss "$m" \
@@ -109,16 +124,29 @@ run_mode() { # mode rep run-arguments...
     rm -f "$TMP/out.jsonl"
 }
 
-for rep in $(seq 1 "$REPEAT"); do
+one_build() { # rep prefix: every mode with the build in $RRBIN and $BENCHBIN
+    local rep=$1 pre=$2 mode
     for mode in read decode decode-pbc engine decode-mem engine-mem; do
-        "$BENCH" --input "$DAY" --mode "$mode" | sed "s/\"rep\":1,/\"rep\":$rep,/" >>"$RAW"
-        log "rep $rep/$REPEAT $mode: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
+        "$BENCHBIN" --input "$DAY" --mode "$mode" |
+            sed "s/\"rep\":1,/\"rep\":$rep,/; s/\"mode\":\"/\"mode\":\"$pre/" >>"$RAW"
+        log "rep $rep/$REPEAT $pre$mode: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
     done
     # The real binary, as a user runs it; its summary line is on stderr. Then
     # the split day with one engine and with two shards (--threads).
-    run_mode run "$rep" --input "$DAY"
-    run_mode run-split "$rep" --threads 1 --input "${SPLIT[0]}" --input "${SPLIT[1]}"
-    run_mode run-shards "$rep" --threads 2 --input "${SPLIT[0]}" --input "${SPLIT[1]}"
+    run_mode "${pre}run" "$rep" --input "$DAY"
+    run_mode "${pre}run-split" "$rep" --threads 1 --input "${SPLIT[0]}" --input "${SPLIT[1]}"
+    run_mode "${pre}run-shards" "$rep" --threads 2 --input "${SPLIT[0]}" --input "${SPLIT[1]}"
+}
+
+for rep in $(seq 1 "$REPEAT"); do
+    # with --against, the two builds take turns going first
+    if [ -n "$AGAINST" ] && [ $((rep % 2)) = 0 ]; then
+        RRBIN=$OLD/build/replyrate BENCHBIN=$OLD/build/bench/rr_bench one_build "$rep" old:
+    fi
+    RRBIN=$RR BENCHBIN=$BENCH one_build "$rep" ""
+    if [ -n "$AGAINST" ] && [ $((rep % 2)) = 1 ]; then
+        RRBIN=$OLD/build/replyrate BENCHBIN=$OLD/build/bench/rr_bench one_build "$rep" old:
+    fi
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -138,9 +166,10 @@ OUT=bench/results/$(date -u +%F)-$REV.md
         "kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
     echo "- Build: Release, link-time optimisation (RR_LTO) ($(cc --version | head -n1)), zstd $(pkg-config --modversion libzstd)," \
         "protobuf-c $(pkg-config --modversion libprotobuf-c)"
+    [ -z "$AGAINST" ] || echo "- Against: $AGAINST ($OLD_REV), built the same way into $OLD/; its modes are named old:MODE"
     echo "- Load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
     echo
-    python3 bench/report.py "$RAW"
+    python3 bench/report.py "$RAW" ${AGAINST:+"$OLD_REV"}
     echo "<details><summary>Raw measurements (one JSON line per mode and repetition)</summary>"
     echo
     echo '```json'
