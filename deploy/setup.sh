@@ -3,16 +3,17 @@
 # Idempotent: packages already present are not reinstalled; the build is incremental.
 #   deploy/setup.sh            dependencies + release build
 #   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang,
-#                              Java and Maven for deploy/kafka/broker.sh)
+#                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config python3 zstd tzdata
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev
       libcriterion-dev libconfig-dev libssl-dev)
-# Only for the test suite (sanitizers, valgrind, fuzzers, and Java + Maven for
-# the real Kafka broker of the integration tests, deploy/kafka): installed by --deps.
-TEST_PKGS=(valgrind clang libclang-rt-14-dev default-jre-headless maven)
+# Only for the test suite (sanitizers, valgrind, fuzzers, the lints of tests/lint,
+# and Java + Maven for the real Kafka broker of the integration tests,
+# deploy/kafka): installed by --deps.
+TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
