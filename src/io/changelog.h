@@ -1,4 +1,4 @@
-/* changelog.h: engine checkpoints in a compacted Kafka topic, so a streaming
+/* io/changelog.h: engine checkpoints in a compacted Kafka topic, so a streaming
  * run's state survives crashes and moves with its partitions (docs/kafka.md,
  * "Streaming").
  *
@@ -12,6 +12,12 @@
  * numbers: where chunk 0 landed, how many chunks, which generation. That
  * location travels as the metadata of the group's offset for P, committed in
  * the same transaction: offset, state and results are one atomic step.
+ *
+ * Ownership: the records go through the caller's sink (the producer copies
+ * them); the engine is borrowed, read for a checkpoint or restored into.
+ * Thread-safety: used from the thread that owns the sink and the engine.
+ * Layer: io; uses io/kafka_sink, io/kafka, engine (checkpoints), base
+ * (membuf, clock), zstd, librdkafka. Prints nothing: errors go to errstr.
  */
 #ifndef RR_IO_CHANGELOG_H
 #define RR_IO_CHANGELOG_H

@@ -1,10 +1,18 @@
-/* kafka.h: librdkafka plumbing shared by the commands that talk to Kafka
+/* io/kafka.h: librdkafka plumbing shared by the commands that talk to Kafka
  * (`replyrate load`, `replyrate run --brokers`).
  *
  * Clients are built from --brokers, the command's own defaults, then every
  * -X key=value (so -X can override anything, as with kcat). Errors are
  * returned as text naming what failed; librdkafka's own log lines go through
  * ops/log.h (component "kafka"); nothing here prints.
+ *
+ * Ownership: clients returned are the caller's (rd_kafka_destroy, or
+ * rr_kafka_destroy_within); options and names are borrowed for the call;
+ * messages handed to callbacks are borrowed for the callback. Thread-safety: the
+ * functions keep no state of their own; a client is librdkafka's
+ * (thread-safe) and a consumer is polled by one thread. Layer: io; uses
+ * io/feed and io/source (feeding Kafka batches), ops/log, base (clock),
+ * engine, librdkafka.
  */
 #ifndef RR_IO_KAFKA_H
 #define RR_IO_KAFKA_H

@@ -1,4 +1,4 @@
-/* kafka_events.h: ChatEvents into a Kafka topic, partitioned by shop (SPEC
+/* io/kafka_events.h: ChatEvents into a Kafka topic, partitioned by shop (SPEC
  * §2), for `replyrate load` and `replyrate gen --brokers`.
  *
  * Partition = rr_shop_partition(shop_id, partitions), the function `gen`
@@ -13,6 +13,12 @@
  * record (retention.ms=-1, retention.bytes=-1); an existing one's retention
  * is read at open, and a record it would delete makes a warning
  * (rr_event_producer_warning) for the command to print.
+ *
+ * Ownership: the producer is the caller's until rr_event_producer_close;
+ * values are copied by librdkafka. Thread-safety: one producer is used by
+ * one thread. Layer: io; uses io/kafka, base (clock), replyrate/event.h
+ * (rr_shop_partition), librdkafka. Prints nothing: the warning is text for the
+ * caller, errors go to errstr.
  */
 #ifndef RR_IO_KAFKA_EVENTS_H
 #define RR_IO_KAFKA_EVENTS_H
