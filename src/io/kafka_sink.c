@@ -137,6 +137,18 @@ size_t rr_kafka_sink_key_rejected(const rr_rejected_record_t *r, char key[RR_KAF
 /* The engine's four callbacks, each a kind of record to publish. */
 enum rec { REC_DAY, REC_VIOLATION, REC_ALERT, REC_REJECTED };
 
+/* Record r's topic and key (rr_kafka_sink_key_*). */
+static size_t route(enum rec k, const void *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic)
+{
+    switch (k) {
+    case REC_DAY: return rr_kafka_sink_key_day(r, key, topic);
+    case REC_VIOLATION: return rr_kafka_sink_key_violation(r, key, topic);
+    case REC_ALERT: return rr_kafka_sink_key_alert(r, key, topic);
+    case REC_REJECTED: return rr_kafka_sink_key_rejected(r, key, topic);
+    }
+    return 0;
+}
+
 /* Record r's protobuf message (the Kafka value) into ks->buf: its length,
  * which may exceed ks->cap (codec/records.h). */
 static size_t encode(rr_kafka_sink_t *ks, enum rec k, const void *r)
@@ -150,11 +162,13 @@ static size_t encode(rr_kafka_sink_t *ks, enum rec k, const void *r)
     return 0;
 }
 
-static void publish(rr_kafka_sink_t *ks, enum rec k, const void *r, int topic, const char *key,
-                    size_t klen)
+static void publish(rr_kafka_sink_t *ks, enum rec k, const void *r)
 {
     if (ks->failed)
         return;
+    char key[RR_KAFKA_SINK_KEY_MAX];
+    int topic = 0;
+    size_t klen = route(k, r, key, &topic);
     size_t n = encode(ks, k, r);
     if (n > ks->cap) { /* did not fit: once more, with room for it */
         if (n == SIZE_MAX) {
@@ -170,34 +184,22 @@ static void publish(rr_kafka_sink_t *ks, enum rec k, const void *r, int topic, c
 
 static void ks_day(void *opaque, const rr_day_record_t *r)
 {
-    char key[RR_KAFKA_SINK_KEY_MAX];
-    int t;
-    size_t klen = rr_kafka_sink_key_day(r, key, &t);
-    publish(opaque, REC_DAY, r, t, key, klen);
+    publish(opaque, REC_DAY, r);
 }
 
 static void ks_violation(void *opaque, const rr_violation_record_t *r)
 {
-    char key[RR_KAFKA_SINK_KEY_MAX];
-    int t;
-    size_t klen = rr_kafka_sink_key_violation(r, key, &t);
-    publish(opaque, REC_VIOLATION, r, t, key, klen);
+    publish(opaque, REC_VIOLATION, r);
 }
 
 static void ks_alert(void *opaque, const rr_alert_record_t *r)
 {
-    char key[RR_KAFKA_SINK_KEY_MAX];
-    int t;
-    size_t klen = rr_kafka_sink_key_alert(r, key, &t);
-    publish(opaque, REC_ALERT, r, t, key, klen);
+    publish(opaque, REC_ALERT, r);
 }
 
 static void ks_rejected(void *opaque, const rr_rejected_record_t *r)
 {
-    char key[RR_KAFKA_SINK_KEY_MAX];
-    int t;
-    size_t klen = rr_kafka_sink_key_rejected(r, key, &t);
-    publish(opaque, REC_REJECTED, r, t, key, klen);
+    publish(opaque, REC_REJECTED, r);
 }
 
 /* librdkafka's transactional calls return an error object: its text, and

@@ -1,6 +1,6 @@
-/* Records for the codec encoder tests (test_record_json.c, test_record_csv.c):
- * the examples of docs/output.md. Header-only, static: each test includes
- * it once. */
+/* Records for the result-record tests (test_record_*.c, test_kafka_sink.c):
+ * the examples of docs/output.md. Header-only, static: include it from one
+ * file per test binary. */
 #ifndef RR_TEST_RECORD_FIXTURES_H
 #define RR_TEST_RECORD_FIXTURES_H
 
@@ -14,7 +14,7 @@
 static rr_config_t fx_cfg;
 static rr_value_t fx_values[3];
 
-static rr_day_record_t fx_shop_day(void)
+static inline rr_day_record_t fx_shop_day(void)
 {
     memset(&fx_cfg, 0, sizeof fx_cfg);
     strcpy(fx_cfg.metrics[0].name, "douyin_msg_3min");
@@ -31,7 +31,7 @@ static rr_day_record_t fx_shop_day(void)
                              .cfg = &fx_cfg, .values = fx_values};
 }
 
-static rr_violation_record_t fx_violation(void)
+static inline rr_violation_record_t fx_violation(void)
 {
     return (rr_violation_record_t){.shop_id = 7, .day = 20261122, .metric = "douyin_msg_3min",
                                    .conversation_id = 9, .buyer_id = 5, .agent_id = 3,
@@ -40,7 +40,7 @@ static rr_violation_record_t fx_violation(void)
                                    .final = 1, .version = "v1"};
 }
 
-static rr_alert_record_t fx_alert(void)
+static inline rr_alert_record_t fx_alert(void)
 {
     return (rr_alert_record_t){.shop_id = 1, .day = 20261122, .rule = "pdd_warning", .value = 0.41,
                                .final = 1, .version = "v1"};
@@ -48,7 +48,7 @@ static rr_alert_record_t fx_alert(void)
 
 static const uint8_t FX_RAW[] = {0x08, 0x01, 0x10, 0xff};
 
-static rr_rejected_record_t fx_late(void)
+static inline rr_rejected_record_t fx_late(void)
 {
     return (rr_rejected_record_t){
         .verdict = RR_LATE, .reason = "late", .source = "in.pb", .partition = 0, .offset = 1234,
@@ -59,7 +59,7 @@ static rr_rejected_record_t fx_late(void)
         .watermark_ms = 1795312815000};
 }
 
-static rr_rejected_record_t fx_invalid(void)
+static inline rr_rejected_record_t fx_invalid(void)
 {
     return (rr_rejected_record_t){.verdict = RR_INVALID, .reason = "truncated", .source = "in.pb",
                                   .partition = 0, .offset = 77, .raw = FX_RAW, .raw_len = 3,

@@ -14,32 +14,22 @@
 #include "codec/record_pb.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
+#include "record_fixtures.h"
 #include "replyrate/v1/results.pb-c.h"
-
-static rr_config_t cfg;
-static rr_value_t values[1];
 
 static rr_day_record_t shop_day(void)
 {
-    memset(&cfg, 0, sizeof cfg);
-    strcpy(cfg.metrics[0].name, "douyin_msg_3min");
-    cfg.metrics[0].kind = RR_KIND_MESSAGE_WITHIN;
-    cfg.n_metrics = 1;
-    values[0] = (rr_value_t){.num = 3, .den = 4};
-    return (rr_day_record_t){.shop_id = 7, .day = 20261122, .final = 1, .version = "v1", .cfg = &cfg,
-                             .values = values};
+    rr_day_record_t r = fx_shop_day();
+    fx_cfg.n_metrics = 1; /* douyin_msg_3min alone */
+    return r;
 }
-
-static const uint8_t RAW[] = {0x08, 0x01, 0x10, 0xff};
 
 static rr_rejected_record_t rejected(rr_verdict_t verdict, int decoded)
 {
-    return (rr_rejected_record_t){.verdict = verdict, .reason = verdict == RR_LATE ? "late" : "truncated",
-                                  .source = "in.pb", .partition = 0, .offset = 5, .raw = RAW,
-                                  .raw_len = sizeof RAW, .decoded = decoded,
-                                  .event = {.event_id = 1, .shop_id = 42, .conversation_id = 2,
-                                            .buyer_id = 3, .ts_ms = 1795312810000, .type = 4},
-                                  .watermark_ms = 1795312815000};
+    rr_rejected_record_t r = verdict == RR_LATE ? fx_late() : fx_invalid();
+    r.decoded = decoded;
+    r.event.shop_id = 42;
+    return r;
 }
 
 /* ------------------------------------------------------------ keys, topics */
@@ -131,6 +121,40 @@ Test(kafka_sink, rejected_events_go_to_late_or_dead_letter_keyed_by_shop_if_deco
 
 #define PREFIX "rrtest"
 
+/* A mock cluster (in a client of its own) holding every result topic, one
+ * partition each, and the options to reach it. */
+typedef struct mock {
+    rd_kafka_t *host;
+    rd_kafka_mock_cluster_t *mc;
+    rr_kafka_opts_t ko;
+} mock_t;
+
+static mock_t mock_start(void)
+{
+    char err[512] = "";
+    mock_t m = {0};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+    m.host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    cr_assert_not_null(m.host, "%s", err);
+    m.mc = rd_kafka_mock_cluster_new(m.host, 1);
+    cr_assert_not_null(m.mc);
+    for (int t = 0; t < RR_KT_COUNT; t++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s.%s", PREFIX, rr_kafka_topic_suffix[t]);
+        rd_kafka_mock_topic_create(m.mc, name, 1, 1);
+    }
+    m.ko.brokers = rd_kafka_mock_cluster_bootstraps(m.mc);
+    cr_assert_eq(rr_kafka_add_prop(&m.ko, "log_level=3", err, sizeof err), 0, "%s", err);
+    return m;
+}
+
+static void mock_stop(mock_t *m)
+{
+    rd_kafka_mock_cluster_destroy(m->mc);
+    rd_kafka_destroy(m->host);
+}
+
 typedef struct got {
     char key[RR_KAFKA_SINK_KEY_MAX];
     int has_key;
@@ -178,19 +202,8 @@ static void expect_value(const got_t *g, const uint8_t *want, size_t n, const ch
 Test(kafka_sink, committed_records_land_on_their_topics_with_key_and_protobuf_value, .timeout = 120)
 {
     char err[512] = "";
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
-    rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    cr_assert_not_null(host, "%s", err);
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
-    cr_assert_not_null(mc);
-    for (int t = 0; t < RR_KT_COUNT; t++) {
-        char name[128];
-        snprintf(name, sizeof name, "%s.%s", PREFIX, rr_kafka_topic_suffix[t]);
-        rd_kafka_mock_topic_create(mc, name, 1, 1);
-    }
-    rr_kafka_opts_t ko = {.brokers = rd_kafka_mock_cluster_bootstraps(mc)};
-    rr_kafka_add_prop(&ko, "log_level=3", err, sizeof err);
+    mock_t m = mock_start();
+    rr_kafka_opts_t ko = m.ko;
 
     rr_kafka_sink_t *ks = NULL;
     cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn", 60000, &ks, err, sizeof err), 0, "%s", err);
@@ -200,12 +213,8 @@ Test(kafka_sink, committed_records_land_on_their_topics_with_key_and_protobuf_va
     rr_day_record_t ad = shop_day();
     ad.is_agent = 1;
     ad.agent_id = 3;
-    rr_violation_record_t v = {.shop_id = 7, .day = 20261122, .metric = "douyin_msg_3min",
-                               .conversation_id = 9, .buyer_id = 5, .agent_id = 3,
-                               .round_start_ms = 1763776800000, .messages = 2,
-                               .reason = RR_REASON_NO_REPLY, .final = 1, .version = "v1"};
-    rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "pdd_warning", .value = 0.41,
-                           .final = 1, .version = "v1"};
+    rr_violation_record_t v = fx_violation();
+    rr_alert_record_t a = fx_alert();
     rr_rejected_record_t late = rejected(RR_LATE, 1), dead = rejected(RR_INVALID, 0);
     sink.day(sink.opaque, &d);
     sink.day(sink.opaque, &ad);
@@ -257,29 +266,17 @@ Test(kafka_sink, committed_records_land_on_their_topics_with_key_and_protobuf_va
     cr_assert_not_null(x);
     cr_assert_eq(x->kind, REPLYRATE__V1__REJECTED_EVENT__KIND__INVALID);
     cr_assert_null(x->event);
-    cr_assert_eq(x->raw.len, sizeof RAW);
+    cr_assert_eq(x->raw.len, 3);
     replyrate__v1__rejected_event__free_unpacked(x, NULL);
 
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(host);
+    mock_stop(&m);
 }
 
 Test(kafka_sink, records_of_an_aborted_transaction_are_not_read, .timeout = 120)
 {
     char err[512] = "";
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
-    rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    cr_assert_not_null(host, "%s", err);
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
-    cr_assert_not_null(mc);
-    for (int t = 0; t < RR_KT_COUNT; t++) {
-        char name[128];
-        snprintf(name, sizeof name, "%s.%s", PREFIX, rr_kafka_topic_suffix[t]);
-        rd_kafka_mock_topic_create(mc, name, 1, 1);
-    }
-    rr_kafka_opts_t ko = {.brokers = rd_kafka_mock_cluster_bootstraps(mc)};
-    rr_kafka_add_prop(&ko, "log_level=3", err, sizeof err);
+    mock_t m = mock_start();
+    rr_kafka_opts_t ko = m.ko;
     rr_kafka_sink_t *ks = NULL;
     cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn-abort", 60000, &ks, err, sizeof err), 0,
                  "%s", err);
@@ -290,6 +287,5 @@ Test(kafka_sink, records_of_an_aborted_transaction_are_not_read, .timeout = 120)
     rr_kafka_sink_close(ks); /* no commit: aborted */
     got_t g = read_topic(&ko, "shop_day");
     cr_assert_eq(g.n, 0, "an aborted record was read");
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(host);
+    mock_stop(&m);
 }

@@ -13,6 +13,7 @@
 
 #include "codec/record_pb.h"
 #include "codec/records.h"
+#include "record_fixtures.h"
 #include "replyrate/v1/results.pb-c.h"
 
 /* ------------------------------------------------ the protobuf-c reference */
@@ -349,17 +350,9 @@ Test(record_pb, alert_value_zero_is_left_out_as_protobuf_c_does)
         cr_assert_neq(buf[i], 0x21, "-0.0 must not be written (tag of field 4, fixed64)");
 }
 
-static const uint8_t RAW[] = {0x08, 0x01, 0x10, 0xff};
-
 Test(record_pb, rejected_events_match_protobuf_c)
 {
-    rr_rejected_record_t r = {
-        .verdict = RR_LATE, .reason = "late", .source = "in.pb", .partition = 0, .offset = 1234,
-        .raw = RAW, .raw_len = sizeof RAW, .decoded = 1,
-        .event = {.event_id = 1116, .shop_id = 1, .conversation_id = 1, .buyer_id = 1, .agent_id = 0,
-                  .ts_ms = 1795312810000, .type = RR_EVENT_BUYER_MESSAGE, .content = 2, .rating = 0,
-                  .flags = 3},
-        .watermark_ms = 1795312815000};
+    rr_rejected_record_t r = fx_late();
     check(REJECTED, &r, "late");
     r.verdict = RR_INVALID;
     r.decoded = 0;
