@@ -33,6 +33,7 @@
  *
  * Ownership: everything is borrowed; nothing is retained across calls.
  * Thread-safety: pure functions, no shared state.
+ * Layer: codec; uses replyrate/event.h and libc only.
  */
 #ifndef RR_CODEC_DECODE_H
 #define RR_CODEC_DECODE_H

@@ -12,6 +12,7 @@
  * Ownership: ev and buf are borrowed; buf must hold RR_EVENT_MAX_BYTES
  * (RR_EVENT_DELIMITED_MAX_BYTES for the delimited form). Nothing allocates.
  * Thread-safety: pure functions.
+ * Layer: codec; uses replyrate/event.h and libc only.
  */
 #ifndef RR_CODEC_ENCODE_H
 #define RR_CODEC_ENCODE_H

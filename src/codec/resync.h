@@ -27,6 +27,7 @@
  * not applied.
  *
  * Ownership: everything is borrowed. Thread-safety: pure functions.
+ * Layer: codec; uses codec/decode, replyrate/event.h.
  */
 #ifndef RR_CODEC_RESYNC_H
 #define RR_CODEC_RESYNC_H

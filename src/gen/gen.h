@@ -35,6 +35,8 @@
  * for the call; events passed to emit are borrowed for the callback.
  * Thread-safety: rr_gen_run keeps all its state in the call; concurrent runs
  * are independent.
+ * Layer: gen; uses engine (engine/tz.h: local days), replyrate/event.h,
+ * libc. Prints nothing: errors go to errstr.
  */
 #ifndef RR_GEN_GEN_H
 #define RR_GEN_GEN_H

@@ -101,7 +101,7 @@ static int cw_write(void *arg, const void *p, size_t n)
 
 int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partition,
                      const char *key, const rr_engine_t *e, uint64_t gen, rr_ck_loc_t *loc,
-                     char *err, size_t n)
+                     char *errstr, size_t errstr_size)
 {
     *loc = (rr_ck_loc_t){.offset = -1, .gen = gen};
     cwriter_t w = {.ks = ks, .topic = changelog, .key = key, .partition = partition, .loc = loc};
@@ -110,12 +110,12 @@ int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partiti
     int rc = -1;
     if (!w.cc || !w.chunk ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w.cc, ZSTD_c_compressionLevel, LEVEL))) {
-        snprintf(err, n, "%s[%d]: checkpoint: out of memory", changelog, (int)partition);
+        snprintf(errstr, errstr_size, "%s[%d]: checkpoint: out of memory", changelog, (int)partition);
         goto out;
     }
     if (rr_engine_checkpoint(e, cw_write, &w) < 0 || w.failed ||
         cw_stream(&w, NULL, 0, ZSTD_e_end) < 0 || (w.fill > 0 && emit(&w) < 0)) {
-        snprintf(err, n, "%s[%d]: writing the checkpoint failed", changelog, (int)partition);
+        snprintf(errstr, errstr_size, "%s[%d]: writing the checkpoint failed", changelog, (int)partition);
         goto out;
     }
     loc->chunks = w.index;
@@ -174,12 +174,12 @@ static int cr_read(void *arg, void *p, size_t n)
 
 int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32_t partition,
                          const char *key, const rr_ck_loc_t *loc, rr_engine_t *e, int timeout_s,
-                         char *err, size_t n)
+                         char *errstr, size_t errstr_size)
 {
     char where[300];
     snprintf(where, sizeof where, "%s[%d] at offset %" PRId64, changelog, (int)partition,
              loc->offset);
-    rd_kafka_t *rk = rr_kafka_reader_new(ko, "replyrate-restore", err, n);
+    rd_kafka_t *rk = rr_kafka_reader_new(ko, "replyrate-restore", errstr, errstr_size);
     if (!rk)
         return -1;
     rr_membuf_t buf = {0};
@@ -191,7 +191,7 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
     rd_kafka_resp_err_t ae = rd_kafka_assign(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (ae) {
-        snprintf(err, n, "%s: assign: %s", where, rd_kafka_err2str(ae));
+        snprintf(errstr, errstr_size, "%s: assign: %s", where, rd_kafka_err2str(ae));
         goto out;
     }
     uint32_t got = 0;
@@ -200,7 +200,7 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m) {
             if (rr_mono_s() - last > timeout_s) {
-                snprintf(err, n, "%s: checkpoint chunk %" PRIu32 " of %" PRIu32 " not found in %d s",
+                snprintf(errstr, errstr_size, "%s: checkpoint chunk %" PRIu32 " of %" PRIu32 " not found in %d s",
                          where, got, loc->chunks, timeout_s);
                 goto out;
             }
@@ -211,7 +211,7 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
                    ((const char *)m->key)[klen] == ':' && v && m->len >= HDR &&
                    !memcmp(v, "RRCL", 4) && get_u64(v + 8) == loc->gen;
         if (rr_kafka_is_reset(m)) { /* waiting would find nothing: say so now */
-            snprintf(err, n, "%s: checkpoint records from offset %lld on were deleted from the "
+            snprintf(errstr, errstr_size, "%s: checkpoint records from offset %lld on were deleted from the "
                      "changelog (retention or DeleteRecords): %s", where, (long long)m->offset,
                      rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
@@ -220,7 +220,7 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
         if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             char fatal[256];
             if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
-                snprintf(err, n, "%s: %s", where, fatal);
+                snprintf(errstr, errstr_size, "%s: %s", where, fatal);
                 rd_kafka_message_destroy(m);
                 goto out;
             }
@@ -228,14 +228,14 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
         if (mine) {
             last = rr_mono_s();
             if (get_u32(v + 4) != FORMAT || get_u32(v + 16) != got) {
-                snprintf(err, n, "%s: checkpoint chunk %" PRIu32 " is format %" PRIu32
+                snprintf(errstr, errstr_size, "%s: checkpoint chunk %" PRIu32 " is format %" PRIu32
                          ", index %" PRIu32 ": not this build's, or out of order",
                          where, got, get_u32(v + 4), get_u32(v + 16));
                 rd_kafka_message_destroy(m);
                 goto out;
             }
             if (rr_membuf_write(&buf, v + HDR, m->len - HDR) < 0) {
-                snprintf(err, n, "%s: out of memory", where);
+                snprintf(errstr, errstr_size, "%s: out of memory", where);
                 rd_kafka_message_destroy(m);
                 goto out;
             }
@@ -245,13 +245,13 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
     }
     cr.dc = ZSTD_createDCtx();
     if (!cr.dc) {
-        snprintf(err, n, "%s: out of memory", where);
+        snprintf(errstr, errstr_size, "%s: out of memory", where);
         goto out;
     }
     cr.in = (ZSTD_inBuffer){buf.p, buf.n, 0};
     char why[256];
     if (rr_engine_restore(e, cr_read, &cr, why, sizeof why) < 0) {
-        snprintf(err, n, "%s: %s", where, why);
+        snprintf(errstr, errstr_size, "%s: %s", where, why);
         goto out;
     }
     rc = 0;

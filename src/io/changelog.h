@@ -1,4 +1,4 @@
-/* changelog.h: engine checkpoints in a compacted Kafka topic, so a streaming
+/* io/changelog.h: engine checkpoints in a compacted Kafka topic, so a streaming
  * run's state survives crashes and moves with its partitions (docs/kafka.md,
  * "Streaming").
  *
@@ -12,6 +12,12 @@
  * numbers: where chunk 0 landed, how many chunks, which generation. That
  * location travels as the metadata of the group's offset for P, committed in
  * the same transaction: offset, state and results are one atomic step.
+ *
+ * Ownership: the records go through the caller's sink (the producer copies
+ * them); the engine is borrowed, read for a checkpoint or restored into.
+ * Thread-safety: used from the thread that owns the sink and the engine.
+ * Layer: io; uses io/kafka_sink, io/kafka, engine (checkpoints), base
+ * (membuf, clock), zstd, librdkafka. Prints nothing: errors go to errstr.
  */
 #ifndef RR_IO_CHANGELOG_H
 #define RR_IO_CHANGELOG_H
@@ -35,10 +41,10 @@ typedef struct rr_ck_loc {
 
 /* Write e's checkpoint as the records above (generation gen) through ks.
  * loc->offset is filled in when chunk 0 is delivered: call
- * rr_kafka_sink_flush before reading it. 0, or -1 with err. */
+ * rr_kafka_sink_flush before reading it. 0, or -1 with errstr. */
 int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partition,
                      const char *key, const rr_engine_t *e, uint64_t gen, rr_ck_loc_t *loc,
-                     char *err, size_t n);
+                     char *errstr, size_t errstr_size);
 
 /* The location as offset metadata text, and back. Parse: 0, or -1 when md
  * is not a checkpoint location. */
@@ -47,10 +53,10 @@ int rr_changelog_parse(const char *md, size_t len, rr_ck_loc_t *loc);
 
 /* Read the checkpoint at loc from partition of changelog (read_committed)
  * and restore it into e (fresh from rr_engine_new). Waits at most timeout_s
- * without progress. 0, or -1 with err (missing or foreign records, a
+ * without progress. 0, or -1 with errstr (missing or foreign records, a
  * corrupt or incompatible checkpoint: free e then). */
 int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32_t partition,
                          const char *key, const rr_ck_loc_t *loc, rr_engine_t *e, int timeout_s,
-                         char *err, size_t n);
+                         char *errstr, size_t errstr_size);
 
 #endif

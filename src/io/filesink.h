@@ -33,6 +33,8 @@
  * stdout, "-", which is flushed but left open). Buffers passed to
  * rr_filesink_write are borrowed for the call. Thread-safety: one sink is
  * used by one thread.
+ * Layer: io; uses io/tmpfile, io/sha256, zstd, libc. Prints nothing:
+ * errors go to errstr.
  */
 #ifndef RR_IO_SINK_H
 #define RR_IO_SINK_H

@@ -10,26 +10,26 @@
 #include "io/feed.h"
 #include "ops/log.h"
 
-int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n)
+int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *errstr, size_t errstr_size)
 {
     const char *eq = strchr(kv, '=');
     if (!eq || eq == kv) {
-        snprintf(err, n, "-X: expected key=value, got '%s'", kv);
+        snprintf(errstr, errstr_size, "-X: expected key=value, got '%s'", kv);
         return -1;
     }
     if (o->n_props == RR_KAFKA_MAX_PROPS) {
-        snprintf(err, n, "-X: more than %d properties", RR_KAFKA_MAX_PROPS);
+        snprintf(errstr, errstr_size, "-X: more than %d properties", RR_KAFKA_MAX_PROPS);
         return -1;
     }
     o->props[o->n_props++] = kv;
     return 0;
 }
 
-static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *err, size_t n)
+static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr, size_t errstr_size)
 {
     char why[256];
     if (rd_kafka_conf_set(conf, key, val, why, sizeof why) != RD_KAFKA_CONF_OK) {
-        snprintf(err, n, "Kafka property %s=%s: %s", key, val, why);
+        snprintf(errstr, errstr_size, "Kafka property %s=%s: %s", key, val, why);
         return -1;
     }
     return 0;
@@ -48,25 +48,25 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
                          const char *const *defaults, void (*conf_hook)(rd_kafka_conf_t *, void *),
-                         void *hook_arg, char *err, size_t n)
+                         void *hook_arg, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (o->brokers && set(conf, "bootstrap.servers", o->brokers, err, n) < 0)
+    if (o->brokers && set(conf, "bootstrap.servers", o->brokers, errstr, errstr_size) < 0)
         goto fail;
     for (int i = 0; defaults && defaults[i]; i += 2)
-        if (set(conf, defaults[i], defaults[i + 1], err, n) < 0)
+        if (set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) < 0)
             goto fail;
     for (int i = 0; i < o->n_props; i++) {
         char key[256];
         const char *eq = strchr(o->props[i], '=');
         size_t kl = (size_t)(eq - o->props[i]);
         if (kl >= sizeof key) {
-            snprintf(err, n, "-X: property name too long: '%s'", o->props[i]);
+            snprintf(errstr, errstr_size, "-X: property name too long: '%s'", o->props[i]);
             goto fail;
         }
         memcpy(key, o->props[i], kl);
         key[kl] = 0;
-        if (set(conf, key, eq + 1, err, n) < 0)
+        if (set(conf, key, eq + 1, errstr, errstr_size) < 0)
             goto fail;
     }
     rd_kafka_conf_set_log_cb(conf, on_log);
@@ -75,7 +75,7 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
     char why[512];
     rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
     if (!rk) {
-        snprintf(err, n, "Kafka client: %s", why);
+        snprintf(errstr, errstr_size, "Kafka client: %s", why);
         goto fail;
     }
     return rk; /* it owns conf now */
@@ -95,7 +95,7 @@ fail:
  * bounded by queued.max.messages.kbytes. -X changes any of them. */
 static rd_kafka_t *consumer(const rr_kafka_opts_t *o, const char *group, int eof,
                             const char *reset, void (*conf_hook)(rd_kafka_conf_t *, void *),
-                            void *hook_arg, char *err, size_t n)
+                            void *hook_arg, char *errstr, size_t errstr_size)
 {
     const char *defaults[] = {"group.id", group,
                               "enable.auto.commit", "false",
@@ -106,14 +106,14 @@ static rd_kafka_t *consumer(const rr_kafka_opts_t *o, const char *group, int eof
                               "queued.max.messages.kbytes", "262144",
                               "queued.min.messages", "1000000",
                               NULL};
-    return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, conf_hook, hook_arg, err, n);
+    return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, conf_hook, hook_arg, errstr, errstr_size);
 }
 
 rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
                                   void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
-                                  char *err, size_t n)
+                                  char *errstr, size_t errstr_size)
 {
-    return consumer(o, group, eof, "earliest", conf_hook, hook_arg, err, n);
+    return consumer(o, group, eof, "earliest", conf_hook, hook_arg, errstr, errstr_size);
 }
 
 /* A reader assigns every partition at an offset of its own choosing, so the
@@ -122,9 +122,9 @@ rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, i
  * "earliest" would skip them silently, with a log line at most; "error"
  * hands the partition's queue a RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET message
  * at the offset that is gone and stops fetching it (rr_kafka_is_reset). */
-rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n)
+rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *errstr, size_t errstr_size)
 {
-    return consumer(o, group, 1, "error", NULL, NULL, err, n);
+    return consumer(o, group, 1, "error", NULL, NULL, errstr, errstr_size);
 }
 
 int rr_kafka_is_reset(const rd_kafka_message_t *m)
@@ -200,28 +200,28 @@ int rr_kafka_destroy_within(rd_kafka_t *rk, int timeout_ms)
 }
 
 int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo, int64_t *hi,
-                        char *err, size_t n)
+                        char *errstr, size_t errstr_size)
 {
     rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, lo, hi, 10000);
     if (e)
-        snprintf(err, n, "%s[%d]: cannot read its log start offset: %s", topic, (int)p,
+        snprintf(errstr, errstr_size, "%s[%d]: cannot read its log start offset: %s", topic, (int)p,
                  rd_kafka_err2str(e));
     return e ? -1 : 0;
 }
 
-int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,
-                             size_t n)
+int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
+                             size_t errstr_size)
 {
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
     if (!t) {
-        snprintf(err, n, "topic '%s': %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
+        snprintf(errstr, errstr_size, "topic '%s': %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
         return -1;
     }
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
     rd_kafka_topic_destroy(t);
     if (e) {
-        snprintf(err, n, "topic '%s': no metadata from the cluster: %s", topic, rd_kafka_err2str(e));
+        snprintf(errstr, errstr_size, "topic '%s': no metadata from the cluster: %s", topic, rd_kafka_err2str(e));
         return -1;
     }
     int count = 0;
@@ -230,7 +230,7 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
         if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
             count = 0;
         else if (e) {
-            snprintf(err, n, "topic '%s': %s", topic, rd_kafka_err2str(e));
+            snprintf(errstr, errstr_size, "topic '%s': %s", topic, rd_kafka_err2str(e));
             count = -1;
         } else {
             count = md->topics[0].partition_cnt;
@@ -253,16 +253,16 @@ static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_
 }
 
 /* The answer to an admin request sent to q: its event (the caller destroys
- * it), or NULL with err after what (no answer in time, or the request
+ * it), or NULL with errstr after what (no answer in time, or the request
  * failed as a whole). */
 static rd_kafka_event_t *admin_answer(rd_kafka_queue_t *q, int timeout_ms, const char *what,
-                                      char *err, size_t n)
+                                      char *errstr, size_t errstr_size)
 {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
     if (!ev) {
-        snprintf(err, n, "%s: no answer from the cluster in %d ms", what, timeout_ms);
+        snprintf(errstr, errstr_size, "%s: no answer from the cluster in %d ms", what, timeout_ms);
     } else if (rd_kafka_event_error(ev)) {
-        snprintf(err, n, "%s: %s", what, rd_kafka_event_error_string(ev));
+        snprintf(errstr, errstr_size, "%s: %s", what, rd_kafka_event_error_string(ev));
         rd_kafka_event_destroy(ev);
         ev = NULL;
     }
@@ -270,12 +270,12 @@ static rd_kafka_event_t *admin_answer(rd_kafka_queue_t *q, int timeout_ms, const
 }
 
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
-                          const char *const *configs, int timeout_ms, char *err, size_t n)
+                          const char *const *configs, int timeout_ms, char *errstr, size_t errstr_size)
 {
     char why[512];
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1, why, sizeof why);
     if (!nt) {
-        snprintf(err, n, "create topic '%s': %s", topic, why);
+        snprintf(errstr, errstr_size, "create topic '%s': %s", topic, why);
         return -1;
     }
     for (int i = 0; configs && configs[i]; i += 2)
@@ -284,7 +284,7 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms);
     rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
     snprintf(why, sizeof why, "create topic '%s'", topic);
-    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, why, err, n);
+    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, why, errstr, errstr_size);
     int rc = -1;
     if (ev) {
         size_t cnt = 0;
@@ -292,7 +292,7 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
         rd_kafka_resp_err_t e = cnt ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR_NO_ERROR;
         if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-            snprintf(err, n, "create topic '%s': %s", topic,
+            snprintf(errstr, errstr_size, "create topic '%s': %s", topic,
                      rd_kafka_topic_result_error_string(res[0]) ? rd_kafka_topic_result_error_string(res[0])
                                                                 : rd_kafka_err2str(e));
         else
@@ -307,7 +307,7 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
 }
 
 int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const *names, int count,
-                           char **values, int timeout_ms, char *err, size_t n)
+                           char **values, int timeout_ms, char *errstr, size_t errstr_size)
 {
     for (int i = 0; i < count; i++)
         values[i] = NULL;
@@ -317,14 +317,14 @@ int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const 
     rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_ms);
     rd_kafka_DescribeConfigs(rk, &res, 1, ao, q);
     snprintf(what, sizeof what, "topic '%s': describe configs", topic);
-    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, what, err, n);
+    rd_kafka_event_t *ev = admin_answer(q, timeout_ms, what, errstr, errstr_size);
     int rc = -1;
     if (ev) {
         size_t nres = 0, ncfg = 0;
         const rd_kafka_DescribeConfigs_result_t *dr = rd_kafka_event_DescribeConfigs_result(ev);
         const rd_kafka_ConfigResource_t **rs = rd_kafka_DescribeConfigs_result_resources(dr, &nres);
         if (nres != 1 || rd_kafka_ConfigResource_error(rs[0])) {
-            snprintf(err, n, "%s: %s", what,
+            snprintf(errstr, errstr_size, "%s: %s", what,
                      nres == 1 ? rd_kafka_ConfigResource_error_string(rs[0]) : "no answer for it");
         } else {
             const rd_kafka_ConfigEntry_t **cs = rd_kafka_ConfigResource_configs(rs[0], &ncfg);
@@ -334,7 +334,7 @@ int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const 
                     const char *v = rd_kafka_ConfigEntry_value(cs[c]);
                     if (v && !values[i] && !strcmp(rd_kafka_ConfigEntry_name(cs[c]), names[i]) &&
                         !(values[i] = strdup(v))) {
-                        snprintf(err, n, "out of memory");
+                        snprintf(errstr, errstr_size, "out of memory");
                         rc = -1;
                     }
                 }
@@ -363,7 +363,7 @@ static int leadership_settling(rd_kafka_resp_err_t e)
 }
 
 int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
-                        int64_t *hi, char *err, size_t n)
+                        int64_t *hi, char *errstr, size_t errstr_size)
 {
     static const char *const defaults[] = {"group.id", "replyrate-watermarks",
                                            "isolation.level", "read_uncommitted", NULL};
@@ -372,7 +372,7 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
     for (int i = 0; i < o->n_props; i++)
         if (strncmp(o->props[i], "isolation.level=", 16) && strncmp(o->props[i], "group.id=", 9))
             plain.props[plain.n_props++] = o->props[i];
-    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &plain, defaults, NULL, NULL, err, n);
+    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &plain, defaults, NULL, NULL, errstr, errstr_size);
     if (!rk)
         return -1;
     int rc = 0;
@@ -386,7 +386,7 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
             nanosleep(&ts, NULL);
         }
         if (e) {
-            snprintf(err, n, "%s[%d]: cannot read its end offset: %s", topic, p, rd_kafka_err2str(e));
+            snprintf(errstr, errstr_size, "%s[%d]: cannot read its end offset: %s", topic, p, rd_kafka_err2str(e));
             rc = -1;
         }
     }
@@ -397,23 +397,23 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
 
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
                          rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who,
-                         uint64_t *deleted, char *err, size_t n)
+                         uint64_t *deleted, char *errstr, size_t errstr_size)
 {
     if (deleted)
         *deleted = 0;
-    int np = rr_kafka_partition_count(rk, topic, 10000, err, n);
+    int np = rr_kafka_partition_count(rk, topic, 10000, errstr, errstr_size);
     if (np == 0)
-        snprintf(err, n, "topic '%s' does not exist", topic);
+        snprintf(errstr, errstr_size, "topic '%s' does not exist", topic);
     if (np <= 0)
         return -1;
     int64_t *end = calloc((size_t)np, sizeof *end), *start = calloc((size_t)np, sizeof *start);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
     int remaining = 0, rc = -1;
     if (!end || !start) {
-        snprintf(err, n, "out of memory");
+        snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
-    if (rr_kafka_watermarks(ko, topic, np, start, end, err, n) < 0)
+    if (rr_kafka_watermarks(ko, topic, np, start, end, errstr, errstr_size) < 0)
         goto out;
     for (int32_t p = 0; p < np; p++) {
         if (deleted)
@@ -426,7 +426,7 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         }
     }
     if (remaining && rd_kafka_assign(rk, l)) {
-        snprintf(err, n, "%s: assign failed", topic);
+        snprintf(errstr, errstr_size, "%s: assign failed", topic);
         goto out;
     }
     double last_progress = rr_mono_s(), last_warn = 0;
@@ -434,7 +434,7 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m) {
             if (rr_mono_s() - last_progress > timeout_s) {
-                snprintf(err, n, "%s: no progress in %d s", topic, timeout_s);
+                snprintf(errstr, errstr_size, "%s: no progress in %d s", topic, timeout_s);
                 goto out;
             }
             continue;
@@ -447,7 +447,7 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             stop = known && m->offset >= end[p];
         } else if (known && rr_kafka_is_reset(m)) {
-            snprintf(err, n, "%s[%d]: records from offset %lld on were deleted while reading them "
+            snprintf(errstr, errstr_size, "%s[%d]: records from offset %lld on were deleted while reading them "
                      "(retention or DeleteRecords): %s", topic, (int)p, (long long)m->offset,
                      rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
@@ -455,17 +455,17 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         } else if (m->err) {
             char fatal[256];
             if (rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
-                snprintf(err, n, "%s: %s", topic, fatal);
+                snprintf(errstr, errstr_size, "%s: %s", topic, fatal);
                 rd_kafka_message_destroy(m);
                 goto out;
             }
             if (rr_mono_s() - last_warn > 5) { /* transient: the client retries */
-                fprintf(stderr, "%s: %s: %s (waiting)\n", who, topic, rd_kafka_message_errstr(m));
+                rr_log(RR_LOG_WARN, "kafka", "%s: %s: %s (waiting)", who, topic, rd_kafka_message_errstr(m));
                 last_warn = rr_mono_s();
             }
         } else if (known) {
             last_progress = rr_mono_s();
-            if (m->offset < end[p] && fn(arg, m, err, n) < 0) {
+            if (m->offset < end[p] && fn(arg, m, errstr, errstr_size) < 0) {
                 rd_kafka_message_destroy(m);
                 goto out;
             }

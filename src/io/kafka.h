@@ -1,10 +1,18 @@
-/* kafka.h: librdkafka plumbing shared by the commands that talk to Kafka
+/* io/kafka.h: librdkafka plumbing shared by the commands that talk to Kafka
  * (`replyrate load`, `replyrate run --brokers`).
  *
  * Clients are built from --brokers, the command's own defaults, then every
  * -X key=value (so -X can override anything, as with kcat). Errors are
  * returned as text naming what failed; librdkafka's own log lines go through
  * ops/log.h (component "kafka"); nothing here prints.
+ *
+ * Ownership: clients returned are the caller's (rd_kafka_destroy, or
+ * rr_kafka_destroy_within); options and names are borrowed for the call;
+ * messages handed to callbacks are borrowed for the callback. Thread-safety: the
+ * functions keep no state of their own; a client is librdkafka's
+ * (thread-safe) and a consumer is polled by one thread. Layer: io; uses
+ * io/feed and io/source (feeding Kafka batches), ops/log, base (clock),
+ * engine, librdkafka.
  */
 #ifndef RR_IO_KAFKA_H
 #define RR_IO_KAFKA_H
@@ -25,15 +33,15 @@ typedef struct rr_kafka_opts {
     int n_props;
 } rr_kafka_opts_t;
 
-/* Record one -X argument. 0, or -1 with err (not key=value, or too many). */
-int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *err, size_t n);
+/* Record one -X argument. 0, or -1 with errstr (not key=value, or too many). */
+int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *errstr, size_t errstr_size);
 
 /* A client of the given type. defaults: NULL-terminated key, value pairs set
  * before -X (may be NULL). conf_hook, if set, is called on the config last
- * (callbacks, opaque). Returns NULL with err naming the property at fault. */
+ * (callbacks, opaque). Returns NULL with errstr naming the property at fault. */
 rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
                          const char *const *defaults, void (*conf_hook)(rd_kafka_conf_t *, void *),
-                         void *hook_arg, char *err, size_t n);
+                         void *hook_arg, char *errstr, size_t errstr_size);
 
 /* A consumer for reading topics to a known end (bounded runs, export,
  * rr_kafka_read_to_end): group.id = group, nothing committed by itself,
@@ -42,8 +50,8 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
  * auto.offset.reset=error: a partition whose next offset was deleted under
  * it delivers a message for which rr_kafka_is_reset is true (its offset: the
  * one gone) and is fetched no more, rather than skipping to what is left.
- * -X overrides any of it. NULL with err naming the property at fault. */
-rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *err, size_t n);
+ * -X overrides any of it. NULL with errstr naming the property at fault. */
+rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *errstr, size_t errstr_size);
 
 /* Whether m reports that its partition's next offset (m->offset) is gone:
  * deleted by retention or DeleteRecords, or the topic recreated. */
@@ -56,9 +64,9 @@ int rr_kafka_is_reset(const rd_kafka_message_t *m);
 int rr_kafka_destroy_within(rd_kafka_t *rk, int timeout_ms);
 
 /* Partition p's log start offset (lo: every offset below it is deleted)
- * and end, asked of the cluster now through rk. 0, or -1 with err. */
+ * and end, asked of the cluster now through rk. 0, or -1 with errstr. */
 int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo, int64_t *hi,
-                        char *err, size_t n);
+                        char *errstr, size_t errstr_size);
 
 /* The same consumer settings, end-of-partition events on or off, with a
  * conf_hook as in rr_kafka_new (a streaming run's rebalance callback), but
@@ -66,25 +74,25 @@ int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *l
  * beginning. */
 rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, int eof,
                                   void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
-                                  char *err, size_t n);
+                                  char *errstr, size_t errstr_size);
 
 /* The topic's partition count: > 0; 0 if the topic does not exist; -1 with
- * err when the cluster could not be asked. */
-int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err,
-                             size_t n);
+ * errstr when the cluster could not be asked. */
+int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
+                             size_t errstr_size);
 
 /* Create topic with that many partitions (replication factor: the
  * cluster's default) and configs (NULL-terminated name, value pairs; may be
- * NULL). An existing topic is not an error. 0, or -1 with err. */
+ * NULL). An existing topic is not an error. 0, or -1 with errstr. */
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
-                          const char *const *configs, int timeout_ms, char *err, size_t n);
+                          const char *const *configs, int timeout_ms, char *errstr, size_t errstr_size);
 
 /* The values the cluster applies to topic for each of names[0..count)
  * (its own or the broker's defaults): values[i] a malloc'ed copy, owned by
- * the caller, or NULL when the cluster did not say. 0, or -1 with err (every
+ * the caller, or NULL when the cluster did not say. 0, or -1 with errstr (every
  * values[i] NULL). */
 int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const *names, int count,
-                           char **values, int timeout_ms, char *err, size_t n);
+                           char **values, int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Each partition's low and high watermark offsets, read_uncommitted: the high
  * one is the end of everything written so far, committed or not. A
@@ -93,24 +101,24 @@ int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const 
  * written, which trails the producer's commit a little), skipping aborted
  * ones; reading to the last stable offset instead would miss records of a
  * transaction that had just committed. lo and hi have np entries. 0, or -1
- * with err. */
+ * with errstr. */
 int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
-                        int64_t *hi, char *err, size_t n);
+                        int64_t *hi, char *errstr, size_t errstr_size);
 
 /* Read every partition of topic with rk (a reader: read_committed as it
  * is configured) from its start to its high watermark at the call
  * (rr_kafka_watermarks), calling fn for each record in offset order per
- * partition. fn returns 0, or -1 having written why into err to stop.
- * Transient client errors are waited out (said on stderr, prefixed by who);
+ * partition. fn returns 0, or -1 having written why into errstr to stop.
+ * Transient client errors are waited out (logged through ops/log.h, prefixed by who);
  * a fatal one, records deleted while they are read, or no progress for
  * timeout_s seconds, fails. *deleted (may be NULL) gets the offsets below
  * the partitions' log starts at the call, added up: records deleted before
  * the read (retention, DeleteRecords), which no reader can have. Assigns
- * and unassigns rk. 0, or -1 with err. */
-typedef int (*rr_kafka_record_fn)(void *arg, const rd_kafka_message_t *m, char *err, size_t n);
+ * and unassigns rk. 0, or -1 with errstr. */
+typedef int (*rr_kafka_record_fn)(void *arg, const rd_kafka_message_t *m, char *errstr, size_t errstr_size);
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
                          rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who,
-                         uint64_t *deleted, char *err, size_t n);
+                         uint64_t *deleted, char *errstr, size_t errstr_size);
 
 /* Offer msgs[0..n) (consecutive messages of one partition) to engine
  * partition p at wall clock now_ms: each message is one record located by

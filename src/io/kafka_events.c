@@ -109,7 +109,7 @@ static void hook(rd_kafka_conf_t *conf, void *arg)
 }
 
 int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
-                           int check_retention, rr_event_producer_t **out, char *err, size_t n)
+                           int check_retention, rr_event_producer_t **out, char *errstr, size_t errstr_size)
 {
     static const char *const defaults[] = {"enable.idempotence", "true", "compression.type", "zstd",
                                            "linger.ms", "20", "batch.size", "1000000",
@@ -117,35 +117,35 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     *out = NULL;
     rr_event_producer_t *p = calloc(1, sizeof *p);
     if (!p || !(p->topic = strdup(topic))) {
-        snprintf(err, n, "out of memory");
+        snprintf(errstr, errstr_size, "out of memory");
         free(p);
         return -1;
     }
-    p->rk = rr_kafka_new(RD_KAFKA_PRODUCER, ko, defaults, hook, p, err, n);
+    p->rk = rr_kafka_new(RD_KAFKA_PRODUCER, ko, defaults, hook, p, errstr, errstr_size);
     int rc = -1;
     if (!p->rk) {
         rc = -2;
         goto fail;
     }
-    int np = rr_kafka_partition_count(p->rk, topic, 10000, err, n);
+    int np = rr_kafka_partition_count(p->rk, topic, 10000, errstr, errstr_size);
     p->now_ms = rr_now_ms();
     p->retention_ms = p->retention_bytes = -1;
     if (np > 0 && check_retention)
         read_retention(p);
     if (np == 0) {
-        if (rr_kafka_create_topic(p->rk, topic, create_partitions, keep_forever, 10000, err, n) < 0)
+        if (rr_kafka_create_topic(p->rk, topic, create_partitions, keep_forever, 10000, errstr, errstr_size) < 0)
             goto fail;
         for (int i = 0; i < 100 && np == 0; i++) /* until the new topic's metadata is visible */
-            if ((np = rr_kafka_partition_count(p->rk, topic, 10000, err, n)) == 0)
+            if ((np = rr_kafka_partition_count(p->rk, topic, 10000, errstr, errstr_size)) == 0)
                 rd_kafka_poll(p->rk, 100);
         if (np == 0)
-            snprintf(err, n, "topic '%s': created, but no metadata after 10 s", topic);
+            snprintf(errstr, errstr_size, "topic '%s': created, but no metadata after 10 s", topic);
     }
     if (np <= 0)
         goto fail;
     p->partitions = np;
     if (p->retention_bytes >= 0 && !(p->bytes = calloc((size_t)np, sizeof *p->bytes))) {
-        snprintf(err, n, "out of memory");
+        snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
     *out = p;
@@ -164,7 +164,7 @@ int rr_event_producer_partitions(const rr_event_producer_t *p)
 }
 
 int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop, int64_t ts_ms,
-                          const uint8_t *value, size_t len, char *err, size_t n)
+                          const uint8_t *value, size_t len, char *errstr, size_t errstr_size)
 {
     char key[24];
     size_t klen = shop ? (size_t)snprintf(key, sizeof key, "%" PRIu64, shop) : 0;
@@ -183,20 +183,20 @@ int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t sh
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            snprintf(err, n, "produce to %s[%d]: %s", p->topic, partition, rd_kafka_err2str(e));
+            snprintf(errstr, errstr_size, "produce to %s[%d]: %s", p->topic, partition, rd_kafka_err2str(e));
             return -1;
         }
         rd_kafka_poll(p->rk, 50);
     }
 }
 
-int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *err, size_t n)
+int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *errstr, size_t errstr_size)
 {
     while (rd_kafka_outq_len(p->rk) > 0)
         rd_kafka_flush(p->rk, 1000);
     int rc = 0;
     if (p->failed) {
-        snprintf(err, n, "%llu records were not acknowledged: %s", (unsigned long long)p->failed,
+        snprintf(errstr, errstr_size, "%llu records were not acknowledged: %s", (unsigned long long)p->failed,
                  p->first_error);
         rc = -1;
     }

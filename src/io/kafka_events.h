@@ -1,4 +1,4 @@
-/* kafka_events.h: ChatEvents into a Kafka topic, partitioned by shop (SPEC
+/* io/kafka_events.h: ChatEvents into a Kafka topic, partitioned by shop (SPEC
  * §2), for `replyrate load` and `replyrate gen --brokers`.
  *
  * Partition = rr_shop_partition(shop_id, partitions), the function `gen`
@@ -13,6 +13,12 @@
  * record (retention.ms=-1, retention.bytes=-1); an existing one's retention
  * is read at open, and a record it would delete makes a warning
  * (rr_event_producer_warning) for the command to print.
+ *
+ * Ownership: the producer is the caller's until rr_event_producer_close;
+ * values are copied by librdkafka. Thread-safety: one producer is used by
+ * one thread. Layer: io; uses io/kafka, base (clock), replyrate/event.h
+ * (rr_shop_partition), librdkafka. Prints nothing: the warning is text for the
+ * caller, errors go to errstr.
  */
 #ifndef RR_IO_KAFKA_EVENTS_H
 #define RR_IO_KAFKA_EVENTS_H
@@ -28,10 +34,10 @@ typedef struct rr_event_producer rr_event_producer_t;
  * every record, if it does not exist. An existing topic's retention is read
  * when check_retention is 1; 0 is for a caller that made the topic and
  * knows what it keeps (the demo's, on a mock cluster that cannot be asked:
- * librdkafka 2.0's times out after 10 s). 0; -1 with err (the cluster); -2
- * with err (a bad property). */
+ * librdkafka 2.0's times out after 10 s). 0; -1 with errstr (the cluster); -2
+ * with errstr (a bad property). */
 int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
-                           int check_retention, rr_event_producer_t **out, char *err, size_t n);
+                           int check_retention, rr_event_producer_t **out, char *errstr, size_t errstr_size);
 
 /* The topic's partition count. */
 int rr_event_producer_partitions(const rr_event_producer_t *p);
@@ -46,13 +52,13 @@ const char *rr_event_producer_warning(rr_event_producer_t *p);
  * with the Kafka timestamp ts_ms (the event's time, so that a bounded run can
  * seek by time: docs/kafka.md); ts_ms outside 1..now (an invalid event's)
  * gets the time of sending instead. Waits while the local queue is full. 0,
- * or -1 with err. */
+ * or -1 with errstr. */
 int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop, int64_t ts_ms,
-                          const uint8_t *value, size_t len, char *err, size_t n);
+                          const uint8_t *value, size_t len, char *errstr, size_t errstr_size);
 
 /* Wait until every record is acknowledged or failed, then free p. *failed
  * (may be NULL) gets the number that failed. 0 when none failed, -1 with
- * err naming the first failure. */
-int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *err, size_t n);
+ * errstr naming the first failure. */
+int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *errstr, size_t errstr_size);
 
 #endif

@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/output.h"
 #include "base/clock.h"
-#include "replyrate/v1/results.pb-c.h"
+#include "codec/record_pb.h"
 
 #define TOPIC_PARTITIONS 6
 #define TXN_TIMEOUT_MS 60000 /* for each transactional call */
@@ -26,7 +25,6 @@ static const int compacted[RR_KT_COUNT] = {1, 1, 0, 1, 0, 0};
 
 struct rr_kafka_sink {
     rd_kafka_t *rk;
-    rr_output_t *out; /* renders engine records as ResultRecords for us */
     char topic[RR_KT_COUNT][256];
     uint8_t *buf;
     size_t cap;
@@ -96,65 +94,121 @@ static void produce(rr_kafka_sink_t *ks, int t, const char *key, size_t klen, si
     }
 }
 
-/* One ResultRecord from the renderer: its inner message is the value. */
-static void on_record(void *arg, const void *result_record)
+size_t rr_kafka_sink_key_day(const rr_day_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic)
 {
-    rr_kafka_sink_t *ks = arg;
-    const Replyrate__V1__ResultRecord *rec = result_record;
+    int n;
+    if (r->is_agent) {
+        *topic = RR_KT_AGENT_DAY;
+        n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu64 ":%" PRIu32, r->shop_id,
+                     r->agent_id, (uint32_t)r->day);
+    } else {
+        *topic = RR_KT_SHOP_DAY;
+        n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32, r->shop_id, (uint32_t)r->day);
+    }
+    return n > 0 ? (size_t)n : 0;
+}
+
+size_t rr_kafka_sink_key_violation(const rr_violation_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
+                                   int *topic)
+{
+    *topic = RR_KT_VIOLATIONS;
+    int n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32, r->shop_id, (uint32_t)r->day);
+    return n > 0 ? (size_t)n : 0;
+}
+
+size_t rr_kafka_sink_key_alert(const rr_alert_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic)
+{
+    *topic = RR_KT_ALERTS;
+    int n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32 ":%.80s", r->shop_id,
+                     (uint32_t)r->day, r->rule ? r->rule : "");
+    return n > 0 ? (size_t)n : 0;
+}
+
+size_t rr_kafka_sink_key_rejected(const rr_rejected_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
+                                  int *topic)
+{
+    *topic = r->verdict == RR_LATE ? RR_KT_LATE : RR_KT_DEAD_LETTER;
+    if (!r->decoded)
+        return 0;
+    int n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64, r->event.shop_id);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* The engine's four callbacks, each a kind of record to publish. */
+enum rec { REC_DAY, REC_VIOLATION, REC_ALERT, REC_REJECTED };
+
+/* Record r's topic and key (rr_kafka_sink_key_*). */
+static size_t route(enum rec k, const void *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic)
+{
+    switch (k) {
+    case REC_DAY: return rr_kafka_sink_key_day(r, key, topic);
+    case REC_VIOLATION: return rr_kafka_sink_key_violation(r, key, topic);
+    case REC_ALERT: return rr_kafka_sink_key_alert(r, key, topic);
+    case REC_REJECTED: return rr_kafka_sink_key_rejected(r, key, topic);
+    }
+    return 0;
+}
+
+/* Record r's protobuf message (the Kafka value) into ks->buf: its length,
+ * which may exceed ks->cap (codec/records.h). */
+static size_t encode(rr_kafka_sink_t *ks, enum rec k, const void *r)
+{
+    switch (k) {
+    case REC_DAY: return rr_record_pb_day(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    case REC_VIOLATION: return rr_record_pb_violation(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    case REC_ALERT: return rr_record_pb_alert(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    case REC_REJECTED: return rr_record_pb_rejected(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    }
+    return 0;
+}
+
+static void publish(rr_kafka_sink_t *ks, enum rec k, const void *r)
+{
     if (ks->failed)
         return;
-    const ProtobufCMessage *msg;
-    char key[128];
-    int klen = 0, t;
-    switch (rec->record_case) {
-    case REPLYRATE__V1__RESULT_RECORD__RECORD_SHOP_DAY:
-        t = RR_KT_SHOP_DAY;
-        msg = &rec->shop_day->base;
-        klen = snprintf(key, sizeof key, "%" PRIu64 ":%" PRIu32, rec->shop_day->shop_id,
-                        rec->shop_day->day);
-        break;
-    case REPLYRATE__V1__RESULT_RECORD__RECORD_AGENT_DAY:
-        t = RR_KT_AGENT_DAY;
-        msg = &rec->agent_day->base;
-        klen = snprintf(key, sizeof key, "%" PRIu64 ":%" PRIu64 ":%" PRIu32, rec->agent_day->shop_id,
-                        rec->agent_day->agent_id, rec->agent_day->day);
-        break;
-    case REPLYRATE__V1__RESULT_RECORD__RECORD_VIOLATION:
-        t = RR_KT_VIOLATIONS;
-        msg = &rec->violation->base;
-        klen = snprintf(key, sizeof key, "%" PRIu64 ":%" PRIu32, rec->violation->shop_id,
-                        rec->violation->day);
-        break;
-    case REPLYRATE__V1__RESULT_RECORD__RECORD_ALERT:
-        t = RR_KT_ALERTS;
-        msg = &rec->alert->base;
-        klen = snprintf(key, sizeof key, "%" PRIu64 ":%" PRIu32 ":%.80s", rec->alert->shop_id,
-                        rec->alert->day, rec->alert->rule ? rec->alert->rule : "");
-        break;
-    case REPLYRATE__V1__RESULT_RECORD__RECORD_REJECTED:
-        t = rec->rejected->kind == REPLYRATE__V1__REJECTED_EVENT__KIND__LATE ? RR_KT_LATE
-                                                                            : RR_KT_DEAD_LETTER;
-        msg = &rec->rejected->base;
-        if (rec->rejected->event)
-            klen = snprintf(key, sizeof key, "%" PRIu64, rec->rejected->event->shop_id);
-        break;
-    default:
-        return;
+    char key[RR_KAFKA_SINK_KEY_MAX];
+    int topic = 0;
+    size_t klen = route(k, r, key, &topic);
+    size_t n = encode(ks, k, r);
+    if (n > ks->cap) { /* did not fit: once more, with room for it */
+        if (n == SIZE_MAX) {
+            fail(ks, "%s", "a result record too large to publish");
+            return;
+        }
+        if (reserve(ks, n) < 0)
+            return;
+        n = encode(ks, k, r);
     }
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    if (reserve(ks, n ? n : 1) < 0)
-        return;
-    protobuf_c_message_pack(msg, ks->buf);
-    produce(ks, t, klen ? key : NULL, (size_t)klen, n);
+    produce(ks, topic, klen ? key : NULL, klen, n);
+}
+
+static void ks_day(void *opaque, const rr_day_record_t *r)
+{
+    publish(opaque, REC_DAY, r);
+}
+
+static void ks_violation(void *opaque, const rr_violation_record_t *r)
+{
+    publish(opaque, REC_VIOLATION, r);
+}
+
+static void ks_alert(void *opaque, const rr_alert_record_t *r)
+{
+    publish(opaque, REC_ALERT, r);
+}
+
+static void ks_rejected(void *opaque, const rr_rejected_record_t *r)
+{
+    publish(opaque, REC_REJECTED, r);
 }
 
 /* librdkafka's transactional calls return an error object: its text, and
  * whether the transaction must be aborted. */
-static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what, char *err, size_t n)
+static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what, char *errstr, size_t errstr_size)
 {
     if (!e)
         return 0;
-    snprintf(err, n, "%s: %s", what, rd_kafka_error_string(e));
+    snprintf(errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(e));
     int abortable = rd_kafka_error_txn_requires_abort(e);
     rd_kafka_error_destroy(e);
     if (abortable && ks->in_txn) {
@@ -167,12 +221,16 @@ static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what,
 }
 
 int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char *transactional_id,
-                       int txn_timeout_ms, rr_kafka_sink_t **out, char *err, size_t n)
+                       int txn_timeout_ms, rr_kafka_sink_t **out, char *errstr, size_t errstr_size)
 {
     *out = NULL;
     rr_kafka_sink_t *ks = calloc(1, sizeof *ks);
-    if (!ks || rr_output_open_hook(on_record, ks, &ks->out) < 0) {
-        snprintf(err, n, "out of memory");
+    if (ks) {
+        ks->cap = 4096; /* grown to the largest record published */
+        ks->buf = malloc(ks->cap);
+    }
+    if (!ks || !ks->buf) {
+        snprintf(errstr, errstr_size, "out of memory");
         free(ks);
         return -1;
     }
@@ -189,21 +247,21 @@ int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char
                               "transaction.timeout.ms", timeout,
                               "partitioner", "murmur2_random", /* as Java clients, for keyed joins */
                               NULL};
-    ks->rk = rr_kafka_new(RD_KAFKA_PRODUCER, ko, defaults, hook_conf, ks, err, n);
+    ks->rk = rr_kafka_new(RD_KAFKA_PRODUCER, ko, defaults, hook_conf, ks, errstr, errstr_size);
     if (!ks->rk)
         goto fail;
     for (int t = 0; t < RR_KT_COUNT; t++) {
-        int np = rr_kafka_partition_count(ks->rk, ks->topic[t], 10000, err, n);
+        int np = rr_kafka_partition_count(ks->rk, ks->topic[t], 10000, errstr, errstr_size);
         if (np < 0)
             goto fail;
         static const char *const compact[] = {"cleanup.policy", "compact", NULL};
         if (np == 0 && rr_kafka_create_topic(ks->rk, ks->topic[t], TOPIC_PARTITIONS,
-                                             compacted[t] ? compact : NULL, 10000, err, n) < 0)
+                                             compacted[t] ? compact : NULL, 10000, errstr, errstr_size) < 0)
             goto fail;
     }
-    if (txn_error(ks, rd_kafka_init_transactions(ks->rk, TXN_TIMEOUT_MS), "init transactions", err,
-                  n) < 0 ||
-        txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", err, n) < 0)
+    if (txn_error(ks, rd_kafka_init_transactions(ks->rk, TXN_TIMEOUT_MS), "init transactions", errstr,
+                  errstr_size) < 0 ||
+        txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", errstr, errstr_size) < 0)
         goto fail;
     ks->in_txn = 1;
     *out = ks;
@@ -215,7 +273,11 @@ fail:
 
 void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink)
 {
-    rr_output_sink(ks->out, sink);
+    *sink = (rr_sink_t){.opaque = ks,
+                        .day = ks_day,
+                        .violation = ks_violation,
+                        .alert = ks_alert,
+                        .rejected = ks_rejected};
 }
 
 
@@ -248,7 +310,7 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
     }
 }
 
-int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n)
+int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size)
 {
     double t0 = rr_mono_s();
     while (ks->pending > 0 && !ks->failed) {
@@ -259,7 +321,7 @@ int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n)
         }
     }
     if (ks->failed)
-        snprintf(err, n, "%s", ks->err);
+        snprintf(errstr, errstr_size, "%s", ks->err);
     return ks->failed ? -1 : 0;
 }
 
@@ -281,26 +343,26 @@ void rr_kafka_sink_forget_puts(rr_kafka_sink_t *ks)
         rd_kafka_poll(ks->rk, 100);
 }
 
-int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *err, size_t n)
+int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size)
 {
     if (ks->in_txn)
         return 0;
-    if (txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", err, n) < 0)
+    if (txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", errstr, errstr_size) < 0)
         return -1;
     ks->in_txn = 1;
     return 0;
 }
 
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
-                         const rd_kafka_topic_partition_list_t *offsets, char *err, size_t n)
+                         const rd_kafka_topic_partition_list_t *offsets, char *errstr, size_t errstr_size)
 {
     if (!ks->in_txn) {
-        snprintf(err, n, "commit: no open transaction");
+        snprintf(errstr, errstr_size, "commit: no open transaction");
         return -1;
     }
     rd_kafka_poll(ks->rk, 0);
     if (ks->failed) { /* some record did not get out: publish none of them */
-        snprintf(err, n, "%s", ks->err);
+        snprintf(errstr, errstr_size, "%s", ks->err);
         rd_kafka_error_t *a = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
         if (a)
             rd_kafka_error_destroy(a);
@@ -319,7 +381,7 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
             rd_kafka_error_destroy(e);
         }
         rd_kafka_consumer_group_metadata_destroy(md);
-        if (txn_error(ks, e, "commit input offsets", err, n) < 0)
+        if (txn_error(ks, e, "commit input offsets", errstr, errstr_size) < 0)
             return -1;
     }
     for (int i = 0; i < RETRIES; i++) {
@@ -328,11 +390,11 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
             break;
         rd_kafka_error_destroy(e);
     }
-    if (txn_error(ks, e, "commit transaction", err, n) < 0)
+    if (txn_error(ks, e, "commit transaction", errstr, errstr_size) < 0)
         return -1;
     ks->in_txn = 0;
     if (ks->failed) { /* a delivery failure reported during the commit's flush */
-        snprintf(err, n, "%s", ks->err);
+        snprintf(errstr, errstr_size, "%s", ks->err);
         return -1;
     }
     return 0;
@@ -350,8 +412,6 @@ void rr_kafka_sink_close(rr_kafka_sink_t *ks)
         }
         rd_kafka_destroy(ks->rk);
     }
-    char e[64];
-    rr_output_close(ks->out, e, sizeof e);
     free(ks->buf);
     free(ks);
 }

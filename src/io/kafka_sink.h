@@ -1,4 +1,4 @@
-/* kafka_sink.h: the engine's records published to Kafka topics (SPEC §6),
+/* io/kafka_sink.h: the engine's records published to Kafka topics (SPEC §6),
  * in one transaction.
  *
  *   PREFIX.shop_day     ShopDay,   key "shop_id:day"           compacted
@@ -9,11 +9,19 @@
  *   PREFIX.dead_letter  RejectedEvent (invalid), key: the event's shop id, if decoded
  *
  * Values are the protobuf messages of proto/replyrate/v1/results.proto, one
- * per Kafka record, compressed with zstd by the producer. Topics missing at
+ * per Kafka record, encoded by codec/record_pb.h (RR_RECORD_PB_VALUE) and
+ * compressed with zstd by the producer. Topics missing at
  * open are created (docs/kafka.md). The producer is transactional: nothing
  * it writes is visible to read_committed readers until rr_kafka_sink_commit;
  * a sink closed without a commit aborts, and a new sink with the same
  * transactional id fences and aborts whatever an earlier process left open.
+ *
+ * Ownership: the sink owns its producer and its encoding buffer; records
+ * handed to its callbacks are borrowed for the call (the producer copies
+ * keys and values). Thread-safety: one sink is used by one thread (the
+ * producer's delivery reports run inside its rd_kafka_poll calls).
+ * Layer: io; uses codec (record_pb), io/kafka, engine (the record types),
+ * base (clock), librdkafka. Prints nothing: errors are returned in errstr.
  */
 #ifndef RR_IO_KAFKA_SINK_H
 #define RR_IO_KAFKA_SINK_H
@@ -25,12 +33,30 @@
 
 typedef struct rr_kafka_sink rr_kafka_sink_t;
 
+/* The topic names for a prefix, in the order of the table above. */
+enum { RR_KT_SHOP_DAY, RR_KT_AGENT_DAY, RR_KT_VIOLATIONS, RR_KT_ALERTS, RR_KT_LATE,
+       RR_KT_DEAD_LETTER, RR_KT_COUNT };
+extern const char *const rr_kafka_topic_suffix[RR_KT_COUNT];
+
+/* Where a record goes (docs/output.md, "Kafka keys"): *topic is set to its
+ * topic (RR_KT_*), its key (ASCII, decimal ids, day as YYYYMMDD; an alert's
+ * rule cut at 80 bytes) is written NUL-terminated into key, and its length is
+ * returned; 0 means no key (a rejected event that did not decode). Pure
+ * functions: r is borrowed for the call. */
+#define RR_KAFKA_SINK_KEY_MAX 128
+size_t rr_kafka_sink_key_day(const rr_day_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic);
+size_t rr_kafka_sink_key_violation(const rr_violation_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
+                                   int *topic);
+size_t rr_kafka_sink_key_alert(const rr_alert_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic);
+size_t rr_kafka_sink_key_rejected(const rr_rejected_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
+                                  int *topic);
+
 /* Connect, create missing topics, init transactions (fencing an earlier
  * producer with the same id) and begin one. txn_timeout_ms: the broker
  * aborts a transaction left open longer (transaction.timeout.ms; -X
- * overrides). 0, or -1 with err. */
+ * overrides). 0, or -1 with errstr. */
 int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char *transactional_id,
-                       int txn_timeout_ms, rr_kafka_sink_t **out, char *err, size_t n);
+                       int txn_timeout_ms, rr_kafka_sink_t **out, char *errstr, size_t errstr_size);
 
 /* Callbacks that publish every record kind; sink->opaque is ks. */
 void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink);
@@ -38,11 +64,11 @@ void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink);
 /* The consumer handle whose group's offsets commit with the transaction
  * (may be NULL: no offsets), and the offsets (topic, partition, next offset). */
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
-                         const rd_kafka_topic_partition_list_t *offsets, char *err, size_t n);
+                         const rd_kafka_topic_partition_list_t *offsets, char *errstr, size_t errstr_size);
 
 /* Begin the next transaction after a commit (a no-op while one is open).
- * 0, or -1 with err. */
-int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *err, size_t n);
+ * 0, or -1 with errstr. */
+int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size);
 
 /* The producer, for admin requests (creating the changelog topic). */
 rd_kafka_t *rr_kafka_sink_handle(rr_kafka_sink_t *ks);
@@ -55,8 +81,8 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
                       size_t klen, const void *val, size_t vlen, int64_t *offset);
 
 /* Wait until every rr_kafka_sink_put record with an offset is delivered.
- * 0, or -1 with err (a record failed; the transaction will not commit). */
-int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *err, size_t n);
+ * 0, or -1 with errstr (a record failed; the transaction will not commit). */
+int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size);
 
 /* Whether the producer was fenced: a newer producer with the same
  * transactional id started (a restart, or a second instance by one name). */
@@ -69,10 +95,5 @@ void rr_kafka_sink_forget_puts(rr_kafka_sink_t *ks);
 
 /* Abort an open transaction, if any, and free everything. NULL is a no-op. */
 void rr_kafka_sink_close(rr_kafka_sink_t *ks);
-
-/* The topic names for a prefix, in the order of the table above. */
-enum { RR_KT_SHOP_DAY, RR_KT_AGENT_DAY, RR_KT_VIOLATIONS, RR_KT_ALERTS, RR_KT_LATE,
-       RR_KT_DEAD_LETTER, RR_KT_COUNT };
-extern const char *const rr_kafka_topic_suffix[RR_KT_COUNT];
 
 #endif

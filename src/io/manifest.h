@@ -17,6 +17,8 @@
  * through rr_manifest_add_*, which copy their strings); it owns its lists
  * until rr_manifest_free. Rendering and writing do not change it. Not
  * thread-safe: fill it from one thread.
+ * Layer: io; uses io/output (record kinds), io/filesink, io/sha256,
+ * metrics (the configuration). Prints nothing: errors go to errstr.
  */
 #ifndef RR_IO_MANIFEST_H
 #define RR_IO_MANIFEST_H

@@ -11,9 +11,12 @@
  *   any of them + .zst   zstd-compressed (level 3, by the file sink)
  *   "-"              JSON Lines on stdout
  *
- * docs/output.md is the field-by-field description of each form.
+ * docs/output.md is the field-by-field description of each form. The
+ * encodings are codec/'s (codec/records.h); this module owns the file: its
+ * form by extension, the CSV header and layout, the count of records by
+ * kind, and the errors.
  *
- * Encoding allocates nothing per record: every record is built in one
+ * Writing allocates nothing per record: every record is encoded into one
  * reusable, growing buffer owned by the output and handed to the file sink in
  * one write. Write errors are sticky: the first one stops further writes and
  * is what rr_output_finish and rr_output_close report.
@@ -24,10 +27,12 @@
  * name, if any, as it was. A run with several outputs finishes all of them
  * (rr_output_finish) and then closes all, or aborts all.
  *
- * An rr_output_t is not thread-safe; use one per engine (or lock around it).
+ * Thread-safety: an rr_output_t is not thread-safe; use one per engine (or
+ * lock around it). Layer: io; uses codec (the encoders), io/filesink, engine
+ * (the record types), libc. Prints nothing.
  */
-#ifndef RR_CODEC_OUTPUT_H
-#define RR_CODEC_OUTPUT_H
+#ifndef RR_IO_OUTPUT_H
+#define RR_IO_OUTPUT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -69,14 +74,6 @@ const char *rr_format_name(rr_format_t fmt);
  * (unknown extension, file cannot be created, out of memory). */
 int rr_output_open(const char *path, rr_output_t **out, char *errstr, size_t errstr_size);
 
-/* Records as protobuf structs instead of a file: hook gets each one as a
- * const Replyrate__V1__ResultRecord * (replyrate/v1/results.pb-c.h),
- * borrowed for the call (its strings and bytes point into the engine's
- * record). For writers that are not files: Kafka topics. Returns 0, or -1
- * when out of memory. rr_output_close frees it. */
-typedef void (*rr_pb_hook_t)(void *arg, const void *result_record);
-int rr_output_open_hook(rr_pb_hook_t hook, void *arg, rr_output_t **out);
-
 /* Fill *sink so that the engine's records are written to o: every callback
  * (day, violation, alert, rejected) is set and sink->opaque is o. o is
  * borrowed by the sink: close o only after the last callback. A caller that
@@ -105,8 +102,7 @@ uint64_t rr_output_bytes(const rr_output_t *o);
 int rr_output_finish(rr_output_t *o, char *errstr, size_t errstr_size);
 
 /* After rr_output_finish: the SHA-256 of the file's bytes. 0; 1 when there
- * is no file to read back (stdout, a FIFO or device, a hook output); -1 with
- * errstr. */
+ * is no file to read back (stdout, a FIFO or device); -1 with errstr. */
 int rr_output_sha256(rr_output_t *o, uint8_t digest[32], char *errstr, size_t errstr_size);
 
 /* Finish (if not done), publish the file under its name and free o (o may

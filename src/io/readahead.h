@@ -18,6 +18,7 @@
  * reader uses them from its thread only between rr_readahead_start() and
  * rr_readahead_stop(), so the caller must not touch them in between.
  * Thread-safety: one consumer thread.
+ * Layer: io; uses io/source, pthreads. Prints nothing.
  */
 #ifndef RR_IO_READAHEAD_H
 #define RR_IO_READAHEAD_H

@@ -9,6 +9,7 @@
  *
  * No state is kept between calls: every function is thread-safe and
  * borrows its arguments for the call only.
+ * Layer: io; uses libcrypto.
  */
 #ifndef RR_IO_SHA256_H
 #define RR_IO_SHA256_H

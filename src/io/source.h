@@ -58,6 +58,8 @@
  * until the next rr_source_next*() or rr_source_close() on it.
  * Thread-safety: a source is used by one thread at a time; distinct sources
  * are independent.
+ * Layer: io; uses codec (decode, resync), zstd, libc. Prints nothing: what
+ * a caller must say is in rr_source_notice() and errstr.
  */
 #ifndef RR_IO_SOURCE_H
 #define RR_IO_SOURCE_H

@@ -26,6 +26,7 @@
  * Ownership: rr_tmpfile_t owns its paths, not the file descriptor
  * rr_tmpfile_create hands out (the caller writes, fsyncs and closes it).
  * One rr_tmpfile_t is used by one thread.
+ * Layer: io; uses libc (POSIX). Prints nothing: errors go to errstr.
  */
 #ifndef RR_IO_TMPFILE_H
 #define RR_IO_TMPFILE_H

@@ -20,6 +20,8 @@
  *
  * Thread-safety: rr_tz_load reads the TZDIR environment variable and the
  * file system and touches no other process state; it may run in any thread.
+ * Ownership: the zone returned is the caller's (rr_tz_free).
+ * Layer: io; uses engine (engine/tz.h builds the table), libc.
  */
 #ifndef RR_IO_TZLOAD_H
 #define RR_IO_TZLOAD_H
