@@ -43,6 +43,7 @@
 #include "base/map.h"
 #include "engine/reorder.h"
 #include "base/pool.h"
+#include "base/slab.h"
 #include "engine/tz.h"
 #include "metrics/alert.h"
 
@@ -312,13 +313,9 @@ struct rr_engine {
     rr_pool_t pool;
 
     /* conversations: summary slab + id map, and the hot records */
-    unsigned char *convs;
-    size_t conv_stride, conv_n, conv_cap;
-    VEC(uint32_t) conv_free;
+    rr_slab_t convs; /* conv_t */
     size_t open_convs, peak_convs;
-    unsigned char *hots;
-    size_t hot_stride, hot_n, hot_cap;
-    VEC(uint32_t) hot_free;
+    rr_slab_t hots;  /* hot_t and its rounds */
     int64_t *hot_last; /* per hot slot: its conversation's last_ts, INT64_MAX when free,
                         * HOT_PARKED when idle but holding a round open. Dense, so
                         * the idle sweep reads 8 bytes a slot, not a record. */
@@ -329,18 +326,12 @@ struct rr_engine {
     VEC(uint32_t) cold_free;
 
     /* conv-days */
-    unsigned char *cds;
-    size_t cd_stride, cd_n, cd_cap;
-    VEC(uint32_t) cd_free;
+    rr_slab_t cds; /* cd_t and its keys, ratings and flags */
 
     /* shop-days and agent-days */
-    unsigned char *sds;
-    size_t sd_stride, sd_n, sd_cap;
-    VEC(uint32_t) sd_free;
+    rr_slab_t sds; /* shopday_t and its counts */
     rr_map3_t sd_map;
-    unsigned char *ads;
-    size_t ad_stride, ad_n, ad_cap;
-    VEC(uint32_t) ad_free;
+    rr_slab_t ads; /* agentday_t and its counts */
     rr_map3_t ad_map;
 
     VEC(day_t) days; /* open days, ascending */
@@ -360,12 +351,12 @@ struct rr_engine {
     rr_stats_t st;
 };
 
-#define CONV(e, i) ((conv_t *)((e)->convs + (size_t)(i) * (e)->conv_stride))
+#define CONV(e, i) ((conv_t *)rr_slab_at(&(e)->convs, (i)))
 #define CNT(e, rec, m) ((rec)->c + (e)->mi[m].off) /* metric m's counts in a shop/agent-day */
-#define HOT(e, i) ((hot_t *)((e)->hots + (size_t)(i) * (e)->hot_stride))
-#define CD(e, i) ((cd_t *)((e)->cds + (size_t)(i) * (e)->cd_stride))
-#define SD(e, i) ((shopday_t *)((e)->sds + (size_t)(i) * (e)->sd_stride))
-#define AD(e, i) ((agentday_t *)((e)->ads + (size_t)(i) * (e)->ad_stride))
+#define HOT(e, i) ((hot_t *)rr_slab_at(&(e)->hots, (i)))
+#define CD(e, i) ((cd_t *)rr_slab_at(&(e)->cds, (i)))
+#define SD(e, i) ((shopday_t *)rr_slab_at(&(e)->sds, (i)))
+#define AD(e, i) ((agentday_t *)rr_slab_at(&(e)->ads, (i)))
 
 static inline cd_key_t *cd_key(const rr_engine_t *e, cd_t *c, int t)
 {
@@ -383,39 +374,13 @@ static inline uint8_t *cd_flags(const rr_engine_t *e, cd_t *c, int t)
     return (uint8_t *)(cd_sat(e, c, e->n_sat)) + t;
 }
 
-/* ---- slab helpers --------------------------------------------------------- */
+/* ---- prefetching ------------------------------------------------------------ */
 
 /* Start loading (for writing) the cache lines of the n bytes at p. */
 static inline void prefetch_lines(const void *p, size_t n)
 {
     for (size_t off = 0; off < n; off += 64)
         __builtin_prefetch((const unsigned char *)p + off, 1);
-}
-
-static uint32_t slab_alloc(unsigned char **base, size_t stride, size_t *n, size_t *cap,
-                           void *freelist_vec)
-{
-    VEC(uint32_t) *fl = freelist_vec;
-    uint32_t i;
-    if (fl->n) {
-        i = fl->v[--fl->n];
-    } else {
-        if (*n == *cap) {
-            size_t c = *cap ? *cap * 2 : 1024;
-            unsigned char *nb = rr_big_realloc(*base, *cap * stride, c * stride);
-            if (!nb)
-                return NONE32;
-            *base = nb;
-            *cap = c;
-        }
-        i = (uint32_t)(*n)++;
-    }
-    memset(*base + (size_t)i * stride, 0, stride);
-    /* the slot the next allocation will take: usually cold by then */
-    size_t next = fl->n ? fl->v[fl->n - 1] : *n < *cap ? *n : SIZE_MAX;
-    if (next != SIZE_MAX)
-        prefetch_lines(*base + next * stride, stride);
-    return i;
 }
 
 /* ---- days ------------------------------------------------------------- */
@@ -446,7 +411,7 @@ static uint32_t get_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
     day_t *dy = get_day(e, d);
     if (!dy)
         return NONE32;
-    i = slab_alloc(&e->sds, e->sd_stride, &e->sd_n, &e->sd_cap, &e->sd_free);
+    i = rr_slab_alloc(&e->sds);
     if (i == NONE32 || rr_map3_put(&e->sd_map, shop, (uint64_t)(int64_t)d, 0, i) < 0 ||
         VEC_PUSH(dy->shopdays, i) < 0)
         return NONE32;
@@ -466,7 +431,7 @@ static uint32_t get_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int3
     day_t *dy = get_day(e, d);
     if (!dy)
         goto oom;
-    i = slab_alloc(&e->ads, e->ad_stride, &e->ad_n, &e->ad_cap, &e->ad_free);
+    i = rr_slab_alloc(&e->ads);
     if (i == NONE32 || rr_map3_put(&e->ad_map, shop, agent, (uint64_t)(int64_t)d, i) < 0 ||
         VEC_PUSH(dy->agentdays, i) < 0)
         goto oom;
@@ -492,7 +457,7 @@ static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
         }
     uint32_t sd = get_shopday(e, c->shop, d);
     day_t *dy = get_day(e, d);
-    uint32_t k = slab_alloc(&e->cds, e->cd_stride, &e->cd_n, &e->cd_cap, &e->cd_free);
+    uint32_t k = rr_slab_alloc(&e->cds);
     if (sd == NONE32 || !dy || k == NONE32 || VEC_PUSH(dy->cds, k) < 0) {
         e->oom = 1;
         return NULL;
@@ -980,7 +945,7 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
                     .agent = agent,
                     .start = r->start_ts,
                     .reply = answered ? reply_ts : 0,
-                    .conv = (uint32_t)(c - (conv_t *)e->convs), /* stride is sizeof(conv_t) */
+                    .conv = rr_slab_index(&e->convs, c),
                     .msgs = r->msgs,
                     .metric = (uint8_t)m,
                     .answered = (uint8_t)answered};
@@ -1152,8 +1117,8 @@ static inline void prefetch_counts(const rr_engine_t *e, const conv_t *c)
         return;
     const hot_t *hc = HOT(e, c->hot);
     if (hc->ad_cache != NONE32)
-        prefetch_lines(AD(e, hc->ad_cache), e->ad_stride);
-    prefetch_lines(SD(e, CD(e, c->cd_head)->shopday), e->sd_stride);
+        prefetch_lines(AD(e, hc->ad_cache), e->ads.size);
+    prefetch_lines(SD(e, CD(e, c->cd_head)->shopday), e->sds.size);
 }
 
 /* Apply every buffered event of p with ts < limit. */
@@ -1169,7 +1134,7 @@ static void release(rr_engine_t *e, partition_t *p, int64_t limit)
         if (near) {
             const conv_t *c = CONV(e, near->conv);
             /* every line of the hot record: the rounds sit past its header */
-            prefetch_lines(HOT(e, c->hot), e->hot_stride);
+            prefetch_lines(HOT(e, c->hot), e->hots.size);
             if (c->cd_head != NONE32)
                 __builtin_prefetch(CD(e, c->cd_head));
         }
@@ -1358,7 +1323,7 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
         link = &CD(e, *link)->next;
     if (*link == k)
         *link = cd->next;
-    if (VEC_PUSH(e->cd_free, k) < 0)
+    if (rr_slab_release(&e->cds, k) < 0)
         e->oom = 1;
 }
 
@@ -1436,7 +1401,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
             e->st.alerts++;
         }
         rr_map3_del(&e->sd_map, sd->shop, (uint64_t)(int64_t)dy->day, 0);
-        if (VEC_PUSH(e->sd_free, k) < 0)
+        if (rr_slab_release(&e->sds, k) < 0)
             e->oom = 1;
     }
     for (size_t i = 0; i < dy->agentdays.n; i++) {
@@ -1448,7 +1413,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
         }
         rr_map3_del(&e->ad_map, ad->shop, ad->agent, (uint64_t)(int64_t)dy->day);
         ad->day = INT32_MIN; /* a conversation's ad_cache must not match it any more */
-        if (VEC_PUSH(e->ad_free, k) < 0)
+        if (rr_slab_release(&e->ads, k) < 0)
             e->oom = 1;
     }
     for (size_t i = 0; i < dy->viols.n; i++) {
@@ -1462,7 +1427,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
  * in one map holding every buyer of the day. */
 static uint32_t *cds_by_shop(rr_engine_t *e, const day_t *dy)
 {
-    uint32_t *count = calloc(e->sd_n + 1, sizeof *count);
+    uint32_t *count = calloc(e->sds.n + 1, sizeof *count);
     uint32_t *order = malloc((dy->cds.n ? dy->cds.n : 1) * sizeof *order);
     if (!count || !order) {
         free(count);
@@ -1471,7 +1436,7 @@ static uint32_t *cds_by_shop(rr_engine_t *e, const day_t *dy)
     }
     for (size_t i = 0; i < dy->cds.n; i++)
         count[CD(e, dy->cds.v[i])->shopday + 1]++;
-    for (size_t i = 1; i <= e->sd_n; i++)
+    for (size_t i = 1; i <= e->sds.n; i++)
         count[i] += count[i - 1];
     for (size_t i = 0; i < dy->cds.n; i++)
         order[count[CD(e, dy->cds.v[i])->shopday]++] = dy->cds.v[i];
@@ -1608,7 +1573,7 @@ static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, c
 static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k)
 {
     cd_t *cd = (cd_t *)pv->cd;
-    memcpy(cd, CD(e, k), e->cd_stride);
+    memcpy(cd, CD(e, k), e->cds.size);
     const conv_t *c = CONV(e, cd->conv);
     const partition_t *p = &e->parts.v[c->part];
     const int64_t D = p->ended ? INT64_MAX : part_wm(e, p);
@@ -1673,9 +1638,9 @@ static int64_t prov_day(rr_engine_t *e, size_t di)
     prov_t pv = {0};
     int64_t published = 0;
     uint32_t *order = NULL;
-    pv.sd_row = malloc((e->sd_n ? e->sd_n : 1) * sizeof *pv.sd_row);
+    pv.sd_row = malloc((e->sds.n ? e->sds.n : 1) * sizeof *pv.sd_row);
     pv.sc = malloc((nsd ? nsd : 1) * w * sizeof *pv.sc);
-    pv.cd = malloc(e->cd_stride);
+    pv.cd = malloc(e->cds.size);
     order = cds_by_shop(e, dy); /* as finalisation: buyers one shop at a time */
     if (!pv.sd_row || !pv.sc || !pv.cd || !order) {
         published = -1;
@@ -1765,7 +1730,7 @@ static void finalize_oldest_day(rr_engine_t *e)
         if (i + 4 < n) { /* and what fold_cd reads through the conversation */
             const conv_t *c = CONV(e, CD(e, order[i + 4])->conv);
             if (c->hot != NONE32)
-                prefetch_lines(HOT(e, c->hot), e->hot_stride);
+                prefetch_lines(HOT(e, c->hot), e->hots.size);
             if (e->n_buyer)
                 rr_map3_prefetch(&e->buyer_map, c->shop, c->buyer, 0);
         }
@@ -1805,7 +1770,7 @@ static void evict_hot(rr_engine_t *e, uint32_t hi)
     CONV(e, hc->conv)->hot = NONE32;
     hc->live = 0;
     e->hot_last[hi] = INT64_MAX;
-    if (VEC_PUSH(e->hot_free, hi) < 0)
+    if (rr_slab_release(&e->hots, hi) < 0)
         e->oom = 1;
     e->open_hot--;
 }
@@ -1820,7 +1785,7 @@ static void evict_conv(rr_engine_t *e, uint32_t ci)
         evict_hot(e, c->hot);
     cold_free(e, c);
     c->live = CONV_FREE;
-    if (VEC_PUSH(e->conv_free, ci) < 0)
+    if (rr_slab_release(&e->convs, ci) < 0)
         e->oom = 1;
     e->open_convs--;
     e->st.evicted_conversations++;
@@ -1832,7 +1797,7 @@ static void evict_conv(rr_engine_t *e, uint32_t ci)
  * re-delivery may be stamped anew hours later, and is still a duplicate. */
 static void sweep_hot(rr_engine_t *e, int64_t wm)
 {
-    for (size_t i = 0; i < e->hot_n; i++) {
+    for (size_t i = 0; i < e->hots.n; i++) {
         if (e->hot_last[i] >= wm - RR_HOT_IDLE_MS) /* free slots are INT64_MAX */
             continue;
         const hot_t *hc = HOT(e, i);
@@ -1863,7 +1828,7 @@ static int conv_over(rr_engine_t *e, const conv_t *c)
  * (rr_engine_offer), so when the sweep runs changes no result. */
 static void sweep(rr_engine_t *e)
 {
-    for (size_t i = 0; i < e->conv_n; i++) {
+    for (size_t i = 0; i < e->convs.n; i++) {
         conv_t *c = CONV(e, i);
         if (c->live == CONV_FREE || c->cd_head != NONE32 ||
             (c->hot != NONE32 && HOT(e, c->hot)->pending))
@@ -1942,7 +1907,7 @@ static const char *static_invalid(const rr_event_t *ev)
 static hot_t *make_hot(rr_engine_t *e, uint32_t ci, int64_t last_ts)
 {
     /* the slot taken is a free one or hot_n */
-    if (e->hot_n >= e->hot_last_cap) {
+    if (e->hots.n >= e->hot_last_cap) {
         size_t cap = e->hot_last_cap ? 2 * e->hot_last_cap : 1024;
         int64_t *v = realloc(e->hot_last, cap * sizeof *v);
         if (!v)
@@ -1950,7 +1915,7 @@ static hot_t *make_hot(rr_engine_t *e, uint32_t ci, int64_t last_ts)
         e->hot_last = v;
         e->hot_last_cap = cap;
     }
-    uint32_t hi = slab_alloc(&e->hots, e->hot_stride, &e->hot_n, &e->hot_cap, &e->hot_free);
+    uint32_t hi = rr_slab_alloc(&e->hots);
     if (hi == NONE32)
         return NULL;
     hot_t *hc = HOT(e, hi);
@@ -1968,7 +1933,7 @@ static hot_t *make_hot(rr_engine_t *e, uint32_t ci, int64_t last_ts)
 
 static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
 {
-    uint32_t ci = slab_alloc(&e->convs, e->conv_stride, &e->conv_n, &e->conv_cap, &e->conv_free);
+    uint32_t ci = rr_slab_alloc(&e->convs);
     if (ci == NONE32 || rr_map64_put(&e->parts.v[p].convs, ev->conversation_id, ci) < 0)
         return NONE32;
     conv_t *c = CONV(e, ci);
@@ -2105,7 +2070,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
          * good if that slot holds this attached conversation (slots are only
          * reused after an eviction, which clears live, and ids are unique). */
         ci = hint;
-        if (ci == NONE32 || ci >= e->conv_n || CONV(e, ci)->live != CONV_ATTACHED ||
+        if (ci == NONE32 || ci >= e->convs.n || CONV(e, ci)->live != CONV_ATTACHED ||
             CONV(e, ci)->id != ev->conversation_id || CONV(e, ci)->part != p)
             ci = rr_map64_get(&pt->convs, ev->conversation_id);
         if (ci != NONE32 && conv_over(e, CONV(e, ci))) {
@@ -2200,7 +2165,7 @@ uint32_t rr_engine_hint_conv(const rr_engine_t *e, int p, uint64_t conversation_
 
 void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint)
 {
-    if (hint == NONE32 || hint >= e->conv_n)
+    if (hint == NONE32 || hint >= e->convs.n)
         return;
     const conv_t *c = CONV(e, hint);
     if (c->live == CONV_ATTACHED && c->hot != NONE32)
@@ -2377,9 +2342,9 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
             td->per_agent = 1;
         mi->trk = t;
     }
-    e->conv_stride = sizeof(conv_t);
+    rr_slab_init(&e->convs, sizeof(conv_t));
     /* whole cache lines: a record never straddles one more than it needs */
-    e->hot_stride = sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t);
+    rr_slab_init(&e->hots, sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t));
     for (int t = 0; t < e->n_trk; t++) {
         trk_def_t *td = &e->trk[t];
         td->key = -1;
@@ -2392,14 +2357,14 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
             e->n_key++;
     }
     size_t flags = ((size_t)e->n_trk + 7) & ~(size_t)7;
-    e->cd_stride = sizeof(cd_t) + (size_t)e->n_key * sizeof(cd_key_t) +
-                   (size_t)e->n_sat * sizeof(cd_sat_t) + flags;
+    rr_slab_init(&e->cds, sizeof(cd_t) + (size_t)e->n_key * sizeof(cd_key_t) +
+                              (size_t)e->n_sat * sizeof(cd_sat_t) + flags);
     for (size_t m = 0; m < cfg->n_metrics; m++) {
         e->mi[m].off = e->n_counts;
         e->n_counts += cfg->metrics[m].kind == RR_KIND_RESPONSE_TIME ? C_BUCKET + RR_BUCKETS : 2;
     }
-    e->sd_stride = sizeof(shopday_t) + (size_t)e->n_counts * sizeof(int64_t);
-    e->ad_stride = sizeof(agentday_t) + (size_t)e->n_counts * sizeof(int64_t);
+    rr_slab_init(&e->sds, sizeof(shopday_t) + (size_t)e->n_counts * sizeof(int64_t));
+    rr_slab_init(&e->ads, sizeof(agentday_t) + (size_t)e->n_counts * sizeof(int64_t));
     if (rr_map64_init(&e->shop_part, 1024) < 0 ||
         rr_map3_init(&e->sd_map, 1024) < 0 || rr_map3_init(&e->ad_map, 1024) < 0 ||
         rr_map3_init(&e->buyer_map, 1024) < 0)
@@ -2417,7 +2382,7 @@ void rr_engine_free(rr_engine_t *e)
 {
     if (!e)
         return;
-    for (size_t i = 0; i < e->hot_n; i++) {
+    for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
         if (!hc->live)
             continue;
@@ -2444,17 +2409,12 @@ void rr_engine_free(rr_engine_t *e)
     }
     free(e->days.v);
     free(e->parts.v);
-    rr_big_free(e->convs, e->conv_cap * e->conv_stride);
-    free(e->conv_free.v);
-    rr_big_free(e->hots, e->hot_cap * e->hot_stride);
-    free(e->hot_free.v);
+    rr_slab_free(&e->convs);
+    rr_slab_free(&e->hots);
     free(e->hot_last);
-    rr_big_free(e->cds, e->cd_cap * e->cd_stride);
-    free(e->cd_free.v);
-    rr_big_free(e->sds, e->sd_cap * e->sd_stride);
-    free(e->sd_free.v);
-    rr_big_free(e->ads, e->ad_cap * e->ad_stride);
-    free(e->ad_free.v);
+    rr_slab_free(&e->cds);
+    rr_slab_free(&e->sds);
+    rr_slab_free(&e->ads);
     free(e->buyer_acc.v);
     free(e->buyer_keys.v);
     rr_map64_free(&e->shop_part);
@@ -2501,6 +2461,13 @@ static void ck_vec(ck_writer_t *w, const void *v, size_t n, size_t elem)
     ck_put(w, v, n * elem);
 }
 
+/* A slab as its records, then its free list. */
+static void ck_slab_put(ck_writer_t *w, const rr_slab_t *s)
+{
+    ck_vec(w, s->base, s->n, s->size);
+    ck_vec(w, s->free, s->free_n, sizeof *s->free);
+}
+
 /* A map as its count, then its occupied slots (either map flavour: slots
  * of `size` bytes with the value at val_off). */
 static void ck_slots(ck_writer_t *w, const void *slots, size_t mask, size_t count, size_t size,
@@ -2525,8 +2492,8 @@ static void ck_slots(ck_writer_t *w, const void *slots, size_t mask, size_t coun
 int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
 {
     ck_writer_t w = {fn, arg, 0};
-    uint64_t head[] = {CK_MAGIC, CK_FORMAT, e->conv_stride, e->hot_stride, e->cd_stride,
-                       e->sd_stride, e->ad_stride, sizeof(rr_pending_t), sizeof(viol_t)};
+    uint64_t head[] = {CK_MAGIC, CK_FORMAT, e->convs.size, e->hots.size, e->cds.size,
+                       e->sds.size, e->ads.size, sizeof(rr_pending_t), sizeof(viol_t)};
     ck_put(&w, head, sizeof head);
     ck_put(&w, e->version, sizeof e->version);
     int64_t scal[] = {e->final_through, e->next_sweep, e->next_hot_sweep, e->finished, e->oom,
@@ -2535,12 +2502,10 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     ck_put(&w, scal, sizeof scal);
     ck_put(&w, &e->st, sizeof e->st);
 
-    ck_vec(&w, e->convs, e->conv_n, e->conv_stride);
-    ck_vec(&w, e->conv_free.v, e->conv_free.n, sizeof(uint32_t));
-    ck_vec(&w, e->hots, e->hot_n, e->hot_stride);
-    ck_vec(&w, e->hot_free.v, e->hot_free.n, sizeof(uint32_t));
-    ck_put(&w, e->hot_last, e->hot_n * sizeof *e->hot_last);
-    for (size_t i = 0; i < e->hot_n; i++) { /* what the hot records point to */
+    ck_slab_put(&w, &e->convs);
+    ck_slab_put(&w, &e->hots);
+    ck_put(&w, e->hot_last, e->hots.n * sizeof *e->hot_last);
+    for (size_t i = 0; i < e->hots.n; i++) { /* what the hot records point to */
         const hot_t *hc = HOT(e, i);
         if (!hc->live)
             continue;
@@ -2558,13 +2523,10 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     for (size_t i = 0; i < e->colds.n; i++)
         ck_vec(&w, e->colds.v[i].b, e->colds.v[i].len, 1);
     ck_vec(&w, e->cold_free.v, e->cold_free.n, sizeof(uint32_t));
-    ck_vec(&w, e->cds, e->cd_n, e->cd_stride);
-    ck_vec(&w, e->cd_free.v, e->cd_free.n, sizeof(uint32_t));
-    ck_vec(&w, e->sds, e->sd_n, e->sd_stride);
-    ck_vec(&w, e->sd_free.v, e->sd_free.n, sizeof(uint32_t));
+    ck_slab_put(&w, &e->cds);
+    ck_slab_put(&w, &e->sds);
     ck_map3(&w, &e->sd_map);
-    ck_vec(&w, e->ads, e->ad_n, e->ad_stride);
-    ck_vec(&w, e->ad_free.v, e->ad_free.n, sizeof(uint32_t));
+    ck_slab_put(&w, &e->ads);
     ck_map3(&w, &e->ad_map);
 
     ck_u64(&w, e->days.n);
@@ -2630,28 +2592,42 @@ static int ck_count(ck_reader_t *r, size_t *n)
     return 0;
 }
 
-/* A slab of n records: capacity a power of two >= 1024, like slab_alloc's. */
-static int ck_slab(ck_reader_t *r, unsigned char **base, size_t stride, size_t *n, size_t *cap)
+#define CK_VEC(r, vec)                                                                             \
+    (ck_count((r), &(vec).n) < 0 ||                                                                \
+     vec_reserve_((void **)&(vec).v, &(vec).cap, (vec).n ? (vec).n : 1, sizeof *(vec).v) < 0 ||   \
+     ck_get((r), (vec).v, (vec).n * sizeof *(vec).v) < 0)
+
+/* A slab as ck_slab_put wrote it: its records back at their indexes
+ * (ck_slab_records), then its free list (ck_slab_free_list). */
+static int ck_slab_records(ck_reader_t *r, rr_slab_t *s)
 {
-    if (ck_count(r, n) < 0)
+    size_t n;
+    if (ck_count(r, &n) < 0)
         return -1;
-    size_t c = 1024;
-    while (c < *n)
-        c *= 2;
-    if (!(*base = rr_big_alloc(c * stride)))
+    void *base = rr_slab_load(s, n);
+    if (!base)
         return -1;
-    *cap = c;
-    if (ck_get(r, *base, *n * stride) < 0) {
-        *n = 0; /* nothing of it is to be freed record by record */
+    if (ck_get(r, base, n * s->size) < 0) {
+        rr_slab_clear(s); /* nothing of it is to be freed record by record */
         return -1;
     }
     return 0;
 }
 
-#define CK_VEC(r, vec)                                                                             \
-    (ck_count((r), &(vec).n) < 0 ||                                                                \
-     vec_reserve_((void **)&(vec).v, &(vec).cap, (vec).n ? (vec).n : 1, sizeof *(vec).v) < 0 ||   \
-     ck_get((r), (vec).v, (vec).n * sizeof *(vec).v) < 0)
+static int ck_slab_free_list(ck_reader_t *r, rr_slab_t *s)
+{
+    VEC(uint32_t) fl = {0};
+    int rc = CK_VEC(r, fl) ? -1 : rr_slab_load_free(s, fl.v, fl.n);
+    free(fl.v);
+    if (rc == -2)
+        r->failed = 1; /* a free slot past the slab: corrupt */
+    return rc < 0 ? -1 : 0;
+}
+
+static int ck_slab(ck_reader_t *r, rr_slab_t *s)
+{
+    return ck_slab_records(r, s) < 0 || ck_slab_free_list(r, s) < 0 ? -1 : 0;
+}
 
 static int ck_read_map64(ck_reader_t *r, rr_map64_t *m)
 {
@@ -2682,12 +2658,12 @@ static int ck_read_map3(ck_reader_t *r, rr_map3_t *m)
 int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, size_t errlen)
 {
     ck_reader_t r = {fn, arg, 0};
-    if (e->parts.n || e->conv_n || e->days.n) {
+    if (e->parts.n || e->convs.n || e->days.n) {
         snprintf(err, errlen, "checkpoint: the engine must be new");
         return -1;
     }
-    uint64_t head[9], want[] = {CK_MAGIC, CK_FORMAT, e->conv_stride, e->hot_stride, e->cd_stride,
-                                e->sd_stride, e->ad_stride, sizeof(rr_pending_t), sizeof(viol_t)};
+    uint64_t head[9], want[] = {CK_MAGIC, CK_FORMAT, e->convs.size, e->hots.size, e->cds.size,
+                                e->sds.size, e->ads.size, sizeof(rr_pending_t), sizeof(viol_t)};
     char version[sizeof e->version];
     if (ck_get(&r, head, sizeof head) < 0 || ck_get(&r, version, sizeof version) < 0) {
         snprintf(err, errlen, "checkpoint: truncated header");
@@ -2716,18 +2692,17 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
     e->peak_hot = (size_t)scal[8];
 
     uint64_t *had = NULL;
-    if (ck_slab(&r, &e->convs, e->conv_stride, &e->conv_n, &e->conv_cap) < 0 ||
-        CK_VEC(&r, e->conv_free) || ck_slab(&r, &e->hots, e->hot_stride, &e->hot_n, &e->hot_cap) < 0)
+    if (ck_slab(&r, &e->convs) < 0 || ck_slab_records(&r, &e->hots) < 0)
         goto fail;
     /* The pointers read are the writer's: note which were set, clear them
      * all at once (so a failure from here on frees only what was rebuilt),
      * then rebuild each from the stream, in the order the writer wrote them. */
-    had = calloc(e->hot_n ? e->hot_n : 1, sizeof *had); /* bit 63: ids; bit t: round t */
+    had = calloc(e->hots.n ? e->hots.n : 1, sizeof *had); /* bit 63: ids; bit t: round t */
     if (!had) {
-        e->hot_n = 0;
+        rr_slab_clear(&e->hots);
         goto fail;
     }
-    for (size_t i = 0; i < e->hot_n; i++) {
+    for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
         if (hc->live && hc->ids)
             had[i] |= UINT64_C(1) << 63;
@@ -2739,11 +2714,11 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
                 hc->rounds[t].pin_n = 0;
             }
     }
-    e->hot_last_cap = e->hot_cap;
-    if (CK_VEC(&r, e->hot_free) || !(e->hot_last = malloc(e->hot_last_cap * sizeof *e->hot_last)) ||
-        ck_get(&r, e->hot_last, e->hot_n * sizeof *e->hot_last) < 0)
+    e->hot_last_cap = e->hots.cap;
+    if (ck_slab_free_list(&r, &e->hots) < 0 || !(e->hot_last = malloc(e->hot_last_cap * sizeof *e->hot_last)) ||
+        ck_get(&r, e->hot_last, e->hots.n * sizeof *e->hot_last) < 0)
         goto fail_had;
-    for (size_t i = 0; i < e->hot_n; i++) {
+    for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
         size_t bytes = (size_t)hc->ids_cap * sizeof *hc->ids;
         if (had[i] >> 63) {
@@ -2797,17 +2772,16 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
     }
     if (CK_VEC(&r, e->cold_free))
         goto fail;
-    for (size_t i = 0; i < e->conv_n; i++) { /* a corrupt index must not reach memory */
+    for (size_t i = 0; i < e->convs.n; i++) { /* a corrupt index must not reach memory */
         const conv_t *c = CONV(e, i);
         if (c->live != CONV_FREE && c->cold != NONE32 && c->cold >= e->colds.n) {
             r.failed = 1;
             goto fail;
         }
     }
-    if (ck_slab(&r, &e->cds, e->cd_stride, &e->cd_n, &e->cd_cap) < 0 || CK_VEC(&r, e->cd_free) ||
-        ck_slab(&r, &e->sds, e->sd_stride, &e->sd_n, &e->sd_cap) < 0 || CK_VEC(&r, e->sd_free) ||
+    if (ck_slab(&r, &e->cds) < 0 || ck_slab(&r, &e->sds) < 0 ||
         ck_read_map3(&r, &e->sd_map) < 0 ||
-        ck_slab(&r, &e->ads, e->ad_stride, &e->ad_n, &e->ad_cap) < 0 || CK_VEC(&r, e->ad_free) ||
+        ck_slab(&r, &e->ads) < 0 ||
         ck_read_map3(&r, &e->ad_map) < 0)
         goto fail;
 
@@ -2862,7 +2836,7 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
             goto fail;
         for (size_t k = 0; k < nb; k++) {
             rr_pending_t h;
-            if (ck_get(&r, &h, sizeof h) < 0 || h.conv >= e->conv_n || rr_reorder_push(&pt->buf, &h) < 0)
+            if (ck_get(&r, &h, sizeof h) < 0 || h.conv >= e->convs.n || rr_reorder_push(&pt->buf, &h) < 0)
                 goto fail;
         }
         if (ck_read_map64(&r, &pt->convs) < 0)
