@@ -40,7 +40,7 @@
 
 /* ---- days ------------------------------------------------------------- */
 
-static day_t *get_day(rr_engine_t *e, int32_t d)
+day_t *day_get(rr_engine_t *e, int32_t d)
 {
     size_t i = e->days.n;
     while (i > 0 && e->days.v[i - 1].day > d)
@@ -58,12 +58,12 @@ static day_t *get_day(rr_engine_t *e, int32_t d)
     return dy;
 }
 
-static uint32_t get_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
+uint32_t day_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
 {
     uint32_t i = rr_map3_get(&e->sd_map, shop, (uint64_t)(int64_t)d, 0);
     if (i != NONE32)
         return i;
-    day_t *dy = get_day(e, d);
+    day_t *dy = day_get(e, d);
     if (!dy)
         return NONE32;
     i = rr_slab_alloc(&e->sds);
@@ -78,12 +78,12 @@ static uint32_t get_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
 
 /* The index of (shop, agent, d)'s agent-day, created on first use; NONE32
  * (and e->oom) when out of memory. */
-static uint32_t get_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d)
+uint32_t day_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d)
 {
     uint32_t i = rr_map3_get(&e->ad_map, shop, agent, (uint64_t)(int64_t)d);
     if (i != NONE32)
         return i;
-    day_t *dy = get_day(e, d);
+    day_t *dy = day_get(e, d);
     if (!dy)
         goto oom;
     i = rr_slab_alloc(&e->ads);
@@ -102,7 +102,7 @@ oom:
 
 /* The conversation's record for local day d, created on first use; its
  * index in *k_out. */
-static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
+cd_t *day_convday(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
 {
     conv_t *c = CONV(e, ci);
     for (uint32_t k = c->cd_head; k != NONE32; k = CD(e, k)->next)
@@ -110,8 +110,8 @@ static cd_t *get_cd(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
             *k_out = k;
             return CD(e, k);
         }
-    uint32_t sd = get_shopday(e, c->shop, d);
-    day_t *dy = get_day(e, d);
+    uint32_t sd = day_shopday(e, c->shop, d);
+    day_t *dy = day_get(e, d);
     uint32_t k = rr_slab_alloc(&e->cds);
     if (sd == NONE32 || !dy || k == NONE32 || VEC_PUSH(dy->cds, k) < 0) {
         e->oom = 1;
@@ -396,7 +396,7 @@ static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *h
 
 /* ---- pending timestamps ------------------------------------------------ */
 
-static void pend_free(rr_engine_t *e, round_t *r)
+void conv_pend_free(rr_engine_t *e, round_t *r)
 {
     if (r->pin_n == PIN_SPILLED)
         rr_pool_put(&e->pool, r->p.pend, sizeof(tsvec_t) + (size_t)r->p.pend->cap * 8);
@@ -405,7 +405,7 @@ static void pend_free(rr_engine_t *e, round_t *r)
 
 /* A round's first PIN_MAX pending ts stay in the round itself: no block, no
  * cache miss. More spill into a pooled tsvec_t. */
-static int pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
+int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
 {
     if (r->pin_n != PIN_SPILLED) {
         uint32_t k = 0; /* drop messages no reply at >= ts can reach within T */
@@ -457,7 +457,7 @@ static int pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
 }
 
 /* Messages of the round with ts >= since. */
-static uint32_t pend_count_since(const round_t *r, int64_t since)
+uint32_t conv_pend_count_since(const round_t *r, int64_t since)
 {
     uint32_t k = 0;
     if (r->pin_n != PIN_SPILLED) {
@@ -541,10 +541,10 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
         uint32_t ai;
         if (!agent) {
             if ((ai = sd->ad0) == NONE32)
-                ai = sd->ad0 = get_agentday(e, c->shop, 0, r->day);
+                ai = sd->ad0 = day_agentday(e, c->shop, 0, r->day);
         } else if ((ai = hc->ad_cache) == NONE32 || AD(e, ai)->shop != c->shop ||
                    AD(e, ai)->agent != agent || AD(e, ai)->day != r->day) {
-            ai = hc->ad_cache = get_agentday(e, c->shop, agent, r->day);
+            ai = hc->ad_cache = day_agentday(e, c->shop, agent, r->day);
         }
         if (ai != NONE32)
             ad = AD(e, ai);
@@ -556,7 +556,7 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
         int bad = !answered || wait > md->threshold_ms;
         switch (md->kind) {
         case RR_KIND_MESSAGE_WITHIN: {
-            uint32_t within = replied ? pend_count_since(r, reply_ts - e->mi[m].t) : 0;
+            uint32_t within = replied ? conv_pend_count_since(r, reply_ts - e->mi[m].t) : 0;
             CNT(e, sd, m)[C_DEN] += r->msgs;
             CNT(e, sd, m)[C_NUM] += within;
             if (ad) {
@@ -611,14 +611,14 @@ static void resolve_round(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *
             emit_violation(e, &v, rr_day_to_yyyymmdd(r->day), reason);
             continue;
         }
-        if (!dy && !(dy = get_day(e, r->day))) {
+        if (!dy && !(dy = day_get(e, r->day))) {
             e->oom = 1;
             break;
         }
         if (VEC_PUSH(dy->viols, v) < 0)
             e->oom = 1;
     }
-    pend_free(e, r);
+    conv_pend_free(e, r);
     r->active = 0;
     hc->rounds_active--;
 }
@@ -681,7 +681,7 @@ static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uin
         }
         r[0].msgs++;
         r[0].last_ts = h->ts;
-        if (td->keep_ms && pend_push(e, &r[0], h->ts, td->keep_ms) < 0)
+        if (td->keep_ms && conv_pend_push(e, &r[0], h->ts, td->keep_ms) < 0)
             e->oom = 1;
         uint8_t *cf = cd_flags(e, cd, t);
         *cf = (uint8_t)((*cf | CDF_HAS) & ~CDF_LAST_REPLIED); /* a new last message */
@@ -722,7 +722,7 @@ static void process(rr_engine_t *e, const hev_t *h)
     int32_t d, tod;
     rr_tz_local(e->tz, &e->tzc, h->ts, &d, &tod);
     uint32_t cdi;
-    cd_t *cd = get_cd(e, ci, d, &cdi);
+    cd_t *cd = day_convday(e, ci, d, &cdi);
     if (!cd)
         return;
 
@@ -816,7 +816,7 @@ static int64_t job_wm(const rr_engine_t *e)
 /* Fold a conv-day into its buyer's accumulators. pend (provisional
  * revisions only; 0 when final) has bit m set where the conv-day's outcome
  * for buyer metric m is not decided yet. */
-static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
+void day_fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
 {
     if (!e->n_buyer)
         return;
@@ -872,13 +872,10 @@ static void fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
     }
 }
 
-typedef struct prov prov_t;
-static int64_t *sd_counts(rr_engine_t *e, prov_t *pv, uint32_t k);
-
 /* Score the accumulated buyers into their shop-days' counts (pv: into a
  * provisional revision's copies). A buyer whose outcome is still open is
  * left out: decided bad, decided good, or not counted yet. */
-static void flush_buyers(rr_engine_t *e, prov_t *pv)
+void day_flush_buyers(rr_engine_t *e, prov_t *pv)
 {
     if (!e->n_buyer || !e->buyer_map.count)
         return;
@@ -891,7 +888,7 @@ static void flush_buyers(rr_engine_t *e, prov_t *pv)
             const buyer_acc_t *a = &acc[b];
             if (!a->has)
                 continue;
-            int64_t *sc = sd_counts(e, pv, a->shopday) + e->mi[m].off;
+            int64_t *sc = prov_sd_counts(e, pv, a->shopday) + e->mi[m].off;
             if (md->kind == RR_KIND_BUYER_WITHIN) {
                 if (a->pend && !a->flag) /* bad once one message waited too long */
                     continue;
@@ -953,7 +950,7 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
             int good = cs->rating >= 4;
             CNT(e, sd, m)[C_DEN]++;
             CNT(e, sd, m)[C_NUM] += good;
-            uint32_t ai = get_agentday(e, c->shop, cs->agent, dy->day);
+            uint32_t ai = day_agentday(e, c->shop, cs->agent, dy->day);
             sd = SD(e, cd->shopday);
             if (ai != NONE32) {
                 agentday_t *ad = AD(e, ai);
@@ -966,7 +963,7 @@ static void fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
             break;
         }
     }
-    fold_buyer(e, c, cd, 0);
+    day_fold_buyer(e, c, cd, 0);
     /* unlink from the conversation's list */
     uint32_t *link = &c->cd_head;
     while (*link != NONE32 && *link != k)
@@ -996,7 +993,7 @@ static const rr_value_t *expand(rr_engine_t *e, const int64_t *c)
 
 /* Publish one shop_day or agent_day record of counts c: final when
  * revision is 0, else that provisional revision. */
-static void publish_day(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t agent, int32_t ymd,
+void day_publish(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t agent, int32_t ymd,
                         uint32_t revision, const int64_t *c)
 {
     rr_day_record_t rec = {.is_agent = is_agent,
@@ -1014,7 +1011,7 @@ static void publish_day(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t ag
 
 /* An agent-day is published when a per-agent metric has a non-zero den or
  * unanswered (SPEC §6). */
-static int agent_counts_any(const rr_engine_t *e, const int64_t *c)
+int day_agent_counts_any(const rr_engine_t *e, const int64_t *c)
 {
     for (size_t m = 0; m < e->cfg.n_metrics; m++)
         if (c[e->mi[m].off + C_DEN] != 0 ||
@@ -1030,7 +1027,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
     for (size_t i = 0; i < dy->shopdays.n; i++) {
         uint32_t k = dy->shopdays.v[i];
         shopday_t *sd = SD(e, k);
-        publish_day(e, 0, sd->shop, 0, ymd, 0, sd->c);
+        day_publish(e, 0, sd->shop, 0, ymd, 0, sd->c);
         e->st.shop_days++;
         for (size_t m = 0; m < e->cfg.n_metrics; m++) {
             num[m] = CNT(e, sd, m)[C_NUM];
@@ -1057,8 +1054,8 @@ static void emit_day(rr_engine_t *e, day_t *dy)
     for (size_t i = 0; i < dy->agentdays.n; i++) {
         uint32_t k = dy->agentdays.v[i];
         agentday_t *ad = AD(e, k);
-        if (ad->revised || agent_counts_any(e, ad->c)) {
-            publish_day(e, 1, ad->shop, ad->agent, ymd, 0, ad->c);
+        if (ad->revised || day_agent_counts_any(e, ad->c)) {
+            day_publish(e, 1, ad->shop, ad->agent, ymd, 0, ad->c);
             e->st.agent_days++;
         }
         rr_map3_del(&e->ad_map, ad->shop, ad->agent, (uint64_t)(int64_t)dy->day);
@@ -1075,7 +1072,7 @@ static void emit_day(rr_engine_t *e, day_t *dy)
 /* Order the day's conv-days by shop-day (a counting sort), so buyers can be
  * scored one shop at a time in a small map that stays in cache, instead of
  * in one map holding every buyer of the day. */
-static uint32_t *cds_by_shop(rr_engine_t *e, const day_t *dy)
+uint32_t *day_cds_by_shop(rr_engine_t *e, const day_t *dy)
 {
     uint32_t *count = calloc(e->sds.n + 1, sizeof *count);
     uint32_t *order = malloc((dy->cds.n ? dy->cds.n : 1) * sizeof *order);
@@ -1094,276 +1091,12 @@ static uint32_t *cds_by_shop(rr_engine_t *e, const day_t *dy)
     return order;
 }
 
-/* ---- provisional revisions (docs/engine.md, "Provisional revisions") ------
- *
- * An open day's shop_day and agent_day records as they stand, for "today so
- * far" dashboards: the day's finalisation done on copies of its counts, with
- * one difference. A final fold knows every round's outcome; here a round may
- * still be waiting for its reply. Its partition's watermark D says what is
- * decided: every event with ts < D has been applied, and any later one has
- * ts >= D. So a buyer message m of a waiting round is already a miss for a
- * metric with limit t = min(T, H) once D - m.ts > t; the round is
- * unanswered once D - start > H; its last message has no reply once
- * D - last > H. What can still go either way is left out (not counted as
- * good or bad), and so is a conversation or buyer whose outcome hangs on
- * it. At the day's end + H nothing is left open and the fold is the final
- * one: the engine's tests check exactly that. */
-
-struct prov {
-    uint32_t *sd_row;   /* per shop-day slab index: its row in sc (this day's only) */
-    int64_t *sc;        /* the day's shop-day counts, n_counts per row */
-    uint32_t *ad_row;   /* per agent-day slab index: its row in ac, or NONE32 */
-    size_t ad_row_cap;
-    int64_t *ac;        /* agent-day counts copied so far */
-    size_t ac_n, ac_cap;
-    unsigned char *cd;  /* the conv-day being folded, copied */
-    int failed;
-};
-
-static int64_t *sd_counts(rr_engine_t *e, prov_t *pv, uint32_t k)
-{
-    return pv ? pv->sc + (size_t)pv->sd_row[k] * (size_t)e->n_counts : SD(e, k)->c;
-}
-
-/* The copy of agent-day (shop, agent, day)'s counts, the agent-day created
- * if it has none yet (empty, it publishes nothing); NULL out of memory. */
-static int64_t *prov_ad(rr_engine_t *e, prov_t *pv, uint64_t shop, uint64_t agent, int32_t day)
-{
-    uint32_t k = get_agentday(e, shop, agent, day);
-    if (k == NONE32)
-        goto fail;
-    if (k >= pv->ad_row_cap) {
-        size_t cap = pv->ad_row_cap ? pv->ad_row_cap : 1024;
-        while (cap <= k)
-            cap *= 2;
-        uint32_t *nr = realloc(pv->ad_row, cap * sizeof *nr);
-        if (!nr)
-            goto fail;
-        memset(nr + pv->ad_row_cap, 0xff, (cap - pv->ad_row_cap) * sizeof *nr);
-        pv->ad_row = nr;
-        pv->ad_row_cap = cap;
-    }
-    size_t w = (size_t)e->n_counts;
-    if (pv->ad_row[k] == NONE32) {
-        if (vec_reserve_((void **)&pv->ac, &pv->ac_cap, (pv->ac_n + 1) * w, sizeof(int64_t)) < 0)
-            goto fail;
-        memcpy(pv->ac + pv->ac_n * w, AD(e, k)->c, w * sizeof(int64_t));
-        pv->ad_row[k] = (uint32_t)pv->ac_n++;
-    }
-    return pv->ac + (size_t)pv->ad_row[k] * w;
-fail:
-    pv->failed = 1;
-    return NULL;
-}
-
-/* a - b > t, for a up to INT64_MAX (an ended partition decides everything) */
-static inline int passed(int64_t a, int64_t b, int64_t t)
-{
-    return a > b && a - b > t;
-}
-
-/* What round r (still waiting, of tracker t) adds to the copies, decided at
- * D; the copy cd takes its bad-round bits. (Its reply flags need nothing: a
- * waiting round's last message cleared CDF_LAST_REPLIED, and a reply from
- * now on sets them or nothing.) Returns the metrics whose outcome for this
- * conv-day it leaves open. */
-static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, const round_t *r,
-                           int64_t D, cd_t *cd)
-{
-    const trk_def_t *td = &e->trk[t];
-    const int64_t H = e->cfg.horizon_ms;
-    /* a reply from now on comes too late to count for the round: unanswered,
-     * so its agent is settled (resolve_round: the replier's only if answered) */
-    int dead = passed(D, r->start_ts, H);
-    uint32_t open = 0;
-    int64_t *ad = NULL;
-    if (td->per_agent && (r->agent || dead))
-        ad = prov_ad(e, pv, c->shop, r->agent, r->day);
-    int64_t *sc = sd_counts(e, pv, cd->shopday);
-    for (int k = 0; k < td->n; k++) {
-        int m = td->metric[k];
-        const rr_metric_def_t *md = &e->cfg.metrics[m];
-        int64_t *s = sc + e->mi[m].off, *a = ad ? ad + e->mi[m].off : NULL;
-        switch (md->kind) {
-        case RR_KIND_MESSAGE_WITHIN: {
-            /* messages before D - t can no longer be answered within t */
-            int64_t since = D == INT64_MAX ? INT64_MAX : D - e->mi[m].t;
-            uint32_t missed = r->msgs - pend_count_since(r, since);
-            s[C_DEN] += missed;
-            if (a)
-                a[C_DEN] += missed;
-            break;
-        }
-        case RR_KIND_SESSION_WITHIN:
-        case RR_KIND_BUYER_WITHIN:
-            if (passed(D, r->start_ts, e->mi[m].t))
-                cd->bits |= 1u << m;
-            else
-                open |= 1u << m;
-            break;
-        case RR_KIND_RESPONSE_TIME:
-            if (dead) {
-                s[C_UNANS]++;
-                if (a)
-                    a[C_UNANS]++;
-            }
-            break;
-        case RR_KIND_BUYER_REPLIED: /* a reply within H of its last message */
-            if (!passed(D, r->last_ts, H))
-                open |= 1u << m;
-            break;
-        default:
-            break;
-        }
-    }
-    return open;
-}
-
-/* fold_cd on copies: conv-day k of open day dy as it stands. */
-static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k)
-{
-    cd_t *cd = (cd_t *)pv->cd;
-    memcpy(cd, CD(e, k), e->cds.size);
-    const conv_t *c = CONV(e, cd->conv);
-    const partition_t *p = &e->parts.v[c->part];
-    const int64_t D = p->ended ? INT64_MAX : part_wm(e, p);
-    const int64_t H = e->cfg.horizon_ms;
-    uint32_t open = 0;
-    const hot_t *hc = c->hot == NONE32 ? NULL : HOT(e, c->hot);
-    for (int t = 0; hc && t < e->n_trk; t++) {
-        const round_t *r = &hc->rounds[2 * t];
-        if (r[1].active && r[1].day == dy->day)
-            open |= prov_round(e, pv, c, t, &r[1], D, cd);
-        if (r[0].active && r[0].day == dy->day)
-            open |= prov_round(e, pv, c, t, &r[0], D, cd);
-    }
-    for (size_t m = 0; m < e->cfg.n_metrics; m++) {
-        const rr_metric_def_t *md = &e->cfg.metrics[m];
-        int64_t *s = sd_counts(e, pv, cd->shopday) + e->mi[m].off;
-        int bad = (cd->bits >> m) & 1u;
-        switch (md->kind) {
-        case RR_KIND_SESSION_WITHIN:
-            if (!(*cd_flags(e, cd, e->mi[m].trk) & CDF_HAS) || (!bad && ((open >> m) & 1u)))
-                break;
-            s[C_DEN]++;
-            s[C_NUM] += !bad;
-            break;
-        case RR_KIND_UNASSIGNED: /* decided by an agent in time, or by end + H */
-            if (!bad)
-                break;
-            if (c->first_agent_ts <= dy->end_ms + H) {
-                s[C_DEN]++;
-            } else if (passed(D, dy->end_ms, H)) {
-                s[C_DEN]++;
-                s[C_NUM]++;
-            }
-            break;
-        case RR_KIND_SATISFACTION: { /* the last rating so far */
-            const cd_sat_t *cs = cd_sat(e, cd, e->mi[m].sat);
-            if (!cs->rating)
-                break;
-            int good = cs->rating >= 4;
-            s[C_DEN]++;
-            s[C_NUM] += good;
-            int64_t *a = prov_ad(e, pv, c->shop, cs->agent, dy->day);
-            if (a) {
-                a[e->mi[m].off + C_DEN]++;
-                a[e->mi[m].off + C_NUM] += good;
-            }
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    fold_buyer(e, c, cd, open);
-}
-
-/* Publish open day e->days.v[di] as it stands, as its next revision.
- * Returns the records published, or -1 out of memory (then none). */
-static int64_t prov_day(rr_engine_t *e, size_t di)
-{
-    const day_t *dy = &e->days.v[di];
-    const size_t w = (size_t)e->n_counts, nsd = dy->shopdays.n;
-    prov_t pv = {0};
-    int64_t published = 0;
-    uint32_t *order = NULL;
-    pv.sd_row = malloc((e->sds.n ? e->sds.n : 1) * sizeof *pv.sd_row);
-    pv.sc = malloc((nsd ? nsd : 1) * w * sizeof *pv.sc);
-    pv.cd = malloc(e->cds.size);
-    order = cds_by_shop(e, dy); /* as finalisation: buyers one shop at a time */
-    if (!pv.sd_row || !pv.sc || !pv.cd || !order) {
-        published = -1;
-        goto out;
-    }
-    for (size_t i = 0; i < nsd; i++) {
-        uint32_t k = dy->shopdays.v[i];
-        pv.sd_row[k] = (uint32_t)i;
-        memcpy(pv.sc + i * w, SD(e, k)->c, w * sizeof *pv.sc);
-    }
-    uint32_t shopday = NONE32;
-    for (size_t i = 0; i < dy->cds.n; i++) { /* prov_ad may grow dy's agent-days: not its cds */
-        uint32_t k = order[i];
-        if (CD(e, k)->shopday != shopday) {
-            flush_buyers(e, &pv);
-            shopday = CD(e, k)->shopday;
-        }
-        prov_fold_cd(e, &pv, dy, k);
-    }
-    flush_buyers(e, &pv);
-    if (pv.failed) {
-        published = -1;
-        goto out;
-    }
-    day_t *d = &e->days.v[di];
-    d->revision++;
-    int32_t ymd = rr_day_to_yyyymmdd(d->day);
-    for (size_t i = 0; i < nsd; i++) {
-        publish_day(e, 0, SD(e, d->shopdays.v[i])->shop, 0, ymd, d->revision, pv.sc + i * w);
-        published++;
-    }
-    for (size_t i = 0; i < d->agentdays.n; i++) {
-        uint32_t k = d->agentdays.v[i];
-        agentday_t *ad = AD(e, k);
-        const int64_t *ac = k < pv.ad_row_cap && pv.ad_row[k] != NONE32
-                                ? pv.ac + (size_t)pv.ad_row[k] * w
-                                : ad->c;
-        /* an earlier revision is replaced, even by nothing */
-        if (!ad->revised && !agent_counts_any(e, ac))
-            continue;
-        ad->revised = 1;
-        publish_day(e, 1, ad->shop, ad->agent, ymd, d->revision, ac);
-        published++;
-    }
-    e->st.provisional += (uint64_t)published;
-out:
-    free(order);
-    free(pv.sd_row);
-    free(pv.sc);
-    free(pv.cd);
-    free(pv.ad_row);
-    free(pv.ac);
-    return published;
-}
-
-int64_t rr_engine_provisional(rr_engine_t *e)
-{
-    int64_t n = 0;
-    for (size_t i = 0; !e->finished && i < e->days.n; i++) {
-        int64_t k = prov_day(e, i);
-        if (k < 0)
-            return -1;
-        n += k;
-    }
-    return n;
-}
-
 static void finalize_oldest_day(rr_engine_t *e)
 {
-    if (e->provisional_at_final && prov_day(e, 0) < 0)
+    if (e->provisional_at_final && prov_publish_day(e, 0) < 0)
         e->oom = 1;
     day_t *dy = &e->days.v[0];
-    uint32_t *order = cds_by_shop(e, dy);
+    uint32_t *order = day_cds_by_shop(e, dy);
     if (!order) { /* out of memory: still exact, one map for all the day's buyers */
         e->oom = 1;
         order = dy->cds.v;
@@ -1386,13 +1119,13 @@ static void finalize_oldest_day(rr_engine_t *e)
         }
         uint32_t k = order[i];
         if (CD(e, k)->shopday != shopday && order != e->days.v[0].cds.v) {
-            flush_buyers(e, NULL);
+            day_flush_buyers(e, NULL);
             shopday = CD(e, k)->shopday;
         }
         fold_cd(e, &e->days.v[0], k);
     }
     dy = &e->days.v[0];
-    flush_buyers(e, NULL);
+    day_flush_buyers(e, NULL);
     if (order != dy->cds.v)
         free(order);
     emit_day(e, dy);
@@ -1416,7 +1149,7 @@ static void evict_hot(rr_engine_t *e, uint32_t hi)
         e->oom = 1;
     ids_release(e, hc);
     for (int t = 0; t < 2 * e->n_trk; t++)
-        pend_free(e, &hc->rounds[t]);
+        conv_pend_free(e, &hc->rounds[t]);
     CONV(e, hc->conv)->hot = NONE32;
     hc->live = 0;
     e->hot_last[hi] = INT64_MAX;
@@ -2038,7 +1771,7 @@ void rr_engine_free(rr_engine_t *e)
             continue;
         ids_release(e, hc);
         for (int t = 0; t < 2 * e->n_trk; t++)
-            pend_free(e, &hc->rounds[t]);
+            conv_pend_free(e, &hc->rounds[t]);
     }
     for (size_t i = 0; i < e->days.n; i++) {
         free(e->days.v[i].cds.v);

@@ -374,4 +374,35 @@ static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
     return p->max_ts == NO_TS ? NO_TS : p->max_ts - e->cfg.lateness_ms;
 }
 
+/* ---- between the engine's files ---------------------------------------- */
+
+/* conv.c: a round's pending buyer-message timestamps */
+void conv_pend_free(rr_engine_t *e, round_t *r);
+int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms);
+/* messages of round r with ts >= since */
+uint32_t conv_pend_count_since(const round_t *r, int64_t since);
+
+/* day.c: per-day records, created on first use; NONE32/NULL out of memory */
+day_t *day_get(rr_engine_t *e, int32_t d);
+uint32_t day_shopday(rr_engine_t *e, uint64_t shop, int32_t d);
+/* (and e->oom when out of memory) */
+uint32_t day_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d);
+/* conversation ci's conv-day for local day d; its index in *k_out */
+cd_t *day_convday(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out);
+
+/* day.c: folding and publication, shared with provisional revisions */
+typedef struct prov prov_t; /* provisional.c: one revision's copies of the counts */
+void day_fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend);
+void day_flush_buyers(rr_engine_t *e, prov_t *pv);
+uint32_t *day_cds_by_shop(rr_engine_t *e, const day_t *dy);
+void day_publish(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t agent, int32_t ymd,
+                 uint32_t revision, const int64_t *c);
+int day_agent_counts_any(const rr_engine_t *e, const int64_t *c);
+
+/* provisional.c */
+/* the counts shop-day k's fold adds to: its own, or (pv) the revision's copy */
+int64_t *prov_sd_counts(rr_engine_t *e, prov_t *pv, uint32_t k);
+/* publish open day e->days.v[di] as its next revision: records published, or -1 */
+int64_t prov_publish_day(rr_engine_t *e, size_t di);
+
 #endif
