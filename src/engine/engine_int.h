@@ -381,6 +381,13 @@ void conv_pend_free(rr_engine_t *e, round_t *r);
 int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms);
 /* messages of round r with ts >= since */
 uint32_t conv_pend_count_since(const round_t *r, int64_t since);
+/* conv.c: close round r of tracker t, replied (reply_ts, reply_agent) or not */
+void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r, int replied,
+                        int64_t reply_ts, uint64_t reply_agent);
+/* conv.c: SPEC §4 violations: the reason once known (0: not yet), publication */
+rr_reason_t conv_violation_reason(const rr_engine_t *e, const viol_t *v, const conv_t *c,
+                                  int day_final);
+void conv_emit_violation(rr_engine_t *e, const viol_t *v, int32_t ymd, rr_reason_t reason);
 
 /* day.c: per-day records, created on first use; NONE32/NULL out of memory */
 day_t *day_get(rr_engine_t *e, int32_t d);
@@ -398,6 +405,8 @@ uint32_t *day_cds_by_shop(rr_engine_t *e, const day_t *dy);
 void day_publish(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t agent, int32_t ymd,
                  uint32_t revision, const int64_t *c);
 int day_agent_counts_any(const rr_engine_t *e, const int64_t *c);
+/* finalise e->days.v[0], publish its records and free it */
+void day_finalize_oldest(rr_engine_t *e);
 
 /* provisional.c */
 /* the counts shop-day k's fold adds to: its own, or (pv) the revision's copy */

@@ -96,7 +96,7 @@ static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, c
     const trk_def_t *td = &e->trk[t];
     const int64_t H = e->cfg.horizon_ms;
     /* a reply from now on comes too late to count for the round: unanswered,
-     * so its agent is settled (resolve_round: the replier's only if answered) */
+     * so its agent is settled (conv_round_resolve: the replier's only if answered) */
     int dead = passed(D, r->start_ts, H);
     uint32_t open = 0;
     int64_t *ad = NULL;
@@ -142,7 +142,7 @@ static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, c
     return open;
 }
 
-/* fold_cd on copies: conv-day k of open day dy as it stands. */
+/* day_fold_cd on copies: conv-day k of open day dy as it stands. */
 static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k)
 {
     cd_t *cd = (cd_t *)pv->cd;
