@@ -374,6 +374,48 @@ static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
     return p->max_ts == NO_TS ? NO_TS : p->max_ts - e->cfg.lateness_ms;
 }
 
+/* ---- event-id sets (ids.c) ---------------------------------------------
+ * Up to IDS_SMALL ids: a plain array scanned linearly. Beyond: an
+ * open-addressing set in the same pooled block (event_id 0 is invalid, so 0
+ * marks empty). */
+
+#define IDS_SMALL 32
+
+static inline uint64_t ids_bit(uint64_t id)
+{
+    return UINT64_C(1) << ((id * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+}
+
+static inline int ids_has(const hot_t *c, uint64_t id)
+{
+    if (!(c->ids_bloom & ids_bit(id)))
+        return 0;
+    if (c->ids_cap <= IDS_SMALL) {
+        const uint64_t *a = c->ids ? c->ids : c->ids_inline;
+        for (uint32_t i = 0; i < c->ids_n; i++)
+            if (a[i] == id)
+                return 1;
+        return 0;
+    }
+    size_t mask = c->ids_cap - 1;
+    for (size_t i = rr_hash64(id) & mask;; i = (i + 1) & mask) {
+        if (c->ids[i] == id)
+            return 1;
+        if (c->ids[i] == 0)
+            return 0;
+    }
+}
+
+int ids_cold_has(const rr_engine_t *e, const conv_t *c, uint64_t id);
+
+/* Was id applied to conversation c (hot record hc, if it has one)? */
+static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *hc, uint64_t id)
+{
+    if (hc && !(hc->ids_bloom & ids_bit(id)))
+        return 0;
+    return (hc && ids_has(hc, id)) || ids_cold_has(e, c, id);
+}
+
 /* ---- between the engine's files ---------------------------------------- */
 
 /* conv.c: a round's pending buyer-message timestamps */
@@ -388,6 +430,15 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
 rr_reason_t conv_violation_reason(const rr_engine_t *e, const viol_t *v, const conv_t *c,
                                   int day_final);
 void conv_emit_violation(rr_engine_t *e, const viol_t *v, int32_t ymd, rr_reason_t reason);
+
+/* ids.c: add id to hot record c's set (0, or -1 out of memory); free its block */
+int ids_add(rr_engine_t *e, hot_t *c, uint64_t id);
+void ids_release(rr_engine_t *e, hot_t *c);
+/* ids.c: the cold block: every id's bloom bit, free it, merge hot record hc's
+ * ids into it (0, or -1 out of memory: the block is then unchanged) */
+uint64_t ids_cold_bloom(const rr_engine_t *e, const conv_t *c);
+void ids_cold_free(rr_engine_t *e, conv_t *c);
+int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc);
 
 /* day.c: per-day records, created on first use; NONE32/NULL out of memory */
 day_t *day_get(rr_engine_t *e, int32_t d);
