@@ -418,6 +418,8 @@ static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *h
 
 /* ---- between the engine's files ---------------------------------------- */
 
+/* conv.c: apply one released event to its conversation */
+void conv_apply(rr_engine_t *e, const hev_t *h);
 /* conv.c: a round's pending buyer-message timestamps */
 void conv_pend_free(rr_engine_t *e, round_t *r);
 int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms);
