@@ -92,98 +92,17 @@ static int64_t job_wm(const rr_engine_t *e)
     return w;
 }
 
-static void evict_hot(rr_engine_t *e, uint32_t hi)
-{
-    hot_t *hc = HOT(e, hi);
-    conv_t *c = CONV(e, hc->conv);
-    /* an attached conversation keeps its ids for its whole life (SPEC §3) */
-    if (c->live == CONV_ATTACHED && ids_cold_merge(e, c, hc) < 0)
-        e->oom = 1;
-    ids_release(e, hc);
-    for (int t = 0; t < 2 * e->n_trk; t++)
-        conv_pend_free(e, &hc->rounds[t]);
-    CONV(e, hc->conv)->hot = NONE32;
-    hc->live = 0;
-    e->hot_last[hi] = INT64_MAX;
-    if (rr_slab_release(&e->hots, hi) < 0)
-        e->oom = 1;
-    e->open_hot--;
-}
-
-static void evict_conv(rr_engine_t *e, uint32_t ci)
-{
-    conv_t *c = CONV(e, ci);
-    if (c->live == CONV_ATTACHED)
-        rr_map64_del(&e->parts.v[c->part].convs, c->id);
-    c->live = CONV_OVER; /* its ids are not needed any more */
-    if (c->hot != NONE32)
-        evict_hot(e, c->hot);
-    ids_cold_free(e, c);
-    c->live = CONV_FREE;
-    if (rr_slab_release(&e->convs, ci) < 0)
-        e->oom = 1;
-    e->open_convs--;
-    e->st.evicted_conversations++;
-}
-
-/* Release the hot records of conversations that went quiet: nothing
- * buffered, no round waiting for a reply, idle for RR_HOT_IDLE_MS. Their
- * event ids move to the conversation's cold block (evict_hot): a
- * re-delivery may be stamped anew hours later, and is still a duplicate. */
-static void sweep_hot(rr_engine_t *e, int64_t wm)
-{
-    for (size_t i = 0; i < e->hots.n; i++) {
-        if (e->hot_last[i] >= wm - RR_HOT_IDLE_MS) /* free slots are INT64_MAX */
-            continue;
-        const hot_t *hc = HOT(e, i);
-        if (!hc->pending && !hc->rounds_active)
-            evict_hot(e, (uint32_t)i);
-        else if (!hc->pending) /* a round waits for its day's end: until an event */
-            e->hot_last[i] = HOT_PARKED; /* or day_fold_cd changes it, do not look again */
-    }
-}
-
-/* Is conversation c over for an event arriving now on its partition (SPEC
- * §3 Lifetime)? Its partition's watermark has passed both its greatest
- * applied ts + conversation_ttl and its last day's local end + H. */
-static int conv_over(rr_engine_t *e, const conv_t *c)
-{
-    int64_t wm = part_wm(e, &e->parts.v[c->part]);
-    if (wm == NO_TS || wm <= c->last_ts + e->cfg.conversation_ttl_ms)
-        return 0; /* the common case: no day arithmetic */
-    int32_t d, tod;
-    rr_tz_local(e->tz, &e->tzc, c->last_ts, &d, &tod);
-    return wm > rr_tz_day_end(e->tz, d) + e->cfg.horizon_ms;
-}
-
-/* Free conversations nothing can change or match any more: all their days
- * final and nothing buffered, and over (SPEC §3 Lifetime) or of a partition
- * that has ended. This only frees memory: an event of an attached
- * conversation that is over finds it over on arrival, evicted or not
- * (rr_engine_offer), so when the sweep runs changes no result. */
-static void sweep(rr_engine_t *e)
-{
-    for (size_t i = 0; i < e->convs.n; i++) {
-        conv_t *c = CONV(e, i);
-        if (c->live == CONV_FREE || c->cd_head != NONE32 ||
-            (c->hot != NONE32 && HOT(e, c->hot)->pending))
-            continue;
-        if (c->live == CONV_OVER || e->parts.v[c->part].ended || conv_over(e, c))
-            evict_conv(e, (uint32_t)i);
-    }
-}
-
 static void advance(rr_engine_t *e)
 {
     int64_t w = job_wm(e);
     while (e->days.n && w != NO_TS && w > e->days.v[0].end_ms + e->cfg.horizon_ms)
         day_finalize_oldest(e);
     if (w != NO_TS && w != INT64_MAX && w >= e->next_hot_sweep) {
-        sweep_hot(e, w);
+        store_sweep_hot(e, w);
         e->next_hot_sweep = w + RR_HOT_IDLE_MS / 3;
     }
     if (w != NO_TS && w != INT64_MAX && w >= e->next_sweep) {
-        sweep(e);
+        store_sweep(e);
         e->next_sweep = w + 3600000;
     }
 }
@@ -236,65 +155,6 @@ static const char *static_invalid(const rr_event_t *ev)
     default:
         return NULL;
     }
-}
-
-/* Give conversation ci a hot record (new, or speaking again after going quiet). */
-static hot_t *make_hot(rr_engine_t *e, uint32_t ci, int64_t last_ts)
-{
-    /* the slot taken is a free one or hot_n */
-    if (e->hots.n >= e->hot_last_cap) {
-        size_t cap = e->hot_last_cap ? 2 * e->hot_last_cap : 1024;
-        int64_t *v = realloc(e->hot_last, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        e->hot_last = v;
-        e->hot_last_cap = cap;
-    }
-    uint32_t hi = rr_slab_alloc(&e->hots);
-    if (hi == NONE32)
-        return NULL;
-    hot_t *hc = HOT(e, hi);
-    hc->conv = ci;
-    hc->ad_cache = NONE32;
-    hc->ids_cap = IDS_INLINE;
-    hc->ids_bloom = ids_cold_bloom(e, CONV(e, ci));
-    hc->live = 1;
-    e->hot_last[hi] = last_ts;
-    CONV(e, ci)->hot = hi;
-    if (++e->open_hot > e->peak_hot)
-        e->peak_hot = e->open_hot;
-    return hc;
-}
-
-static uint32_t new_conv(rr_engine_t *e, int p, const rr_event_t *ev)
-{
-    uint32_t ci = rr_slab_alloc(&e->convs);
-    if (ci == NONE32 || rr_map64_put(&e->parts.v[p].convs, ev->conversation_id, ci) < 0)
-        return NONE32;
-    conv_t *c = CONV(e, ci);
-    c->id = ev->conversation_id;
-    c->part = (uint16_t)p;
-    c->shop = ev->shop_id;
-    c->first_agent_ts = INT64_MAX;
-    c->last_ts = ev->ts_ms;
-    c->cd_head = NONE32;
-    c->hot = NONE32;
-    c->cold = NONE32;
-    c->live = CONV_ATTACHED;
-    if (++e->open_convs > e->peak_convs)
-        e->peak_convs = e->open_convs;
-    /* SPEC §2: a shop seen in more than one partition makes results partial */
-    uint32_t sp = rr_map64_get(&e->shop_part, ev->shop_id);
-    if (sp == NONE32) {
-        if (rr_map64_put(&e->shop_part, ev->shop_id, (uint32_t)p) < 0)
-            return NONE32;
-    } else if ((sp & 0x7fffffffu) != (uint32_t)p && !(sp & 0x80000000u)) {
-        e->st.shops_in_several_partitions++;
-        rr_map64_del(&e->shop_part, ev->shop_id);
-        if (rr_map64_put(&e->shop_part, ev->shop_id, sp | 0x80000000u) < 0)
-            return NONE32;
-    }
-    return ci;
 }
 
 /* ---- held jumps (SPEC §7) ------------------------------------------------ */
@@ -359,19 +219,6 @@ static rr_verdict_t hold(rr_engine_t *e, int p, const rr_event_t *ev, int64_t of
     return RR_HELD;
 }
 
-/* Take conversation ci out of its id's map: it is over (SPEC §3 Lifetime),
- * and the event that found it so starts a new one under the id. It stays
- * until its open days are final; its event ids are not needed any more. */
-static void conv_end(rr_engine_t *e, uint32_t ci)
-{
-    conv_t *c = CONV(e, ci);
-    rr_map64_del(&e->parts.v[c->part].convs, c->id);
-    c->live = CONV_OVER;
-    ids_cold_free(e, c);
-    if (c->cd_head == NONE32 && (c->hot == NONE32 || !HOT(e, c->hot)->pending))
-        evict_conv(e, ci);
-}
-
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms)
 {
@@ -408,8 +255,8 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         if (ci == NONE32 || ci >= e->convs.n || CONV(e, ci)->live != CONV_ATTACHED ||
             CONV(e, ci)->id != ev->conversation_id || CONV(e, ci)->part != p)
             ci = rr_map64_get(&pt->convs, ev->conversation_id);
-        if (ci != NONE32 && conv_over(e, CONV(e, ci))) {
-            conv_end(e, ci); /* this event's conversation is a new one */
+        if (ci != NONE32 && store_conv_is_over(e, CONV(e, ci))) {
+            store_conv_detach(e, ci); /* this event's conversation is a new one */
             ci = NONE32;
         }
         c = ci == NONE32 ? NULL : CONV(e, ci);
@@ -436,12 +283,12 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         return RR_DUPLICATE;
     }
     if (!c) {
-        ci = new_conv(e, p, ev);
+        ci = store_conv_new(e, p, ev);
         if (ci == NONE32)
             goto oom;
         c = CONV(e, ci);
     }
-    if (!hc && !(hc = make_hot(e, ci, c->last_ts)))
+    if (!hc && !(hc = store_hot_make(e, ci, c->last_ts)))
         goto oom;
     if (ids_add(e, hc, ev->event_id) < 0)
         goto oom;

@@ -418,6 +418,34 @@ static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *h
 
 /* ---- between the engine's files ---------------------------------------- */
 
+/* store.c (inline: every offered event of a known conversation asks) */
+/* Is conversation c over for an event arriving now on its partition (SPEC
+ * §3 Lifetime)? Its partition's watermark has passed both its greatest
+ * applied ts + conversation_ttl and its last day's local end + H. */
+static inline int store_conv_is_over(rr_engine_t *e, const conv_t *c)
+{
+    int64_t wm = part_wm(e, &e->parts.v[c->part]);
+    if (wm == NO_TS || wm <= c->last_ts + e->cfg.conversation_ttl_ms)
+        return 0; /* the common case: no day arithmetic */
+    int32_t d, tod;
+    rr_tz_local(e->tz, &e->tzc, c->last_ts, &d, &tod);
+    return wm > rr_tz_day_end(e->tz, d) + e->cfg.horizon_ms;
+}
+
+/* store.c: a new attached conversation for ev in partition p; its hot
+ * record (new, or rebuilt after going quiet); NONE32/NULL out of memory */
+uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev);
+hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts);
+/* store.c: conversation ci is over: out of its id's map, freed once its days are */
+void store_conv_detach(rr_engine_t *e, uint32_t ci);
+void store_hot_evict(rr_engine_t *e, uint32_t hi);
+void store_conv_evict(rr_engine_t *e, uint32_t ci);
+/* store.c: release quiet hot records (idle before wm - RR_HOT_IDLE_MS); free
+ * conversations that are over, or of an ended partition, with nothing open */
+void store_sweep_hot(rr_engine_t *e, int64_t wm);
+void store_sweep(rr_engine_t *e);
+
+
 /* conv.c: apply one released event to its conversation */
 void conv_apply(rr_engine_t *e, const hev_t *h);
 /* conv.c: a round's pending buyer-message timestamps */

@@ -88,7 +88,7 @@ int ids_add(rr_engine_t *e, hot_t *c, uint64_t id)
  * A hot record's ids move here when it is released, and the ids it gathers
  * when it is rebuilt are merged in when it is released again. A lookup
  * consults the hot ids first: the cold block only when the bloom bits,
- * which make_hot sets for the cold ids too, do not rule the id out. */
+ * which store_hot_make sets for the cold ids too, do not rule the id out. */
 
 static inline const uint8_t *varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
