@@ -418,6 +418,15 @@ static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *h
 
 /* ---- between the engine's files ---------------------------------------- */
 
+/* engine.c: apply every buffered event of p with ts < limit; finalise the
+ * days the job watermark has passed and run the sweeps that are due */
+void engine_release(rr_engine_t *e, partition_t *p, int64_t limit);
+void engine_advance(rr_engine_t *e);
+
+/* accept.c: judge every jump partition p holds invalid (its input ended, or
+ * an event was applied after them) */
+void accept_drop_held(rr_engine_t *e, int p);
+
 /* store.c (inline: every offered event of a known conversation asks) */
 /* Is conversation c over for an event arriving now on its partition (SPEC
  * §3 Lifetime)? Its partition's watermark has passed both its greatest
