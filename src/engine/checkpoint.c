@@ -244,26 +244,26 @@ static int ck_read_map3(ck_reader_t *r, rr_map3_t *m)
     return 0;
 }
 
-int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, size_t errlen)
+int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr, size_t errstr_size)
 {
     ck_reader_t r = {fn, arg, 0};
     if (e->parts.n || e->convs.n || e->days.n) {
-        snprintf(err, errlen, "checkpoint: the engine must be new");
+        snprintf(errstr, errstr_size, "checkpoint: the engine must be new");
         return -1;
     }
     uint64_t head[9], want[] = {CK_MAGIC, CK_FORMAT, e->convs.size, e->hots.size, e->cds.size,
                                 e->sds.size, e->ads.size, sizeof(rr_pending_t), sizeof(viol_t)};
     char version[sizeof e->version];
     if (ck_get(&r, head, sizeof head) < 0 || ck_get(&r, version, sizeof version) < 0) {
-        snprintf(err, errlen, "checkpoint: truncated header");
+        snprintf(errstr, errstr_size, "checkpoint: truncated header");
         return -1;
     }
     if (head[0] != CK_MAGIC || head[1] != CK_FORMAT) {
-        snprintf(err, errlen, "checkpoint: not a replyrate checkpoint of format %u", CK_FORMAT);
+        snprintf(errstr, errstr_size, "checkpoint: not a replyrate checkpoint of format %u", CK_FORMAT);
         return -1;
     }
     if (memcmp(head, want, sizeof want) || memcmp(version, e->version, sizeof version)) {
-        snprintf(err, errlen, "checkpoint: written for metric set %.60s with other record sizes "
+        snprintf(errstr, errstr_size, "checkpoint: written for metric set %.60s with other record sizes "
                  "or metrics than this job's (%.60s)", version, e->version);
         return -1;
     }
@@ -437,6 +437,6 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *err, si
 fail_had:
     free(had);
 fail:
-    snprintf(err, errlen, "checkpoint: %s", r.failed ? "truncated or corrupt" : "out of memory");
+    snprintf(errstr, errstr_size, "checkpoint: %s", r.failed ? "truncated or corrupt" : "out of memory");
     return -1;
 }
