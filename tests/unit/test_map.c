@@ -5,14 +5,12 @@
 #include <stdlib.h>
 
 #include "base/map.h"
+#include "support/rng.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return rng_next(&rng);
 }
 
 /* n keys whose hash lands on the same slot of a map of mask m, from k0 on */

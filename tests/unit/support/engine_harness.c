@@ -408,13 +408,3 @@ void expect_counts_add_up(const harness_t *h)
                  " + invalid %" PRIu64,
                  st.input, st.applied, st.duplicate, st.late, st.invalid);
 }
-
-uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * UINT64_C(2685821657736338717);
-}

@@ -32,6 +32,7 @@
 #include "io/tzload.h"
 #include "replyrate/config.h"
 #include "replyrate/engine.h"
+#include "rng.h"
 
 /* 2026-11-22T00:00:00+08:00 */
 #define MIDNIGHT_1122 INT64_C(1795276800000)
@@ -252,7 +253,5 @@ void expect_violation3(const harness_t *h, uint64_t conv, int64_t start, rr_reas
 /* input == applied + duplicate + late + invalid */
 void expect_counts_add_up(const harness_t *h);
 
-/* A small deterministic PRNG (xorshift64*) for shuffles. */
-uint64_t rng_next(uint64_t *s);
 
 #endif
