@@ -110,8 +110,8 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     }
     ck_u64(&w, e->colds.n); /* cold id blocks: their bytes; free ones are empty */
     for (size_t i = 0; i < e->colds.n; i++)
-        ck_vec(&w, e->colds.v[i].b, e->colds.v[i].len, 1);
-    ck_vec(&w, e->cold_free.v, e->cold_free.n, sizeof(uint32_t));
+        ck_vec(&w, COLD(e, i)->b, COLD(e, i)->len, 1);
+    ck_vec(&w, e->colds.free, e->colds.free_n, sizeof *e->colds.free);
     ck_slab_put(&w, &e->cds);
     ck_slab_put(&w, &e->sds);
     ck_map3(&w, &e->sd_map);
@@ -341,25 +341,23 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     }
     free(had);
     size_t nk;
-    if (ck_count(&r, &nk) < 0)
+    cold_t *colds;
+    if (ck_count(&r, &nk) < 0 || !(colds = rr_slab_load(&e->colds, nk)))
         goto fail;
+    memset(colds, 0, nk * sizeof *colds); /* a failure from here frees only what was read */
     for (size_t i = 0; i < nk; i++) {
-        cold_t k = {0};
+        cold_t *k = COLD(e, i);
         size_t len, cap = 0;
         if (ck_count(&r, &len) < 0)
             goto fail;
-        if (len && !(k.b = rr_pool_get(&e->pool, len, &cap)))
+        if (len && !(k->b = rr_pool_get(&e->pool, len, &cap)))
             goto fail;
-        k.len = (uint32_t)len;
-        k.cap = (uint32_t)cap;
-        if (VEC_PUSH(e->colds, k) < 0) {
-            rr_pool_put(&e->pool, k.b, cap);
-            goto fail;
-        }
-        if (ck_get(&r, k.b, len) < 0)
+        k->len = (uint32_t)len;
+        k->cap = (uint32_t)cap;
+        if (ck_get(&r, k->b, len) < 0)
             goto fail;
     }
-    if (CK_VEC(&r, e->cold_free))
+    if (ck_slab_free_list(&r, &e->colds) < 0)
         goto fail;
     for (size_t i = 0; i < e->convs.n; i++) { /* a corrupt index must not reach memory */
         const conv_t *c = CONV(e, i);

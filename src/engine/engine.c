@@ -304,6 +304,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
         mi->trk = t;
     }
     rr_slab_init(&e->convs, sizeof(conv_t));
+    rr_slab_init(&e->colds, sizeof(cold_t));
     /* whole cache lines: a record never straddles one more than it needs */
     rr_slab_init(&e->hots, sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t));
     for (int t = 0; t < e->n_trk; t++) {
@@ -358,9 +359,8 @@ void rr_engine_free(rr_engine_t *e)
         free(e->days.v[i].viols.v);
     }
     for (size_t i = 0; i < e->colds.n; i++)
-        rr_pool_put(&e->pool, e->colds.v[i].b, e->colds.v[i].cap);
-    free(e->colds.v);
-    free(e->cold_free.v);
+        rr_pool_put(&e->pool, COLD(e, i)->b, COLD(e, i)->cap);
+    rr_slab_free(&e->colds);
     for (size_t i = 0; i < e->parts.n; i++) {
         free(e->parts.v[i].name);
         free(e->parts.v[i].held.v);

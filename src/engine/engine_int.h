@@ -308,8 +308,7 @@ struct rr_engine {
     size_t hot_last_cap;
     size_t open_hot, peak_hot;
     int64_t next_hot_sweep;
-    VEC(cold_t) colds; /* cold event-id blocks of quiet conversations */
-    VEC(uint32_t) cold_free;
+    rr_slab_t colds; /* cold_t: cold event-id blocks of quiet conversations */
 
     /* conv-days */
     rr_slab_t cds; /* cd_t and its keys, ratings and flags */
@@ -343,6 +342,7 @@ struct rr_engine {
 #define CD(e, i) ((cd_t *)rr_slab_at(&(e)->cds, (i)))
 #define SD(e, i) ((shopday_t *)rr_slab_at(&(e)->sds, (i)))
 #define AD(e, i) ((agentday_t *)rr_slab_at(&(e)->ads, (i)))
+#define COLD(e, i) ((cold_t *)rr_slab_at(&(e)->colds, (i)))
 
 static inline cd_key_t *cd_key(const rr_engine_t *e, cd_t *c, int t)
 {

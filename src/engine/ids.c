@@ -121,7 +121,7 @@ typedef struct cold_iter {
 
 static inline cold_iter_t cold_iter(const rr_engine_t *e, const conv_t *c)
 {
-    const cold_t *k = c->cold == NONE32 ? NULL : &e->colds.v[c->cold];
+    const cold_t *k = c->cold == NONE32 ? NULL : COLD(e, c->cold);
     return (cold_iter_t){k ? k->b : NULL, k ? k->b + k->len : NULL, 0};
 }
 
@@ -156,11 +156,11 @@ void ids_cold_free(rr_engine_t *e, conv_t *c)
 {
     if (c->cold == NONE32)
         return;
-    cold_t *k = &e->colds.v[c->cold];
+    cold_t *k = COLD(e, c->cold);
     rr_pool_put(&e->pool, k->b, k->cap);
-    k->b = NULL;
+    k->b = NULL; /* a free slot holds nothing: freeing and checkpoints walk every slot */
     k->len = k->cap = 0;
-    if (VEC_PUSH(e->cold_free, c->cold) < 0)
+    if (rr_slab_release(&e->colds, c->cold) < 0)
         e->oom = 1;
     c->cold = NONE32;
 }
@@ -178,7 +178,7 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
     if (!hc->ids_n)
         return 0;
     size_t n_cold = 0;
-    cold_t *k = c->cold == NONE32 ? NULL : &e->colds.v[c->cold];
+    cold_t *k = c->cold == NONE32 ? NULL : COLD(e, c->cold);
     if (k) /* every id takes at least one byte */
         n_cold = k->len;
     uint64_t *all = malloc((n_cold + hc->ids_n) * sizeof *all);
@@ -223,19 +223,13 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
     }
     free(all);
     if (!k) {
-        uint32_t ki;
-        if (e->cold_free.n) {
-            ki = e->cold_free.v[--e->cold_free.n];
-        } else {
-            cold_t z = {0};
-            if (VEC_PUSH(e->colds, z) < 0) {
-                rr_pool_put(&e->pool, b, cap);
-                return -1;
-            }
-            ki = (uint32_t)e->colds.n - 1;
+        uint32_t ki = rr_slab_alloc(&e->colds);
+        if (ki == NONE32) {
+            rr_pool_put(&e->pool, b, cap);
+            return -1;
         }
         c->cold = ki;
-        k = &e->colds.v[ki];
+        k = COLD(e, ki);
     } else {
         rr_pool_put(&e->pool, k->b, k->cap);
     }
