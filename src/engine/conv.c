@@ -29,7 +29,7 @@ void conv_pend_free(rr_engine_t *e, round_t *r)
 
 /* A round's first PIN_MAX pending ts stay in the round itself: no block, no
  * cache miss. More spill into a pooled tsvec_t. */
-int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
+static int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms)
 {
     if (r->pin_n != PIN_SPILLED) {
         uint32_t k = 0; /* drop messages no reply at >= ts can reach within T */

@@ -38,7 +38,7 @@ day_t *day_get(rr_engine_t *e, int32_t d)
     return dy;
 }
 
-uint32_t day_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
+static uint32_t day_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
 {
     uint32_t i = rr_map3_get(&e->sd_map, shop, (uint64_t)(int64_t)d, 0);
     if (i != NONE32)

@@ -427,9 +427,9 @@ void engine_advance(rr_engine_t *e);
  * an event was applied after them) */
 void accept_drop_held(rr_engine_t *e, int p);
 
-/* store.c (inline: every offered event of a known conversation asks) */
-/* Is conversation c over for an event arriving now on its partition (SPEC
- * §3 Lifetime)? Its partition's watermark has passed both its greatest
+/* store.c (inline: every offered event of a known conversation asks): is
+ * conversation c over for an event arriving now on its partition (SPEC §3
+ * Lifetime)? Its partition's watermark has passed both its greatest
  * applied ts + conversation_ttl and its last day's local end + H. */
 static inline int store_conv_is_over(rr_engine_t *e, const conv_t *c)
 {
@@ -447,19 +447,15 @@ uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev);
 hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts);
 /* store.c: conversation ci is over: out of its id's map, freed once its days are */
 void store_conv_detach(rr_engine_t *e, uint32_t ci);
-void store_hot_evict(rr_engine_t *e, uint32_t hi);
-void store_conv_evict(rr_engine_t *e, uint32_t ci);
 /* store.c: release quiet hot records (idle before wm - RR_HOT_IDLE_MS); free
  * conversations that are over, or of an ended partition, with nothing open */
 void store_sweep_hot(rr_engine_t *e, int64_t wm);
 void store_sweep(rr_engine_t *e);
 
-
 /* conv.c: apply one released event to its conversation */
 void conv_apply(rr_engine_t *e, const hev_t *h);
 /* conv.c: a round's pending buyer-message timestamps */
 void conv_pend_free(rr_engine_t *e, round_t *r);
-int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_ms);
 /* messages of round r with ts >= since */
 uint32_t conv_pend_count_since(const round_t *r, int64_t since);
 /* conv.c: close round r of tracker t, replied (reply_ts, reply_agent) or not */
@@ -481,7 +477,6 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc);
 
 /* day.c: per-day records, created on first use; NONE32/NULL out of memory */
 day_t *day_get(rr_engine_t *e, int32_t d);
-uint32_t day_shopday(rr_engine_t *e, uint64_t shop, int32_t d);
 /* (and e->oom when out of memory) */
 uint32_t day_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d);
 /* conversation ci's conv-day for local day d; its index in *k_out */

@@ -16,7 +16,7 @@
  */
 #include "engine/engine_int.h"
 
-void store_hot_evict(rr_engine_t *e, uint32_t hi)
+static void store_hot_evict(rr_engine_t *e, uint32_t hi)
 {
     hot_t *hc = HOT(e, hi);
     conv_t *c = CONV(e, hc->conv);
@@ -34,7 +34,7 @@ void store_hot_evict(rr_engine_t *e, uint32_t hi)
     e->open_hot--;
 }
 
-void store_conv_evict(rr_engine_t *e, uint32_t ci)
+static void store_conv_evict(rr_engine_t *e, uint32_t ci)
 {
     conv_t *c = CONV(e, ci);
     if (c->live == CONV_ATTACHED)
