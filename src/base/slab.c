@@ -18,7 +18,7 @@ void rr_slab_free(rr_slab_t *s)
 {
     if (s->base)
         rr_big_free(s->base, s->cap * s->size);
-    free(s->free);
+    free(s->freed);
     rr_slab_init(s, s->size);
 }
 
@@ -47,8 +47,8 @@ static int slab_grow(rr_slab_t *s, size_t need)
 uint32_t rr_slab_alloc(rr_slab_t *s)
 {
     uint32_t i;
-    if (s->free_n) {
-        i = s->free[--s->free_n];
+    if (s->freed_n) {
+        i = s->freed[--s->freed_n];
     } else {
         if (s->n == s->cap && (s->n >= RR_SLAB_NONE || slab_grow(s, s->n + 1) < 0))
             return RR_SLAB_NONE;
@@ -56,8 +56,8 @@ uint32_t rr_slab_alloc(rr_slab_t *s)
     }
     memset(rr_slab_at(s, i), 0, s->size);
     /* the slot the next allocation will take: usually cold by then */
-    if (s->free_n)
-        prefetch_lines(rr_slab_at(s, s->free[s->free_n - 1]), s->size);
+    if (s->freed_n)
+        prefetch_lines(rr_slab_at(s, s->freed[s->freed_n - 1]), s->size);
     else if (s->n < s->cap)
         prefetch_lines(rr_slab_at(s, (uint32_t)s->n), s->size);
     return i;
@@ -65,24 +65,24 @@ uint32_t rr_slab_alloc(rr_slab_t *s)
 
 static int free_reserve(rr_slab_t *s, size_t need)
 {
-    if (need <= s->free_cap)
+    if (need <= s->freed_cap)
         return 0;
-    size_t c = s->free_cap ? s->free_cap * 2 : 16;
+    size_t c = s->freed_cap ? s->freed_cap * 2 : 16;
     while (c < need)
         c *= 2;
-    uint32_t *v = realloc(s->free, c * sizeof *v);
+    uint32_t *v = realloc(s->freed, c * sizeof *v);
     if (!v)
         return -1;
-    s->free = v;
-    s->free_cap = c;
+    s->freed = v;
+    s->freed_cap = c;
     return 0;
 }
 
 int rr_slab_release(rr_slab_t *s, uint32_t i)
 {
-    if (free_reserve(s, s->free_n + 1) < 0)
+    if (free_reserve(s, s->freed_n + 1) < 0)
         return -1;
-    s->free[s->free_n++] = i;
+    s->freed[s->freed_n++] = i;
     return 0;
 }
 
@@ -108,13 +108,13 @@ int rr_slab_load_free(rr_slab_t *s, const uint32_t *v, size_t n)
     for (size_t k = 0; k < n; k++)
         if (v[k] >= s->n)
             return -2;
-    memcpy(s->free, v, n * sizeof *v);
-    s->free_n = n;
+    memcpy(s->freed, v, n * sizeof *v);
+    s->freed_n = n;
     return 0;
 }
 
 void rr_slab_clear(rr_slab_t *s)
 {
     s->n = 0;
-    s->free_n = 0;
+    s->freed_n = 0;
 }

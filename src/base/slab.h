@@ -29,8 +29,8 @@ typedef struct rr_slab {
     size_t size;         /* bytes per slot, as given to rr_slab_init */
     size_t n;            /* slots [0, n) have been handed out at least once */
     size_t cap;
-    uint32_t *free;      /* released slots, the next one to reuse last */
-    size_t free_n, free_cap;
+    uint32_t *freed;     /* released slots, the next one to reuse last */
+    size_t freed_n, freed_cap;
 } rr_slab_t;
 
 /* An empty slab of slots of size bytes (size > 0). Allocates nothing. */

@@ -17,6 +17,7 @@
  */
 #include "engine/engine_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- acceptance (SPEC §7) -------------------------------------------------- */

@@ -54,7 +54,7 @@ static void ck_vec(ck_writer_t *w, const void *v, size_t n, size_t elem)
 static void ck_slab_put(ck_writer_t *w, const rr_slab_t *s)
 {
     ck_vec(w, s->base, s->n, s->size);
-    ck_vec(w, s->free, s->free_n, sizeof *s->free);
+    ck_vec(w, s->freed, s->freed_n, sizeof *s->freed);
 }
 
 /* A map as its count, then its occupied slots (either map flavour: slots
@@ -111,7 +111,7 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     ck_u64(&w, e->colds.n); /* cold id blocks: their bytes; free ones are empty */
     for (size_t i = 0; i < e->colds.n; i++)
         ck_vec(&w, COLD(e, i)->b, COLD(e, i)->len, 1);
-    ck_vec(&w, e->colds.free, e->colds.free_n, sizeof *e->colds.free);
+    ck_vec(&w, e->colds.freed, e->colds.freed_n, sizeof *e->colds.freed);
     ck_slab_put(&w, &e->cds);
     ck_slab_put(&w, &e->sds);
     ck_map3(&w, &e->sd_map);

@@ -16,6 +16,8 @@
  */
 #include "engine/engine_int.h"
 
+#include <stdlib.h>
+
 static void store_hot_evict(rr_engine_t *e, uint32_t hi)
 {
     hot_t *hc = HOT(e, hi);

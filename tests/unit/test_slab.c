@@ -116,7 +116,7 @@ Test(slab, load_restores_records_and_free_list)
     void *dst = rr_slab_load(&b, rr_slab_len(&a));
     cr_assert_not_null(dst);
     memcpy(dst, a.base, rr_slab_len(&a) * sizeof(rec_t));
-    cr_assert_eq(rr_slab_load_free(&b, a.free, a.free_n), 0);
+    cr_assert_eq(rr_slab_load_free(&b, a.freed, a.freed_n), 0);
     cr_assert_eq(b.cap, 2048);
     cr_assert_eq(at(&b, 777)->tag, 777 * 3);
     cr_assert_eq(rr_slab_alloc(&b), 1400, "the restored slab reuses as the original would");
