@@ -210,11 +210,12 @@ const char *rr_engine_error(const rr_engine_t *e);
  * rr_engine_checkpoint hands the bytes to write (0 ok, -1 stop) and returns
  * 0, or -1 when write failed. rr_engine_restore reads them with read (0 when
  * all n bytes were read, -1 otherwise) into e, fresh from rr_engine_new with
- * no partition added (it adds the checkpoint's); 0, or -1 with err (not a
+ * no partition added (it adds the checkpoint's); 0, or -1 with errstr (not a
  * checkpoint, another configuration, truncated, out of memory): free e then. */
 typedef int (*rr_ck_write_fn)(void *arg, const void *p, size_t n);
 typedef int (*rr_ck_read_fn)(void *arg, void *p, size_t n);
 int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn write, void *arg);
-int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn read, void *arg, char *err, size_t errlen);
+int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn read, void *arg, char *errstr,
+                      size_t errstr_size);
 
 #endif

@@ -1,9 +1,9 @@
 /* The engine through its public API (SPEC §3-§8): events in through
- * rr_engine_offer, every record captured by a sink (engine_harness.h) and
+ * rr_engine_offer, every record captured by a sink (support/engine_harness.h) and
  * checked. Default metric set, Asia/Shanghai, H = 1 h, lateness 5 s unless a
  * test says otherwise; times are local on 2026-11-22 ("24:30:00" is the next
  * day's 00:30). */
-#include "engine_harness.h"
+#include "support/engine_harness.h"
 
 #define T_START RR_EVENT_SESSION_START
 #define T_XFER RR_EVENT_TRANSFER_TO_MANUAL
@@ -691,7 +691,7 @@ Test(order, disorder_within_the_lateness_gives_the_same_records_as_sorted_input)
     static size_t idx[GEN_MAX];
     static keyed_t keys[GEN_MAX];
     size_t n = gen_realistic(evs);
-    qsort(evs, n, sizeof *evs, cmp_ev);
+    qsort(evs, n, sizeof *evs, ev_cmp);
     char *want = run_in_order(evs, n, NULL, 1);
     cr_assert(strstr(want, "violation") && strstr(want, "agent_day") && strstr(want, "alert"),
               "the stream should exercise violations, agent days and alerts:\n%s", want);
@@ -723,7 +723,7 @@ Test(order, disorder_gives_the_same_records_on_other_generated_streams)
     static keyed_t keys[GEN_MAX];
     for (uint64_t gseed = 1; gseed <= 4; gseed++) {
         size_t n = gen_stream(evs, gseed * 7919, 40);
-        qsort(evs, n, sizeof *evs, cmp_ev);
+        qsort(evs, n, sizeof *evs, ev_cmp);
         char *want = run_in_order(evs, n, NULL, 1);
         for (uint64_t seed = 1; seed <= 4; seed++) {
             uint64_t s = seed * 1000003 + gseed;
@@ -744,7 +744,7 @@ Test(order, redelivered_events_within_the_lateness_change_nothing)
 {
     static rr_event_t evs[GEN_MAX];
     size_t n = gen_realistic(evs);
-    qsort(evs, n, sizeof *evs, cmp_ev);
+    qsort(evs, n, sizeof *evs, ev_cmp);
     char *want = run_in_order(evs, n, NULL, 1);
     char *got = run_in_order(evs, n, NULL, 3);
     cr_expect_str_eq(got, want);
@@ -1623,7 +1623,7 @@ Test(tz, fixed_utc_plus_8_gives_the_same_records_as_asia_shanghai)
 {
     static rr_event_t evs[GEN_MAX];
     size_t n = gen_realistic(evs);
-    qsort(evs, n, sizeof *evs, cmp_ev);
+    qsort(evs, n, sizeof *evs, ev_cmp);
     char *a = run_sorted_in_zone(evs, n, load_zone("Asia/Shanghai"));
     char *b = run_sorted_in_zone(evs, n, rr_tz_fixed(8 * 3600, NULL));
     char *c = run_sorted_in_zone(evs, n, rr_tz_fixed(0, NULL));

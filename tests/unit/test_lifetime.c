@@ -7,11 +7,7 @@
 #include <criterion/criterion.h>
 #include <inttypes.h>
 
-/* the harness's helpers are static, for test_engine.c: most are unused here */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#include "engine_harness.h"
-#pragma GCC diagnostic pop
+#include "support/engine_harness.h"
 #include "base/membuf.h"
 
 #define T_START RR_EVENT_SESSION_START

@@ -17,11 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the harness's helpers are static, for test_engine.c: most are unused here */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#include "engine_harness.h"
-#pragma GCC diagnostic pop
+#include "support/engine_harness.h"
 #include "gen_events.h"
 #include "base/membuf.h"
 

@@ -1,45 +1,8 @@
-/* tests/unit/engine_harness.h: drive an rr_engine_t through its public API
- * and capture every record it publishes, for tests/unit/test_engine.c.
- *
- * A capture_t copies each record out of its callback (the engine's pointers
- * are borrowed, valid only during the call) together with the number of
- * offers made so far, so a test can tell *when* a day was published.
- * A harness_t owns one engine, its zone, its capture and an event buffer
- * that can be replayed in sorted (ts_ms, event_id) order.
- *
- * Times: ev(...) takes local wall-clock times "HH:MM:SS[.mmm]" on
- * 2026-11-22 in Asia/Shanghai (UTC+8, no DST since 1991); hours >= 24 run on
- * into the next days ("24:30:00" is 2026-11-23 00:30). AT("10:00:00") is
- * 1795312800000.
- *
- * Everything is static: include this header from one test file only.
- */
-#ifndef RR_TESTS_ENGINE_HARNESS_H
-#define RR_TESTS_ENGINE_HARNESS_H
+/* tests/unit/support/engine_harness.c: the engine test harness
+ * (engine_harness.h): capture sink, record lookups, harness_t. */
+#include "engine_harness.h"
 
-#include <criterion/criterion.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "engine/tz.h"
-#include "io/tzload.h"
-#include "replyrate/config.h"
-#include "replyrate/engine.h"
-
-/* 2026-11-22T00:00:00+08:00 */
-#define MIDNIGHT_1122 INT64_C(1795276800000)
-#define DAY1122 20261122
-#define DAY1123 20261123
-#define DAY1124 20261124
-#define HOUR_MS INT64_C(3600000)
-#define FAR_FUTURE INT64_C(4000000000000) /* wall clock for offers: year 2096 */
-
-/* ---- local times --------------------------------------------------------- */
-
-/* "HH:MM:SS" or "HH:MM:SS.mmm" on 2026-11-22 Asia/Shanghai, as UTC ms. */
-static int64_t AT(const char *hms)
+int64_t AT(const char *hms)
 {
     int h = 0, m = 0, s = 0, ms = 0;
     int n = sscanf(hms, "%d:%d:%d.%d", &h, &m, &s, &ms);
@@ -47,10 +10,8 @@ static int64_t AT(const char *hms)
     return MIDNIGHT_1122 + (int64_t)h * HOUR_MS + (int64_t)m * 60000 + (int64_t)s * 1000 + ms;
 }
 
-/* ---- events --------------------------------------------------------------- */
-
-static rr_event_t ev_ts(uint32_t type, uint64_t eid, uint64_t conv, uint64_t buyer, uint64_t agent,
-                        int64_t ts)
+rr_event_t ev_ts(uint32_t type, uint64_t eid, uint64_t conv, uint64_t buyer, uint64_t agent,
+                 int64_t ts)
 {
     rr_event_t e;
     memset(&e, 0, sizeof e);
@@ -64,101 +25,31 @@ static rr_event_t ev_ts(uint32_t type, uint64_t eid, uint64_t conv, uint64_t buy
     return e;
 }
 
-static rr_event_t ev(uint32_t type, uint64_t eid, uint64_t conv, uint64_t buyer, uint64_t agent,
-                     const char *hms)
+rr_event_t ev(uint32_t type, uint64_t eid, uint64_t conv, uint64_t buyer, uint64_t agent,
+              const char *hms)
 {
     return ev_ts(type, eid, conv, buyer, agent, AT(hms));
 }
 
-static rr_event_t with_shop(rr_event_t e, uint64_t shop)
+rr_event_t with_shop(rr_event_t e, uint64_t shop)
 {
     e.shop_id = shop;
     return e;
 }
 
-static rr_event_t with_flags(rr_event_t e, uint32_t flags)
+rr_event_t with_flags(rr_event_t e, uint32_t flags)
 {
     e.flags = flags;
     return e;
 }
 
-static rr_event_t with_rating(rr_event_t e, uint32_t rating)
+rr_event_t with_rating(rr_event_t e, uint32_t rating)
 {
     e.rating = rating;
     return e;
 }
 
-/* ---- capture sink ------------------------------------------------------- */
-
-typedef struct cap_day {
-    int is_agent;
-    uint64_t shop, agent;
-    int32_t day;
-    int final;
-    uint32_t revision;
-    char version[64];
-    rr_value_t v[RR_MAX_METRICS];
-    long at_offer; /* offers made when it was published */
-    int at_finish; /* published inside rr_engine_finish */
-    size_t seq;    /* position among all captured records */
-} cap_day_t;
-
-typedef struct cap_viol {
-    rr_violation_record_t r; /* metric/version point into the strings below */
-    char metric[RR_NAME_MAX];
-    char version[64];
-    long at_offer;
-    size_t seq;
-} cap_viol_t;
-
-typedef struct cap_alert {
-    uint64_t shop;
-    int32_t day;
-    char rule[RR_NAME_MAX];
-    double value;
-    int final;
-    long at_offer;
-} cap_alert_t;
-
-typedef struct cap_rej {
-    rr_verdict_t verdict;
-    char reason[64];
-    char source[64];
-    int32_t partition;
-    int64_t offset;
-    int decoded;
-    rr_event_t event;
-    int64_t watermark_ms;
-    size_t raw_len;
-} cap_rej_t;
-
-typedef struct capture {
-    char names[RR_MAX_METRICS][RR_NAME_MAX];
-    rr_metric_kind_t kinds[RR_MAX_METRICS];
-    size_t n_metrics;
-    cap_day_t *days;
-    size_t n_days, cap_days;
-    cap_viol_t *viols;
-    size_t n_viols, cap_viols;
-    cap_alert_t *alerts;
-    size_t n_alerts, cap_alerts;
-    cap_rej_t *rejs;
-    size_t n_rejs, cap_rejs;
-    long offers;
-    int finishing;
-    size_t seq;
-} capture_t;
-
-#define CAP_PUSH(arr, n, capn)                                                                     \
-    do {                                                                                           \
-        if ((n) == (capn)) {                                                                       \
-            (capn) = (capn) ? (capn)*2 : 16;                                                       \
-            (arr) = realloc((arr), (capn) * sizeof *(arr));                                        \
-            cr_assert_not_null((arr));                                                             \
-        }                                                                                          \
-    } while (0)
-
-static void cap_on_day(void *opaque, const rr_day_record_t *r)
+void cap_on_day(void *opaque, const rr_day_record_t *r)
 {
     capture_t *c = opaque;
     CAP_PUSH(c->days, c->n_days, c->cap_days);
@@ -184,7 +75,7 @@ static void cap_on_day(void *opaque, const rr_day_record_t *r)
     d->seq = c->seq++;
 }
 
-static void cap_on_violation(void *opaque, const rr_violation_record_t *r)
+void cap_on_violation(void *opaque, const rr_violation_record_t *r)
 {
     capture_t *c = opaque;
     CAP_PUSH(c->viols, c->n_viols, c->cap_viols);
@@ -199,7 +90,7 @@ static void cap_on_violation(void *opaque, const rr_violation_record_t *r)
     v->seq = c->seq++;
 }
 
-static void cap_on_alert(void *opaque, const rr_alert_record_t *r)
+void cap_on_alert(void *opaque, const rr_alert_record_t *r)
 {
     capture_t *c = opaque;
     CAP_PUSH(c->alerts, c->n_alerts, c->cap_alerts);
@@ -214,7 +105,7 @@ static void cap_on_alert(void *opaque, const rr_alert_record_t *r)
     c->seq++;
 }
 
-static void cap_on_rejected(void *opaque, const rr_rejected_record_t *r)
+void cap_on_rejected(void *opaque, const rr_rejected_record_t *r)
 {
     capture_t *c = opaque;
     CAP_PUSH(c->rejs, c->n_rejs, c->cap_rejs);
@@ -231,7 +122,7 @@ static void cap_on_rejected(void *opaque, const rr_rejected_record_t *r)
     x->raw_len = r->raw_len;
 }
 
-static void cap_free(capture_t *c)
+void cap_free(capture_t *c)
 {
     free(c->days);
     free(c->viols);
@@ -240,17 +131,14 @@ static void cap_free(capture_t *c)
     memset(c, 0, sizeof *c);
 }
 
-static int cap_metric_index(const capture_t *c, const char *name)
+int cap_metric_index(const capture_t *c, const char *name)
 {
     for (size_t m = 0; m < c->n_metrics; m++)
         if (strcmp(c->names[m], name) == 0) return (int)m;
     return -1;
 }
 
-/* The one shop_day (agent == UINT64_MAX) or agent_day record for the key, or
- * NULL; fails the test if the key was published more than once. */
-#define SHOP UINT64_MAX
-static const cap_day_t *cap_find(const capture_t *c, uint64_t shop, uint64_t agent, int32_t day)
+const cap_day_t *cap_find(const capture_t *c, uint64_t shop, uint64_t agent, int32_t day)
 {
     const cap_day_t *found = NULL;
     for (size_t i = 0; i < c->n_days; i++) {
@@ -266,8 +154,7 @@ static const cap_day_t *cap_find(const capture_t *c, uint64_t shop, uint64_t age
     return found;
 }
 
-/* The metric's value in a record (zero if the record is NULL). */
-static rr_value_t cap_value(const capture_t *c, const cap_day_t *d, const char *metric)
+rr_value_t cap_value(const capture_t *c, const cap_day_t *d, const char *metric)
 {
     rr_value_t z;
     memset(&z, 0, sizeof z);
@@ -277,7 +164,7 @@ static rr_value_t cap_value(const capture_t *c, const cap_day_t *d, const char *
     return d->v[m];
 }
 
-static size_t cap_count_viols(const capture_t *c, const char *metric, uint64_t conv)
+size_t cap_count_viols(const capture_t *c, const char *metric, uint64_t conv)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->n_viols; i++)
@@ -287,10 +174,8 @@ static size_t cap_count_viols(const capture_t *c, const char *metric, uint64_t c
     return n;
 }
 
-/* The violation of metric for the round of conv starting at start (fails if
- * absent or repeated). */
-static const rr_violation_record_t *cap_viol(const capture_t *c, const char *metric, uint64_t conv,
-                                             int64_t start)
+const rr_violation_record_t *cap_viol(const capture_t *c, const char *metric, uint64_t conv,
+                                      int64_t start)
 {
     const rr_violation_record_t *found = NULL;
     for (size_t i = 0; i < c->n_viols; i++) {
@@ -307,7 +192,7 @@ static const rr_violation_record_t *cap_viol(const capture_t *c, const char *met
     return found;
 }
 
-static size_t cap_count_alerts(const capture_t *c, const char *rule)
+size_t cap_count_alerts(const capture_t *c, const char *rule)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->n_alerts; i++)
@@ -315,14 +200,12 @@ static size_t cap_count_alerts(const capture_t *c, const char *rule)
     return n;
 }
 
-/* Every record as one line of text, sorted: two runs that publish the same
- * records (in any order) give equal strings. Caller frees. */
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *cap_canon(const capture_t *c)
+char *cap_canon(const capture_t *c)
 {
     size_t n = c->n_days + c->n_viols + c->n_alerts, k = 0;
     char **lines = calloc(n ? n : 1, sizeof *lines);
@@ -383,25 +266,7 @@ static char *cap_canon(const capture_t *c)
     return out;
 }
 
-/* ---- harness -------------------------------------------------------------- */
-
-#define H_MAX_PARTS 8
-
-typedef struct harness {
-    rr_config_t cfg;
-    rr_tz_t *tz;
-    rr_engine_t *e;
-    rr_sink_t sink;
-    capture_t cap;
-    int part[H_MAX_PARTS];
-    int n_parts;
-    int64_t now;    /* wall clock passed with offers */
-    int64_t offset; /* next source offset */
-    rr_event_t *buf;
-    size_t n_buf, cap_buf;
-} harness_t;
-
-static rr_tz_t *load_zone(const char *name)
+rr_tz_t *load_zone(const char *name)
 {
     rr_tz_t *tz = NULL;
     char err[256] = "";
@@ -409,8 +274,7 @@ static rr_tz_t *load_zone(const char *name)
     return tz;
 }
 
-/* cfg NULL: the built-in default. tz is taken over (NULL: Asia/Shanghai). */
-static void h_init_tz(harness_t *h, const rr_config_t *cfg, rr_tz_t *tz, int n_parts)
+void h_init_tz(harness_t *h, const rr_config_t *cfg, rr_tz_t *tz, int n_parts)
 {
     char err[512] = "";
     memset(h, 0, sizeof *h);
@@ -437,12 +301,12 @@ static void h_init_tz(harness_t *h, const rr_config_t *cfg, rr_tz_t *tz, int n_p
     h->now = FAR_FUTURE;
 }
 
-static void h_init(harness_t *h)
+void h_init(harness_t *h)
 {
     h_init_tz(h, NULL, NULL, 1);
 }
 
-static void h_free(harness_t *h)
+void h_free(harness_t *h)
 {
     rr_engine_free(h->e);
     rr_tz_free(h->tz);
@@ -451,41 +315,31 @@ static void h_free(harness_t *h)
     memset(h, 0, sizeof *h);
 }
 
-static rr_verdict_t h_offer_p(harness_t *h, int p, rr_event_t e)
+rr_verdict_t h_offer_p(harness_t *h, int p, rr_event_t e)
 {
     h->cap.offers++;
     return rr_engine_offer(h->e, h->part[p], &e, h->offset++, NULL, 0, h->now);
 }
 
-static rr_verdict_t h_offer(harness_t *h, rr_event_t e)
+rr_verdict_t h_offer(harness_t *h, rr_event_t e)
 {
     return h_offer_p(h, 0, e);
 }
 
-/* Offer and require the verdict. */
-#define OFFER_AS(h, e, want)                                                                       \
-    do {                                                                                           \
-        rr_event_t ev_ = (e);                                                                      \
-        rr_verdict_t got_ = h_offer((h), ev_);                                                     \
-        cr_assert_eq(got_, (want), "event %" PRIu64 " (ts %" PRId64 "): verdict %d, want %d",      \
-                     ev_.event_id, ev_.ts_ms, (int)got_, (int)(want));                             \
-    } while (0)
-
-static void h_finish(harness_t *h)
+void h_finish(harness_t *h)
 {
     h->cap.finishing = 1;
     rr_engine_finish(h->e);
     h->cap.finishing = 0;
 }
 
-/* Buffer an event for h_run_* */
-static void h_add(harness_t *h, rr_event_t e)
+void h_add(harness_t *h, rr_event_t e)
 {
     CAP_PUSH(h->buf, h->n_buf, h->cap_buf);
     h->buf[h->n_buf++] = e;
 }
 
-static int cmp_ev(const void *a, const void *b)
+int ev_cmp(const void *a, const void *b)
 {
     const rr_event_t *x = a, *y = b;
     if (x->ts_ms != y->ts_ms) return x->ts_ms < y->ts_ms ? -1 : 1;
@@ -493,62 +347,38 @@ static int cmp_ev(const void *a, const void *b)
     return 0;
 }
 
-/* Offer the buffered events in sorted (ts, event_id) order, all applied. */
-static void h_offer_sorted(harness_t *h)
+void h_offer_sorted(harness_t *h)
 {
-    qsort(h->buf, h->n_buf, sizeof *h->buf, cmp_ev);
+    qsort(h->buf, h->n_buf, sizeof *h->buf, ev_cmp);
     for (size_t i = 0; i < h->n_buf; i++)
         OFFER_AS(h, h->buf[i], RR_APPLIED);
     h->n_buf = 0;
 }
 
-/* Offer the buffered events sorted, then finish the run. */
-static void h_run(harness_t *h)
+void h_run(harness_t *h)
 {
     h_offer_sorted(h);
     h_finish(h);
 }
 
-static void h_stats(const harness_t *h, rr_stats_t *st)
+void h_stats(const harness_t *h, rr_stats_t *st)
 {
     rr_engine_stats(h->e, st);
 }
 
-/* shop_day / agent_day value lookups */
-static rr_value_t shop_val(const harness_t *h, uint64_t shop, int32_t day, const char *metric)
+rr_value_t shop_val(const harness_t *h, uint64_t shop, int32_t day, const char *metric)
 {
     return cap_value(&h->cap, cap_find(&h->cap, shop, SHOP, day), metric);
 }
 
-static rr_value_t agent_val(const harness_t *h, uint64_t shop, uint64_t agent, int32_t day,
-                            const char *metric)
+rr_value_t agent_val(const harness_t *h, uint64_t shop, uint64_t agent, int32_t day,
+                     const char *metric)
 {
     return cap_value(&h->cap, cap_find(&h->cap, shop, agent, day), metric);
 }
 
-#define EXPECT_ND(val, n, d, what)                                                                 \
-    do {                                                                                           \
-        rr_value_t v_ = (val);                                                                     \
-        cr_expect(v_.num == (n) && v_.den == (d), "%s: got %" PRId64 "/%" PRId64 ", want %d/%d",   \
-                  (what), v_.num, v_.den, (int)(n), (int)(d));                                     \
-    } while (0)
-
-/* shop 1, day 2026-11-22 */
-#define EXPECT_SHOP(h, metric, n, d) EXPECT_ND(shop_val((h), 1, DAY1122, (metric)), n, d, metric)
-#define EXPECT_AGENT(h, agent, metric, n, d)                                                       \
-    EXPECT_ND(agent_val((h), 1, (agent), DAY1122, (metric)), n, d, "agent " #agent " " metric)
-
-/* The three 3-minute metrics of SPEC §8: message, session, buyer. */
-#define EXPECT_3MIN(h, mn, md, sn, sd, bn, bd)                                                     \
-    do {                                                                                           \
-        EXPECT_SHOP(h, "douyin_msg_3min", mn, md);                                                 \
-        EXPECT_SHOP(h, "douyin_session_3min", sn, sd);                                             \
-        EXPECT_SHOP(h, "pdd_buyer_3min", bn, bd);                                                  \
-    } while (0)
-
-/* One violation per 3-minute metric for conv's round at start. */
-static void expect_violation3(const harness_t *h, uint64_t conv, int64_t start, rr_reason_t reason,
-                              int answered, int64_t wait, uint32_t msgs, uint64_t agent)
+void expect_violation3(const harness_t *h, uint64_t conv, int64_t start, rr_reason_t reason,
+                       int answered, int64_t wait, uint32_t msgs, uint64_t agent)
 {
     static const char *const names[] = {"douyin_msg_3min", "douyin_session_3min", "pdd_buyer_3min"};
     for (int i = 0; i < 3; i++) {
@@ -569,8 +399,7 @@ static void expect_violation3(const harness_t *h, uint64_t conv, int64_t start, 
     }
 }
 
-/* input == applied + duplicate + late + invalid */
-static void expect_counts_add_up(const harness_t *h)
+void expect_counts_add_up(const harness_t *h)
 {
     rr_stats_t st;
     h_stats(h, &st);
@@ -579,16 +408,3 @@ static void expect_counts_add_up(const harness_t *h)
                  " + invalid %" PRIu64,
                  st.input, st.applied, st.duplicate, st.late, st.invalid);
 }
-
-/* A small deterministic PRNG (xorshift64*) for shuffles. */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * UINT64_C(2685821657736338717);
-}
-
-#endif

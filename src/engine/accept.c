@@ -1,0 +1,252 @@
+/* engine/accept.c: acceptance (SPEC §7): each offered event classified once,
+ * in arrival order per partition, as invalid, late, duplicate or applied; and
+ * held jumps (SPEC §7 "Jumps"; docs/engine.md, "Decisions").
+ *
+ * rr_engine_offer is the engine's entry for one event: field and wall-clock
+ * rules; a jump (more than max_future ahead of the partition) is held with a
+ * copy of its bytes instead of judged; the conversation's shop and buyer;
+ * late against the partition watermark and finalised days; duplicate against
+ * the conversation's ids (ids.c). An applied event goes into its partition's
+ * reorder buffer, and when it moves the partition's time, engine.c releases
+ * what the watermark has passed. A rejected event goes to the sink's
+ * `rejected` callback with its reason.
+ *
+ * Owns each partition's held jumps (partition_t.held, held_raw). Uses the
+ * store (store.c), ids (ids.c) and engine.c's release loop. Not
+ * thread-safe. Layer: engine.
+ */
+#include "engine/engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- acceptance (SPEC §7) -------------------------------------------------- */
+
+static void reject(rr_engine_t *e, int p, rr_verdict_t verdict, const char *reason,
+                   const rr_event_t *ev, int64_t offset, const uint8_t *raw, size_t raw_len)
+{
+    if (verdict == RR_LATE)
+        e->st.late++;
+    else
+        e->st.invalid++;
+    if (!e->sink.rejected)
+        return;
+    const partition_t *pt = &e->parts.v[p];
+    rr_rejected_record_t r = {.verdict = verdict,
+                              .reason = reason,
+                              .source = pt->name,
+                              .partition = p,
+                              .offset = offset,
+                              .raw = raw,
+                              .raw_len = raw_len,
+                              .decoded = ev != NULL,
+                              .watermark_ms = part_wm(e, pt)};
+    if (ev)
+        r.event = *ev;
+    e->sink.rejected(e->sink.opaque, &r);
+}
+
+static const char *static_invalid(const rr_event_t *ev)
+{
+    if (ev->type < 1 || ev->type > 10)
+        return "type_out_of_range";
+    if (!ev->event_id)
+        return "missing_event_id";
+    if (!ev->shop_id)
+        return "missing_shop_id";
+    if (!ev->conversation_id)
+        return "missing_conversation_id";
+    if (ev->ts_ms < 1 || ev->ts_ms > RR_TS_MAX)
+        return "ts_out_of_range";
+    switch (ev->type) {
+    case RR_EVENT_BUYER_MESSAGE:
+        return ev->buyer_id ? NULL : "missing_buyer_id";
+    case RR_EVENT_AGENT_ASSIGNED:
+        return ev->agent_id ? NULL : "missing_agent_id";
+    case RR_EVENT_RATING:
+        return ev->rating >= 1 && ev->rating <= 5 ? NULL : "rating_out_of_range";
+    default:
+        return NULL;
+    }
+}
+
+/* ---- held jumps (SPEC §7) ------------------------------------------------ */
+
+static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+                          int64_t offset, const uint8_t *raw, size_t raw_len, int64_t now_ms,
+                          int exempt);
+
+/* Judge every jump partition p holds invalid: an event was applied after
+ * them (the partition's time did not jump, one clock was wrong), or its
+ * input ended before they were confirmed. */
+void accept_drop_held(rr_engine_t *e, int p)
+{
+    partition_t *pt = &e->parts.v[p];
+    for (size_t i = 0; i < pt->held.n; i++) {
+        const held_t *h = &pt->held.v[i];
+        e->st.input++;
+        reject(e, p, RR_INVALID, "ts_too_far_ahead_of_partition", &h->ev, h->offset,
+               h->raw_len ? pt->held_raw.v + h->raw_off : NULL, h->raw_len);
+    }
+    pt->held.n = 0;
+    pt->held_raw.n = 0;
+}
+
+/* jump_confirm jumps are held: the jump is real. Judge them again in arrival
+ * order as if they arrived now, the first exempt from the jump rule. At most
+ * jump_confirm - 1 of them can be held again, so this never recurses. */
+static void confirm_held(rr_engine_t *e, int p, int64_t now_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    held_t *hv = pt->held.v;
+    uint8_t *raw = pt->held_raw.v;
+    size_t n = pt->held.n;
+    memset(&pt->held, 0, sizeof pt->held);
+    memset(&pt->held_raw, 0, sizeof pt->held_raw);
+    for (size_t i = 0; i < n; i++)
+        judge(e, p, &hv[i].ev, NONE32, hv[i].offset, hv[i].raw_len ? raw + hv[i].raw_off : NULL,
+              hv[i].raw_len, now_ms, i == 0);
+    free(hv);
+    free(raw);
+}
+
+/* Hold a jump: not judged, not counted yet. */
+static rr_verdict_t hold(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
+                         const uint8_t *raw, size_t raw_len, int64_t now_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    held_t h = {.ev = *ev, .offset = offset, .raw_off = pt->held_raw.n, .raw_len = raw ? raw_len : 0};
+    if (vec_reserve_((void **)&pt->held_raw.v, &pt->held_raw.cap, pt->held_raw.n + h.raw_len + 1,
+                     1) < 0 ||
+        VEC_PUSH(pt->held, h) < 0) {
+        e->oom = 1; /* as in judge: to the dead letters, and the run fails */
+        e->st.input++;
+        reject(e, p, RR_INVALID, "engine_out_of_memory", ev, offset, raw, raw_len);
+        return RR_INVALID;
+    }
+    if (h.raw_len)
+        memcpy(pt->held_raw.v + h.raw_off, raw, h.raw_len);
+    pt->held_raw.n += h.raw_len;
+    if ((int64_t)pt->held.n >= e->cfg.jump_confirm)
+        confirm_held(e, p, now_ms);
+    return RR_HELD;
+}
+
+rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
+                             const uint8_t *raw, size_t raw_len, int64_t now_ms)
+{
+    return judge(e, p, ev, NONE32, offset, raw, raw_len, now_ms, 0);
+}
+
+rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+                                    int64_t offset, const uint8_t *raw, size_t raw_len,
+                                    int64_t now_ms)
+{
+    return judge(e, p, ev, hint, offset, raw, raw_len, now_ms, 0);
+}
+
+/* SPEC §7, in its order: invalid (a jump is held instead), late, duplicate,
+ * applied. exempt: the first of confirmed jumps, not judged a jump again. */
+static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+                          int64_t offset, const uint8_t *raw, size_t raw_len, int64_t now_ms,
+                          int exempt)
+{
+    partition_t *pt = &e->parts.v[p];
+    const char *why = static_invalid(ev);
+    if (!why && ev->ts_ms - e->cfg.max_future_ms > now_ms) /* no overflow: ts >= 1 */
+        why = "ts_ahead_of_wall_clock";
+    if (!why && !exempt && pt->max_ts != NO_TS && ev->ts_ms - pt->max_ts > e->cfg.max_future_ms)
+        return hold(e, p, ev, offset, raw, raw_len, now_ms);
+    e->st.input++;
+    conv_t *c = NULL;
+    uint32_t ci = NONE32;
+    if (!why) {
+        /* The hint is a conversation index looked up a few events ago: still
+         * good if that slot holds this attached conversation (slots are only
+         * reused after an eviction, which clears live, and ids are unique). */
+        ci = hint;
+        if (ci == NONE32 || ci >= e->convs.n || CONV(e, ci)->live != CONV_ATTACHED ||
+            CONV(e, ci)->id != ev->conversation_id || CONV(e, ci)->part != p)
+            ci = rr_map64_get(&pt->convs, ev->conversation_id);
+        if (ci != NONE32 && store_conv_is_over(e, CONV(e, ci))) {
+            store_conv_detach(e, ci); /* this event's conversation is a new one */
+            ci = NONE32;
+        }
+        c = ci == NONE32 ? NULL : CONV(e, ci);
+    }
+    if (!why && c) {
+        if (c->shop != ev->shop_id)
+            why = "shop_mismatch";
+        else if (ev->type == RR_EVENT_BUYER_MESSAGE && c->buyer && c->buyer != ev->buyer_id)
+            why = "buyer_mismatch";
+    }
+    if (why) {
+        reject(e, p, RR_INVALID, why, ev, offset, raw, raw_len);
+        return RR_INVALID;
+    }
+    int64_t wm = part_wm(e, pt);
+    if ((wm != NO_TS && ev->ts_ms < wm) || (e->final_through != NO_TS && ev->ts_ms <= e->final_through) ||
+        e->finished) {
+        reject(e, p, RR_LATE, "late", ev, offset, raw, raw_len);
+        return RR_LATE;
+    }
+    hot_t *hc = c && c->hot != NONE32 ? HOT(e, c->hot) : NULL;
+    if (c && ids_seen(e, c, hc, ev->event_id)) {
+        e->st.duplicate++;
+        return RR_DUPLICATE;
+    }
+    if (!c) {
+        ci = store_conv_new(e, p, ev);
+        if (ci == NONE32)
+            goto oom;
+        c = CONV(e, ci);
+    }
+    if (!hc && !(hc = store_hot_make(e, ci, c->last_ts)))
+        goto oom;
+    if (ids_add(e, hc, ev->event_id) < 0)
+        goto oom;
+    if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer)
+        c->buyer = ev->buyer_id;
+    if (ev->ts_ms > c->last_ts)
+        c->last_ts = ev->ts_ms;
+    e->hot_last[c->hot] = c->last_ts;
+    hev_t h = {.ts = ev->ts_ms,
+               .eid = ev->event_id,
+               .agent = ev->agent_id,
+               .conv = ci,
+               .type = (uint8_t)ev->type,
+               .rating = (uint8_t)ev->rating,
+               .flags = (uint8_t)(ev->flags & 0xffu)};
+    if (rr_reorder_push(&pt->buf, &h) < 0)
+        goto oom;
+    hc->pending++;
+    e->st.applied++;
+    if (pt->held.n) /* the partition's time did not jump after all */
+        accept_drop_held(e, p);
+    if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
+        pt->max_ts = ev->ts_ms;
+        int64_t pw = part_wm(e, pt);
+        engine_release(e, pt, pw);
+        /* the job watermark is at most this partition's: skip the scan
+         * unless it could finalise a day or start a sweep */
+        if ((e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) || pw >= e->next_sweep ||
+            pw >= e->next_hot_sweep)
+            engine_advance(e);
+    }
+    return RR_APPLIED;
+oom:
+    /* No memory to hold it: the event goes to the dead letters with that
+     * reason (nothing is dropped silently) and the engine reports itself
+     * failed (rr_engine_error), so the run ends in an error, not in results
+     * that quietly miss it. */
+    e->oom = 1;
+    reject(e, p, RR_INVALID, "engine_out_of_memory", ev, offset, raw, raw_len);
+    return RR_INVALID;
+}
+
+void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
+                                 size_t raw_len, const char *reason)
+{
+    e->st.input++;
+    reject(e, p, RR_INVALID, reason, NULL, offset, raw, raw_len);
+}
