@@ -334,7 +334,7 @@ static int eval_cmp(const rr_alert_cmp_t *c, const int64_t *num, const int64_t *
 
 int rr_alert_eval(const rr_alert_t *a, const int64_t *num, const int64_t *den, double *value)
 {
-    uint8_t stack[RR_ALERT_MAX_CMPS];
+    uint8_t stack[RR_ALERT_MAX_CMPS] = {0};
     size_t sp = 0, i;
 
     if (value) {

@@ -42,9 +42,9 @@ static void set_alert(rr_alert_def_t *a, const char *name, const char *expr)
 void rr_config_default(rr_config_t *cfg)
 {
     const uint32_t ex = RR_EXCLUDE_INTERNAL | RR_EXCLUDE_SPAM;
-    rr_metric_def_t *m = cfg->metrics;
 
     memset(cfg, 0, sizeof *cfg);
+    rr_metric_def_t *m = cfg->metrics;
     snprintf(cfg->timezone, sizeof cfg->timezone, "%s", "Asia/Shanghai");
     cfg->horizon_ms = INT64_C(3600000);
     cfg->lateness_ms = INT64_C(5000);
