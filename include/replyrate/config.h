@@ -8,6 +8,8 @@
  * settings and replaces the metric and alert lists when it declares them.
  *
  * All functions here are pure (no I/O, no global state) and thread-safe.
+ *
+ * Layer: metrics (src/metrics/config.c implements it).
  */
 #ifndef REPLYRATE_CONFIG_H
 #define REPLYRATE_CONFIG_H

@@ -8,6 +8,8 @@
  *
  * One engine is single-threaded; two engines share nothing and may run in
  * different threads.
+ *
+ * Layer: engine (src/engine/ implements it, using metrics and base only).
  */
 #ifndef REPLYRATE_ENGINE_H
 #define REPLYRATE_ENGINE_H

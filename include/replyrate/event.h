@@ -4,6 +4,8 @@
  * protobuf-c's chat_event__unpack() would store for the same bytes; a field
  * absent on the wire is 0 (proto3). Validation (SPEC §7) is the engine's job,
  * not the decoder's: `type` may hold any 32-bit value here.
+ *
+ * Layer: metrics (a type every layer from metrics up may use).
  */
 #ifndef REPLYRATE_EVENT_H
 #define REPLYRATE_EVENT_H

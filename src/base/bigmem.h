@@ -6,9 +6,11 @@
  * marked MADV_HUGEPAGE (used where the system's THP mode is "madvise" or
  * "always"), and grow with mremap, which moves page tables, not bytes.
  * Smaller blocks use malloc. The caller passes the block's size back.
+ *
+ * Not thread-safe per block. Layer: base (no project knowledge; libc only).
  */
-#ifndef RR_BIGMEM_H
-#define RR_BIGMEM_H
+#ifndef RR_BASE_BIGMEM_H
+#define RR_BASE_BIGMEM_H
 
 #include <stddef.h>
 

@@ -1,6 +1,9 @@
-/* base/clock.h: the two clocks every command and client reads. */
-#ifndef RR_IO_CLOCK_H
-#define RR_IO_CLOCK_H
+/* base/clock.h: the two clocks every command and client reads.
+ *
+ * Thread-safe. Layer: base (no project knowledge; libc only).
+ */
+#ifndef RR_BASE_CLOCK_H
+#define RR_BASE_CLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,9 +6,11 @@
  *   rr_map64_t   key = one uint64_t (conversation ids; 0 is a valid key)
  *   rr_map3_t    key = three uint64_t (shop, day), (shop, agent, day), ...
  * A map owns its slot array; not thread-safe.
+ *
+ * Layer: base (no project knowledge; uses base/bigmem).
  */
-#ifndef RR_MAP_H
-#define RR_MAP_H
+#ifndef RR_BASE_MAP_H
+#define RR_BASE_MAP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,9 +1,13 @@
 /* base/membuf.h: a growable memory buffer with the write and read callbacks of
  * rr_engine_checkpoint / rr_engine_restore (replyrate/engine.h), so a
  * checkpoint can be taken into memory (to compress it, to cut it into
- * changelog records) and restored from there. */
-#ifndef RR_IO_MEMBUF_H
-#define RR_IO_MEMBUF_H
+ * changelog records) and restored from there.
+ *
+ * Owned by its user; not thread-safe. Layer: base (no project knowledge: it
+ * fits the engine's callbacks by their C types alone).
+ */
+#ifndef RR_BASE_MEMBUF_H
+#define RR_BASE_MEMBUF_H
 
 #include <stddef.h>
 

@@ -4,9 +4,11 @@
  * per-class free list on release, so a steady-state engine allocates nothing
  * per event: conversations and rounds come and go, their blocks are reused.
  * Owned by one engine; not thread-safe.
+ *
+ * Layer: base (no project knowledge; libc only).
  */
-#ifndef RR_POOL_H
-#define RR_POOL_H
+#ifndef RR_BASE_POOL_H
+#define RR_BASE_POOL_H
 
 #include <stddef.h>
 

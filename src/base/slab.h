@@ -16,8 +16,8 @@
  * record that points to memory is freed by the caller before rr_slab_free).
  * Not thread-safe. Layer: base (no project knowledge).
  */
-#ifndef RR_SLAB_H
-#define RR_SLAB_H
+#ifndef RR_BASE_SLAB_H
+#define RR_BASE_SLAB_H
 
 #include <stddef.h>
 #include <stdint.h>

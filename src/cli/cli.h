@@ -2,8 +2,8 @@
  * Each rr_cmd_* takes argv starting at the subcommand's name and returns the
  * process exit status: 0 ok, 1 runtime error, 2 usage error; `run` also 3, 4,
  * 5 and 128+N (pipeline/outcome.h, docs/operations.md). */
-#ifndef RR_CLI_H
-#define RR_CLI_H
+#ifndef RR_CLI_CLI_H
+#define RR_CLI_CLI_H
 
 #include <stdint.h>
 

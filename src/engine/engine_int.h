@@ -17,8 +17,8 @@
  * uses metrics (config, alerts) and base (map, pool, slab, bigmem). Include
  * it from src/engine/ only (tests/lint/layers.sh).
  */
-#ifndef RR_ENGINE_INT_H
-#define RR_ENGINE_INT_H
+#ifndef RR_ENGINE_ENGINE_INT_H
+#define RR_ENGINE_ENGINE_INT_H
 
 #include "replyrate/engine.h"
 

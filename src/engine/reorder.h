@@ -5,8 +5,8 @@
  * O(1); only out-of-order ones pay for a binary heap. The least buffered event
  * is the lesser of the two heads. Owned by one engine; not thread-safe.
  */
-#ifndef RR_REORDER_H
-#define RR_REORDER_H
+#ifndef RR_ENGINE_REORDER_H
+#define RR_ENGINE_REORDER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -36,8 +36,8 @@
  * Layer: io; uses io/tmpfile, io/sha256, zstd, libc. Prints nothing:
  * errors go to errstr.
  */
-#ifndef RR_IO_SINK_H
-#define RR_IO_SINK_H
+#ifndef RR_IO_FILESINK_H
+#define RR_IO_FILESINK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -29,6 +29,8 @@
  * ratio of the first ratio term of the expression, in reading order, whose
  * den is non-zero (0.0 if every ratio term has den 0); a rule without any
  * ratio term reports the value of its first term (a count).
+ *
+ * Layer: metrics (uses base and the job config, replyrate/config.h).
  */
 #ifndef RR_METRICS_ALERT_H
 #define RR_METRICS_ALERT_H
