@@ -1,9 +1,8 @@
 /* pipeline/outcome.c: exit status, gates and the summary line (see outcome.h). */
 #include "pipeline/outcome.h"
 
+#include <stdio.h>
 #include <stdlib.h>
-
-#include "ops/stop.h"
 
 void rr_gates_default(rr_gates_t *g)
 {
@@ -71,35 +70,4 @@ void rr_outcome_stopped(rr_outcome_t *o, int signo)
     o->signo = signo;
     o->status = 128 + signo;
     o->reason = "signal";
-}
-
-void rr_outcome_print(FILE *f, const rr_outcome_t *o)
-{
-    const rr_stats_t *st = &o->stats;
-    double el = o->seconds;
-    fprintf(f,
-            "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
-            "\"late\":%llu,\"invalid\":%llu,\"held\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"
-            "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
-            "\"peak_active_conversations\":%llu,"
-            "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
-            "\"seconds\":%.3f,\"events_per_s\":%.0f,\"unread_bytes\":%llu,"
-            "\"skipped_bytes\":%llu,\"missing_records\":%llu,\"status\":%d",
-            (unsigned long long)st->input, (unsigned long long)st->applied,
-            (unsigned long long)st->duplicate, (unsigned long long)st->late,
-            (unsigned long long)st->invalid, (unsigned long long)st->held,
-            (unsigned long long)st->shop_days,
-            (unsigned long long)st->agent_days, (unsigned long long)st->violations,
-            (unsigned long long)st->alerts, (unsigned long long)st->peak_open_conversations,
-            (unsigned long long)st->peak_active_conversations,
-            (unsigned long long)st->evicted_conversations,
-            (unsigned long long)st->shops_in_several_partitions, el,
-            el > 0 ? (double)st->input / el : 0.0, (unsigned long long)o->unread_bytes,
-            (unsigned long long)o->skipped_bytes, (unsigned long long)o->missing_records,
-            o->status);
-    if (o->reason)
-        fprintf(f, ",\"reason\":\"%s\"", o->reason);
-    if (o->signo)
-        fprintf(f, ",\"signal\":\"%s\"", rr_stop_signal_name(o->signo));
-    fprintf(f, "}\n");
 }

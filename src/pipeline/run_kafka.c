@@ -1,3 +1,4 @@
+/* pipeline/run_kafka.c: a bounded run over a Kafka topic (see run_kafka.h). */
 #include "pipeline/run_kafka.h"
 
 #include <pthread.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "ops/log.h"
 #include "ops/progress.h"
 #include "pipeline/shards.h"
 
@@ -36,7 +38,7 @@ typedef struct kshard {
     int n;
     int remaining; /* partitions not yet read to their end */
     int have_ends; /* a live topic's: its partitions' ends are in ps */
-    rr_shard_out_t out;
+    rr_fanout_port_t port;
     rd_kafka_message_t **msgs;
     rr_record_t *recs;
     int progress; /* print progress lines: the only shard, on the calling thread */
@@ -110,25 +112,24 @@ static int client_error(krun_t *k, const rd_kafka_message_t *m, double *last_war
         return -1;
     }
     if (!k->r->quiet && rr_mono_s() - *last_warn > 5) {
-        fprintf(stderr, "replyrate run: %s: %s (waiting)\n", k->r->topic, rd_kafka_message_errstr(m));
+        rr_log(RR_LOG_WARN, "run", "%s: %s (waiting)", k->r->topic, rd_kafka_message_errstr(m));
         *last_warn = rr_mono_s();
     }
     return 0;
 }
 
 /* Records [from, upto) of partition p are known deleted: counted; with
- * --allow-incomplete said on stderr and 0, else -1 with 3's message in err
+ * --allow-incomplete said in a warning and 0, else -1 with 3's message in err
  * (unless NULL), and in k->why_incomplete if it is the run's first. */
 static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char *why, char *err,
                    size_t n)
 {
     const rr_kafka_run_t *r = k->r;
     atomic_fetch_add(&k->missing, (uint64_t)(upto - from));
-    if (r->gap_seen)
-        atomic_store(r->gap_seen, 1);
+    rr_fanout_gap(r->fan);
     if (r->allow_incomplete) {
-        fprintf(stderr, "replyrate run: %s[%d]: offsets %lld..%lld %s: %lld records missing "
-                "(--allow-incomplete: going on without them)\n", r->topic, (int)p, (long long)from,
+        rr_log(RR_LOG_WARN, "run", "%s[%d]: offsets %lld..%lld %s: %lld records missing "
+               "(--allow-incomplete: going on without them)", r->topic, (int)p, (long long)from,
                 (long long)(upto - 1), why, (long long)(upto - from));
         return 0;
     }
@@ -493,8 +494,8 @@ static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int n
             snprintf(r->err, sizeof r->err, "out of memory");
             return -1;
         }
-        s->out = (rr_shard_out_t){.sink = &r->sink, .mu = mu, .global = s->global};
-        rr_sink_t sink = rr_shard_sink(&s->out);
+        s->port = (rr_fanout_port_t){.fan = r->fan, .mu = mu, .global = s->global, .fixed = -1};
+        rr_sink_t sink = rr_fanout_port_sink(&s->port);
         char err[256];
         if (rr_engine_new(r->cfg, r->tz, &sink, &s->eng, err, sizeof err) < 0) {
             snprintf(r->err, sizeof r->err, "config: %s", err);
@@ -639,9 +640,9 @@ int rr_run_kafka(rr_kafka_run_t *r)
             goto out;
         }
         if (all) {
-            fprintf(stderr,
-                    "replyrate run: %s: group '%s' has committed %s: already published, nothing to "
-                    "do (another --group publishes again)\n",
+            rr_log(RR_LOG_INFO, "run",
+                   "%s: group '%s' has committed %s: already published, nothing to "
+                   "do (another --group publishes again)",
                     r->topic, r->group ? r->group : "replyrate",
                     r->range_label ? "this day range" : "every end offset");
             r->already_published = 1;
@@ -797,8 +798,8 @@ out:
         rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(rk);
     if (!rr_kafka_destroy_within(rk, 10000))
-        fprintf(stderr, "replyrate run: %s: the Kafka client did not shut down in 10 s; left "
-                        "behind\n", r->topic);
+        rr_log(RR_LOG_WARN, "run", "%s: the Kafka client did not shut down in 10 s; left behind",
+               r->topic);
     for (int j = 0; sh && j < nsh; j++) {
         rr_engine_free(sh[j].eng);
         free(sh[j].global);

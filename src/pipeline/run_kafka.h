@@ -29,13 +29,14 @@
  * Gaps the log keeps on purpose (transaction markers, aborted records,
  * compaction) are never counted: they are not below the log start.
  */
-#ifndef RR_CLI_RUN_KAFKA_H
-#define RR_CLI_RUN_KAFKA_H
+#ifndef RR_PIPELINE_RUN_KAFKA_H
+#define RR_PIPELINE_RUN_KAFKA_H
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "pipeline/fanout.h"
 #include "pipeline/kafka_live.h"
 #include "engine/tz.h"
 #include "io/kafka.h"
@@ -55,7 +56,7 @@ typedef struct rr_kafka_run {
     const char *group; /* consumer group id (no offsets are committed yet) */
     const rr_config_t *cfg;
     const rr_tz_t *tz;
-    rr_sink_t sink; /* called by one shard at a time */
+    rr_fanout_t *fan; /* every record: each shard through a port, one at a time */
     int threads;    /* shards: at most this many, one per partition that holds records */
     int have_now;
     int64_t now_ms;
@@ -71,11 +72,10 @@ typedef struct rr_kafka_run {
     /* Completeness (docs/kafka.md, "Completeness"): records the run needs that
      * were deleted, before it began (below a partition's log start offset) or
      * under it, make it stop with status 3, unless allow_incomplete: then it
-     * goes on without them, says so on stderr, and counts them. */
+     * goes on without them, says so in a warning (ops/log.h), and counts
+     * them; as soon as records are known missing, fan publishes nothing as
+     * final (rr_fanout_gap). */
     int allow_incomplete;
-    /* Set to 1 (may be NULL) as soon as records are known missing: the
-     * caller's sinks publish nothing as final from then on. */
-    atomic_int *gap_seen;
     /* A topic still being written (pipeline/kafka_live.h), or NULL: every
      * partition is read from its log start until the ends the writer gives,
      * and how far each was read is told to the writer. Not with a day range;

@@ -1,3 +1,4 @@
+/* pipeline/run_stream.c: streaming in a consumer group (see run_stream.h). */
 #include "pipeline/run_stream.h"
 
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "ops/log.h"
 #include "ops/progress.h"
 #include "io/changelog.h"
 
@@ -25,7 +27,7 @@ typedef struct spart {
     stream_t *s;
     int32_t p;
     rr_engine_t *eng;
-    rr_sink_t sink; /* the run's sink, rejected records renamed to partition p */
+    rr_fanout_port_t port; /* into the run's fan-out, rejected records renamed to partition p */
     int owned;
     int64_t next;   /* the offset after the last one fed; -1: nothing fed or committed */
     int dirty;      /* fed since its last checkpoint */
@@ -58,34 +60,6 @@ static void fail(stream_t *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(s->r->err, sizeof s->r->err, fmt, ap);
     va_end(ap);
-}
-
-/* ---- per-partition sink: the run's, with the Kafka partition number ---- */
-
-static void sp_day(void *o, const rr_day_record_t *x)
-{
-    spart_t *sp = o;
-    sp->s->r->sink.day(sp->s->r->sink.opaque, x);
-}
-
-static void sp_violation(void *o, const rr_violation_record_t *x)
-{
-    spart_t *sp = o;
-    sp->s->r->sink.violation(sp->s->r->sink.opaque, x);
-}
-
-static void sp_alert(void *o, const rr_alert_record_t *x)
-{
-    spart_t *sp = o;
-    sp->s->r->sink.alert(sp->s->r->sink.opaque, x);
-}
-
-static void sp_rejected(void *o, const rr_rejected_record_t *x)
-{
-    spart_t *sp = o;
-    rr_rejected_record_t g = *x;
-    g.partition = sp->p;
-    sp->s->r->sink.rejected(sp->s->r->sink.opaque, &g);
 }
 
 /* ---- counts: what this run did with each engine ---- */
@@ -158,11 +132,7 @@ static spart_t *part(stream_t *s, int32_t p)
         sp->s = s;
         sp->p = p;
         sp->next = -1;
-        sp->sink = (rr_sink_t){.opaque = sp,
-                               .day = sp_day,
-                               .violation = sp_violation,
-                               .alert = sp_alert,
-                               .rejected = sp_rejected};
+        sp->port = (rr_fanout_port_t){.fan = s->r->fan, .fixed = p};
         s->ps[p] = sp;
     }
     return s->ps[p];
@@ -248,10 +218,10 @@ static int commit_all(stream_t *s, const char *why)
                 !rd_kafka_get_watermark_offsets(s->rk, r->topic, p, &lo, &hi) && hi >= 0)
                 lag += hi - (sp->next >= 0 ? sp->next : lo > 0 ? lo : 0);
         }
-        fprintf(stderr,
+        rr_progress_event(
                 "{\"type\":\"commit\",\"why\":\"%s\",\"partitions\":%d,\"input\":%llu,"
                 "\"lag\":%lld,\"checkpoint_bytes\":%llu,\"checkpoint_raw_bytes\":%llu,"
-                "\"seconds\":%.3f}\n",
+                "\"seconds\":%.3f}",
                 why, n_parts, (unsigned long long)st.input, (long long)lag, (unsigned long long)bytes,
                 (unsigned long long)raw, rr_mono_s() - t0);
     }
@@ -265,7 +235,8 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
 {
     rr_stream_run_t *r = s->r;
     char err[512];
-    if (rr_engine_new(r->cfg, r->tz, &sp->sink, &sp->eng, err, sizeof err) < 0) {
+    rr_sink_t sink = rr_fanout_port_sink(&sp->port);
+    if (rr_engine_new(r->cfg, r->tz, &sink, &sp->eng, err, sizeof err) < 0) {
         fail(s, "config: %s", err);
         return -1;
     }
@@ -283,9 +254,9 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
         if (!r->quiet) {
             rr_stats_t st;
             rr_engine_stats(sp->eng, &st);
-            fprintf(stderr,
+            rr_progress_event(
                     "{\"type\":\"restored\",\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
-                    ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}\n",
+                    ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}",
                     (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
         }
     } else {
@@ -359,10 +330,14 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
         if (s->ps[p] && !s->ps[p]->owned)
             drop_engine(s, s->ps[p]);
     if (!r->quiet) {
-        fprintf(stderr, "{\"type\":\"assigned\",\"partitions\":[");
-        for (int i = 0; i < l->cnt; i++)
-            fprintf(stderr, "%s%d", i ? "," : "", (int)l->elems[i].partition);
-        fprintf(stderr, "],\"restored\":%d}\n", restored);
+        char line[4096];
+        size_t len = (size_t)snprintf(line, sizeof line, "{\"type\":\"assigned\",\"partitions\":[");
+        for (int i = 0; i < l->cnt && len < sizeof line; i++)
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s%d", i ? "," : "",
+                                    (int)l->elems[i].partition);
+        if (len < sizeof line)
+            snprintf(line + len, sizeof line - len, "],\"restored\":%d}", restored);
+        rr_progress_event("%s", line);
     }
     return 0;
 }
@@ -470,7 +445,7 @@ static int revise_all(stream_t *s)
         sp->dirty = 1;
     }
     if (parts && !s->r->quiet)
-        fprintf(stderr, "{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}\n", parts,
+        rr_progress_event("{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}", parts,
                 (unsigned long long)records);
     return 0;
 }
@@ -550,7 +525,7 @@ int rr_run_stream(rr_stream_run_t *r)
                 if (rd_kafka_fatal_error(s.rk, fatal, sizeof fatal)) {
                     fail(&s, "%s: %s", r->topic, fatal);
                 } else if (!r->quiet && rr_mono_s() - last_warn > 5) {
-                    fprintf(stderr, "replyrate run: %s: %s (waiting)\n", r->topic,
+                    rr_log(RR_LOG_WARN, "run", "%s: %s (waiting)", r->topic,
                             rd_kafka_message_errstr(m));
                     last_warn = rr_mono_s();
                 }

@@ -21,8 +21,8 @@
  * since its last one (rr_engine_provisional), with the checkpoint that
  * counts it: revisions are numbered on across restarts.
  */
-#ifndef RR_CLI_RUN_STREAM_H
-#define RR_CLI_RUN_STREAM_H
+#ifndef RR_PIPELINE_RUN_STREAM_H
+#define RR_PIPELINE_RUN_STREAM_H
 
 #include <signal.h>
 #include <stdint.h>
@@ -30,6 +30,7 @@
 #include "engine/tz.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
+#include "pipeline/fanout.h"
 #include "replyrate/engine.h"
 
 typedef struct rr_stream_run {
@@ -37,7 +38,7 @@ typedef struct rr_stream_run {
     const char *topic, *group, *prefix;
     const rr_config_t *cfg;
     const rr_tz_t *tz;
-    rr_sink_t sink;           /* every record, the publishing sink among them */
+    rr_fanout_t *fan;         /* every record, the publishing sink among them */
     rr_kafka_sink_t *publish; /* its transactions carry checkpoints and offsets */
     int64_t commit_every_ms;
     int64_t provisional_every_ms; /* 0: none; else open days' revisions with the first
