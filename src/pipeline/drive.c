@@ -54,10 +54,10 @@ static void drive_error(rr_drive_t *d, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (d->err[0])
+    if (d->errstr[0])
         rr_log(RR_LOG_ERROR, "run", "%s", msg);
     else
-        snprintf(d->err, sizeof d->err, "%s", msg);
+        snprintf(d->errstr, d->errstr_size, "%s", msg);
 }
 
 static int stopping(const shard_t *s)
@@ -186,8 +186,11 @@ static int shard_open(shard_t *s, int one)
     return 0;
 }
 
-int rr_drive_files(rr_drive_t *d)
+int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
 {
+    errstr[0] = 0;
+    d->errstr = errstr;
+    d->errstr_size = errstr_size;
     int n = d->n_shards < 1 ? 1 : d->n_shards > d->n_in ? d->n_in : d->n_shards;
     shared_t sh = {.d = d};
     pthread_mutex_init(&sh.sink_mu, NULL);
@@ -195,7 +198,6 @@ int rr_drive_files(rr_drive_t *d)
     int *inputs = malloc((size_t)d->n_in * sizeof *inputs);
     rr_shard_progress_t *prog = calloc((size_t)n, sizeof *prog);
     int status = 0, started = 0;
-    d->err[0] = 0;
     d->seconds = 0;
     memset(&d->stats, 0, sizeof d->stats);
     if (!shards || !inputs || !prog) {

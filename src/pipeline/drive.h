@@ -58,14 +58,15 @@ typedef struct rr_drive {
     /* out */
     rr_stats_t stats; /* the shards' counts added up (pipeline/shards.h) */
     double seconds;
-    char err[512]; /* the first error, when 1 or 2 is returned */
+    char *errstr; /* rr_drive_files's errstr, for its own functions */
+    size_t errstr_size;
 } rr_drive_t;
 
 /* Run every shard to the end of its input (or until *stop). Returns 0; 1
  * after a runtime error (an unreadable input, out of memory, an engine's
- * error: err names the first, later ones are logged); 2 when the config is
- * rejected (err; nothing was read). stats and seconds are valid unless 2
- * is returned. */
-int rr_drive_files(rr_drive_t *d);
+ * error: errstr names the first, later ones are logged); 2 when the config
+ * is rejected (errstr; nothing was read). stats and seconds are valid
+ * unless 2 is returned. */
+int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size);
 
 #endif

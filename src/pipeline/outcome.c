@@ -21,8 +21,8 @@ int rr_gates_parse_ratio(const char *s, double *out)
     return 0;
 }
 
-int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *msg,
-                     size_t msg_size)
+int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *errstr,
+                     size_t errstr_size)
 {
     const rr_stats_t *s = &o->stats;
     o->status = 0;
@@ -30,7 +30,7 @@ int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, c
     if ((o->unread_bytes || o->missing_records) && !g->allow_incomplete) {
         o->status = 3;
         o->reason = "incomplete_input";
-        snprintf(msg, msg_size,
+        snprintf(errstr, errstr_size,
                  "%s: incomplete input: %llu bytes unread, %llu records missing; nothing "
                  "published (--allow-incomplete publishes it, counting what is missing)",
                  inputs, (unsigned long long)o->unread_bytes,
@@ -38,7 +38,7 @@ int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, c
     } else if (s->applied == 0 && !g->allow_empty) {
         o->status = 4;
         o->reason = "empty_input";
-        snprintf(msg, msg_size,
+        snprintf(errstr, errstr_size,
                  "%s: empty input: no event applied (%llu read: %llu invalid, %llu late, %llu "
                  "duplicate); nothing published (--allow-empty accepts an empty run)",
                  inputs, (unsigned long long)s->input, (unsigned long long)s->invalid,
@@ -47,7 +47,7 @@ int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, c
                (double)s->invalid > g->max_invalid_ratio * (double)s->input) {
         o->status = 5;
         o->reason = "invalid_ratio";
-        snprintf(msg, msg_size,
+        snprintf(errstr, errstr_size,
                  "%s: %llu of %llu events invalid (%.2f%%), above --max-invalid-ratio %g; "
                  "nothing published (a larger --max-invalid-ratio accepts it; --dead-letter "
                  "FILE keeps each invalid event with its reason)",

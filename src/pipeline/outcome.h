@@ -51,11 +51,11 @@ void rr_gates_default(rr_gates_t *g);
 int rr_gates_parse_ratio(const char *s, double *out);
 
 /* Judge a run that read its input without error or signal: sets status and
- * reason (0/NULL, 3, 4 or 5) and returns the status; when it is not 0, msg
+ * reason (0/NULL, 3, 4 or 5) and returns the status; when it is not 0, errstr
  * says why in a sentence that names inputs (e.g. "--input day.pb") and the
  * flag that would accept it. */
-int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *msg,
-                     size_t msg_size);
+int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *errstr,
+                     size_t errstr_size);
 
 /* Mark a runtime error (1, "error") / a stop by signal signo (128+signo,
  * "signal"). A signal overrides an error: the run was told to stop. */

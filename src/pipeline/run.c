@@ -160,16 +160,17 @@ static next_t read_files(run_t *r, int threads, int *status)
                     .now_ms = job->now_ms,
                     .quiet = job->quiet,
                     .stop = r->stop};
-    int rc = rr_drive_files(&d);
+    char err[1024];
+    int rc = rr_drive_files(&d, err, sizeof err);
     if (rc == 2) { /* a rejected config: no run */
-        run_error(r, "%s", d.err);
+        run_error(r, "%s", err);
         *status = 2;
         return NEXT_END;
     }
     r->oc->stats = d.stats;
     r->oc->seconds = d.seconds;
     if (rc) { /* an unreadable input, an engine's error, out of memory */
-        run_error(r, "%s", d.err);
+        run_error(r, "%s", err);
         rr_outcome_error(r->oc);
     }
     return NEXT_JUDGE;
@@ -226,9 +227,10 @@ static next_t read_stream(run_t *r, int *status)
                           .now_ms = job->now_ms,
                           .quiet = job->quiet,
                           .stop = r->stop};
-    *status = rr_run_stream(&sr);
+    char err[1024];
+    *status = rr_run_stream(&sr, err, sizeof err);
     if (*status) {
-        run_error(r, "%s%s", sr.err,
+        run_error(r, "%s%s", err,
                   rr_kafka_sink_fenced(r->pub)
                       ? " (fenced: another instance runs with the same --instance)"
                       : "");
@@ -287,7 +289,8 @@ static next_t read_kafka(run_t *r, int threads, int *status)
     kr.judge = kafka_judge;
     kr.judge_opaque = &kj;
     kr.live = job->live;
-    *status = rr_run_kafka(&kr);
+    char err[1024];
+    *status = rr_run_kafka(&kr, err, sizeof err);
     rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, NULL); /* no reader is left */
     free(kr.range_offsets);
     kr.range_offsets = NULL;
@@ -300,17 +303,17 @@ static next_t read_kafka(run_t *r, int threads, int *status)
             rr_outcome_error(r->oc);
     free(kr.read);
     if (*status == 2) { /* a client or engine configuration error: no run */
-        run_error(r, "%s", kr.err);
+        run_error(r, "%s", err);
         return NEXT_END;
     }
     if (*status == 3) { /* records deleted: named; the gate says the rest */
-        run_error(r, "%s", kr.err);
+        run_error(r, "%s", err);
         if (!r->oc->missing_records) /* cannot be, but then nothing may be published */
             rr_outcome_error(r->oc);
     } else if (*status >= 4 && *status <= 5) {
         /* a gate stopped the commit; judging says which */
     } else if (*status && !*r->stop) {
-        run_error(r, "%s", kr.err);
+        run_error(r, "%s", err);
         rr_outcome_error(r->oc);
     } else if (kr.already_published) {
         /* nothing to do (logged): no gate, and no file is touched */

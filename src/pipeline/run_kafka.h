@@ -102,21 +102,24 @@ typedef struct rr_kafka_run {
     rr_stats_t stats;      /* the shards' counts added up (pipeline/shards.h) */
     char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
     double seconds;
-    char err[512];
+    char *errstr; /* rr_run_kafka's errstr, for the run's own functions */
+    size_t errstr_size;
 } rr_kafka_run_t;
 
-/* 0 when every partition was read to its end and the engines finished (and,
+/* errstr (errstr_size bytes) says why when the status is not 0 (empty for
+ * a signal or a gate).
+ * 0 when every partition was read to its end and the engines finished (and,
  * when publishing, the results committed); a non-empty r->engine_error then
  * says an engine's results cannot be trusted (written all the same, as file
- * mode does). 1 with r->err on a runtime error (no such topic, unreachable
+ * mode does). 1 with errstr on a runtime error (no such topic, unreachable
  * cluster at start, fatal client error, failed commit; an engine's error
  * when publishing: nothing is committed; a live topic's writer that failed,
- * or whose partition count differs); 2 with r->err on a client or engine
- * configuration error (or a live topic with a day range); 3 with r->err
+ * or whose partition count differs); 2 with errstr on a client or engine
+ * configuration error (or a live topic with a day range); 3 with errstr
  * naming the first partition that lacks records (nothing committed);
  * 128 + N when *r->stop became N (nothing committed); what r->judge
  * returned when it was not 0 (nothing committed). r->stats and
  * r->missing_records hold what was read and missed whatever the status. */
-int rr_run_kafka(rr_kafka_run_t *r);
+int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size);
 
 #endif

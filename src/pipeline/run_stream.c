@@ -58,7 +58,7 @@ static void fail(stream_t *s, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->r->err, sizeof s->r->err, fmt, ap);
+    vsnprintf(s->r->errstr, s->r->errstr_size, fmt, ap);
     va_end(ap);
 }
 
@@ -161,8 +161,8 @@ static int commit_all(stream_t *s, const char *why)
         }
         char key[300];
         snprintf(key, sizeof key, "%s:%d", r->topic, (int)p);
-        if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend, r->err,
-                             sizeof r->err) < 0) {
+        if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend, r->errstr,
+                             r->errstr_size) < 0) {
             s->failed = 1;
             return -1;
         }
@@ -173,7 +173,7 @@ static int commit_all(stream_t *s, const char *why)
     }
     if (!any)
         return 0; /* nothing fed since the last commit: no record, nothing to commit */
-    if (rr_kafka_sink_flush(r->publish, r->err, sizeof r->err) < 0) {
+    if (rr_kafka_sink_flush(r->publish, r->errstr, r->errstr_size) < 0) {
         s->failed = 1;
         return -1;
     }
@@ -191,9 +191,9 @@ static int commit_all(stream_t *s, const char *why)
         t->metadata_size = t->metadata ? strlen(md) : 0;
         n_parts++;
     }
-    int rc = rr_kafka_sink_commit(r->publish, s->rk, offs, r->err, sizeof r->err);
+    int rc = rr_kafka_sink_commit(r->publish, s->rk, offs, r->errstr, r->errstr_size);
     rd_kafka_topic_partition_list_destroy(offs);
-    if (rc < 0 || rr_kafka_sink_begin(r->publish, r->err, sizeof r->err) < 0) {
+    if (rc < 0 || rr_kafka_sink_begin(r->publish, r->errstr, r->errstr_size) < 0) {
         s->failed = 1;
         return -1;
     }
@@ -395,17 +395,17 @@ static int changelog_topic(stream_t *s, int np)
 {
     rr_stream_run_t *r = s->r;
     rd_kafka_t *prk = rr_kafka_sink_handle(r->publish);
-    int n = rr_kafka_partition_count(prk, s->changelog, 10000, r->err, sizeof r->err);
+    int n = rr_kafka_partition_count(prk, s->changelog, 10000, r->errstr, r->errstr_size);
     if (n < 0)
         return -1;
     if (n == 0) {
         static const char *const cfg[] = {"cleanup.policy", "compact", NULL};
-        if (rr_kafka_create_topic(prk, s->changelog, np, cfg, 10000, r->err, sizeof r->err) < 0)
+        if (rr_kafka_create_topic(prk, s->changelog, np, cfg, 10000, r->errstr, r->errstr_size) < 0)
             return -1;
         n = np;
     }
     if (n < np) {
-        snprintf(r->err, sizeof r->err,
+        snprintf(r->errstr, r->errstr_size,
                  "%s has %d partitions, fewer than %s's %d: add partitions to it", s->changelog, n,
                  r->topic, np);
         return -1;
@@ -450,8 +450,11 @@ static int revise_all(stream_t *s)
     return 0;
 }
 
-int rr_run_stream(rr_stream_run_t *r)
+int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
 {
+    errstr[0] = 0;
+    r->errstr = errstr;
+    r->errstr_size = errstr_size;
     stream_t s = {.r = r};
     snprintf(s.changelog, sizeof s.changelog, "%s.changelog", r->prefix);
     struct timespec ts;
@@ -462,18 +465,18 @@ int rr_run_stream(rr_stream_run_t *r)
     rd_kafka_message_t **msgs = malloc(BATCH * sizeof *msgs);
     rr_record_t *recs = malloc(BATCH * sizeof *recs);
     rd_kafka_queue_t *q = NULL;
-    s.rk = rr_kafka_consumer_new(r->ko, r->group, 0, hook, &s, r->err, sizeof r->err);
+    s.rk = rr_kafka_consumer_new(r->ko, r->group, 0, hook, &s, r->errstr, r->errstr_size);
     if (!s.rk) {
         status = 2;
         goto out;
     }
     if (!msgs || !recs) {
-        snprintf(r->err, sizeof r->err, "out of memory");
+        snprintf(r->errstr, r->errstr_size, "out of memory");
         goto out;
     }
-    int np = rr_kafka_partition_count(s.rk, r->topic, 10000, r->err, sizeof r->err);
+    int np = rr_kafka_partition_count(s.rk, r->topic, 10000, r->errstr, r->errstr_size);
     if (np == 0)
-        snprintf(r->err, sizeof r->err, "topic '%s' does not exist", r->topic);
+        snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
     if (np <= 0 || changelog_topic(&s, np) < 0)
         goto out;
     rd_kafka_poll_set_consumer(s.rk);
@@ -482,7 +485,7 @@ int rr_run_stream(rr_stream_run_t *r)
     rd_kafka_resp_err_t se = rd_kafka_subscribe(s.rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (se) {
-        snprintf(r->err, sizeof r->err, "%s: subscribe: %s", r->topic, rd_kafka_err2str(se));
+        snprintf(r->errstr, r->errstr_size, "%s: subscribe: %s", r->topic, rd_kafka_err2str(se));
         goto out;
     }
     q = rd_kafka_queue_get_consumer(s.rk);

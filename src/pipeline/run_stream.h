@@ -50,13 +50,14 @@ typedef struct rr_stream_run {
     /* out */
     rr_stats_t stats; /* what this run applied, summed over its engines */
     double seconds;
-    char err[512];
+    char *errstr; /* rr_run_stream's errstr, for the run's own functions */
+    size_t errstr_size;
 } rr_stream_run_t;
 
-/* 0 when stopped by *stop after a final commit; 1 with r->err on a runtime
+/* 0 when stopped by *stop after a final commit; 1 with errstr on a runtime
  * error (a failed commit, a checkpoint that cannot be restored, a fatal
- * client error: the next run resumes from the last commit); 2 with r->err
+ * client error: the next run resumes from the last commit); 2 with errstr
  * on a client configuration error. */
-int rr_run_stream(rr_stream_run_t *r);
+int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size);
 
 #endif
