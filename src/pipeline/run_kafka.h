@@ -28,6 +28,13 @@
  * was deleted under it, and the log start offset then tells how many went.
  * Gaps the log keeps on purpose (transaction markers, aborted records,
  * compaction) are never counted: they are not below the log start.
+ *
+ * Ownership: everything in rr_kafka_run_t is borrowed for the call but the
+ * outputs it documents as the caller's to free (read, range_offsets).
+ * Threads: called on one thread; with shards it starts and joins its own,
+ * which call the fan-out through locked ports. Prints nothing: warnings go
+ * to ops/log.h, progress lines to ops/progress.h, the error to errstr.
+ * Layer: pipeline (io/kafka*, io/feed, engine, ops, base).
  */
 #ifndef RR_PIPELINE_RUN_KAFKA_H
 #define RR_PIPELINE_RUN_KAFKA_H

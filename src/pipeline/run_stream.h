@@ -20,6 +20,14 @@
  * carries a provisional revision of the open days of every partition fed
  * since its last one (rr_engine_provisional), with the checkpoint that
  * counts it: revisions are numbered on across restarts.
+ *
+ * Ownership: everything in rr_stream_run_t is borrowed for the call; the
+ * engines, the consumer and the per-partition state are its own and freed
+ * before it returns. One thread (librdkafka's rebalance callback runs on it,
+ * inside the consumer's poll). Prints nothing: the commit, assigned,
+ * restored and provisional lines are progress (ops/progress.h, unless
+ * quiet), transient client errors warnings (ops/log.h), the error errstr.
+ * Layer: pipeline (io/kafka*, io/changelog, engine, ops, base).
  */
 #ifndef RR_PIPELINE_RUN_STREAM_H
 #define RR_PIPELINE_RUN_STREAM_H
