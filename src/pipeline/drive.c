@@ -2,7 +2,6 @@
 #include "pipeline/drive.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,21 +43,6 @@ struct shared {
     atomic_int stop; /* some shard failed: the others stop early */
     double t0;
 };
-
-/* The run's first error goes to d->err; later ones to the log. */
-static void drive_error(rr_drive_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void drive_error(rr_drive_t *d, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (d->errstr[0])
-        rr_log(RR_LOG_ERROR, "run", "%s", msg);
-    else
-        snprintf(d->errstr, d->errstr_size, "%s", msg);
-}
 
 static int stopping(const shard_t *s)
 {
@@ -156,31 +140,31 @@ static int shard_open(shard_t *s, int one)
     char err[512];
     rr_sink_t sink = rr_fanout_port_sink(&s->port);
     if (rr_engine_new(d->cfg, d->tz, &sink, &s->eng, err, sizeof err) < 0) {
-        drive_error(d, "config: %s", err);
+        rr_log_first_error(d->errstr, d->errstr_size, "run", "config: %s", err);
         return 2;
     }
     for (int j = 0; j < s->n; j++)
         if (rr_engine_add_partition(s->eng, d->names[s->inputs[j]]) != j) {
-            drive_error(d, "out of memory");
+            rr_log_first_error(d->errstr, d->errstr_size, "run", "out of memory");
             return 1;
         }
     s->mine = malloc((size_t)s->n * sizeof *s->mine);
     if (!s->mine) {
-        drive_error(d, "out of memory");
+        rr_log_first_error(d->errstr, d->errstr_size, "run", "out of memory");
         return 1;
     }
     for (int j = 0; j < s->n; j++)
         s->mine[j] = d->src[s->inputs[j]];
     if (one) {
         if (rr_readahead_start(s->mine, s->n, BATCH, &s->ra, err, sizeof err) < 0) {
-            drive_error(d, "%s", err);
+            rr_log_first_error(d->errstr, d->errstr_size, "run", "%s", err);
             return 1;
         }
         return 0;
     }
     s->recs = malloc(BATCH * sizeof *s->recs);
     if (!s->recs || rr_source_mux_init(&s->mux, s->mine, s->n) < 0) {
-        drive_error(d, "out of memory");
+        rr_log_first_error(d->errstr, d->errstr_size, "run", "out of memory");
         return 1;
     }
     return 0;
@@ -201,7 +185,7 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
     d->seconds = 0;
     memset(&d->stats, 0, sizeof d->stats);
     if (!shards || !inputs || !prog) {
-        drive_error(d, "out of memory");
+        rr_log_first_error(d->errstr, d->errstr_size, "run", "out of memory");
         status = 1;
         goto out;
     }
@@ -233,7 +217,7 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
         pthread_attr_setstacksize(&attr, 1 << 20);
         for (; started < n; started++)
             if (pthread_create(&shards[started].thread, &attr, shard_main, &shards[started]) != 0) {
-                drive_error(d, "cannot start a shard thread");
+                rr_log_first_error(d->errstr, d->errstr_size, "run", "cannot start a shard thread");
                 atomic_store(&sh.stop, 1);
                 status = 1;
                 break;
@@ -254,11 +238,11 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
     for (int k = 0; k < n; k++) {
         shard_t *s = &shards[k];
         if (s->failed) {
-            drive_error(d, "%s", s->err);
+            rr_log_first_error(d->errstr, d->errstr_size, "run", "%s", s->err);
             status = 1;
         }
         if (rr_engine_error(s->eng)) {
-            drive_error(d, "%s", rr_engine_error(s->eng));
+            rr_log_first_error(d->errstr, d->errstr_size, "run", "%s", rr_engine_error(s->eng));
             status = 1;
         }
     }
@@ -270,7 +254,8 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
         for (int k = 0; k < n; k++)
             rr_shard_total_add(&total, shards[k].eng);
         if (rr_shard_total_done(&total, &d->stats) < 0) {
-            drive_error(d, "out of memory counting shops across shards");
+            rr_log_first_error(d->errstr, d->errstr_size, "run",
+                               "out of memory counting shops across shards");
             status = 1;
         }
     }

@@ -46,7 +46,8 @@ void rr_fanout_gap(rr_fanout_t *f)
     atomic_store(&f->gap_seen, 1);
 }
 
-/* r, or a copy of it with final cleared when input is known missing. */
+/* r, or a copy of it with final cleared when input is known missing (used
+ * as a statement: it declares the copy). */
 #define NOT_FINAL_AFTER_GAP(f, r, T)                                                               \
     T r##_copy;                                                                                    \
     if (r->final && atomic_load_explicit(&(f)->gap_seen, memory_order_relaxed)) {                  \
@@ -65,7 +66,7 @@ static void fan_day(void *o, const rr_day_record_t *rec)
     rr_fanout_t *f = o;
     if (day_out(f, rec->day))
         return;
-    NOT_FINAL_AFTER_GAP(f, rec, rr_day_record_t)
+    NOT_FINAL_AFTER_GAP(f, rec, rr_day_record_t);
     for (int i = 0; i < f->n_out; i++)
         f->out[i].day(f->out[i].opaque, rec);
     if (f->has_pub)
@@ -77,7 +78,7 @@ static void fan_violation(void *o, const rr_violation_record_t *rec)
     rr_fanout_t *f = o;
     if (day_out(f, rec->day))
         return;
-    NOT_FINAL_AFTER_GAP(f, rec, rr_violation_record_t)
+    NOT_FINAL_AFTER_GAP(f, rec, rr_violation_record_t);
     for (int i = 0; i < f->n_out; i++)
         f->out[i].violation(f->out[i].opaque, rec);
     if (f->has_pub)
@@ -89,7 +90,7 @@ static void fan_alert(void *o, const rr_alert_record_t *rec)
     rr_fanout_t *f = o;
     if (day_out(f, rec->day))
         return;
-    NOT_FINAL_AFTER_GAP(f, rec, rr_alert_record_t)
+    NOT_FINAL_AFTER_GAP(f, rec, rr_alert_record_t);
     for (int i = 0; i < f->n_out; i++)
         f->out[i].alert(f->out[i].opaque, rec);
     if (f->has_pub)
@@ -99,7 +100,8 @@ static void fan_alert(void *o, const rr_alert_record_t *rec)
 static void fan_rejected(void *o, const rr_rejected_record_t *r)
 {
     rr_fanout_t *f = o;
-    if (f->from_ymd && f->range_offsets && *f->range_offsets && r->offset < (*f->range_offsets)[r->partition])
+    const int64_t *first = f->from_ymd && f->range_offsets ? *f->range_offsets : NULL;
+    if (first && r->offset < first[r->partition])
         return; /* arrived in the lookback: the previous range's */
     if (r->verdict == RR_LATE && f->has_late)
         f->late.rejected(f->late.opaque, r);

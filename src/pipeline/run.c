@@ -14,7 +14,6 @@
 #include "pipeline/job.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,22 +75,6 @@ typedef struct run {
     volatile sig_atomic_t *stop;
 } run_t;
 
-/* The run's first error goes to errstr (the caller prints it); later ones
- * are logged. */
-static void run_error(run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void run_error(run_t *r, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (r->errstr[0])
-        rr_log(RR_LOG_ERROR, "run", "%s", msg);
-    else
-        snprintf(r->errstr, r->errstr_size, "%s", msg);
-}
-
 /* "--input a.pb", "--input a.pb, b.pb", "--input a.pb, b.pb and 3 more", or
  * "topic T": what a gate's message names. */
 static void describe_inputs(const rr_job_t *job, char *out, size_t size)
@@ -115,7 +98,7 @@ static int open_files(run_t *r)
     char err[512];
     for (int i = 0; i < job->n_inputs; i++) {
         if (rr_source_open(job->inputs[i], &r->src[i], err, sizeof err) < 0) {
-            run_error(r, "%s", err);
+            rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
             return -1;
         }
         rr_source_set_resync(r->src[i], job->resync);
@@ -123,17 +106,20 @@ static int open_files(run_t *r)
     for (int i = 0; i < job->n_outputs + 2; i++) {
         int n_out = job->n_outputs;
         const char *flag = i < n_out ? "--output" : i == n_out ? "--late" : "--dead-letter";
-        const char *path = i < n_out ? job->outputs[i] : i == n_out ? job->late_path : job->dead_path;
+        const char *path = i < n_out    ? job->outputs[i]
+                           : i == n_out ? job->late_path
+                                        : job->dead_path;
         rr_sink_t sink;
         if (!path)
             continue;
         if (rr_run_files_open(&r->files, flag, path, &sink, err, sizeof err) < 0) {
-            run_error(r, "%s", err);
+            rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
             return -1;
         }
         if (i < n_out) {
             if (rr_fanout_add_output(&r->fan, sink) < 0) {
-                run_error(r, "more than %d --output files", RR_FANOUT_MAX_OUTPUTS);
+                rr_log_first_error(r->errstr, r->errstr_size, "run", "more than %d --output files",
+                                   RR_FANOUT_MAX_OUTPUTS);
                 return -1;
             }
         } else if (i == n_out) {
@@ -163,14 +149,14 @@ static next_t read_files(run_t *r, int threads, int *status)
     char err[1024];
     int rc = rr_drive_files(&d, err, sizeof err);
     if (rc == 2) { /* a rejected config: no run */
-        run_error(r, "%s", err);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         *status = 2;
         return NEXT_END;
     }
     r->oc->stats = d.stats;
     r->oc->seconds = d.seconds;
     if (rc) { /* an unreadable input, an engine's error, out of memory */
-        run_error(r, "%s", err);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         rr_outcome_error(r->oc);
     }
     return NEXT_JUDGE;
@@ -200,7 +186,7 @@ static int open_publish(run_t *r, int streaming)
         txn_timeout = 900000;
     if (rr_kafka_sink_open(job->kafka, job->prefix, txn_id, (int)txn_timeout, &r->pub, err,
                            sizeof err) < 0) {
-        run_error(r, "%s", err);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         return -1;
     }
     rr_sink_t s;
@@ -230,7 +216,7 @@ static next_t read_stream(run_t *r, int *status)
     char err[1024];
     *status = rr_run_stream(&sr, err, sizeof err);
     if (*status) {
-        run_error(r, "%s%s", err,
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s%s", err,
                   rr_kafka_sink_fenced(r->pub)
                       ? " (fenced: another instance runs with the same --instance)"
                       : "");
@@ -303,17 +289,17 @@ static next_t read_kafka(run_t *r, int threads, int *status)
             rr_outcome_error(r->oc);
     free(kr.read);
     if (*status == 2) { /* a client or engine configuration error: no run */
-        run_error(r, "%s", err);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         return NEXT_END;
     }
     if (*status == 3) { /* records deleted: named; the gate says the rest */
-        run_error(r, "%s", err);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         if (!r->oc->missing_records) /* cannot be, but then nothing may be published */
             rr_outcome_error(r->oc);
     } else if (*status >= 4 && *status <= 5) {
         /* a gate stopped the commit; judging says which */
     } else if (*status && !*r->stop) {
-        run_error(r, "%s", err);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         rr_outcome_error(r->oc);
     } else if (kr.already_published) {
         /* nothing to do (logged): no gate, and no file is touched */
@@ -321,7 +307,7 @@ static next_t read_kafka(run_t *r, int threads, int *status)
         r->manifest_path = NULL;
         return NEXT_PUBLISH;
     } else if (kr.engine_error[0]) {
-        run_error(r, "%s", kr.engine_error);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", kr.engine_error);
         rr_outcome_error(r->oc);
     }
     return NEXT_JUDGE;
@@ -334,7 +320,7 @@ static void judge(run_t *r)
 {
     const rr_job_t *job = r->job;
     rr_outcome_t *oc = r->oc;
-    for (int i = 0; i < job->n_inputs; i++) {
+    for (int i = 0; r->src && i < job->n_inputs; i++) {
         if (!r->src[i])
             continue;
         rr_source_gaps_t g = rr_source_gaps(r->src[i]);
@@ -349,7 +335,7 @@ static void judge(run_t *r)
     if (oc->status == 0) {
         char msg[1024];
         if (rr_outcome_judge(oc, &job->gates, r->inputs_label, msg, sizeof msg))
-            run_error(r, "%s", msg);
+            rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", msg);
     }
 }
 
@@ -391,13 +377,14 @@ static void publish(run_t *r)
     if (r->manifest_path) {
         m = &r->man;
         if (fill_manifest(r) < 0) {
-            run_error(r, "out of memory writing the manifest");
+            rr_log_first_error(r->errstr, r->errstr_size, "run",
+                               "out of memory writing the manifest");
             rr_outcome_error(r->oc);
         }
     }
     if (r->oc->status == 0 &&
         rr_run_files_publish(&r->files, m, r->manifest_path, err, sizeof err) < 0) {
-        run_error(r, "%s", err);
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         rr_outcome_error(r->oc);
     }
 }
@@ -427,12 +414,12 @@ int rr_job_run(const rr_job_t *job, rr_job_result_t *res, char *errstr, size_t e
     r.stop = rr_stop_flag();
 
     if (job->n_inputs && !(r.src = calloc((size_t)job->n_inputs, sizeof *r.src))) {
-        run_error(&r, "out of memory");
+        rr_log_first_error(r.errstr, r.errstr_size, "run", "out of memory");
         rr_outcome_error(r.oc);
         goto judge;
     }
     if (rr_tz_load(job->cfg->timezone, &r.tz, err, sizeof err) < 0) {
-        run_error(&r, "%s", err);
+        rr_log_first_error(r.errstr, r.errstr_size, "run", "%s", err);
         status = 2;
         goto end;
     }
@@ -441,7 +428,7 @@ int rr_job_run(const rr_job_t *job, rr_job_result_t *res, char *errstr, size_t e
         goto judge;
     }
     if (job->topic && rr_config_validate(job->cfg, err, sizeof err) < 0) {
-        run_error(&r, "config: %s", err);
+        rr_log_first_error(r.errstr, r.errstr_size, "run", "config: %s", err);
         status = 2;
         goto end;
     }
