@@ -145,9 +145,21 @@ static int duration_opt(const char *name, const char *arg, int64_t lo, int64_t h
     return 0;
 }
 
-/* `replyrate run`; with live, over a topic still being written
- * (rr_cmd_run_live). */
-static int run_command(int argc, char **argv, rr_kafka_live_t *live)
+/* The command line, as it is parsed: the job it describes, and what only
+ * the checks need (which flags were given). */
+typedef struct run_flags {
+    rr_job_t job;
+    const char *inputs[MAX_INPUTS];
+    const char *outputs[MAX_OUTPUTS];
+    rr_kafka_opts_t ko;
+    const char *config_path, *tz_name;
+    int lookback_set, commit_every_set, gates_set, no_manifest;
+    int streaming;
+    char manifest_buf[4096];
+} run_flags_t;
+
+/* argv into f. 0; 1 after --help (printed); -1 after a usage error (said). */
+static int parse_flags(int argc, char **argv, run_flags_t *f)
 {
     static const struct option opts[] = {
         {"input", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
@@ -167,331 +179,302 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
         {"allow-empty", no_argument, NULL, 'A'}, {"allow-incomplete", no_argument, NULL, 'W'},
         {"max-invalid-ratio", required_argument, NULL, 'R'}, {"resync", no_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0}};
-    const char *inputs[MAX_INPUTS];
-    const char *outputs[MAX_OUTPUTS];
-    int n_in = 0, n_outp = 0, quiet = 0, resync = 0;
-    const char *late_path = NULL, *dead_path = NULL, *config_path = NULL, *tz_name = NULL;
-    int64_t now_fixed = 0, threads = 0;
-    int have_now = 0;
-    rr_kafka_opts_t ko = {0};
-    const char *topic = NULL, *group = NULL, *prefix = "replyrate", *txn_id = NULL;
-    int publish = 0;
-    int32_t from_ymd = 0, to_ymd = 0;
-    int64_t lookback_ms = RR_DAY_MS;
-    int lookback_set = 0, until_end = 0;
-    int64_t commit_every_ms = 10000;
-    int commit_every_set = 0;
-    int64_t provisional_every_ms = 0;
-    const char *instance = NULL;
-    const char *manifest_path = NULL;
-    int no_manifest = 0, gates_set = 0;
-    rr_gates_t gates;
-    rr_gates_default(&gates);
+    rr_job_t *job = &f->job;
     char err[512];
     int c;
+    int64_t v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:c:j:b:t:g:X:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            ko.brokers = optarg;
+            f->ko.brokers = optarg;
             break;
         case 't':
-            topic = optarg;
+            job->topic = optarg;
             break;
         case 'g':
-            group = optarg;
+            job->group = optarg;
             break;
         case 'P':
-            publish = 1;
+            job->publish = 1;
             break;
         case 'T':
-            prefix = optarg;
+            job->prefix = optarg;
             break;
         case 'I':
-            txn_id = optarg;
+            job->txn_id = optarg;
             break;
         case 'F':
         case 'U': {
             int y, m, d, k = 0;
             int32_t ymd = 0;
-            if (strlen(optarg) == 10 && sscanf(optarg, "%4d-%2d-%2d%n", &y, &m, &d, &k) == 3 && k == 10)
+            if (strlen(optarg) == 10 && sscanf(optarg, "%4d-%2d-%2d%n", &y, &m, &d, &k) == 3 &&
+                k == 10)
                 ymd = y * 10000 + m * 100 + d;
             if (!ymd || rr_yyyymmdd_to_day(ymd) == RR_TZ_BAD_DATE) {
                 fprintf(stderr, "replyrate run: --%s: expected a date YYYY-MM-DD, got '%s'\n",
                         c == 'F' ? "from" : "to", optarg);
-                return 2;
+                return -1;
             }
-            *(c == 'F' ? &from_ymd : &to_ymd) = ymd;
+            *(c == 'F' ? &job->from_ymd : &job->to_ymd) = ymd;
             break;
         }
         case 'K':
-            if (duration_opt("lookback", optarg, 0, 31 * RR_DAY_MS, "at most 31d", &lookback_ms) < 0)
-                return 2;
-            lookback_set = 1;
+            if (duration_opt("lookback", optarg, 0, 31 * RR_DAY_MS, "at most 31d",
+                             &job->lookback_ms) < 0)
+                return -1;
+            f->lookback_set = 1;
             break;
         case 'E':
-            until_end = 1;
+            job->until_end = 1;
             break;
         case 'C':
             if (duration_opt("commit-every", optarg, 100, 300000, "between 100ms and 5m",
-                             &commit_every_ms) < 0)
-                return 2;
-            commit_every_set = 1;
+                             &job->commit_every_ms) < 0)
+                return -1;
+            f->commit_every_set = 1;
             break;
         case 'N':
-            instance = optarg;
+            job->instance = optarg;
             break;
         case 'M':
-            manifest_path = optarg;
+            job->manifest_path = optarg;
             break;
         case 'm':
-            no_manifest = 1;
+            f->no_manifest = 1;
             break;
         case 'A':
-            gates.allow_empty = gates_set = 1;
+            job->gates.allow_empty = f->gates_set = 1;
             break;
         case 'Y':
-            resync = 1;
+            job->resync = 1;
             break;
         case 'W':
-            gates.allow_incomplete = gates_set = 1;
+            job->gates.allow_incomplete = f->gates_set = 1;
             break;
         case 'R':
-            if (rr_gates_parse_ratio(optarg, &gates.max_invalid_ratio) < 0) {
+            if (rr_gates_parse_ratio(optarg, &job->gates.max_invalid_ratio) < 0) {
                 fprintf(stderr, "replyrate run: --max-invalid-ratio: expected a number in 0..1, "
                                 "got '%s'\n", optarg);
-                return 2;
+                return -1;
             }
-            gates_set = 1;
+            f->gates_set = 1;
             break;
         case 'V':
             if (duration_opt("provisional-every", optarg, 1000, RR_DAY_MS, "between 1s and 24h",
-                             &provisional_every_ms) < 0)
-                return 2;
+                             &job->provisional_every_ms) < 0)
+                return -1;
             break;
         case 'X':
-            if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
+            if (rr_kafka_add_prop(&f->ko, optarg, err, sizeof err) < 0) {
                 fprintf(stderr, "replyrate run: %s\n", err);
-                return 2;
+                return -1;
             }
             break;
         case 'i':
-            if (n_in == MAX_INPUTS) {
+            if (job->n_inputs == MAX_INPUTS) {
                 fprintf(stderr, "replyrate run: more than %d --input files\n", MAX_INPUTS);
-                return 2;
+                return -1;
             }
-            inputs[n_in++] = optarg;
+            f->inputs[job->n_inputs++] = optarg;
             break;
         case 'o':
-            if (n_outp == MAX_OUTPUTS) {
+            if (job->n_outputs == MAX_OUTPUTS) {
                 fprintf(stderr, "replyrate run: more than %d --output files\n", MAX_OUTPUTS);
-                return 2;
+                return -1;
             }
-            outputs[n_outp++] = optarg;
+            f->outputs[job->n_outputs++] = optarg;
             break;
         case 'L':
-            late_path = optarg;
+            job->late_path = optarg;
             break;
         case 'D':
-            dead_path = optarg;
+            job->dead_path = optarg;
             break;
         case 'c':
-            config_path = optarg;
+            f->config_path = optarg;
             break;
         case 'z':
-            tz_name = optarg;
+            f->tz_name = optarg;
             break;
         case 'n':
-            if (parse_i64(optarg, &now_fixed) < 0) {
+            if (parse_i64(optarg, &job->now_ms) < 0) {
                 fprintf(stderr, "replyrate run: --now-ms: not an integer: '%s'\n", optarg);
-                return 2;
+                return -1;
             }
-            have_now = 1;
+            job->have_now = 1;
             break;
         case 'j':
-            if (parse_i64(optarg, &threads) < 0 || threads < 1 || threads > MAX_INPUTS) {
+            if (parse_i64(optarg, &v) < 0 || v < 1 || v > MAX_INPUTS) {
                 fprintf(stderr, "replyrate run: --threads: expected an integer in 1..%d, got '%s'\n",
                         MAX_INPUTS, optarg);
-                return 2;
+                return -1;
             }
+            job->threads = (int)v;
             break;
         case 'q':
-            quiet = 1;
+            job->quiet = 1;
             break;
         case 'h':
             fputs(run_usage, stdout);
             fputs(run_usage_outcome, stdout);
-            return 0;
+            return 1;
         default:
             fputs(run_usage, stderr);
             fputs(run_usage_outcome, stderr);
-            return 2;
+            return -1;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "replyrate run: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        return -1;
     }
-    if (n_in && (ko.brokers || topic)) {
-        fprintf(stderr, "replyrate run: --input and --brokers/--topic exclude each other\n");
-        return 2;
-    }
-    if (!!ko.brokers != !!topic) {
-        fprintf(stderr, "replyrate run: %s needs %s\n", topic ? "--topic" : "--brokers",
-                topic ? "--brokers" : "--topic");
-        return 2;
-    }
-    if ((!n_in && !topic) || (!n_outp && !publish)) {
+    return 0;
+}
+
+/* The flags against each other: which mode, and what goes with it. 0, or -1
+ * after the usage error (said). */
+static int check_flags(run_flags_t *f, int live)
+{
+    const rr_job_t *job = &f->job;
+    const char *topic = job->topic;
+    int n_in = job->n_inputs, from = job->from_ymd != 0, to = job->to_ymd != 0;
+    int streaming = f->streaming = topic && !job->until_end && !from;
+    int stream_flags = job->instance || f->commit_every_set || job->provisional_every_ms;
+    const char *why = NULL;
+    if (n_in && (f->ko.brokers || topic))
+        why = "--input and --brokers/--topic exclude each other";
+    else if (!!f->ko.brokers != !!topic)
+        why = topic ? "--topic needs --brokers" : "--brokers needs --topic";
+    else if ((!n_in && !topic) || (!job->n_outputs && !job->publish)) {
         fprintf(stderr, "replyrate run: %s is required\n\n%s%s",
                 !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)",
                 run_usage, run_usage_outcome);
-        return 2;
+        return -1;
+    } else if (job->resync && !n_in)
+        why = "--resync is for --input files";
+    else if ((job->group || f->ko.n_props || job->publish || from || to) && !topic)
+        why = "--group, --publish, --from/--to and -X need --brokers and --topic";
+    else if ((job->until_end || stream_flags) && !topic)
+        why = "--until-end, --instance, --commit-every and --provisional-every need --brokers "
+              "and --topic";
+    else if (job->until_end && from)
+        why = "--until-end and --from/--to exclude each other";
+    else if (stream_flags && !streaming)
+        why = "--instance, --commit-every and --provisional-every are for streaming (not with "
+              "--until-end or --from/--to)";
+    else if (streaming && job->threads)
+        why = "--threads is for files and bounded runs (--until-end or --from/--to); streaming "
+              "runs its partitions' engines on one thread";
+    else if (streaming && !job->publish)
+        why = "streaming from a topic needs --publish (its transactions carry the state); for a "
+              "bounded run to the topic's end add --until-end";
+    else if (live && (!topic || !job->until_end))
+        why = "a topic still being written is read with --brokers, --topic and --until-end";
+    else if (f->lookback_set && !from)
+        why = "--lookback needs --from and --to";
+    else if (from != to)
+        why = "--from and --to go together";
+    else if (job->from_ymd > job->to_ymd)
+        why = "--from is after --to";
+    else if (job->manifest_path && f->no_manifest)
+        why = "--manifest and --no-manifest exclude each other";
+    else if (streaming && (job->manifest_path || f->gates_set))
+        why = "--manifest, --allow-empty, --allow-incomplete and --max-invalid-ratio are for "
+              "bounded runs (files, --until-end, --from/--to)";
+    if (why) {
+        fprintf(stderr, "replyrate run: %s\n", why);
+        return -1;
     }
-    if (resync && !n_in) {
-        fprintf(stderr, "replyrate run: --resync is for --input files\n");
-        return 2;
-    }
-    if ((group || ko.n_props || publish || from_ymd || to_ymd) && !topic) {
-        fprintf(stderr,
-                "replyrate run: --group, --publish, --from/--to and -X need --brokers and --topic\n");
-        return 2;
-    }
-    int streaming = topic && !until_end && !from_ymd;
-    if ((until_end || instance || commit_every_set || provisional_every_ms) && !topic) {
-        fprintf(stderr, "replyrate run: --until-end, --instance, --commit-every and "
-                        "--provisional-every need --brokers and --topic\n");
-        return 2;
-    }
-    if (until_end && from_ymd) {
-        fprintf(stderr, "replyrate run: --until-end and --from/--to exclude each other\n");
-        return 2;
-    }
-    if ((instance || commit_every_set || provisional_every_ms) && !streaming) {
-        fprintf(stderr, "replyrate run: --instance, --commit-every and --provisional-every are for "
-                        "streaming (not with --until-end or --from/--to)\n");
-        return 2;
-    }
-    if (streaming && threads) {
-        fprintf(stderr, "replyrate run: --threads is for files and bounded runs (--until-end or "
-                        "--from/--to); streaming runs its partitions' engines on one thread\n");
-        return 2;
-    }
-    if (streaming && !publish) {
-        fprintf(stderr,
-                "replyrate run: streaming from a topic needs --publish (its transactions carry the "
-                "state); for a bounded run to the topic's end add --until-end\n");
-        return 2;
-    }
-    if (live && (!topic || !until_end)) {
-        fprintf(stderr, "replyrate run: a topic still being written is read with --brokers, "
-                        "--topic and --until-end\n");
-        return 2;
-    }
-    if (lookback_set && !from_ymd) {
-        fprintf(stderr, "replyrate run: --lookback needs --from and --to\n");
-        return 2;
-    }
-    if (!from_ymd != !to_ymd || from_ymd > to_ymd) {
-        fprintf(stderr, "replyrate run: %s\n",
-                !from_ymd != !to_ymd ? "--from and --to go together" : "--from is after --to");
-        return 2;
-    }
-    /* An output we cannot name a format for is a usage error: say so before any work. */
-    for (int i = 0; i < n_outp + 2; i++) {
-        const char *path = i < n_outp ? outputs[i] : i == n_outp ? late_path : dead_path;
+    return 0;
+}
+
+/* Every output has a format; the manifest's path; no output destroys an
+ * input or another output (refused before anything is opened for writing).
+ * 0, or -1 after the usage error (said). */
+static int check_outputs(run_flags_t *f)
+{
+    rr_job_t *job = &f->job;
+    char err[512];
+    int n_out = job->n_outputs;
+    for (int i = 0; i < n_out + 2; i++) {
+        const char *path = i < n_out ? f->outputs[i] : i == n_out ? job->late_path : job->dead_path;
         rr_format_t fmt;
         if (path && strcmp(path, "-") && rr_format_from_path(path, &fmt, err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: %s\n", err);
-            return 2;
+            return -1;
         }
     }
-    /* The manifest: beside the first output unless told otherwise; none for
-     * a stream (it has no end to describe) or when results go to stdout. */
-    char manifest_buf[4096];
-    if (manifest_path && no_manifest) {
-        fprintf(stderr, "replyrate run: --manifest and --no-manifest exclude each other\n");
-        return 2;
+    /* beside the first output unless told otherwise; none for a stream (it
+     * has no end to describe) or when results go to stdout */
+    if (!job->manifest_path && !f->no_manifest && !f->streaming && n_out &&
+        strcmp(f->outputs[0], "-")) {
+        snprintf(f->manifest_buf, sizeof f->manifest_buf, "%s.manifest.json", f->outputs[0]);
+        job->manifest_path = f->manifest_buf;
     }
-    if (streaming && (manifest_path || gates_set)) {
-        fprintf(stderr, "replyrate run: --manifest, --allow-empty, --allow-incomplete and "
-                        "--max-invalid-ratio are for bounded runs (files, --until-end, --from/--to)\n");
-        return 2;
+    rr_named_path_t in_paths[MAX_INPUTS], out_paths[MAX_OUTPUTS + 3];
+    size_t n_op = 0;
+    for (int i = 0; i < job->n_inputs; i++)
+        in_paths[i] = (rr_named_path_t){"--input", f->inputs[i]};
+    for (int i = 0; i < n_out; i++)
+        out_paths[n_op++] = (rr_named_path_t){"--output", f->outputs[i]};
+    out_paths[n_op++] = (rr_named_path_t){"--late", job->late_path};
+    out_paths[n_op++] = (rr_named_path_t){"--dead-letter", job->dead_path};
+    out_paths[n_op++] = (rr_named_path_t){"--manifest", job->manifest_path};
+    if (rr_outpaths_check(in_paths, (size_t)job->n_inputs, out_paths, n_op, err, sizeof err) < 0) {
+        fprintf(stderr, "replyrate run: %s\n", err);
+        return -1;
     }
-    if (!manifest_path && !no_manifest && !streaming && n_outp && strcmp(outputs[0], "-")) {
-        snprintf(manifest_buf, sizeof manifest_buf, "%s.manifest.json", outputs[0]);
-        manifest_path = manifest_buf;
+    return 0;
+}
+
+/* `replyrate run`; with live, over a topic still being written
+ * (rr_cmd_run_live). */
+static int run_command(int argc, char **argv, rr_kafka_live_t *live)
+{
+    run_flags_t *f = calloc(1, sizeof *f); /* the input list is large for a stack */
+    if (!f) {
+        fprintf(stderr, "replyrate run: out of memory\n");
+        return 1;
     }
-    /* Outputs that would destroy an input or each other: refused before
-     * anything is opened for writing. */
-    {
-        rr_named_path_t in_paths[MAX_INPUTS], out_paths[MAX_OUTPUTS + 3];
-        size_t n_op = 0;
-        for (int i = 0; i < n_in; i++)
-            in_paths[i] = (rr_named_path_t){"--input", inputs[i]};
-        for (int i = 0; i < n_outp; i++)
-            out_paths[n_op++] = (rr_named_path_t){"--output", outputs[i]};
-        out_paths[n_op++] = (rr_named_path_t){"--late", late_path};
-        out_paths[n_op++] = (rr_named_path_t){"--dead-letter", dead_path};
-        out_paths[n_op++] = (rr_named_path_t){"--manifest", manifest_path};
-        if (rr_outpaths_check(in_paths, (size_t)n_in, out_paths, n_op, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: %s\n", err);
-            return 2;
-        }
-    }
+    rr_job_t *job = &f->job;
+    rr_job_init(job);
+    job->inputs = f->inputs;
+    job->outputs = f->outputs;
+    job->kafka = &f->ko;
+    job->live = live;
+    job->version = RR_VERSION;
+    int status = 2, rc = parse_flags(argc, argv, f);
+    if (rc > 0)
+        status = 0;
+    if (rc || check_flags(f, live != NULL) < 0 || check_outputs(f) < 0)
+        goto out;
+
     rr_config_t cfg;
-    if (config_path) {
-        if (rr_config_file_load(config_path, &cfg, err, sizeof err) < 0) {
+    char err[1024];
+    if (f->config_path) {
+        if (rr_config_file_load(f->config_path, &cfg, err, sizeof err) < 0) {
             fprintf(stderr, "replyrate run: config: %s\n", err);
-            return 2;
+            goto out;
         }
     } else {
         rr_config_default(&cfg);
     }
-    if (tz_name)
-        snprintf(cfg.timezone, sizeof cfg.timezone, "%s", tz_name);
-
-    rr_job_t job;
-    rr_job_init(&job);
-    job.inputs = inputs;
-    job.n_inputs = n_in;
-    job.resync = resync;
-    job.kafka = &ko;
-    job.topic = topic;
-    job.group = group;
-    job.until_end = until_end;
-    job.from_ymd = from_ymd;
-    job.to_ymd = to_ymd;
-    job.lookback_ms = lookback_ms;
-    job.commit_every_ms = commit_every_ms;
-    job.provisional_every_ms = provisional_every_ms;
-    job.instance = instance;
-    job.publish = publish;
-    job.prefix = prefix;
-    job.txn_id = txn_id;
-    job.live = live;
-    job.outputs = outputs;
-    job.n_outputs = n_outp;
-    job.late_path = late_path;
-    job.dead_path = dead_path;
-    job.manifest_path = manifest_path;
-    job.cfg = &cfg;
-    job.gates = gates;
-    job.threads = (int)threads;
-    job.have_now = have_now;
-    job.now_ms = now_fixed;
-    job.quiet = quiet;
-    job.version = RR_VERSION;
+    if (f->tz_name)
+        snprintf(cfg.timezone, sizeof cfg.timezone, "%s", f->tz_name);
+    job->cfg = &cfg;
 
     rr_job_result_t res;
-    char errstr[1024];
-    int status = rr_job_run(&job, &res, errstr, sizeof errstr);
-    if (errstr[0])
-        fprintf(stderr, "replyrate run: %s\n", errstr);
+    status = rr_job_run(job, &res, err, sizeof err);
+    if (err[0])
+        fprintf(stderr, "replyrate run: %s\n", err);
     if (res.summary) {
         char line[RR_SUMMARY_MAX];
         rr_summary_format(&res.outcome, line, sizeof line);
         fputs(line, stderr);
     }
+out:
+    free(f);
     return status;
 }
 

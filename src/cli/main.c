@@ -31,7 +31,8 @@ static const char usage[] =
     "  --log-level LEVEL   error, warn, info (default) or debug: the least severe\n"
     "                      log lines printed on stderr (warnings, notices, librdkafka)\n"
     "  --log-format FMT    text (default): TIME LEVEL COMPONENT: MESSAGE;\n"
-    "                      json: {\"type\":\"log\",\"ts\":...,\"level\":...,\"component\":...,\"msg\":...}\n"
+    "                      json: {\"type\":\"log\",\"ts\":...,\"level\":...,\n"
+    "                      \"component\":...,\"msg\":...}\n"
     "The summary and progress lines are JSON whatever the log format\n"
     "(docs/operations.md, \"Logging\").\n"
     "\n"
@@ -77,7 +78,8 @@ static int log_options(int argc, char **argv)
             return -1;
         }
         if (is_level && rr_log_parse_level(v, &level) < 0) {
-            fprintf(stderr, "replyrate: --log-level: expected error, warn, info or debug, got '%s'\n", v);
+            fprintf(stderr,
+                    "replyrate: --log-level: expected error, warn, info or debug, got '%s'\n", v);
             return -1;
         }
         if (is_format && rr_log_parse_format(v, &format) < 0) {
