@@ -93,6 +93,8 @@ static const char run_usage_outcome[] =
     "                          are dealt to N engines on N threads (default: one per file or\n"
     "                          partition, at most one per CPU); 1: one engine\n"
     "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
+    "      --log-level LEVEL   error, warn, info (default), debug: the log lines on stderr\n"
+    "      --log-format FMT    text (default) or json (global options: replyrate --help)\n"
     "  -h, --help              this message\n"
     "\n"
     "Output files appear under their names only when the run succeeds (exit 0): they\n"
