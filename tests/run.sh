@@ -54,7 +54,7 @@ valgrind_suite() {
     failed=$((failed + 1)); echo "valgrind: replyrate run failed"; tail -30 build-vg/vg.log
   fi
   # The threads under helgrind, two partitions (one of them zstd): the reader
-  # thread ahead of one engine (io/readahead.c), then two shards (pipeline/run_shards.c).
+  # thread ahead of one engine (io/readahead.c), then two shards (pipeline/drive.c).
   build-vg/replyrate gen --events 20000 --seed 8 --invalid-rate 0.01 --late-rate 0.01 \
     --output "$tmp/b.pb" 2>/dev/null
   for threads in 1 2; do

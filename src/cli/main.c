@@ -1,4 +1,5 @@
-/* main.c: the replyrate executable: dispatch to a subcommand. */
+/* cli/main.c: the replyrate executable: the global options (logging), then
+ * dispatch to a subcommand. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "ops/log.h"
 
 static const char usage[] =
     "usage: replyrate COMMAND [OPTIONS]\n"
@@ -25,6 +27,15 @@ static const char usage[] =
     "         (see: replyrate export --help)\n"
     "  help   show this message\n"
     "\n"
+    "global options (before or after COMMAND):\n"
+    "  --log-level LEVEL   error, warn, info (default) or debug: the least severe\n"
+    "                      log lines printed on stderr (warnings, notices, librdkafka)\n"
+    "  --log-format FMT    text (default): TIME LEVEL COMPONENT: MESSAGE;\n"
+    "                      json: {\"type\":\"log\",\"ts\":...,\"level\":...,\n"
+    "                      \"component\":...,\"msg\":...}\n"
+    "The summary and progress lines are JSON whatever the log format\n"
+    "(docs/operations.md, \"Logging\").\n"
+    "\n"
     "replyrate --version prints the version.\n";
 
 /* The command has decided its exit status (its files published or not): a
@@ -40,8 +51,55 @@ static int exiting(int status)
     return status;
 }
 
+/* Take --log-level and --log-format (also as --opt=value) out of argv, up to
+ * a "--", and apply them. The new argc, or -1 after a message (usage error). */
+static int log_options(int argc, char **argv)
+{
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int is_level = !strncmp(a, "--log-level", 11) && (a[11] == 0 || a[11] == '=');
+        int is_format = !strncmp(a, "--log-format", 12) && (a[12] == 0 || a[12] == '=');
+        if (!strcmp(a, "--")) {
+            while (i < argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (!is_level && !is_format) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        const char *name = is_level ? "--log-level" : "--log-format";
+        const char *v = strchr(a, '=') ? strchr(a, '=') + 1 : i + 1 < argc ? argv[++i] : NULL;
+        rr_log_level_t level;
+        rr_log_format_t format;
+        if (!v) {
+            fprintf(stderr, "replyrate: %s needs a value\n", name);
+            return -1;
+        }
+        if (is_level && rr_log_parse_level(v, &level) < 0) {
+            fprintf(stderr,
+                    "replyrate: --log-level: expected error, warn, info or debug, got '%s'\n", v);
+            return -1;
+        }
+        if (is_format && rr_log_parse_format(v, &format) < 0) {
+            fprintf(stderr, "replyrate: --log-format: expected text or json, got '%s'\n", v);
+            return -1;
+        }
+        if (is_level)
+            rr_log_set_level(level);
+        else
+            rr_log_set_format(format);
+    }
+    argv[out] = NULL;
+    return out;
+}
+
 int main(int argc, char **argv)
 {
+    argc = log_options(argc, argv);
+    if (argc < 0)
+        return 2;
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

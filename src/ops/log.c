@@ -116,3 +116,17 @@ void rr_log(int level, const char *component, const char *fmt, ...)
         off += (size_t)w;
     }
 }
+
+void rr_log_first_error(char *errstr, size_t errstr_size, const char *component, const char *fmt,
+                        ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (errstr[0])
+        rr_log(RR_LOG_ERROR, component, "%s", msg);
+    else
+        snprintf(errstr, errstr_size, "%s", msg);
+}

@@ -17,6 +17,8 @@
 #ifndef RR_OPS_LOG_H
 #define RR_OPS_LOG_H
 
+#include <stddef.h>
+
 /* syslog's numbers, as librdkafka's log levels use them */
 typedef enum rr_log_level {
     RR_LOG_ERROR = 3,
@@ -42,5 +44,11 @@ int rr_log_parse_format(const char *s, rr_log_format_t *out);
  * as the next less severe (5 -> info). */
 void rr_log(int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A run's errors: the first (errstr still empty) is kept in errstr for the
+ * caller to report as the run's error; every later one is logged at
+ * RR_LOG_ERROR by component. errstr is the caller's, as in librdkafka. */
+void rr_log_first_error(char *errstr, size_t errstr_size, const char *component, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
 
 #endif

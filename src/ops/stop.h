@@ -20,6 +20,7 @@
  * installation at a time, by the subcommand's thread, undone by
  * rr_stop_restore. The flag may be read from any thread (it is a volatile
  * sig_atomic_t, set only by the handler and by rr_stop_install).
+ * Layer: ops (libc only). pipeline/run.c installs it for a run's duration.
  */
 #ifndef RR_OPS_STOP_H
 #define RR_OPS_STOP_H

@@ -28,10 +28,10 @@
  * Ownership: the caller creates it before starting either side and frees it
  * after both are done. Thread-safety: one writer thread, and the run's
  * threads (each partition's progress written by one of them); every call
- * may be made from any of them.
+ * may be made from any of them. Layer: pipeline (libc and C11 atomics only).
  */
-#ifndef RR_CLI_KAFKA_LIVE_H
-#define RR_CLI_KAFKA_LIVE_H
+#ifndef RR_PIPELINE_KAFKA_LIVE_H
+#define RR_PIPELINE_KAFKA_LIVE_H
 
 #include <stdint.h>
 

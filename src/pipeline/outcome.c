@@ -1,9 +1,8 @@
 /* pipeline/outcome.c: exit status, gates and the summary line (see outcome.h). */
 #include "pipeline/outcome.h"
 
+#include <stdio.h>
 #include <stdlib.h>
-
-#include "ops/stop.h"
 
 void rr_gates_default(rr_gates_t *g)
 {
@@ -22,8 +21,8 @@ int rr_gates_parse_ratio(const char *s, double *out)
     return 0;
 }
 
-int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *msg,
-                     size_t msg_size)
+int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *errstr,
+                     size_t errstr_size)
 {
     const rr_stats_t *s = &o->stats;
     o->status = 0;
@@ -31,7 +30,7 @@ int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, c
     if ((o->unread_bytes || o->missing_records) && !g->allow_incomplete) {
         o->status = 3;
         o->reason = "incomplete_input";
-        snprintf(msg, msg_size,
+        snprintf(errstr, errstr_size,
                  "%s: incomplete input: %llu bytes unread, %llu records missing; nothing "
                  "published (--allow-incomplete publishes it, counting what is missing)",
                  inputs, (unsigned long long)o->unread_bytes,
@@ -39,7 +38,7 @@ int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, c
     } else if (s->applied == 0 && !g->allow_empty) {
         o->status = 4;
         o->reason = "empty_input";
-        snprintf(msg, msg_size,
+        snprintf(errstr, errstr_size,
                  "%s: empty input: no event applied (%llu read: %llu invalid, %llu late, %llu "
                  "duplicate); nothing published (--allow-empty accepts an empty run)",
                  inputs, (unsigned long long)s->input, (unsigned long long)s->invalid,
@@ -48,7 +47,7 @@ int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, c
                (double)s->invalid > g->max_invalid_ratio * (double)s->input) {
         o->status = 5;
         o->reason = "invalid_ratio";
-        snprintf(msg, msg_size,
+        snprintf(errstr, errstr_size,
                  "%s: %llu of %llu events invalid (%.2f%%), above --max-invalid-ratio %g; "
                  "nothing published (a larger --max-invalid-ratio accepts it; --dead-letter "
                  "FILE keeps each invalid event with its reason)",
@@ -71,35 +70,4 @@ void rr_outcome_stopped(rr_outcome_t *o, int signo)
     o->signo = signo;
     o->status = 128 + signo;
     o->reason = "signal";
-}
-
-void rr_outcome_print(FILE *f, const rr_outcome_t *o)
-{
-    const rr_stats_t *st = &o->stats;
-    double el = o->seconds;
-    fprintf(f,
-            "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
-            "\"late\":%llu,\"invalid\":%llu,\"held\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"
-            "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
-            "\"peak_active_conversations\":%llu,"
-            "\"evicted_conversations\":%llu,\"shops_in_several_partitions\":%llu,"
-            "\"seconds\":%.3f,\"events_per_s\":%.0f,\"unread_bytes\":%llu,"
-            "\"skipped_bytes\":%llu,\"missing_records\":%llu,\"status\":%d",
-            (unsigned long long)st->input, (unsigned long long)st->applied,
-            (unsigned long long)st->duplicate, (unsigned long long)st->late,
-            (unsigned long long)st->invalid, (unsigned long long)st->held,
-            (unsigned long long)st->shop_days,
-            (unsigned long long)st->agent_days, (unsigned long long)st->violations,
-            (unsigned long long)st->alerts, (unsigned long long)st->peak_open_conversations,
-            (unsigned long long)st->peak_active_conversations,
-            (unsigned long long)st->evicted_conversations,
-            (unsigned long long)st->shops_in_several_partitions, el,
-            el > 0 ? (double)st->input / el : 0.0, (unsigned long long)o->unread_bytes,
-            (unsigned long long)o->skipped_bytes, (unsigned long long)o->missing_records,
-            o->status);
-    if (o->reason)
-        fprintf(f, ",\"reason\":\"%s\"", o->reason);
-    if (o->signo)
-        fprintf(f, ",\"signal\":\"%s\"", rr_stop_signal_name(o->signo));
-    fprintf(f, "}\n");
 }

@@ -1,5 +1,5 @@
-/* pipeline/outcome.h: how a run ended: its exit status, the quality gates that
- * decide it, and the summary line that reports it.
+/* pipeline/outcome.h: how a run ended: its exit status and the quality gates
+ * that decide it (pipeline/summary.h reports it in the summary line).
  *
  * The exit statuses (README "Exit status", docs/operations.md):
  *   0  ok: every output complete under its final name, manifest written
@@ -13,14 +13,13 @@
  * when several gates fail, the first in this order decides.
  *
  * rr_outcome_t is a plain value filled by the run's thread; nothing here is
- * shared or kept between calls.
+ * shared or kept between calls. Layer: pipeline (engine's stats only).
  */
-#ifndef RR_CLI_OUTCOME_H
-#define RR_CLI_OUTCOME_H
+#ifndef RR_PIPELINE_OUTCOME_H
+#define RR_PIPELINE_OUTCOME_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "replyrate/engine.h"
 
@@ -52,21 +51,15 @@ void rr_gates_default(rr_gates_t *g);
 int rr_gates_parse_ratio(const char *s, double *out);
 
 /* Judge a run that read its input without error or signal: sets status and
- * reason (0/NULL, 3, 4 or 5) and returns the status; when it is not 0, msg
+ * reason (0/NULL, 3, 4 or 5) and returns the status; when it is not 0, errstr
  * says why in a sentence that names inputs (e.g. "--input day.pb") and the
  * flag that would accept it. */
-int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *msg,
-                     size_t msg_size);
+int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, char *errstr,
+                     size_t errstr_size);
 
 /* Mark a runtime error (1, "error") / a stop by signal signo (128+signo,
  * "signal"). A signal overrides an error: the run was told to stop. */
 void rr_outcome_error(rr_outcome_t *o);
 void rr_outcome_stopped(rr_outcome_t *o, int signo);
-
-/* The one summary line on f: the five SPEC counts first, then held (jumps
- * left unjudged at a range's end, not in input: SPEC §7), the records,
- * memory, time, and the outcome: unread_bytes, skipped_bytes,
- * missing_records, status, reason (when not 0), signal (when stopped). */
-void rr_outcome_print(FILE *f, const rr_outcome_t *o);
 
 #endif

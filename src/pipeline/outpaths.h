@@ -9,9 +9,11 @@
  * stdin for an input: stdout given twice is refused (two writers would
  * interleave), and stdin or stdout redirected from or to a file is compared
  * by that file. Stateless and thread-safe; every path is borrowed.
+ * Layer: pipeline (libc only); cli/ calls it before a job starts, and `gen`
+ * for its outputs.
  */
-#ifndef RR_CLI_OUTPATHS_H
-#define RR_CLI_OUTPATHS_H
+#ifndef RR_PIPELINE_OUTPATHS_H
+#define RR_PIPELINE_OUTPATHS_H
 
 #include <stddef.h>
 

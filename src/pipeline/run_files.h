@@ -15,10 +15,11 @@
  * trust what is there.
  *
  * Owns its outputs; paths and flags are borrowed for the struct's life.
- * One thread.
+ * One thread (the sinks it hands out are called by one caller at a time:
+ * pipeline/fanout.h). Layer: pipeline (io/output, io/manifest, io/tmpfile).
  */
-#ifndef RR_CLI_RUN_FILES_H
-#define RR_CLI_RUN_FILES_H
+#ifndef RR_PIPELINE_RUN_FILES_H
+#define RR_PIPELINE_RUN_FILES_H
 
 #include <stddef.h>
 

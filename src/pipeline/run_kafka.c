@@ -1,3 +1,4 @@
+/* pipeline/run_kafka.c: a bounded run over a Kafka topic (see run_kafka.h). */
 #include "pipeline/run_kafka.h"
 
 #include <pthread.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "ops/log.h"
 #include "ops/progress.h"
 #include "pipeline/shards.h"
 
@@ -36,7 +38,7 @@ typedef struct kshard {
     int n;
     int remaining; /* partitions not yet read to their end */
     int have_ends; /* a live topic's: its partitions' ends are in ps */
-    rr_shard_out_t out;
+    rr_fanout_port_t port;
     rd_kafka_message_t **msgs;
     rr_record_t *recs;
     int progress; /* print progress lines: the only shard, on the calling thread */
@@ -110,25 +112,24 @@ static int client_error(krun_t *k, const rd_kafka_message_t *m, double *last_war
         return -1;
     }
     if (!k->r->quiet && rr_mono_s() - *last_warn > 5) {
-        fprintf(stderr, "replyrate run: %s: %s (waiting)\n", k->r->topic, rd_kafka_message_errstr(m));
+        rr_log(RR_LOG_WARN, "run", "%s: %s (waiting)", k->r->topic, rd_kafka_message_errstr(m));
         *last_warn = rr_mono_s();
     }
     return 0;
 }
 
 /* Records [from, upto) of partition p are known deleted: counted; with
- * --allow-incomplete said on stderr and 0, else -1 with 3's message in err
+ * --allow-incomplete said in a warning and 0, else -1 with 3's message in err
  * (unless NULL), and in k->why_incomplete if it is the run's first. */
 static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char *why, char *err,
                    size_t n)
 {
     const rr_kafka_run_t *r = k->r;
     atomic_fetch_add(&k->missing, (uint64_t)(upto - from));
-    if (r->gap_seen)
-        atomic_store(r->gap_seen, 1);
+    rr_fanout_gap(r->fan);
     if (r->allow_incomplete) {
-        fprintf(stderr, "replyrate run: %s[%d]: offsets %lld..%lld %s: %lld records missing "
-                "(--allow-incomplete: going on without them)\n", r->topic, (int)p, (long long)from,
+        rr_log(RR_LOG_WARN, "run", "%s[%d]: offsets %lld..%lld %s: %lld records missing "
+               "(--allow-incomplete: going on without them)", r->topic, (int)p, (long long)from,
                 (long long)(upto - 1), why, (long long)(upto - from));
         return 0;
     }
@@ -227,7 +228,7 @@ static int offset_gone(kshard_t *s, const rd_kafka_message_t *m)
  * start (the range's first offset is its log start: offsets_for_times found
  * nothing older), since otherwise all that was deleted is older than what
  * the range reads; the count is then every deleted offset, an upper bound.
- * 0 when the run goes on; 3 with r->err naming the first partition. */
+ * 0 when the run goes on; 3 with r->errstr naming the first partition. */
 static int check_log_start(krun_t *k, const int64_t *lo)
 {
     rr_kafka_run_t *r = k->r;
@@ -249,10 +250,10 @@ static int check_log_start(krun_t *k, const int64_t *lo)
     if (!lacking)
         return 0;
     if (lacking > 1)
-        snprintf(r->err, sizeof r->err, "%.440s; %d partitions lack records, %llu in all",
+        snprintf(r->errstr, r->errstr_size, "%.440s; %d partitions lack records, %llu in all",
                  k->why_incomplete, lacking, (unsigned long long)atomic_load(&k->missing));
     else
-        snprintf(r->err, sizeof r->err, "%s", k->why_incomplete);
+        snprintf(r->errstr, r->errstr_size, "%s", k->why_incomplete);
     return 3;
 }
 
@@ -447,7 +448,7 @@ static int serve_consumer(krun_t *k, const rr_shard_progress_t *prog, int n,
 }
 
 /* Offsets of the first records at or after ts_ms (by Kafka timestamp), into
- * out[0..np); a partition with none gets its end. 0, or -1 with r->err. */
+ * out[0..np); a partition with none gets its end. 0, or -1 with r->errstr. */
 static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_t *ps, int np,
                             int64_t ts_ms, int64_t *out)
 {
@@ -466,7 +467,7 @@ static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_
     }
     rd_kafka_topic_partition_list_destroy(l);
     if (e)
-        snprintf(r->err, sizeof r->err, "%s: offsets for time %lld: %s", r->topic, (long long)ts_ms,
+        snprintf(r->errstr, r->errstr_size, "%s: offsets for time %lld: %s", r->topic, (long long)ts_ms,
                  rd_kafka_err2str(e));
     return e ? -1 : 0;
 }
@@ -474,7 +475,7 @@ static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_
 /* Deal the partitions that hold records to at most r->threads shards
  * (partition order, round-robin; the empty ones to shard 0) and make each
  * shard's engine, its partitions added in partition order. 0, or -1 with
- * r->err (status 2 for a rejected config in *status). */
+ * r->errstr (status 2 for a rejected config in *status). */
 static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int nsh,
                        pthread_mutex_t *mu, int *status)
 {
@@ -490,14 +491,14 @@ static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int n
         s->msgs = malloc(BATCH * sizeof *s->msgs);
         s->recs = malloc(BATCH * sizeof *s->recs);
         if (!s->global || !s->msgs || !s->recs) {
-            snprintf(r->err, sizeof r->err, "out of memory");
+            snprintf(r->errstr, r->errstr_size, "out of memory");
             return -1;
         }
-        s->out = (rr_shard_out_t){.sink = &r->sink, .mu = mu, .global = s->global};
-        rr_sink_t sink = rr_shard_sink(&s->out);
+        s->port = (rr_fanout_port_t){.fan = r->fan, .mu = mu, .global = s->global, .fixed = -1};
+        rr_sink_t sink = rr_fanout_port_sink(&s->port);
         char err[256];
         if (rr_engine_new(r->cfg, r->tz, &sink, &s->eng, err, sizeof err) < 0) {
-            snprintf(r->err, sizeof r->err, "config: %s", err);
+            snprintf(r->errstr, r->errstr_size, "config: %s", err);
             *status = 2;
             return -1;
         }
@@ -510,7 +511,7 @@ static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int n
             snprintf(name, sizeof name, "%s[%d]", r->topic, p);
             k->ps[p].eng_part = rr_engine_add_partition(s->eng, name);
             if (k->ps[p].eng_part < 0) {
-                snprintf(r->err, sizeof r->err, "out of memory");
+                snprintf(r->errstr, r->errstr_size, "out of memory");
                 return -1;
             }
             s->global[s->n++] = p;
@@ -520,12 +521,15 @@ static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int n
     return 0;
 }
 
-int rr_run_kafka(rr_kafka_run_t *r)
+int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
 {
+    errstr[0] = 0;
+    r->errstr = errstr;
+    r->errstr_size = errstr_size;
     krun_t k = {.r = r, .t0 = rr_mono_s()};
     memset(&r->stats, 0, sizeof r->stats);
     r->engine_error[0] = 0;
-    rd_kafka_t *rk = k.rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->err, sizeof r->err);
+    rd_kafka_t *rk = k.rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->errstr, r->errstr_size);
     if (!rk) {
         if (r->live)
             rr_kafka_live_over(r->live);
@@ -543,15 +547,15 @@ int rr_run_kafka(rr_kafka_run_t *r)
     pthread_mutex_t mu;
     pthread_mutex_init(&mu, NULL);
 
-    int np = k.np = rr_kafka_partition_count(rk, r->topic, 10000, r->err, sizeof r->err);
+    int np = k.np = rr_kafka_partition_count(rk, r->topic, 10000, r->errstr, r->errstr_size);
     if (np == 0)
-        snprintf(r->err, sizeof r->err, "topic '%s' does not exist", r->topic);
+        snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
     if (np <= 0)
         goto out;
     if (r->live && (r->range_end_ms > 0 || rr_kafka_live_partitions(r->live) != np)) {
         if (r->range_end_ms > 0)
             status = 2;
-        snprintf(r->err, sizeof r->err, "%s: %s", r->topic,
+        snprintf(r->errstr, r->errstr_size, "%s: %s", r->topic,
                  r->range_end_ms > 0 ? "a topic still being written is read to its end, not by day"
                                      : "its writer writes another number of partitions");
         goto out;
@@ -562,10 +566,10 @@ int rr_run_kafka(rr_kafka_run_t *r)
     assign = rd_kafka_topic_partition_list_new(np);
     lo_hi = malloc(2 * (size_t)np * sizeof *lo_hi);
     if (!ps || !pq || !msgs || !assign || !lo_hi) {
-        snprintf(r->err, sizeof r->err, "out of memory");
+        snprintf(r->errstr, r->errstr_size, "out of memory");
         goto out;
     }
-    if (rr_kafka_watermarks(r->ko, r->topic, np, lo_hi, lo_hi + np, r->err, sizeof r->err) < 0)
+    if (rr_kafka_watermarks(r->ko, r->topic, np, lo_hi, lo_hi + np, r->errstr, r->errstr_size) < 0)
         goto out;
     int readable = 0;
     for (int32_t p = 0; p < np; p++) {
@@ -583,7 +587,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     sh = calloc((size_t)nsh, sizeof *sh);
     prog = calloc((size_t)nsh, sizeof *prog);
     if (!sh || !prog) {
-        snprintf(r->err, sizeof r->err, "out of memory");
+        snprintf(r->errstr, r->errstr_size, "out of memory");
         goto out;
     }
     if (make_shards(&k, sh, prog, nsh, &mu, &status) < 0)
@@ -596,7 +600,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
         r->range_offsets = malloc((size_t)np * sizeof *r->range_offsets);
         if (!seek || !r->range_offsets) {
             free(seek);
-            snprintf(r->err, sizeof r->err, "out of memory");
+            snprintf(r->errstr, r->errstr_size, "out of memory");
             goto out;
         }
         int rc = offsets_for_time(rk, r, ps, np, r->seek_ms, seek);
@@ -634,14 +638,14 @@ int rr_run_kafka(rr_kafka_run_t *r)
         }
         rd_kafka_topic_partition_list_destroy(done);
         if (e) {
-            snprintf(r->err, sizeof r->err, "%s: cannot read the group's committed offsets: %s",
+            snprintf(r->errstr, r->errstr_size, "%s: cannot read the group's committed offsets: %s",
                      r->topic, rd_kafka_err2str(e));
             goto out;
         }
         if (all) {
-            fprintf(stderr,
-                    "replyrate run: %s: group '%s' has committed %s: already published, nothing to "
-                    "do (another --group publishes again)\n",
+            rr_log(RR_LOG_INFO, "run",
+                   "%s: group '%s' has committed %s: already published, nothing to "
+                   "do (another --group publishes again)",
                     r->topic, r->group ? r->group : "replyrate",
                     r->range_label ? "this day range" : "every end offset");
             r->already_published = 1;
@@ -667,13 +671,13 @@ int rr_run_kafka(rr_kafka_run_t *r)
         /* each partition's messages to its shard's queue, before assigning */
         for (int j = 0; j < nsh; j++)
             if (!(sh[j].q = rd_kafka_queue_new(rk))) {
-                snprintf(r->err, sizeof r->err, "out of memory");
+                snprintf(r->errstr, r->errstr_size, "out of memory");
                 goto out;
             }
         for (int i = 0; i < assign->cnt; i++) {
             int32_t p = assign->elems[i].partition;
             if (!(pq[p] = rd_kafka_queue_get_partition(rk, r->topic, p))) {
-                snprintf(r->err, sizeof r->err, "%s[%d]: no queue for the partition", r->topic, p);
+                snprintf(r->errstr, r->errstr_size, "%s[%d]: no queue for the partition", r->topic, p);
                 goto out;
             }
             rd_kafka_queue_forward(pq[p], sh[ps[p].shard].q);
@@ -687,14 +691,14 @@ int rr_run_kafka(rr_kafka_run_t *r)
     if (remaining && !r->already_published) {
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign);
         if (e) {
-            snprintf(r->err, sizeof r->err, "%s: assign: %s", r->topic, rd_kafka_err2str(e));
+            snprintf(r->errstr, r->errstr_size, "%s: assign: %s", r->topic, rd_kafka_err2str(e));
             goto out;
         }
     }
     int rc = 0;
     if (nsh == 1) {
         if (shard_consume(&sh[0]) < 0) {
-            snprintf(r->err, sizeof r->err, "%s", sh[0].err);
+            snprintf(r->errstr, r->errstr_size, "%s", sh[0].err);
             rc = -1;
         }
     } else {
@@ -707,17 +711,17 @@ int rr_run_kafka(rr_kafka_run_t *r)
                 break;
         pthread_attr_destroy(&attr);
         if (started < nsh) {
-            snprintf(r->err, sizeof r->err, "cannot start a shard thread");
+            snprintf(r->errstr, r->errstr_size, "cannot start a shard thread");
             atomic_store(&k.stop, 1);
             rc = -1;
         }
-        if (serve_consumer(&k, prog, started, msgs, r->err, sizeof r->err) < 0)
+        if (serve_consumer(&k, prog, started, msgs, r->errstr, r->errstr_size) < 0)
             rc = -1;
         for (int j = 0; j < started; j++)
             pthread_join(sh[j].thread, NULL);
         for (int j = 0; j < started; j++)
             if (sh[j].err[0] && !rc) {
-                snprintf(r->err, sizeof r->err, "%s", sh[j].err);
+                snprintf(r->errstr, r->errstr_size, "%s", sh[j].err);
                 rc = -1;
             }
     }
@@ -734,7 +738,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
     if (rc < 0) {
         if (atomic_load(&k.incomplete)) { /* what stopped the run, whichever shard saw it */
             status = 3;
-            snprintf(r->err, sizeof r->err, "%s", k.why_incomplete);
+            snprintf(r->errstr, r->errstr_size, "%s", k.why_incomplete);
         }
         goto out;
     }
@@ -742,7 +746,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
         goto out;
     if (r->publish && !r->already_published) {
         if (r->engine_error[0]) {
-            snprintf(r->err, sizeof r->err, "%s: nothing published", r->engine_error);
+            snprintf(r->errstr, r->errstr_size, "%s: nothing published", r->engine_error);
             goto out;
         }
         r->missing_records = atomic_load(&k.missing);
@@ -764,7 +768,7 @@ int rr_run_kafka(rr_kafka_run_t *r)
                 t->metadata_size = t->metadata ? strlen(r->range_label) : 0;
             }
         }
-        rc = rr_kafka_sink_commit(r->publish, rk, ends, r->err, sizeof r->err);
+        rc = rr_kafka_sink_commit(r->publish, rk, ends, r->errstr, r->errstr_size);
         rd_kafka_topic_partition_list_destroy(ends);
         if (rc < 0)
             goto out;
@@ -797,8 +801,8 @@ out:
         rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(rk);
     if (!rr_kafka_destroy_within(rk, 10000))
-        fprintf(stderr, "replyrate run: %s: the Kafka client did not shut down in 10 s; left "
-                        "behind\n", r->topic);
+        rr_log(RR_LOG_WARN, "run", "%s: the Kafka client did not shut down in 10 s; left behind",
+               r->topic);
     for (int j = 0; sh && j < nsh; j++) {
         rr_engine_free(sh[j].eng);
         free(sh[j].global);

@@ -28,14 +28,22 @@
  * was deleted under it, and the log start offset then tells how many went.
  * Gaps the log keeps on purpose (transaction markers, aborted records,
  * compaction) are never counted: they are not below the log start.
+ *
+ * Ownership: everything in rr_kafka_run_t is borrowed for the call but the
+ * outputs it documents as the caller's to free (read, range_offsets).
+ * Threads: called on one thread; with shards it starts and joins its own,
+ * which call the fan-out through locked ports. Prints nothing: warnings go
+ * to ops/log.h, progress lines to ops/progress.h, the error to errstr.
+ * Layer: pipeline (io/kafka*, io/feed, engine, ops, base).
  */
-#ifndef RR_CLI_RUN_KAFKA_H
-#define RR_CLI_RUN_KAFKA_H
+#ifndef RR_PIPELINE_RUN_KAFKA_H
+#define RR_PIPELINE_RUN_KAFKA_H
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "pipeline/fanout.h"
 #include "pipeline/kafka_live.h"
 #include "engine/tz.h"
 #include "io/kafka.h"
@@ -55,7 +63,7 @@ typedef struct rr_kafka_run {
     const char *group; /* consumer group id (no offsets are committed yet) */
     const rr_config_t *cfg;
     const rr_tz_t *tz;
-    rr_sink_t sink; /* called by one shard at a time */
+    rr_fanout_t *fan; /* every record: each shard through a port, one at a time */
     int threads;    /* shards: at most this many, one per partition that holds records */
     int have_now;
     int64_t now_ms;
@@ -71,11 +79,10 @@ typedef struct rr_kafka_run {
     /* Completeness (docs/kafka.md, "Completeness"): records the run needs that
      * were deleted, before it began (below a partition's log start offset) or
      * under it, make it stop with status 3, unless allow_incomplete: then it
-     * goes on without them, says so on stderr, and counts them. */
+     * goes on without them, says so in a warning (ops/log.h), and counts
+     * them; as soon as records are known missing, fan publishes nothing as
+     * final (rr_fanout_gap). */
     int allow_incomplete;
-    /* Set to 1 (may be NULL) as soon as records are known missing: the
-     * caller's sinks publish nothing as final from then on. */
-    atomic_int *gap_seen;
     /* A topic still being written (pipeline/kafka_live.h), or NULL: every
      * partition is read from its log start until the ends the writer gives,
      * and how far each was read is told to the writer. Not with a day range;
@@ -102,21 +109,24 @@ typedef struct rr_kafka_run {
     rr_stats_t stats;      /* the shards' counts added up (pipeline/shards.h) */
     char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
     double seconds;
-    char err[512];
+    char *errstr; /* rr_run_kafka's errstr, for the run's own functions */
+    size_t errstr_size;
 } rr_kafka_run_t;
 
-/* 0 when every partition was read to its end and the engines finished (and,
+/* errstr (errstr_size bytes) says why when the status is not 0 (empty for
+ * a signal or a gate).
+ * 0 when every partition was read to its end and the engines finished (and,
  * when publishing, the results committed); a non-empty r->engine_error then
  * says an engine's results cannot be trusted (written all the same, as file
- * mode does). 1 with r->err on a runtime error (no such topic, unreachable
+ * mode does). 1 with errstr on a runtime error (no such topic, unreachable
  * cluster at start, fatal client error, failed commit; an engine's error
  * when publishing: nothing is committed; a live topic's writer that failed,
- * or whose partition count differs); 2 with r->err on a client or engine
- * configuration error (or a live topic with a day range); 3 with r->err
+ * or whose partition count differs); 2 with errstr on a client or engine
+ * configuration error (or a live topic with a day range); 3 with errstr
  * naming the first partition that lacks records (nothing committed);
  * 128 + N when *r->stop became N (nothing committed); what r->judge
  * returned when it was not 0 (nothing committed). r->stats and
  * r->missing_records hold what was read and missed whatever the status. */
-int rr_run_kafka(rr_kafka_run_t *r);
+int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size);
 
 #endif

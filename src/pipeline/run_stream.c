@@ -1,3 +1,4 @@
+/* pipeline/run_stream.c: streaming in a consumer group (see run_stream.h). */
 #include "pipeline/run_stream.h"
 
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "ops/log.h"
 #include "ops/progress.h"
 #include "io/changelog.h"
 
@@ -25,7 +27,7 @@ typedef struct spart {
     stream_t *s;
     int32_t p;
     rr_engine_t *eng;
-    rr_sink_t sink; /* the run's sink, rejected records renamed to partition p */
+    rr_fanout_port_t port; /* into the run's fan-out, rejected records renamed to partition p */
     int owned;
     int64_t next;   /* the offset after the last one fed; -1: nothing fed or committed */
     int dirty;      /* fed since its last checkpoint */
@@ -56,36 +58,8 @@ static void fail(stream_t *s, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->r->err, sizeof s->r->err, fmt, ap);
+    vsnprintf(s->r->errstr, s->r->errstr_size, fmt, ap);
     va_end(ap);
-}
-
-/* ---- per-partition sink: the run's, with the Kafka partition number ---- */
-
-static void sp_day(void *o, const rr_day_record_t *x)
-{
-    spart_t *sp = o;
-    sp->s->r->sink.day(sp->s->r->sink.opaque, x);
-}
-
-static void sp_violation(void *o, const rr_violation_record_t *x)
-{
-    spart_t *sp = o;
-    sp->s->r->sink.violation(sp->s->r->sink.opaque, x);
-}
-
-static void sp_alert(void *o, const rr_alert_record_t *x)
-{
-    spart_t *sp = o;
-    sp->s->r->sink.alert(sp->s->r->sink.opaque, x);
-}
-
-static void sp_rejected(void *o, const rr_rejected_record_t *x)
-{
-    spart_t *sp = o;
-    rr_rejected_record_t g = *x;
-    g.partition = sp->p;
-    sp->s->r->sink.rejected(sp->s->r->sink.opaque, &g);
 }
 
 /* ---- counts: what this run did with each engine ---- */
@@ -158,11 +132,7 @@ static spart_t *part(stream_t *s, int32_t p)
         sp->s = s;
         sp->p = p;
         sp->next = -1;
-        sp->sink = (rr_sink_t){.opaque = sp,
-                               .day = sp_day,
-                               .violation = sp_violation,
-                               .alert = sp_alert,
-                               .rejected = sp_rejected};
+        sp->port = (rr_fanout_port_t){.fan = s->r->fan, .fixed = p};
         s->ps[p] = sp;
     }
     return s->ps[p];
@@ -191,8 +161,8 @@ static int commit_all(stream_t *s, const char *why)
         }
         char key[300];
         snprintf(key, sizeof key, "%s:%d", r->topic, (int)p);
-        if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend, r->err,
-                             sizeof r->err) < 0) {
+        if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend, r->errstr,
+                             r->errstr_size) < 0) {
             s->failed = 1;
             return -1;
         }
@@ -203,7 +173,7 @@ static int commit_all(stream_t *s, const char *why)
     }
     if (!any)
         return 0; /* nothing fed since the last commit: no record, nothing to commit */
-    if (rr_kafka_sink_flush(r->publish, r->err, sizeof r->err) < 0) {
+    if (rr_kafka_sink_flush(r->publish, r->errstr, r->errstr_size) < 0) {
         s->failed = 1;
         return -1;
     }
@@ -221,9 +191,9 @@ static int commit_all(stream_t *s, const char *why)
         t->metadata_size = t->metadata ? strlen(md) : 0;
         n_parts++;
     }
-    int rc = rr_kafka_sink_commit(r->publish, s->rk, offs, r->err, sizeof r->err);
+    int rc = rr_kafka_sink_commit(r->publish, s->rk, offs, r->errstr, r->errstr_size);
     rd_kafka_topic_partition_list_destroy(offs);
-    if (rc < 0 || rr_kafka_sink_begin(r->publish, r->err, sizeof r->err) < 0) {
+    if (rc < 0 || rr_kafka_sink_begin(r->publish, r->errstr, r->errstr_size) < 0) {
         s->failed = 1;
         return -1;
     }
@@ -248,10 +218,10 @@ static int commit_all(stream_t *s, const char *why)
                 !rd_kafka_get_watermark_offsets(s->rk, r->topic, p, &lo, &hi) && hi >= 0)
                 lag += hi - (sp->next >= 0 ? sp->next : lo > 0 ? lo : 0);
         }
-        fprintf(stderr,
+        rr_progress_event(
                 "{\"type\":\"commit\",\"why\":\"%s\",\"partitions\":%d,\"input\":%llu,"
                 "\"lag\":%lld,\"checkpoint_bytes\":%llu,\"checkpoint_raw_bytes\":%llu,"
-                "\"seconds\":%.3f}\n",
+                "\"seconds\":%.3f}",
                 why, n_parts, (unsigned long long)st.input, (long long)lag, (unsigned long long)bytes,
                 (unsigned long long)raw, rr_mono_s() - t0);
     }
@@ -265,7 +235,8 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
 {
     rr_stream_run_t *r = s->r;
     char err[512];
-    if (rr_engine_new(r->cfg, r->tz, &sp->sink, &sp->eng, err, sizeof err) < 0) {
+    rr_sink_t sink = rr_fanout_port_sink(&sp->port);
+    if (rr_engine_new(r->cfg, r->tz, &sink, &sp->eng, err, sizeof err) < 0) {
         fail(s, "config: %s", err);
         return -1;
     }
@@ -283,9 +254,9 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
         if (!r->quiet) {
             rr_stats_t st;
             rr_engine_stats(sp->eng, &st);
-            fprintf(stderr,
+            rr_progress_event(
                     "{\"type\":\"restored\",\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
-                    ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}\n",
+                    ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}",
                     (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
         }
     } else {
@@ -359,10 +330,14 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
         if (s->ps[p] && !s->ps[p]->owned)
             drop_engine(s, s->ps[p]);
     if (!r->quiet) {
-        fprintf(stderr, "{\"type\":\"assigned\",\"partitions\":[");
-        for (int i = 0; i < l->cnt; i++)
-            fprintf(stderr, "%s%d", i ? "," : "", (int)l->elems[i].partition);
-        fprintf(stderr, "],\"restored\":%d}\n", restored);
+        char line[4096];
+        size_t len = (size_t)snprintf(line, sizeof line, "{\"type\":\"assigned\",\"partitions\":[");
+        for (int i = 0; i < l->cnt && len < sizeof line; i++)
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s%d", i ? "," : "",
+                                    (int)l->elems[i].partition);
+        if (len < sizeof line)
+            snprintf(line + len, sizeof line - len, "],\"restored\":%d}", restored);
+        rr_progress_event("%s", line);
     }
     return 0;
 }
@@ -420,17 +395,17 @@ static int changelog_topic(stream_t *s, int np)
 {
     rr_stream_run_t *r = s->r;
     rd_kafka_t *prk = rr_kafka_sink_handle(r->publish);
-    int n = rr_kafka_partition_count(prk, s->changelog, 10000, r->err, sizeof r->err);
+    int n = rr_kafka_partition_count(prk, s->changelog, 10000, r->errstr, r->errstr_size);
     if (n < 0)
         return -1;
     if (n == 0) {
         static const char *const cfg[] = {"cleanup.policy", "compact", NULL};
-        if (rr_kafka_create_topic(prk, s->changelog, np, cfg, 10000, r->err, sizeof r->err) < 0)
+        if (rr_kafka_create_topic(prk, s->changelog, np, cfg, 10000, r->errstr, r->errstr_size) < 0)
             return -1;
         n = np;
     }
     if (n < np) {
-        snprintf(r->err, sizeof r->err,
+        snprintf(r->errstr, r->errstr_size,
                  "%s has %d partitions, fewer than %s's %d: add partitions to it", s->changelog, n,
                  r->topic, np);
         return -1;
@@ -470,13 +445,16 @@ static int revise_all(stream_t *s)
         sp->dirty = 1;
     }
     if (parts && !s->r->quiet)
-        fprintf(stderr, "{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}\n", parts,
+        rr_progress_event("{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}", parts,
                 (unsigned long long)records);
     return 0;
 }
 
-int rr_run_stream(rr_stream_run_t *r)
+int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
 {
+    errstr[0] = 0;
+    r->errstr = errstr;
+    r->errstr_size = errstr_size;
     stream_t s = {.r = r};
     snprintf(s.changelog, sizeof s.changelog, "%s.changelog", r->prefix);
     struct timespec ts;
@@ -487,18 +465,18 @@ int rr_run_stream(rr_stream_run_t *r)
     rd_kafka_message_t **msgs = malloc(BATCH * sizeof *msgs);
     rr_record_t *recs = malloc(BATCH * sizeof *recs);
     rd_kafka_queue_t *q = NULL;
-    s.rk = rr_kafka_consumer_new(r->ko, r->group, 0, hook, &s, r->err, sizeof r->err);
+    s.rk = rr_kafka_consumer_new(r->ko, r->group, 0, hook, &s, r->errstr, r->errstr_size);
     if (!s.rk) {
         status = 2;
         goto out;
     }
     if (!msgs || !recs) {
-        snprintf(r->err, sizeof r->err, "out of memory");
+        snprintf(r->errstr, r->errstr_size, "out of memory");
         goto out;
     }
-    int np = rr_kafka_partition_count(s.rk, r->topic, 10000, r->err, sizeof r->err);
+    int np = rr_kafka_partition_count(s.rk, r->topic, 10000, r->errstr, r->errstr_size);
     if (np == 0)
-        snprintf(r->err, sizeof r->err, "topic '%s' does not exist", r->topic);
+        snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
     if (np <= 0 || changelog_topic(&s, np) < 0)
         goto out;
     rd_kafka_poll_set_consumer(s.rk);
@@ -507,7 +485,7 @@ int rr_run_stream(rr_stream_run_t *r)
     rd_kafka_resp_err_t se = rd_kafka_subscribe(s.rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (se) {
-        snprintf(r->err, sizeof r->err, "%s: subscribe: %s", r->topic, rd_kafka_err2str(se));
+        snprintf(r->errstr, r->errstr_size, "%s: subscribe: %s", r->topic, rd_kafka_err2str(se));
         goto out;
     }
     q = rd_kafka_queue_get_consumer(s.rk);
@@ -550,7 +528,7 @@ int rr_run_stream(rr_stream_run_t *r)
                 if (rd_kafka_fatal_error(s.rk, fatal, sizeof fatal)) {
                     fail(&s, "%s: %s", r->topic, fatal);
                 } else if (!r->quiet && rr_mono_s() - last_warn > 5) {
-                    fprintf(stderr, "replyrate run: %s: %s (waiting)\n", r->topic,
+                    rr_log(RR_LOG_WARN, "run", "%s: %s (waiting)", r->topic,
                             rd_kafka_message_errstr(m));
                     last_warn = rr_mono_s();
                 }

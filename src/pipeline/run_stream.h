@@ -20,9 +20,17 @@
  * carries a provisional revision of the open days of every partition fed
  * since its last one (rr_engine_provisional), with the checkpoint that
  * counts it: revisions are numbered on across restarts.
+ *
+ * Ownership: everything in rr_stream_run_t is borrowed for the call; the
+ * engines, the consumer and the per-partition state are its own and freed
+ * before it returns. One thread (librdkafka's rebalance callback runs on it,
+ * inside the consumer's poll). Prints nothing: the commit, assigned,
+ * restored and provisional lines are progress (ops/progress.h, unless
+ * quiet), transient client errors warnings (ops/log.h), the error errstr.
+ * Layer: pipeline (io/kafka*, io/changelog, engine, ops, base).
  */
-#ifndef RR_CLI_RUN_STREAM_H
-#define RR_CLI_RUN_STREAM_H
+#ifndef RR_PIPELINE_RUN_STREAM_H
+#define RR_PIPELINE_RUN_STREAM_H
 
 #include <signal.h>
 #include <stdint.h>
@@ -30,6 +38,7 @@
 #include "engine/tz.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
+#include "pipeline/fanout.h"
 #include "replyrate/engine.h"
 
 typedef struct rr_stream_run {
@@ -37,7 +46,7 @@ typedef struct rr_stream_run {
     const char *topic, *group, *prefix;
     const rr_config_t *cfg;
     const rr_tz_t *tz;
-    rr_sink_t sink;           /* every record, the publishing sink among them */
+    rr_fanout_t *fan;         /* every record, the publishing sink among them */
     rr_kafka_sink_t *publish; /* its transactions carry checkpoints and offsets */
     int64_t commit_every_ms;
     int64_t provisional_every_ms; /* 0: none; else open days' revisions with the first
@@ -49,13 +58,14 @@ typedef struct rr_stream_run {
     /* out */
     rr_stats_t stats; /* what this run applied, summed over its engines */
     double seconds;
-    char err[512];
+    char *errstr; /* rr_run_stream's errstr, for the run's own functions */
+    size_t errstr_size;
 } rr_stream_run_t;
 
-/* 0 when stopped by *stop after a final commit; 1 with r->err on a runtime
+/* 0 when stopped by *stop after a final commit; 1 with errstr on a runtime
  * error (a failed commit, a checkpoint that cannot be restored, a fatal
- * client error: the next run resumes from the last commit); 2 with r->err
+ * client error: the next run resumes from the last commit); 2 with errstr
  * on a client configuration error. */
-int rr_run_stream(rr_stream_run_t *r);
+int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size);
 
 #endif

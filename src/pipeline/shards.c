@@ -1,50 +1,8 @@
+/* pipeline/shards.c: what sharded runs share (see shards.h). */
 #include "pipeline/shards.h"
 
 #include "base/clock.h"
 #include "ops/progress.h"
-
-static void locked_day(void *opaque, const rr_day_record_t *r)
-{
-    rr_shard_out_t *o = opaque;
-    pthread_mutex_lock(o->mu);
-    o->sink->day(o->sink->opaque, r);
-    pthread_mutex_unlock(o->mu);
-}
-
-static void locked_violation(void *opaque, const rr_violation_record_t *r)
-{
-    rr_shard_out_t *o = opaque;
-    pthread_mutex_lock(o->mu);
-    o->sink->violation(o->sink->opaque, r);
-    pthread_mutex_unlock(o->mu);
-}
-
-static void locked_alert(void *opaque, const rr_alert_record_t *r)
-{
-    rr_shard_out_t *o = opaque;
-    pthread_mutex_lock(o->mu);
-    o->sink->alert(o->sink->opaque, r);
-    pthread_mutex_unlock(o->mu);
-}
-
-static void locked_rejected(void *opaque, const rr_rejected_record_t *r)
-{
-    rr_shard_out_t *o = opaque;
-    rr_rejected_record_t g = *r;
-    g.partition = o->global[r->partition];
-    pthread_mutex_lock(o->mu);
-    o->sink->rejected(o->sink->opaque, &g);
-    pthread_mutex_unlock(o->mu);
-}
-
-rr_sink_t rr_shard_sink(rr_shard_out_t *o)
-{
-    return (rr_sink_t){.opaque = o,
-                       .day = o->sink->day ? locked_day : NULL,
-                       .violation = o->sink->violation ? locked_violation : NULL,
-                       .alert = o->sink->alert ? locked_alert : NULL,
-                       .rejected = o->sink->rejected ? locked_rejected : NULL};
-}
 
 void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng)
 {

@@ -1,33 +1,24 @@
 /* pipeline/shards.h: what every sharded run shares, whatever feeds its shards
- * (files: run_shards.c; a Kafka topic's partitions: run_kafka.c).
+ * (files: drive.c; a Kafka topic's partitions: run_kafka.c).
  *
  * A shard is an engine of its own on a thread of its own, holding some of
- * the run's partitions. Its records reach the run's sink through
- * rr_shard_sink: one shard at a time (under the run's lock), with the
- * `partition` of rejected records translated from the shard's engine
- * partition back to the run's. Its counts add into the run's summary with
- * rr_shard_total, which also counts shops split across partitions (SPEC §2),
- * within and across shards.
+ * the run's partitions. Its records reach the run's fan-out through a port
+ * (pipeline/fanout.h). Its progress is noted by its thread and summed by
+ * the run's (rr_shard_progress_*), and its counts add into the run's summary
+ * with rr_shard_total, which also counts shops split across partitions
+ * (SPEC §2), within and across shards.
+ *
+ * Ownership: plain values owned by the run. Thread-safety: as each function
+ * says. Layer: pipeline (engine, ops, base).
  */
-#ifndef RR_CLI_SHARDS_H
-#define RR_CLI_SHARDS_H
+#ifndef RR_PIPELINE_SHARDS_H
+#define RR_PIPELINE_SHARDS_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "base/map.h"
 #include "replyrate/engine.h"
-
-typedef struct rr_shard_out {
-    const rr_sink_t *sink; /* the run's; its callbacks may be NULL */
-    pthread_mutex_t *mu;   /* the run's, held around every call */
-    const int *global;     /* the shard's engine partition k is the run's global[k] */
-} rr_shard_out_t;
-
-/* A sink for a shard's engine: calls o's sink under o's lock. o must outlive
- * the engine. */
-rr_sink_t rr_shard_sink(rr_shard_out_t *o);
 
 /* A shard's progress: written by its thread, read by the run's. */
 typedef struct rr_shard_progress {

@@ -62,5 +62,15 @@ expect 0 '"type":"summary","input":4000,' "$bin" run -q --threads 8 --input "$tm
 expect 2 "--output $tmp/a.pb given twice" "$bin" gen --events 10 --output "$tmp/a.pb" --output "$tmp/a.pb"
 expect 2 "stdout cannot be one of several partitions" "$bin" gen --events 10 --output "$tmp/a.pb" --output -
 expect 0 '"partitions":2,"expect":null' "$bin" gen --events 1000 --output "$tmp/a.pb" --output "$tmp/b.pb.zst"
+# logging: global options, before or after the command; a warning as a text or JSON line
+expect 2 "--log-level: expected error, warn, info or debug, got 'loud'" "$bin" --log-level loud help
+expect 2 "--log-format: expected text or json, got 'xml'" "$bin" run --log-format=xml --input "$tmp/in.pb" --output "$tmp/o.jsonl"
+head -c 30000 "$tmp/in.pb" >"$tmp/cut.pb"; printf '\377\377\377\377\017' >>"$tmp/cut.pb"; tail -c 20000 "$tmp/in.pb" >>"$tmp/cut.pb"
+expect 3 '^\{"type":"log","ts":"[^"]*","level":"warn","component":"run","msg":".*cut\.pb: the framing breaks at byte' "$bin" --log-format json run -q --input "$tmp/cut.pb" --output "$tmp/o.jsonl"
+expect 3 '^[-0-9T:.]*Z warn run: .*cut\.pb: the framing breaks at byte' "$bin" run -q --input "$tmp/cut.pb" --output "$tmp/o.jsonl"
+"$bin" run -q --log-level error --input "$tmp/cut.pb" --output "$tmp/o.jsonl" 2>"$tmp/err"
+if grep -q "warn" "$tmp/err" || ! grep -q '"status":3' "$tmp/err"; then
+  echo "FAIL: --log-level error still warns, or no summary:"; cat "$tmp/err"; failed=1
+fi
 [ "$failed" = 0 ] && echo "cli: all exit statuses and messages as documented"
 exit $failed

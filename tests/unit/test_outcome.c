@@ -1,5 +1,6 @@
-/* Tests for pipeline/outcome: the exit-status table's gates (which wins, where
- * the ratio is judged) and the summary line's fields. */
+/* Tests for pipeline/outcome and pipeline/summary: the exit-status table's
+ * gates (which wins, where the ratio is judged) and the summary line's fields
+ * in their order. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "pipeline/outcome.h"
+#include "pipeline/summary.h"
 
 static int judge(uint64_t input, uint64_t applied, uint64_t invalid, uint64_t unread,
                  const rr_gates_t *g, char *msg, size_t size)
@@ -70,10 +72,9 @@ Test(outcome, ratio_parses_zero_to_one_only)
 
 static const char *print(const rr_outcome_t *o)
 {
-    static char line[2048];
-    FILE *f = fmemopen(line, sizeof line, "w");
-    rr_outcome_print(f, o);
-    fclose(f);
+    static char line[RR_SUMMARY_MAX];
+    int n = rr_summary_format(o, line, sizeof line);
+    cr_assert(n > 0 && (size_t)n < sizeof line, "%d", n);
     return line;
 }
 
@@ -96,4 +97,24 @@ Test(outcome, summary_keeps_the_spec_counts_first_and_adds_the_outcome)
     cr_assert_eq(o.status, 143);
     rr_outcome_stopped(&o, SIGINT);
     cr_assert(strstr(print(&o), ",\"status\":130,\"reason\":\"signal\",\"signal\":\"SIGINT\"}\n"));
+}
+
+Test(outcome, summary_fields_keep_their_order)
+{
+    rr_outcome_t o = {0};
+    o.stats = (rr_stats_t){.input = 10, .applied = 6, .duplicate = 1, .late = 1, .invalid = 2,
+                           .held = 3, .shop_days = 4, .agent_days = 5, .violations = 7,
+                           .alerts = 8, .peak_open_conversations = 9,
+                           .peak_active_conversations = 11, .evicted_conversations = 12,
+                           .shops_in_several_partitions = 13};
+    o.seconds = 2;
+    o.unread_bytes = 14, o.skipped_bytes = 15, o.missing_records = 16;
+    rr_outcome_stopped(&o, SIGTERM);
+    cr_assert_str_eq(print(&o),
+                     "{\"type\":\"summary\",\"input\":10,\"applied\":6,\"duplicate\":1,\"late\":1,"
+                     "\"invalid\":2,\"held\":3,\"shop_days\":4,\"agent_days\":5,\"violations\":7,"
+                     "\"alerts\":8,\"peak_open_conversations\":9,\"peak_active_conversations\":11,"
+                     "\"evicted_conversations\":12,\"shops_in_several_partitions\":13,"
+                     "\"seconds\":2.000,\"events_per_s\":5,\"unread_bytes\":14,\"skipped_bytes\":15,"
+                     "\"missing_records\":16,\"status\":143,\"reason\":\"signal\",\"signal\":\"SIGTERM\"}\n");
 }

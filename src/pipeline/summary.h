@@ -1,0 +1,29 @@
+/* pipeline/summary.h: the summary line of a run, the one JSON object every
+ * run that started prints on stderr when it ends (docs/operations.md, "The
+ * summary line"; README "What a run does").
+ *
+ * Its fields and their order are a contract: scripts and tests parse it.
+ * The five SPEC counts come first (input, applied, duplicate, late,
+ * invalid: SPEC "The summary"), then held (jumps left unjudged at a range's
+ * end, not in input: SPEC §7), the records published, memory, time, and the
+ * outcome: unread_bytes, skipped_bytes, missing_records, status, reason
+ * (when status is not 0), signal (when stopped by one).
+ *
+ * Formats into the caller's buffer; the caller (cli/) prints it. Pure: no
+ * state, any thread. Layer: pipeline (outcome, ops/stop's signal names).
+ */
+#ifndef RR_PIPELINE_SUMMARY_H
+#define RR_PIPELINE_SUMMARY_H
+
+#include <stddef.h>
+
+#include "pipeline/outcome.h"
+
+/* The longest line rr_summary_format writes, newline included. */
+#define RR_SUMMARY_MAX 1024
+
+/* The line for o, ending in a newline, into buf[0..size) (always
+ * terminated). Returns its length, as snprintf does (>= size: cut short). */
+int rr_summary_format(const rr_outcome_t *o, char *buf, size_t size);
+
+#endif
