@@ -508,7 +508,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
                               ? s.ps[m->partition]
                               : NULL;
             /* a message of a partition we own, not one fetched before a rebalance */
-            int usable = sp && sp->owned && sp->eng && m->offset >= sp->next;
+            int usable = m && sp && sp->owned && sp->eng && m->offset >= sp->next;
             if (run_n && (!usable || sp != run_sp)) {
                 feed_run(&s, run_sp, msgs + run_start, run_n, recs);
                 run_n = 0;

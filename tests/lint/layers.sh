@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/lint/layers.sh: fails when an #include in src/ points up a layer or
-# into another folder's private header.
+# into another folder's private header, or when a header's include guard does
+# not name its path (src/io/filesink.h: RR_IO_FILESINK_H).
 #
 # Each folder of src/ is a layer and may include only its own headers and
 # those of the folders listed for it below (the same table as CMakeLists.txt's
@@ -57,8 +58,16 @@ for dir in src/*/; do
   done < <(grep -Hn '^#[[:space:]]*include[[:space:]]*"' "$dir"*.[ch] || true)
 done
 
+# include guards name the header's path, so a moved header cannot keep the
+# guard of another place (two headers with one guard hide each other)
+for h in src/*/*.h; do
+  want=RR_$(echo "${h#src/}" | tr 'a-z/.' 'A-Z__')
+  guard=$(grep -m1 -oE '^#ifndef RR_[A-Z0-9_]+' "$h" | cut -d' ' -f2 || true)
+  [[ $guard == "$want" ]] || complain "$h" "include guard ${guard:-missing}, expected $want"
+done
+
 if ((bad)); then
-  echo "tests/lint/layers.sh: $bad include(s) break the layering" >&2
+  echo "tests/lint/layers.sh: $bad finding(s): the layering is broken" >&2
   exit 1
 fi
 echo "layers: every #include in src/ points down or within its folder"
