@@ -124,8 +124,7 @@ static int load_decompressed(const char *path, uint8_t **out, size_t *out_len, c
     }
     while (raw_len < (size_t)sb.st_size) {
         ssize_t n = read(fd, raw + raw_len, (size_t)sb.st_size - raw_len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             snprintf(errstr, errstr_size, "%s: read: %s", path, n ? strerror(errno) : "short");
             goto fail;
@@ -181,8 +180,7 @@ static int load_decompressed(const char *path, uint8_t **out, size_t *out_len, c
     *out_len = len;
     return 0;
 fail:
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     ZSTD_freeDCtx(zd);
     free(raw);
     free(dst);
@@ -199,8 +197,7 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, p
             fprintf(stderr, "rr_bench: %s\n", rr_source_error(src));
             return -1;
         }
-        if (n == 0)
-            break;
+        if (n == 0) break;
         int64_t now = eng ? rr_now_ms() : 0;
         ps->records += (uint64_t)n;
         if (eng) { /* exactly what replyrate run does with a batch */
@@ -248,8 +245,8 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, p
     return 0;
 }
 
-static void print_json(enum mode m, int rep, const pass_t *ps, double wall, double cpu,
-                       double user, double sys, long maxrss_kb, size_t mem_bytes)
+static void print_json(enum mode m, int rep, const pass_t *ps, double wall, double cpu, double user,
+                       double sys, long maxrss_kb, size_t mem_bytes)
 {
     double ev = (double)ps->records;
     printf("{\"mode\":\"%s\",\"rep\":%d,\"events\":%llu,\"ok\":%llu,\"bad\":%llu,"
@@ -304,8 +301,7 @@ int main(int argc, char **argv)
     }
     int m = -1;
     for (int i = 0; mode_s && i < (int)(sizeof mode_names / sizeof *mode_names); i++)
-        if (!strcmp(mode_s, mode_names[i]))
-            m = i;
+        if (!strcmp(mode_s, mode_names[i])) m = i;
     if (!input || m < 0 || repeat < 1 || optind < argc) {
         fputs(usage, stderr);
         return 2;
@@ -363,12 +359,11 @@ int main(int argc, char **argv)
         double wall = rr_mono_s() - t0;
         getrusage(RUSAGE_SELF, &r1);
         rr_engine_free(eng);
-        if (rc < 0)
-            goto out;
+        if (rc < 0) goto out;
         double user = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
         double sys = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
-        print_json((enum mode)m, rep, &ps, wall, cpu_s(&r1) - cpu_s(&r0), user, sys,
-                   r1.ru_maxrss, mem_len);
+        print_json((enum mode)m, rep, &ps, wall, cpu_s(&r1) - cpu_s(&r0), user, sys, r1.ru_maxrss,
+                   mem_len);
     }
     status = 0;
 out:

@@ -30,7 +30,6 @@
 #define BATCH 4096
 #define NOW INT64_C(4000000000000)
 
-
 /* Feed records [from, to) of the file (by index) to eng; -1 on error. */
 static int feed(const char *path, rr_engine_t *eng, uint64_t from, uint64_t to, uint64_t *total)
 {
@@ -46,16 +45,13 @@ static int feed(const char *path, rr_engine_t *eng, uint64_t from, uint64_t to, 
     while ((n = rr_source_next_batch(src, recs, BATCH)) > 0) {
         uint64_t lo = i, hi = i + (uint64_t)n;
         i = hi;
-        if (!eng)
-            continue;
-        if (hi <= from || lo >= to)
-            continue;
+        if (!eng) continue;
+        if (hi <= from || lo >= to) continue;
         uint64_t a = from > lo ? from - lo : 0, b = (to < hi ? to : hi) - lo;
         rr_feed_records(eng, 0, recs + a, (size_t)(b - a), NOW, NULL);
     }
     rr_source_close(src);
-    if (total)
-        *total = i;
+    if (total) *total = i;
     return n < 0 ? -1 : 0;
 }
 
@@ -63,8 +59,7 @@ static int feed(const char *path, rr_engine_t *eng, uint64_t from, uint64_t to, 
 static int run_to_end(const char *path, rr_engine_t *eng, uint64_t from, uint64_t to,
                       rr_stats_t *st)
 {
-    if (feed(path, eng, from, to, NULL) < 0)
-        return -1;
+    if (feed(path, eng, from, to, NULL) < 0) return -1;
     rr_engine_partition_end(eng, 0);
     rr_engine_finish(eng);
     rr_engine_stats(eng, st);
@@ -104,8 +99,7 @@ int main(int argc, char **argv)
         return 1;
     }
     uint64_t total = 0;
-    if (feed(input, NULL, 0, 0, &total) < 0)
-        return 1;
+    if (feed(input, NULL, 0, 0, &total) < 0) return 1;
     uint64_t cut = (uint64_t)((double)total * at);
 
     /* the reference: straight through */
@@ -119,17 +113,14 @@ int main(int argc, char **argv)
     rr_engine_add_partition(ref, input);
     rr_engine_add_partition(a, input);
     rr_stats_t want;
-    if (run_to_end(input, ref, 0, total, &want) < 0)
-        return 1;
+    if (run_to_end(input, ref, 0, total, &want) < 0) return 1;
 
-    if (feed(input, a, 0, cut, NULL) < 0)
-        return 1;
+    if (feed(input, a, 0, cut, NULL) < 0) return 1;
     rr_stats_t at_cut;
     rr_engine_stats(a, &at_cut);
     rr_membuf_t raw = {0};
     double t0 = rr_mono_s();
-    if (rr_engine_checkpoint(a, rr_membuf_write, &raw) < 0)
-        return 1;
+    if (rr_engine_checkpoint(a, rr_membuf_write, &raw) < 0) return 1;
     double t_write = rr_mono_s() - t0;
     rr_engine_free(a);
 
@@ -138,14 +129,12 @@ int main(int argc, char **argv)
     t0 = rr_mono_s();
     size_t zn = ZSTD_compress(z, zcap, raw.p, raw.n, level);
     double t_compress = rr_mono_s() - t0;
-    if (ZSTD_isError(zn))
-        return 1;
+    if (ZSTD_isError(zn)) return 1;
     rr_membuf_t back = {.p = malloc(raw.n), .cap = raw.n};
     t0 = rr_mono_s();
     size_t dn = ZSTD_decompress(back.p, back.cap, z, zn);
     double t_decompress = rr_mono_s() - t0;
-    if (ZSTD_isError(dn) || dn != raw.n || memcmp(back.p, raw.p, raw.n))
-        return 1;
+    if (ZSTD_isError(dn) || dn != raw.n || memcmp(back.p, raw.p, raw.n)) return 1;
     back.n = dn;
     t0 = rr_mono_s();
     if (rr_engine_restore(b, rr_membuf_read, &back, err, sizeof err) < 0) {
@@ -155,8 +144,7 @@ int main(int argc, char **argv)
     double t_restore = rr_mono_s() - t0;
 
     rr_stats_t got;
-    if (run_to_end(input, b, cut, total, &got) < 0)
-        return 1;
+    if (run_to_end(input, b, cut, total, &got) < 0) return 1;
     int same = got.input == want.input && got.applied == want.applied &&
                got.duplicate == want.duplicate && got.late == want.late &&
                got.shop_days == want.shop_days && got.agent_days == want.agent_days &&

@@ -18,7 +18,6 @@
 #include "base/clock.h"
 #include "io/kafka.h"
 
-
 static double cpu_s(void)
 {
     struct rusage ru;
@@ -44,7 +43,8 @@ int main(int argc, char **argv)
         else if (c == 'X' && rr_kafka_add_prop(&ko, optarg, err, sizeof err) == 0)
             continue;
         else {
-            fprintf(stderr, "usage: rr_kafka_bench --brokers HOST:PORT --topic NAME [-X k=v ...]\n");
+            fprintf(stderr,
+                    "usage: rr_kafka_bench --brokers HOST:PORT --topic NAME [-X k=v ...]\n");
             return 2;
         }
     }
@@ -53,7 +53,8 @@ int main(int argc, char **argv)
         return 2;
     }
     double t0 = rr_mono_s(), c0 = cpu_s();
-    rd_kafka_t *rk = rr_kafka_reader_new(&ko, "rr-kafka-bench", err, sizeof err); /* run's settings */
+    rd_kafka_t *rk =
+        rr_kafka_reader_new(&ko, "rr-kafka-bench", err, sizeof err); /* run's settings */
     if (!rk) {
         fprintf(stderr, "rr_kafka_bench: %s\n", err);
         return 2;

@@ -63,8 +63,8 @@ typedef struct rr_metric_def {
     int64_t threshold_ms;   /* T; *_within kinds only */
     int32_t window_from_ms; /* local time of day, [from, to); 0..86400000 */
     int32_t window_to_ms;
-    uint32_t excludes;      /* RR_EXCLUDE_* */
-    rr_require_t require;   /* buyer_replied only */
+    uint32_t excludes;    /* RR_EXCLUDE_* */
+    rr_require_t require; /* buyer_replied only */
 } rr_metric_def_t;
 
 typedef struct rr_alert_def {

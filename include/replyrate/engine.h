@@ -26,21 +26,21 @@ typedef struct rr_tz rr_tz_t;
 typedef struct rr_value {
     int64_t num;
     int64_t den;
-    int64_t unanswered;              /* response_time only */
-    int64_t buckets[RR_BUCKETS];     /* response_time only */
+    int64_t unanswered;          /* response_time only */
+    int64_t buckets[RR_BUCKETS]; /* response_time only */
 } rr_value_t;
 
 /* A shop_day (is_agent 0) or agent_day (is_agent 1) result. */
 typedef struct rr_day_record {
     int is_agent;
     uint64_t shop_id;
-    uint64_t agent_id;         /* agent_day only */
-    int32_t day;               /* local date as YYYYMMDD */
+    uint64_t agent_id; /* agent_day only */
+    int32_t day;       /* local date as YYYYMMDD */
     int final;
-    uint32_t revision;         /* provisional revisions count from 1; final: 0 */
-    const char *version;       /* metric-set version */
-    const rr_config_t *cfg;    /* names and kinds, indexed like values */
-    const rr_value_t *values;  /* cfg->n_metrics entries; agent_day: only per-agent kinds set */
+    uint32_t revision;        /* provisional revisions count from 1; final: 0 */
+    const char *version;      /* metric-set version */
+    const rr_config_t *cfg;   /* names and kinds, indexed like values */
+    const rr_value_t *values; /* cfg->n_metrics entries; agent_day: only per-agent kinds set */
 } rr_day_record_t;
 
 typedef enum rr_reason {
@@ -57,7 +57,7 @@ typedef struct rr_violation_record {
     uint64_t buyer_id;
     uint64_t agent_id;
     int64_t round_start_ms;
-    int answered;     /* 0: reply_ms and wait_ms are null */
+    int answered; /* 0: reply_ms and wait_ms are null */
     int64_t reply_ms;
     int64_t wait_ms;
     uint32_t messages;
@@ -85,16 +85,16 @@ typedef enum rr_verdict {
 
 /* An input event that was not applied (SPEC §7): late or invalid. */
 typedef struct rr_rejected_record {
-    rr_verdict_t verdict;   /* RR_LATE or RR_INVALID */
-    const char *reason;     /* "late", or why it is invalid */
-    const char *source;     /* partition's name: file path or topic */
+    rr_verdict_t verdict; /* RR_LATE or RR_INVALID */
+    const char *reason;   /* "late", or why it is invalid */
+    const char *source;   /* partition's name: file path or topic */
     int32_t partition;
-    int64_t offset;         /* byte offset in the file, or Kafka offset */
-    const uint8_t *raw;     /* the record's bytes, may be NULL */
+    int64_t offset;     /* byte offset in the file, or Kafka offset */
+    const uint8_t *raw; /* the record's bytes, may be NULL */
     size_t raw_len;
-    int decoded;            /* 0: bytes did not decode, event is zero */
+    int decoded; /* 0: bytes did not decode, event is zero */
     rr_event_t event;
-    int64_t watermark_ms;   /* the partition watermark at arrival; INT64_MIN: none yet */
+    int64_t watermark_ms; /* the partition watermark at arrival; INT64_MIN: none yet */
 } rr_rejected_record_t;
 
 typedef struct rr_sink {

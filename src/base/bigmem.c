@@ -8,8 +8,7 @@
 static void *map_big(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
+    if (p == MAP_FAILED) return NULL;
 #ifdef MADV_HUGEPAGE
     madvise(p, size, MADV_HUGEPAGE); /* a hint: no huge pages is still correct */
 #endif
@@ -23,22 +22,18 @@ void *rr_big_alloc(size_t size)
 
 void *rr_big_realloc(void *p, size_t old_size, size_t new_size)
 {
-    if (!p)
-        return rr_big_alloc(new_size);
-    if (old_size < RR_BIG_MIN && new_size < RR_BIG_MIN)
-        return realloc(p, new_size ? new_size : 1);
+    if (!p) return rr_big_alloc(new_size);
+    if (old_size < RR_BIG_MIN && new_size < RR_BIG_MIN) return realloc(p, new_size ? new_size : 1);
     if (old_size >= RR_BIG_MIN && new_size >= RR_BIG_MIN) {
         void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
-        if (q == MAP_FAILED)
-            return NULL;
+        if (q == MAP_FAILED) return NULL;
 #ifdef MADV_HUGEPAGE
         madvise(q, new_size, MADV_HUGEPAGE);
 #endif
         return q;
     }
     void *q = rr_big_alloc(new_size);
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     memcpy(q, p, old_size < new_size ? old_size : new_size);
     rr_big_free(p, old_size);
     return q;
@@ -46,8 +41,7 @@ void *rr_big_realloc(void *p, size_t old_size, size_t new_size)
 
 void rr_big_free(void *p, size_t size)
 {
-    if (!p)
-        return;
+    if (!p) return;
     if (size < RR_BIG_MIN)
         free(p);
     else

@@ -18,8 +18,7 @@ static size_t pow2_at_least(size_t n)
 static int map64_alloc(rr_map64_t *m, size_t cap)
 {
     rr_map64_slot_t *s = rr_big_alloc(cap * sizeof *s);
-    if (!s)
-        return -1;
+    if (!s) return -1;
     for (size_t i = 0; i < cap; i++)
         s[i].val = RR_MAP_NONE;
     m->slots = s;
@@ -35,8 +34,7 @@ int rr_map64_init(rr_map64_t *m, size_t capacity_hint)
 
 void rr_map64_free(rr_map64_t *m)
 {
-    if (m->slots)
-        rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
+    if (m->slots) rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
     m->slots = NULL;
 }
 
@@ -45,10 +43,8 @@ uint32_t rr_map64_get(const rr_map64_t *m, uint64_t key)
     size_t i = rr_hash64(key) & m->mask;
     for (;;) {
         const rr_map64_slot_t *s = &m->slots[i];
-        if (s->val == RR_MAP_NONE)
-            return RR_MAP_NONE;
-        if (s->key == key)
-            return s->val;
+        if (s->val == RR_MAP_NONE) return RR_MAP_NONE;
+        if (s->key == key) return s->val;
         i = (i + 1) & m->mask;
     }
 }
@@ -67,8 +63,7 @@ int rr_map64_put(rr_map64_t *m, uint64_t key, uint32_t val)
 {
     if ((m->count + 1) * 2 > m->mask + 1) {
         rr_map64_t bigger;
-        if (map64_alloc(&bigger, (m->mask + 1) * 2) < 0)
-            return -1;
+        if (map64_alloc(&bigger, (m->mask + 1) * 2) < 0) return -1;
         for (size_t i = 0; i <= m->mask; i++)
             if (m->slots[i].val != RR_MAP_NONE)
                 map64_insert(&bigger, m->slots[i].key, m->slots[i].val);
@@ -83,10 +78,8 @@ uint32_t rr_map64_del(rr_map64_t *m, uint64_t key)
 {
     size_t i = rr_hash64(key) & m->mask;
     for (;;) {
-        if (m->slots[i].val == RR_MAP_NONE)
-            return RR_MAP_NONE;
-        if (m->slots[i].key == key)
-            break;
+        if (m->slots[i].val == RR_MAP_NONE) return RR_MAP_NONE;
+        if (m->slots[i].key == key) break;
         i = (i + 1) & m->mask;
     }
     uint32_t val = m->slots[i].val;
@@ -115,8 +108,7 @@ static inline uint64_t hash3(uint64_t a, uint64_t b, uint64_t c)
 static int map3_alloc(rr_map3_t *m, size_t cap)
 {
     rr_map3_slot_t *s = rr_big_alloc(cap * sizeof *s);
-    if (!s)
-        return -1;
+    if (!s) return -1;
     for (size_t i = 0; i < cap; i++)
         s[i].val = RR_MAP_NONE;
     m->slots = s;
@@ -132,8 +124,7 @@ int rr_map3_init(rr_map3_t *m, size_t capacity_hint)
 
 void rr_map3_free(rr_map3_t *m)
 {
-    if (m->slots)
-        rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
+    if (m->slots) rr_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
     m->slots = NULL;
 }
 
@@ -149,10 +140,8 @@ uint32_t rr_map3_get(const rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c)
     size_t i = hash3(a, b, c) & m->mask;
     for (;;) {
         const rr_map3_slot_t *s = &m->slots[i];
-        if (s->val == RR_MAP_NONE)
-            return RR_MAP_NONE;
-        if (s->k[0] == a && s->k[1] == b && s->k[2] == c)
-            return s->val;
+        if (s->val == RR_MAP_NONE) return RR_MAP_NONE;
+        if (s->k[0] == a && s->k[1] == b && s->k[2] == c) return s->val;
         i = (i + 1) & m->mask;
     }
 }
@@ -171,8 +160,7 @@ int rr_map3_put(rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c, uint32_t val)
 {
     if ((m->count + 1) * 2 > m->mask + 1) {
         rr_map3_t bigger;
-        if (map3_alloc(&bigger, (m->mask + 1) * 2) < 0)
-            return -1;
+        if (map3_alloc(&bigger, (m->mask + 1) * 2) < 0) return -1;
         for (size_t i = 0; i <= m->mask; i++)
             if (m->slots[i].val != RR_MAP_NONE)
                 map3_insert(&bigger, m->slots[i].k, m->slots[i].val);
@@ -189,10 +177,8 @@ uint32_t rr_map3_del(rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c)
     size_t i = hash3(a, b, c) & m->mask;
     for (;;) {
         rr_map3_slot_t *s = &m->slots[i];
-        if (s->val == RR_MAP_NONE)
-            return RR_MAP_NONE;
-        if (s->k[0] == a && s->k[1] == b && s->k[2] == c)
-            break;
+        if (s->val == RR_MAP_NONE) return RR_MAP_NONE;
+        if (s->k[0] == a && s->k[1] == b && s->k[2] == c) break;
         i = (i + 1) & m->mask;
     }
     uint32_t val = m->slots[i].val;
@@ -212,6 +198,5 @@ uint32_t rr_map3_del(rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c)
 
 void rr_map3_prefetch(const rr_map3_t *m, uint64_t a, uint64_t b, uint64_t c)
 {
-    if (m->slots)
-        __builtin_prefetch(&m->slots[hash3(a, b, c) & m->mask]);
+    if (m->slots) __builtin_prefetch(&m->slots[hash3(a, b, c) & m->mask]);
 }

@@ -11,8 +11,7 @@ int rr_membuf_write(void *arg, const void *p, size_t n)
         while (n > cap - b->n)
             cap *= 2;
         unsigned char *q = realloc(b->p, cap);
-        if (!q)
-            return -1;
+        if (!q) return -1;
         b->p = q;
         b->cap = cap;
     }
@@ -24,8 +23,7 @@ int rr_membuf_write(void *arg, const void *p, size_t n)
 int rr_membuf_read(void *arg, void *p, size_t n)
 {
     rr_membuf_t *b = arg;
-    if (n > b->n - b->pos)
-        return -1;
+    if (n > b->n - b->pos) return -1;
     memcpy(p, b->p + b->pos, n);
     b->pos += n;
     return 0;

@@ -25,15 +25,13 @@ void *rr_pool_get(rr_pool_t *p, size_t size, size_t *cap_out)
     } else if (!(b = malloc(cap)))
         return NULL;
     p->bytes_live += cap;
-    if (cap_out)
-        *cap_out = cap;
+    if (cap_out) *cap_out = cap;
     return b;
 }
 
 void rr_pool_put(rr_pool_t *p, void *block, size_t size)
 {
-    if (!block)
-        return;
+    if (!block) return;
     unsigned c = size_class(size);
     *(void **)block = p->free[c];
     p->free[c] = block;

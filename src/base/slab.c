@@ -16,8 +16,7 @@ void rr_slab_init(rr_slab_t *s, size_t size)
 
 void rr_slab_free(rr_slab_t *s)
 {
-    if (s->base)
-        rr_big_free(s->base, s->cap * s->size);
+    if (s->base) rr_big_free(s->base, s->cap * s->size);
     free(s->freed);
     rr_slab_init(s, s->size);
 }
@@ -34,11 +33,9 @@ static int slab_grow(rr_slab_t *s, size_t need)
     size_t c = s->cap ? s->cap : SLAB_MIN_CAP;
     while (c < need)
         c *= 2;
-    if (c == s->cap)
-        return 0;
+    if (c == s->cap) return 0;
     unsigned char *nb = rr_big_realloc(s->base, s->cap * s->size, c * s->size);
-    if (!nb)
-        return -1;
+    if (!nb) return -1;
     s->base = nb;
     s->cap = c;
     return 0;
@@ -65,14 +62,12 @@ uint32_t rr_slab_alloc(rr_slab_t *s)
 
 static int free_reserve(rr_slab_t *s, size_t need)
 {
-    if (need <= s->freed_cap)
-        return 0;
+    if (need <= s->freed_cap) return 0;
     size_t c = s->freed_cap ? s->freed_cap * 2 : 16;
     while (c < need)
         c *= 2;
     uint32_t *v = realloc(s->freed, c * sizeof *v);
-    if (!v)
-        return -1;
+    if (!v) return -1;
     s->freed = v;
     s->freed_cap = c;
     return 0;
@@ -80,8 +75,7 @@ static int free_reserve(rr_slab_t *s, size_t need)
 
 int rr_slab_release(rr_slab_t *s, uint32_t i)
 {
-    if (free_reserve(s, s->freed_n + 1) < 0)
-        return -1;
+    if (free_reserve(s, s->freed_n + 1) < 0) return -1;
     s->freed[s->freed_n++] = i;
     return 0;
 }
@@ -89,13 +83,11 @@ int rr_slab_release(rr_slab_t *s, uint32_t i)
 void *rr_slab_load(rr_slab_t *s, size_t n)
 {
     rr_slab_free(s);
-    if (n > RR_SLAB_NONE)
-        return NULL;
+    if (n > RR_SLAB_NONE) return NULL;
     size_t c = SLAB_MIN_CAP;
     while (c < n)
         c *= 2;
-    if (!(s->base = rr_big_alloc(c * s->size)))
-        return NULL;
+    if (!(s->base = rr_big_alloc(c * s->size))) return NULL;
     s->cap = c;
     s->n = n;
     return s->base;
@@ -103,11 +95,9 @@ void *rr_slab_load(rr_slab_t *s, size_t n)
 
 int rr_slab_load_free(rr_slab_t *s, const uint32_t *v, size_t n)
 {
-    if (free_reserve(s, n ? n : 1) < 0)
-        return -1;
+    if (free_reserve(s, n ? n : 1) < 0) return -1;
     for (size_t k = 0; k < n; k++)
-        if (v[k] >= s->n)
-            return -2;
+        if (v[k] >= s->n) return -2;
     memcpy(s->freed, v, n * sizeof *v);
     s->freed_n = n;
     return 0;

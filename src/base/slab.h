@@ -29,7 +29,7 @@ typedef struct rr_slab {
     size_t size;         /* bytes per slot, as given to rr_slab_init */
     size_t n;            /* slots [0, n) have been handed out at least once */
     size_t cap;
-    uint32_t *freed;     /* released slots, the next one to reuse last */
+    uint32_t *freed; /* released slots, the next one to reuse last */
     size_t freed_n, freed_cap;
 } rr_slab_t;
 

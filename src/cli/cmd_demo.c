@@ -103,10 +103,8 @@ typedef struct metric_acc {
 static metric_acc_t *acc_of(metric_acc_t *acc, size_t *n, const char *name)
 {
     for (size_t i = 0; i < *n; i++)
-        if (!strcmp(acc[i].name, name))
-            return &acc[i];
-    if (*n == RR_MAX_METRICS)
-        return NULL;
+        if (!strcmp(acc[i].name, name)) return &acc[i];
+    if (*n == RR_MAX_METRICS) return NULL;
     metric_acc_t *a = &acc[(*n)++];
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", name);
@@ -124,8 +122,7 @@ static int add_shop(metric_acc_t *a, uint64_t shop, int64_t num, int64_t den)
     if (a->n_shops == a->cap) {
         size_t c = a->cap ? 2 * a->cap : 256;
         shop_rate_t *s = realloc(a->shops, c * sizeof *s);
-        if (!s)
-            return -1;
+        if (!s) return -1;
         a->shops = s;
         a->cap = c;
     }
@@ -160,8 +157,7 @@ static int add_record(void *arg, const rd_kafka_message_t *m, char *err, size_t 
     int rc = 0;
     for (size_t i = 0; i < sd->n_metrics && !rc; i++) {
         metric_acc_t *a = acc_of(d->acc, d->n_acc, sd->metrics[i]->name);
-        if (!a)
-            continue;
+        if (!a) continue;
         a->num += sd->metrics[i]->num;
         a->den += sd->metrics[i]->den;
         a->buckets |= sd->metrics[i]->n_buckets > 0;
@@ -180,15 +176,16 @@ static int read_results(const char *bootstraps, metric_acc_t *acc, size_t *n_acc
 {
     rr_kafka_opts_t ko = {.brokers = bootstraps};
     rd_kafka_t *rk = rr_kafka_reader_new(&ko, "replyrate-demo", err, n);
-    if (!rk)
-        return -1;
+    if (!rk) return -1;
     demo_acc_t d = {acc, n_acc, records};
     uint64_t deleted = 0;
     int rc = rr_kafka_read_to_end(rk, &ko, PREFIX ".shop_day", add_record, &d, 60, "replyrate demo",
                                   &deleted, err, n);
     if (!rc && deleted) {
-        snprintf(err, n, "%s: the mock broker deleted %llu records before they were read back "
-                 "(more --partitions)", PREFIX ".shop_day", (unsigned long long)deleted);
+        snprintf(err, n,
+                 "%s: the mock broker deleted %llu records before they were read back "
+                 "(more --partitions)",
+                 PREFIX ".shop_day", (unsigned long long)deleted);
         rc = -1;
     }
     rd_kafka_consumer_close(rk);
@@ -198,17 +195,18 @@ static int read_results(const char *bootstraps, metric_acc_t *acc, size_t *n_acc
 
 static void print_report(metric_acc_t *acc, size_t n_acc, uint64_t records)
 {
-    printf("\n%-10s %-22s %12s %14s %12s\n", "platform", "metric", "rate", "numerator", "denominator");
+    printf("\n%-10s %-22s %12s %14s %12s\n", "platform", "metric", "rate", "numerator",
+           "denominator");
     for (size_t i = 0; i < n_acc; i++) {
         const metric_acc_t *a = &acc[i];
         char platform[RR_NAME_MAX];
         snprintf(platform, sizeof platform, "%s", a->name);
         char *us = strchr(platform, '_');
-        if (us)
-            *us = 0;
+        if (us) *us = 0;
         if (a->buckets)
             printf("%-10s %-22s %10.1f s %14" PRId64 " %12" PRId64 "   (mean wait)\n", platform,
-                   a->name, a->den ? (double)a->num / (double)a->den / 1000.0 : 0.0, a->num, a->den);
+                   a->name, a->den ? (double)a->num / (double)a->den / 1000.0 : 0.0, a->num,
+                   a->den);
         else
             printf("%-10s %-22s %11.1f%% %14" PRId64 " %12" PRId64 "\n", platform, a->name,
                    a->den ? 100.0 * (double)a->num / (double)a->den : 0.0, a->num, a->den);
@@ -224,14 +222,12 @@ static void print_report(metric_acc_t *acc, size_t n_acc, uint64_t records)
         int dup = a->buckets;
         for (int k = 0; k < n_seen && !dup; k++)
             dup = strlen(seen[k]) == plen && !strncmp(seen[k], a->name, plen);
-        if (dup || n_seen == 8)
-            continue;
+        if (dup || n_seen == 8) continue;
         snprintf(seen[n_seen], sizeof seen[n_seen], "%.*s", (int)plen, a->name);
         n_seen++;
         size_t k = 0;
         for (size_t j = 0; j < a->n_shops; j++)
-            if (a->shops[j].den >= MIN_DEN)
-                a->shops[k++] = a->shops[j];
+            if (a->shops[j].den >= MIN_DEN) a->shops[k++] = a->shops[j];
         qsort(a->shops, k, sizeof *a->shops, by_rate);
         printf("  %-22s", a->name);
         for (size_t j = 0; j < k && j < WORST; j++)
@@ -270,7 +266,8 @@ static void *writer_main(void *arg)
     rr_gen_topic_t t = {.who = "replyrate demo", .pace = pace, .pace_arg = w};
     w->status = 1;
     /* the demo made the topic: the mock cannot say what it keeps */
-    if (rr_event_producer_open(&w->ko, EVENTS_TOPIC, w->np, 0, &t.prod, w->err, sizeof w->err) < 0) {
+    if (rr_event_producer_open(&w->ko, EVENTS_TOPIC, w->np, 0, &t.prod, w->err, sizeof w->err) <
+        0) {
         rr_kafka_live_fail(w->live);
         return NULL;
     }
@@ -294,8 +291,8 @@ static void *writer_main(void *arg)
     if (!rc && rr_kafka_watermarks(&w->ko, EVENTS_TOPIC, w->np, lo, lo + w->np, w->err,
                                    sizeof w->err) == 0) {
         rr_kafka_live_end(w->live, lo + w->np);
-        rr_gen_summary_print(stderr, &w->o, &st, rr_mono_s() - t0, t.stream_bytes,
-                             (uint32_t)w->np, EVENTS_TOPIC);
+        rr_gen_summary_print(stderr, &w->o, &st, rr_mono_s() - t0, t.stream_bytes, (uint32_t)w->np,
+                             EVENTS_TOPIC);
         w->status = 0;
     } else {
         rr_kafka_live_fail(w->live);
@@ -382,8 +379,7 @@ int rr_cmd_demo(int argc, char **argv)
         return 2;
     }
     writer_t w = {.status = 1};
-    if (demo_traffic(events, seed, &w.o))
-        return 2;
+    if (demo_traffic(events, seed, &w.o)) return 2;
     if (!np) {
         uint64_t p = (w.o.events + EVENTS_PER_PARTITION - 1) / EVENTS_PER_PARTITION;
         np = p < 4 ? 4 : p > DEFAULT_PARTITIONS_MAX ? DEFAULT_PARTITIONS_MAX : (int)p;
@@ -422,24 +418,37 @@ int rr_cmd_demo(int argc, char **argv)
     w.written = calloc((size_t)np, sizeof *w.written);
     pthread_t writer;
     if (!w.live || !w.written || pthread_create(&writer, NULL, writer_main, &w) != 0) {
-        fprintf(stderr, "replyrate demo: %s\n", w.live && w.written ? "cannot start a thread"
-                                                                    : "out of memory");
+        fprintf(stderr, "replyrate demo: %s\n",
+                w.live && w.written ? "cannot start a thread" : "out of memory");
         goto out;
     }
     fprintf(stderr, "replyrate demo: 1/3 generating %" PRIu64 " events into %s (%d partitions)\n",
             w.o.events, EVENTS_TOPIC, np);
-    fprintf(stderr, "replyrate demo: 2/3 a bounded run reads them as they are written, results "
-                    "published to %s.* in one transaction\n", PREFIX);
-    char *run_argv[] = {"run", "--quiet", "--until-end", "--brokers", bootstraps, "--topic", EVENTS_TOPIC,
-                        "--publish", "--topic-prefix", PREFIX, "--group", "demo",
-                        "-X", "fetch.wait.max.ms=" FETCH_WAIT_MS, NULL};
+    fprintf(stderr,
+            "replyrate demo: 2/3 a bounded run reads them as they are written, results "
+            "published to %s.* in one transaction\n",
+            PREFIX);
+    char *run_argv[] = {"run",
+                        "--quiet",
+                        "--until-end",
+                        "--brokers",
+                        bootstraps,
+                        "--topic",
+                        EVENTS_TOPIC,
+                        "--publish",
+                        "--topic-prefix",
+                        PREFIX,
+                        "--group",
+                        "demo",
+                        "-X",
+                        "fetch.wait.max.ms=" FETCH_WAIT_MS,
+                        NULL};
     int run_argc = (int)(sizeof run_argv / sizeof *run_argv) - 1;
     status = rr_cmd_run_live(run_argc, run_argv, w.live); /* the writer waits no more */
     pthread_join(writer, NULL);
     if (w.status > 0) {
         fprintf(stderr, "replyrate demo: generating: %s\n", w.err);
-        if (!status)
-            status = 1;
+        if (!status) status = 1;
     }
     if (status) {
         if (status == 3)

@@ -27,7 +27,8 @@
 #define MAX_TOPICS 16
 
 static const char export_usage[] =
-    "usage: replyrate export --brokers HOST:PORT --topic NAME [--topic NAME ...] --output FILE [options]\n"
+    "usage: replyrate export --brokers HOST:PORT --topic NAME [--topic NAME ...] --output FILE "
+    "[options]\n"
     "\n"
     "Reads result topics written by `replyrate run --publish` (committed records only)\n"
     "into JSON Lines, CSV or delimited protobuf, as `replyrate run --output` writes them.\n"
@@ -62,16 +63,14 @@ static int render(int type, const rd_kafka_message_t *m, const rr_sink_t *out)
             ad = replyrate__v1__agent_day__unpack(NULL, m->len, p);
         else
             sd = replyrate__v1__shop_day__unpack(NULL, m->len, p);
-        if (!sd && !ad)
-            return -1;
+        if (!sd && !ad) return -1;
         size_t n = agent ? ad->n_metrics : sd->n_metrics;
         Replyrate__V1__MetricValue **mv = agent ? ad->metrics : sd->metrics;
         static rr_config_t cfg; /* names and kinds of this record's metrics only */
         rr_value_t values[RR_MAX_METRICS];
         memset(&cfg, 0, sizeof cfg);
         memset(values, 0, sizeof values);
-        if (n > RR_MAX_METRICS)
-            n = RR_MAX_METRICS;
+        if (n > RR_MAX_METRICS) n = RR_MAX_METRICS;
         for (size_t i = 0; i < n; i++) {
             snprintf(cfg.metrics[i].name, sizeof cfg.metrics[i].name, "%s", mv[i]->name);
             /* the JSON shows unanswered and buckets for response_time only: the
@@ -102,8 +101,7 @@ static int render(int type, const rd_kafka_message_t *m, const rr_sink_t *out)
     }
     case RR_KT_VIOLATIONS: {
         Replyrate__V1__Violation *v = replyrate__v1__violation__unpack(NULL, m->len, p);
-        if (!v)
-            return -1;
+        if (!v) return -1;
         rr_violation_record_t r = {.shop_id = v->shop_id,
                                    .day = (int32_t)v->day,
                                    .metric = v->metric,
@@ -124,8 +122,7 @@ static int render(int type, const rd_kafka_message_t *m, const rr_sink_t *out)
     }
     case RR_KT_ALERTS: {
         Replyrate__V1__Alert *a = replyrate__v1__alert__unpack(NULL, m->len, p);
-        if (!a)
-            return -1;
+        if (!a) return -1;
         rr_alert_record_t r = {.shop_id = a->shop_id,
                                .day = (int32_t)a->day,
                                .rule = a->rule,
@@ -138,19 +135,17 @@ static int render(int type, const rd_kafka_message_t *m, const rr_sink_t *out)
     }
     default: {
         Replyrate__V1__RejectedEvent *x = replyrate__v1__rejected_event__unpack(NULL, m->len, p);
-        if (!x)
-            return -1;
-        rr_rejected_record_t r = {.verdict = x->kind == REPLYRATE__V1__REJECTED_EVENT__KIND__LATE
-                                                 ? RR_LATE
-                                                 : RR_INVALID,
-                                  .reason = x->reason,
-                                  .source = x->source,
-                                  .partition = x->partition,
-                                  .offset = x->offset,
-                                  .raw = x->raw.data,
-                                  .raw_len = x->raw.len,
-                                  .decoded = x->event != NULL,
-                                  .watermark_ms = x->watermark_ms};
+        if (!x) return -1;
+        rr_rejected_record_t r = {
+            .verdict = x->kind == REPLYRATE__V1__REJECTED_EVENT__KIND__LATE ? RR_LATE : RR_INVALID,
+            .reason = x->reason,
+            .source = x->source,
+            .partition = x->partition,
+            .offset = x->offset,
+            .raw = x->raw.data,
+            .raw_len = x->raw.len,
+            .decoded = x->event != NULL,
+            .watermark_ms = x->watermark_ms};
         if (x->event) {
             r.event.event_id = x->event->event_id;
             r.event.shop_id = x->event->shop_id;
@@ -174,8 +169,7 @@ static int topic_type(const char *topic)
 {
     const char *dot = strrchr(topic, '.');
     for (int t = 0; dot && t < RR_KT_COUNT; t++)
-        if (!strcmp(dot + 1, rr_kafka_topic_suffix[t]))
-            return t;
+        if (!strcmp(dot + 1, rr_kafka_topic_suffix[t])) return t;
     return -1;
 }
 
@@ -199,10 +193,11 @@ static int on_message(void *arg, const rd_kafka_message_t *m, char *err, size_t 
 
 int rr_cmd_export(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"brokers", required_argument, NULL, 'b'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *topics[MAX_TOPICS];
     int types[MAX_TOPICS];
     int n_topics = 0;
@@ -254,7 +249,10 @@ int rr_cmd_export(int argc, char **argv)
     }
     if (!ko.brokers || !n_topics || !output) {
         fprintf(stderr, "replyrate export: %s is required\n\n%s",
-                !ko.brokers ? "--brokers" : !n_topics ? "--topic" : "--output", export_usage);
+                !ko.brokers ? "--brokers"
+                : !n_topics ? "--topic"
+                            : "--output",
+                export_usage);
         return 2;
     }
     rr_format_t fmt;
@@ -273,8 +271,7 @@ int rr_cmd_export(int argc, char **argv)
     double t0 = rr_mono_s();
     /* a signal removes the temporary file and ends the export at once */
     rr_stop_install(RR_STOP_EXIT, rr_tmpfile_discard_all_signal_safe);
-    if (rr_output_open(output, &out, err, sizeof err) < 0)
-        goto fail;
+    if (rr_output_open(output, &out, err, sizeof err) < 0) goto fail;
     rr_sink_t sink;
     rr_output_sink(out, &sink);
     for (int i = 0; i < n_topics; i++) {
@@ -283,8 +280,7 @@ int rr_cmd_export(int argc, char **argv)
         int rc = rr_kafka_read_to_end(rk, &ko, topics[i], on_message, &x, 1200, "replyrate export",
                                       &gone, err, sizeof err);
         records += x.records;
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
         if (gone) /* the topic's retention: what is left is exported, and said so */
             fprintf(stderr,
                     "replyrate export: %s: %llu records were deleted (retention or DeleteRecords) "
@@ -294,8 +290,7 @@ int rr_cmd_export(int argc, char **argv)
     }
     int rc = rr_output_close(out, err, sizeof err);
     out = NULL;
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     status = 0;
     fprintf(stderr,
             "{\"type\":\"export_summary\",\"records\":%llu,\"deleted_records\":%llu,"

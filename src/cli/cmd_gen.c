@@ -319,9 +319,9 @@ int rr_cmd_gen(int argc, char **argv)
         case OPT_REDELIVER_MAX_DELAY: /* the ranges: rr_gen_opts_check */
         case OPT_CONVERSATION_TTL:
             if (rr_config_file_duration(a,
-                                         c == OPT_CONVERSATION_TTL ? &o.conversation_ttl_ms
-                                                                   : &o.redeliver_max_delay_ms,
-                                         err, sizeof err))
+                                        c == OPT_CONVERSATION_TTL ? &o.conversation_ttl_ms
+                                                                  : &o.redeliver_max_delay_ms,
+                                        err, sizeof err))
                 return bad_value(long_opts[li].name, a, "a duration such as 5h or 90min");
             break;
         case OPT_STALE:
@@ -411,8 +411,8 @@ int rr_cmd_gen(int argc, char **argv)
 
     double t0 = rr_mono_s();
     if (topic) {
-        int orc = rr_event_producer_open(&ko, topic, (int)partitions, 1, &kafka.prod, err,
-                                         sizeof err);
+        int orc =
+            rr_event_producer_open(&ko, topic, (int)partitions, 1, &kafka.prod, err, sizeof err);
         if (orc < 0) {
             fprintf(stderr, "replyrate gen: %s\n", err);
             return orc == -2 ? 2 : 1;
@@ -421,8 +421,7 @@ int rr_cmd_gen(int argc, char **argv)
     }
     /* The files appear under their names only when all are complete; a
      * signal removes them and ends gen at once (ops/stop.h). */
-    if (n_out)
-        rr_stop_install(RR_STOP_EXIT, rr_tmpfile_discard_all_signal_safe);
+    if (n_out) rr_stop_install(RR_STOP_EXIT, rr_tmpfile_discard_all_signal_safe);
     for (uint32_t i = 0; i < n_out; i++) {
         if (rr_filesink_open(outputs[i], (int)zlevel, &ctx.fs[i], err, sizeof err) ||
             (zworkers && rr_filesink_set_workers(ctx.fs[i], (int)zworkers, err, sizeof err))) {
@@ -438,8 +437,7 @@ int rr_cmd_gen(int argc, char **argv)
     uint64_t stream_bytes = kafka.stream_bytes;
     char cerr[512] = "";
     int crc = 0;
-    if (kafka.prod)
-        crc = rr_event_producer_close(kafka.prod, NULL, cerr, sizeof cerr) < 0;
+    if (kafka.prod) crc = rr_event_producer_close(kafka.prod, NULL, cerr, sizeof cerr) < 0;
     for (uint32_t i = 0; i < n_out; i++) {
         stream_bytes += rr_filesink_bytes_in(ctx.fs[i]);
         if (!crc && rr_filesink_finish(ctx.fs[i], cerr, sizeof cerr)) /* says why it failed */

@@ -27,7 +27,8 @@
 #define BATCH 4096
 
 static const char load_usage[] =
-    "usage: replyrate load --input FILE [--input FILE ...] --brokers HOST:PORT --topic NAME [options]\n"
+    "usage: replyrate load --input FILE [--input FILE ...] --brokers HOST:PORT --topic NAME "
+    "[options]\n"
     "\n"
     "Replays delimited ChatEvent files (.pb, .pb.zst) into a Kafka topic, partitioned\n"
     "by shop_id (keyed by the shop id), each file in order, one after another.\n"
@@ -51,11 +52,13 @@ static const char load_usage[] =
 
 int rr_cmd_load(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"input", required_argument, NULL, 'i'},      {"brokers", required_argument, NULL, 'b'},
-        {"topic", required_argument, NULL, 't'},      {"partitions", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},            {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
+                                         {"brokers", required_argument, NULL, 'b'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"partitions", required_argument, NULL, 'p'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *inputs[MAX_INPUTS];
     int n_in = 0, quiet = 0;
     long partitions = 6;
@@ -83,7 +86,8 @@ int rr_cmd_load(int argc, char **argv)
             char *end;
             partitions = strtol(optarg, &end, 10);
             if (!*optarg || *end || partitions < 1 || partitions > 100000) {
-                fprintf(stderr, "replyrate load: --partitions: expected 1..100000, got '%s'\n", optarg);
+                fprintf(stderr, "replyrate load: --partitions: expected 1..100000, got '%s'\n",
+                        optarg);
                 return 2;
             }
             break;
@@ -111,7 +115,10 @@ int rr_cmd_load(int argc, char **argv)
     }
     if (!n_in || !ko.brokers || !topic) {
         fprintf(stderr, "replyrate load: %s is required\n\n%s",
-                !n_in ? "--input" : !ko.brokers ? "--brokers" : "--topic", load_usage);
+                !n_in         ? "--input"
+                : !ko.brokers ? "--brokers"
+                              : "--topic",
+                load_usage);
         return 2;
     }
 
@@ -129,8 +136,7 @@ int rr_cmd_load(int argc, char **argv)
     int rc;
     for (int f = 0; f < n_in; f++) {
         rr_source_t *src;
-        if (rr_source_open(inputs[f], &src, err, sizeof err) < 0)
-            goto fail;
+        if (rr_source_open(inputs[f], &src, err, sizeof err) < 0) goto fail;
         rr_record_t recs[256];
         int got;
         while ((got = rr_source_next_batch(src, recs, 256)) > 0) {
@@ -153,8 +159,7 @@ int rr_cmd_load(int argc, char **argv)
                 records++;
             }
             const char *warning = rr_event_producer_warning(prod);
-            if (warning)
-                fprintf(stderr, "replyrate load: %s\n", warning);
+            if (warning) fprintf(stderr, "replyrate load: %s\n", warning);
             if (!quiet && rr_mono_s() > next_progress) {
                 fprintf(stderr, "{\"type\":\"progress\",\"records\":%llu,\"file\":%d}\n",
                         (unsigned long long)records, f);
@@ -176,8 +181,7 @@ int rr_cmd_load(int argc, char **argv)
     /* every record acknowledged (or failed) before we say so */
     rc = rr_event_producer_close(prod, &failed, err, sizeof err);
     prod = NULL;
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     status = 0;
     if (unread) {
         fprintf(stderr, "replyrate load: incomplete input: %llu bytes unread\n",
@@ -187,8 +191,7 @@ int rr_cmd_load(int argc, char **argv)
     goto done;
 fail:
     fprintf(stderr, "replyrate load: %s\n", err);
-    if (prod)
-        rr_event_producer_close(prod, &failed, err, sizeof err);
+    if (prod) rr_event_producer_close(prod, &failed, err, sizeof err);
 done:
     fprintf(stderr,
             "{\"type\":\"load_summary\",\"records\":%llu,\"undecodable\":%llu,\"failed\":%llu,"

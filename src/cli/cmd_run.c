@@ -30,7 +30,8 @@ static const char run_usage[] =
     "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
     "       replyrate run --brokers HOST:PORT --topic NAME --group ID --publish [options]\n"
     "       replyrate run --brokers HOST:PORT --topic NAME --until-end --output FILE [options]\n"
-    "       replyrate run --brokers HOST:PORT --topic NAME --from DATE --to DATE --publish [options]\n"
+    "       replyrate run --brokers HOST:PORT --topic NAME --from DATE --to DATE --publish "
+    "[options]\n"
     "\n"
     "Computes every configured metric (default: the platforms' set, SPEC §4) for\n"
     "every shop, agent and day in the input, with violations and alerts.\n"
@@ -105,8 +106,12 @@ static const char run_usage_outcome[] =
     ".NAME.tmp.PID files, which nothing reads. See docs/operations.md.\n"
     "\n"
     "On exit one JSON summary line goes to stderr:\n"
-    "  {\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...,\n"
-    "   \"unread_bytes\":N,\"skipped_bytes\":N,\"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}\n"
+    "  "
+    "{\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...,"
+    "\n"
+    "   "
+    "\"unread_bytes\":N,\"skipped_bytes\":N,\"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}"
+    "\n"
     "A file's framing breaks when a length prefix is broken or runs past the end;\n"
     "a short tail (at most 4096 bytes) in which no record decodes is the file's last\n"
     "invalid record (SPEC §7), anything more is unread (docs/operations.md).\n"
@@ -125,8 +130,7 @@ static int parse_i64(const char *s, int64_t *out)
 {
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (!*s || *end)
-        return -1;
+    if (!*s || *end) return -1;
     *out = v;
     return 0;
 }
@@ -163,24 +167,36 @@ typedef struct run_flags {
 /* argv into f. 0; 1 after --help (printed); -1 after a usage error (said). */
 static int parse_flags(int argc, char **argv, run_flags_t *f)
 {
-    static const struct option opts[] = {
-        {"input", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
-        {"late", required_argument, NULL, 'L'},   {"dead-letter", required_argument, NULL, 'D'},
-        {"config", required_argument, NULL, 'c'}, {"timezone", required_argument, NULL, 'z'},
-        {"now-ms", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
-        {"threads", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-        {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
-        {"group", required_argument, NULL, 'g'}, {"publish", no_argument, NULL, 'P'},
-        {"topic-prefix", required_argument, NULL, 'T'},
-        {"transactional-id", required_argument, NULL, 'I'}, {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'U'}, {"lookback", required_argument, NULL, 'K'},
-        {"until-end", no_argument, NULL, 'E'}, {"commit-every", required_argument, NULL, 'C'},
-        {"instance", required_argument, NULL, 'N'},
-        {"provisional-every", required_argument, NULL, 'V'},
-        {"manifest", required_argument, NULL, 'M'}, {"no-manifest", no_argument, NULL, 'm'},
-        {"allow-empty", no_argument, NULL, 'A'}, {"allow-incomplete", no_argument, NULL, 'W'},
-        {"max-invalid-ratio", required_argument, NULL, 'R'}, {"resync", no_argument, NULL, 'Y'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"late", required_argument, NULL, 'L'},
+                                         {"dead-letter", required_argument, NULL, 'D'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"timezone", required_argument, NULL, 'z'},
+                                         {"now-ms", required_argument, NULL, 'n'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"threads", required_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"brokers", required_argument, NULL, 'b'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"group", required_argument, NULL, 'g'},
+                                         {"publish", no_argument, NULL, 'P'},
+                                         {"topic-prefix", required_argument, NULL, 'T'},
+                                         {"transactional-id", required_argument, NULL, 'I'},
+                                         {"from", required_argument, NULL, 'F'},
+                                         {"to", required_argument, NULL, 'U'},
+                                         {"lookback", required_argument, NULL, 'K'},
+                                         {"until-end", no_argument, NULL, 'E'},
+                                         {"commit-every", required_argument, NULL, 'C'},
+                                         {"instance", required_argument, NULL, 'N'},
+                                         {"provisional-every", required_argument, NULL, 'V'},
+                                         {"manifest", required_argument, NULL, 'M'},
+                                         {"no-manifest", no_argument, NULL, 'm'},
+                                         {"allow-empty", no_argument, NULL, 'A'},
+                                         {"allow-incomplete", no_argument, NULL, 'W'},
+                                         {"max-invalid-ratio", required_argument, NULL, 'R'},
+                                         {"resync", no_argument, NULL, 'Y'},
+                                         {NULL, 0, NULL, 0}};
     rr_job_t *job = &f->job;
     char err[512];
     int c;
@@ -256,8 +272,10 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             break;
         case 'R':
             if (rr_gates_parse_ratio(optarg, &job->gates.max_invalid_ratio) < 0) {
-                fprintf(stderr, "replyrate run: --max-invalid-ratio: expected a number in 0..1, "
-                                "got '%s'\n", optarg);
+                fprintf(stderr,
+                        "replyrate run: --max-invalid-ratio: expected a number in 0..1, "
+                        "got '%s'\n",
+                        optarg);
                 return -1;
             }
             f->gates_set = 1;
@@ -308,7 +326,8 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             break;
         case 'j':
             if (parse_i64(optarg, &v) < 0 || v < 1 || v > MAX_INPUTS) {
-                fprintf(stderr, "replyrate run: --threads: expected an integer in 1..%d, got '%s'\n",
+                fprintf(stderr,
+                        "replyrate run: --threads: expected an integer in 1..%d, got '%s'\n",
                         MAX_INPUTS, optarg);
                 return -1;
             }
@@ -447,10 +466,8 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     job->live = live;
     job->version = RR_VERSION;
     int status = 2, rc = parse_flags(argc, argv, f);
-    if (rc > 0)
-        status = 0;
-    if (rc || check_flags(f, live != NULL) < 0 || check_outputs(f) < 0)
-        goto out;
+    if (rc > 0) status = 0;
+    if (rc || check_flags(f, live != NULL) < 0 || check_outputs(f) < 0) goto out;
 
     rr_config_t cfg;
     char err[1024];
@@ -462,14 +479,12 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     } else {
         rr_config_default(&cfg);
     }
-    if (f->tz_name)
-        snprintf(cfg.timezone, sizeof cfg.timezone, "%s", f->tz_name);
+    if (f->tz_name) snprintf(cfg.timezone, sizeof cfg.timezone, "%s", f->tz_name);
     job->cfg = &cfg;
 
     rr_job_result_t res;
     status = rr_job_run(job, &res, err, sizeof err);
-    if (err[0])
-        fprintf(stderr, "replyrate run: %s\n", err);
+    if (err[0]) fprintf(stderr, "replyrate run: %s\n", err);
     if (res.summary) {
         char line[RR_SUMMARY_MAX];
         rr_summary_format(&res.outcome, line, sizeof line);

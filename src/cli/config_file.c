@@ -23,10 +23,9 @@ typedef struct loader {
     size_t errstr_size;
 } loader_t;
 
-static const char *const ROOT_KEYS[] = {"timezone",     "horizon",          "lateness",
-                                        "max_future",   "idle_timeout",     "conversation_ttl",
-                                        "jump_confirm", "metrics",          "alerts",
-                                        NULL};
+static const char *const ROOT_KEYS[] = {
+    "timezone",         "horizon",      "lateness", "max_future", "idle_timeout",
+    "conversation_ttl", "jump_confirm", "metrics",  "alerts",     NULL};
 static const char *const METRIC_KEYS[] = {"name",   "kind",    "reply",   "threshold",
                                           "window", "exclude", "require", NULL};
 static const char *const ALERT_KEYS[] = {"name", "rule", NULL};
@@ -64,15 +63,23 @@ fail(loader_t *l, const config_setting_t *at, const char *fmt, ...)
 static const char *type_name(int type)
 {
     switch (type) {
-    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_GROUP:
+        return "a group";
     case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64: return "an integer";
-    case CONFIG_TYPE_FLOAT: return "a float";
-    case CONFIG_TYPE_STRING: return "a string";
-    case CONFIG_TYPE_BOOL: return "a boolean";
-    case CONFIG_TYPE_ARRAY: return "an array";
-    case CONFIG_TYPE_LIST: return "a list";
-    default: return "nothing";
+    case CONFIG_TYPE_INT64:
+        return "an integer";
+    case CONFIG_TYPE_FLOAT:
+        return "a float";
+    case CONFIG_TYPE_STRING:
+        return "a string";
+    case CONFIG_TYPE_BOOL:
+        return "a boolean";
+    case CONFIG_TYPE_ARRAY:
+        return "an array";
+    case CONFIG_TYPE_LIST:
+        return "a list";
+    default:
+        return "nothing";
     }
 }
 
@@ -82,8 +89,7 @@ static void join_keys(const char *const *keys, char *buf, size_t size)
     buf[0] = '\0';
     for (size_t i = 0; keys[i] && len < size; i++) {
         int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", keys[i]);
-        if (n < 0)
-            break;
+        if (n < 0) break;
         len += (size_t)n;
     }
 }
@@ -98,8 +104,7 @@ static int check_keys(loader_t *l, const config_setting_t *group, const char *co
         const char *name = config_setting_name(s);
         size_t k;
         for (k = 0; keys[k]; k++)
-            if (name && strcmp(name, keys[k]) == 0)
-                break;
+            if (name && strcmp(name, keys[k]) == 0) break;
         if (!keys[k]) {
             char known[256];
             join_keys(keys, known, sizeof known);
@@ -144,8 +149,7 @@ int rr_config_file_duration(const char *s, int64_t *ms, char *errstr, size_t err
     while (is_blank(*p))
         p++;
     while (*p >= '0' && *p <= '9') {
-        if (v > (INT64_MAX - 9) / 10)
-            return set_err(errstr, errstr_size, "number too large");
+        if (v > (INT64_MAX - 9) / 10) return set_err(errstr, errstr_size, "number too large");
         v = v * 10 + (*p++ - '0');
         digits++;
     }
@@ -164,8 +168,7 @@ int rr_config_file_duration(const char *s, int64_t *ms, char *errstr, size_t err
     const char *rest = p + n;
     while (is_blank(*rest))
         rest++;
-    if (*rest)
-        return set_err(errstr, errstr_size, "unexpected text after the unit");
+    if (*rest) return set_err(errstr, errstr_size, "unexpected text after the unit");
     if (n == 0)
         return set_err(errstr, errstr_size,
                        "missing unit (ms, s, min, h or d); a bare number of milliseconds is "
@@ -178,8 +181,8 @@ int rr_config_file_duration(const char *s, int64_t *ms, char *errstr, size_t err
             return 0;
         }
     }
-    return set_err(errstr, errstr_size, "unknown unit \"%.*s\" (use ms, s, min, h or d)%s",
-                   (int)n, p, n == 1 && p[0] == 'm' ? "; write min for minutes" : "");
+    return set_err(errstr, errstr_size, "unknown unit \"%.*s\" (use ms, s, min, h or d)%s", (int)n,
+                   p, n == 1 && p[0] == 'm' ? "; write min for minutes" : "");
 }
 
 /* HH:MM or HH:MM:SS at *pp; 24:00[:00] only when is_end. */
@@ -197,12 +200,10 @@ static int parse_tod(const char **pp, int is_end, int32_t *ms, char *errstr, siz
         if (digits == 0 || digits > 2 || (nf > 0 && digits != 2))
             return set_err(errstr, errstr_size, "expected HH:MM or HH:MM:SS");
         f[nf++] = v;
-        if (*p != ':' || nf == 3)
-            break;
+        if (*p != ':' || nf == 3) break;
         p++;
     }
-    if (nf < 2)
-        return set_err(errstr, errstr_size, "expected HH:MM or HH:MM:SS");
+    if (nf < 2) return set_err(errstr, errstr_size, "expected HH:MM or HH:MM:SS");
     if (f[1] > 59 || f[2] > 59)
         return set_err(errstr, errstr_size, "minutes and seconds must be 00..59");
     if (f[0] == 24 && f[1] == 0 && f[2] == 0) {
@@ -217,15 +218,14 @@ static int parse_tod(const char **pp, int is_end, int32_t *ms, char *errstr, siz
 }
 
 int rr_config_file_window(const char *s, int32_t *from_ms, int32_t *to_ms, char *errstr,
-                           size_t errstr_size)
+                          size_t errstr_size)
 {
     const char *p = s;
     int32_t from, to;
 
     while (is_blank(*p))
         p++;
-    if (parse_tod(&p, 0, &from, errstr, errstr_size) < 0)
-        return -1;
+    if (parse_tod(&p, 0, &from, errstr, errstr_size) < 0) return -1;
     while (is_blank(*p))
         p++;
     if (*p == '-')
@@ -236,12 +236,10 @@ int rr_config_file_window(const char *s, int32_t *from_ms, int32_t *to_ms, char 
         return set_err(errstr, errstr_size, "expected FROM-TO, e.g. \"08:00-23:00\"");
     while (is_blank(*p))
         p++;
-    if (parse_tod(&p, 1, &to, errstr, errstr_size) < 0)
-        return -1;
+    if (parse_tod(&p, 1, &to, errstr, errstr_size) < 0) return -1;
     while (is_blank(*p))
         p++;
-    if (*p)
-        return set_err(errstr, errstr_size, "unexpected text after the window");
+    if (*p) return set_err(errstr, errstr_size, "unexpected text after the window");
     if (from >= to)
         return set_err(errstr, errstr_size,
                        "the start must be before the end (windows do not wrap midnight)");
@@ -252,8 +250,8 @@ int rr_config_file_window(const char *s, int32_t *from_ms, int32_t *to_ms, char 
 
 static int is_word_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '*';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '*';
 }
 
 /* libconfig 1.5 silently truncates a decimal integer that does not fit in
@@ -266,29 +264,24 @@ static int check_int32_literal(loader_t *l, const config_setting_t *s, const cha
     unsigned line = config_setting_source_line(s), cur = 1;
     const char *p = l->text;
     while (cur < line && *p) {
-        if (*p++ == '\n')
-            cur++;
+        if (*p++ == '\n') cur++;
     }
     const char *eol = strchr(p, '\n');
     size_t klen = strlen(key);
     for (const char *q = p; *q && (!eol || q < eol); q++) {
-        if (strncmp(q, key, klen) != 0 || (q > p && is_word_char(q[-1])))
-            continue;
+        if (strncmp(q, key, klen) != 0 || (q > p && is_word_char(q[-1]))) continue;
         const char *v = q + klen;
         while (is_blank(*v))
             v++;
-        if (*v != '=' && *v != ':')
-            continue;
+        if (*v != '=' && *v != ':') continue;
         v++;
         while (is_blank(*v))
             v++;
-        if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
-            return 0;
+        if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) return 0;
         char *end;
         errno = 0;
         long long lit = strtoll(v, &end, 10);
-        if (end == v)
-            return 0;
+        if (end == v) return 0;
         if (errno == ERANGE || lit > INT32_MAX || lit < INT32_MIN)
             return fail(l, s,
                         "%s: integer %.*s does not fit in 32 bits; write it with an L suffix "
@@ -306,8 +299,7 @@ static int get_duration(loader_t *l, const config_setting_t *s, const char *what
     char why[160];
 
     if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
-        if (check_int32_literal(l, s, config_setting_name(s)) < 0)
-            return -1;
+        if (check_int32_literal(l, s, config_setting_name(s)) < 0) return -1;
         *ms = config_setting_get_int64(s);
         return 0;
     }
@@ -326,8 +318,7 @@ static int get_duration(loader_t *l, const config_setting_t *s, const char *what
 static int get_string(loader_t *l, const config_setting_t *s, const char *what, const char **out)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
-        return fail(l, s, "%s: expected a string, got %s", what,
-                    type_name(config_setting_type(s)));
+        return fail(l, s, "%s: expected a string, got %s", what, type_name(config_setting_type(s)));
     *out = config_setting_get_string(s);
     return 0;
 }
@@ -337,8 +328,7 @@ static int copy_string(loader_t *l, const config_setting_t *s, const char *what,
                        size_t size)
 {
     const char *str = NULL;
-    if (get_string(l, s, what, &str) < 0)
-        return -1;
+    if (get_string(l, s, what, &str) < 0) return -1;
     if (strlen(str) >= size)
         return fail(l, s, "%s: \"%.40s...\" is too long (at most %zu characters)", what, str,
                     size - 1);
@@ -376,8 +366,7 @@ static int load_settings(loader_t *l)
         if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
             return fail(l, s, "jump_confirm: expected an integer count of events, got %s",
                         type_name(type));
-        if (check_int32_literal(l, s, "jump_confirm") < 0)
-            return -1;
+        if (check_int32_literal(l, s, "jump_confirm") < 0) return -1;
         l->cfg->jump_confirm = config_setting_get_int64(s);
     }
     return 0;
@@ -395,13 +384,12 @@ static int lookup_enum(const char *value, const char *const *names, const int *v
 
 static int load_metric(loader_t *l, config_setting_t *g, size_t idx)
 {
-    static const char *const kinds[] = {"message_within", "session_within", "buyer_within",
-                                        "buyer_replied",  "response_time",  "satisfaction",
-                                        "unassigned",     NULL};
-    static const int kind_values[] = {RR_KIND_MESSAGE_WITHIN, RR_KIND_SESSION_WITHIN,
-                                      RR_KIND_BUYER_WITHIN,   RR_KIND_BUYER_REPLIED,
-                                      RR_KIND_RESPONSE_TIME,  RR_KIND_SATISFACTION,
-                                      RR_KIND_UNASSIGNED};
+    static const char *const kinds[] = {
+        "message_within", "session_within", "buyer_within", "buyer_replied",
+        "response_time",  "satisfaction",   "unassigned",   NULL};
+    static const int kind_values[] = {
+        RR_KIND_MESSAGE_WITHIN, RR_KIND_SESSION_WITHIN, RR_KIND_BUYER_WITHIN, RR_KIND_BUYER_REPLIED,
+        RR_KIND_RESPONSE_TIME,  RR_KIND_SATISFACTION,   RR_KIND_UNASSIGNED};
     static const char *const replies[] = {"manual", "effective", NULL};
     static const int reply_values[] = {RR_REPLY_MANUAL, RR_REPLY_EFFECTIVE};
     static const char *const requires[] = {"any", "last", NULL};
@@ -417,19 +405,16 @@ static int load_metric(loader_t *l, config_setting_t *g, size_t idx)
         return fail(l, g, "metrics: element %zu is %s; each metric is a group { name = ...; }",
                     idx + 1, type_name(config_setting_type(g)));
     snprintf(where, sizeof where, "metric %zu: ", idx + 1);
-    if (check_keys(l, g, METRIC_KEYS, where) < 0)
-        return -1;
+    if (check_keys(l, g, METRIC_KEYS, where) < 0) return -1;
 
     if (!(s = config_setting_get_member(g, "name")))
         return fail(l, g, "metric %zu: missing key \"name\"", idx + 1);
-    if (copy_string(l, s, "metric name", m->name, sizeof m->name) < 0)
-        return -1;
+    if (copy_string(l, s, "metric name", m->name, sizeof m->name) < 0) return -1;
     snprintf(where, sizeof where, "metric \"%s\"", m->name);
 
     if (!(s = config_setting_get_member(g, "kind")))
         return fail(l, g, "%s: missing key \"kind\"", where);
-    if (get_string(l, s, where, &str) < 0)
-        return -1;
+    if (get_string(l, s, where, &str) < 0) return -1;
     if (lookup_enum(str, kinds, kind_values, &v) < 0)
         return fail(l, s,
                     "%s: unknown kind \"%s\" (use message_within, session_within, buyer_within, "
@@ -443,8 +428,7 @@ static int load_metric(loader_t *l, config_setting_t *g, size_t idx)
      * in the manual phase (SPEC §4); there "manual" may be spelt out. */
     m->reply = RR_REPLY_MANUAL;
     if ((s = config_setting_get_member(g, "reply"))) {
-        if (get_string(l, s, where, &str) < 0)
-            return -1;
+        if (get_string(l, s, where, &str) < 0) return -1;
         if (lookup_enum(str, replies, reply_values, &v) < 0)
             return fail(l, s, "%s: unknown reply \"%s\" (use manual or effective)", where, str);
         m->reply = (rr_reply_kind_t)v;
@@ -459,17 +443,14 @@ static int load_metric(loader_t *l, config_setting_t *g, size_t idx)
                         "%s: threshold applies only to message_within, session_within and "
                         "buyer_within, not %s",
                         where, rr_metric_kind_name(m->kind));
-        if (get_duration(l, s, "threshold", &m->threshold_ms) < 0)
-            return -1;
+        if (get_duration(l, s, "threshold", &m->threshold_ms) < 0) return -1;
     }
 
     m->window_from_ms = 0;
     m->window_to_ms = (int32_t)RR_DAY_MS;
     if ((s = config_setting_get_member(g, "window"))) {
-        if (get_string(l, s, where, &str) < 0)
-            return -1;
-        if (rr_config_file_window(str, &m->window_from_ms, &m->window_to_ms, why, sizeof why) <
-            0)
+        if (get_string(l, s, where, &str) < 0) return -1;
+        if (rr_config_file_window(str, &m->window_from_ms, &m->window_to_ms, why, sizeof why) < 0)
             return fail(l, s, "%s: bad window \"%s\": %s", where, str, why);
     }
 
@@ -489,8 +470,7 @@ static int load_metric(loader_t *l, config_setting_t *g, size_t idx)
             else if (strcmp(str, "spam") == 0)
                 m->excludes |= RR_EXCLUDE_SPAM;
             else
-                return fail(l, s, "%s: unknown exclude \"%s\" (use internal or spam)", where,
-                            str);
+                return fail(l, s, "%s: unknown exclude \"%s\" (use internal or spam)", where, str);
         }
     }
 
@@ -499,8 +479,7 @@ static int load_metric(loader_t *l, config_setting_t *g, size_t idx)
         if (m->kind != RR_KIND_BUYER_REPLIED)
             return fail(l, s, "%s: require applies only to buyer_replied, not %s", where,
                         rr_metric_kind_name(m->kind));
-        if (get_string(l, s, where, &str) < 0)
-            return -1;
+        if (get_string(l, s, where, &str) < 0) return -1;
         if (lookup_enum(str, requires, require_values, &v) < 0)
             return fail(l, s, "%s: unknown require \"%s\" (use any or last)", where, str);
         m->require = (rr_require_t)v;
@@ -521,12 +500,10 @@ static int load_alert(loader_t *l, config_setting_t *g, size_t idx)
                     "{ name = ...; rule = ...; }",
                     idx + 1, type_name(config_setting_type(g)));
     snprintf(where, sizeof where, "alert %zu: ", idx + 1);
-    if (check_keys(l, g, ALERT_KEYS, where) < 0)
-        return -1;
+    if (check_keys(l, g, ALERT_KEYS, where) < 0) return -1;
     if (!(s = config_setting_get_member(g, "name")))
         return fail(l, g, "alert %zu: missing key \"name\"", idx + 1);
-    if (copy_string(l, s, "alert name", a->name, sizeof a->name) < 0)
-        return -1;
+    if (copy_string(l, s, "alert name", a->name, sizeof a->name) < 0) return -1;
     if (!(s = config_setting_get_member(g, "rule")))
         return fail(l, g, "alert \"%s\": missing key \"rule\"", a->name);
     snprintf(where, sizeof where, "alert \"%s\": rule", a->name);
@@ -538,8 +515,7 @@ static int get_list(loader_t *l, const char *key, config_setting_t **out, size_t
 {
     config_setting_t *s = config_setting_get_member(l->root, key);
     *out = s;
-    if (!s)
-        return 0;
+    if (!s) return 0;
     int type = config_setting_type(s);
     if (!(type == CONFIG_TYPE_LIST || (type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0)))
         return fail(l, s, "%s must be a list of groups: %s = ( { ... }, { ... } ); got %s", key,
@@ -556,16 +532,13 @@ static const config_setting_t *where_setting(loader_t *l, const rr_config_where_
     const config_setting_t *s = NULL;
     switch (w->part) {
     case RR_CONFIG_PART_SETTING:
-        if (w->key)
-            s = config_setting_get_member(l->root, w->key);
-        if (!s && w->key2)
-            s = config_setting_get_member(l->root, w->key2);
+        if (w->key) s = config_setting_get_member(l->root, w->key);
+        if (!s && w->key2) s = config_setting_get_member(l->root, w->key2);
         break;
     case RR_CONFIG_PART_METRIC:
         if (l->metrics_declared && w->index < RR_MAX_METRICS && l->metric_group[w->index]) {
             s = w->key ? config_setting_get_member(l->metric_group[w->index], w->key) : NULL;
-            if (!s)
-                s = l->metric_group[w->index];
+            if (!s) s = l->metric_group[w->index];
         } else {
             s = config_setting_get_member(l->root, "metrics");
         }
@@ -573,15 +546,13 @@ static const config_setting_t *where_setting(loader_t *l, const rr_config_where_
     case RR_CONFIG_PART_ALERT:
         if (l->alerts_declared && w->index < RR_MAX_ALERTS && l->alert_group[w->index]) {
             s = w->key ? config_setting_get_member(l->alert_group[w->index], w->key) : NULL;
-            if (!s)
-                s = l->alert_group[w->index];
+            if (!s) s = l->alert_group[w->index];
         } else {
             s = config_setting_get_member(l->root, "metrics");
         }
         break;
     default:
-        if (w->key)
-            s = config_setting_get_member(l->root, w->key);
+        if (w->key) s = config_setting_get_member(l->root, w->key);
         break;
     }
     return s;
@@ -593,14 +564,12 @@ static int read_whole_file(const char *path, char **out, char *errstr, size_t er
     char *buf = NULL;
     size_t len = 0, cap = 0;
 
-    if (!f)
-        return set_err(errstr, errstr_size, "%s: cannot read: %s", path, strerror(errno));
+    if (!f) return set_err(errstr, errstr_size, "%s: cannot read: %s", path, strerror(errno));
     for (;;) {
         if (len + 4096 + 1 > cap) {
             size_t ncap = cap ? cap * 2 : 8192;
             char *nbuf;
-            if (ncap > CONFIG_FILE_MAX + 1)
-                ncap = CONFIG_FILE_MAX + 1;
+            if (ncap > CONFIG_FILE_MAX + 1) ncap = CONFIG_FILE_MAX + 1;
             if (len + 1 >= ncap) {
                 set_err(errstr, errstr_size, "%s: cannot read: larger than %u bytes", path,
                         CONFIG_FILE_MAX);
@@ -649,10 +618,8 @@ int rr_config_file_load(const char *path, rr_config_t *cfg, char *errstr, size_t
     char why[512];
     int rc = -1;
 
-    if (errstr && errstr_size)
-        errstr[0] = '\0';
-    if (read_whole_file(path, &text, errstr, errstr_size) < 0)
-        return -1;
+    if (errstr && errstr_size) errstr[0] = '\0';
+    if (read_whole_file(path, &text, errstr, errstr_size) < 0) return -1;
     config_init(&cf);
 
     /* @include "x" resolves beside the file, as a reader would expect. */
@@ -684,8 +651,7 @@ int rr_config_file_load(const char *path, rr_config_t *cfg, char *errstr, size_t
     l.errstr_size = errstr_size;
     rr_config_default(tmp);
 
-    if (check_keys(&l, l.root, ROOT_KEYS, "") < 0 || load_settings(&l) < 0)
-        goto fail;
+    if (check_keys(&l, l.root, ROOT_KEYS, "") < 0 || load_settings(&l) < 0) goto fail;
     if (get_list(&l, "metrics", &metrics, RR_MAX_METRICS) < 0 ||
         get_list(&l, "alerts", &alerts, RR_MAX_ALERTS) < 0)
         goto fail;
@@ -695,8 +661,7 @@ int rr_config_file_load(const char *path, rr_config_t *cfg, char *errstr, size_t
         tmp->n_metrics = (size_t)config_setting_length(metrics);
         for (size_t i = 0; i < tmp->n_metrics; i++) {
             l.metric_group[i] = config_setting_get_elem(metrics, (unsigned)i);
-            if (load_metric(&l, l.metric_group[i], i) < 0)
-                goto fail;
+            if (load_metric(&l, l.metric_group[i], i) < 0) goto fail;
         }
     }
     if (alerts) {
@@ -705,8 +670,7 @@ int rr_config_file_load(const char *path, rr_config_t *cfg, char *errstr, size_t
         tmp->n_alerts = (size_t)config_setting_length(alerts);
         for (size_t i = 0; i < tmp->n_alerts; i++) {
             l.alert_group[i] = config_setting_get_elem(alerts, (unsigned)i);
-            if (load_alert(&l, l.alert_group[i], i) < 0)
-                goto fail;
+            if (load_alert(&l, l.alert_group[i], i) < 0) goto fail;
         }
     }
 

@@ -33,6 +33,6 @@ int rr_config_file_duration(const char *s, int64_t *ms, char *errstr, size_t err
  * blanks allowed around it; [from, to) in ms since local midnight. Checks
  * from < to. 0 ok; -1 with errstr giving the reason. */
 int rr_config_file_window(const char *s, int32_t *from_ms, int32_t *to_ms, char *errstr,
-                           size_t errstr_size);
+                          size_t errstr_size);
 
 #endif

@@ -6,24 +6,23 @@ void rr_gen_summary_print(FILE *f, const rr_gen_opts_t *o, const rr_gen_stats_t 
                           uint64_t stream_bytes, uint32_t partitions, const char *topic)
 {
     flockfile(f); /* one line, whatever other threads print (the demo's run) */
-    fprintf(
-        f,
-        "{\"type\":\"gen_summary\",\"events\":%" PRIu64 ",\"conversations\":%" PRIu64
-        ",\"shops\":%" PRIu64 ",\"seconds\":%.3f,\"model_events\":%" PRIu64 ",\"agents\":%" PRIu64
-        ",\"duplicates\":%" PRIu64 ",\"disordered\":%" PRIu64 ",\"late\":%" PRIu64
-        ",\"invalid\":%" PRIu64 ",\"garbage\":%" PRIu64 ",\"stream_bytes\":%" PRIu64
-        ",\"first_ts_ms\":%" PRId64 ",\"last_ts_ms\":%" PRId64 ",\"partitions\":%" PRIu32,
-        st->records, st->conversations, st->shops, seconds, st->model_events, st->agents,
-        st->duplicates, st->disordered, st->late, st->invalid, st->garbage, stream_bytes,
-        st->first_ts_ms, st->last_ts_ms, partitions);
+    fprintf(f,
+            "{\"type\":\"gen_summary\",\"events\":%" PRIu64 ",\"conversations\":%" PRIu64
+            ",\"shops\":%" PRIu64 ",\"seconds\":%.3f,\"model_events\":%" PRIu64
+            ",\"agents\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"disordered\":%" PRIu64
+            ",\"late\":%" PRIu64 ",\"invalid\":%" PRIu64 ",\"garbage\":%" PRIu64
+            ",\"stream_bytes\":%" PRIu64 ",\"first_ts_ms\":%" PRId64 ",\"last_ts_ms\":%" PRId64
+            ",\"partitions\":%" PRIu32,
+            st->records, st->conversations, st->shops, seconds, st->model_events, st->agents,
+            st->duplicates, st->disordered, st->late, st->invalid, st->garbage, stream_bytes,
+            st->first_ts_ms, st->last_ts_ms, partitions);
     if (o->redeliver_rate > 0 || o->resume_rate > 0 || o->stale_events || o->jump_days)
         fprintf(f,
                 ",\"redelivered\":%" PRIu64 ",\"resumed\":%" PRIu64 ",\"resumed_events\":%" PRIu64
                 ",\"resumed_old_ids\":%" PRIu64 ",\"stale\":%" PRIu64 ",\"jumped\":%" PRIu64,
                 st->redelivered, st->resumed, st->resumed_events, st->resumed_old_ids, st->stale,
                 st->jumped);
-    if (topic)
-        fprintf(f, ",\"topic\":\"%s\"", topic);
+    if (topic) fprintf(f, ",\"topic\":\"%s\"", topic);
     /* The expected verdicts emulate one stream; split by shop, a partition's
      * watermark differs from the whole stream's, so lateness may differ.
      * Some knobs make them inexact (gen.h). */

@@ -6,13 +6,11 @@
 
 static int put(rr_gen_topic_t *t, uint64_t shop, int64_t ts_ms, const uint8_t *msg, size_t len)
 {
-    if (t->pace && t->pace(t->pace_arg, (int32_t)t->last))
-        return -1;
+    if (t->pace && t->pace(t->pace_arg, (int32_t)t->last)) return -1;
     int rc = rr_event_producer_put(t->prod, (int32_t)t->last, shop, ts_ms, msg, len, t->err,
                                    sizeof t->err);
     const char *warning = rr_event_producer_warning(t->prod);
-    if (warning)
-        fprintf(stderr, "%s: %s\n", t->who, warning);
+    if (warning) fprintf(stderr, "%s: %s\n", t->who, warning);
     return rc;
 }
 

@@ -98,23 +98,17 @@ static int log_options(int argc, char **argv)
 int main(int argc, char **argv)
 {
     argc = log_options(argc, argv);
-    if (argc < 0)
-        return 2;
+    if (argc < 0) return 2;
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run"))
-        return exiting(rr_cmd_run(argc - 1, argv + 1));
-    if (!strcmp(cmd, "gen"))
-        return exiting(rr_cmd_gen(argc - 1, argv + 1));
-    if (!strcmp(cmd, "demo"))
-        return exiting(rr_cmd_demo(argc - 1, argv + 1));
-    if (!strcmp(cmd, "load"))
-        return exiting(rr_cmd_load(argc - 1, argv + 1));
-    if (!strcmp(cmd, "export"))
-        return exiting(rr_cmd_export(argc - 1, argv + 1));
+    if (!strcmp(cmd, "run")) return exiting(rr_cmd_run(argc - 1, argv + 1));
+    if (!strcmp(cmd, "gen")) return exiting(rr_cmd_gen(argc - 1, argv + 1));
+    if (!strcmp(cmd, "demo")) return exiting(rr_cmd_demo(argc - 1, argv + 1));
+    if (!strcmp(cmd, "load")) return exiting(rr_cmd_load(argc - 1, argv + 1));
+    if (!strcmp(cmd, "export")) return exiting(rr_cmd_export(argc - 1, argv + 1));
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;

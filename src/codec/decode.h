@@ -72,17 +72,17 @@ const char *rr_decode_strerror(int status);
 
 /* Outcomes of rr_frame_next(). */
 enum rr_frame_status {
-    RR_FRAME_OK = 0,        /* a message: *msg and *msg_len set, *pos advanced past it */
-    RR_FRAME_END = 1,       /* *pos == len and eof: the stream ended cleanly */
-    RR_FRAME_NEED_MORE = 2, /* incomplete prefix or message and !eof; *pos unchanged */
-    RR_FRAME_BROKEN = 3,    /* the length prefix is longer than 10 bytes, or
-                               unterminated at the end of data with eof */
-    RR_FRAME_PAST_END = 4,  /* the length runs past the end of data with eof */
-    RR_FRAME_TOO_LARGE = 5, /* (sources only) the length is above what the source
-                               will buffer: taken as a broken prefix */
-    RR_FRAME_SKIPPED = 6,   /* (sources only, --resync) stream bytes skipped after a
-                               break, or between damaged zstd data and records
-                               that decode again */
+    RR_FRAME_OK = 0,           /* a message: *msg and *msg_len set, *pos advanced past it */
+    RR_FRAME_END = 1,          /* *pos == len and eof: the stream ended cleanly */
+    RR_FRAME_NEED_MORE = 2,    /* incomplete prefix or message and !eof; *pos unchanged */
+    RR_FRAME_BROKEN = 3,       /* the length prefix is longer than 10 bytes, or
+                                  unterminated at the end of data with eof */
+    RR_FRAME_PAST_END = 4,     /* the length runs past the end of data with eof */
+    RR_FRAME_TOO_LARGE = 5,    /* (sources only) the length is above what the source
+                                  will buffer: taken as a broken prefix */
+    RR_FRAME_SKIPPED = 6,      /* (sources only, --resync) stream bytes skipped after a
+                                  break, or between damaged zstd data and records
+                                  that decode again */
     RR_FRAME_ZSTD_DAMAGED = 7, /* (sources only, --resync) compressed bytes of damaged
                                   zstd frames, skipped to the next intact frame */
 };

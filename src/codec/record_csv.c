@@ -56,8 +56,7 @@ static void put_head(rr_wbuf_t *w, const char *type, size_t type_len, uint64_t s
     rr_wbuf_putc(w, ',');
     rr_wbuf_u64(w, shop_id);
     rr_wbuf_putc(w, ',');
-    if (has_agent)
-        rr_wbuf_u64(w, agent_id);
+    if (has_agent) rr_wbuf_u64(w, agent_id);
     rr_wbuf_putc(w, ',');
     rr_wbuf_i64(w, day);
     if (final)
@@ -81,8 +80,7 @@ size_t rr_record_csv_day(char *buf, size_t cap, const rr_day_record_t *r)
     int rows = 0;
     size_t n = rr_records_n_metrics(r);
     for (size_t i = 0; i < n; i++) {
-        if (!rr_records_metric_shown(r, i))
-            continue;
+        if (!rr_records_metric_shown(r, i)) continue;
         const rr_value_t *v = &r->values[i];
         if (rows++ > 0) {
             if (rr_wbuf_room(&w, head_len)) /* the head is whole in buf when there is room */
@@ -124,11 +122,9 @@ size_t rr_record_csv_violation(char *buf, size_t cap, const rr_violation_record_
     rr_wbuf_putc(&w, ',');
     rr_wbuf_i64(&w, r->round_start_ms);
     rr_wbuf_putc(&w, ',');
-    if (r->answered)
-        rr_wbuf_i64(&w, r->reply_ms);
+    if (r->answered) rr_wbuf_i64(&w, r->reply_ms);
     rr_wbuf_putc(&w, ',');
-    if (r->answered)
-        rr_wbuf_i64(&w, r->wait_ms);
+    if (r->answered) rr_wbuf_i64(&w, r->wait_ms);
     rr_wbuf_putc(&w, ',');
     rr_wbuf_u64(&w, r->messages);
     rr_wbuf_putc(&w, ',');
@@ -199,8 +195,7 @@ size_t rr_record_csv_rejected(char *buf, size_t cap, const rr_rejected_record_t 
     } else {
         RR_WBUF_LIT(&w, ",,,,,,,,,,");
     }
-    if (r->raw)
-        rr_wbuf_hex(&w, r->raw, r->raw_len);
+    if (r->raw) rr_wbuf_hex(&w, r->raw, r->raw_len);
     rr_wbuf_putc(&w, '\n');
     return w.len;
 }

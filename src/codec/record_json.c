@@ -31,13 +31,27 @@ static void put_str(rr_wbuf_t *w, const char *str)
             char e[6] = {'\\', 0, 0, 0, 0, 0};
             size_t k = 2;
             switch (c) {
-            case '"': e[1] = '"'; break;
-            case '\\': e[1] = '\\'; break;
-            case '\n': e[1] = 'n'; break;
-            case '\r': e[1] = 'r'; break;
-            case '\t': e[1] = 't'; break;
-            case '\b': e[1] = 'b'; break;
-            case '\f': e[1] = 'f'; break;
+            case '"':
+                e[1] = '"';
+                break;
+            case '\\':
+                e[1] = '\\';
+                break;
+            case '\n':
+                e[1] = 'n';
+                break;
+            case '\r':
+                e[1] = 'r';
+                break;
+            case '\t':
+                e[1] = 't';
+                break;
+            case '\b':
+                e[1] = 'b';
+                break;
+            case '\f':
+                e[1] = 'f';
+                break;
             default:
                 e[1] = 'u';
                 e[2] = '0';
@@ -108,11 +122,9 @@ size_t rr_record_json_day(char *buf, size_t cap, const rr_day_record_t *r)
     int first = 1;
     size_t n = rr_records_n_metrics(r);
     for (size_t i = 0; i < n; i++) {
-        if (!rr_records_metric_shown(r, i))
-            continue;
+        if (!rr_records_metric_shown(r, i)) continue;
         const rr_value_t *v = &r->values[i];
-        if (!first)
-            rr_wbuf_putc(&w, ',');
+        if (!first) rr_wbuf_putc(&w, ',');
         first = 0;
         put_str(&w, r->cfg->metrics[i].name);
         RR_WBUF_LIT(&w, ":{\"num\":");
@@ -124,8 +136,7 @@ size_t rr_record_json_day(char *buf, size_t cap, const rr_day_record_t *r)
             rr_wbuf_i64(&w, v->unanswered);
             RR_WBUF_LIT(&w, ",\"buckets\":[");
             for (int b = 0; b < RR_BUCKETS; b++) {
-                if (b)
-                    rr_wbuf_putc(&w, ',');
+                if (b) rr_wbuf_putc(&w, ',');
                 rr_wbuf_i64(&w, v->buckets[b]);
             }
             rr_wbuf_putc(&w, ']');

@@ -18,8 +18,13 @@
 enum { WT_VARINT = 0, WT_64BIT = 1, WT_LEN = 2 };
 
 /* ResultRecord's oneof members */
-enum { RESULT_SHOP_DAY = 1, RESULT_AGENT_DAY = 2, RESULT_VIOLATION = 3, RESULT_ALERT = 4,
-       RESULT_REJECTED = 5 };
+enum {
+    RESULT_SHOP_DAY = 1,
+    RESULT_AGENT_DAY = 2,
+    RESULT_VIOLATION = 3,
+    RESULT_ALERT = 4,
+    RESULT_REJECTED = 5
+};
 
 /* Every field number here is below 16: a tag is one byte. */
 static void put_tag(rr_wbuf_t *w, unsigned field, unsigned wire_type)
@@ -51,8 +56,7 @@ static void put_varint(rr_wbuf_t *w, uint64_t v)
  * int32 and enums are sign-extended to 64 bits first. */
 static void put_u64(rr_wbuf_t *w, unsigned field, uint64_t v)
 {
-    if (v == 0)
-        return;
+    if (v == 0) return;
     put_tag(w, field, WT_VARINT);
     put_varint(w, v);
 }
@@ -64,16 +68,14 @@ static void put_i32(rr_wbuf_t *w, unsigned field, int32_t v)
 
 static void put_bool(rr_wbuf_t *w, unsigned field, int b)
 {
-    if (!b)
-        return;
+    if (!b) return;
     put_tag(w, field, WT_VARINT);
     rr_wbuf_putc(w, 1);
 }
 
 static void put_bytes(rr_wbuf_t *w, unsigned field, const void *p, size_t n)
 {
-    if (n == 0)
-        return;
+    if (n == 0) return;
     put_tag(w, field, WT_LEN);
     put_varint(w, n);
     rr_wbuf_put(w, p, n);
@@ -81,8 +83,7 @@ static void put_bytes(rr_wbuf_t *w, unsigned field, const void *p, size_t n)
 
 static void put_str(rr_wbuf_t *w, unsigned field, const char *s)
 {
-    if (s)
-        put_bytes(w, field, s, strlen(s));
+    if (s) put_bytes(w, field, s, strlen(s));
 }
 
 static void put_double(rr_wbuf_t *w, unsigned field, double v)
@@ -118,8 +119,7 @@ static void close_len(rr_wbuf_t *w, size_t at)
         if (w->len <= w->cap) /* everything fitted, and fits moved up */
             memmove(w->p + at + k, w->p + at + 1, end - at - 1);
     }
-    if (w->len <= w->cap)
-        rr_encode_varint(body, w->p + at);
+    if (w->len <= w->cap) rr_encode_varint(body, w->p + at);
 }
 
 static size_t open_field(rr_wbuf_t *w, unsigned field)
@@ -179,15 +179,13 @@ size_t rr_record_pb_day(uint8_t *buf, size_t cap, const rr_day_record_t *r,
     unsigned up = r->is_agent ? 1 : 0;
     frame_t f = begin(&w, form, r->is_agent ? RESULT_AGENT_DAY : RESULT_SHOP_DAY);
     put_u64(&w, 1, r->shop_id);
-    if (r->is_agent)
-        put_u64(&w, 2, r->agent_id);
+    if (r->is_agent) put_u64(&w, 2, r->agent_id);
     put_u64(&w, 2 + up, (uint32_t)r->day);
     put_bool(&w, 3 + up, r->final != 0);
     put_str(&w, 4 + up, r->version);
     size_t n = rr_records_n_metrics(r);
     for (size_t i = 0; i < n; i++)
-        if (rr_records_metric_shown(r, i))
-            put_metric(&w, 5 + up, r, i);
+        if (rr_records_metric_shown(r, i)) put_metric(&w, 5 + up, r, i);
     put_u64(&w, 6 + up, r->final ? 0 : r->revision);
     return end(&w, form, f);
 }
@@ -244,8 +242,7 @@ size_t rr_record_pb_rejected(uint8_t *buf, size_t cap, const rr_rejected_record_
     put_str(&w, 3, r->source);
     put_i32(&w, 4, r->partition);
     put_u64(&w, 5, (uint64_t)r->offset);
-    if (r->raw)
-        put_bytes(&w, 6, r->raw, r->raw_len);
+    if (r->raw) put_bytes(&w, 6, r->raw, r->raw_len);
     if (r->decoded) { /* present even when every field is 0 */
         uint8_t ev[RR_EVENT_MAX_BYTES];
         size_t n = rr_encode_event(&r->event, ev);

@@ -8,16 +8,14 @@
 
 size_t rr_records_n_metrics(const rr_day_record_t *r)
 {
-    if (!r->cfg || !r->values)
-        return 0;
+    if (!r->cfg || !r->values) return 0;
     return r->cfg->n_metrics < RR_MAX_METRICS ? r->cfg->n_metrics : RR_MAX_METRICS;
 }
 
 int rr_records_metric_shown(const rr_day_record_t *r, size_t i)
 {
     const rr_value_t *v = &r->values[i];
-    if (v->den == 0 && v->unanswered == 0)
-        return 0;
+    if (v->den == 0 && v->unanswered == 0) return 0;
     return !r->is_agent || rr_metric_kind_per_agent(r->cfg->metrics[i].kind);
 }
 
@@ -29,9 +27,12 @@ int rr_records_metric_has_buckets(const rr_day_record_t *r, size_t i)
 const char *rr_records_reason_name(rr_reason_t reason)
 {
     switch (reason) {
-    case RR_REASON_LATE: return "late";
-    case RR_REASON_NO_REPLY: return "no_reply";
-    case RR_REASON_UNASSIGNED: return "unassigned";
+    case RR_REASON_LATE:
+        return "late";
+    case RR_REASON_NO_REPLY:
+        return "no_reply";
+    case RR_REASON_UNASSIGNED:
+        return "unassigned";
     }
     return "unspecified";
 }
@@ -52,10 +53,8 @@ size_t rr_records_fmt_double(char *p, double v)
     for (int prec = 15; prec <= 17; prec++) {
         n = snprintf(p, size, "%.*g", prec, v);
         for (int i = 0; i < n; i++) /* a decimal-comma locale must not leak into JSON */
-            if (p[i] == ',')
-                p[i] = '.';
-        if (strtod(p, NULL) == v)
-            break;
+            if (p[i] == ',') p[i] = '.';
+        if (strtod(p, NULL) == v) break;
     }
     if (n > 0 && (size_t)n + 2 < size && !strpbrk(p, ".eE")) {
         memcpy(p + n, ".0", 3);

@@ -8,8 +8,7 @@
 static int plausible(const uint8_t *m, size_t n)
 {
     rr_event_t ev;
-    if (n < 1 || n > RR_RESYNC_MAX_LEN || rr_decode_event(m, n, &ev) != RR_DECODE_OK)
-        return 0;
+    if (n < 1 || n > RR_RESYNC_MAX_LEN || rr_decode_event(m, n, &ev) != RR_DECODE_OK) return 0;
     return ev.event_id && ev.shop_id && ev.conversation_id && ev.type >= 1 && ev.type <= 10 &&
            ev.ts_ms >= 1 && ev.ts_ms <= RR_TS_MAX;
 }
@@ -23,21 +22,16 @@ int rr_resync_at(const uint8_t *buf, size_t len, int eof, size_t at)
         uint64_t n = 0;
         size_t i = 0;
         for (;; i++) {
-            if (p + i == len)
-                return eof ? 0 : 2;
+            if (p + i == len) return eof ? 0 : 2;
             if (i == 5) /* longer than protobuf-c's length prefix */
                 return 0;
             n |= (uint64_t)(buf[p + i] & 0x7f) << (7 * i);
-            if (buf[p + i] < 0x80)
-                break;
+            if (buf[p + i] < 0x80) break;
         }
         size_t hdr = i + 1;
-        if (n < 1 || n > RR_RESYNC_MAX_LEN)
-            return 0;
-        if (n > len - p - hdr)
-            return eof ? 0 : 2;
-        if (!plausible(buf + p + hdr, (size_t)n))
-            return 0;
+        if (n < 1 || n > RR_RESYNC_MAX_LEN) return 0;
+        if (n > len - p - hdr) return eof ? 0 : 2;
+        if (!plausible(buf + p + hdr, (size_t)n)) return 0;
         p += hdr + (size_t)n;
     }
     return 1;
@@ -65,8 +59,7 @@ static size_t innermost(const uint8_t *buf, size_t len, int eof, size_t c)
 {
     size_t e = first_end(buf, c), best = c;
     for (size_t d = c + 1; d < e; d++)
-        if (rr_resync_at(buf, len, eof, d) == 1 && first_end(buf, d) == e)
-            best = d;
+        if (rr_resync_at(buf, len, eof, d) == 1 && first_end(buf, d) == e) best = d;
     return best;
 }
 

@@ -47,8 +47,7 @@ static inline void rr_wbuf_skip(rr_wbuf_t *w, size_t n)
 
 static inline void rr_wbuf_put(rr_wbuf_t *w, const void *s, size_t n)
 {
-    if (rr_wbuf_room(w, n))
-        memcpy(w->p + w->len, s, n);
+    if (rr_wbuf_room(w, n)) memcpy(w->p + w->len, s, n);
     rr_wbuf_skip(w, n);
 }
 
@@ -56,8 +55,7 @@ static inline void rr_wbuf_put(rr_wbuf_t *w, const void *s, size_t n)
 
 static inline void rr_wbuf_putc(rr_wbuf_t *w, char c)
 {
-    if (rr_wbuf_room(w, 1))
-        w->p[w->len] = (uint8_t)c;
+    if (rr_wbuf_room(w, 1)) w->p[w->len] = (uint8_t)c;
     rr_wbuf_skip(w, 1);
 }
 

@@ -29,8 +29,7 @@ static void reject(rr_engine_t *e, int p, rr_verdict_t verdict, const char *reas
         e->st.late++;
     else
         e->st.invalid++;
-    if (!e->sink.rejected)
-        return;
+    if (!e->sink.rejected) return;
     const partition_t *pt = &e->parts.v[p];
     rr_rejected_record_t r = {.verdict = verdict,
                               .reason = reason,
@@ -41,23 +40,17 @@ static void reject(rr_engine_t *e, int p, rr_verdict_t verdict, const char *reas
                               .raw_len = raw_len,
                               .decoded = ev != NULL,
                               .watermark_ms = part_wm(e, pt)};
-    if (ev)
-        r.event = *ev;
+    if (ev) r.event = *ev;
     e->sink.rejected(e->sink.opaque, &r);
 }
 
 static const char *static_invalid(const rr_event_t *ev)
 {
-    if (ev->type < 1 || ev->type > 10)
-        return "type_out_of_range";
-    if (!ev->event_id)
-        return "missing_event_id";
-    if (!ev->shop_id)
-        return "missing_shop_id";
-    if (!ev->conversation_id)
-        return "missing_conversation_id";
-    if (ev->ts_ms < 1 || ev->ts_ms > RR_TS_MAX)
-        return "ts_out_of_range";
+    if (ev->type < 1 || ev->type > 10) return "type_out_of_range";
+    if (!ev->event_id) return "missing_event_id";
+    if (!ev->shop_id) return "missing_shop_id";
+    if (!ev->conversation_id) return "missing_conversation_id";
+    if (ev->ts_ms < 1 || ev->ts_ms > RR_TS_MAX) return "ts_out_of_range";
     switch (ev->type) {
     case RR_EVENT_BUYER_MESSAGE:
         return ev->buyer_id ? NULL : "missing_buyer_id";
@@ -115,7 +108,8 @@ static rr_verdict_t hold(rr_engine_t *e, int p, const rr_event_t *ev, int64_t of
                          const uint8_t *raw, size_t raw_len, int64_t now_ms)
 {
     partition_t *pt = &e->parts.v[p];
-    held_t h = {.ev = *ev, .offset = offset, .raw_off = pt->held_raw.n, .raw_len = raw ? raw_len : 0};
+    held_t h = {
+        .ev = *ev, .offset = offset, .raw_off = pt->held_raw.n, .raw_len = raw ? raw_len : 0};
     if (vec_reserve_((void **)&pt->held_raw.v, &pt->held_raw.cap, pt->held_raw.n + h.raw_len + 1,
                      1) < 0 ||
         VEC_PUSH(pt->held, h) < 0) {
@@ -124,11 +118,9 @@ static rr_verdict_t hold(rr_engine_t *e, int p, const rr_event_t *ev, int64_t of
         reject(e, p, RR_INVALID, "engine_out_of_memory", ev, offset, raw, raw_len);
         return RR_INVALID;
     }
-    if (h.raw_len)
-        memcpy(pt->held_raw.v + h.raw_off, raw, h.raw_len);
+    if (h.raw_len) memcpy(pt->held_raw.v + h.raw_off, raw, h.raw_len);
     pt->held_raw.n += h.raw_len;
-    if ((int64_t)pt->held.n >= e->cfg.jump_confirm)
-        confirm_held(e, p, now_ms);
+    if ((int64_t)pt->held.n >= e->cfg.jump_confirm) confirm_held(e, p, now_ms);
     return RR_HELD;
 }
 
@@ -185,8 +177,8 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         return RR_INVALID;
     }
     int64_t wm = part_wm(e, pt);
-    if ((wm != NO_TS && ev->ts_ms < wm) || (e->final_through != NO_TS && ev->ts_ms <= e->final_through) ||
-        e->finished) {
+    if ((wm != NO_TS && ev->ts_ms < wm) ||
+        (e->final_through != NO_TS && ev->ts_ms <= e->final_through) || e->finished) {
         reject(e, p, RR_LATE, "late", ev, offset, raw, raw_len);
         return RR_LATE;
     }
@@ -197,18 +189,13 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
     }
     if (!c) {
         ci = store_conv_new(e, p, ev);
-        if (ci == NONE32)
-            goto oom;
+        if (ci == NONE32) goto oom;
         c = CONV(e, ci);
     }
-    if (!hc && !(hc = store_hot_make(e, ci, c->last_ts)))
-        goto oom;
-    if (ids_add(e, hc, ev->event_id) < 0)
-        goto oom;
-    if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer)
-        c->buyer = ev->buyer_id;
-    if (ev->ts_ms > c->last_ts)
-        c->last_ts = ev->ts_ms;
+    if (!hc && !(hc = store_hot_make(e, ci, c->last_ts))) goto oom;
+    if (ids_add(e, hc, ev->event_id) < 0) goto oom;
+    if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer) c->buyer = ev->buyer_id;
+    if (ev->ts_ms > c->last_ts) c->last_ts = ev->ts_ms;
     e->hot_last[c->hot] = c->last_ts;
     hev_t h = {.ts = ev->ts_ms,
                .eid = ev->event_id,
@@ -217,8 +204,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
                .type = (uint8_t)ev->type,
                .rating = (uint8_t)ev->rating,
                .flags = (uint8_t)(ev->flags & 0xffu)};
-    if (rr_reorder_push(&pt->buf, &h) < 0)
-        goto oom;
+    if (rr_reorder_push(&pt->buf, &h) < 0) goto oom;
     hc->pending++;
     e->st.applied++;
     if (pt->held.n) /* the partition's time did not jump after all */

@@ -35,8 +35,7 @@ typedef struct ck_writer {
 
 static void ck_put(ck_writer_t *w, const void *p, size_t n)
 {
-    if (!w->failed && n && w->fn(w->arg, p, n) < 0)
-        w->failed = 1;
+    if (!w->failed && n && w->fn(w->arg, p, n) < 0) w->failed = 1;
 }
 
 static void ck_u64(ck_writer_t *w, uint64_t v)
@@ -67,8 +66,7 @@ static void ck_slots(ck_writer_t *w, const void *slots, size_t mask, size_t coun
         const unsigned char *s = (const unsigned char *)slots + i * size;
         uint32_t val;
         memcpy(&val, s + val_off, sizeof val);
-        if (val != RR_MAP_NONE)
-            ck_put(w, s, size);
+        if (val != RR_MAP_NONE) ck_put(w, s, size);
     }
 }
 #define ck_map64(w, m)                                                                             \
@@ -81,12 +79,18 @@ static void ck_slots(ck_writer_t *w, const void *slots, size_t mask, size_t coun
 int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
 {
     ck_writer_t w = {fn, arg, 0};
-    uint64_t head[] = {CK_MAGIC, CK_FORMAT, e->convs.size, e->hots.size, e->cds.size,
+    uint64_t head[] = {CK_MAGIC,    CK_FORMAT,   e->convs.size,        e->hots.size,  e->cds.size,
                        e->sds.size, e->ads.size, sizeof(rr_pending_t), sizeof(viol_t)};
     ck_put(&w, head, sizeof head);
     ck_put(&w, e->version, sizeof e->version);
-    int64_t scal[] = {e->final_through, e->next_sweep, e->next_hot_sweep, e->finished, e->oom,
-                      (int64_t)e->open_convs, (int64_t)e->peak_convs, (int64_t)e->open_hot,
+    int64_t scal[] = {e->final_through,
+                      e->next_sweep,
+                      e->next_hot_sweep,
+                      e->finished,
+                      e->oom,
+                      (int64_t)e->open_convs,
+                      (int64_t)e->peak_convs,
+                      (int64_t)e->open_hot,
                       (int64_t)e->peak_hot};
     ck_put(&w, scal, sizeof scal);
     ck_put(&w, &e->st, sizeof e->st);
@@ -96,10 +100,8 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     ck_put(&w, e->hot_last, e->hots.n * sizeof *e->hot_last);
     for (size_t i = 0; i < e->hots.n; i++) { /* what the hot records point to */
         const hot_t *hc = HOT(e, i);
-        if (!hc->live)
-            continue;
-        if (hc->ids)
-            ck_put(&w, hc->ids, (size_t)hc->ids_cap * sizeof *hc->ids);
+        if (!hc->live) continue;
+        if (hc->ids) ck_put(&w, hc->ids, (size_t)hc->ids_cap * sizeof *hc->ids);
         for (int t = 0; t < 2 * e->n_trk; t++) {
             const round_t *r = &hc->rounds[t];
             if (r->pin_n == PIN_SPILLED) {
@@ -156,8 +158,7 @@ typedef struct ck_reader {
 
 static int ck_get(ck_reader_t *r, void *p, size_t n)
 {
-    if (!r->failed && n && r->fn(r->arg, p, n) < 0)
-        r->failed = 1;
+    if (!r->failed && n && r->fn(r->arg, p, n) < 0) r->failed = 1;
     return r->failed ? -1 : 0;
 }
 
@@ -183,7 +184,7 @@ static int ck_count(ck_reader_t *r, size_t *n)
 
 #define CK_VEC(r, vec)                                                                             \
     (ck_count((r), &(vec).n) < 0 ||                                                                \
-     vec_reserve_((void **)&(vec).v, &(vec).cap, (vec).n ? (vec).n : 1, sizeof *(vec).v) < 0 ||   \
+     vec_reserve_((void **)&(vec).v, &(vec).cap, (vec).n ? (vec).n : 1, sizeof *(vec).v) < 0 ||    \
      ck_get((r), (vec).v, (vec).n * sizeof *(vec).v) < 0)
 
 /* A slab as ck_slab_put wrote it: its records back at their indexes
@@ -191,11 +192,9 @@ static int ck_count(ck_reader_t *r, size_t *n)
 static int ck_slab_records(ck_reader_t *r, rr_slab_t *s)
 {
     size_t n;
-    if (ck_count(r, &n) < 0)
-        return -1;
+    if (ck_count(r, &n) < 0) return -1;
     void *base = rr_slab_load(s, n);
-    if (!base)
-        return -1;
+    if (!base) return -1;
     if (ck_get(r, base, n * s->size) < 0) {
         rr_slab_clear(s); /* nothing of it is to be freed record by record */
         return -1;
@@ -208,8 +207,7 @@ static int ck_slab_free_list(ck_reader_t *r, rr_slab_t *s)
     VEC(uint32_t) fl = {0};
     int rc = CK_VEC(r, fl) ? -1 : rr_slab_load_free(s, fl.v, fl.n);
     free(fl.v);
-    if (rc == -2)
-        r->failed = 1; /* a free slot past the slab: corrupt */
+    if (rc == -2) r->failed = 1; /* a free slot past the slab: corrupt */
     return rc < 0 ? -1 : 0;
 }
 
@@ -221,12 +219,10 @@ static int ck_slab(ck_reader_t *r, rr_slab_t *s)
 static int ck_read_map64(ck_reader_t *r, rr_map64_t *m)
 {
     size_t n;
-    if (ck_count(r, &n) < 0)
-        return -1;
+    if (ck_count(r, &n) < 0) return -1;
     for (size_t i = 0; i < n; i++) {
         rr_map64_slot_t s;
-        if (ck_get(r, &s, sizeof s) < 0 || rr_map64_put(m, s.key, s.val) < 0)
-            return -1;
+        if (ck_get(r, &s, sizeof s) < 0 || rr_map64_put(m, s.key, s.val) < 0) return -1;
     }
     return 0;
 }
@@ -234,8 +230,7 @@ static int ck_read_map64(ck_reader_t *r, rr_map64_t *m)
 static int ck_read_map3(ck_reader_t *r, rr_map3_t *m)
 {
     size_t n;
-    if (ck_count(r, &n) < 0)
-        return -1;
+    if (ck_count(r, &n) < 0) return -1;
     for (size_t i = 0; i < n; i++) {
         rr_map3_slot_t s;
         if (ck_get(r, &s, sizeof s) < 0 || rr_map3_put(m, s.k[0], s.k[1], s.k[2], s.val) < 0)
@@ -251,20 +246,24 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         snprintf(errstr, errstr_size, "checkpoint: the engine must be new");
         return -1;
     }
-    uint64_t head[9], want[] = {CK_MAGIC, CK_FORMAT, e->convs.size, e->hots.size, e->cds.size,
-                                e->sds.size, e->ads.size, sizeof(rr_pending_t), sizeof(viol_t)};
+    uint64_t head[9],
+        want[] = {CK_MAGIC,    CK_FORMAT,   e->convs.size,        e->hots.size,  e->cds.size,
+                  e->sds.size, e->ads.size, sizeof(rr_pending_t), sizeof(viol_t)};
     char version[sizeof e->version];
     if (ck_get(&r, head, sizeof head) < 0 || ck_get(&r, version, sizeof version) < 0) {
         snprintf(errstr, errstr_size, "checkpoint: truncated header");
         return -1;
     }
     if (head[0] != CK_MAGIC || head[1] != CK_FORMAT) {
-        snprintf(errstr, errstr_size, "checkpoint: not a replyrate checkpoint of format %u", CK_FORMAT);
+        snprintf(errstr, errstr_size, "checkpoint: not a replyrate checkpoint of format %u",
+                 CK_FORMAT);
         return -1;
     }
     if (memcmp(head, want, sizeof want) || memcmp(version, e->version, sizeof version)) {
-        snprintf(errstr, errstr_size, "checkpoint: written for metric set %.60s with other record sizes "
-                 "or metrics than this job's (%.60s)", version, e->version);
+        snprintf(errstr, errstr_size,
+                 "checkpoint: written for metric set %.60s with other record sizes "
+                 "or metrics than this job's (%.60s)",
+                 version, e->version);
         return -1;
     }
     int64_t scal[9];
@@ -281,8 +280,7 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     e->peak_hot = (size_t)scal[8];
 
     uint64_t *had = NULL;
-    if (ck_slab(&r, &e->convs) < 0 || ck_slab_records(&r, &e->hots) < 0)
-        goto fail;
+    if (ck_slab(&r, &e->convs) < 0 || ck_slab_records(&r, &e->hots) < 0) goto fail;
     /* The pointers read are the writer's: note which were set, clear them
      * all at once (so a failure from here on frees only what was rebuilt),
      * then rebuild each from the stream, in the order the writer wrote them. */
@@ -293,18 +291,17 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     }
     for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
-        if (hc->live && hc->ids)
-            had[i] |= UINT64_C(1) << 63;
+        if (hc->live && hc->ids) had[i] |= UINT64_C(1) << 63;
         hc->ids = NULL;
         for (int t = 0; t < 2 * e->n_trk; t++)
             if (hc->rounds[t].pin_n == PIN_SPILLED) {
-                if (hc->live)
-                    had[i] |= UINT64_C(1) << t;
+                if (hc->live) had[i] |= UINT64_C(1) << t;
                 hc->rounds[t].pin_n = 0;
             }
     }
     e->hot_last_cap = e->hots.cap;
-    if (ck_slab_free_list(&r, &e->hots) < 0 || !(e->hot_last = malloc(e->hot_last_cap * sizeof *e->hot_last)) ||
+    if (ck_slab_free_list(&r, &e->hots) < 0 ||
+        !(e->hot_last = malloc(e->hot_last_cap * sizeof *e->hot_last)) ||
         ck_get(&r, e->hot_last, e->hots.n * sizeof *e->hot_last) < 0)
         goto fail_had;
     for (size_t i = 0; i < e->hots.n; i++) {
@@ -319,8 +316,7 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
             hc->ids = ids;
         }
         for (int t = 0; t < 2 * e->n_trk; t++) {
-            if (!(had[i] >> t & 1))
-                continue;
+            if (!(had[i] >> t & 1)) continue;
             tsvec_t tv;
             if (ck_get(&r, &tv, sizeof tv) < 0 || tv.n > tv.cap || tv.head > tv.n) {
                 r.failed = 1;
@@ -328,8 +324,7 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
             }
             size_t sz = sizeof(tsvec_t) + (size_t)tv.cap * 8;
             tsvec_t *p = rr_pool_get(&e->pool, sz, NULL);
-            if (!p)
-                goto fail_had;
+            if (!p) goto fail_had;
             *p = tv;
             if (ck_get(&r, p->ts, (size_t)tv.n * sizeof(int64_t)) < 0) {
                 rr_pool_put(&e->pool, p, sz);
@@ -342,23 +337,18 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     free(had);
     size_t nk;
     cold_t *colds;
-    if (ck_count(&r, &nk) < 0 || !(colds = rr_slab_load(&e->colds, nk)))
-        goto fail;
+    if (ck_count(&r, &nk) < 0 || !(colds = rr_slab_load(&e->colds, nk))) goto fail;
     memset(colds, 0, nk * sizeof *colds); /* a failure from here frees only what was read */
     for (size_t i = 0; i < nk; i++) {
         cold_t *k = COLD(e, i);
         size_t len, cap = 0;
-        if (ck_count(&r, &len) < 0)
-            goto fail;
-        if (len && !(k->b = rr_pool_get(&e->pool, len, &cap)))
-            goto fail;
+        if (ck_count(&r, &len) < 0) goto fail;
+        if (len && !(k->b = rr_pool_get(&e->pool, len, &cap))) goto fail;
         k->len = (uint32_t)len;
         k->cap = (uint32_t)cap;
-        if (ck_get(&r, k->b, len) < 0)
-            goto fail;
+        if (ck_get(&r, k->b, len) < 0) goto fail;
     }
-    if (ck_slab_free_list(&r, &e->colds) < 0)
-        goto fail;
+    if (ck_slab_free_list(&r, &e->colds) < 0) goto fail;
     for (size_t i = 0; i < e->convs.n; i++) { /* a corrupt index must not reach memory */
         const conv_t *c = CONV(e, i);
         if (c->live != CONV_FREE && c->cold != NONE32 && c->cold >= e->colds.n) {
@@ -366,20 +356,16 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
             goto fail;
         }
     }
-    if (ck_slab(&r, &e->cds) < 0 || ck_slab(&r, &e->sds) < 0 ||
-        ck_read_map3(&r, &e->sd_map) < 0 ||
-        ck_slab(&r, &e->ads) < 0 ||
-        ck_read_map3(&r, &e->ad_map) < 0)
+    if (ck_slab(&r, &e->cds) < 0 || ck_slab(&r, &e->sds) < 0 || ck_read_map3(&r, &e->sd_map) < 0 ||
+        ck_slab(&r, &e->ads) < 0 || ck_read_map3(&r, &e->ad_map) < 0)
         goto fail;
 
     size_t nd;
-    if (ck_count(&r, &nd) < 0)
-        goto fail;
+    if (ck_count(&r, &nd) < 0) goto fail;
     for (size_t i = 0; i < nd; i++) {
         int64_t d[3];
         day_t dy = {0};
-        if (ck_get(&r, d, sizeof d) < 0)
-            goto fail;
+        if (ck_get(&r, d, sizeof d) < 0) goto fail;
         dy.day = (int32_t)d[0];
         dy.end_ms = d[1];
         dy.revision = (uint32_t)d[2];
@@ -394,24 +380,20 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         }
     }
     size_t np;
-    if (ck_count(&r, &np) < 0 || np > UINT16_MAX + 1u)
-        goto fail;
+    if (ck_count(&r, &np) < 0 || np > UINT16_MAX + 1u) goto fail;
     for (size_t i = 0; i < np; i++) {
         size_t len;
         char name[1024];
-        if (ck_count(&r, &len) < 0 || len >= sizeof name || ck_get(&r, name, len) < 0)
-            goto fail;
+        if (ck_count(&r, &len) < 0 || len >= sizeof name || ck_get(&r, name, len) < 0) goto fail;
         name[len] = 0;
         int p = rr_engine_add_partition(e, name);
         int64_t s[3];
-        if (p < 0 || ck_get(&r, s, sizeof s) < 0)
-            goto fail;
+        if (p < 0 || ck_get(&r, s, sizeof s) < 0) goto fail;
         partition_t *pt = &e->parts.v[p];
         pt->max_ts = s[0];
         pt->ended = (int)s[1];
         pt->stopped = (int)s[2];
-        if (CK_VEC(&r, pt->held) || CK_VEC(&r, pt->held_raw))
-            goto fail;
+        if (CK_VEC(&r, pt->held) || CK_VEC(&r, pt->held_raw)) goto fail;
         for (size_t k = 0; k < pt->held.n; k++)
             if (pt->held.v[k].raw_off > pt->held_raw.n ||
                 pt->held.v[k].raw_len > pt->held_raw.n - pt->held.v[k].raw_off) {
@@ -419,22 +401,21 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
                 goto fail;
             }
         size_t nb;
-        if (ck_count(&r, &nb) < 0)
-            goto fail;
+        if (ck_count(&r, &nb) < 0) goto fail;
         for (size_t k = 0; k < nb; k++) {
             rr_pending_t h;
-            if (ck_get(&r, &h, sizeof h) < 0 || h.conv >= e->convs.n || rr_reorder_push(&pt->buf, &h) < 0)
+            if (ck_get(&r, &h, sizeof h) < 0 || h.conv >= e->convs.n ||
+                rr_reorder_push(&pt->buf, &h) < 0)
                 goto fail;
         }
-        if (ck_read_map64(&r, &pt->convs) < 0)
-            goto fail;
+        if (ck_read_map64(&r, &pt->convs) < 0) goto fail;
     }
-    if (ck_read_map64(&r, &e->shop_part) < 0 || ck_get_u64(&r) != CK_MAGIC)
-        goto fail;
+    if (ck_read_map64(&r, &e->shop_part) < 0 || ck_get_u64(&r) != CK_MAGIC) goto fail;
     return 0;
 fail_had:
     free(had);
 fail:
-    snprintf(errstr, errstr_size, "checkpoint: %s", r.failed ? "truncated or corrupt" : "out of memory");
+    snprintf(errstr, errstr_size, "checkpoint: %s",
+             r.failed ? "truncated or corrupt" : "out of memory");
     return -1;
 }

@@ -44,8 +44,7 @@ static int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_m
         }
         size_t got;
         tsvec_t *np = rr_pool_get(&e->pool, sizeof(tsvec_t) + 4 * 8, &got);
-        if (!np)
-            return -1;
+        if (!np) return -1;
         np->cap = (uint32_t)((got - sizeof(tsvec_t)) / 8);
         np->head = 0;
         for (np->n = 0; np->n < PIN_MAX; np->n++)
@@ -56,8 +55,7 @@ static int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_m
     tsvec_t *p = r->p.pend;
     while (p->head < p->n && p->ts[p->head] < ts - keep_ms)
         p->head++;
-    if (p->head == p->n)
-        p->head = p->n = 0;
+    if (p->head == p->n) p->head = p->n = 0;
     if (p->n == p->cap) {
         if (p->head > 0) {
             memmove(p->ts, p->ts + p->head, (size_t)(p->n - p->head) * 8);
@@ -66,8 +64,7 @@ static int conv_pend_push(rr_engine_t *e, round_t *r, int64_t ts, int64_t keep_m
         } else {
             size_t got;
             tsvec_t *np = rr_pool_get(&e->pool, sizeof(tsvec_t) + (size_t)p->cap * 2 * 8, &got);
-            if (!np)
-                return -1;
+            if (!np) return -1;
             np->cap = (uint32_t)((got - sizeof(tsvec_t)) / 8);
             np->head = 0;
             np->n = p->n;
@@ -99,7 +96,8 @@ uint32_t conv_pend_count_since(const round_t *r, int64_t since)
 
 static int bucket_of(int64_t wait)
 {
-    static const int64_t upper[RR_BUCKETS - 1] = {15000, 30000, 60000, 120000, 180000, 300000, 600000};
+    static const int64_t upper[RR_BUCKETS - 1] = {15000,  30000,  60000, 120000,
+                                                  180000, 300000, 600000};
     int b = 0;
     while (b < RR_BUCKETS - 1 && wait > upper[b])
         b++;
@@ -122,8 +120,7 @@ void conv_emit_violation(rr_engine_t *e, const viol_t *v, int32_t ymd, rr_reason
                                 .reason = reason,
                                 .final = 1,
                                 .version = e->version};
-    if (e->sink.violation)
-        e->sink.violation(e->sink.opaque, &vr);
+    if (e->sink.violation) e->sink.violation(e->sink.opaque, &vr);
     e->st.violations++;
 }
 
@@ -133,20 +130,17 @@ void conv_emit_violation(rr_engine_t *e, const viol_t *v, int32_t ymd, rr_reason
  * applied in order, so once that first agent event has been applied, or
  * the day is final, the reason is known. 0: not known yet. */
 rr_reason_t conv_violation_reason(const rr_engine_t *e, const viol_t *v, const conv_t *c,
-                                    int day_final)
+                                  int day_final)
 {
-    if (v->answered)
-        return RR_REASON_LATE;
-    if (c->first_agent_ts <= v->start + e->cfg.horizon_ms)
-        return RR_REASON_NO_REPLY;
-    if (c->first_agent_ts != INT64_MAX || day_final)
-        return RR_REASON_UNASSIGNED;
+    if (v->answered) return RR_REASON_LATE;
+    if (c->first_agent_ts <= v->start + e->cfg.horizon_ms) return RR_REASON_NO_REPLY;
+    if (c->first_agent_ts != INT64_MAX || day_final) return RR_REASON_UNASSIGNED;
     return (rr_reason_t)0;
 }
 
 /* Close round r of tracker t: replied (reply_ts, reply_agent) or not. */
 void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r, int replied,
-                          int64_t reply_ts, uint64_t reply_agent)
+                        int64_t reply_ts, uint64_t reply_agent)
 {
     const trk_def_t *td = &e->trk[t];
     const int64_t H = e->cfg.horizon_ms;
@@ -156,7 +150,8 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
     cd_t *cd = CD(e, r->cd);
     uint8_t *cf = cd_flags(e, cd, t);
     int last_replied = replied && reply_ts - r->last_ts <= H;
-    *cf = (uint8_t)((*cf & ~CDF_LAST_REPLIED) | (last_replied ? CDF_ANY_REPLIED | CDF_LAST_REPLIED : 0));
+    *cf = (uint8_t)((*cf & ~CDF_LAST_REPLIED) |
+                    (last_replied ? CDF_ANY_REPLIED | CDF_LAST_REPLIED : 0));
 
     shopday_t *sd = SD(e, cd->shopday);
     agentday_t *ad = NULL;
@@ -164,14 +159,12 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
         /* the round's day is its conv-day's: sd is (c->shop, r->day) */
         uint32_t ai;
         if (!agent) {
-            if ((ai = sd->ad0) == NONE32)
-                ai = sd->ad0 = day_agentday(e, c->shop, 0, r->day);
+            if ((ai = sd->ad0) == NONE32) ai = sd->ad0 = day_agentday(e, c->shop, 0, r->day);
         } else if ((ai = hc->ad_cache) == NONE32 || AD(e, ai)->shop != c->shop ||
                    AD(e, ai)->agent != agent || AD(e, ai)->day != r->day) {
             ai = hc->ad_cache = day_agentday(e, c->shop, agent, r->day);
         }
-        if (ai != NONE32)
-            ad = AD(e, ai);
+        if (ai != NONE32) ad = AD(e, ai);
     }
     day_t *dy = NULL;
     for (int k = 0; k < td->n; k++) {
@@ -191,8 +184,7 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
         }
         case RR_KIND_SESSION_WITHIN:
         case RR_KIND_BUYER_WITHIN:
-            if (bad)
-                cd->bits |= 1u << m;
+            if (bad) cd->bits |= 1u << m;
             break;
         case RR_KIND_RESPONSE_TIME:
             if (answered) {
@@ -209,15 +201,13 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
                 }
             } else {
                 CNT(e, sd, m)[C_UNANS]++;
-                if (ad)
-                    CNT(e, ad, m)[C_UNANS]++;
+                if (ad) CNT(e, ad, m)[C_UNANS]++;
             }
             continue;
         default:
             continue;
         }
-        if (!bad)
-            continue;
+        if (!bad) continue;
         viol_t v = {.shop = c->shop,
                     .conv_id = c->id,
                     .buyer = c->buyer,
@@ -239,8 +229,7 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
             e->oom = 1;
             break;
         }
-        if (VEC_PUSH(dy->viols, v) < 0)
-            e->oom = 1;
+        if (VEC_PUSH(dy->viols, v) < 0) e->oom = 1;
     }
     conv_pend_free(e, r);
     r->active = 0;
@@ -251,13 +240,10 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
 static void on_reply(rr_engine_t *e, conv_t *c, hot_t *hc, const hev_t *h, int manual)
 {
     for (int t = 0; t < e->n_trk; t++) {
-        if (!manual && e->trk[t].reply == RR_REPLY_MANUAL)
-            continue;
+        if (!manual && e->trk[t].reply == RR_REPLY_MANUAL) continue;
         round_t *r = &hc->rounds[2 * t];
-        if (r[1].active)
-            conv_round_resolve(e, c, hc, t, &r[1], 1, h->ts, h->agent);
-        if (r[0].active)
-            conv_round_resolve(e, c, hc, t, &r[0], 1, h->ts, h->agent);
+        if (r[1].active) conv_round_resolve(e, c, hc, t, &r[1], 1, h->ts, h->agent);
+        if (r[0].active) conv_round_resolve(e, c, hc, t, &r[0], 1, h->ts, h->agent);
     }
 }
 
@@ -265,10 +251,8 @@ static void on_session_end(rr_engine_t *e, conv_t *c, hot_t *hc)
 {
     for (int t = 0; t < e->n_trk; t++) {
         round_t *r = &hc->rounds[2 * t];
-        if (r[1].active)
-            conv_round_resolve(e, c, hc, t, &r[1], 0, 0, 0);
-        if (r[0].active)
-            conv_round_resolve(e, c, hc, t, &r[0], 0, 0, 0);
+        if (r[1].active) conv_round_resolve(e, c, hc, t, &r[1], 0, 0, 0);
+        if (r[0].active) conv_round_resolve(e, c, hc, t, &r[0], 0, 0, 0);
     }
 }
 
@@ -305,8 +289,7 @@ static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uin
         }
         r[0].msgs++;
         r[0].last_ts = h->ts;
-        if (td->keep_ms && conv_pend_push(e, &r[0], h->ts, td->keep_ms) < 0)
-            e->oom = 1;
+        if (td->keep_ms && conv_pend_push(e, &r[0], h->ts, td->keep_ms) < 0) e->oom = 1;
         uint8_t *cf = cd_flags(e, cd, t);
         *cf = (uint8_t)((*cf | CDF_HAS) & ~CDF_LAST_REPLIED); /* a new last message */
         cd_key_t *ck = cd_key(e, cd, t);
@@ -347,16 +330,14 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
     rr_tz_local(e->tz, &e->tzc, h->ts, &d, &tod);
     uint32_t cdi;
     cd_t *cd = day_convday(e, ci, d, &cdi);
-    if (!cd)
-        return;
+    if (!cd) return;
 
     switch (h->type) {
     case RR_EVENT_BUYER_MESSAGE:
         on_buyer_message(e, c, hc, cd, cdi, h, d, tod);
         break;
     case RR_EVENT_AGENT_MESSAGE:
-        if (h->ts < c->first_agent_ts)
-            c->first_agent_ts = h->ts;
+        if (h->ts < c->first_agent_ts) c->first_agent_ts = h->ts;
         c->manual = 1;
         on_reply(e, c, hc, h, 1);
         break;
@@ -364,8 +345,7 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
         on_reply(e, c, hc, h, 0);
         break;
     case RR_EVENT_AGENT_ASSIGNED:
-        if (h->ts < c->first_agent_ts)
-            c->first_agent_ts = h->ts;
+        if (h->ts < c->first_agent_ts) c->first_agent_ts = h->ts;
         c->cur_agent = h->agent;
         c->manual = 1;
         break;
@@ -382,4 +362,3 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
         break;
     }
 }
-

@@ -25,8 +25,7 @@ day_t *day_get(rr_engine_t *e, int32_t d)
     size_t i = e->days.n;
     while (i > 0 && e->days.v[i - 1].day > d)
         i--;
-    if (i > 0 && e->days.v[i - 1].day == d)
-        return &e->days.v[i - 1];
+    if (i > 0 && e->days.v[i - 1].day == d) return &e->days.v[i - 1];
     if (vec_reserve_((void **)&e->days.v, &e->days.cap, e->days.n + 1, sizeof(day_t)) < 0)
         return NULL;
     memmove(&e->days.v[i + 1], &e->days.v[i], (e->days.n - i) * sizeof(day_t));
@@ -41,11 +40,9 @@ day_t *day_get(rr_engine_t *e, int32_t d)
 static uint32_t day_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
 {
     uint32_t i = rr_map3_get(&e->sd_map, shop, (uint64_t)(int64_t)d, 0);
-    if (i != NONE32)
-        return i;
+    if (i != NONE32) return i;
     day_t *dy = day_get(e, d);
-    if (!dy)
-        return NONE32;
+    if (!dy) return NONE32;
     i = rr_slab_alloc(&e->sds);
     if (i == NONE32 || rr_map3_put(&e->sd_map, shop, (uint64_t)(int64_t)d, 0, i) < 0 ||
         VEC_PUSH(dy->shopdays, i) < 0)
@@ -61,11 +58,9 @@ static uint32_t day_shopday(rr_engine_t *e, uint64_t shop, int32_t d)
 uint32_t day_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d)
 {
     uint32_t i = rr_map3_get(&e->ad_map, shop, agent, (uint64_t)(int64_t)d);
-    if (i != NONE32)
-        return i;
+    if (i != NONE32) return i;
     day_t *dy = day_get(e, d);
-    if (!dy)
-        goto oom;
+    if (!dy) goto oom;
     i = rr_slab_alloc(&e->ads);
     if (i == NONE32 || rr_map3_put(&e->ad_map, shop, agent, (uint64_t)(int64_t)d, i) < 0 ||
         VEC_PUSH(dy->agentdays, i) < 0)
@@ -115,13 +110,11 @@ cd_t *day_convday(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
  * for buyer metric m is not decided yet. */
 void day_fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
 {
-    if (!e->n_buyer)
-        return;
+    if (!e->n_buyer) return;
     int any = 0;
     for (int b = 0; b < e->n_buyer; b++)
         any |= *cd_flags(e, cd, e->mi[e->buyer_metric[b]].trk) & CDF_HAS;
-    if (!any)
-        return;
+    if (!any) return;
     uint32_t i = rr_map3_get(&e->buyer_map, c->shop, c->buyer, 0);
     if (i == NONE32) {
         /* Reserve everything before the map entry exists: an entry must never
@@ -145,8 +138,7 @@ void day_fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
         int m = e->buyer_metric[b];
         const rr_metric_def_t *md = &e->cfg.metrics[m];
         const uint8_t cf = *cd_flags(e, cd, e->mi[m].trk);
-        if (!(cf & CDF_HAS))
-            continue;
+        if (!(cf & CDF_HAS)) continue;
         buyer_acc_t *a = &acc[b];
         a->shopday = cd->shopday;
         uint8_t p = (uint8_t)((pend >> m) & 1u);
@@ -174,8 +166,7 @@ void day_fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
  * left out: decided bad, decided good, or not counted yet. */
 void day_flush_buyers(rr_engine_t *e, prov_t *pv)
 {
-    if (!e->n_buyer || !e->buyer_map.count)
-        return;
+    if (!e->n_buyer || !e->buyer_map.count) return;
     /* the accumulators are dense, n_buyer per (shop, buyer): walk them, not the map */
     for (size_t i = 0; i < e->buyer_acc.n; i += (size_t)e->n_buyer) {
         const buyer_acc_t *acc = &e->buyer_acc.v[i];
@@ -183,8 +174,7 @@ void day_flush_buyers(rr_engine_t *e, prov_t *pv)
             int m = e->buyer_metric[b];
             const rr_metric_def_t *md = &e->cfg.metrics[m];
             const buyer_acc_t *a = &acc[b];
-            if (!a->has)
-                continue;
+            if (!a->has) continue;
             int64_t *sc = prov_sd_counts(e, pv, a->shopday) + e->mi[m].off;
             if (md->kind == RR_KIND_BUYER_WITHIN) {
                 if (a->pend && !a->flag) /* bad once one message waited too long */
@@ -195,8 +185,7 @@ void day_flush_buyers(rr_engine_t *e, prov_t *pv)
                     continue;
                 sc[C_NUM] += a->flag;
             } else {
-                if (a->pend)
-                    continue;
+                if (a->pend) continue;
                 sc[C_NUM] += a->last_replied;
             }
             sc[C_DEN]++;
@@ -217,10 +206,8 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
     hot_t *hc = c->hot == NONE32 ? NULL : HOT(e, c->hot);
     for (int t = 0; hc && t < e->n_trk; t++) {
         round_t *r = &hc->rounds[2 * t];
-        if (r[1].active && r[1].day == dy->day)
-            conv_round_resolve(e, c, hc, t, &r[1], 0, 0, 0);
-        if (r[0].active && r[0].day == dy->day)
-            conv_round_resolve(e, c, hc, t, &r[0], 0, 0, 0);
+        if (r[1].active && r[1].day == dy->day) conv_round_resolve(e, c, hc, t, &r[1], 0, 0, 0);
+        if (r[0].active && r[0].day == dy->day) conv_round_resolve(e, c, hc, t, &r[0], 0, 0, 0);
     }
     if (hc && !hc->rounds_active && e->hot_last[c->hot] == HOT_PARKED)
         e->hot_last[c->hot] = c->last_ts; /* the idle sweep may take it now */
@@ -242,8 +229,7 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
             break;
         case RR_KIND_SATISFACTION: {
             const cd_sat_t *cs = cd_sat(e, cd, e->mi[m].sat);
-            if (!cs->rating)
-                break;
+            if (!cs->rating) break;
             int good = cs->rating >= 4;
             CNT(e, sd, m)[C_DEN]++;
             CNT(e, sd, m)[C_NUM] += good;
@@ -265,10 +251,8 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
     uint32_t *link = &c->cd_head;
     while (*link != NONE32 && *link != k)
         link = &CD(e, *link)->next;
-    if (*link == k)
-        *link = cd->next;
-    if (rr_slab_release(&e->cds, k) < 0)
-        e->oom = 1;
+    if (*link == k) *link = cd->next;
+    if (rr_slab_release(&e->cds, k) < 0) e->oom = 1;
 }
 
 /* The packed counts as the rr_value_t array records carry (engine scratch). */
@@ -291,7 +275,7 @@ static const rr_value_t *expand(rr_engine_t *e, const int64_t *c)
 /* Publish one shop_day or agent_day record of counts c: final when
  * revision is 0, else that provisional revision. */
 void day_publish(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t agent, int32_t ymd,
-                        uint32_t revision, const int64_t *c)
+                 uint32_t revision, const int64_t *c)
 {
     rr_day_record_t rec = {.is_agent = is_agent,
                            .shop_id = shop,
@@ -302,8 +286,7 @@ void day_publish(rr_engine_t *e, int is_agent, uint64_t shop, uint64_t agent, in
                            .version = e->version,
                            .cfg = &e->cfg,
                            .values = expand(e, c)};
-    if (e->sink.day)
-        e->sink.day(e->sink.opaque, &rec);
+    if (e->sink.day) e->sink.day(e->sink.opaque, &rec);
 }
 
 /* An agent-day is published when a per-agent metric has a non-zero den or
@@ -332,21 +315,18 @@ static void day_emit(rr_engine_t *e, day_t *dy)
         }
         for (size_t a = 0; a < e->cfg.n_alerts; a++) {
             double value = 0;
-            if (!rr_alert_eval(&e->alerts[a], num, den, &value))
-                continue;
+            if (!rr_alert_eval(&e->alerts[a], num, den, &value)) continue;
             rr_alert_record_t ar = {.shop_id = sd->shop,
                                     .day = ymd,
                                     .rule = e->cfg.alerts[a].name,
                                     .value = value,
                                     .final = 1,
                                     .version = e->version};
-            if (e->sink.alert)
-                e->sink.alert(e->sink.opaque, &ar);
+            if (e->sink.alert) e->sink.alert(e->sink.opaque, &ar);
             e->st.alerts++;
         }
         rr_map3_del(&e->sd_map, sd->shop, (uint64_t)(int64_t)dy->day, 0);
-        if (rr_slab_release(&e->sds, k) < 0)
-            e->oom = 1;
+        if (rr_slab_release(&e->sds, k) < 0) e->oom = 1;
     }
     for (size_t i = 0; i < dy->agentdays.n; i++) {
         uint32_t k = dy->agentdays.v[i];
@@ -357,8 +337,7 @@ static void day_emit(rr_engine_t *e, day_t *dy)
         }
         rr_map3_del(&e->ad_map, ad->shop, ad->agent, (uint64_t)(int64_t)dy->day);
         ad->day = INT32_MIN; /* a conversation's ad_cache must not match it any more */
-        if (rr_slab_release(&e->ads, k) < 0)
-            e->oom = 1;
+        if (rr_slab_release(&e->ads, k) < 0) e->oom = 1;
     }
     for (size_t i = 0; i < dy->viols.n; i++) {
         const viol_t *v = &dy->viols.v[i];
@@ -390,8 +369,7 @@ uint32_t *day_cds_by_shop(rr_engine_t *e, const day_t *dy)
 
 void day_finalize_oldest(rr_engine_t *e)
 {
-    if (e->provisional_at_final && prov_publish_day(e, 0) < 0)
-        e->oom = 1;
+    if (e->provisional_at_final && prov_publish_day(e, 0) < 0) e->oom = 1;
     day_t *dy = &e->days.v[0];
     uint32_t *order = day_cds_by_shop(e, dy);
     if (!order) { /* out of memory: still exact, one map for all the day's buyers */
@@ -403,16 +381,12 @@ void day_finalize_oldest(rr_engine_t *e)
     size_t n = e->days.v[0].cds.n;
     for (size_t i = 0; i < n; i++) {
         /* shop order is random in memory: load conv-days, then their conversations, ahead */
-        if (i + 16 < n)
-            __builtin_prefetch(CD(e, order[i + 16]));
-        if (i + 8 < n)
-            __builtin_prefetch(CONV(e, CD(e, order[i + 8])->conv));
+        if (i + 16 < n) __builtin_prefetch(CD(e, order[i + 16]));
+        if (i + 8 < n) __builtin_prefetch(CONV(e, CD(e, order[i + 8])->conv));
         if (i + 4 < n) { /* and what day_fold_cd reads through the conversation */
             const conv_t *c = CONV(e, CD(e, order[i + 4])->conv);
-            if (c->hot != NONE32)
-                prefetch_lines(HOT(e, c->hot), e->hots.size);
-            if (e->n_buyer)
-                rr_map3_prefetch(&e->buyer_map, c->shop, c->buyer, 0);
+            if (c->hot != NONE32) prefetch_lines(HOT(e, c->hot), e->hots.size);
+            if (e->n_buyer) rr_map3_prefetch(&e->buyer_map, c->shop, c->buyer, 0);
         }
         uint32_t k = order[i];
         if (CD(e, k)->shopday != shopday && order != e->days.v[0].cds.v) {
@@ -423,12 +397,10 @@ void day_finalize_oldest(rr_engine_t *e)
     }
     dy = &e->days.v[0];
     day_flush_buyers(e, NULL);
-    if (order != dy->cds.v)
-        free(order);
+    if (order != dy->cds.v) free(order);
     day_emit(e, dy);
     int64_t through = dy->end_ms + e->cfg.horizon_ms;
-    if (through > e->final_through)
-        e->final_through = through;
+    if (through > e->final_through) e->final_through = through;
     free(dy->cds.v);
     free(dy->shopdays.v);
     free(dy->agentdays.v);
@@ -436,4 +408,3 @@ void day_finalize_oldest(rr_engine_t *e)
     memmove(&e->days.v[0], &e->days.v[1], (e->days.n - 1) * sizeof(day_t));
     e->days.n--;
 }
-

@@ -13,16 +13,12 @@
  *        (arrival order, per partition)                        │
  *                                                              ▼
  *                    per-partition reorder buffer (reorder.h), keyed (ts_ms, event_id)
- *                                                              │ released when ts < partition watermark
- *                                                              ▼
- *   conv_apply(): the conversation's state machine, in sorted order; rounds are
- *   resolved on a reply, a SESSION_END, or when their day is finalised, and
- *   their counts go to per-(shop, day) and per-(shop, agent, day) accumulators
- *   and to per-(conversation, day) records ("conv-days")
- *                                                              │ job watermark > day end + H
- *                                                              ▼
- *   day_finalize_oldest(): fold conv-days (sessions, buyers, satisfaction,
- *   unassigned), publish shop_day, agent_day, alerts, violations; free.
+ *                                                              │ released when ts < partition
+ * watermark ▼ conv_apply(): the conversation's state machine, in sorted order; rounds are resolved
+ * on a reply, a SESSION_END, or when their day is finalised, and their counts go to per-(shop, day)
+ * and per-(shop, agent, day) accumulators and to per-(conversation, day) records ("conv-days") │
+ * job watermark > day end + H ▼ day_finalize_oldest(): fold conv-days (sessions, buyers,
+ * satisfaction, unassigned), publish shop_day, agent_day, alerts, violations; free.
  *
  * Why release at the partition watermark is exact: an event arriving later
  * with ts < watermark is late and never applied, so once the watermark has
@@ -51,11 +47,9 @@
  * likely add to: those of its newest day and of its last resolved round. */
 static inline void prefetch_counts(const rr_engine_t *e, const conv_t *c)
 {
-    if (c->hot == NONE32 || c->cd_head == NONE32)
-        return;
+    if (c->hot == NONE32 || c->cd_head == NONE32) return;
     const hot_t *hc = HOT(e, c->hot);
-    if (hc->ad_cache != NONE32)
-        prefetch_lines(AD(e, hc->ad_cache), e->ads.size);
+    if (hc->ad_cache != NONE32) prefetch_lines(AD(e, hc->ad_cache), e->ads.size);
     prefetch_lines(SD(e, CD(e, c->cd_head)->shopday), e->sds.size);
 }
 
@@ -67,14 +61,12 @@ void engine_release(rr_engine_t *e, partition_t *p, int64_t limit)
     while ((m = rr_reorder_min(&p->buf)) && m->ts < limit) {
         /* start loading conversations applied a few events from now */
         const hev_t *far = rr_reorder_ahead(&p->buf, 16), *near = rr_reorder_ahead(&p->buf, 8);
-        if (far)
-            __builtin_prefetch(CONV(e, far->conv));
+        if (far) __builtin_prefetch(CONV(e, far->conv));
         if (near) {
             const conv_t *c = CONV(e, near->conv);
             /* every line of the hot record: the rounds sit past its header */
             prefetch_lines(HOT(e, c->hot), e->hots.size);
-            if (c->cd_head != NONE32)
-                __builtin_prefetch(CD(e, c->cd_head));
+            if (c->cd_head != NONE32) __builtin_prefetch(CD(e, c->cd_head));
         }
         /* and, for events that resolve rounds, the counts they will add to */
         const hev_t *next = rr_reorder_ahead(&p->buf, 4);
@@ -91,11 +83,9 @@ static int64_t job_wm(const rr_engine_t *e)
     int64_t w = INT64_MAX;
     for (size_t i = 0; i < e->parts.n; i++) {
         const partition_t *p = &e->parts.v[i];
-        if (p->ended)
-            continue;
+        if (p->ended) continue;
         int64_t pw = part_wm(e, p);
-        if (pw < w)
-            w = pw;
+        if (pw < w) w = pw;
     }
     return w;
 }
@@ -126,15 +116,13 @@ void rr_engine_hint_slot(const rr_engine_t *e, int p, uint64_t conversation_id)
 uint32_t rr_engine_hint_conv(const rr_engine_t *e, int p, uint64_t conversation_id)
 {
     uint32_t ci = rr_map64_get(&e->parts.v[p].convs, conversation_id);
-    if (ci != NONE32)
-        __builtin_prefetch(CONV(e, ci));
+    if (ci != NONE32) __builtin_prefetch(CONV(e, ci));
     return ci;
 }
 
 void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint)
 {
-    if (hint == NONE32 || hint >= e->convs.n)
-        return;
+    if (hint == NONE32 || hint >= e->convs.n) return;
     const conv_t *c = CONV(e, hint);
     if (c->live == CONV_ATTACHED && c->hot != NONE32)
         __builtin_prefetch(HOT(e, c->hot)); /* header and inline event ids */
@@ -165,8 +153,7 @@ int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p)
 static void end_partition(rr_engine_t *e, int p, int input_ended)
 {
     partition_t *pt = &e->parts.v[p];
-    if (pt->ended)
-        return;
+    if (pt->ended) return;
     if (input_ended)
         accept_drop_held(e, p);
     else
@@ -177,24 +164,21 @@ static void end_partition(rr_engine_t *e, int p, int input_ended)
 
 void rr_engine_partition_end(rr_engine_t *e, int p)
 {
-    if (e->parts.v[p].ended)
-        return;
+    if (e->parts.v[p].ended) return;
     end_partition(e, p, 1);
     engine_advance(e);
 }
 
 void rr_engine_partition_stop(rr_engine_t *e, int p)
 {
-    if (e->parts.v[p].ended)
-        return;
+    if (e->parts.v[p].ended) return;
     end_partition(e, p, 0);
     engine_advance(e);
 }
 
 void rr_engine_finish(rr_engine_t *e)
 {
-    if (e->finished)
-        return;
+    if (e->finished) return;
     for (size_t i = 0; i < e->parts.n; i++)
         end_partition(e, (int)i, 1);
     while (e->days.n)
@@ -247,15 +231,12 @@ static int same_scope(const trk_def_t *t, const rr_metric_def_t *m)
 int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *sink,
                   rr_engine_t **out, char *errstr, size_t errstr_size)
 {
-    if (rr_config_validate(cfg, errstr, errstr_size) < 0)
-        return -1;
+    if (rr_config_validate(cfg, errstr, errstr_size) < 0) return -1;
     rr_engine_t *e = calloc(1, sizeof *e);
-    if (!e)
-        goto oom;
+    if (!e) goto oom;
     e->cfg = *cfg;
     e->tz = tz;
-    if (sink)
-        e->sink = *sink;
+    if (sink) e->sink = *sink;
     e->final_through = NO_TS;
     e->next_sweep = NO_TS;
     e->next_hot_sweep = NO_TS;
@@ -297,8 +278,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
         }
         trk_def_t *td = &e->trk[t];
         td->metric[td->n++] = (uint8_t)m;
-        if (md->kind == RR_KIND_MESSAGE_WITHIN && mi->t > td->keep_ms)
-            td->keep_ms = mi->t;
+        if (md->kind == RR_KIND_MESSAGE_WITHIN && mi->t > td->keep_ms) td->keep_ms = mi->t;
         if (md->kind == RR_KIND_MESSAGE_WITHIN || md->kind == RR_KIND_RESPONSE_TIME)
             td->per_agent = 1;
         mi->trk = t;
@@ -315,8 +295,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
             if (md->kind == RR_KIND_BUYER_REPLIED && md->require == RR_REQUIRE_LAST)
                 td->key = e->n_key;
         }
-        if (td->key >= 0)
-            e->n_key++;
+        if (td->key >= 0) e->n_key++;
     }
     size_t flags = ((size_t)e->n_trk + 7) & ~(size_t)7;
     rr_slab_init(&e->cds, sizeof(cd_t) + (size_t)e->n_key * sizeof(cd_key_t) +
@@ -327,9 +306,8 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     }
     rr_slab_init(&e->sds, sizeof(shopday_t) + (size_t)e->n_counts * sizeof(int64_t));
     rr_slab_init(&e->ads, sizeof(agentday_t) + (size_t)e->n_counts * sizeof(int64_t));
-    if (rr_map64_init(&e->shop_part, 1024) < 0 ||
-        rr_map3_init(&e->sd_map, 1024) < 0 || rr_map3_init(&e->ad_map, 1024) < 0 ||
-        rr_map3_init(&e->buyer_map, 1024) < 0)
+    if (rr_map64_init(&e->shop_part, 1024) < 0 || rr_map3_init(&e->sd_map, 1024) < 0 ||
+        rr_map3_init(&e->ad_map, 1024) < 0 || rr_map3_init(&e->buyer_map, 1024) < 0)
         goto oom;
     *out = e;
     return 0;
@@ -342,12 +320,10 @@ fail:
 
 void rr_engine_free(rr_engine_t *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
-        if (!hc->live)
-            continue;
+        if (!hc->live) continue;
         ids_release(e, hc);
         for (int t = 0; t < 2 * e->n_trk; t++)
             conv_pend_free(e, &hc->rounds[t]);

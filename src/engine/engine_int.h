@@ -46,14 +46,12 @@
 
 static inline int vec_reserve_(void **v, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
+    if (need <= *cap) return 0;
     size_t c = *cap ? *cap * 2 : 16;
     while (c < need)
         c *= 2;
     void *nv = realloc(*v, c * elem);
-    if (!nv)
-        return -1;
+    if (!nv) return -1;
     *v = nv;
     *cap = c;
     return 0;
@@ -77,10 +75,10 @@ typedef struct tsvec {
 #define PIN_SPILLED 0xff
 
 typedef struct round {
-    int64_t start_ts; /* ts of the round's first message */
-    int64_t last_ts;  /* ts of its latest message */
-    uint64_t agent;   /* latest AGENT_ASSIGNED before the start; 0: none */
-    union {           /* the ts of its messages a reply may still answer within T: */
+    int64_t start_ts;          /* ts of the round's first message */
+    int64_t last_ts;           /* ts of its latest message */
+    uint64_t agent;            /* latest AGENT_ASSIGNED before the start; 0: none */
+    union {                    /* the ts of its messages a reply may still answer within T: */
         uint32_t pin[PIN_MAX]; /* pin_n of them, as ts - start_ts (a round is < 2 days) */
         tsvec_t *pend;         /* or, when pin_n == PIN_SPILLED, all of them */
     } p;
@@ -119,8 +117,8 @@ typedef struct conv {
     uint32_t hot;           /* its hot_t, or NONE32 */
     uint16_t part;          /* its partition: conversations are per partition */
     uint8_t manual;
-    uint8_t live;           /* CONV_FREE, CONV_ATTACHED (its id maps to it) or CONV_OVER */
-    uint32_t cold;          /* its cold_t: event ids kept while no hot record is; NONE32 none */
+    uint8_t live;  /* CONV_FREE, CONV_ATTACHED (its id maps to it) or CONV_OVER */
+    uint32_t cold; /* its cold_t: event ids kept while no hot record is; NONE32 none */
 } conv_t;
 _Static_assert(sizeof(conv_t) == 64, "conv_t is one cache line (docs/engine.md)");
 
@@ -151,9 +149,9 @@ typedef struct hot {
     uint32_t ad_cache; /* agent-day of the last resolved round: usually the next one's too */
     uint32_t ids_n, ids_cap;
     uint8_t live;
-    uint8_t rounds_active;  /* rounds with active set: the sweep reads no round */
-    uint64_t ids_bloom;     /* bit (id hash % 64) set for every id: most ids were never seen */
-    uint64_t *ids;                   /* applied event ids beyond ids_inline: array, or hash set */
+    uint8_t rounds_active; /* rounds with active set: the sweep reads no round */
+    uint64_t ids_bloom;    /* bit (id hash % 64) set for every id: most ids were never seen */
+    uint64_t *ids;         /* applied event ids beyond ids_inline: array, or hash set */
     uint64_t ids_inline[IDS_INLINE]; /* most conversations fit: no extra cache miss */
     round_t rounds[];                /* [2*t] current, [2*t+1] previous-day, per tracker t */
 } hot_t;
@@ -221,7 +219,7 @@ typedef struct viol {
 typedef struct day {
     int32_t day;
     uint32_t revision; /* provisional revisions published so far */
-    int64_t end_ms; /* local end: first instant of the next local day */
+    int64_t end_ms;    /* local end: first instant of the next local day */
     VEC(uint32_t) cds;
     VEC(uint32_t) shopdays;
     VEC(uint32_t) agentdays;
@@ -241,14 +239,14 @@ typedef struct held {
 
 typedef struct partition {
     char *name;
-    int64_t max_ts; /* greatest applied ts; NO_TS none */
-    int ended;      /* read to its end: held jumps were judged invalid */
-    int stopped;    /* a range's end: what it holds belongs to a later range */
-    VEC(held_t) held;       /* held jumps in arrival order */
+    int64_t max_ts;   /* greatest applied ts; NO_TS none */
+    int ended;        /* read to its end: held jumps were judged invalid */
+    int stopped;      /* a range's end: what it holds belongs to a later range */
+    VEC(held_t) held; /* held jumps in arrival order */
     VEC(uint8_t) held_raw;
-    rr_reorder_t buf;   /* applied events not yet released */
-    rr_map64_t convs;   /* conversation id -> conv_t index: a conversation is per
-                         * partition (docs/engine.md, "Decisions") */
+    rr_reorder_t buf; /* applied events not yet released */
+    rr_map64_t convs; /* conversation id -> conv_t index: a conversation is per
+                       * partition (docs/engine.md, "Decisions") */
 } partition_t;
 
 typedef struct trk_def {
@@ -289,7 +287,7 @@ struct rr_engine {
     metric_info_t mi[RR_MAX_METRICS];
     trk_def_t trk[RR_MAX_METRICS];
     int n_trk, n_sat, n_buyer, n_key;
-    int n_counts;                         /* int64 counts per shop-day/agent-day */
+    int n_counts;                        /* int64 counts per shop-day/agent-day */
     rr_value_t expanded[RR_MAX_METRICS]; /* publication scratch */
     uint8_t sat_metric[RR_MAX_METRICS];
     uint8_t buyer_metric[RR_MAX_METRICS];
@@ -301,7 +299,7 @@ struct rr_engine {
     /* conversations: summary slab + id map, and the hot records */
     rr_slab_t convs; /* conv_t */
     size_t open_convs, peak_convs;
-    rr_slab_t hots;  /* hot_t and its rounds */
+    rr_slab_t hots;    /* hot_t and its rounds */
     int64_t *hot_last; /* per hot slot: its conversation's last_ts, INT64_MAX when free,
                         * HOT_PARKED when idle but holding a round open. Dense, so
                         * the idle sweep reads 8 bytes a slot, not a record. */
@@ -319,7 +317,7 @@ struct rr_engine {
     rr_slab_t ads; /* agentday_t and its counts */
     rr_map3_t ad_map;
 
-    VEC(day_t) days; /* open days, ascending */
+    VEC(day_t) days;       /* open days, ascending */
     int64_t final_through; /* greatest finalised day end + H; NO_TS none */
 
     VEC(partition_t) parts;
@@ -388,21 +386,17 @@ static inline uint64_t ids_bit(uint64_t id)
 
 static inline int ids_has(const hot_t *c, uint64_t id)
 {
-    if (!(c->ids_bloom & ids_bit(id)))
-        return 0;
+    if (!(c->ids_bloom & ids_bit(id))) return 0;
     if (c->ids_cap <= IDS_SMALL) {
         const uint64_t *a = c->ids ? c->ids : c->ids_inline;
         for (uint32_t i = 0; i < c->ids_n; i++)
-            if (a[i] == id)
-                return 1;
+            if (a[i] == id) return 1;
         return 0;
     }
     size_t mask = c->ids_cap - 1;
     for (size_t i = rr_hash64(id) & mask;; i = (i + 1) & mask) {
-        if (c->ids[i] == id)
-            return 1;
-        if (c->ids[i] == 0)
-            return 0;
+        if (c->ids[i] == id) return 1;
+        if (c->ids[i] == 0) return 0;
     }
 }
 
@@ -411,8 +405,7 @@ int ids_cold_has(const rr_engine_t *e, const conv_t *c, uint64_t id);
 /* Was id applied to conversation c (hot record hc, if it has one)? */
 static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *hc, uint64_t id)
 {
-    if (hc && !(hc->ids_bloom & ids_bit(id)))
-        return 0;
+    if (hc && !(hc->ids_bloom & ids_bit(id))) return 0;
     return (hc && ids_has(hc, id)) || ids_cold_has(e, c, id);
 }
 

@@ -29,8 +29,7 @@ static void ids_set_insert(uint64_t *set, size_t cap, uint64_t id)
 
 void ids_release(rr_engine_t *e, hot_t *c)
 {
-    if (c->ids)
-        rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
+    if (c->ids) rr_pool_put(&e->pool, c->ids, (size_t)c->ids_cap * 8);
     c->ids = NULL;
 }
 
@@ -46,14 +45,12 @@ int ids_add(rr_engine_t *e, hot_t *c, uint64_t id)
         if (c->ids_cap < IDS_SMALL) {
             size_t cap;
             uint64_t *n = rr_pool_get(&e->pool, (size_t)c->ids_cap * 2 * 8, &cap);
-            if (!n)
-                return -1;
+            if (!n) return -1;
             memcpy(n, a, (size_t)c->ids_n * 8);
             ids_release(e, c);
             c->ids = n;
             c->ids_cap = (uint32_t)(cap / 8);
-            if (c->ids_cap > IDS_SMALL)
-                c->ids_cap = IDS_SMALL;
+            if (c->ids_cap > IDS_SMALL) c->ids_cap = IDS_SMALL;
             c->ids[c->ids_n++] = id;
             return 0;
         }
@@ -65,16 +62,14 @@ int ids_add(rr_engine_t *e, hot_t *c, uint64_t id)
     }
     size_t ncap = (size_t)(c->ids_cap < IDS_SMALL * 2 ? IDS_SMALL * 4 : c->ids_cap * 2);
     uint64_t *n = rr_pool_get(&e->pool, ncap * 8, NULL);
-    if (!n)
-        return -1;
+    if (!n) return -1;
     memset(n, 0, ncap * 8);
     if (c->ids_cap <= IDS_SMALL) {
         for (uint32_t i = 0; i < c->ids_n; i++)
             ids_set_insert(n, ncap, c->ids[i]);
     } else {
         for (uint32_t i = 0; i < c->ids_cap; i++)
-            if (c->ids[i])
-                ids_set_insert(n, ncap, c->ids[i]);
+            if (c->ids[i]) ids_set_insert(n, ncap, c->ids[i]);
     }
     ids_release(e, c);
     c->ids = n;
@@ -96,8 +91,7 @@ static inline const uint8_t *varint_get(const uint8_t *p, const uint8_t *end, ui
     for (int sh = 0; p < end && sh < 64; sh += 7) {
         uint8_t b = *p++;
         x |= (uint64_t)(b & 0x7f) << sh;
-        if (!(b & 0x80))
-            break;
+        if (!(b & 0x80)) break;
     }
     *v = x;
     return p;
@@ -128,8 +122,7 @@ static inline cold_iter_t cold_iter(const rr_engine_t *e, const conv_t *c)
 static inline int cold_next(cold_iter_t *it)
 {
     uint64_t d;
-    if (it->p >= it->end)
-        return 0;
+    if (it->p >= it->end) return 0;
     it->p = varint_get(it->p, it->end, &d);
     it->v += d;
     return 1;
@@ -138,8 +131,7 @@ static inline int cold_next(cold_iter_t *it)
 int ids_cold_has(const rr_engine_t *e, const conv_t *c, uint64_t id)
 {
     for (cold_iter_t it = cold_iter(e, c); cold_next(&it);)
-        if (it.v >= id)
-            return it.v == id;
+        if (it.v >= id) return it.v == id;
     return 0;
 }
 
@@ -154,14 +146,12 @@ uint64_t ids_cold_bloom(const rr_engine_t *e, const conv_t *c)
 
 void ids_cold_free(rr_engine_t *e, conv_t *c)
 {
-    if (c->cold == NONE32)
-        return;
+    if (c->cold == NONE32) return;
     cold_t *k = COLD(e, c->cold);
     rr_pool_put(&e->pool, k->b, k->cap);
     k->b = NULL; /* a free slot holds nothing: freeing and checkpoints walk every slot */
     k->len = k->cap = 0;
-    if (rr_slab_release(&e->colds, c->cold) < 0)
-        e->oom = 1;
+    if (rr_slab_release(&e->colds, c->cold) < 0) e->oom = 1;
     c->cold = NONE32;
 }
 
@@ -175,15 +165,13 @@ static int cmp_u64(const void *a, const void *b)
  * when out of memory (the cold block is then unchanged). */
 int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
 {
-    if (!hc->ids_n)
-        return 0;
+    if (!hc->ids_n) return 0;
     size_t n_cold = 0;
     cold_t *k = c->cold == NONE32 ? NULL : COLD(e, c->cold);
     if (k) /* every id takes at least one byte */
         n_cold = k->len;
     uint64_t *all = malloc((n_cold + hc->ids_n) * sizeof *all);
-    if (!all)
-        return -1;
+    if (!all) return -1;
     size_t n = 0;
     if (hc->ids_cap <= IDS_SMALL) {
         const uint64_t *a = hc->ids ? hc->ids : hc->ids_inline;
@@ -191,8 +179,7 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
             all[n++] = a[i];
     } else {
         for (uint32_t i = 0; i < hc->ids_cap; i++)
-            if (hc->ids[i])
-                all[n++] = hc->ids[i];
+            if (hc->ids[i]) all[n++] = hc->ids[i];
     }
     for (cold_iter_t it = cold_iter(e, c); cold_next(&it);)
         all[n++] = it.v;

@@ -33,13 +33,13 @@
  * one: the engine's tests check exactly that. */
 
 struct prov {
-    uint32_t *sd_row;   /* per shop-day slab index: its row in sc (this day's only) */
-    int64_t *sc;        /* the day's shop-day counts, n_counts per row */
-    uint32_t *ad_row;   /* per agent-day slab index: its row in ac, or NONE32 */
+    uint32_t *sd_row; /* per shop-day slab index: its row in sc (this day's only) */
+    int64_t *sc;      /* the day's shop-day counts, n_counts per row */
+    uint32_t *ad_row; /* per agent-day slab index: its row in ac, or NONE32 */
     size_t ad_row_cap;
-    int64_t *ac;        /* agent-day counts copied so far */
+    int64_t *ac; /* agent-day counts copied so far */
     size_t ac_n, ac_cap;
-    unsigned char *cd;  /* the conv-day being folded, copied */
+    unsigned char *cd; /* the conv-day being folded, copied */
     int failed;
 };
 
@@ -53,15 +53,13 @@ int64_t *prov_sd_counts(rr_engine_t *e, prov_t *pv, uint32_t k)
 static int64_t *prov_ad(rr_engine_t *e, prov_t *pv, uint64_t shop, uint64_t agent, int32_t day)
 {
     uint32_t k = day_agentday(e, shop, agent, day);
-    if (k == NONE32)
-        goto fail;
+    if (k == NONE32) goto fail;
     if (k >= pv->ad_row_cap) {
         size_t cap = pv->ad_row_cap ? pv->ad_row_cap : 1024;
         while (cap <= k)
             cap *= 2;
         uint32_t *nr = realloc(pv->ad_row, cap * sizeof *nr);
-        if (!nr)
-            goto fail;
+        if (!nr) goto fail;
         memset(nr + pv->ad_row_cap, 0xff, (cap - pv->ad_row_cap) * sizeof *nr);
         pv->ad_row = nr;
         pv->ad_row_cap = cap;
@@ -100,8 +98,7 @@ static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, c
     int dead = passed(D, r->start_ts, H);
     uint32_t open = 0;
     int64_t *ad = NULL;
-    if (td->per_agent && (r->agent || dead))
-        ad = prov_ad(e, pv, c->shop, r->agent, r->day);
+    if (td->per_agent && (r->agent || dead)) ad = prov_ad(e, pv, c->shop, r->agent, r->day);
     int64_t *sc = prov_sd_counts(e, pv, cd->shopday);
     for (int k = 0; k < td->n; k++) {
         int m = td->metric[k];
@@ -113,8 +110,7 @@ static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, c
             int64_t since = D == INT64_MAX ? INT64_MAX : D - e->mi[m].t;
             uint32_t missed = r->msgs - conv_pend_count_since(r, since);
             s[C_DEN] += missed;
-            if (a)
-                a[C_DEN] += missed;
+            if (a) a[C_DEN] += missed;
             break;
         }
         case RR_KIND_SESSION_WITHIN:
@@ -127,13 +123,11 @@ static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, c
         case RR_KIND_RESPONSE_TIME:
             if (dead) {
                 s[C_UNANS]++;
-                if (a)
-                    a[C_UNANS]++;
+                if (a) a[C_UNANS]++;
             }
             break;
         case RR_KIND_BUYER_REPLIED: /* a reply within H of its last message */
-            if (!passed(D, r->last_ts, H))
-                open |= 1u << m;
+            if (!passed(D, r->last_ts, H)) open |= 1u << m;
             break;
         default:
             break;
@@ -155,10 +149,8 @@ static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k
     const hot_t *hc = c->hot == NONE32 ? NULL : HOT(e, c->hot);
     for (int t = 0; hc && t < e->n_trk; t++) {
         const round_t *r = &hc->rounds[2 * t];
-        if (r[1].active && r[1].day == dy->day)
-            open |= prov_round(e, pv, c, t, &r[1], D, cd);
-        if (r[0].active && r[0].day == dy->day)
-            open |= prov_round(e, pv, c, t, &r[0], D, cd);
+        if (r[1].active && r[1].day == dy->day) open |= prov_round(e, pv, c, t, &r[1], D, cd);
+        if (r[0].active && r[0].day == dy->day) open |= prov_round(e, pv, c, t, &r[0], D, cd);
     }
     for (size_t m = 0; m < e->cfg.n_metrics; m++) {
         const rr_metric_def_t *md = &e->cfg.metrics[m];
@@ -166,14 +158,12 @@ static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k
         int bad = (cd->bits >> m) & 1u;
         switch (md->kind) {
         case RR_KIND_SESSION_WITHIN:
-            if (!(*cd_flags(e, cd, e->mi[m].trk) & CDF_HAS) || (!bad && ((open >> m) & 1u)))
-                break;
+            if (!(*cd_flags(e, cd, e->mi[m].trk) & CDF_HAS) || (!bad && ((open >> m) & 1u))) break;
             s[C_DEN]++;
             s[C_NUM] += !bad;
             break;
         case RR_KIND_UNASSIGNED: /* decided by an agent in time, or by end + H */
-            if (!bad)
-                break;
+            if (!bad) break;
             if (c->first_agent_ts <= dy->end_ms + H) {
                 s[C_DEN]++;
             } else if (passed(D, dy->end_ms, H)) {
@@ -183,8 +173,7 @@ static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k
             break;
         case RR_KIND_SATISFACTION: { /* the last rating so far */
             const cd_sat_t *cs = cd_sat(e, cd, e->mi[m].sat);
-            if (!cs->rating)
-                break;
+            if (!cs->rating) break;
             int good = cs->rating >= 4;
             s[C_DEN]++;
             s[C_NUM] += good;
@@ -248,12 +237,10 @@ int64_t prov_publish_day(rr_engine_t *e, size_t di)
     for (size_t i = 0; i < d->agentdays.n; i++) {
         uint32_t k = d->agentdays.v[i];
         agentday_t *ad = AD(e, k);
-        const int64_t *ac = k < pv.ad_row_cap && pv.ad_row[k] != NONE32
-                                ? pv.ac + (size_t)pv.ad_row[k] * w
-                                : ad->c;
+        const int64_t *ac =
+            k < pv.ad_row_cap && pv.ad_row[k] != NONE32 ? pv.ac + (size_t)pv.ad_row[k] * w : ad->c;
         /* an earlier revision is replaced, even by nothing */
-        if (!ad->revised && !day_agent_counts_any(e, ac))
-            continue;
+        if (!ad->revised && !day_agent_counts_any(e, ac)) continue;
         ad->revised = 1;
         day_publish(e, 1, ad->shop, ad->agent, ymd, d->revision, ac);
         published++;
@@ -274,10 +261,8 @@ int64_t rr_engine_provisional(rr_engine_t *e)
     int64_t n = 0;
     for (size_t i = 0; !e->finished && i < e->days.n; i++) {
         int64_t k = prov_publish_day(e, i);
-        if (k < 0)
-            return -1;
+        if (k < 0) return -1;
         n += k;
     }
     return n;
 }
-

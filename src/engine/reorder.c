@@ -7,8 +7,7 @@ static int heap_push(rr_reorder_t *r, const rr_pending_t *x)
     if (r->heap_n == r->heap_cap) {
         size_t cap = r->heap_cap ? r->heap_cap * 2 : 256;
         rr_pending_t *h = realloc(r->heap, cap * sizeof *h);
-        if (!h)
-            return -1;
+        if (!h) return -1;
         r->heap = h;
         r->heap_cap = cap;
     }
@@ -16,8 +15,7 @@ static int heap_push(rr_reorder_t *r, const rr_pending_t *x)
     size_t i = r->heap_n++;
     while (i > 0) {
         size_t up = (i - 1) / 2;
-        if (!rr_pending_less(x, &v[up]))
-            break;
+        if (!rr_pending_less(x, &v[up])) break;
         v[i] = v[up];
         i = up;
     }
@@ -31,15 +29,12 @@ static void heap_pop(rr_reorder_t *r, rr_pending_t *out)
     *out = v[0];
     rr_pending_t last = v[--r->heap_n];
     size_t n = r->heap_n, i = 0;
-    if (!n)
-        return;
+    if (!n) return;
     for (;;) {
         size_t l = 2 * i + 1;
-        if (l >= n)
-            break;
+        if (l >= n) break;
         size_t m = (l + 1 < n && rr_pending_less(&v[l + 1], &v[l])) ? l + 1 : l;
-        if (!rr_pending_less(&v[m], &last))
-            break;
+        if (!rr_pending_less(&v[m], &last)) break;
         v[i] = v[m];
         i = m;
     }
@@ -54,8 +49,7 @@ int rr_reorder_push_slow(rr_reorder_t *r, const rr_pending_t *x)
     if (r->ring_n == r->ring_cap) {
         size_t cap = r->ring_cap ? r->ring_cap * 2 : 1024;
         rr_pending_t *q = malloc(cap * sizeof *q);
-        if (!q)
-            return -1;
+        if (!q) return -1;
         for (size_t i = 0; i < r->ring_n; i++)
             q[i] = r->ring[(r->ring_head + i) & mask];
         free(r->ring);

@@ -62,8 +62,7 @@ static inline const rr_pending_t *rr_reorder_min(const rr_reorder_t *r)
 {
     const rr_pending_t *q = r->ring_n ? &r->ring[r->ring_head] : NULL;
     const rr_pending_t *h = r->heap_n ? &r->heap[0] : NULL;
-    if (!q)
-        return h;
+    if (!q) return h;
     return h && rr_pending_less(h, q) ? h : q;
 }
 

@@ -6,10 +6,10 @@
  * map from its first applied event until it is over and its days are final)
  * and hot_t (in the hots slab, with the dense hot_last array, only while the
  * conversation is active); the states a conv_t goes through are drawn
- * beside CONV_FREE in engine_int.h. Eviction only frees memory: whether a conversation is over is decided when
- * an event arrives (store_conv_is_over, engine_int.h), never by when a sweep
- * ran. store_sweep_hot releases quiet hot records (their ids go cold, ids.c);
- * store_sweep frees conversations nothing can change any more.
+ * beside CONV_FREE in engine_int.h. Eviction only frees memory: whether a conversation is over is
+ * decided when an event arrives (store_conv_is_over, engine_int.h), never by when a sweep ran.
+ * store_sweep_hot releases quiet hot records (their ids go cold, ids.c); store_sweep frees
+ * conversations nothing can change any more.
  *
  * Uses the records of engine_int.h, ids.c and conv.c's pending timestamps.
  * Not thread-safe. Layer: engine.
@@ -23,31 +23,26 @@ static void store_hot_evict(rr_engine_t *e, uint32_t hi)
     hot_t *hc = HOT(e, hi);
     conv_t *c = CONV(e, hc->conv);
     /* an attached conversation keeps its ids for its whole life (SPEC §3) */
-    if (c->live == CONV_ATTACHED && ids_cold_merge(e, c, hc) < 0)
-        e->oom = 1;
+    if (c->live == CONV_ATTACHED && ids_cold_merge(e, c, hc) < 0) e->oom = 1;
     ids_release(e, hc);
     for (int t = 0; t < 2 * e->n_trk; t++)
         conv_pend_free(e, &hc->rounds[t]);
     CONV(e, hc->conv)->hot = NONE32;
     hc->live = 0;
     e->hot_last[hi] = INT64_MAX;
-    if (rr_slab_release(&e->hots, hi) < 0)
-        e->oom = 1;
+    if (rr_slab_release(&e->hots, hi) < 0) e->oom = 1;
     e->open_hot--;
 }
 
 static void store_conv_evict(rr_engine_t *e, uint32_t ci)
 {
     conv_t *c = CONV(e, ci);
-    if (c->live == CONV_ATTACHED)
-        rr_map64_del(&e->parts.v[c->part].convs, c->id);
+    if (c->live == CONV_ATTACHED) rr_map64_del(&e->parts.v[c->part].convs, c->id);
     c->live = CONV_OVER; /* its ids are not needed any more */
-    if (c->hot != NONE32)
-        store_hot_evict(e, c->hot);
+    if (c->hot != NONE32) store_hot_evict(e, c->hot);
     ids_cold_free(e, c);
     c->live = CONV_FREE;
-    if (rr_slab_release(&e->convs, ci) < 0)
-        e->oom = 1;
+    if (rr_slab_release(&e->convs, ci) < 0) e->oom = 1;
     e->open_convs--;
     e->st.evicted_conversations++;
 }
@@ -64,7 +59,7 @@ void store_sweep_hot(rr_engine_t *e, int64_t wm)
         const hot_t *hc = HOT(e, i);
         if (!hc->pending && !hc->rounds_active)
             store_hot_evict(e, (uint32_t)i);
-        else if (!hc->pending) /* a round waits for its day's end: until an event */
+        else if (!hc->pending)           /* a round waits for its day's end: until an event */
             e->hot_last[i] = HOT_PARKED; /* or day_fold_cd changes it, do not look again */
     }
 }
@@ -93,14 +88,12 @@ hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts)
     if (e->hots.n >= e->hot_last_cap) {
         size_t cap = e->hot_last_cap ? 2 * e->hot_last_cap : 1024;
         int64_t *v = realloc(e->hot_last, cap * sizeof *v);
-        if (!v)
-            return NULL;
+        if (!v) return NULL;
         e->hot_last = v;
         e->hot_last_cap = cap;
     }
     uint32_t hi = rr_slab_alloc(&e->hots);
-    if (hi == NONE32)
-        return NULL;
+    if (hi == NONE32) return NULL;
     hot_t *hc = HOT(e, hi);
     hc->conv = ci;
     hc->ad_cache = NONE32;
@@ -109,8 +102,7 @@ hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts)
     hc->live = 1;
     e->hot_last[hi] = last_ts;
     CONV(e, ci)->hot = hi;
-    if (++e->open_hot > e->peak_hot)
-        e->peak_hot = e->open_hot;
+    if (++e->open_hot > e->peak_hot) e->peak_hot = e->open_hot;
     return hc;
 }
 
@@ -129,18 +121,15 @@ uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev)
     c->hot = NONE32;
     c->cold = NONE32;
     c->live = CONV_ATTACHED;
-    if (++e->open_convs > e->peak_convs)
-        e->peak_convs = e->open_convs;
+    if (++e->open_convs > e->peak_convs) e->peak_convs = e->open_convs;
     /* SPEC §2: a shop seen in more than one partition makes results partial */
     uint32_t sp = rr_map64_get(&e->shop_part, ev->shop_id);
     if (sp == NONE32) {
-        if (rr_map64_put(&e->shop_part, ev->shop_id, (uint32_t)p) < 0)
-            return NONE32;
+        if (rr_map64_put(&e->shop_part, ev->shop_id, (uint32_t)p) < 0) return NONE32;
     } else if ((sp & 0x7fffffffu) != (uint32_t)p && !(sp & 0x80000000u)) {
         e->st.shops_in_several_partitions++;
         rr_map64_del(&e->shop_part, ev->shop_id);
-        if (rr_map64_put(&e->shop_part, ev->shop_id, sp | 0x80000000u) < 0)
-            return NONE32;
+        if (rr_map64_put(&e->shop_part, ev->shop_id, sp | 0x80000000u) < 0) return NONE32;
     }
     return ci;
 }

@@ -21,8 +21,7 @@ struct rr_tz {
 static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
-    if ((a % b) < 0)
-        q--;
+    if ((a % b) < 0) q--;
     return q;
 }
 
@@ -34,26 +33,21 @@ static int offset_ok(int64_t offset_s)
 rr_tz_t *rr_tz_from_transitions(const char *name, const int64_t *utc_ms, const int32_t *offset_s,
                                 size_t n, int32_t initial_offset_s)
 {
-    if (!name || (n && (!utc_ms || !offset_s)) || !offset_ok(initial_offset_s))
-        return NULL;
+    if (!name || (n && (!utc_ms || !offset_s)) || !offset_ok(initial_offset_s)) return NULL;
     /* Validate and count the transitions that change the offset. */
     size_t kept = 0;
     int32_t prev = initial_offset_s;
     for (size_t i = 0; i < n; i++) {
-        if (!offset_ok(offset_s[i]) || (i > 0 && utc_ms[i] <= utc_ms[i - 1]))
-            return NULL;
+        if (!offset_ok(offset_s[i]) || (i > 0 && utc_ms[i] <= utc_ms[i - 1])) return NULL;
         /* Keep every time convertible to local without overflow. */
-        if (utc_ms[i] > INT64_MAX / 2 || utc_ms[i] < INT64_MIN / 2)
-            return NULL;
-        if (offset_s[i] != prev)
-            kept++;
+        if (utc_ms[i] > INT64_MAX / 2 || utc_ms[i] < INT64_MIN / 2) return NULL;
+        if (offset_s[i] != prev) kept++;
         prev = offset_s[i];
     }
     size_t name_len = strlen(name);
     size_t size = sizeof(struct rr_tz) + kept * (sizeof(int64_t) + sizeof(int32_t)) + name_len + 1;
     struct rr_tz *tz = malloc(size);
-    if (!tz)
-        return NULL;
+    if (!tz) return NULL;
     int64_t *at = (int64_t *)(void *)(tz + 1);
     int32_t *off = (int32_t *)(void *)(at + kept);
     char *nm = (char *)(off + kept);
@@ -67,10 +61,8 @@ rr_tz_t *rr_tz_from_transitions(const char *name, const int64_t *utc_ms, const i
         if (offset_s[i] != prev) {
             at[k] = utc_ms[i];
             off[k] = offset_s[i] * 1000;
-            if (off[k] < tz->min_off)
-                tz->min_off = off[k];
-            if (off[k] > tz->max_off)
-                tz->max_off = off[k];
+            if (off[k] < tz->min_off) tz->min_off = off[k];
+            if (off[k] > tz->max_off) tz->max_off = off[k];
             k++;
         }
         prev = offset_s[i];
@@ -177,13 +169,10 @@ int64_t rr_tz_day_start(const rr_tz_t *tz, int32_t day)
     int64_t from = m - tz->max_off;
     for (size_t k = interval_of(tz, from);; k++) {
         int64_t a = interval_lo(tz, k), b = interval_hi(tz, k);
-        if (a < from)
-            a = from;
+        if (a < from) a = from;
         int64_t t = m - interval_off(tz, k);
-        if (t < a)
-            t = a;
-        if (t < b)
-            return t; /* the last interval is unbounded, so this ends */
+        if (t < a) t = a;
+        if (t < b) return t; /* the last interval is unbounded, so this ends */
     }
 }
 
@@ -197,15 +186,11 @@ int64_t rr_tz_day_end(const rr_tz_t *tz, int32_t day)
     int64_t end = from;
     for (size_t k = interval_of(tz, from); k <= tz->n; k++) {
         int64_t a = interval_lo(tz, k), b = interval_hi(tz, k);
-        if (a >= to)
-            break;
-        if (a < from)
-            a = from;
+        if (a >= to) break;
+        if (a < from) a = from;
         int64_t t = e - interval_off(tz, k);
-        if (t > b)
-            t = b;
-        if (t > a && t > end)
-            end = t;
+        if (t > b) t = b;
+        if (t > a && t > end) end = t;
     }
     return end;
 }
@@ -225,10 +210,10 @@ void rr_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;                                          /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;     /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                        /* [0, 11] */
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
     *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
     *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
     *y = yoe + era * 400 + (*m <= 2);
@@ -241,21 +226,17 @@ int32_t rr_day_to_yyyymmdd(int32_t day)
     int64_t y;
     unsigned m, d;
     rr_civil_from_days(day, &y, &m, &d);
-    if (y < 0 || y > YEAR_MAX)
-        return RR_TZ_BAD_DATE;
+    if (y < 0 || y > YEAR_MAX) return RR_TZ_BAD_DATE;
     return (int32_t)(y * 10000 + m * 100 + d);
 }
 
 int32_t rr_yyyymmdd_to_day(int32_t ymd)
 {
     static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (ymd < 0)
-        return RR_TZ_BAD_DATE;
+    if (ymd < 0) return RR_TZ_BAD_DATE;
     int64_t y = ymd / 10000;
     unsigned m = (unsigned)(ymd / 100 % 100), d = (unsigned)(ymd % 100);
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return RR_TZ_BAD_DATE;
-    if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-        return RR_TZ_BAD_DATE;
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return RR_TZ_BAD_DATE;
+    if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return RR_TZ_BAD_DATE;
     return (int32_t)rr_days_from_civil(y, m, d);
 }

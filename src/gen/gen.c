@@ -451,9 +451,9 @@ typedef struct gen {
 
     double thr[6]; /* cumulative knob thresholds */
     int any_knob;
-    uint64_t extra_ids;          /* event ids of resumes and stale events so far */
-    int64_t jump_cut, jump_ms;   /* ts >= jump_cut is stamped jump_ms later */
-    script_t *rsc;               /* a resume's script under construction */
+    uint64_t extra_ids;        /* event ids of resumes and stale events so far */
+    int64_t jump_cut, jump_ms; /* ts >= jump_cut is stamped jump_ms later */
+    script_t *rsc;             /* a resume's script under construction */
 
     rr_gen_stats_t st;
     int stop; /* a callback asked to stop */
@@ -1308,7 +1308,8 @@ static int resume(gen_t *g, uint32_t ci)
         else if (u < 0.75)
             add(sc, t += rrange(r, 400, 3500), RR_EVENT_ROBOT_MESSAGE, 0, rcontent(r), 0);
     }
-    if (runif(r) < 0.25) add(sc, t += rrange(r, 5 * SEC, 5 * MIN), RR_EVENT_RATING, 0, 0, rrating(r));
+    if (runif(r) < 0.25)
+        add(sc, t += rrange(r, 5 * SEC, 5 * MIN), RR_EVENT_RATING, 0, 0, rrating(r));
     if (runif(r) < 0.5) add(sc, t += rrange(r, 5 * SEC, 10 * MIN), RR_EVENT_SESSION_END, 0, 0, 0);
     script_finish(sc);
 
@@ -1493,9 +1494,10 @@ int rr_gen_opts_check(const rr_gen_opts_t *o, char *errstr, size_t errstr_size)
         BAD("UTC offset %d min is out of range", (int)o->utc_offset_min);
     if (o->shops > 10000000) BAD("shops must be at most 10000000 (got %u)", o->shops);
     if (!(o->zipf_exponent >= 0 && o->zipf_exponent <= 10)) BAD("zipf exponent must be in 0..10");
-    const double rates[] = {o->duplicate_rate, o->disorder_rate, o->late_rate, o->invalid_rate,
-                            o->garbage_rate,   o->redeliver_rate};
-    static const char *names[] = {"duplicate", "disorder", "late", "invalid", "garbage", "redeliver"};
+    const double rates[] = {o->duplicate_rate, o->disorder_rate, o->late_rate,
+                            o->invalid_rate,   o->garbage_rate,  o->redeliver_rate};
+    static const char *names[] = {"duplicate", "disorder", "late",
+                                  "invalid",   "garbage",  "redeliver"};
     double sum = 0;
     for (int k = 0; k < 6; k++) {
         if (!(rates[k] >= 0 && rates[k] <= 1))
@@ -1565,8 +1567,7 @@ int rr_gen_run(const rr_gen_opts_t *o, int (*emit)(void *opaque, const rr_event_
     rng_seed(&g->knob, o->seed, 2);
 
     int32_t d = o->start_day;
-    g->base_ms = (int64_t)rr_yyyymmdd_to_day(d) * DAY -
-                 (int64_t)o->utc_offset_min * MIN;
+    g->base_ms = (int64_t)rr_yyyymmdd_to_day(d) * DAY - (int64_t)o->utc_offset_min * MIN;
     g->minutes = o->days * 1440u;
     build_curve(g);
 
@@ -1588,8 +1589,8 @@ int rr_gen_run(const rr_gen_opts_t *o, int (*emit)(void *opaque, const rr_event_
         goto done;
     }
 
-    const double rates[] = {o->duplicate_rate, o->disorder_rate, o->late_rate, o->invalid_rate,
-                            o->garbage_rate,   o->redeliver_rate};
+    const double rates[] = {o->duplicate_rate, o->disorder_rate, o->late_rate,
+                            o->invalid_rate,   o->garbage_rate,  o->redeliver_rate};
     double acc = 0;
     for (int k = 0; k < 6; k++) {
         acc += rates[k];

@@ -82,13 +82,13 @@ typedef struct rr_gen_stats {
     uint64_t late;          /* model events delivered behind the watermark */
     uint64_t invalid;       /* invalid events injected (sum of invalid_kind) */
     uint64_t invalid_kind[RR_GEN_INV_KINDS];
-    uint64_t garbage; /* undecodable records (== raw) */
-    uint64_t redelivered;    /* re-deliveries stamped anew (redeliver_rate) */
-    uint64_t resumed;        /* conversations resumed (resume_rate) */
-    uint64_t resumed_events; /* events of resumed conversations (records on top) */
+    uint64_t garbage;         /* undecodable records (== raw) */
+    uint64_t redelivered;     /* re-deliveries stamped anew (redeliver_rate) */
+    uint64_t resumed;         /* conversations resumed (resume_rate) */
+    uint64_t resumed_events;  /* events of resumed conversations (records on top) */
     uint64_t resumed_old_ids; /* old events re-delivered as a resume starts */
-    uint64_t stale;          /* stale events in front of the stream */
-    uint64_t jumped;         /* records whose ts the time jump moved */
+    uint64_t stale;           /* stale events in front of the stream */
+    uint64_t jumped;          /* records whose ts the time jump moved */
     uint64_t expect_applied, expect_duplicate, expect_late, expect_invalid;
     int expect_exact;                /* 1: the expect_* counts are exact (above) */
     int64_t first_ts_ms, last_ts_ms; /* least and greatest model ts (after a jump) */
@@ -115,24 +115,24 @@ typedef struct rr_gen_opts {
 
     /* SPEC §3 Lifetime and §7 jumps; default 0 (off). Their records are on
      * top of the model events. */
-    double redeliver_rate; /* share of model events (in the knob sum above) delivered
-                              again, same event_id, stamped anew 20 min..
-                              redeliver_max_delay_ms later */
+    double redeliver_rate;          /* share of model events (in the knob sum above) delivered
+                                       again, same event_id, stamped anew 20 min..
+                                       redeliver_max_delay_ms later */
     int64_t redeliver_max_delay_ms; /* 20 min..7 days; default 5 h */
-    double resume_rate;    /* share of conversations that speak again under their id
-                              after their last event: a quarter while they live, a
-                              quarter just before they are over, a quarter just after,
-                              a quarter up to 12 h after (SPEC §3 Lifetime, judged with
-                              conversation_ttl_ms, H 1 h, lateness 5 s); half of them
-                              re-deliver one of their old events stamped anew */
-    int64_t conversation_ttl_ms; /* the engine's conversation_ttl the resumes are placed
-                                    around: 1 h..366 days; default 6 h */
-    uint32_t stale_events; /* events ts 2 days..3 years old in front of the stream,
-                              each a buyer message of a conversation of its own */
-    uint32_t jump_days;    /* 0, or 2..3660: every ts from jump_at_hour on is this many
-                              days later (a gap of more than max_future, SPEC §7) */
-    uint32_t jump_at_hour; /* hours after the first local midnight, 1..days * 24 - 1;
-                              default 24 */
+    double resume_rate;             /* share of conversations that speak again under their id
+                                       after their last event: a quarter while they live, a
+                                       quarter just before they are over, a quarter just after,
+                                       a quarter up to 12 h after (SPEC §3 Lifetime, judged with
+                                       conversation_ttl_ms, H 1 h, lateness 5 s); half of them
+                                       re-deliver one of their old events stamped anew */
+    int64_t conversation_ttl_ms;    /* the engine's conversation_ttl the resumes are placed
+                                       around: 1 h..366 days; default 6 h */
+    uint32_t stale_events;          /* events ts 2 days..3 years old in front of the stream,
+                                       each a buyer message of a conversation of its own */
+    uint32_t jump_days;             /* 0, or 2..3660: every ts from jump_at_hour on is this many
+                                       days later (a gap of more than max_future, SPEC §7) */
+    uint32_t jump_at_hour;          /* hours after the first local midnight, 1..days * 24 - 1;
+                                       default 24 */
 
     /* Undecodable records for the garbage knob: buf holds one record's
      * message bytes (the sink adds the length prefix, as for events),

@@ -80,13 +80,10 @@ static int cw_stream(cwriter_t *w, const void *p, size_t n, ZSTD_EndDirective ho
     for (;;) {
         ZSTD_outBuffer out = {w->chunk + HDR, RR_CHANGELOG_CHUNK, w->fill};
         size_t r = ZSTD_compressStream2(w->cc, &out, &in, how);
-        if (ZSTD_isError(r))
-            return -1;
+        if (ZSTD_isError(r)) return -1;
         w->fill = out.pos;
-        if (w->fill == RR_CHANGELOG_CHUNK && emit(w) < 0)
-            return -1;
-        if (how == ZSTD_e_end ? r == 0 : in.pos == in.size)
-            return 0;
+        if (w->fill == RR_CHANGELOG_CHUNK && emit(w) < 0) return -1;
+        if (how == ZSTD_e_end ? r == 0 : in.pos == in.size) return 0;
     }
 }
 
@@ -94,14 +91,13 @@ static int cw_write(void *arg, const void *p, size_t n)
 {
     cwriter_t *w = arg;
     w->loc->raw += n;
-    if (w->failed || cw_stream(w, p, n, ZSTD_e_continue) < 0)
-        w->failed = 1;
+    if (w->failed || cw_stream(w, p, n, ZSTD_e_continue) < 0) w->failed = 1;
     return w->failed ? -1 : 0;
 }
 
-int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partition,
-                     const char *key, const rr_engine_t *e, uint64_t gen, rr_ck_loc_t *loc,
-                     char *errstr, size_t errstr_size)
+int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partition, const char *key,
+                     const rr_engine_t *e, uint64_t gen, rr_ck_loc_t *loc, char *errstr,
+                     size_t errstr_size)
 {
     *loc = (rr_ck_loc_t){.offset = -1, .gen = gen};
     cwriter_t w = {.ks = ks, .topic = changelog, .key = key, .partition = partition, .loc = loc};
@@ -110,12 +106,14 @@ int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partiti
     int rc = -1;
     if (!w.cc || !w.chunk ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w.cc, ZSTD_c_compressionLevel, LEVEL))) {
-        snprintf(errstr, errstr_size, "%s[%d]: checkpoint: out of memory", changelog, (int)partition);
+        snprintf(errstr, errstr_size, "%s[%d]: checkpoint: out of memory", changelog,
+                 (int)partition);
         goto out;
     }
     if (rr_engine_checkpoint(e, cw_write, &w) < 0 || w.failed ||
         cw_stream(&w, NULL, 0, ZSTD_e_end) < 0 || (w.fill > 0 && emit(&w) < 0)) {
-        snprintf(errstr, errstr_size, "%s[%d]: writing the checkpoint failed", changelog, (int)partition);
+        snprintf(errstr, errstr_size, "%s[%d]: writing the checkpoint failed", changelog,
+                 (int)partition);
         goto out;
     }
     loc->chunks = w.index;
@@ -135,8 +133,7 @@ void rr_changelog_format(const rr_ck_loc_t *loc, char *buf, size_t n)
 int rr_changelog_parse(const char *md, size_t len, rr_ck_loc_t *loc)
 {
     char buf[128];
-    if (!md || len < 6 || len >= sizeof buf || memcmp(md, "rrck1:", 6))
-        return -1;
+    if (!md || len < 6 || len >= sizeof buf || memcmp(md, "rrck1:", 6)) return -1;
     memcpy(buf, md, len);
     buf[len] = 0;
     int k = 0;
@@ -171,7 +168,6 @@ static int cr_read(void *arg, void *p, size_t n)
     return 0;
 }
 
-
 int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32_t partition,
                          const char *key, const rr_ck_loc_t *loc, rr_engine_t *e, int timeout_s,
                          char *errstr, size_t errstr_size)
@@ -180,8 +176,7 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
     snprintf(where, sizeof where, "%s[%d] at offset %" PRId64, changelog, (int)partition,
              loc->offset);
     rd_kafka_t *rk = rr_kafka_reader_new(ko, "replyrate-restore", errstr, errstr_size);
-    if (!rk)
-        return -1;
+    if (!rk) return -1;
     rr_membuf_t buf = {0};
     creader_t cr = {0};
     int rc = -1;
@@ -200,8 +195,9 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m) {
             if (rr_mono_s() - last > timeout_s) {
-                snprintf(errstr, errstr_size, "%s: checkpoint chunk %" PRIu32 " of %" PRIu32 " not found in %d s",
-                         where, got, loc->chunks, timeout_s);
+                snprintf(errstr, errstr_size,
+                         "%s: checkpoint chunk %" PRIu32 " of %" PRIu32 " not found in %d s", where,
+                         got, loc->chunks, timeout_s);
                 goto out;
             }
             continue;
@@ -211,9 +207,10 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
                    ((const char *)m->key)[klen] == ':' && v && m->len >= HDR &&
                    !memcmp(v, "RRCL", 4) && get_u64(v + 8) == loc->gen;
         if (rr_kafka_is_reset(m)) { /* waiting would find nothing: say so now */
-            snprintf(errstr, errstr_size, "%s: checkpoint records from offset %lld on were deleted from the "
-                     "changelog (retention or DeleteRecords): %s", where, (long long)m->offset,
-                     rd_kafka_message_errstr(m));
+            snprintf(errstr, errstr_size,
+                     "%s: checkpoint records from offset %lld on were deleted from the "
+                     "changelog (retention or DeleteRecords): %s",
+                     where, (long long)m->offset, rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
             goto out;
         }
@@ -228,8 +225,9 @@ int rr_changelog_restore(const rr_kafka_opts_t *ko, const char *changelog, int32
         if (mine) {
             last = rr_mono_s();
             if (get_u32(v + 4) != FORMAT || get_u32(v + 16) != got) {
-                snprintf(errstr, errstr_size, "%s: checkpoint chunk %" PRIu32 " is format %" PRIu32
-                         ", index %" PRIu32 ": not this build's, or out of order",
+                snprintf(errstr, errstr_size,
+                         "%s: checkpoint chunk %" PRIu32 " is format %" PRIu32 ", index %" PRIu32
+                         ": not this build's, or out of order",
                          where, got, get_u32(v + 4), get_u32(v + 16));
                 rd_kafka_message_destroy(m);
                 goto out;

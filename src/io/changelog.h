@@ -32,19 +32,19 @@
 #define RR_CHANGELOG_CHUNK (512 * 1024)
 
 typedef struct rr_ck_loc {
-    int64_t offset;   /* chunk 0's offset in the changelog partition; -1 until delivered */
+    int64_t offset; /* chunk 0's offset in the changelog partition; -1 until delivered */
     uint32_t chunks;
     uint64_t gen;
-    uint64_t bytes;   /* compressed */
-    uint64_t raw;     /* the checkpoint's own size */
+    uint64_t bytes; /* compressed */
+    uint64_t raw;   /* the checkpoint's own size */
 } rr_ck_loc_t;
 
 /* Write e's checkpoint as the records above (generation gen) through ks.
  * loc->offset is filled in when chunk 0 is delivered: call
  * rr_kafka_sink_flush before reading it. 0, or -1 with errstr. */
-int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partition,
-                     const char *key, const rr_engine_t *e, uint64_t gen, rr_ck_loc_t *loc,
-                     char *errstr, size_t errstr_size);
+int rr_changelog_put(rr_kafka_sink_t *ks, const char *changelog, int32_t partition, const char *key,
+                     const rr_engine_t *e, uint64_t gen, rr_ck_loc_t *loc, char *errstr,
+                     size_t errstr_size);
 
 /* The location as offset metadata text, and back. Parse: 0, or -1 when md
  * is not a checkpoint location. */

@@ -32,19 +32,17 @@ static void feed_chunk(rr_engine_t *eng, int p, const rr_record_t *recs, size_t 
     /* Three prefetch stages per conversation, each a few records before the
      * next needs it: its map slot (while decoding), its summary, its state. */
     for (size_t k = 0; k < n; k++) {
-        st[k] = recs[k].status != RR_FRAME_OK ? -1 : rr_decode_event(recs[k].data, recs[k].len, &evs[k]);
+        st[k] = recs[k].status != RR_FRAME_OK ? -1
+                                              : rr_decode_event(recs[k].data, recs[k].len, &evs[k]);
         hint[k] = UINT32_MAX;
-        if (st[k] == RR_DECODE_OK)
-            rr_engine_hint_slot(eng, p, evs[k].conversation_id);
+        if (st[k] == RR_DECODE_OK) rr_engine_hint_slot(eng, p, evs[k].conversation_id);
     }
     for (size_t k = 0; k < n && k < AHEAD; k++)
-        if (st[k] == RR_DECODE_OK)
-            hint[k] = rr_engine_hint_conv(eng, p, evs[k].conversation_id);
+        if (st[k] == RR_DECODE_OK) hint[k] = rr_engine_hint_conv(eng, p, evs[k].conversation_id);
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n && st[k + AHEAD] == RR_DECODE_OK)
             hint[k + AHEAD] = rr_engine_hint_conv(eng, p, evs[k + AHEAD].conversation_id);
-        if (k + AHEAD / 2 < n)
-            rr_engine_hint_hot(eng, hint[k + AHEAD / 2]);
+        if (k + AHEAD / 2 < n) rr_engine_hint_hot(eng, hint[k + AHEAD / 2]);
         const rr_record_t *r = &recs[k];
         if (st[k] == RR_DECODE_OK) {
             rr_engine_offer_hinted(eng, p, &evs[k], hint[k], r->offset, r->data, r->len, now_ms);
@@ -62,8 +60,7 @@ void rr_feed_records(rr_engine_t *eng, int p, const rr_record_t *recs, size_t n,
                      rr_feed_counts_t *counts)
 {
     rr_feed_counts_t dummy = {0};
-    if (!counts)
-        counts = &dummy;
+    if (!counts) counts = &dummy;
     for (size_t i = 0; i < n; i += CHUNK)
         feed_chunk(eng, p, recs + i, n - i < CHUNK ? n - i : CHUNK, now_ms, counts);
 }

@@ -55,11 +55,10 @@ typedef struct rr_filesink rr_filesink_t;
 #define RR_FILESINK_ZSTD_DEFAULT_LEVEL 3
 
 /* Open path for writing: a new temporary beside it (mode 0666 & ~umask),
- * renamed to path by rr_filesink_close; "-" means stdout. level: a zstd compression level (negative levels are zstd's
- * fast levels), or 0 to decide by the name: a path ending in ".zst"
- * compresses at RR_FILESINK_ZSTD_DEFAULT_LEVEL, anything else (and "-") is
- * written plain. On success *out owns the new sink (free it with
- * rr_filesink_close) and 0 is returned; on failure -1, *out is NULL and
+ * renamed to path by rr_filesink_close; "-" means stdout. level: a zstd compression level (negative
+ * levels are zstd's fast levels), or 0 to decide by the name: a path ending in ".zst" compresses at
+ * RR_FILESINK_ZSTD_DEFAULT_LEVEL, anything else (and "-") is written plain. On success *out owns
+ * the new sink (free it with rr_filesink_close) and 0 is returned; on failure -1, *out is NULL and
  * errstr names the path and the reason. */
 int rr_filesink_open(const char *path, int level, rr_filesink_t **out, char *errstr,
                      size_t errstr_size);

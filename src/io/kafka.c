@@ -25,7 +25,8 @@ int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *errstr, size_t e
     return 0;
 }
 
-static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr, size_t errstr_size)
+static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr,
+               size_t errstr_size)
 {
     char why[256];
     if (rd_kafka_conf_set(conf, key, val, why, sizeof why) != RD_KAFKA_CONF_OK) {
@@ -41,8 +42,7 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *er
  * the producer (and the other way round) on every start. */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    if (!strcmp(fac, "CONFWARN") && strstr(buf, "property and will be ignored by this"))
-        return;
+    if (!strcmp(fac, "CONFWARN") && strstr(buf, "property and will be ignored by this")) return;
     rr_log(level, "kafka", "%s: %s: %s", rk ? rd_kafka_name(rk) : "rdkafka", fac, buf);
 }
 
@@ -54,8 +54,7 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
     if (o->brokers && set(conf, "bootstrap.servers", o->brokers, errstr, errstr_size) < 0)
         goto fail;
     for (int i = 0; defaults && defaults[i]; i += 2)
-        if (set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) < 0)
-            goto fail;
+        if (set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) < 0) goto fail;
     for (int i = 0; i < o->n_props; i++) {
         char key[256];
         const char *eq = strchr(o->props[i], '=');
@@ -66,12 +65,10 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
         }
         memcpy(key, o->props[i], kl);
         key[kl] = 0;
-        if (set(conf, key, eq + 1, errstr, errstr_size) < 0)
-            goto fail;
+        if (set(conf, key, eq + 1, errstr, errstr_size) < 0) goto fail;
     }
     rd_kafka_conf_set_log_cb(conf, on_log);
-    if (conf_hook)
-        conf_hook(conf, hook_arg);
+    if (conf_hook) conf_hook(conf, hook_arg);
     char why[512];
     rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
     if (!rk) {
@@ -93,18 +90,26 @@ fail:
  * busy through that second. Fetches stay at librdkafka's 1 MB a partition (8 MB ones made
  * both the run and a bare consumer slower, and bigger); the queue is also
  * bounded by queued.max.messages.kbytes. -X changes any of them. */
-static rd_kafka_t *consumer(const rr_kafka_opts_t *o, const char *group, int eof,
-                            const char *reset, void (*conf_hook)(rd_kafka_conf_t *, void *),
-                            void *hook_arg, char *errstr, size_t errstr_size)
+static rd_kafka_t *consumer(const rr_kafka_opts_t *o, const char *group, int eof, const char *reset,
+                            void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
+                            char *errstr, size_t errstr_size)
 {
-    const char *defaults[] = {"group.id", group,
-                              "enable.auto.commit", "false",
-                              "enable.auto.offset.store", "false",
-                              "enable.partition.eof", eof ? "true" : "false",
-                              "auto.offset.reset", reset,
-                              "isolation.level", "read_committed",
-                              "queued.max.messages.kbytes", "262144",
-                              "queued.min.messages", "1000000",
+    const char *defaults[] = {"group.id",
+                              group,
+                              "enable.auto.commit",
+                              "false",
+                              "enable.auto.offset.store",
+                              "false",
+                              "enable.partition.eof",
+                              eof ? "true" : "false",
+                              "auto.offset.reset",
+                              reset,
+                              "isolation.level",
+                              "read_committed",
+                              "queued.max.messages.kbytes",
+                              "262144",
+                              "queued.min.messages",
+                              "1000000",
                               NULL};
     return rr_kafka_new(RD_KAFKA_CONSUMER, o, defaults, conf_hook, hook_arg, errstr, errstr_size);
 }
@@ -122,7 +127,8 @@ rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, i
  * "earliest" would skip them silently, with a log line at most; "error"
  * hands the partition's queue a RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET message
  * at the offset that is gone and stops fetching it (rr_kafka_is_reset). */
-rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *errstr, size_t errstr_size)
+rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *errstr,
+                                size_t errstr_size)
 {
     return consumer(o, group, 1, "error", NULL, NULL, errstr, errstr_size);
 }
@@ -214,14 +220,16 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 {
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
     if (!t) {
-        snprintf(errstr, errstr_size, "topic '%s': %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
+        snprintf(errstr, errstr_size, "topic '%s': %s", topic,
+                 rd_kafka_err2str(rd_kafka_last_error()));
         return -1;
     }
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
     rd_kafka_topic_destroy(t);
     if (e) {
-        snprintf(errstr, errstr_size, "topic '%s': no metadata from the cluster: %s", topic, rd_kafka_err2str(e));
+        snprintf(errstr, errstr_size, "topic '%s': no metadata from the cluster: %s", topic,
+                 rd_kafka_err2str(e));
         return -1;
     }
     int count = 0;
@@ -241,7 +249,8 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 }
 
 /* An admin request's options, timeout_ms for the cluster to answer. */
-static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms)
+static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
+                                              int timeout_ms)
 {
     char why[256];
     rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, op);
@@ -270,7 +279,8 @@ static rd_kafka_event_t *admin_answer(rd_kafka_queue_t *q, int timeout_ms, const
 }
 
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
-                          const char *const *configs, int timeout_ms, char *errstr, size_t errstr_size)
+                          const char *const *configs, int timeout_ms, char *errstr,
+                          size_t errstr_size)
 {
     char why[512];
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1, why, sizeof why);
@@ -290,16 +300,17 @@ int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
         size_t cnt = 0;
         const rd_kafka_topic_result_t **res =
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
-        rd_kafka_resp_err_t e = cnt ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_resp_err_t e =
+            cnt ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR_NO_ERROR;
         if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
             snprintf(errstr, errstr_size, "create topic '%s': %s", topic,
-                     rd_kafka_topic_result_error_string(res[0]) ? rd_kafka_topic_result_error_string(res[0])
-                                                                : rd_kafka_err2str(e));
+                     rd_kafka_topic_result_error_string(res[0])
+                         ? rd_kafka_topic_result_error_string(res[0])
+                         : rd_kafka_err2str(e));
         else
             rc = 0;
     }
-    if (ev)
-        rd_kafka_event_destroy(ev);
+    if (ev) rd_kafka_event_destroy(ev);
     rd_kafka_AdminOptions_destroy(ao);
     rd_kafka_queue_destroy(q);
     rd_kafka_NewTopic_destroy(nt);
@@ -345,8 +356,7 @@ int rr_kafka_topic_configs(rd_kafka_t *rk, const char *topic, const char *const 
             free(values[i]);
             values[i] = NULL;
         }
-    if (ev)
-        rd_kafka_event_destroy(ev);
+    if (ev) rd_kafka_event_destroy(ev);
     rd_kafka_AdminOptions_destroy(ao);
     rd_kafka_queue_destroy(q);
     rd_kafka_ConfigResource_destroy(res);
@@ -358,23 +368,23 @@ static int leadership_settling(rd_kafka_resp_err_t e)
 {
     return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
            e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-           e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+           e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
 }
 
 int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int64_t *lo,
                         int64_t *hi, char *errstr, size_t errstr_size)
 {
-    static const char *const defaults[] = {"group.id", "replyrate-watermarks",
-                                           "isolation.level", "read_uncommitted", NULL};
+    static const char *const defaults[] = {"group.id", "replyrate-watermarks", "isolation.level",
+                                           "read_uncommitted", NULL};
     rr_kafka_opts_t plain = *o;
     plain.n_props = 0; /* -X may set isolation.level for the reader; not for this */
     for (int i = 0; i < o->n_props; i++)
         if (strncmp(o->props[i], "isolation.level=", 16) && strncmp(o->props[i], "group.id=", 9))
             plain.props[plain.n_props++] = o->props[i];
-    rd_kafka_t *rk = rr_kafka_new(RD_KAFKA_CONSUMER, &plain, defaults, NULL, NULL, errstr, errstr_size);
-    if (!rk)
-        return -1;
+    rd_kafka_t *rk =
+        rr_kafka_new(RD_KAFKA_CONSUMER, &plain, defaults, NULL, NULL, errstr, errstr_size);
+    if (!rk) return -1;
     int rc = 0;
     double give_up = rr_mono_s() + 15;
     for (int32_t p = 0; p < np && !rc; p++) {
@@ -386,7 +396,8 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
             nanosleep(&ts, NULL);
         }
         if (e) {
-            snprintf(errstr, errstr_size, "%s[%d]: cannot read its end offset: %s", topic, p, rd_kafka_err2str(e));
+            snprintf(errstr, errstr_size, "%s[%d]: cannot read its end offset: %s", topic, p,
+                     rd_kafka_err2str(e));
             rc = -1;
         }
     }
@@ -394,18 +405,14 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
     return rc;
 }
 
-
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
                          rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who,
                          uint64_t *deleted, char *errstr, size_t errstr_size)
 {
-    if (deleted)
-        *deleted = 0;
+    if (deleted) *deleted = 0;
     int np = rr_kafka_partition_count(rk, topic, 10000, errstr, errstr_size);
-    if (np == 0)
-        snprintf(errstr, errstr_size, "topic '%s' does not exist", topic);
-    if (np <= 0)
-        return -1;
+    if (np == 0) snprintf(errstr, errstr_size, "topic '%s' does not exist", topic);
+    if (np <= 0) return -1;
     int64_t *end = calloc((size_t)np, sizeof *end), *start = calloc((size_t)np, sizeof *start);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
     int remaining = 0, rc = -1;
@@ -413,11 +420,9 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
-    if (rr_kafka_watermarks(ko, topic, np, start, end, errstr, errstr_size) < 0)
-        goto out;
+    if (rr_kafka_watermarks(ko, topic, np, start, end, errstr, errstr_size) < 0) goto out;
     for (int32_t p = 0; p < np; p++) {
-        if (deleted)
-            *deleted += (uint64_t)start[p];
+        if (deleted) *deleted += (uint64_t)start[p];
         if (start[p] < end[p]) {
             rd_kafka_topic_partition_list_add(l, topic, p)->offset = start[p];
             remaining++;
@@ -447,9 +452,10 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             stop = known && m->offset >= end[p];
         } else if (known && rr_kafka_is_reset(m)) {
-            snprintf(errstr, errstr_size, "%s[%d]: records from offset %lld on were deleted while reading them "
-                     "(retention or DeleteRecords): %s", topic, (int)p, (long long)m->offset,
-                     rd_kafka_message_errstr(m));
+            snprintf(errstr, errstr_size,
+                     "%s[%d]: records from offset %lld on were deleted while reading them "
+                     "(retention or DeleteRecords): %s",
+                     topic, (int)p, (long long)m->offset, rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
             goto out;
         } else if (m->err) {
@@ -460,7 +466,8 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
                 goto out;
             }
             if (rr_mono_s() - last_warn > 5) { /* transient: the client retries */
-                rr_log(RR_LOG_WARN, "kafka", "%s: %s: %s (waiting)", who, topic, rd_kafka_message_errstr(m));
+                rr_log(RR_LOG_WARN, "kafka", "%s: %s: %s (waiting)", who, topic,
+                       rd_kafka_message_errstr(m));
                 last_warn = rr_mono_s();
             }
         } else if (known) {

@@ -28,8 +28,8 @@
 #define RR_KAFKA_MAX_PROPS 64
 
 typedef struct rr_kafka_opts {
-    const char *brokers;                     /* bootstrap.servers */
-    const char *props[RR_KAFKA_MAX_PROPS];   /* "key=value", from -X, in order */
+    const char *brokers;                   /* bootstrap.servers */
+    const char *props[RR_KAFKA_MAX_PROPS]; /* "key=value", from -X, in order */
     int n_props;
 } rr_kafka_opts_t;
 
@@ -51,7 +51,8 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
  * it delivers a message for which rr_kafka_is_reset is true (its offset: the
  * one gone) and is fetched no more, rather than skipping to what is left.
  * -X overrides any of it. NULL with errstr naming the property at fault. */
-rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *errstr, size_t errstr_size);
+rd_kafka_t *rr_kafka_reader_new(const rr_kafka_opts_t *o, const char *group, char *errstr,
+                                size_t errstr_size);
 
 /* Whether m reports that its partition's next offset (m->offset) is gone:
  * deleted by retention or DeleteRecords, or the topic recreated. */
@@ -85,7 +86,8 @@ int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
  * cluster's default) and configs (NULL-terminated name, value pairs; may be
  * NULL). An existing topic is not an error. 0, or -1 with errstr. */
 int rr_kafka_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
-                          const char *const *configs, int timeout_ms, char *errstr, size_t errstr_size);
+                          const char *const *configs, int timeout_ms, char *errstr,
+                          size_t errstr_size);
 
 /* The values the cluster applies to topic for each of names[0..count)
  * (its own or the broker's defaults): values[i] a malloc'ed copy, owned by
@@ -115,7 +117,8 @@ int rr_kafka_watermarks(const rr_kafka_opts_t *o, const char *topic, int np, int
  * the partitions' log starts at the call, added up: records deleted before
  * the read (retention, DeleteRecords), which no reader can have. Assigns
  * and unassigns rk. 0, or -1 with errstr. */
-typedef int (*rr_kafka_record_fn)(void *arg, const rd_kafka_message_t *m, char *errstr, size_t errstr_size);
+typedef int (*rr_kafka_record_fn)(void *arg, const rd_kafka_message_t *m, char *errstr,
+                                  size_t errstr_size);
 int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *topic,
                          rr_kafka_record_fn fn, void *arg, int timeout_s, const char *who,
                          uint64_t *deleted, char *errstr, size_t errstr_size);

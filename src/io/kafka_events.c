@@ -52,8 +52,7 @@ static void read_retention(rr_event_producer_t *p)
     if (v[0] && strstr(v[0], "delete")) {
         if (v[1] && (!v[3] || !strcmp(v[3], "CreateTime")))
             p->retention_ms = strtoll(v[1], NULL, 10);
-        if (v[2])
-            p->retention_bytes = strtoll(v[2], NULL, 10);
+        if (v[2]) p->retention_bytes = strtoll(v[2], NULL, 10);
     }
     for (int i = 0; i < 4; i++)
         free(v[i]);
@@ -63,8 +62,7 @@ static void read_retention(rr_event_producer_t *p)
  * retention will delete is said once. */
 static void check_retention(rr_event_producer_t *p, int32_t partition, int64_t ts_ms, size_t len)
 {
-    if (p->warned)
-        return;
+    if (p->warned) return;
     char at[32], limit[32];
     if (p->retention_ms >= 0 && ts_ms > 0 && ts_ms < p->now_ms - p->retention_ms) {
         snprintf(p->warning, sizeof p->warning,
@@ -88,8 +86,7 @@ static void check_retention(rr_event_producer_t *p, int32_t partition, int64_t t
 
 const char *rr_event_producer_warning(rr_event_producer_t *p)
 {
-    if (!p->warn)
-        return NULL;
+    if (!p->warn) return NULL;
     p->warn = 0;
     return p->warning;
 }
@@ -109,11 +106,12 @@ static void hook(rd_kafka_conf_t *conf, void *arg)
 }
 
 int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
-                           int check_retention, rr_event_producer_t **out, char *errstr, size_t errstr_size)
+                           int check_retention, rr_event_producer_t **out, char *errstr,
+                           size_t errstr_size)
 {
-    static const char *const defaults[] = {"enable.idempotence", "true", "compression.type", "zstd",
-                                           "linger.ms", "20", "batch.size", "1000000",
-                                           "queue.buffering.max.kbytes", "262144", NULL};
+    static const char *const defaults[] = {
+        "enable.idempotence", "true",    "compression.type",           "zstd",   "linger.ms", "20",
+        "batch.size",         "1000000", "queue.buffering.max.kbytes", "262144", NULL};
     *out = NULL;
     rr_event_producer_t *p = calloc(1, sizeof *p);
     if (!p || !(p->topic = strdup(topic))) {
@@ -130,10 +128,10 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     int np = rr_kafka_partition_count(p->rk, topic, 10000, errstr, errstr_size);
     p->now_ms = rr_now_ms();
     p->retention_ms = p->retention_bytes = -1;
-    if (np > 0 && check_retention)
-        read_retention(p);
+    if (np > 0 && check_retention) read_retention(p);
     if (np == 0) {
-        if (rr_kafka_create_topic(p->rk, topic, create_partitions, keep_forever, 10000, errstr, errstr_size) < 0)
+        if (rr_kafka_create_topic(p->rk, topic, create_partitions, keep_forever, 10000, errstr,
+                                  errstr_size) < 0)
             goto fail;
         for (int i = 0; i < 100 && np == 0; i++) /* until the new topic's metadata is visible */
             if ((np = rr_kafka_partition_count(p->rk, topic, 10000, errstr, errstr_size)) == 0)
@@ -141,8 +139,7 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
         if (np == 0)
             snprintf(errstr, errstr_size, "topic '%s': created, but no metadata after 10 s", topic);
     }
-    if (np <= 0)
-        goto fail;
+    if (np <= 0) goto fail;
     p->partitions = np;
     if (p->retention_bytes >= 0 && !(p->bytes = calloc((size_t)np, sizeof *p->bytes))) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -151,8 +148,7 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     *out = p;
     return 0;
 fail:
-    if (p->rk)
-        rd_kafka_destroy(p->rk);
+    if (p->rk) rd_kafka_destroy(p->rk);
     free(p->topic);
     free(p);
     return rc;
@@ -172,36 +168,37 @@ int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t sh
         ts_ms = 0;                      /* 0: librdkafka stamps the time of sending */
     check_retention(p, partition, ts_ms, len + klen);
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_TOPIC(p->topic), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_TIMESTAMP(ts_ms),
-            RD_KAFKA_V_KEY(klen ? key : NULL, klen), RD_KAFKA_V_VALUE((void *)value, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(p->topic), RD_KAFKA_V_PARTITION(partition),
+                              RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_KEY(klen ? key : NULL, klen),
+                              RD_KAFKA_V_VALUE((void *)value, len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (!e) {
             if (!(++p->puts & 1023)) /* serve delivery reports now and then, not per record */
                 rd_kafka_poll(p->rk, 0);
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            snprintf(errstr, errstr_size, "produce to %s[%d]: %s", p->topic, partition, rd_kafka_err2str(e));
+            snprintf(errstr, errstr_size, "produce to %s[%d]: %s", p->topic, partition,
+                     rd_kafka_err2str(e));
             return -1;
         }
         rd_kafka_poll(p->rk, 50);
     }
 }
 
-int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *errstr, size_t errstr_size)
+int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *errstr,
+                            size_t errstr_size)
 {
     while (rd_kafka_outq_len(p->rk) > 0)
         rd_kafka_flush(p->rk, 1000);
     int rc = 0;
     if (p->failed) {
-        snprintf(errstr, errstr_size, "%llu records were not acknowledged: %s", (unsigned long long)p->failed,
-                 p->first_error);
+        snprintf(errstr, errstr_size, "%llu records were not acknowledged: %s",
+                 (unsigned long long)p->failed, p->first_error);
         rc = -1;
     }
-    if (failed)
-        *failed = p->failed;
+    if (failed) *failed = p->failed;
     rd_kafka_destroy(p->rk);
     free(p->bytes);
     free(p->topic);

@@ -37,7 +37,8 @@ typedef struct rr_event_producer rr_event_producer_t;
  * librdkafka 2.0's times out after 10 s). 0; -1 with errstr (the cluster); -2
  * with errstr (a bad property). */
 int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int create_partitions,
-                           int check_retention, rr_event_producer_t **out, char *errstr, size_t errstr_size);
+                           int check_retention, rr_event_producer_t **out, char *errstr,
+                           size_t errstr_size);
 
 /* The topic's partition count. */
 int rr_event_producer_partitions(const rr_event_producer_t *p);
@@ -59,6 +60,7 @@ int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t sh
 /* Wait until every record is acknowledged or failed, then free p. *failed
  * (may be NULL) gets the number that failed. 0 when none failed, -1 with
  * errstr naming the first failure. */
-int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *errstr, size_t errstr_size);
+int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *errstr,
+                            size_t errstr_size);
 
 #endif

@@ -19,7 +19,7 @@
 #define RETRIES 5
 
 const char *const rr_kafka_topic_suffix[RR_KT_COUNT] = {"shop_day", "agent_day", "violations",
-                                                        "alerts", "late", "dead_letter"};
+                                                        "alerts",   "late",      "dead_letter"};
 /* keyed results are replaced by later revisions: keep the latest per key */
 static const int compacted[RR_KT_COUNT] = {1, 1, 0, 1, 0, 0};
 
@@ -31,14 +31,13 @@ struct rr_kafka_sink {
     int in_txn;
     long pending; /* rr_kafka_sink_put records not yet delivered */
     int forgot;   /* rr_kafka_sink_forget_puts: their offset slots may be gone */
-    int failed; /* sticky: the first error; the transaction will not commit */
+    int failed;   /* sticky: the first error; the transaction will not commit */
     char err[512];
 };
 
 static void fail(rr_kafka_sink_t *ks, const char *fmt, const char *what)
 {
-    if (ks->failed++)
-        return;
+    if (ks->failed++) return;
     snprintf(ks->err, sizeof ks->err, fmt, what);
 }
 
@@ -46,11 +45,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
     (void)rk;
     rr_kafka_sink_t *ks = opaque;
-    if (m->err)
-        fail(ks, "publishing a result failed: %s", rd_kafka_err2str(m->err));
+    if (m->err) fail(ks, "publishing a result failed: %s", rd_kafka_err2str(m->err));
     if (m->_private) { /* rr_kafka_sink_put: where it landed */
-        if (!ks->forgot)
-            *(int64_t *)m->_private = m->err ? -1 : m->offset;
+        if (!ks->forgot) *(int64_t *)m->_private = m->err ? -1 : m->offset;
         ks->pending--;
     }
 }
@@ -63,8 +60,7 @@ static void hook_conf(rd_kafka_conf_t *conf, void *arg)
 
 static int reserve(rr_kafka_sink_t *ks, size_t n)
 {
-    if (n <= ks->cap)
-        return 0;
+    if (n <= ks->cap) return 0;
     size_t c = ks->cap ? ks->cap : 4096;
     while (c < n)
         c *= 2;
@@ -81,11 +77,11 @@ static int reserve(rr_kafka_sink_t *ks, size_t n)
 static void produce(rr_kafka_sink_t *ks, int t, const char *key, size_t klen, size_t vlen)
 {
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            ks->rk, RD_KAFKA_V_TOPIC(ks->topic[t]), RD_KAFKA_V_KEY(key, klen),
-            RD_KAFKA_V_VALUE(ks->buf, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (!e)
-            return;
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(ks->rk, RD_KAFKA_V_TOPIC(ks->topic[t]), RD_KAFKA_V_KEY(key, klen),
+                              RD_KAFKA_V_VALUE(ks->buf, vlen),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (!e) return;
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             fail(ks, "publishing a result failed: %s", rd_kafka_err2str(e));
             return;
@@ -103,7 +99,8 @@ size_t rr_kafka_sink_key_day(const rr_day_record_t *r, char key[RR_KAFKA_SINK_KE
                      r->agent_id, (uint32_t)r->day);
     } else {
         *topic = RR_KT_SHOP_DAY;
-        n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32, r->shop_id, (uint32_t)r->day);
+        n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32, r->shop_id,
+                     (uint32_t)r->day);
     }
     return n > 0 ? (size_t)n : 0;
 }
@@ -112,11 +109,13 @@ size_t rr_kafka_sink_key_violation(const rr_violation_record_t *r, char key[RR_K
                                    int *topic)
 {
     *topic = RR_KT_VIOLATIONS;
-    int n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32, r->shop_id, (uint32_t)r->day);
+    int n =
+        snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32, r->shop_id, (uint32_t)r->day);
     return n > 0 ? (size_t)n : 0;
 }
 
-size_t rr_kafka_sink_key_alert(const rr_alert_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic)
+size_t rr_kafka_sink_key_alert(const rr_alert_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
+                               int *topic)
 {
     *topic = RR_KT_ALERTS;
     int n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64 ":%" PRIu32 ":%.80s", r->shop_id,
@@ -128,8 +127,7 @@ size_t rr_kafka_sink_key_rejected(const rr_rejected_record_t *r, char key[RR_KAF
                                   int *topic)
 {
     *topic = r->verdict == RR_LATE ? RR_KT_LATE : RR_KT_DEAD_LETTER;
-    if (!r->decoded)
-        return 0;
+    if (!r->decoded) return 0;
     int n = snprintf(key, RR_KAFKA_SINK_KEY_MAX, "%" PRIu64, r->event.shop_id);
     return n > 0 ? (size_t)n : 0;
 }
@@ -141,10 +139,14 @@ enum rec { REC_DAY, REC_VIOLATION, REC_ALERT, REC_REJECTED };
 static size_t route(enum rec k, const void *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic)
 {
     switch (k) {
-    case REC_DAY: return rr_kafka_sink_key_day(r, key, topic);
-    case REC_VIOLATION: return rr_kafka_sink_key_violation(r, key, topic);
-    case REC_ALERT: return rr_kafka_sink_key_alert(r, key, topic);
-    case REC_REJECTED: return rr_kafka_sink_key_rejected(r, key, topic);
+    case REC_DAY:
+        return rr_kafka_sink_key_day(r, key, topic);
+    case REC_VIOLATION:
+        return rr_kafka_sink_key_violation(r, key, topic);
+    case REC_ALERT:
+        return rr_kafka_sink_key_alert(r, key, topic);
+    case REC_REJECTED:
+        return rr_kafka_sink_key_rejected(r, key, topic);
     }
     return 0;
 }
@@ -154,18 +156,21 @@ static size_t route(enum rec k, const void *r, char key[RR_KAFKA_SINK_KEY_MAX], 
 static size_t encode(rr_kafka_sink_t *ks, enum rec k, const void *r)
 {
     switch (k) {
-    case REC_DAY: return rr_record_pb_day(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
-    case REC_VIOLATION: return rr_record_pb_violation(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
-    case REC_ALERT: return rr_record_pb_alert(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
-    case REC_REJECTED: return rr_record_pb_rejected(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    case REC_DAY:
+        return rr_record_pb_day(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    case REC_VIOLATION:
+        return rr_record_pb_violation(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    case REC_ALERT:
+        return rr_record_pb_alert(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
+    case REC_REJECTED:
+        return rr_record_pb_rejected(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
     }
     return 0;
 }
 
 static void publish(rr_kafka_sink_t *ks, enum rec k, const void *r)
 {
-    if (ks->failed)
-        return;
+    if (ks->failed) return;
     char key[RR_KAFKA_SINK_KEY_MAX];
     int topic = 0;
     size_t klen = route(k, r, key, &topic);
@@ -175,8 +180,7 @@ static void publish(rr_kafka_sink_t *ks, enum rec k, const void *r)
             fail(ks, "%s", "a result record too large to publish");
             return;
         }
-        if (reserve(ks, n) < 0)
-            return;
+        if (reserve(ks, n) < 0) return;
         n = encode(ks, k, r);
     }
     produce(ks, topic, klen ? key : NULL, klen, n);
@@ -204,17 +208,16 @@ static void ks_rejected(void *opaque, const rr_rejected_record_t *r)
 
 /* librdkafka's transactional calls return an error object: its text, and
  * whether the transaction must be aborted. */
-static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what, char *errstr, size_t errstr_size)
+static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what, char *errstr,
+                     size_t errstr_size)
 {
-    if (!e)
-        return 0;
+    if (!e) return 0;
     snprintf(errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(e));
     int abortable = rd_kafka_error_txn_requires_abort(e);
     rd_kafka_error_destroy(e);
     if (abortable && ks->in_txn) {
         rd_kafka_error_t *a = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
-        if (a)
-            rd_kafka_error_destroy(a);
+        if (a) rd_kafka_error_destroy(a);
         ks->in_txn = 0;
     }
     return -1;
@@ -238,30 +241,38 @@ int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char
         snprintf(ks->topic[t], sizeof ks->topic[t], "%s.%s", prefix, rr_kafka_topic_suffix[t]);
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%d", txn_timeout_ms);
-    const char *defaults[] = {"transactional.id", transactional_id,
-                              "enable.idempotence", "true",
-                              "compression.type", "zstd",
-                              "linger.ms", "20",
-                              "batch.size", "1000000",
-                              "queue.buffering.max.kbytes", "262144",
-                              "transaction.timeout.ms", timeout,
-                              "partitioner", "murmur2_random", /* as Java clients, for keyed joins */
+    const char *defaults[] = {"transactional.id",
+                              transactional_id,
+                              "enable.idempotence",
+                              "true",
+                              "compression.type",
+                              "zstd",
+                              "linger.ms",
+                              "20",
+                              "batch.size",
+                              "1000000",
+                              "queue.buffering.max.kbytes",
+                              "262144",
+                              "transaction.timeout.ms",
+                              timeout,
+                              "partitioner",
+                              "murmur2_random", /* as Java clients, for keyed joins */
                               NULL};
     ks->rk = rr_kafka_new(RD_KAFKA_PRODUCER, ko, defaults, hook_conf, ks, errstr, errstr_size);
-    if (!ks->rk)
-        goto fail;
+    if (!ks->rk) goto fail;
     for (int t = 0; t < RR_KT_COUNT; t++) {
         int np = rr_kafka_partition_count(ks->rk, ks->topic[t], 10000, errstr, errstr_size);
-        if (np < 0)
-            goto fail;
+        if (np < 0) goto fail;
         static const char *const compact[] = {"cleanup.policy", "compact", NULL};
-        if (np == 0 && rr_kafka_create_topic(ks->rk, ks->topic[t], TOPIC_PARTITIONS,
-                                             compacted[t] ? compact : NULL, 10000, errstr, errstr_size) < 0)
+        if (np == 0 &&
+            rr_kafka_create_topic(ks->rk, ks->topic[t], TOPIC_PARTITIONS,
+                                  compacted[t] ? compact : NULL, 10000, errstr, errstr_size) < 0)
             goto fail;
     }
-    if (txn_error(ks, rd_kafka_init_transactions(ks->rk, TXN_TIMEOUT_MS), "init transactions", errstr,
-                  errstr_size) < 0 ||
-        txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", errstr, errstr_size) < 0)
+    if (txn_error(ks, rd_kafka_init_transactions(ks->rk, TXN_TIMEOUT_MS), "init transactions",
+                  errstr, errstr_size) < 0 ||
+        txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", errstr,
+                  errstr_size) < 0)
         goto fail;
     ks->in_txn = 1;
     *out = ks;
@@ -280,7 +291,6 @@ void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink)
                         .rejected = ks_rejected};
 }
 
-
 rd_kafka_t *rr_kafka_sink_handle(rr_kafka_sink_t *ks)
 {
     return ks->rk;
@@ -289,8 +299,7 @@ rd_kafka_t *rr_kafka_sink_handle(rr_kafka_sink_t *ks)
 int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition, const void *key,
                       size_t klen, const void *val, size_t vlen, int64_t *offset)
 {
-    if (offset)
-        *offset = -1;
+    if (offset) *offset = -1;
     ks->forgot = 0;
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
@@ -298,8 +307,7 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
             RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(offset), RD_KAFKA_V_END);
         if (!e) {
-            if (offset)
-                ks->pending++;
+            if (offset) ks->pending++;
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -320,8 +328,7 @@ int rr_kafka_sink_flush(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size)
             break;
         }
     }
-    if (ks->failed)
-        snprintf(errstr, errstr_size, "%s", ks->err);
+    if (ks->failed) snprintf(errstr, errstr_size, "%s", ks->err);
     return ks->failed ? -1 : 0;
 }
 
@@ -334,8 +341,7 @@ int rr_kafka_sink_fenced(rr_kafka_sink_t *ks)
 
 void rr_kafka_sink_forget_puts(rr_kafka_sink_t *ks)
 {
-    if (!ks || ks->pending <= 0)
-        return;
+    if (!ks || ks->pending <= 0) return;
     ks->forgot = 1;
     rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     double t0 = rr_mono_s();
@@ -345,16 +351,17 @@ void rr_kafka_sink_forget_puts(rr_kafka_sink_t *ks)
 
 int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size)
 {
-    if (ks->in_txn)
-        return 0;
-    if (txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", errstr, errstr_size) < 0)
+    if (ks->in_txn) return 0;
+    if (txn_error(ks, rd_kafka_begin_transaction(ks->rk), "begin transaction", errstr,
+                  errstr_size) < 0)
         return -1;
     ks->in_txn = 1;
     return 0;
 }
 
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
-                         const rd_kafka_topic_partition_list_t *offsets, char *errstr, size_t errstr_size)
+                         const rd_kafka_topic_partition_list_t *offsets, char *errstr,
+                         size_t errstr_size)
 {
     if (!ks->in_txn) {
         snprintf(errstr, errstr_size, "commit: no open transaction");
@@ -364,8 +371,7 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
     if (ks->failed) { /* some record did not get out: publish none of them */
         snprintf(errstr, errstr_size, "%s", ks->err);
         rd_kafka_error_t *a = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
-        if (a)
-            rd_kafka_error_destroy(a);
+        if (a) rd_kafka_error_destroy(a);
         ks->in_txn = 0;
         return -1;
     }
@@ -376,22 +382,18 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
         rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(consumer);
         for (int i = 0; i < RETRIES; i++) {
             e = rd_kafka_send_offsets_to_transaction(ks->rk, offsets, md, TXN_TIMEOUT_MS);
-            if (!e || !rd_kafka_error_is_retriable(e) || i == RETRIES - 1)
-                break;
+            if (!e || !rd_kafka_error_is_retriable(e) || i == RETRIES - 1) break;
             rd_kafka_error_destroy(e);
         }
         rd_kafka_consumer_group_metadata_destroy(md);
-        if (txn_error(ks, e, "commit input offsets", errstr, errstr_size) < 0)
-            return -1;
+        if (txn_error(ks, e, "commit input offsets", errstr, errstr_size) < 0) return -1;
     }
     for (int i = 0; i < RETRIES; i++) {
         e = rd_kafka_commit_transaction(ks->rk, TXN_TIMEOUT_MS);
-        if (!e || !rd_kafka_error_is_retriable(e) || i == RETRIES - 1)
-            break;
+        if (!e || !rd_kafka_error_is_retriable(e) || i == RETRIES - 1) break;
         rd_kafka_error_destroy(e);
     }
-    if (txn_error(ks, e, "commit transaction", errstr, errstr_size) < 0)
-        return -1;
+    if (txn_error(ks, e, "commit transaction", errstr, errstr_size) < 0) return -1;
     ks->in_txn = 0;
     if (ks->failed) { /* a delivery failure reported during the commit's flush */
         snprintf(errstr, errstr_size, "%s", ks->err);
@@ -402,13 +404,11 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
 
 void rr_kafka_sink_close(rr_kafka_sink_t *ks)
 {
-    if (!ks)
-        return;
+    if (!ks) return;
     if (ks->rk) {
         if (ks->in_txn) {
             rd_kafka_error_t *e = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
-            if (e)
-                rd_kafka_error_destroy(e);
+            if (e) rd_kafka_error_destroy(e);
         }
         rd_kafka_destroy(ks->rk);
     }

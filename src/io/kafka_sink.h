@@ -34,8 +34,15 @@
 typedef struct rr_kafka_sink rr_kafka_sink_t;
 
 /* The topic names for a prefix, in the order of the table above. */
-enum { RR_KT_SHOP_DAY, RR_KT_AGENT_DAY, RR_KT_VIOLATIONS, RR_KT_ALERTS, RR_KT_LATE,
-       RR_KT_DEAD_LETTER, RR_KT_COUNT };
+enum {
+    RR_KT_SHOP_DAY,
+    RR_KT_AGENT_DAY,
+    RR_KT_VIOLATIONS,
+    RR_KT_ALERTS,
+    RR_KT_LATE,
+    RR_KT_DEAD_LETTER,
+    RR_KT_COUNT
+};
 extern const char *const rr_kafka_topic_suffix[RR_KT_COUNT];
 
 /* Where a record goes (docs/output.md, "Kafka keys"): *topic is set to its
@@ -47,7 +54,8 @@ extern const char *const rr_kafka_topic_suffix[RR_KT_COUNT];
 size_t rr_kafka_sink_key_day(const rr_day_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic);
 size_t rr_kafka_sink_key_violation(const rr_violation_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
                                    int *topic);
-size_t rr_kafka_sink_key_alert(const rr_alert_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic);
+size_t rr_kafka_sink_key_alert(const rr_alert_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
+                               int *topic);
 size_t rr_kafka_sink_key_rejected(const rr_rejected_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
                                   int *topic);
 
@@ -64,7 +72,8 @@ void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink);
 /* The consumer handle whose group's offsets commit with the transaction
  * (may be NULL: no offsets), and the offsets (topic, partition, next offset). */
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
-                         const rd_kafka_topic_partition_list_t *offsets, char *errstr, size_t errstr_size);
+                         const rd_kafka_topic_partition_list_t *offsets, char *errstr,
+                         size_t errstr_size);
 
 /* Begin the next transaction after a commit (a no-op while one is open).
  * 0, or -1 with errstr. */

@@ -16,8 +16,7 @@ void rr_manifest_init(rr_manifest_t *m, const char *version, int64_t now_ms)
 {
     memset(m, 0, sizeof *m);
     snprintf(m->replyrate_version, sizeof m->replyrate_version, "%s", version ? version : "");
-    if (!getcwd(m->cwd, sizeof m->cwd))
-        m->cwd[0] = '\0';
+    if (!getcwd(m->cwd, sizeof m->cwd)) m->cwd[0] = '\0';
     m->started_ms = now_ms;
 }
 
@@ -27,13 +26,11 @@ int rr_manifest_set_config(rr_manifest_t *m, const rr_config_t *cfg)
     size_t n = rr_config_canonical(cfg, NULL, 0);
     char *text = malloc(n + 1);
     uint8_t d[RR_SHA256_LEN];
-    if (!text)
-        return -1;
+    if (!text) return -1;
     rr_config_canonical(cfg, text, n + 1);
     int rc = rr_sha256(text, n, d);
     free(text);
-    if (rc < 0)
-        return -1;
+    if (rc < 0) return -1;
     rr_sha256_hex(d, m->config_sha256);
     return 0;
 }
@@ -41,12 +38,10 @@ int rr_manifest_set_config(rr_manifest_t *m, const rr_config_t *cfg)
 /* Room for one more element of a list of size bytes each. */
 static int grow(void **p, size_t *cap, size_t n, size_t size)
 {
-    if (n < *cap)
-        return 0;
+    if (n < *cap) return 0;
     size_t c = *cap ? 2 * *cap : 8;
     void *q = realloc(*p, c * size);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     *p = q;
     *cap = c;
     return 0;
@@ -54,11 +49,9 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
 
 int rr_manifest_add_file_input(rr_manifest_t *m, const char *path, uint64_t bytes)
 {
-    if (grow((void **)&m->inputs, &m->cap_inputs, m->n_inputs, sizeof *m->inputs) < 0)
-        return -1;
+    if (grow((void **)&m->inputs, &m->cap_inputs, m->n_inputs, sizeof *m->inputs) < 0) return -1;
     rr_manifest_input_t in = {.path = strdup(path), .bytes = bytes};
-    if (!in.path)
-        return -1;
+    if (!in.path) return -1;
     m->inputs[m->n_inputs++] = in;
     return 0;
 }
@@ -66,14 +59,12 @@ int rr_manifest_add_file_input(rr_manifest_t *m, const char *path, uint64_t byte
 int rr_manifest_add_kafka_input(rr_manifest_t *m, const char *topic, int32_t partition,
                                 int64_t from_offset, int64_t to_offset)
 {
-    if (grow((void **)&m->inputs, &m->cap_inputs, m->n_inputs, sizeof *m->inputs) < 0)
-        return -1;
+    if (grow((void **)&m->inputs, &m->cap_inputs, m->n_inputs, sizeof *m->inputs) < 0) return -1;
     rr_manifest_input_t in = {.topic = strdup(topic),
                               .partition = partition,
                               .from_offset = from_offset,
                               .to_offset = to_offset};
-    if (!in.topic)
-        return -1;
+    if (!in.topic) return -1;
     m->inputs[m->n_inputs++] = in;
     return 0;
 }
@@ -92,8 +83,7 @@ int rr_manifest_add_output(rr_manifest_t *m, const rr_manifest_output_t *o)
         free(c.format);
         return -1;
     }
-    if (!c.has_sha256)
-        c.sha256[0] = '\0';
+    if (!c.has_sha256) c.sha256[0] = '\0';
     m->outputs[m->n_outputs++] = c;
     return 0;
 }
@@ -131,8 +121,7 @@ static void jprintf(jbuf_t *b, const char *fmt, ...)
         va_start(ap, fmt);
         int n = b->oom ? 0 : vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
         va_end(ap);
-        if (b->oom || n < 0)
-            return;
+        if (b->oom || n < 0) return;
         if ((size_t)n < b->cap - b->len) {
             b->len += (size_t)n;
             return;
@@ -183,8 +172,7 @@ int rr_manifest_render(const rr_manifest_t *m, char **json, size_t *len)
     jbuf_t b = {0};
     b.cap = 4096;
     b.p = malloc(b.cap);
-    if (!b.p)
-        return -1;
+    if (!b.p) return -1;
     jprintf(&b, "{\"type\":\"replyrate_manifest\",\"manifest_version\":%d,\n", RR_MANIFEST_VERSION);
     jprintf(&b, "\"replyrate_version\":");
     jstr(&b, m->replyrate_version);
@@ -211,7 +199,8 @@ int rr_manifest_render(const rr_manifest_t *m, char **json, size_t *len)
     snprintf(ratio, sizeof ratio, "%.15g", m->max_invalid_ratio);
     if (strtod(ratio, NULL) != m->max_invalid_ratio)
         snprintf(ratio, sizeof ratio, "%.17g", m->max_invalid_ratio);
-    jprintf(&b, "\"gates\":{\"allow_empty\":%s,\"allow_incomplete\":%s,\"max_invalid_ratio\":%s},\n",
+    jprintf(&b,
+            "\"gates\":{\"allow_empty\":%s,\"allow_incomplete\":%s,\"max_invalid_ratio\":%s},\n",
             m->allow_empty ? "true" : "false", m->allow_incomplete ? "true" : "false", ratio);
     jprintf(&b, "\"inputs\":[");
     for (size_t i = 0; i < m->n_inputs; i++) {
@@ -259,8 +248,8 @@ int rr_manifest_render(const rr_manifest_t *m, char **json, size_t *len)
     return 0;
 }
 
-int rr_manifest_prepare(const rr_manifest_t *m, const char *path, rr_filesink_t **out,
-                        char *errstr, size_t errstr_size)
+int rr_manifest_prepare(const rr_manifest_t *m, const char *path, rr_filesink_t **out, char *errstr,
+                        size_t errstr_size)
 {
     char *json = NULL;
     size_t len = 0;
@@ -271,8 +260,8 @@ int rr_manifest_prepare(const rr_manifest_t *m, const char *path, rr_filesink_t 
     }
     rr_filesink_t *s = NULL;
     int rc = rr_filesink_open(path, 0, &s, errstr, errstr_size);
-    if (rc == 0 && (rr_filesink_write(s, json, len) < 0 ||
-                    rr_filesink_finish(s, errstr, errstr_size) < 0)) {
+    if (rc == 0 &&
+        (rr_filesink_write(s, json, len) < 0 || rr_filesink_finish(s, errstr, errstr_size) < 0)) {
         rr_filesink_finish(s, errstr, errstr_size);
         rr_filesink_abort(s);
         rc = -1;

@@ -45,12 +45,12 @@ typedef struct rr_manifest_input {
 } rr_manifest_input_t;
 
 typedef struct rr_manifest_output {
-    char *flag;        /* how it was named: "--output", "--late", "--dead-letter" */
-    char *path;        /* as given; "-" for stdout */
-    char *format;      /* "jsonl", "csv", "pb" */
-    int compressed;    /* zstd */
-    uint64_t bytes;    /* of the file (compressed) */
-    int has_sha256;    /* 0 for stdout, FIFOs, devices: nothing to read back */
+    char *flag;     /* how it was named: "--output", "--late", "--dead-letter" */
+    char *path;     /* as given; "-" for stdout */
+    char *format;   /* "jsonl", "csv", "pb" */
+    int compressed; /* zstd */
+    uint64_t bytes; /* of the file (compressed) */
+    int has_sha256; /* 0 for stdout, FIFOs, devices: nothing to read back */
     char sha256[RR_SHA256_HEX_LEN];
     uint64_t records[RR_MANIFEST_KINDS]; /* shop_day, agent_day, violation, alert, late, invalid */
 } rr_manifest_output_t;
@@ -58,14 +58,14 @@ typedef struct rr_manifest_output {
 typedef struct rr_manifest {
     /* what made the outputs */
     char replyrate_version[32];
-    char metric_set[32];                       /* rr_config_version */
-    char config_sha256[RR_SHA256_HEX_LEN];     /* of rr_config_canonical's text */
-    char cwd[1024];                            /* relative paths are relative to it */
-    int64_t started_ms, ended_ms;              /* Unix ms, rendered as UTC ISO 8601 */
+    char metric_set[32];                   /* rr_config_version */
+    char config_sha256[RR_SHA256_HEX_LEN]; /* of rr_config_canonical's text */
+    char cwd[1024];                        /* relative paths are relative to it */
+    int64_t started_ms, ended_ms;          /* Unix ms, rendered as UTC ISO 8601 */
     /* the run's outcome */
-    int status;                                /* its exit status (0 when published) */
+    int status; /* its exit status (0 when published) */
     uint64_t input, applied, duplicate, late, invalid;
-    uint64_t unread_bytes, missing_records;    /* complete when both are 0 */
+    uint64_t unread_bytes, missing_records; /* complete when both are 0 */
     /* the gates it ran with */
     int allow_empty, allow_incomplete;
     double max_invalid_ratio;
@@ -105,8 +105,8 @@ int rr_manifest_render(const rr_manifest_t *m, char **json, size_t *len);
  * sink, which the caller publishes with rr_filesink_close once every output
  * is published, or drops with rr_filesink_abort. 0, or -1 with errstr
  * naming path. */
-int rr_manifest_prepare(const rr_manifest_t *m, const char *path, rr_filesink_t **out,
-                        char *errstr, size_t errstr_size);
+int rr_manifest_prepare(const rr_manifest_t *m, const char *path, rr_filesink_t **out, char *errstr,
+                        size_t errstr_size);
 
 /* Free the lists (m itself is the caller's). */
 void rr_manifest_free(rr_manifest_t *m);

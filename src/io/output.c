@@ -26,8 +26,8 @@ enum rec { REC_DAY, REC_VIOLATION, REC_ALERT, REC_REJECTED };
 struct rr_output {
     rr_format_t fmt;
     rr_filesink_t *fs;
-    char *path;      /* owned copy, for messages */
-    char *buf;       /* the record being written: a CSV header, if first, then the record */
+    char *path; /* owned copy, for messages */
+    char *buf;  /* the record being written: a CSV header, if first, then the record */
     size_t cap;
     uint64_t records;
     int failed;      /* sticky: the first error stops every later write */
@@ -39,8 +39,7 @@ struct rr_output {
 
 static void set_error(rr_output_t *o, const char *what)
 {
-    if (o->failed)
-        return;
+    if (o->failed) return;
     o->failed = 1;
     snprintf(o->err, sizeof o->err, "%s: %s", o->path ? o->path : "output", what);
 }
@@ -48,8 +47,7 @@ static void set_error(rr_output_t *o, const char *what)
 /* Make the buffer hold at least n bytes. 0, or -1 with the output failed. */
 static int reserve(rr_output_t *o, size_t n)
 {
-    if (n <= o->cap)
-        return 0;
+    if (n <= o->cap) return 0;
     size_t cap = o->cap ? o->cap : 4096;
     while (cap < n) {
         if (cap > SIZE_MAX / 2) {
@@ -78,26 +76,38 @@ static size_t encode(const rr_output_t *o, enum rec k, const void *r, size_t at)
     switch (o->fmt) {
     case RR_FMT_CSV:
         switch (k) {
-        case REC_DAY: return rr_record_csv_day(b, room, r);
-        case REC_VIOLATION: return rr_record_csv_violation(b, room, r);
-        case REC_ALERT: return rr_record_csv_alert(b, room, r);
-        case REC_REJECTED: return rr_record_csv_rejected(b, room, r);
+        case REC_DAY:
+            return rr_record_csv_day(b, room, r);
+        case REC_VIOLATION:
+            return rr_record_csv_violation(b, room, r);
+        case REC_ALERT:
+            return rr_record_csv_alert(b, room, r);
+        case REC_REJECTED:
+            return rr_record_csv_rejected(b, room, r);
         }
         break;
     case RR_FMT_PB:
         switch (k) {
-        case REC_DAY: return rr_record_pb_day(u, room, r, RR_RECORD_PB_DELIMITED);
-        case REC_VIOLATION: return rr_record_pb_violation(u, room, r, RR_RECORD_PB_DELIMITED);
-        case REC_ALERT: return rr_record_pb_alert(u, room, r, RR_RECORD_PB_DELIMITED);
-        case REC_REJECTED: return rr_record_pb_rejected(u, room, r, RR_RECORD_PB_DELIMITED);
+        case REC_DAY:
+            return rr_record_pb_day(u, room, r, RR_RECORD_PB_DELIMITED);
+        case REC_VIOLATION:
+            return rr_record_pb_violation(u, room, r, RR_RECORD_PB_DELIMITED);
+        case REC_ALERT:
+            return rr_record_pb_alert(u, room, r, RR_RECORD_PB_DELIMITED);
+        case REC_REJECTED:
+            return rr_record_pb_rejected(u, room, r, RR_RECORD_PB_DELIMITED);
         }
         break;
     case RR_FMT_JSONL:
         switch (k) {
-        case REC_DAY: return rr_record_json_day(b, room, r);
-        case REC_VIOLATION: return rr_record_json_violation(b, room, r);
-        case REC_ALERT: return rr_record_json_alert(b, room, r);
-        case REC_REJECTED: return rr_record_json_rejected(b, room, r);
+        case REC_DAY:
+            return rr_record_json_day(b, room, r);
+        case REC_VIOLATION:
+            return rr_record_json_violation(b, room, r);
+        case REC_ALERT:
+            return rr_record_json_alert(b, room, r);
+        case REC_REJECTED:
+            return rr_record_json_rejected(b, room, r);
         }
         break;
     }
@@ -111,20 +121,19 @@ static size_t encode(const rr_output_t *o, enum rec k, const void *r, size_t at)
 static long csv_header(rr_output_t *o, enum rec k)
 {
     enum csv_layout want = k == REC_REJECTED ? CSV_REJECTED : CSV_RESULTS;
-    if (o->layout == want)
-        return 0;
+    if (o->layout == want) return 0;
     if (o->layout != CSV_NONE) {
-        set_error(o, want == CSV_REJECTED
-                    ? "a CSV results file cannot also hold late/invalid events; give them a file of their own"
-                    : "a CSV file of late/invalid events cannot also hold results; give them a file of their own");
+        set_error(o, want == CSV_REJECTED ? "a CSV results file cannot also hold late/invalid "
+                                            "events; give them a file of their own"
+                                          : "a CSV file of late/invalid events cannot also hold "
+                                            "results; give them a file of their own");
         return -1;
     }
     o->layout = want;
     size_t n;
     const char *h = rr_record_csv_header(
         want == CSV_REJECTED ? RR_RECORD_CSV_REJECTED : RR_RECORD_CSV_RESULTS, &n);
-    if (reserve(o, n))
-        return -1;
+    if (reserve(o, n)) return -1;
     memcpy(o->buf, h, n);
     return (long)n;
 }
@@ -132,13 +141,11 @@ static long csv_header(rr_output_t *o, enum rec k)
 /* Encode one record and hand it to the file sink in one write; count it. */
 static void write_record(rr_output_t *o, enum rec k, const void *r, rr_output_kind_t kind)
 {
-    if (o->failed)
-        return;
+    if (o->failed) return;
     size_t at = 0;
     if (o->fmt == RR_FMT_CSV) {
         long h = csv_header(o, k);
-        if (h < 0)
-            return;
+        if (h < 0) return;
         at = (size_t)h;
     }
     size_t n = encode(o, k, r, at);
@@ -147,8 +154,7 @@ static void write_record(rr_output_t *o, enum rec k, const void *r, rr_output_ki
             set_error(o, "record too large");
             return;
         }
-        if (reserve(o, at + n))
-            return;
+        if (reserve(o, at + n)) return;
         n = encode(o, k, r, at);
     }
     if (rr_filesink_write(o->fs, o->buf, at + n) != 0) {
@@ -177,7 +183,8 @@ static void out_alert(void *opaque, const rr_alert_record_t *r)
 
 static void out_rejected(void *opaque, const rr_rejected_record_t *r)
 {
-    write_record(opaque, REC_REJECTED, r, r->verdict == RR_LATE ? RR_OUTPUT_LATE : RR_OUTPUT_INVALID);
+    write_record(opaque, REC_REJECTED, r,
+                 r->verdict == RR_LATE ? RR_OUTPUT_LATE : RR_OUTPUT_INVALID);
 }
 
 /* ------------------------------------------------------------ public API */
@@ -192,8 +199,7 @@ int rr_format_from_path(const char *path, rr_format_t *fmt, char *errstr, size_t
     const char *base = strrchr(p, '/');
     base = base ? base + 1 : p;
     size_t n = strlen(base);
-    if (n > 4 && strcasecmp(base + n - 4, ".zst") == 0)
-        n -= 4;
+    if (n > 4 && strcasecmp(base + n - 4, ".zst") == 0) n -= 4;
     /* The extension of base[0..n): from its last '.', not counting a leading
      * dot of a hidden file's name. */
     size_t dot = n;
@@ -227,19 +233,15 @@ int rr_output_open(const char *path, rr_output_t **out, char *errstr, size_t err
 {
     rr_format_t fmt;
     *out = NULL;
-    if (rr_format_from_path(path, &fmt, errstr, errstr_size))
-        return -1;
+    if (rr_format_from_path(path, &fmt, errstr, errstr_size)) return -1;
     rr_output_t *o = calloc(1, sizeof *o);
-    if (!o)
-        goto oom;
+    if (!o) goto oom;
     o->fmt = fmt;
     o->path = strdup(path);
     o->cap = 4096; /* grown to the largest record written */
     o->buf = malloc(o->cap);
-    if (!o->path || !o->buf)
-        goto oom;
-    if (rr_filesink_open(path, 0, &o->fs, errstr, errstr_size))
-        goto fail;
+    if (!o->path || !o->buf) goto oom;
+    if (rr_filesink_open(path, 0, &o->fs, errstr, errstr_size)) goto fail;
     *out = o;
     return 0;
 oom:
@@ -332,8 +334,7 @@ int rr_output_sha256(rr_output_t *o, uint8_t digest[32], char *errstr, size_t er
 
 void rr_output_abort(rr_output_t *o)
 {
-    if (!o)
-        return;
+    if (!o) return;
     rr_filesink_abort(o->fs);
     free(o->buf);
     free(o->path);
@@ -342,8 +343,7 @@ void rr_output_abort(rr_output_t *o)
 
 int rr_output_close(rr_output_t *o, char *errstr, size_t errstr_size)
 {
-    if (!o)
-        return 0;
+    if (!o) return 0;
     char cerr[256] = "";
     /* A failed output is never published. When its file sink failed, the
      * sink's close discards the file and says why; when the output itself

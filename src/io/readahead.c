@@ -63,10 +63,8 @@ static int copy_batch(rr_readahead_t *r, slot_t *s, size_t n)
 {
     const uint8_t *lo = r->tmp[0].data, *hi = r->tmp[0].data + r->tmp[0].len;
     for (size_t k = 1; k < n; k++) {
-        if (r->tmp[k].data < lo)
-            lo = r->tmp[k].data;
-        if (r->tmp[k].data + r->tmp[k].len > hi)
-            hi = r->tmp[k].data + r->tmp[k].len;
+        if (r->tmp[k].data < lo) lo = r->tmp[k].data;
+        if (r->tmp[k].data + r->tmp[k].len > hi) hi = r->tmp[k].data + r->tmp[k].len;
     }
     size_t bytes = (size_t)(hi - lo);
     if (bytes > s->data_cap) {
@@ -74,13 +72,11 @@ static int copy_batch(rr_readahead_t *r, slot_t *s, size_t n)
         while (cap < bytes)
             cap *= 2;
         uint8_t *d = realloc(s->data, cap);
-        if (!d)
-            return -1;
+        if (!d) return -1;
         s->data = d;
         s->data_cap = cap;
     }
-    if (bytes)
-        memcpy(s->data, lo, bytes);
+    if (bytes) memcpy(s->data, lo, bytes);
     for (size_t k = 0; k < n; k++) {
         s->recs[k] = r->tmp[k];
         s->recs[k].data = s->data + (r->tmp[k].data - lo);
@@ -96,25 +92,24 @@ static void *reader_main(void *arg)
     int ok = rr_source_mux_init(&rr, r->src, r->n_src) == 0;
     for (;;) {
         slot_t *s = wait_free(r);
-        if (!s)
-            break;
+        if (!s) break;
         int which = 0;
         size_t n = 0;
         int step = ok ? rr_source_mux_next(&rr, r->tmp, r->max, &which, &n) : RR_SOURCE_MUX_ERROR;
         s->which = step == RR_SOURCE_MUX_DONE ? -1 : which;
-        if (step == RR_SOURCE_MUX_ERROR || (step == RR_SOURCE_MUX_BATCH && copy_batch(r, s, n) < 0)) {
+        if (step == RR_SOURCE_MUX_ERROR ||
+            (step == RR_SOURCE_MUX_BATCH && copy_batch(r, s, n) < 0)) {
             s->kind = RR_READAHEAD_ERROR;
             snprintf(s->error, sizeof s->error, "%s",
                      step == RR_SOURCE_MUX_ERROR && ok ? rr_source_error(r->src[which])
-                                               : "reading input: out of memory");
+                                                       : "reading input: out of memory");
         } else {
             s->kind = step == RR_SOURCE_MUX_BATCH   ? RR_READAHEAD_BATCH
                       : step == RR_SOURCE_MUX_ENDED ? RR_READAHEAD_END
-                                            : RR_READAHEAD_DONE;
+                                                    : RR_READAHEAD_DONE;
         }
         publish(r);
-        if (s->kind == RR_READAHEAD_ERROR || s->kind == RR_READAHEAD_DONE)
-            break;
+        if (s->kind == RR_READAHEAD_ERROR || s->kind == RR_READAHEAD_DONE) break;
     }
     rr_source_mux_free(&rr);
     return NULL;
@@ -122,8 +117,7 @@ static void *reader_main(void *arg)
 
 void rr_readahead_stop(rr_readahead_t *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     if (r->started) {
         pthread_mutex_lock(&r->mu);
         r->stop = 1;

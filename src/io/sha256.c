@@ -32,14 +32,12 @@ int rr_sha256_fd(int fd, const char *name, uint8_t out[RR_SHA256_LEN], uint64_t 
     }
     for (;;) {
         ssize_t r = pread(fd, buf, CHUNK, (off_t)at);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             snprintf(errstr, errstr_size, "%s: reading back for sha256: %s", name, strerror(errno));
             goto out;
         }
-        if (r == 0)
-            break;
+        if (r == 0) break;
         if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {
             snprintf(errstr, errstr_size, "%s: sha256 failed", name);
             goto out;
@@ -50,8 +48,7 @@ int rr_sha256_fd(int fd, const char *name, uint8_t out[RR_SHA256_LEN], uint64_t 
         snprintf(errstr, errstr_size, "%s: sha256 failed", name);
         goto out;
     }
-    if (bytes)
-        *bytes = at;
+    if (bytes) *bytes = at;
     rc = 0;
 out:
     EVP_MD_CTX_free(ctx);

@@ -48,10 +48,10 @@ enum { Z_MORE, Z_END, Z_DAMAGE, Z_ERR };
 
 /* The first thing found missing, for the notice. */
 typedef struct first_gap {
-    int kind;        /* 0 none, 1 framing break, 2 damaged zstd data */
-    int64_t at;      /* stream offset of the break / compressed offset of the frame */
-    int64_t resume;  /* where records (or an intact frame) start again; -1 none */
-    char why[96];    /* the break's reason or zstd's error */
+    int kind;       /* 0 none, 1 framing break, 2 damaged zstd data */
+    int64_t at;     /* stream offset of the break / compressed offset of the frame */
+    int64_t resume; /* where records (or an intact frame) start again; -1 none */
+    char why[96];   /* the break's reason or zstd's error */
 } first_gap_t;
 
 struct rr_source {
@@ -185,10 +185,14 @@ static void note_first(rr_source_t *s, int kind, int64_t at, const char *why)
 static const char *frame_why(int status)
 {
     switch (status) {
-    case RR_FRAME_BROKEN: return "broken length prefix";
-    case RR_FRAME_PAST_END: return "length past the end";
-    case RR_FRAME_TOO_LARGE: return "length over 64 MiB";
-    default: return "unframeable bytes";
+    case RR_FRAME_BROKEN:
+        return "broken length prefix";
+    case RR_FRAME_PAST_END:
+        return "length past the end";
+    case RR_FRAME_TOO_LARGE:
+        return "length over 64 MiB";
+    default:
+        return "unframeable bytes";
     }
 }
 
@@ -570,8 +574,7 @@ static int scan_step(rr_source_t *s, rr_record_t *rec)
     if (r == RR_RESYNC_FOUND && s->first.kind && s->first.resume < 0)
         s->first.resume = s->base + (int64_t)pos;
     s->state = ST_FRAME;
-    if (s->resync)
-        return skip_record(s, rec, r == RR_RESYNC_FOUND ? pos : s->end);
+    if (s->resync) return skip_record(s, rec, r == RR_RESYNC_FOUND ? pos : s->end);
     /* SPEC §7: the file ends at the break; what follows is unread */
     kept_record(s, rec);
     s->gaps.unread_bytes += s->dropped;
@@ -686,10 +689,18 @@ int rr_source_next(rr_source_t *s, rr_record_t *rec)
         if (s->done) return 0;
         int r;
         switch (s->state) {
-        case ST_FRAME: r = frame_step(s, rec); break;
-        case ST_SCAN: r = scan_step(s, rec); break;
-        case ST_ZSEEK: r = zseek_step(s, rec); break;
-        default: r = count_step(s); break;
+        case ST_FRAME:
+            r = frame_step(s, rec);
+            break;
+        case ST_SCAN:
+            r = scan_step(s, rec);
+            break;
+        case ST_ZSEEK:
+            r = zseek_step(s, rec);
+            break;
+        default:
+            r = count_step(s);
+            break;
         }
         if (r == 1 || r < 0) return r;
         if (r == 2 && fill(s) < 0) return -1;
@@ -880,8 +891,8 @@ const char *rr_source_notice(const rr_source_t *s)
     if (f->kind == 1)
         say(w, "%s: the framing breaks at byte %lld (%s)", s->name, (long long)f->at, f->why);
     else if (f->kind == 2)
-        say(w, "%s: damaged zstd data (%s) in the frame at compressed byte %lld", s->name,
-            f->why, (long long)f->at);
+        say(w, "%s: damaged zstd data (%s) in the frame at compressed byte %lld", s->name, f->why,
+            (long long)f->at);
     if (f->kind && s->resync) {
         if (f->resume >= 0)
             say(w, "; read on from %sbyte %lld",
@@ -903,8 +914,9 @@ const char *rr_source_notice(const rr_source_t *s)
         say(w, "; and the file grew by %llu bytes after its end was read: they are unread",
             (unsigned long long)more);
     else if (more)
-        say(w, "%s: the file grew by %llu bytes after its end was read (still being written?): "
-               "they are unread",
+        say(w,
+            "%s: the file grew by %llu bytes after its end was read (still being written?): "
+            "they are unread",
             s->name, (unsigned long long)more);
     return w->notice;
 }
@@ -951,20 +963,17 @@ void rr_source_mux_free(rr_source_mux_t *rr)
     rr->ended = NULL;
 }
 
-int rr_source_mux_next(rr_source_mux_t *rr, rr_record_t *recs, size_t max, int *which,
-                        size_t *n)
+int rr_source_mux_next(rr_source_mux_t *rr, rr_record_t *recs, size_t max, int *which, size_t *n)
 {
     *n = 0;
-    if (!rr->remaining)
-        return RR_SOURCE_MUX_DONE;
+    if (!rr->remaining) return RR_SOURCE_MUX_DONE;
     int i = rr->next;
     while (rr->ended[i])
         i = (i + 1) % rr->n;
     rr->next = (i + 1) % rr->n;
     *which = i;
     int got = rr_source_next_batch(rr->src[i], recs, max);
-    if (got < 0)
-        return RR_SOURCE_MUX_ERROR;
+    if (got < 0) return RR_SOURCE_MUX_ERROR;
     if (got == 0) {
         rr->ended[i] = 1;
         rr->remaining--;

@@ -162,11 +162,15 @@ typedef struct rr_source_mux {
 int rr_source_mux_init(rr_source_mux_t *rr, rr_source_t *const *src, int n);
 void rr_source_mux_free(rr_source_mux_t *rr);
 
-enum { RR_SOURCE_MUX_BATCH = 1, RR_SOURCE_MUX_ENDED = 0, RR_SOURCE_MUX_ERROR = -1, RR_SOURCE_MUX_DONE = 2 };
+enum {
+    RR_SOURCE_MUX_BATCH = 1,
+    RR_SOURCE_MUX_ENDED = 0,
+    RR_SOURCE_MUX_ERROR = -1,
+    RR_SOURCE_MUX_DONE = 2
+};
 /* The next step: RR_SOURCE_MUX_BATCH with *n records (up to max) of source *which;
  * RR_SOURCE_MUX_ENDED when source *which has just ended; RR_SOURCE_MUX_ERROR when it failed
  * (rr_source_error); RR_SOURCE_MUX_DONE when every source has ended. */
-int rr_source_mux_next(rr_source_mux_t *rr, rr_record_t *recs, size_t max, int *which,
-                        size_t *n);
+int rr_source_mux_next(rr_source_mux_t *rr, rr_record_t *recs, size_t max, int *which, size_t *n);
 
 #endif

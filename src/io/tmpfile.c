@@ -36,8 +36,7 @@ struct rr_tmpfile {
 static int reg_add(const char *path)
 {
     size_t n = strlen(path);
-    if (n >= RR_TMPFILE_PATH_MAX)
-        return -1;
+    if (n >= RR_TMPFILE_PATH_MAX) return -1;
     for (int i = 0; i < RR_TMPFILE_SLOTS; i++) {
         int expect = SLOT_FREE;
         if (atomic_load_explicit(&slots[i].state, memory_order_relaxed) == SLOT_FREE &&
@@ -52,15 +51,13 @@ static int reg_add(const char *path)
 
 static void reg_remove(int slot)
 {
-    if (slot >= 0)
-        atomic_store(&slots[slot].state, SLOT_FREE);
+    if (slot >= 0) atomic_store(&slots[slot].state, SLOT_FREE);
 }
 
 void rr_tmpfile_discard_all_signal_safe(void)
 {
     for (int i = 0; i < RR_TMPFILE_SLOTS; i++)
-        if (atomic_load(&slots[i].state) == SLOT_LIVE)
-            unlink(slots[i].path);
+        if (atomic_load(&slots[i].state) == SLOT_LIVE) unlink(slots[i].path);
 }
 
 /* Where path lands: a symbolic link's target (when it resolves), else path. */
@@ -69,8 +66,7 @@ static char *resolve(const char *path)
     struct stat lst;
     if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
         char *real = realpath(path, NULL);
-        if (real)
-            return real;
+        if (real) return real;
     }
     return strdup(path);
 }
@@ -121,7 +117,8 @@ int rr_tmpfile_create(const char *path, rr_tmpfile_t **out, int *fd, char *errst
         /* registered before it exists: a signal between open and here would
          * otherwise leave it; unlinking a name not yet created is harmless */
         t->slot = reg_add(t->temp);
-        *fd = open(t->temp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666); /* read back for its sha256 */
+        *fd = open(t->temp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                   0666); /* read back for its sha256 */
         if (*fd >= 0) {
             *out = t;
             return 0;
@@ -167,9 +164,9 @@ int rr_tmpfile_sync_dir(const char *path, char *errstr, size_t errstr_size)
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) < 0) {
-        snprintf(errstr, errstr_size, "%s: fsync of its directory %s: %s", path, dir, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        snprintf(errstr, errstr_size, "%s: fsync of its directory %s: %s", path, dir,
+                 strerror(errno));
+        if (fd >= 0) close(fd);
         return -1;
     }
     close(fd);
@@ -178,8 +175,7 @@ int rr_tmpfile_sync_dir(const char *path, char *errstr, size_t errstr_size)
 
 int rr_tmpfile_publish(rr_tmpfile_t *t, char *errstr, size_t errstr_size)
 {
-    if (!t->temp || t->published)
-        return 0;
+    if (!t->temp || t->published) return 0;
     if (rename(t->temp, t->target) < 0) {
         snprintf(errstr, errstr_size, "%s: cannot rename %s into place: %s", t->target, t->temp,
                  strerror(errno));
@@ -193,10 +189,8 @@ int rr_tmpfile_publish(rr_tmpfile_t *t, char *errstr, size_t errstr_size)
 
 void rr_tmpfile_free(rr_tmpfile_t *t)
 {
-    if (!t)
-        return;
-    if (t->temp && !t->published)
-        unlink(t->temp);
+    if (!t) return;
+    if (t->temp && !t->published) unlink(t->temp);
     reg_remove(t->slot);
     free(t->temp);
     free(t->target);

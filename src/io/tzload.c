@@ -11,14 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TZIF_MAX_BYTES (4u << 20) /* real files are < 10 KB */
+#define TZIF_MAX_BYTES (4u << 20)             /* real files are < 10 KB */
 #define TIME_LIMIT_S INT64_C(100000000000000) /* 10^14 s: beyond are sentinels */
-#define LAST_YEAR 10001 /* expand footer rules through this year */
+#define LAST_YEAR 10001                       /* expand footer rules through this year */
 
 static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
 {
-    if (!errstr || !errstr_size)
-        return;
+    if (!errstr || !errstr_size) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(errstr, errstr_size, fmt, ap);
@@ -27,8 +26,7 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
 
 static int name_ok(const char *name)
 {
-    if (!name || !*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 255)
-        return 0;
+    if (!name || !*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 255) return 0;
     for (const char *p = name; *p; p++) {
         char ch = *p;
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -65,8 +63,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len, const char *
     size_t got = 0;
     while (got < size) {
         ssize_t r = read(fd, buf + got, size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
             *why = r < 0 ? strerror(errno) : "zone file shrank while reading";
             goto fail;
@@ -96,7 +93,7 @@ static int64_t be64(const uint8_t *p)
 /* ---- POSIX TZ strings (RFC 8536 section 3.3, POSIX.1 TZ) ---- */
 
 typedef struct rule_date {
-    char kind;      /* 'J': Jn, 1..365 without Feb 29; 'D': n, 0..365; 'M': Mm.w.d */
+    char kind; /* 'J': Jn, 1..365 without Feb 29; 'D': n, 0..365; 'M': Mm.w.d */
     int n, m, w, d;
     int32_t time_s; /* local wall time of the change, -167 h .. 167 h */
 } rule_date_t;
@@ -114,8 +111,7 @@ static const char *parse_tzname(const char *p)
         const char *q = ++p;
         while (*q && *q != '>')
             q++;
-        if (*q != '>' || q - p < 3)
-            return NULL;
+        if (*q != '>' || q - p < 3) return NULL;
         return q + 1;
     }
     const char *q = p;
@@ -126,16 +122,13 @@ static const char *parse_tzname(const char *p)
 
 static const char *parse_num(const char *p, int lo, int hi, int *out)
 {
-    if (*p < '0' || *p > '9')
-        return NULL;
+    if (*p < '0' || *p > '9') return NULL;
     int v = 0;
     while (*p >= '0' && *p <= '9') {
         v = v * 10 + (*p++ - '0');
-        if (v > hi)
-            return NULL;
+        if (v > hi) return NULL;
     }
-    if (v < lo)
-        return NULL;
+    if (v < lo) return NULL;
     *out = v;
     return p;
 }
@@ -144,15 +137,11 @@ static const char *parse_num(const char *p, int lo, int hi, int *out)
 static const char *parse_hms(const char *p, int max_h, int32_t *out)
 {
     int sign = 1, h, m = 0, s = 0;
-    if (*p == '+' || *p == '-')
-        sign = *p++ == '-' ? -1 : 1;
-    if (!(p = parse_num(p, 0, max_h, &h)))
-        return NULL;
+    if (*p == '+' || *p == '-') sign = *p++ == '-' ? -1 : 1;
+    if (!(p = parse_num(p, 0, max_h, &h))) return NULL;
     if (*p == ':') {
-        if (!(p = parse_num(p + 1, 0, 59, &m)))
-            return NULL;
-        if (*p == ':' && !(p = parse_num(p + 1, 0, 59, &s)))
-            return NULL;
+        if (!(p = parse_num(p + 1, 0, 59, &m))) return NULL;
+        if (*p == ':' && !(p = parse_num(p + 1, 0, 59, &s))) return NULL;
     }
     *out = sign * (h * 3600 + m * 60 + s);
     return p;
@@ -165,20 +154,16 @@ static const char *parse_rule_date(const char *p, rule_date_t *r)
         p = parse_num(p + 1, 1, 365, &r->n);
     } else if (*p == 'M') {
         r->kind = 'M';
-        if (!(p = parse_num(p + 1, 1, 12, &r->m)) || *p != '.')
-            return NULL;
-        if (!(p = parse_num(p + 1, 1, 5, &r->w)) || *p != '.')
-            return NULL;
+        if (!(p = parse_num(p + 1, 1, 12, &r->m)) || *p != '.') return NULL;
+        if (!(p = parse_num(p + 1, 1, 5, &r->w)) || *p != '.') return NULL;
         p = parse_num(p + 1, 0, 6, &r->d);
     } else {
         r->kind = 'D';
         p = parse_num(p, 0, 365, &r->n);
     }
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     r->time_s = 2 * 3600;
-    if (*p == '/')
-        p = parse_hms(p + 1, 167, &r->time_s);
+    if (*p == '/') p = parse_hms(p + 1, 167, &r->time_s);
     return p;
 }
 
@@ -186,26 +171,20 @@ static int parse_posix_tz(const char *s, posix_tz_t *tz)
 {
     const char *p = parse_tzname(s);
     int32_t west;
-    if (!p || !(p = parse_hms(p, 24, &west)))
-        return -1;
+    if (!p || !(p = parse_hms(p, 24, &west))) return -1;
     tz->std_off = -west;
     tz->dst_off = tz->std_off + 3600;
     tz->has_dst = 0;
-    if (!*p)
-        return 0;
-    if (!(p = parse_tzname(p)))
-        return -1;
+    if (!*p) return 0;
+    if (!(p = parse_tzname(p))) return -1;
     tz->has_dst = 1;
     if (*p && *p != ',') {
-        if (!(p = parse_hms(p, 24, &west)))
-            return -1;
+        if (!(p = parse_hms(p, 24, &west))) return -1;
         tz->dst_off = -west;
     }
     /* A DST zone without a rule means "posixrules"; zic never writes one. */
-    if (*p != ',' || !(p = parse_rule_date(p + 1, &tz->start)))
-        return -1;
-    if (*p != ',' || !(p = parse_rule_date(p + 1, &tz->end)))
-        return -1;
+    if (*p != ',' || !(p = parse_rule_date(p + 1, &tz->start))) return -1;
+    if (*p != ',' || !(p = parse_rule_date(p + 1, &tz->end))) return -1;
     return *p ? -1 : 0;
 }
 
@@ -249,20 +228,17 @@ static int table_push(table_t *t, int64_t at_s, int32_t off_s)
     if (t->n && at_s * 1000 <= t->at_ms[t->n - 1]) {
         /* Same instant (all-year DST rules end and restart at once): the later
          * change wins. Earlier ones cannot come from well-formed input. */
-        if (at_s * 1000 < t->at_ms[t->n - 1])
-            return -1;
+        if (at_s * 1000 < t->at_ms[t->n - 1]) return -1;
         t->off_s[t->n - 1] = off_s;
         return 0;
     }
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
         int64_t *a = realloc(t->at_ms, cap * sizeof *a);
-        if (!a)
-            return -1;
+        if (!a) return -1;
         t->at_ms = a;
         int32_t *o = realloc(t->off_s, cap * sizeof *o);
-        if (!o)
-            return -1;
+        if (!o) return -1;
         t->off_s = o;
         t->cap = cap;
     }
@@ -293,8 +269,7 @@ int rr_tz_load(const char *name, rr_tz_t **out, char *errstr, size_t errstr_size
         return -1;
     }
     const char *dir = getenv("TZDIR");
-    if (!dir || !*dir)
-        dir = "/usr/share/zoneinfo";
+    if (!dir || !*dir) dir = "/usr/share/zoneinfo";
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
         set_err(errstr, errstr_size, "time zone \"%s\": path too long", name);
         return -1;
@@ -328,8 +303,7 @@ int rr_tz_load(const char *name, rr_tz_t **out, char *errstr, size_t errstr_size
             why = "truncated TZif data";
             goto fail;
         }
-        if (pass == 1 || version < '2')
-            break;
+        if (pass == 1 || version < '2') break;
         pos += (size_t)block; /* skip the v1 (32-bit) block: use the 64-bit one */
         tsize = 8;
     }
@@ -370,8 +344,7 @@ int rr_tz_load(const char *name, rr_tz_t **out, char *errstr, size_t errstr_size
             initial = off;
             continue;
         }
-        if (at > TIME_LIMIT_S)
-            break;
+        if (at > TIME_LIMIT_S) break;
         if (table_push(&t, at, off) != 0) {
             why = "out of memory";
             goto fail;
@@ -452,8 +425,7 @@ int rr_tz_load(const char *name, rr_tz_t **out, char *errstr, size_t errstr_size
     }
     rc = 0;
 fail:
-    if (rc != 0)
-        set_err(errstr, errstr_size, "time zone \"%s\" (%s): %s", name, path, why);
+    if (rc != 0) set_err(errstr, errstr_size, "time zone \"%s\" (%s): %s", name, path, why);
     free(t.at_ms);
     free(t.off_s);
     free(footer);

@@ -42,8 +42,7 @@ static void skip_space(parser_t *p)
 static size_t token_len(const char *s)
 {
     size_t n = 0;
-    if (s[0] == '\0')
-        return 0;
+    if (s[0] == '\0') return 0;
     if (is_ident((unsigned char)s[0]) || s[0] == '.' || s[0] == '-' || s[0] == '+') {
         while (is_ident((unsigned char)s[n]) || s[n] == '.' ||
                ((s[n] == '-' || s[n] == '+') && n == 0))
@@ -66,13 +65,12 @@ static int fail_at(parser_t *p, size_t pos, const char *what)
 {
     const char *s = p->expr + pos;
     size_t n = token_len(s);
-    if (!p->errstr || p->errstr_size == 0)
-        return -1;
+    if (!p->errstr || p->errstr_size == 0) return -1;
     if (n == 0)
         snprintf(p->errstr, p->errstr_size, "%s at end of rule (column %zu)", what, pos + 1);
     else
-        snprintf(p->errstr, p->errstr_size, "%s at column %zu, got \"%.*s\"", what, pos + 1,
-                 (int)n, s);
+        snprintf(p->errstr, p->errstr_size, "%s at column %zu, got \"%.*s\"", what, pos + 1, (int)n,
+                 s);
     return -1;
 }
 
@@ -83,8 +81,7 @@ static int
 failf(parser_t *p, const char *fmt, ...)
 {
     va_list ap;
-    if (!p->errstr || p->errstr_size == 0)
-        return -1;
+    if (!p->errstr || p->errstr_size == 0) return -1;
     va_start(ap, fmt);
     vsnprintf(p->errstr, p->errstr_size, fmt, ap);
     va_end(ap);
@@ -108,8 +105,7 @@ static int parse_number(parser_t *p, double *v)
     char buf[RR_EXPR_MAX + 1];
     char *end;
 
-    if (s[i] == '-' || s[i] == '+')
-        i++;
+    if (s[i] == '-' || s[i] == '+') i++;
     while (s[i] >= '0' && s[i] <= '9')
         i++, digits++;
     if (s[i] == '.') {
@@ -117,27 +113,21 @@ static int parse_number(parser_t *p, double *v)
         while (s[i] >= '0' && s[i] <= '9')
             i++, digits++;
     }
-    if (digits == 0)
-        return fail_at(p, start, "expected a number");
+    if (digits == 0) return fail_at(p, start, "expected a number");
     if (s[i] == 'e' || s[i] == 'E') {
         size_t j = i + 1, ed = 0;
-        if (s[j] == '-' || s[j] == '+')
-            j++;
+        if (s[j] == '-' || s[j] == '+') j++;
         while (s[j] >= '0' && s[j] <= '9')
             j++, ed++;
-        if (ed == 0)
-            return fail_at(p, start, "expected a number");
+        if (ed == 0) return fail_at(p, start, "expected a number");
         i = j;
     }
-    if (is_ident((unsigned char)s[i]) || s[i] == '.')
-        return fail_at(p, start, "expected a number");
-    if (i - start > RR_EXPR_MAX)
-        return fail_at(p, start, "number too long");
+    if (is_ident((unsigned char)s[i]) || s[i] == '.') return fail_at(p, start, "expected a number");
+    if (i - start > RR_EXPR_MAX) return fail_at(p, start, "number too long");
     memcpy(buf, s + start, i - start);
     buf[i - start] = '\0';
     *v = strtod(buf, &end);
-    if (*end != '\0' || !isfinite(*v))
-        return fail_at(p, start, "number out of range");
+    if (*end != '\0' || !isfinite(*v)) return fail_at(p, start, "number out of range");
     p->pos = i;
     return 0;
 }
@@ -151,11 +141,9 @@ static int parse_comparison(parser_t *p)
 
     while (is_ident((unsigned char)s[start + n]))
         n++;
-    if (n == 0)
-        return fail_at(p, start, "expected a metric name");
+    if (n == 0) return fail_at(p, start, "expected a metric name");
     for (i = 0; i < p->n_metrics; i++)
-        if (strlen(p->metrics[i].name) == n && memcmp(p->metrics[i].name, s + start, n) == 0)
-            break;
+        if (strlen(p->metrics[i].name) == n && memcmp(p->metrics[i].name, s + start, n) == 0) break;
     if (i == p->n_metrics)
         return failf(p, "unknown metric \"%.*s\" at column %zu", (int)n, s + start, start + 1);
     c.metric = (uint16_t)i;
@@ -201,8 +189,7 @@ static int parse_comparison(parser_t *p)
         return fail_at(p, p->pos, "expected a comparison operator (< <= > >= == !=)");
 
     skip_space(p);
-    if (parse_number(p, &c.rhs) < 0)
-        return -1;
+    if (parse_number(p, &c.rhs) < 0) return -1;
 
     if (p->out->n_cmps >= RR_ALERT_MAX_CMPS)
         return failf(p, "too many comparisons (at most %d) at column %zu", RR_ALERT_MAX_CMPS,
@@ -222,8 +209,7 @@ static int parse_primary(parser_t *p)
             return failf(p, "parentheses nested too deeply (at most %d) at column %zu",
                          RR_ALERT_MAX_DEPTH, open + 1);
         p->pos++;
-        if (parse_or(p) < 0)
-            return -1;
+        if (parse_or(p) < 0) return -1;
         skip_space(p);
         if (p->expr[p->pos] == '\0')
             return failf(p, "missing \")\" to close the \"(\" at column %zu", open + 1);
@@ -248,29 +234,23 @@ static int at_keyword(parser_t *p, const char *kw)
 
 static int parse_and(parser_t *p)
 {
-    if (parse_primary(p) < 0)
-        return -1;
+    if (parse_primary(p) < 0) return -1;
     for (;;) {
         skip_space(p);
-        if (!at_keyword(p, "and"))
-            return 0;
+        if (!at_keyword(p, "and")) return 0;
         p->pos += 3;
-        if (parse_primary(p) < 0 || emit(p, RR_ALERT_PROG_AND) < 0)
-            return -1;
+        if (parse_primary(p) < 0 || emit(p, RR_ALERT_PROG_AND) < 0) return -1;
     }
 }
 
 static int parse_or(parser_t *p)
 {
-    if (parse_and(p) < 0)
-        return -1;
+    if (parse_and(p) < 0) return -1;
     for (;;) {
         skip_space(p);
-        if (!at_keyword(p, "or"))
-            return 0;
+        if (!at_keyword(p, "or")) return 0;
         p->pos += 2;
-        if (parse_and(p) < 0 || emit(p, RR_ALERT_PROG_OR) < 0)
-            return -1;
+        if (parse_and(p) < 0 || emit(p, RR_ALERT_PROG_OR) < 0) return -1;
     }
 }
 
@@ -285,15 +265,12 @@ int rr_alert_compile(const char *expr, const rr_metric_def_t *metrics, size_t n_
     p.out = out;
     p.errstr = errstr;
     p.errstr_size = errstr_size;
-    if (errstr && errstr_size)
-        errstr[0] = '\0';
+    if (errstr && errstr_size) errstr[0] = '\0';
     memset(out, 0, sizeof *out);
 
     skip_space(&p);
-    if (p.expr[p.pos] == '\0')
-        return failf(&p, "empty rule");
-    if (parse_or(&p) < 0)
-        goto fail;
+    if (p.expr[p.pos] == '\0') return failf(&p, "empty rule");
+    if (parse_or(&p) < 0) goto fail;
     skip_space(&p);
     if (p.expr[p.pos] != '\0') {
         fail_at(&p, p.pos,
@@ -309,13 +286,20 @@ fail:
 static int compare(double v, uint8_t op, double rhs)
 {
     switch (op) {
-    case RR_ALERT_LT: return v < rhs;
-    case RR_ALERT_LE: return v <= rhs;
-    case RR_ALERT_GT: return v > rhs;
-    case RR_ALERT_GE: return v >= rhs;
-    case RR_ALERT_EQ: return v == rhs;
-    case RR_ALERT_NE: return v != rhs;
-    default: return 0;
+    case RR_ALERT_LT:
+        return v < rhs;
+    case RR_ALERT_LE:
+        return v <= rhs;
+    case RR_ALERT_GT:
+        return v > rhs;
+    case RR_ALERT_GE:
+        return v >= rhs;
+    case RR_ALERT_EQ:
+        return v == rhs;
+    case RR_ALERT_NE:
+        return v != rhs;
+    default:
+        return 0;
     }
 }
 
@@ -323,11 +307,12 @@ static int compare(double v, uint8_t op, double rhs)
 static int eval_cmp(const rr_alert_cmp_t *c, const int64_t *num, const int64_t *den)
 {
     switch (c->term) {
-    case RR_ALERT_TERM_NUM: return compare((double)num[c->metric], c->op, c->rhs);
-    case RR_ALERT_TERM_DEN: return compare((double)den[c->metric], c->op, c->rhs);
+    case RR_ALERT_TERM_NUM:
+        return compare((double)num[c->metric], c->op, c->rhs);
+    case RR_ALERT_TERM_DEN:
+        return compare((double)den[c->metric], c->op, c->rhs);
     default:
-        if (den[c->metric] == 0)
-            return 0;
+        if (den[c->metric] == 0) return 0;
         return compare((double)num[c->metric] / (double)den[c->metric], c->op, c->rhs);
     }
 }
@@ -342,8 +327,7 @@ int rr_alert_eval(const rr_alert_t *a, const int64_t *num, const int64_t *den, d
         *value = 0.0;
         for (i = 0; i < a->n_cmps; i++) {
             const rr_alert_cmp_t *c = &a->cmps[i];
-            if (c->term != RR_ALERT_TERM_RATIO)
-                continue;
+            if (c->term != RR_ALERT_TERM_RATIO) continue;
             have_ratio = 1;
             if (den[c->metric] != 0) {
                 *value = (double)num[c->metric] / (double)den[c->metric];
@@ -359,14 +343,12 @@ int rr_alert_eval(const rr_alert_t *a, const int64_t *num, const int64_t *den, d
     for (i = 0; i < a->n_prog; i++) {
         uint8_t op = a->prog[i];
         if (op == RR_ALERT_PROG_AND || op == RR_ALERT_PROG_OR) {
-            if (sp < 2)
-                return 0; /* not produced by rr_alert_compile */
+            if (sp < 2) return 0; /* not produced by rr_alert_compile */
             sp--;
             stack[sp - 1] = op == RR_ALERT_PROG_AND ? (stack[sp - 1] && stack[sp])
                                                     : (stack[sp - 1] || stack[sp]);
         } else {
-            if (op >= a->n_cmps || sp >= RR_ALERT_MAX_CMPS)
-                return 0;
+            if (op >= a->n_cmps || sp >= RR_ALERT_MAX_CMPS) return 0;
             stack[sp++] = (uint8_t)eval_cmp(&a->cmps[op], num, den);
         }
     }
@@ -403,8 +385,7 @@ int rr_alert_format(const rr_alert_t *a, const rr_metric_def_t *metrics, size_t 
             n = snprintf(dst, room, "%s%s.%s%s%.17g", i ? " " : "", name,
                          terms[c->term <= 2 ? c->term : 0], ops[c->op <= 5 ? c->op : 0], c->rhs);
         }
-        if (n > 0)
-            len += (size_t)n;
+        if (n > 0) len += (size_t)n;
     }
     return (int)len;
 }

@@ -53,8 +53,8 @@ void rr_config_default(rr_config_t *cfg)
     cfg->conversation_ttl_ms = INT64_C(21600000);
     cfg->jump_confirm = 1000;
 
-    set_metric(&m[0], "douyin_msg_3min", RR_KIND_MESSAGE_WITHIN, RR_REPLY_MANUAL, T_180S,
-               WIN_08_00, WIN_23_00, 0, RR_REQUIRE_ANY);
+    set_metric(&m[0], "douyin_msg_3min", RR_KIND_MESSAGE_WITHIN, RR_REPLY_MANUAL, T_180S, WIN_08_00,
+               WIN_23_00, 0, RR_REQUIRE_ANY);
     set_metric(&m[1], "douyin_session_3min", RR_KIND_SESSION_WITHIN, RR_REPLY_MANUAL, T_180S,
                WIN_08_00, WIN_23_00, 0, RR_REQUIRE_ANY);
     set_metric(&m[2], "douyin_satisfaction", RR_KIND_SATISFACTION, RR_REPLY_MANUAL, 0, WIN_08_00,
@@ -86,13 +86,20 @@ int rr_metric_kind_per_agent(rr_metric_kind_t kind)
 const char *rr_metric_kind_name(rr_metric_kind_t kind)
 {
     switch (kind) {
-    case RR_KIND_MESSAGE_WITHIN: return "message_within";
-    case RR_KIND_SESSION_WITHIN: return "session_within";
-    case RR_KIND_BUYER_WITHIN: return "buyer_within";
-    case RR_KIND_BUYER_REPLIED: return "buyer_replied";
-    case RR_KIND_RESPONSE_TIME: return "response_time";
-    case RR_KIND_SATISFACTION: return "satisfaction";
-    case RR_KIND_UNASSIGNED: return "unassigned";
+    case RR_KIND_MESSAGE_WITHIN:
+        return "message_within";
+    case RR_KIND_SESSION_WITHIN:
+        return "session_within";
+    case RR_KIND_BUYER_WITHIN:
+        return "buyer_within";
+    case RR_KIND_BUYER_REPLIED:
+        return "buyer_replied";
+    case RR_KIND_RESPONSE_TIME:
+        return "response_time";
+    case RR_KIND_SATISFACTION:
+        return "satisfaction";
+    case RR_KIND_UNASSIGNED:
+        return "unassigned";
     }
     return "unknown";
 }
@@ -155,10 +162,8 @@ static void fmt_tod(int64_t ms, char *buf, size_t size)
 static const char *name_problem(const char *name, int is_metric)
 {
     size_t n = strnlen(name, RR_NAME_MAX);
-    if (n == RR_NAME_MAX)
-        return "is not NUL-terminated within RR_NAME_MAX";
-    if (n == 0)
-        return "is empty";
+    if (n == RR_NAME_MAX) return "is not NUL-terminated within RR_NAME_MAX";
+    if (n == 0) return "is empty";
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -221,8 +226,8 @@ static int validate_settings(const rr_config_t *cfg, vctx_t *v)
                     (long long)cfg->conversation_ttl_ms, (long long)cfg->horizon_ms);
     if (cfg->jump_confirm < 1 || cfg->jump_confirm > RR_JUMP_CONFIRM_MAX)
         return verr(v, RR_CONFIG_PART_SETTING, 0, "jump_confirm", NULL,
-                    "jump_confirm must be between 1 and %d events; got %lld",
-                    RR_JUMP_CONFIRM_MAX, (long long)cfg->jump_confirm);
+                    "jump_confirm must be between 1 and %d events; got %lld", RR_JUMP_CONFIRM_MAX,
+                    (long long)cfg->jump_confirm);
     return 0;
 }
 
@@ -303,12 +308,9 @@ int rr_config_validate_where(const rr_config_t *cfg, rr_config_where_t *where, c
 {
     vctx_t v = {where, errstr, errstr_size};
 
-    if (where)
-        memset(where, 0, sizeof *where);
-    if (errstr && errstr_size)
-        errstr[0] = '\0';
-    if (validate_settings(cfg, &v) < 0)
-        return -1;
+    if (where) memset(where, 0, sizeof *where);
+    if (errstr && errstr_size) errstr[0] = '\0';
+    if (validate_settings(cfg, &v) < 0) return -1;
     if (cfg->n_metrics == 0)
         return verr(&v, RR_CONFIG_PART_NONE, 0, "metrics", NULL, "no metrics declared");
     if (cfg->n_metrics > RR_MAX_METRICS)
@@ -318,11 +320,9 @@ int rr_config_validate_where(const rr_config_t *cfg, rr_config_where_t *where, c
         return verr(&v, RR_CONFIG_PART_NONE, 0, "alerts", NULL,
                     "%zu alerts declared, at most %d allowed", cfg->n_alerts, RR_MAX_ALERTS);
     for (size_t i = 0; i < cfg->n_metrics; i++)
-        if (validate_metric(cfg, i, &v) < 0)
-            return -1;
+        if (validate_metric(cfg, i, &v) < 0) return -1;
     for (size_t i = 0; i < cfg->n_alerts; i++)
-        if (validate_alert(cfg, i, &v) < 0)
-            return -1;
+        if (validate_alert(cfg, i, &v) < 0) return -1;
     return 0;
 }
 
@@ -357,8 +357,7 @@ fnv_printf(uint64_t h, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return h;
+    if (n < 0) return h;
     return fnv_bytes(h, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
@@ -390,8 +389,7 @@ void rr_config_version(const rr_config_t *cfg, char *out, size_t size)
         h = fnv_printf(h, "metric %.*s %s reply=%s T=%lld window=%ld-%ld exclude=%u require=%s\n",
                        RR_NAME_MAX, m->name, rr_metric_kind_name(m->kind),
                        reply == RR_REPLY_EFFECTIVE ? "effective" : "manual", (long long)t,
-                       (long)m->window_from_ms, (long)m->window_to_ms, (unsigned)m->excludes,
-                       req);
+                       (long)m->window_from_ms, (long)m->window_to_ms, (unsigned)m->excludes, req);
     }
     for (size_t i = 0; i < n_alerts; i++) {
         const rr_alert_def_t *a = &cfg->alerts[i];
@@ -400,8 +398,7 @@ void rr_config_version(const rr_config_t *cfg, char *out, size_t size)
             rr_alert_format(&compiled, cfg->metrics, n_metrics, canon, sizeof canon);
             h = fnv_printf(h, "alert %.*s %s\n", RR_NAME_MAX, a->name, canon);
         } else {
-            h = fnv_printf(h, "alert %.*s raw %.*s\n", RR_NAME_MAX, a->name, RR_EXPR_MAX,
-                           a->expr);
+            h = fnv_printf(h, "alert %.*s raw %.*s\n", RR_NAME_MAX, a->name, RR_EXPR_MAX, a->expr);
         }
     }
     h ^= h >> 48; /* fold the high bits into the 48 we print */
@@ -425,8 +422,7 @@ static void canon_printf(canon_t *c, const char *fmt, ...)
     size_t room = c->len < c->size ? c->size - c->len : 0;
     int n = vsnprintf(room ? c->out + c->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        c->len += (size_t)n;
+    if (n > 0) c->len += (size_t)n;
 }
 
 /* A string field: in double quotes, with \" \\ and \xHH for bytes outside
@@ -476,9 +472,10 @@ size_t rr_config_canonical(const rr_config_t *cfg, char *out, size_t size)
         const rr_metric_def_t *m = &cfg->metrics[i];
         canon_printf(&c, "metric ");
         canon_str(&c, m->name, sizeof m->name);
-        canon_printf(&c, " kind %d reply %d threshold_ms %lld window_ms %ld %ld excludes %u require %d\n",
-                     (int)m->kind, (int)m->reply, (long long)m->threshold_ms, (long)m->window_from_ms,
-                     (long)m->window_to_ms, (unsigned)m->excludes, (int)m->require);
+        canon_printf(
+            &c, " kind %d reply %d threshold_ms %lld window_ms %ld %ld excludes %u require %d\n",
+            (int)m->kind, (int)m->reply, (long long)m->threshold_ms, (long)m->window_from_ms,
+            (long)m->window_to_ms, (unsigned)m->excludes, (int)m->require);
     }
     canon_printf(&c, "alerts %zu\n", n_alerts);
     for (size_t i = 0; i < n_alerts; i++) {

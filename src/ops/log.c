@@ -30,8 +30,11 @@ int rr_log_parse_level(const char *s, rr_log_level_t *out)
     static const struct {
         const char *name;
         rr_log_level_t level;
-    } names[] = {{"error", RR_LOG_ERROR}, {"warn", RR_LOG_WARN},   {"warning", RR_LOG_WARN},
-                 {"info", RR_LOG_INFO},   {"debug", RR_LOG_DEBUG}};
+    } names[] = {{"error", RR_LOG_ERROR},
+                 {"warn", RR_LOG_WARN},
+                 {"warning", RR_LOG_WARN},
+                 {"info", RR_LOG_INFO},
+                 {"debug", RR_LOG_DEBUG}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(s, names[i].name)) {
             *out = names[i].level;
@@ -53,7 +56,10 @@ int rr_log_parse_format(const char *s, rr_log_format_t *out)
 
 static const char *level_name(int level)
 {
-    return level <= RR_LOG_ERROR ? "error" : level <= RR_LOG_WARN ? "warn" : level <= RR_LOG_INFO ? "info" : "debug";
+    return level <= RR_LOG_ERROR  ? "error"
+           : level <= RR_LOG_WARN ? "warn"
+           : level <= RR_LOG_INFO ? "info"
+                                  : "debug";
 }
 
 /* s JSON-escaped into dst[0..size), always terminated; returns the length. */
@@ -77,8 +83,7 @@ static size_t json_escape(char *dst, size_t size, const char *s)
 
 void rr_log(int level, const char *component, const char *fmt, ...)
 {
-    if (level > (int)max_level)
-        return;
+    if (level > (int)max_level) return;
     struct timespec t;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -99,20 +104,18 @@ void rr_log(int level, const char *component, const char *fmt, ...)
         char esc[4096];
         json_escape(esc, sizeof esc, msg);
         len = snprintf(line, sizeof line,
-                       "{\"type\":\"log\",\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"msg\":\"%s\"}\n",
+                       "{\"type\":\"log\",\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\","
+                       "\"msg\":\"%s\"}\n",
                        ts, level_name(level), component, esc);
     } else {
         len = snprintf(line, sizeof line, "%s %s %s: %s\n", ts, level_name(level), component, msg);
     }
-    if (len < 0)
-        return;
+    if (len < 0) return;
     size_t n = (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
-    if (n && line[n - 1] != '\n')
-        line[n - 1] = '\n'; /* cut short: still one line */
+    if (n && line[n - 1] != '\n') line[n - 1] = '\n'; /* cut short: still one line */
     for (size_t off = 0; off < n;) {
         ssize_t w = write(STDERR_FILENO, line + off, n - off);
-        if (w <= 0)
-            return;
+        if (w <= 0) return;
         off += (size_t)w;
     }
 }

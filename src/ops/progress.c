@@ -8,14 +8,12 @@
 /* line[0..len) and a newline, in one write(2) (cut short if too long). */
 static void put_line(char *line, size_t size, int len)
 {
-    if (len < 0)
-        return;
+    if (len < 0) return;
     size_t n = (size_t)len < size - 1 ? (size_t)len : size - 2;
     line[n++] = '\n';
     for (size_t off = 0; off < n;) {
         ssize_t w = write(STDERR_FILENO, line + off, n - off);
-        if (w <= 0)
-            return;
+        if (w <= 0) return;
         off += (size_t)w;
     }
 }

@@ -14,15 +14,12 @@ static void (*discard_fn)(void);
 static void on_signal(int sig)
 {
     int again = stop_flag;
-    if (!stop_signo)
-        stop_signo = sig;
+    if (!stop_signo) stop_signo = sig;
     stop_flag = stop_signo; /* the first signal's number: readers may report it */
-    if (mode == RR_STOP_FLAG || (mode == RR_STOP_GRACEFUL && (!again || hold)))
-        return;
+    if (mode == RR_STOP_FLAG || (mode == RR_STOP_GRACEFUL && (!again || hold))) return;
     static const char msg[] = "replyrate: stopped by a signal: temporary files removed, "
                               "nothing published\n";
-    if (discard_fn)
-        discard_fn();
+    if (discard_fn) discard_fn();
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;
     _exit(128 + sig);
@@ -48,8 +45,7 @@ void rr_stop_install(rr_stop_mode_t m, void (*discard)(void))
 
 void rr_stop_restore(void)
 {
-    if (!installed)
-        return;
+    if (!installed) return;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     installed = 0;

@@ -103,13 +103,11 @@ static void shard_loop(shard_t *s, int on_caller)
             /* the source is done (a reader has moved on): its gaps are known
              * before the partition stops holding days back, so a day final
              * from here on may lack what was unread */
-            if (rr_source_gaps(d->src[s->inputs[it.which]]).unread_bytes)
-                rr_fanout_gap(d->fan);
+            if (rr_source_gaps(d->src[s->inputs[it.which]]).unread_bytes) rr_fanout_gap(d->fan);
             rr_engine_partition_end(s->eng, it.which);
             continue;
         }
-        if (!d->have_now)
-            now = rr_now_ms();
+        if (!d->have_now) now = rr_now_ms();
         rr_feed_records(s->eng, it.which, it.recs, it.n, now, NULL);
         if (!on_caller) {
             rr_shard_progress_note(s->prog, s->eng);
@@ -203,8 +201,7 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
                                      .mu = n > 1 ? &sh.sink_mu : NULL,
                                      .global = n > 1 ? s->inputs : NULL,
                                      .fixed = -1};
-        if ((status = shard_open(s, n == 1)) != 0)
-            goto out;
+        if ((status = shard_open(s, n == 1)) != 0) goto out;
     }
     sh.t0 = rr_mono_s();
     if (n == 1) {

@@ -9,8 +9,7 @@ void rr_fanout_init(rr_fanout_t *f)
 
 int rr_fanout_add_output(rr_fanout_t *f, rr_sink_t s)
 {
-    if (f->n_out == RR_FANOUT_MAX_OUTPUTS)
-        return -1;
+    if (f->n_out == RR_FANOUT_MAX_OUTPUTS) return -1;
     f->out[f->n_out++] = s;
     return 0;
 }
@@ -64,37 +63,31 @@ static int day_out(const rr_fanout_t *f, int32_t ymd)
 static void fan_day(void *o, const rr_day_record_t *rec)
 {
     rr_fanout_t *f = o;
-    if (day_out(f, rec->day))
-        return;
+    if (day_out(f, rec->day)) return;
     NOT_FINAL_AFTER_GAP(f, rec, rr_day_record_t);
     for (int i = 0; i < f->n_out; i++)
         f->out[i].day(f->out[i].opaque, rec);
-    if (f->has_pub)
-        f->pub.day(f->pub.opaque, rec);
+    if (f->has_pub) f->pub.day(f->pub.opaque, rec);
 }
 
 static void fan_violation(void *o, const rr_violation_record_t *rec)
 {
     rr_fanout_t *f = o;
-    if (day_out(f, rec->day))
-        return;
+    if (day_out(f, rec->day)) return;
     NOT_FINAL_AFTER_GAP(f, rec, rr_violation_record_t);
     for (int i = 0; i < f->n_out; i++)
         f->out[i].violation(f->out[i].opaque, rec);
-    if (f->has_pub)
-        f->pub.violation(f->pub.opaque, rec);
+    if (f->has_pub) f->pub.violation(f->pub.opaque, rec);
 }
 
 static void fan_alert(void *o, const rr_alert_record_t *rec)
 {
     rr_fanout_t *f = o;
-    if (day_out(f, rec->day))
-        return;
+    if (day_out(f, rec->day)) return;
     NOT_FINAL_AFTER_GAP(f, rec, rr_alert_record_t);
     for (int i = 0; i < f->n_out; i++)
         f->out[i].alert(f->out[i].opaque, rec);
-    if (f->has_pub)
-        f->pub.alert(f->pub.opaque, rec);
+    if (f->has_pub) f->pub.alert(f->pub.opaque, rec);
 }
 
 static void fan_rejected(void *o, const rr_rejected_record_t *r)
@@ -107,8 +100,7 @@ static void fan_rejected(void *o, const rr_rejected_record_t *r)
         f->late.rejected(f->late.opaque, r);
     else if (r->verdict == RR_INVALID && f->has_dead)
         f->dead.rejected(f->dead.opaque, r);
-    if (f->has_pub)
-        f->pub.rejected(f->pub.opaque, r);
+    if (f->has_pub) f->pub.rejected(f->pub.opaque, r);
 }
 
 rr_sink_t rr_fanout_sink(rr_fanout_t *f)
@@ -124,14 +116,12 @@ rr_sink_t rr_fanout_sink(rr_fanout_t *f)
 
 static void port_lock(const rr_fanout_port_t *p)
 {
-    if (p->mu)
-        pthread_mutex_lock(p->mu);
+    if (p->mu) pthread_mutex_lock(p->mu);
 }
 
 static void port_unlock(const rr_fanout_port_t *p)
 {
-    if (p->mu)
-        pthread_mutex_unlock(p->mu);
+    if (p->mu) pthread_mutex_unlock(p->mu);
 }
 
 static void port_day(void *opaque, const rr_day_record_t *r)
@@ -173,8 +163,7 @@ static void port_rejected(void *opaque, const rr_rejected_record_t *r)
 
 rr_sink_t rr_fanout_port_sink(rr_fanout_port_t *p)
 {
-    if (!p->mu && !p->global && p->fixed < 0)
-        return rr_fanout_sink(p->fan);
+    if (!p->mu && !p->global && p->fixed < 0) return rr_fanout_sink(p->fan);
     return (rr_sink_t){.opaque = p,
                        .day = port_day,
                        .violation = port_violation,

@@ -62,17 +62,17 @@ typedef struct rr_job {
     /* ... or a topic (topic != NULL) */
     const rr_kafka_opts_t *kafka; /* brokers and -X properties */
     const char *topic;
-    const char *group;        /* consumer group (default "replyrate") */
-    int until_end;            /* bounded: every partition to its end at start */
-    int32_t from_ymd, to_ymd; /* a day range (YYYYMMDD, both or neither): bounded */
-    int64_t lookback_ms;      /* a range's partitions are read from this long before FROM */
-    int64_t commit_every_ms;  /* streaming: a transaction this often */
+    const char *group;            /* consumer group (default "replyrate") */
+    int until_end;                /* bounded: every partition to its end at start */
+    int32_t from_ymd, to_ymd;     /* a day range (YYYYMMDD, both or neither): bounded */
+    int64_t lookback_ms;          /* a range's partitions are read from this long before FROM */
+    int64_t commit_every_ms;      /* streaming: a transaction this often */
     int64_t provisional_every_ms; /* streaming: open days' revisions (0: none) */
     const char *instance;         /* streaming: this instance's name (default "0") */
     int publish;                  /* every record to Kafka topics PREFIX.* too */
     const char *prefix;           /* those topics' prefix (default "replyrate") */
     const char *txn_id;           /* transactional id (default from group, topic, instance) */
-    rr_kafka_live_t *live; /* a topic still being written (bounded runs only); marked over */
+    rr_kafka_live_t *live;        /* a topic still being written (bounded runs only); marked over */
     /* outputs */
     const char *const *outputs; /* n_outputs result files (.jsonl, .csv, .pb[.zst]; '-') */
     int n_outputs;
@@ -84,8 +84,8 @@ typedef struct rr_job {
     int threads; /* engines (files) or shards (bounded Kafka); 0: one per file or
                   * partition, at most one per CPU */
     int have_now;
-    int64_t now_ms; /* with have_now: the wall clock events are judged against */
-    int quiet;      /* no progress lines */
+    int64_t now_ms;      /* with have_now: the wall clock events are judged against */
+    int quiet;           /* no progress lines */
     const char *version; /* the program's version, for the manifest */
 } rr_job_t;
 

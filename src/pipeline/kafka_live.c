@@ -15,8 +15,7 @@ struct rr_kafka_live {
 rr_kafka_live_t *rr_kafka_live_new(int np)
 {
     rr_kafka_live_t *l = calloc(1, sizeof *l);
-    if (!l)
-        return NULL;
+    if (!l) return NULL;
     l->np = np;
     l->read = calloc((size_t)np, sizeof *l->read);
     l->end = calloc((size_t)np, sizeof *l->end);
@@ -33,8 +32,7 @@ rr_kafka_live_t *rr_kafka_live_new(int np)
 
 void rr_kafka_live_free(rr_kafka_live_t *l)
 {
-    if (!l)
-        return;
+    if (!l) return;
     free(l->read);
     free(l->end);
     free(l);
@@ -56,13 +54,10 @@ static void nap(void)
 
 int rr_kafka_live_pace(rr_kafka_live_t *l, int32_t p, int64_t written, int64_t ahead)
 {
-    if (atomic_load_explicit(&l->over, memory_order_relaxed))
-        return -1;
-    if (written - atomic_load_explicit(&l->read[p], memory_order_relaxed) <= ahead)
-        return 0;
+    if (atomic_load_explicit(&l->over, memory_order_relaxed)) return -1;
+    if (written - atomic_load_explicit(&l->read[p], memory_order_relaxed) <= ahead) return 0;
     while (written - atomic_load_explicit(&l->read[p], memory_order_relaxed) > ahead / 2) {
-        if (atomic_load_explicit(&l->over, memory_order_relaxed))
-            return -1;
+        if (atomic_load_explicit(&l->over, memory_order_relaxed)) return -1;
         nap();
     }
     return 0;

@@ -15,8 +15,7 @@ int rr_gates_parse_ratio(const char *s, double *out)
 {
     char *end;
     double v = strtod(s, &end);
-    if (!*s || *end || !(v >= 0 && v <= 1))
-        return -1;
+    if (!*s || *end || !(v >= 0 && v <= 1)) return -1;
     *out = v;
     return 0;
 }
@@ -59,8 +58,7 @@ int rr_outcome_judge(rr_outcome_t *o, const rr_gates_t *g, const char *inputs, c
 
 void rr_outcome_error(rr_outcome_t *o)
 {
-    if (o->signo)
-        return;
+    if (o->signo) return;
     o->status = 1;
     o->reason = "error";
 }

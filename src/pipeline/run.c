@@ -43,16 +43,14 @@ void rr_job_init(rr_job_t *job)
 /* --threads, or one engine per file or partition, at most one per CPU. */
 static int resolve_threads(const rr_job_t *job)
 {
-    if (job->threads > 0)
-        return job->threads;
+    if (job->threads > 0) return job->threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return cpus < 1 ? 1 : job->topic || cpus < job->n_inputs ? (int)cpus : job->n_inputs;
 }
 
 rr_job_mode_t rr_job_mode(const rr_job_t *job)
 {
-    if (job->topic)
-        return job->until_end || job->from_ymd ? RR_JOB_KAFKA : RR_JOB_STREAM;
+    if (job->topic) return job->until_end || job->from_ymd ? RR_JOB_KAFKA : RR_JOB_STREAM;
     return resolve_threads(job) > 1 && job->n_inputs > 1 ? RR_JOB_SHARDS : RR_JOB_FILES;
 }
 
@@ -87,8 +85,7 @@ static void describe_inputs(const rr_job_t *job, char *out, size_t size)
     size_t len = (size_t)snprintf(out, size, "--input");
     for (int i = 0; i < shown && len < size; i++)
         len += (size_t)snprintf(out + len, size - len, "%s %s", i ? "," : "", job->inputs[i]);
-    if (n_in > shown && len < size)
-        snprintf(out + len, size - len, " and %d more", n_in - shown);
+    if (n_in > shown && len < size) snprintf(out + len, size - len, " and %d more", n_in - shown);
 }
 
 /* Every input, then every output file into the fan-out. 0, or -1 (errstr). */
@@ -110,8 +107,7 @@ static int open_files(run_t *r)
                            : i == n_out ? job->late_path
                                         : job->dead_path;
         rr_sink_t sink;
-        if (!path)
-            continue;
+        if (!path) continue;
         if (rr_run_files_open(&r->files, flag, path, &sink, err, sizeof err) < 0) {
             rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
             return -1;
@@ -217,9 +213,9 @@ static next_t read_stream(run_t *r, int *status)
     *status = rr_run_stream(&sr, err, sizeof err);
     if (*status) {
         rr_log_first_error(r->errstr, r->errstr_size, "run", "%s%s", err,
-                  rr_kafka_sink_fenced(r->pub)
-                      ? " (fenced: another instance runs with the same --instance)"
-                      : "");
+                           rr_kafka_sink_fenced(r->pub)
+                               ? " (fenced: another instance runs with the same --instance)"
+                               : "");
         return NEXT_END;
     }
     r->oc->stats = sr.stats;
@@ -284,8 +280,8 @@ static next_t read_kafka(run_t *r, int threads, int *status)
     r->oc->seconds = kr.seconds;
     r->oc->missing_records = kr.missing_records;
     for (size_t i = 0; i < kr.n_read; i++)
-        if (rr_manifest_add_kafka_input(&r->man, job->topic, kr.read[i].partition,
-                                        kr.read[i].from, kr.read[i].to) < 0)
+        if (rr_manifest_add_kafka_input(&r->man, job->topic, kr.read[i].partition, kr.read[i].from,
+                                        kr.read[i].to) < 0)
             rr_outcome_error(r->oc);
     free(kr.read);
     if (*status == 2) { /* a client or engine configuration error: no run */
@@ -321,17 +317,14 @@ static void judge(run_t *r)
     const rr_job_t *job = r->job;
     rr_outcome_t *oc = r->oc;
     for (int i = 0; r->src && i < job->n_inputs; i++) {
-        if (!r->src[i])
-            continue;
+        if (!r->src[i]) continue;
         rr_source_gaps_t g = rr_source_gaps(r->src[i]);
-        if (!g.breaks && !g.unread_bytes)
-            continue;
+        if (!g.breaks && !g.unread_bytes) continue;
         rr_log(RR_LOG_WARN, "run", "%s", rr_source_notice(r->src[i]));
         oc->unread_bytes += g.unread_bytes;
         oc->skipped_bytes += g.skipped_bytes;
     }
-    if (*r->stop)
-        rr_outcome_stopped(oc, rr_stop_signal());
+    if (*r->stop) rr_outcome_stopped(oc, rr_stop_signal());
     if (oc->status == 0) {
         char msg[1024];
         if (rr_outcome_judge(oc, &job->gates, r->inputs_label, msg, sizeof msg))
@@ -368,8 +361,7 @@ static int fill_manifest(run_t *r)
 static void publish(run_t *r)
 {
     char err[1024];
-    if (r->oc->status != 0)
-        return;
+    if (r->oc->status != 0) return;
     /* a signal from here on is too late to stop it (the renames take
      * microseconds; cutting them short would publish part of the run) */
     rr_stop_hold(1);
@@ -448,11 +440,9 @@ int rr_job_run(const rr_job_t *job, rr_job_result_t *res, char *errstr, size_t e
         next = read_stream(&r, &status);
         break;
     }
-    if (next == NEXT_END)
-        goto end;
+    if (next == NEXT_END) goto end;
 judge:
-    if (next == NEXT_JUDGE)
-        judge(&r);
+    if (next == NEXT_JUDGE) judge(&r);
     publish(&r);
     rr_run_files_abort(&r.files); /* whatever was not published */
     res->summary = 1;
@@ -460,8 +450,7 @@ judge:
 
 end:
     for (int i = 0; r.src && i < job->n_inputs; i++)
-        if (r.src[i])
-            rr_source_close(r.src[i]);
+        if (r.src[i]) rr_source_close(r.src[i]);
     free(r.src);
     rr_run_files_abort(&r.files);
     rr_kafka_sink_close(r.pub); /* aborts what was not committed */

@@ -81,8 +81,7 @@ int rr_run_files_publish(rr_run_files_t *rf, rr_manifest_t *m, const char *manif
     /* 2. the manifest, complete too, still unpublished */
     if (m) {
         for (i = 0; i < rf->n; i++)
-            if (describe(rf, i, m, errstr, errstr_size) < 0)
-                goto fail;
+            if (describe(rf, i, m, errstr, errstr_size) < 0) goto fail;
         if (rr_manifest_prepare(m, manifest_path, &ms, err, sizeof err) < 0) {
             snprintf(errstr, errstr_size, "--manifest: %s", err);
             goto fail;

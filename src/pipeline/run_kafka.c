@@ -54,10 +54,10 @@ struct krun {
     part_state_t *ps;
     int np;
     double t0;
-    rd_kafka_queue_t *cq; /* the consumer's queue, which the calling thread serves */
-    rd_kafka_queue_t **pq; /* shards: each partition's queue, forwarded to its shard's */
-    atomic_int stop;      /* something failed: every shard stops early */
-    atomic_int incomplete; /* ... because records the run needs are gone (status 3) */
+    rd_kafka_queue_t *cq;     /* the consumer's queue, which the calling thread serves */
+    rd_kafka_queue_t **pq;    /* shards: each partition's queue, forwarded to its shard's */
+    atomic_int stop;          /* something failed: every shard stops early */
+    atomic_int incomplete;    /* ... because records the run needs are gone (status 3) */
     char why_incomplete[512]; /* the first partition found lacking, by whoever set incomplete */
     _Atomic uint64_t missing; /* offsets known deleted before they were read */
 };
@@ -75,8 +75,7 @@ static int signalled(const krun_t *k)
 static void finish_partition(kshard_t *s, int32_t p, int input_ended)
 {
     part_state_t *ps = &s->k->ps[p];
-    if (ps->done)
-        return;
+    if (ps->done) return;
     ps->done = 1;
     s->remaining--;
     if (input_ended)
@@ -96,8 +95,7 @@ static void feed_run(kshard_t *s, rd_kafka_message_t **msgs, size_t n)
     part_state_t *ps = &s->k->ps[msgs[0]->partition];
     rr_kafka_feed(s->eng, ps->eng_part, msgs, n, s->recs, r->have_now ? r->now_ms : rr_now_ms());
     ps->next = msgs[n - 1]->offset + 1;
-    if (r->live)
-        rr_kafka_live_read(r->live, msgs[0]->partition, ps->next);
+    if (r->live) rr_kafka_live_read(r->live, msgs[0]->partition, ps->next);
 }
 
 /* A message that carries a client error rather than a record: a fatal one
@@ -128,9 +126,11 @@ static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char 
     atomic_fetch_add(&k->missing, (uint64_t)(upto - from));
     rr_fanout_gap(r->fan);
     if (r->allow_incomplete) {
-        rr_log(RR_LOG_WARN, "run", "%s[%d]: offsets %lld..%lld %s: %lld records missing "
-               "(--allow-incomplete: going on without them)", r->topic, (int)p, (long long)from,
-                (long long)(upto - 1), why, (long long)(upto - from));
+        rr_log(RR_LOG_WARN, "run",
+               "%s[%d]: offsets %lld..%lld %s: %lld records missing "
+               "(--allow-incomplete: going on without them)",
+               r->topic, (int)p, (long long)from, (long long)(upto - 1), why,
+               (long long)(upto - from));
         return 0;
     }
     char own[512];
@@ -138,9 +138,11 @@ static int missing(krun_t *k, int32_t p, int64_t from, int64_t upto, const char 
         err = own;
         n = sizeof own;
     }
-    snprintf(err, n, "incomplete input: %s[%d]: offsets %lld..%lld %s: %lld records missing "
-             "(--allow-incomplete runs without them)", r->topic, (int)p, (long long)from,
-             (long long)(upto - 1), why, (long long)(upto - from));
+    snprintf(err, n,
+             "incomplete input: %s[%d]: offsets %lld..%lld %s: %lld records missing "
+             "(--allow-incomplete runs without them)",
+             r->topic, (int)p, (long long)from, (long long)(upto - 1), why,
+             (long long)(upto - from));
     if (!atomic_exchange(&k->incomplete, 1))
         snprintf(k->why_incomplete, sizeof k->why_incomplete, "%s", err);
     return -1;
@@ -158,8 +160,7 @@ static int refetch(kshard_t *s, int32_t p, int64_t offset, char *err, size_t n)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, k->r->topic, p)->offset = offset;
     rd_kafka_error_t *e = rd_kafka_incremental_unassign(k->rk, l);
-    if (!e)
-        e = rd_kafka_incremental_assign(k->rk, l);
+    if (!e) e = rd_kafka_incremental_assign(k->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) {
         snprintf(err, n, "%s[%d]: cannot fetch again from offset %lld: %s", k->r->topic, (int)p,
@@ -167,8 +168,7 @@ static int refetch(kshard_t *s, int32_t p, int64_t offset, char *err, size_t n)
         rd_kafka_error_destroy(e);
         return -1;
     }
-    if (k->pq && k->pq[p])
-        rd_kafka_queue_forward(k->pq[p], s->q);
+    if (k->pq && k->pq[p]) rd_kafka_queue_forward(k->pq[p], s->q);
     return 0;
 }
 
@@ -185,35 +185,41 @@ static int offset_gone(kshard_t *s, const rd_kafka_message_t *m)
     part_state_t *ps = &k->ps[p];
     /* where the consumer was: the offset reported, or past the last record fed */
     int64_t at = m->offset > ps->next ? m->offset : ps->next, lo, hi;
-    if (rr_kafka_log_bounds(k->rk, k->r->topic, p, &lo, &hi, s->err, sizeof s->err) < 0)
-        return -1;
+    if (rr_kafka_log_bounds(k->rk, k->r->topic, p, &lo, &hi, s->err, sizeof s->err) < 0) return -1;
     char why[160];
     int64_t upto;
     if (hi < at && ps->end == INT64_MAX) { /* a live topic's, whose end nobody knows */
-        snprintf(s->err, sizeof s->err, "%s[%d]: its log now ends at offset %lld, before offset "
+        snprintf(s->err, sizeof s->err,
+                 "%s[%d]: its log now ends at offset %lld, before offset "
                  "%lld it had: the topic was deleted and created again, or truncated, while it "
-                 "was written", k->r->topic, (int)p, (long long)hi, (long long)at);
+                 "was written",
+                 k->r->topic, (int)p, (long long)hi, (long long)at);
         return -1;
     }
     if (hi < at) { /* the log now ends before: the topic was recreated, or truncated */
-        snprintf(why, sizeof why, "are gone (its log now ends at offset %lld: the topic was "
-                 "deleted and created again, or truncated)", (long long)hi);
+        snprintf(why, sizeof why,
+                 "are gone (its log now ends at offset %lld: the topic was "
+                 "deleted and created again, or truncated)",
+                 (long long)hi);
         upto = ps->end;
     } else if (lo > at) {
-        snprintf(why, sizeof why, "were deleted during the run (retention or DeleteRecords; its "
-                 "log start offset is now %lld)", (long long)lo);
+        snprintf(why, sizeof why,
+                 "were deleted during the run (retention or DeleteRecords; its "
+                 "log start offset is now %lld)",
+                 (long long)lo);
         upto = lo < ps->end ? lo : ps->end;
     } else {
         if (++ps->refetches > 10) {
-            snprintf(s->err, sizeof s->err, "%s[%d]: offset %lld reported gone %d times, but the "
-                     "log holds %lld..%lld: %s", k->r->topic, (int)p, (long long)at, ps->refetches,
-                     (long long)lo, (long long)hi, rd_kafka_message_errstr(m));
+            snprintf(s->err, sizeof s->err,
+                     "%s[%d]: offset %lld reported gone %d times, but the "
+                     "log holds %lld..%lld: %s",
+                     k->r->topic, (int)p, (long long)at, ps->refetches, (long long)lo,
+                     (long long)hi, rd_kafka_message_errstr(m));
             return -1;
         }
         return refetch(s, p, at, s->err, sizeof s->err);
     }
-    if (missing(k, p, at, upto, why, s->err, sizeof s->err) < 0)
-        return -1;
+    if (missing(k, p, at, upto, why, s->err, sizeof s->err) < 0) return -1;
     ps->next = upto;
     if (upto >= ps->end) {
         finish_partition(s, p, 1);
@@ -236,19 +242,18 @@ static int check_log_start(krun_t *k, const int64_t *lo)
     int lacking = 0;
     if (r->range_end_ms > 0) {
         char at[40];
-        snprintf(why, sizeof why, "were deleted before the run, and its oldest record left is at "
-                 "or after the lookback start %s", rr_utc(r->seek_ms, at, sizeof at));
+        snprintf(why, sizeof why,
+                 "were deleted before the run, and its oldest record left is at "
+                 "or after the lookback start %s",
+                 rr_utc(r->seek_ms, at, sizeof at));
     } else {
         snprintf(why, sizeof why, "were deleted before the run (retention or DeleteRecords)");
     }
     for (int32_t p = 0; p < k->np; p++) {
-        if (lo[p] <= 0 || (r->range_end_ms > 0 && k->ps[p].start != lo[p]))
-            continue;
-        if (missing(k, p, 0, lo[p], why, msg, sizeof msg) < 0)
-            lacking++;
+        if (lo[p] <= 0 || (r->range_end_ms > 0 && k->ps[p].start != lo[p])) continue;
+        if (missing(k, p, 0, lo[p], why, msg, sizeof msg) < 0) lacking++;
     }
-    if (!lacking)
-        return 0;
+    if (!lacking) return 0;
     if (lacking > 1)
         snprintf(r->errstr, r->errstr_size, "%.440s; %d partitions lack records, %llu in all",
                  k->why_incomplete, lacking, (unsigned long long)atomic_load(&k->missing));
@@ -267,7 +272,8 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
     size_t run_start = 0, run_n = 0;
     for (ssize_t i = 0; i <= n; i++) {
         rd_kafka_message_t *m = i < n ? msgs[i] : NULL;
-        int mine = m && m->partition >= 0 && m->partition < k->np && ps[m->partition].shard == s->idx;
+        int mine =
+            m && m->partition >= 0 && m->partition < k->np && ps[m->partition].shard == s->idx;
         int usable = mine && !m->err && !ps[m->partition].done && m->offset < ps[m->partition].end;
         /* flush the run of one partition's messages before anything else */
         if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
@@ -280,11 +286,9 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
                 finish_partition(s, p, 0); /* past the range */
             run_n = 0;
         }
-        if (!m)
-            break;
+        if (!m) break;
         if (usable) {
-            if (!run_n)
-                run_start = (size_t)i;
+            if (!run_n) run_start = (size_t)i;
             run_n++;
         } else if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             /* past the end captured at start (or a partition not this shard's) */
@@ -293,8 +297,7 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
             else if (mine && m->err) /* a live topic's end may come later */
                 ps[m->partition].eof = m->offset;
         } else if (mine && rr_kafka_is_reset(m)) {
-            if (!ps[m->partition].done && offset_gone(s, m) < 0)
-                return -1;
+            if (!ps[m->partition].done && offset_gone(s, m) < 0) return -1;
         } else if (client_error(k, m, &s->last_warn, s->err, sizeof s->err) < 0) {
             return -1;
         }
@@ -320,8 +323,7 @@ static int topic_gone(kshard_t *s)
     for (int j = 0; j < s->n; j++) { /* every partition gone is counted */
         int32_t p = s->global[j];
         part_state_t *ps = &s->k->ps[p];
-        if (ps->done || p < np)
-            continue;
+        if (ps->done || p < np) continue;
         if (ps->end == INT64_MAX) { /* a live topic's, whose end nobody knows */
             snprintf(s->err, sizeof s->err, "%s[%d]: the topic was deleted while it was written",
                      k->r->topic, (int)p);
@@ -344,8 +346,7 @@ static int take_ends(kshard_t *s)
 {
     krun_t *k = s->k;
     rr_kafka_live_state_t st = rr_kafka_live_state(k->r->live);
-    if (st == RR_KAFKA_LIVE_WRITING)
-        return 0;
+    if (st == RR_KAFKA_LIVE_WRITING) return 0;
     if (st == RR_KAFKA_LIVE_FAILED) {
         snprintf(s->err, sizeof s->err, "%s: its writer stopped before the end", k->r->topic);
         return -1;
@@ -370,10 +371,8 @@ static int shard_consume(kshard_t *s)
     double next_progress = k->t0 + 5, quiet_since = rr_mono_s();
     while (s->remaining && !atomic_load(&k->stop) && !signalled(k)) {
         if (k->r->live && !s->have_ends) {
-            if (take_ends(s) < 0)
-                return -1;
-            if (!s->remaining)
-                break;
+            if (take_ends(s) < 0) return -1;
+            if (!s->remaining) break;
         }
         ssize_t n = rd_kafka_consume_batch_queue(s->q, WAIT_MS, s->msgs, BATCH);
         if (n < 0) {
@@ -385,29 +384,25 @@ static int shard_consume(kshard_t *s)
             quiet_since = rr_mono_s();
         } else if (rr_mono_s() - quiet_since > QUIET_S) {
             quiet_since = rr_mono_s();
-            if (topic_gone(s) < 0)
-                return -1;
+            if (topic_gone(s) < 0) return -1;
             continue;
         }
         int rc = feed_batch(s, s->msgs, n);
         for (ssize_t i = 0; i < n; i++)
             rd_kafka_message_destroy(s->msgs[i]);
-        if (rc < 0)
-            return -1;
+        if (rc < 0) return -1;
         rr_shard_progress_note(s->prog, s->eng);
         if (s->progress) /* the only shard, on the calling thread */
             rr_shard_progress_poll(s->prog, 1, k->r->quiet, k->t0, &next_progress);
     }
-    if (!s->remaining)
-        rr_engine_finish(s->eng);
+    if (!s->remaining) rr_engine_finish(s->eng);
     return 0;
 }
 
 static void *shard_main(void *arg)
 {
     kshard_t *s = arg;
-    if (shard_consume(s) < 0)
-        atomic_store(&s->k->stop, 1);
+    if (shard_consume(s) < 0) atomic_store(&s->k->stop, 1);
     atomic_store(&s->prog->done, 1);
     rd_kafka_queue_yield(s->k->cq); /* the calling thread need not wait out its poll */
     return NULL;
@@ -423,14 +418,13 @@ static int serve_consumer(krun_t *k, const rr_shard_progress_t *prog, int n,
     int rc = 0;
     double next_progress = k->t0 + 5, last_warn = 0;
     for (;;) {
-        if (rr_shard_progress_poll(prog, n, k->r->quiet, k->t0, &next_progress) == n)
-            return rc;
+        if (rr_shard_progress_poll(prog, n, k->r->quiet, k->t0, &next_progress) == n) return rc;
         ssize_t got = rd_kafka_consume_batch_queue(k->cq, 100, msgs, BATCH);
         for (ssize_t i = 0; i < got; i++) {
             const rd_kafka_message_t *m = msgs[i];
             if (rc == 0 && !m->err) { /* every assigned partition goes to a shard's queue */
-                snprintf(err, errn, "%s[%d]: a record reached the consumer's own queue", k->r->topic,
-                         (int)m->partition);
+                snprintf(err, errn, "%s[%d]: a record reached the consumer's own queue",
+                         k->r->topic, (int)m->partition);
                 rc = -1;
             } else if (rc == 0 && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
                        client_error(k, m, &last_warn, err, errn) < 0) {
@@ -439,11 +433,11 @@ static int serve_consumer(krun_t *k, const rr_shard_progress_t *prog, int n,
             rd_kafka_message_destroy(msgs[i]);
         }
         if (got < 0 && rc == 0) {
-            snprintf(err, errn, "%s: consume: %s", k->r->topic, rd_kafka_err2str(rd_kafka_last_error()));
+            snprintf(err, errn, "%s: consume: %s", k->r->topic,
+                     rd_kafka_err2str(rd_kafka_last_error()));
             rc = -1;
         }
-        if (rc < 0)
-            atomic_store(&k->stop, 1);
+        if (rc < 0) atomic_store(&k->stop, 1);
     }
 }
 
@@ -462,13 +456,13 @@ static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_
             e = l->elems[i].err;
         else /* -1: no record that late; and never outside what exists */
             out[p] = l->elems[i].offset < 0 || l->elems[i].offset > ps[p].end ? ps[p].end
-                     : l->elems[i].offset < ps[p].start                      ? ps[p].start
-                                                                             : l->elems[i].offset;
+                     : l->elems[i].offset < ps[p].start                       ? ps[p].start
+                                                                              : l->elems[i].offset;
     }
     rd_kafka_topic_partition_list_destroy(l);
     if (e)
-        snprintf(r->errstr, r->errstr_size, "%s: offsets for time %lld: %s", r->topic, (long long)ts_ms,
-                 rd_kafka_err2str(e));
+        snprintf(r->errstr, r->errstr_size, "%s: offsets for time %lld: %s", r->topic,
+                 (long long)ts_ms, rd_kafka_err2str(e));
     return e ? -1 : 0;
 }
 
@@ -505,8 +499,7 @@ static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int n
         /* Every partition joins its engine before any event: the engine's
          * watermark waits for all of them (SPEC §5). */
         for (int32_t p = 0; p < k->np; p++) {
-            if (k->ps[p].shard != j)
-                continue;
+            if (k->ps[p].shard != j) continue;
             char name[300];
             snprintf(name, sizeof name, "%s[%d]", r->topic, p);
             k->ps[p].eng_part = rr_engine_add_partition(s->eng, name);
@@ -529,10 +522,10 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
     krun_t k = {.r = r, .t0 = rr_mono_s()};
     memset(&r->stats, 0, sizeof r->stats);
     r->engine_error[0] = 0;
-    rd_kafka_t *rk = k.rk = rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->errstr, r->errstr_size);
+    rd_kafka_t *rk = k.rk =
+        rr_kafka_reader_new(r->ko, r->group ? r->group : "replyrate", r->errstr, r->errstr_size);
     if (!rk) {
-        if (r->live)
-            rr_kafka_live_over(r->live);
+        if (r->live) rr_kafka_live_over(r->live);
         return 2;
     }
     int status = 1, nsh = 0, started = 0, ranged = 0;
@@ -548,13 +541,10 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
     pthread_mutex_init(&mu, NULL);
 
     int np = k.np = rr_kafka_partition_count(rk, r->topic, 10000, r->errstr, r->errstr_size);
-    if (np == 0)
-        snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
-    if (np <= 0)
-        goto out;
+    if (np == 0) snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
+    if (np <= 0) goto out;
     if (r->live && (r->range_end_ms > 0 || rr_kafka_live_partitions(r->live) != np)) {
-        if (r->range_end_ms > 0)
-            status = 2;
+        if (r->range_end_ms > 0) status = 2;
         snprintf(r->errstr, r->errstr_size, "%s: %s", r->topic,
                  r->range_end_ms > 0 ? "a topic still being written is read to its end, not by day"
                                      : "its writer writes another number of partitions");
@@ -582,16 +572,14 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         }
     }
     nsh = r->threads < 1 ? 1 : r->threads;
-    if (nsh > readable)
-        nsh = readable > 0 ? readable : 1;
+    if (nsh > readable) nsh = readable > 0 ? readable : 1;
     sh = calloc((size_t)nsh, sizeof *sh);
     prog = calloc((size_t)nsh, sizeof *prog);
     if (!sh || !prog) {
         snprintf(r->errstr, r->errstr_size, "out of memory");
         goto out;
     }
-    if (make_shards(&k, sh, prog, nsh, &mu, &status) < 0)
-        goto out;
+    if (make_shards(&k, sh, prog, nsh, &mu, &status) < 0) goto out;
     if (r->range_end_ms > 0) {
         /* a day range: start at the lookback, and note where the range proper
          * starts in each partition (rejected records before it are the
@@ -604,20 +592,17 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
             goto out;
         }
         int rc = offsets_for_time(rk, r, ps, np, r->seek_ms, seek);
-        if (!rc)
-            rc = offsets_for_time(rk, r, ps, np, r->range_start_ms, r->range_offsets);
+        if (!rc) rc = offsets_for_time(rk, r, ps, np, r->range_start_ms, r->range_offsets);
         for (int i = 0; !rc && i < assign->cnt; i++) {
             int32_t p = assign->elems[i].partition;
             assign->elems[i].offset = ps[p].start = seek[p];
         }
         free(seek);
-        if (rc)
-            goto out;
+        if (rc) goto out;
     }
     for (int32_t p = 0; p < np; p++) {
         ps[p].next = ps[p].start;
-        if (r->live)
-            rr_kafka_live_read(r->live, p, ps[p].next);
+        if (r->live) rr_kafka_live_read(r->live, p, ps[p].next);
     }
     ranged = 1;
     if (r->publish && assign->cnt && !r->live) {
@@ -646,8 +631,8 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
             rr_log(RR_LOG_INFO, "run",
                    "%s: group '%s' has committed %s: already published, nothing to "
                    "do (another --group publishes again)",
-                    r->topic, r->group ? r->group : "replyrate",
-                    r->range_label ? "this day range" : "every end offset");
+                   r->topic, r->group ? r->group : "replyrate",
+                   r->range_label ? "this day range" : "every end offset");
             r->already_published = 1;
             for (int32_t p = 0; p < np; p++)
                 ps[p].start = ps[p].end; /* read nothing */
@@ -677,7 +662,8 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         for (int i = 0; i < assign->cnt; i++) {
             int32_t p = assign->elems[i].partition;
             if (!(pq[p] = rd_kafka_queue_get_partition(rk, r->topic, p))) {
-                snprintf(r->errstr, r->errstr_size, "%s[%d]: no queue for the partition", r->topic, p);
+                snprintf(r->errstr, r->errstr_size, "%s[%d]: no queue for the partition", r->topic,
+                         p);
                 goto out;
             }
             rd_kafka_queue_forward(pq[p], sh[ps[p].shard].q);
@@ -686,8 +672,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
     int remaining = 0;
     for (int j = 0; j < nsh; j++)
         remaining += sh[j].remaining;
-    if (signalled(&k))
-        goto out;
+    if (signalled(&k)) goto out;
     if (remaining && !r->already_published) {
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign);
         if (e) {
@@ -707,16 +692,14 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 1 << 20);
         for (; started < nsh; started++)
-            if (pthread_create(&sh[started].thread, &attr, shard_main, &sh[started]) != 0)
-                break;
+            if (pthread_create(&sh[started].thread, &attr, shard_main, &sh[started]) != 0) break;
         pthread_attr_destroy(&attr);
         if (started < nsh) {
             snprintf(r->errstr, r->errstr_size, "cannot start a shard thread");
             atomic_store(&k.stop, 1);
             rc = -1;
         }
-        if (serve_consumer(&k, prog, started, msgs, r->errstr, r->errstr_size) < 0)
-            rc = -1;
+        if (serve_consumer(&k, prog, started, msgs, r->errstr, r->errstr_size) < 0) rc = -1;
         for (int j = 0; j < started; j++)
             pthread_join(sh[j].thread, NULL);
         for (int j = 0; j < started; j++)
@@ -734,7 +717,8 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
             snprintf(r->engine_error, sizeof r->engine_error, "%s", rr_engine_error(sh[j].eng));
     }
     if (rr_shard_total_done(&total, &r->stats) < 0 && !r->engine_error[0])
-        snprintf(r->engine_error, sizeof r->engine_error, "out of memory counting shops across shards");
+        snprintf(r->engine_error, sizeof r->engine_error,
+                 "out of memory counting shops across shards");
     if (rc < 0) {
         if (atomic_load(&k.incomplete)) { /* what stopped the run, whichever shard saw it */
             status = 3;
@@ -759,8 +743,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
          * transaction; a day range's label as their metadata */
         rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_new(np);
         for (int32_t p = 0; p < np; p++) {
-            if (ps[p].end <= ps[p].start && !r->range_label)
-                continue;
+            if (ps[p].end <= ps[p].start && !r->range_label) continue;
             rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(ends, r->topic, p);
             t->offset = r->range_label ? ps[p].next : ps[p].end;
             if (r->range_label) {
@@ -770,8 +753,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         }
         rc = rr_kafka_sink_commit(r->publish, rk, ends, r->errstr, r->errstr_size);
         rd_kafka_topic_partition_list_destroy(ends);
-        if (rc < 0)
-            goto out;
+        if (rc < 0) goto out;
     }
     status = 0;
 out:
@@ -783,8 +765,8 @@ out:
     if (ranged && (r->read = calloc((size_t)np, sizeof *r->read)))
         for (int32_t p = 0; p < np; p++)
             if (ps[p].start < ps[p].end)
-                r->read[r->n_read++] =
-                    (rr_kafka_read_t){p, ps[p].start, ps[p].next > ps[p].start ? ps[p].next : ps[p].start};
+                r->read[r->n_read++] = (rr_kafka_read_t){
+                    p, ps[p].start, ps[p].next > ps[p].start ? ps[p].next : ps[p].start};
     if (signalled(&k) && status != 0 && status != 2) /* a signal outranks what it interrupted */
         status = 128 + signalled(&k);
     for (int32_t p = 0; pq && p < np; p++)
@@ -793,12 +775,9 @@ out:
             rd_kafka_queue_destroy(pq[p]);
         }
     for (int j = 0; sh && nsh > 1 && j < nsh; j++)
-        if (sh[j].q)
-            rd_kafka_queue_destroy(sh[j].q);
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (assign)
-        rd_kafka_topic_partition_list_destroy(assign);
+        if (sh[j].q) rd_kafka_queue_destroy(sh[j].q);
+    if (q) rd_kafka_queue_destroy(q);
+    if (assign) rd_kafka_topic_partition_list_destroy(assign);
     rd_kafka_consumer_close(rk);
     if (!rr_kafka_destroy_within(rk, 10000))
         rr_log(RR_LOG_WARN, "run", "%s: the Kafka client did not shut down in 10 s; left behind",

@@ -64,7 +64,7 @@ typedef struct rr_kafka_run {
     const rr_config_t *cfg;
     const rr_tz_t *tz;
     rr_fanout_t *fan; /* every record: each shard through a port, one at a time */
-    int threads;    /* shards: at most this many, one per partition that holds records */
+    int threads;      /* shards: at most this many, one per partition that holds records */
     int have_now;
     int64_t now_ms;
     int quiet;
@@ -73,9 +73,9 @@ typedef struct rr_kafka_run {
      * Each partition is read from its first record at or after seek_ms (by
      * Kafka timestamp) until its watermark passes stop_ms, or its end. */
     int64_t seek_ms, range_start_ms, stop_ms, range_end_ms;
-    const char *range_label;  /* "FROM..TO": committed as the offsets' metadata */
-    int64_t *range_offsets;   /* out, np entries, set before the first event: each
-                               * partition's first offset at or after range_start_ms */
+    const char *range_label; /* "FROM..TO": committed as the offsets' metadata */
+    int64_t *range_offsets;  /* out, np entries, set before the first event: each
+                              * partition's first offset at or after range_start_ms */
     /* Completeness (docs/kafka.md, "Completeness"): records the run needs that
      * were deleted, before it began (below a partition's log start offset) or
      * under it, make it stop with status 3, unless allow_incomplete: then it
@@ -105,8 +105,8 @@ typedef struct rr_kafka_run {
                                * what was read, whatever the status; NULL if the run
                                * stopped before it knew */
     size_t n_read;
-    int already_published; /* publishing: the group had committed every end offset */
-    rr_stats_t stats;      /* the shards' counts added up (pipeline/shards.h) */
+    int already_published;  /* publishing: the group had committed every end offset */
+    rr_stats_t stats;       /* the shards' counts added up (pipeline/shards.h) */
     char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
     double seconds;
     char *errstr; /* rr_run_kafka's errstr, for the run's own functions */

@@ -29,10 +29,10 @@ typedef struct spart {
     rr_engine_t *eng;
     rr_fanout_port_t port; /* into the run's fan-out, rejected records renamed to partition p */
     int owned;
-    int64_t next;   /* the offset after the last one fed; -1: nothing fed or committed */
-    int dirty;      /* fed since its last checkpoint */
-    int revise;     /* fed since its last provisional revision */
-    int has_loc;    /* loc: its last committed checkpoint */
+    int64_t next;          /* the offset after the last one fed; -1: nothing fed or committed */
+    int dirty;             /* fed since its last checkpoint */
+    int revise;            /* fed since its last provisional revision */
+    int has_loc;           /* loc: its last committed checkpoint */
     rr_ck_loc_t loc, pend; /* pend: written in the open transaction */
     int written;
     rr_stats_t base; /* the engine's counts when this run got it */
@@ -54,8 +54,7 @@ struct stream {
 static void fail(stream_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(stream_t *s, const char *fmt, ...)
 {
-    if (s->failed++)
-        return;
+    if (s->failed++) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(s->r->errstr, s->r->errstr_size, fmt, ap);
@@ -85,8 +84,7 @@ static void add_delta(rr_stats_t *acc, const rr_stats_t *now, const rr_stats_t *
 
 static void drop_engine(stream_t *s, spart_t *sp)
 {
-    if (!sp->eng)
-        return;
+    if (!sp->eng) return;
     rr_stats_t now;
     rr_engine_stats(sp->eng, &now);
     add_delta(&s->dropped, &now, &sp->base);
@@ -114,21 +112,18 @@ static void totals(const stream_t *s, rr_stats_t *out)
 
 static spart_t *part(stream_t *s, int32_t p)
 {
-    if (p < 0)
-        return NULL;
+    if (p < 0) return NULL;
     if (p >= s->cap) {
         int cap = p + 1;
         spart_t **ps = realloc(s->ps, (size_t)cap * sizeof *ps);
-        if (!ps)
-            return NULL;
+        if (!ps) return NULL;
         memset(ps + s->cap, 0, (size_t)(cap - s->cap) * sizeof *ps);
         s->ps = ps;
         s->cap = cap;
     }
     if (!s->ps[p]) {
         spart_t *sp = calloc(1, sizeof *sp);
-        if (!sp)
-            return NULL;
+        if (!sp) return NULL;
         sp->s = s;
         sp->p = p;
         sp->next = -1;
@@ -143,15 +138,13 @@ static spart_t *part(stream_t *s, int32_t p)
 static int commit_all(stream_t *s, const char *why)
 {
     rr_stream_run_t *r = s->r;
-    if (s->failed)
-        return -1;
+    if (s->failed) return -1;
     int any = 0;
     double t0 = rr_mono_s();
     uint64_t bytes = 0, raw = 0;
     for (int p = 0; p < s->cap; p++) {
         spart_t *sp = s->ps[p];
-        if (sp)
-            sp->written = 0;
+        if (sp) sp->written = 0;
         if (!sp || !sp->owned || !sp->eng || !(sp->dirty || (!sp->has_loc && sp->next >= 0)))
             continue;
         if (p >= s->changelog_parts) {
@@ -161,8 +154,8 @@ static int commit_all(stream_t *s, const char *why)
         }
         char key[300];
         snprintf(key, sizeof key, "%s:%d", r->topic, (int)p);
-        if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend, r->errstr,
-                             r->errstr_size) < 0) {
+        if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend,
+                             r->errstr, r->errstr_size) < 0) {
             s->failed = 1;
             return -1;
         }
@@ -171,8 +164,7 @@ static int commit_all(stream_t *s, const char *why)
         raw += sp->pend.raw;
         any = 1;
     }
-    if (!any)
-        return 0; /* nothing fed since the last commit: no record, nothing to commit */
+    if (!any) return 0; /* nothing fed since the last commit: no record, nothing to commit */
     if (rr_kafka_sink_flush(r->publish, r->errstr, r->errstr_size) < 0) {
         s->failed = 1;
         return -1;
@@ -181,8 +173,7 @@ static int commit_all(stream_t *s, const char *why)
     int n_parts = 0;
     for (int p = 0; p < s->cap; p++) {
         spart_t *sp = s->ps[p];
-        if (!sp || !sp->owned || !(sp->written || sp->has_loc) || sp->next < 0)
-            continue;
+        if (!sp || !sp->owned || !(sp->written || sp->has_loc) || sp->next < 0) continue;
         char md[128];
         rr_changelog_format(sp->written ? &sp->pend : &sp->loc, md, sizeof md);
         rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(offs, r->topic, p);
@@ -214,16 +205,15 @@ static int commit_all(stream_t *s, const char *why)
         for (int p = 0; p < s->cap; p++) {
             const spart_t *sp = s->ps[p];
             int64_t lo, hi;
-            if (sp && sp->owned &&
-                !rd_kafka_get_watermark_offsets(s->rk, r->topic, p, &lo, &hi) && hi >= 0)
+            if (sp && sp->owned && !rd_kafka_get_watermark_offsets(s->rk, r->topic, p, &lo, &hi) &&
+                hi >= 0)
                 lag += hi - (sp->next >= 0 ? sp->next : lo > 0 ? lo : 0);
         }
-        rr_progress_event(
-                "{\"type\":\"commit\",\"why\":\"%s\",\"partitions\":%d,\"input\":%llu,"
-                "\"lag\":%lld,\"checkpoint_bytes\":%llu,\"checkpoint_raw_bytes\":%llu,"
-                "\"seconds\":%.3f}",
-                why, n_parts, (unsigned long long)st.input, (long long)lag, (unsigned long long)bytes,
-                (unsigned long long)raw, rr_mono_s() - t0);
+        rr_progress_event("{\"type\":\"commit\",\"why\":\"%s\",\"partitions\":%d,\"input\":%llu,"
+                          "\"lag\":%lld,\"checkpoint_bytes\":%llu,\"checkpoint_raw_bytes\":%llu,"
+                          "\"seconds\":%.3f}",
+                          why, n_parts, (unsigned long long)st.input, (long long)lag,
+                          (unsigned long long)bytes, (unsigned long long)raw, rr_mono_s() - t0);
     }
     return 0;
 }
@@ -255,9 +245,9 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
             rr_stats_t st;
             rr_engine_stats(sp->eng, &st);
             rr_progress_event(
-                    "{\"type\":\"restored\",\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
-                    ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}",
-                    (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
+                "{\"type\":\"restored\",\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
+                ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}",
+                (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
         }
     } else {
         char name[300];
@@ -296,8 +286,7 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
         rr_ck_loc_t loc;
         if (t->err || t->offset < 0) { /* never committed: from the beginning, fresh */
             drop_engine(s, sp);
-            if (open_engine(s, sp, NULL) < 0)
-                break;
+            if (open_engine(s, sp, NULL) < 0) break;
             l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         } else if (rr_changelog_parse(t->metadata, t->metadata_size, &loc) < 0) {
             fail(s,
@@ -310,8 +299,7 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
             if (!(sp->eng && sp->has_loc && sp->loc.gen == loc.gen && sp->next == t->offset &&
                   !sp->dirty)) {
                 drop_engine(s, sp);
-                if (open_engine(s, sp, &loc) < 0)
-                    break;
+                if (open_engine(s, sp, &loc) < 0) break;
                 sp->loc = loc;
                 sp->has_loc = 1;
                 restored++;
@@ -323,12 +311,10 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
         sp->dirty = 0;
     }
     rd_kafka_topic_partition_list_destroy(c);
-    if (s->failed)
-        return -1;
+    if (s->failed) return -1;
     /* parked engines that did not come back are another instance's now */
     for (int p = 0; p < s->cap; p++)
-        if (s->ps[p] && !s->ps[p]->owned)
-            drop_engine(s, s->ps[p]);
+        if (s->ps[p] && !s->ps[p]->owned) drop_engine(s, s->ps[p]);
     if (!r->quiet) {
         char line[4096];
         size_t len = (size_t)snprintf(line, sizeof line, "{\"type\":\"assigned\",\"partitions\":[");
@@ -348,8 +334,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     stream_t *s = opaque;
     int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (!s->failed)
-            take(s, l);
+        if (!s->failed) take(s, l);
         rd_kafka_error_t *e = NULL;
         rd_kafka_resp_err_t ae = 0;
         if (coop)
@@ -377,8 +362,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, l);
-        if (e)
-            rd_kafka_error_destroy(e);
+        if (e) rd_kafka_error_destroy(e);
     } else {
         rd_kafka_assign(rk, NULL);
     }
@@ -396,8 +380,7 @@ static int changelog_topic(stream_t *s, int np)
     rr_stream_run_t *r = s->r;
     rd_kafka_t *prk = rr_kafka_sink_handle(r->publish);
     int n = rr_kafka_partition_count(prk, s->changelog, 10000, r->errstr, r->errstr_size);
-    if (n < 0)
-        return -1;
+    if (n < 0) return -1;
     if (n == 0) {
         static const char *const cfg[] = {"cleanup.policy", "compact", NULL};
         if (rr_kafka_create_topic(prk, s->changelog, np, cfg, 10000, r->errstr, r->errstr_size) < 0)
@@ -432,8 +415,7 @@ static int revise_all(stream_t *s)
     int parts = 0;
     for (int p = 0; p < s->cap; p++) {
         spart_t *sp = s->ps[p];
-        if (!sp || !sp->owned || !sp->eng || !sp->revise)
-            continue;
+        if (!sp || !sp->owned || !sp->eng || !sp->revise) continue;
         int64_t n = rr_engine_provisional(sp->eng);
         if (n < 0) {
             fail(s, "%s[%d]: out of memory making a provisional revision", s->r->topic, (int)p);
@@ -446,7 +428,7 @@ static int revise_all(stream_t *s)
     }
     if (parts && !s->r->quiet)
         rr_progress_event("{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}", parts,
-                (unsigned long long)records);
+                          (unsigned long long)records);
     return 0;
 }
 
@@ -475,10 +457,8 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
         goto out;
     }
     int np = rr_kafka_partition_count(s.rk, r->topic, 10000, r->errstr, r->errstr_size);
-    if (np == 0)
-        snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
-    if (np <= 0 || changelog_topic(&s, np) < 0)
-        goto out;
+    if (np == 0) snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
+    if (np <= 0 || changelog_topic(&s, np) < 0) goto out;
     rd_kafka_poll_set_consumer(s.rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, r->topic, RD_KAFKA_PARTITION_UA);
@@ -490,9 +470,8 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
     }
     q = rd_kafka_queue_get_consumer(s.rk);
     double next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
-    double next_revision = r->provisional_every_ms
-                               ? rr_mono_s() + (double)r->provisional_every_ms / 1000.0
-                               : HUGE_VAL;
+    double next_revision =
+        r->provisional_every_ms ? rr_mono_s() + (double)r->provisional_every_ms / 1000.0 : HUGE_VAL;
     double next_progress = t0 + 5, last_warn = 0;
     while (!*r->stop && !s.failed) {
         ssize_t n = rd_kafka_consume_batch_queue(q, WAIT_MS, msgs, BATCH);
@@ -513,8 +492,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
                 feed_run(&s, run_sp, msgs + run_start, run_n, recs);
                 run_n = 0;
             }
-            if (!m)
-                break;
+            if (!m) break;
             if (usable) {
                 if (!run_n) {
                     run_start = (size_t)i;
@@ -529,7 +507,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
                     fail(&s, "%s: %s", r->topic, fatal);
                 } else if (!r->quiet && rr_mono_s() - last_warn > 5) {
                     rr_log(RR_LOG_WARN, "run", "%s: %s (waiting)", r->topic,
-                            rd_kafka_message_errstr(m));
+                           rd_kafka_message_errstr(m));
                     last_warn = rr_mono_s();
                 }
             }
@@ -551,27 +529,22 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
             next_progress += 5;
         }
     }
-    if (!s.failed)
-        commit_all(&s, "stop");
+    if (!s.failed) commit_all(&s, "stop");
     /* leaving the group revokes what is left (nothing to commit now) */
     if (q) {
         rd_kafka_queue_destroy(q);
         q = NULL;
     }
     rd_kafka_consumer_close(s.rk);
-    if (!s.failed)
-        status = 0;
+    if (!s.failed) status = 0;
 out:
     totals(&s, &r->stats);
     r->seconds = rr_mono_s() - t0;
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (s.rk)
-        rd_kafka_destroy(s.rk);
+    if (q) rd_kafka_queue_destroy(q);
+    if (s.rk) rd_kafka_destroy(s.rk);
     rr_kafka_sink_forget_puts(r->publish); /* a failed commit's chunks point into s.ps */
     for (int p = 0; p < s.cap; p++) {
-        if (s.ps[p])
-            rr_engine_free(s.ps[p]->eng);
+        if (s.ps[p]) rr_engine_free(s.ps[p]->eng);
         free(s.ps[p]);
     }
     free(s.ps);

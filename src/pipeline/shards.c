@@ -58,23 +58,20 @@ static void count_shop(void *opaque, uint64_t shop, int partition, int several)
     rr_shard_total_t *t = opaque;
     uint32_t v = rr_map64_get(&t->first, shop);
     if (v == RR_MAP_NONE) {
-        if (several)
-            t->stats.shops_in_several_partitions++;
+        if (several) t->stats.shops_in_several_partitions++;
         if (rr_map64_put(&t->first, shop, (uint32_t)t->shard | (several ? 0x80000000u : 0)) < 0)
             t->oom = 1;
     } else if (!(v & 0x80000000u) && (several || (int)(v & 0x7fffffffu) != t->shard)) {
         t->stats.shops_in_several_partitions++;
         rr_map64_del(&t->first, shop);
-        if (rr_map64_put(&t->first, shop, v | 0x80000000u) < 0)
-            t->oom = 1;
+        if (rr_map64_put(&t->first, shop, v | 0x80000000u) < 0) t->oom = 1;
     }
 }
 
 void rr_shard_total_init(rr_shard_total_t *t)
 {
     *t = (rr_shard_total_t){0};
-    if (rr_map64_init(&t->first, 1024) < 0)
-        t->oom = 1;
+    if (rr_map64_init(&t->first, 1024) < 0) t->oom = 1;
 }
 
 void rr_shard_total_add(rr_shard_total_t *t, const rr_engine_t *eng)
@@ -82,8 +79,7 @@ void rr_shard_total_add(rr_shard_total_t *t, const rr_engine_t *eng)
     rr_stats_t st;
     rr_engine_stats(eng, &st);
     add_stats(&t->stats, &st);
-    if (!t->oom)
-        rr_engine_each_shop(eng, count_shop, t);
+    if (!t->oom) rr_engine_each_shop(eng, count_shop, t);
     t->shard++;
 }
 

@@ -35,7 +35,6 @@ int rr_summary_format(const rr_outcome_t *o, char *buf, size_t size)
     if (o->signo && at < size)
         at += (size_t)snprintf(buf + at, size - at, ",\"signal\":\"%s\"",
                                rr_stop_signal_name(o->signo));
-    if (at < size)
-        at += (size_t)snprintf(buf + at, size - at, "}\n");
+    if (at < size) at += (size_t)snprintf(buf + at, size - at, "}\n");
     return (int)at;
 }

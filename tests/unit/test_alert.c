@@ -52,9 +52,9 @@ Test(alert, default_rules_compile_against_default_metrics)
     char err[256];
     rr_config_default(&cfg);
     for (size_t i = 0; i < cfg.n_alerts; i++)
-        cr_assert_eq(rr_alert_compile(cfg.alerts[i].expr, cfg.metrics, cfg.n_metrics, &a, err,
-                                      sizeof err),
-                     0, "%s: %s", cfg.alerts[i].name, err);
+        cr_assert_eq(
+            rr_alert_compile(cfg.alerts[i].expr, cfg.metrics, cfg.n_metrics, &a, err, sizeof err),
+            0, "%s: %s", cfg.alerts[i].name, err);
 }
 
 Test(alert, pdd_warning_fires_below_half_only)
@@ -92,7 +92,7 @@ Test(alert, pdd_penalty_needs_more_than_100_buyers_and_below_half)
 
 Test(alert, ratio_comparison_never_fires_when_den_is_zero)
 {
-    const char *rules[] = {"a < 0.5", "a <= 0.5", "a > -1",  "a >= 0",
+    const char *rules[] = {"a < 0.5", "a <= 0.5", "a > -1", "a >= 0",
                            "a == 0",  "a != 0.5", "a != 0", "a < 1e300"};
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         double v = -1;
@@ -131,18 +131,15 @@ Test(alert, and_binds_tighter_than_or)
 {
     /* "A or B and C" is "A or (B and C)": with A true and C false it fires;
      * "(A or B) and C" would not. A = a.num==1, B = b.num==1, C = c_3min.num==1 */
-    cr_assert_eq(fires("a.num == 1 or b.num == 1 and c_3min.num == 1", 1, 0, 0, 0, 0, 0, NULL),
-                 1);
-    cr_assert_eq(fires("b.num == 1 and c_3min.num == 1 or a.num == 1", 1, 0, 0, 0, 0, 0, NULL),
-                 1);
+    cr_assert_eq(fires("a.num == 1 or b.num == 1 and c_3min.num == 1", 1, 0, 0, 0, 0, 0, NULL), 1);
+    cr_assert_eq(fires("b.num == 1 and c_3min.num == 1 or a.num == 1", 1, 0, 0, 0, 0, 0, NULL), 1);
     cr_assert_eq(fires("(a.num == 1 or b.num == 1) and c_3min.num == 1", 1, 0, 0, 0, 0, 0, NULL),
                  0);
     cr_assert_eq(fires("(a.num == 1 or b.num == 1) and c_3min.num == 1", 1, 0, 0, 0, 1, 0, NULL),
                  1);
     cr_assert_eq(fires("a.num == 0 and (b.num == 1 or (c_3min.num == 1))", 0, 0, 0, 0, 1, 0, NULL),
                  1);
-    cr_assert_eq(fires("a.num == 1 and b.num == 1 and c_3min.num == 1", 1, 0, 1, 0, 0, 0, NULL),
-                 0);
+    cr_assert_eq(fires("a.num == 1 and b.num == 1 and c_3min.num == 1", 1, 0, 1, 0, 0, 0, NULL), 0);
     cr_assert_eq(fires("a.num == 1 or b.num == 1 or c_3min.num == 1", 0, 0, 0, 0, 1, 0, NULL), 1);
 }
 
@@ -175,8 +172,10 @@ Test(alert, compile_errors_name_the_column_and_token)
                 "denominator or den)");
     compile_err("a. < 1",
                 "expected numerator, num, denominator or den after \".\" at column 3, got \" \"");
-    compile_err("a 0.5", "expected a comparison operator (< <= > >= == !=) at column 3, got \"0.5\"");
-    compile_err("a = 0.5", "expected a comparison operator (< <= > >= == !=) at column 3, got \"=\"");
+    compile_err("a 0.5",
+                "expected a comparison operator (< <= > >= == !=) at column 3, got \"0.5\"");
+    compile_err("a = 0.5",
+                "expected a comparison operator (< <= > >= == !=) at column 3, got \"=\"");
     compile_err("a => 0.5",
                 "expected a comparison operator (< <= > >= == !=) at column 3, got \"=>\"");
     compile_err("a <> 0.5",
@@ -186,8 +185,7 @@ Test(alert, compile_errors_name_the_column_and_token)
     compile_err("a < 0.5and b < 1", "expected a number at column 5, got \"0.5and\"");
     compile_err("a < 1e", "expected a number at column 5, got \"1e\"");
     compile_err("a < 1e999", "number out of range at column 5, got \"1e999\"");
-    compile_err("a < 0.5 b < 1",
-                "expected \"and\", \"or\" or the end at column 9, got \"b\"");
+    compile_err("a < 0.5 b < 1", "expected \"and\", \"or\" or the end at column 9, got \"b\"");
     compile_err("a < 0.5 and", "expected a metric name at end of rule (column 12)");
     compile_err("a < 0.5 && b < 1", "expected \"and\", \"or\" or the end at column 9, got \"&\"");
     compile_err("(a < 0.5", "missing \")\" to close the \"(\" at column 1");

@@ -18,7 +18,11 @@ Test(changelog, location_round_trips)
 {
     const rr_ck_loc_t cases[] = {
         {.offset = 0, .chunks = 1, .gen = 1, .bytes = 10, .raw = 20},
-        {.offset = 123456789012, .chunks = 125, .gen = UINT64_MAX, .bytes = 65000000, .raw = 262000000},
+        {.offset = 123456789012,
+         .chunks = 125,
+         .gen = UINT64_MAX,
+         .bytes = 65000000,
+         .raw = 262000000},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char buf[128];
@@ -39,12 +43,12 @@ Test(changelog, other_metadata_is_no_location)
         "",
         "replyrate:20261122..20261123", /* a bounded range run's label */
         "rrck1:",
-        "rrck1:5:2:7:100",              /* a field short */
-        "rrck1:5:2:7:100:200:9",        /* one too many */
-        "rrck1:5:2:7:100:200 ",         /* trailing bytes */
-        "rrck1:-5:2:7:100:200",         /* no such offset */
-        "rrck1:5:0:7:100:200",          /* no chunks */
-        "rrck2:5:2:7:100:200",          /* another format */
+        "rrck1:5:2:7:100",       /* a field short */
+        "rrck1:5:2:7:100:200:9", /* one too many */
+        "rrck1:5:2:7:100:200 ",  /* trailing bytes */
+        "rrck1:-5:2:7:100:200",  /* no such offset */
+        "rrck1:5:0:7:100:200",   /* no chunks */
+        "rrck2:5:2:7:100:200",   /* another format */
         "rrck1:x:2:7:100:200",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

@@ -67,8 +67,8 @@ static rr_stats_t run(const events_t *ev, const size_t *cuts, size_t n_cuts, con
             cr_assert_eq(rr_engine_checkpoint(e, rr_membuf_write, &b), 0);
             rr_engine_free(e);
             e = new_engine(&cfg, tz, &sink, 0);
-            cr_assert_eq(rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err), 0, "cut at %zu: %s", i,
-                         err);
+            cr_assert_eq(rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err), 0,
+                         "cut at %zu: %s", i, err);
             cr_assert_eq(b.pos, b.n, "the restore read %zu of %zu bytes", b.pos, b.n);
             rr_membuf_free(&b);
             c++;
@@ -197,8 +197,8 @@ static rr_membuf_t small_checkpoint(rr_config_t *cfg, rr_tz_t **tz)
     events_t ev = generate(5000, 3);
     rr_engine_t *e = new_engine(cfg, *tz, NULL, 1);
     for (size_t i = 0; i < ev.n; i++)
-        rr_engine_offer(e, (int)rr_shop_partition(ev.v[i].shop_id, 2), &ev.v[i], (int64_t)i, NULL, 0,
-                        NOW);
+        rr_engine_offer(e, (int)rr_shop_partition(ev.v[i].shop_id, 2), &ev.v[i], (int64_t)i, NULL,
+                        0, NOW);
     rr_membuf_t b = {0};
     cr_assert_eq(rr_engine_checkpoint(e, rr_membuf_write, &b), 0);
     rr_engine_free(e);
@@ -216,8 +216,8 @@ Test(checkpoint, truncated_checkpoints_are_refused_at_every_length)
     for (size_t len = 0; len < b.n; len += step) {
         rr_membuf_t t = {.p = b.p, .n = len};
         rr_engine_t *e = new_engine(&cfg, tz, NULL, 0);
-        cr_expect_eq(rr_engine_restore(e, rr_membuf_read, &t, err, sizeof err), -1, "%zu of %zu bytes",
-                     len, b.n);
+        cr_expect_eq(rr_engine_restore(e, rr_membuf_read, &t, err, sizeof err), -1,
+                     "%zu of %zu bytes", len, b.n);
         cr_expect(strstr(err, "checkpoint:") != NULL, "%s", err);
         rr_engine_free(e);
     }

@@ -19,8 +19,7 @@ static char tmp_path[64];
 
 static void remove_tmp(void)
 {
-    if (tmp_path[0])
-        unlink(tmp_path);
+    if (tmp_path[0]) unlink(tmp_path);
     tmp_path[0] = '\0';
 }
 
@@ -82,8 +81,7 @@ static const char *deploy_conf(void)
         return path;
     }
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
-        if (access(tries[i], R_OK) == 0)
-            return tries[i];
+        if (access(tries[i], R_OK) == 0) return tries[i];
     return tries[0];
 }
 
@@ -98,8 +96,7 @@ static void invalid(const rr_config_t *cfg, const char *want, rr_config_part_t p
     cr_assert_eq(rr_config_validate_where(cfg, &w, err, sizeof err), -1);
     cr_assert_eq(w.part, part, "%s", err);
     cr_assert_eq(w.index, index, "%s", err);
-    if (key)
-        cr_assert_str_eq(w.key, key, "%s", err);
+    if (key) cr_assert_str_eq(w.key, key, "%s", err);
 }
 
 /* ---- the default ------------------------------------------------------ */
@@ -209,8 +206,8 @@ Test(config, validate_rejects_bad_names)
     invalid(&c, "metric 3: name \"\" is empty", RR_CONFIG_PART_METRIC, 2, "name");
     rr_config_default(&c);
     strcpy(c.metrics[0].name, "douyin-msg");
-    invalid(&c, "name \"douyin-msg\" may contain only A-Z a-z 0-9 and _", RR_CONFIG_PART_METRIC,
-            0, "name");
+    invalid(&c, "name \"douyin-msg\" may contain only A-Z a-z 0-9 and _", RR_CONFIG_PART_METRIC, 0,
+            "name");
     rr_config_default(&c);
     strcpy(c.metrics[0].name, "or");
     invalid(&c, "is an alert-rule keyword", RR_CONFIG_PART_METRIC, 0, "name");
@@ -408,7 +405,7 @@ Test(config, version_changes_when_a_declaration_changes)
         c = base;                                                                                  \
         stmt;                                                                                      \
         version_of(&c, v);                                                                         \
-        cr_assert_str_neq(v, v0, "version unchanged by: %s", #stmt);                              \
+        cr_assert_str_neq(v, v0, "version unchanged by: %s", #stmt);                               \
     } while (0)
     CHANGED(c.metrics[0].threshold_ms = 120000);
     CHANGED(c.metrics[0].window_to_ms = H24);
@@ -444,20 +441,19 @@ Test(config, version_ignores_operational_settings_and_spelling)
         c = base;                                                                                  \
         stmt;                                                                                      \
         version_of(&c, v);                                                                         \
-        cr_assert_str_eq(v, v0, "version changed by: %s", #stmt);                                 \
+        cr_assert_str_eq(v, v0, "version changed by: %s", #stmt);                                  \
     } while (0)
     SAME(c.lateness_ms = 0);
     SAME(c.max_future_ms = 1000);
     SAME(c.idle_timeout_ms = 1);
     SAME(c.jump_confirm = 5);
     SAME(strcpy(c.alerts[0].expr, "pdd_buyer_3min<0.5"));
-    SAME(strcpy(c.alerts[1].expr,
-                "pdd_effective_reply.den>100 and (pdd_effective_reply < 5e-1)"));
-    SAME(c.metrics[7].threshold_ms = 999);          /* unused by response_time */
-    SAME(c.metrics[0].require = RR_REQUIRE_LAST);   /* unused by message_within */
-    SAME(c.metrics[2].reply = RR_REPLY_EFFECTIVE);  /* satisfaction has no reply kind */
-    SAME(memset(c.metrics[10].name, 'x', 10));      /* beyond n_metrics */
-    SAME(strcpy(c.alerts[5].expr, "garbage"));      /* beyond n_alerts */
+    SAME(strcpy(c.alerts[1].expr, "pdd_effective_reply.den>100 and (pdd_effective_reply < 5e-1)"));
+    SAME(c.metrics[7].threshold_ms = 999);         /* unused by response_time */
+    SAME(c.metrics[0].require = RR_REQUIRE_LAST);  /* unused by message_within */
+    SAME(c.metrics[2].reply = RR_REPLY_EFFECTIVE); /* satisfaction has no reply kind */
+    SAME(memset(c.metrics[10].name, 'x', 10));     /* beyond n_metrics */
+    SAME(strcpy(c.alerts[5].expr, "garbage"));     /* beyond n_alerts */
 #undef SAME
 }
 
@@ -478,10 +474,12 @@ Test(config, canonical_text_names_every_setting_in_order)
     rr_config_t c;
     rr_config_default(&c);
     char *s = canonical_of(&c);
-    const char *head = "replyrate-config 2\ntimezone \"Asia/Shanghai\"\nhorizon_ms 3600000\n"
-                       "lateness_ms 5000\nmax_future_ms 86400000\nidle_timeout_ms 30000\n"
-                       "conversation_ttl_ms 21600000\njump_confirm 1000\nmetrics 8\nmetric \"douyin_msg_3min\" kind 1 "
-                       "reply 1 threshold_ms 180000 window_ms 28800000 82800000 excludes 0 require 0\n";
+    const char *head =
+        "replyrate-config 2\ntimezone \"Asia/Shanghai\"\nhorizon_ms 3600000\n"
+        "lateness_ms 5000\nmax_future_ms 86400000\nidle_timeout_ms 30000\n"
+        "conversation_ttl_ms 21600000\njump_confirm 1000\nmetrics 8\nmetric \"douyin_msg_3min\" "
+        "kind 1 "
+        "reply 1 threshold_ms 180000 window_ms 28800000 82800000 excludes 0 require 0\n";
     cr_assert_eq(strncmp(s, head, strlen(head)), 0, "%s", s);
     cr_assert(strstr(s, "\nalerts 2\nalert \""), "%s", s);
     cr_assert_eq(s[strlen(s) - 1], '\n');
@@ -498,7 +496,7 @@ Test(config, canonical_text_changes_with_every_field_the_version_ignores_too)
         c = base;                                                                                  \
         stmt;                                                                                      \
         char *s = canonical_of(&c);                                                                \
-        cr_assert_str_neq(s, s0, "canonical text unchanged by: %s", #stmt);                       \
+        cr_assert_str_neq(s, s0, "canonical text unchanged by: %s", #stmt);                        \
         free(s);                                                                                   \
     } while (0)
     DIFFERS(strcpy(c.timezone, "UTC"));
@@ -583,22 +581,27 @@ Test(config, durations_parse_every_unit)
     static const struct {
         const char *s;
         int64_t ms;
-    } ok[] = {{"3600000ms", 3600000}, {"5s", 5000},      {"3min", 180000}, {"1h", 3600000},
-              {"1d", 86400000},       {"0s", 0},         {" 5 s ", 5000},  {"180s", 180000},
-              {"12h", 43200000},      {"366d", 31622400000LL}};
+    } ok[] = {{"3600000ms", 3600000}, {"5s", 5000},     {"3min", 180000},
+              {"1h", 3600000},        {"1d", 86400000}, {"0s", 0},
+              {" 5 s ", 5000},        {"180s", 180000}, {"12h", 43200000},
+              {"366d", 31622400000LL}};
     static const struct {
         const char *s, *why;
-    } bad[] = {{"5", "missing unit"},         {"5m", "unknown unit \"m\""},
-               {"5 sec", "unknown unit"},     {"", "expected digits"},
-               {"s", "expected digits"},      {"-5s", "expected digits"},
-               {"1.5h", "expected digits"},   {"5s 3ms", "unexpected text"},
+    } bad[] = {{"5", "missing unit"},
+               {"5m", "unknown unit \"m\""},
+               {"5 sec", "unknown unit"},
+               {"", "expected digits"},
+               {"s", "expected digits"},
+               {"-5s", "expected digits"},
+               {"1.5h", "expected digits"},
+               {"5s 3ms", "unexpected text"},
                {"99999999999999999999s", "number too large"},
                {"9999999999999999d", "number too large"}};
     char err[160];
     int64_t ms;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        cr_assert_eq(rr_config_file_duration(ok[i].s, &ms, err, sizeof err), 0, "%s: %s",
-                     ok[i].s, err);
+        cr_assert_eq(rr_config_file_duration(ok[i].s, &ms, err, sizeof err), 0, "%s: %s", ok[i].s,
+                     err);
         cr_assert_eq(ms, ok[i].ms, "%s", ok[i].s);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -618,7 +621,9 @@ Test(config, windows_parse_minutes_seconds_and_24_00)
               {"08:00:30-22:59:59", H8 + 30000, H23 - 1000},
               {"00:00:00-24:00:00", 0, H24},
               {"8:00 - 23:00", H8, H23},
-              {"08:00\xe2\x80\x93" "23:00", H8, H23},
+              {"08:00\xe2\x80\x93"
+               "23:00",
+               H8, H23},
               {"23:59:59-24:00", H24 - 1000, H24}};
     static const struct {
         const char *s, *why;
@@ -654,17 +659,18 @@ Test(config, windows_parse_minutes_seconds_and_24_00)
 
 Test(config, declaring_metrics_and_alerts_replaces_the_defaults)
 {
-    rr_config_t c = load_ok("metrics = (\n"
-                            "  { name = \"fast\"; kind = \"message_within\"; reply = \"effective\";\n"
-                            "    threshold = \"30s\"; window = \"09:00:00-18:00:00\";\n"
-                            "    exclude = [\"spam\"]; },\n"
-                            "  { name = \"replied\"; kind = \"buyer_replied\"; reply = \"manual\";\n"
-                            "    require = \"last\"; },\n"
-                            "  { name = \"csat\"; kind = \"satisfaction\"; reply = \"manual\"; },\n"
-                            "  { name = \"within_default_t\"; kind = \"session_within\";\n"
-                            "    reply = \"manual\"; exclude = (\"internal\", \"spam\"); }\n"
-                            ");\n"
-                            "alerts = ( { name = \"slow\"; rule = \"fast < 0.8 or csat < 0.9\"; } );\n");
+    rr_config_t c =
+        load_ok("metrics = (\n"
+                "  { name = \"fast\"; kind = \"message_within\"; reply = \"effective\";\n"
+                "    threshold = \"30s\"; window = \"09:00:00-18:00:00\";\n"
+                "    exclude = [\"spam\"]; },\n"
+                "  { name = \"replied\"; kind = \"buyer_replied\"; reply = \"manual\";\n"
+                "    require = \"last\"; },\n"
+                "  { name = \"csat\"; kind = \"satisfaction\"; reply = \"manual\"; },\n"
+                "  { name = \"within_default_t\"; kind = \"session_within\";\n"
+                "    reply = \"manual\"; exclude = (\"internal\", \"spam\"); }\n"
+                ");\n"
+                "alerts = ( { name = \"slow\"; rule = \"fast < 0.8 or csat < 0.9\"; } );\n");
     cr_assert_eq(c.n_metrics, 4);
     cr_assert_str_eq(c.metrics[0].name, "fast");
     cr_assert_eq(c.metrics[0].kind, RR_KIND_MESSAGE_WITHIN);
@@ -702,10 +708,11 @@ Test(config, a_loaded_copy_of_the_default_has_the_default_version)
     /* the same set spelt differently (integers, other spacing in a rule) */
     rr_config_t def, c;
     char v1[32], v2[32];
-    c = load_ok("horizon = 3600000; lateness = 1000;\n"
-                "alerts = ( { name = \"pdd_warning\"; rule = \"pdd_buyer_3min<0.5\"; },\n"
-                "  { name = \"pdd_penalty\";\n"
-                "    rule = \"pdd_effective_reply.den > 100 and pdd_effective_reply < .5\"; } );\n");
+    c = load_ok(
+        "horizon = 3600000; lateness = 1000;\n"
+        "alerts = ( { name = \"pdd_warning\"; rule = \"pdd_buyer_3min<0.5\"; },\n"
+        "  { name = \"pdd_penalty\";\n"
+        "    rule = \"pdd_effective_reply.den > 100 and pdd_effective_reply < .5\"; } );\n");
     rr_config_default(&def);
     version_of(&def, v1);
     version_of(&c, v2);
@@ -747,8 +754,9 @@ Test(config, metric_errors_name_file_line_and_key)
 {
     load_err(M1 OKM "  { name = \"x\"; kind = \"message_within\"; reply = \"manual\";\n"
                     "    treshold = \"3min\"; }\n);\nalerts = ();\n",
-             4, "metric 2: unknown key \"treshold\" (known: name, kind, reply, threshold, window, "
-                "exclude, require)");
+             4,
+             "metric 2: unknown key \"treshold\" (known: name, kind, reply, threshold, window, "
+             "exclude, require)");
     load_err(M1 OKM "  { kind = \"message_within\"; reply = \"manual\"; }\n);\nalerts = ();\n", 3,
              "metric 2: missing key \"name\"");
     load_err(M1 "  { name = \"x\"; reply = \"manual\"; }\n);\nalerts = ();\n", 2,
@@ -764,8 +772,9 @@ Test(config, metric_errors_name_file_line_and_key)
              3, "satisfaction counts manual-phase ratings; its reply must be manual");
     load_err(M1 "  { name = \"x\"; kind = \"response_time\"; reply = \"manual\";\n"
                 "    threshold = \"180s\"; }\n);\n",
-             3, "metric \"x\": threshold applies only to message_within, session_within and "
-                "buyer_within, not response_time");
+             3,
+             "metric \"x\": threshold applies only to message_within, session_within and "
+             "buyer_within, not response_time");
     load_err(M1 "  { name = \"x\"; kind = \"message_within\"; reply = \"manual\";\n"
                 "    threshold = \"0s\"; }\n);\nalerts = ();\n",
              3, "metric \"x\": threshold must be > 0");
@@ -789,7 +798,8 @@ Test(config, metric_errors_name_file_line_and_key)
              3, "metric \"x\": unknown exclude \"robots\" (use internal or spam)");
     load_err(M1 "  { name = \"x\"; kind = \"message_within\"; reply = \"manual\";\n"
                 "    exclude = \"spam\"; }\n);\n",
-             3, "metric \"x\": exclude must be an array like [\"internal\", \"spam\"], got a string");
+             3,
+             "metric \"x\": exclude must be an array like [\"internal\", \"spam\"], got a string");
     load_err(M1 OKM "  { name = \"ok\"; kind = \"unassigned\"; reply = \"manual\"; }\n);\n"
                     "alerts = ();\n",
              3, "metric \"ok\" is declared twice (metrics 1 and 2)");
@@ -799,8 +809,9 @@ Test(config, metric_errors_name_file_line_and_key)
     load_err(M1 "  { name = "
                 "\"a123456789012345678901234567890123456789012345678901234567890123456789\";\n"
                 "    kind = \"unassigned\"; reply = \"manual\"; }\n);\n",
-             2, "metric name: \"a123456789012345678901234567890123456789...\" is too long (at "
-                "most 63 characters)");
+             2,
+             "metric name: \"a123456789012345678901234567890123456789...\" is too long (at "
+             "most 63 characters)");
     load_err("\nmetrics = { name = \"x\"; };\n", 2,
              "metrics must be a list of groups: metrics = ( { ... }, { ... } ); got a group");
     load_err("metrics = (\n  \"x\", \"y\"\n);\n", 2,

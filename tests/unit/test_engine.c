@@ -459,7 +459,7 @@ Test(accept, invalid_and_late_events_do_not_move_the_watermark)
     h_init(&h);
     OFFER_AS(&h, ev(T_BUYER, 1, 1, 1, 0, "10:00:00"), RR_APPLIED);
     OFFER_AS(&h, with_shop(ev(T_SYSTEM, 2, 1, 1, 0, "11:00:00"), 9), RR_INVALID);
-    OFFER_AS(&h, ev(T_SYSTEM, 3, 1, 1, 0, "35:00:00"), RR_HELD); /* > 1 day ahead: a jump */
+    OFFER_AS(&h, ev(T_SYSTEM, 3, 1, 1, 0, "35:00:00"), RR_HELD);   /* > 1 day ahead: a jump */
     OFFER_AS(&h, ev(T_AGENT, 4, 1, 1, 1, "09:59:55"), RR_APPLIED); /* = wm; the jump invalid */
     OFFER_AS(&h, ev(T_SYSTEM, 5, 1, 1, 0, "09:00:00"), RR_LATE);
     OFFER_AS(&h, ev(T_SYSTEM, 6, 1, 1, 0, "09:59:55"), RR_APPLIED); /* wm still 09:59:55 */
@@ -1078,7 +1078,6 @@ Test(days, unanswered_round_without_an_agent_yet_waits_for_its_reason)
         cr_expect_eq(h.cap.viols[i].r.reason, RR_REASON_NO_REPLY);
     h_free(&h);
 }
-
 
 Test(days, day_is_published_once_the_watermark_passes_day_end_plus_h_and_not_before)
 {

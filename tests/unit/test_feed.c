@@ -23,7 +23,8 @@ typedef struct lines {
     size_t n, cap;
 } lines_t;
 
-static void add_line(lines_t *l, size_t need, size_t (*fill)(char *, size_t, const void *), const void *r)
+static void add_line(lines_t *l, size_t need, size_t (*fill)(char *, size_t, const void *),
+                     const void *r)
 {
     if (l->cap - l->n < need + 1) {
         l->cap = 2 * (l->cap + need + 1);
@@ -34,11 +35,14 @@ static void add_line(lines_t *l, size_t need, size_t (*fill)(char *, size_t, con
     l->s[l->n] = '\0';
 }
 
-#define CAPTURE(name, type, enc)                                                            \
-    static size_t fill_##name(char *b, size_t cap, const void *r) { return enc(b, cap, r); } \
-    static void on_##name(void *opaque, const type *r)                                      \
-    {                                                                                        \
-        add_line(opaque, enc(NULL, 0, r), fill_##name, r);                                   \
+#define CAPTURE(name, type, enc)                                                                   \
+    static size_t fill_##name(char *b, size_t cap, const void *r)                                  \
+    {                                                                                              \
+        return enc(b, cap, r);                                                                     \
+    }                                                                                              \
+    static void on_##name(void *opaque, const type *r)                                             \
+    {                                                                                              \
+        add_line(opaque, enc(NULL, 0, r), fill_##name, r);                                         \
     }
 CAPTURE(day, rr_day_record_t, rr_record_json_day)
 CAPTURE(violation, rr_violation_record_t, rr_record_json_violation)
@@ -59,8 +63,11 @@ static void run_init(run_t *r)
     cr_assert_eq(rr_tz_load("Asia/Shanghai", &r->tz, err, sizeof err), 0, "%s", err);
     rr_config_t cfg;
     rr_config_default(&cfg);
-    rr_sink_t sink = {.opaque = &r->out, .day = on_day, .violation = on_violation,
-                      .alert = on_alert, .rejected = on_rejected};
+    rr_sink_t sink = {.opaque = &r->out,
+                      .day = on_day,
+                      .violation = on_violation,
+                      .alert = on_alert,
+                      .rejected = on_rejected};
     cr_assert_eq(rr_engine_new(&cfg, r->tz, &sink, &r->e, err, sizeof err), 0, "%s", err);
     r->p = rr_engine_add_partition(r->e, "in.pb");
 }
@@ -81,7 +88,7 @@ typedef struct stream {
     uint64_t want_undecodable;
 } stream_t;
 
-static const uint8_t TRUNCATED[] = {0x08, 0x81};       /* a varint cut short */
+static const uint8_t TRUNCATED[] = {0x08, 0x81};                    /* a varint cut short */
 static const uint8_t WRONG_WIRE[] = {0x09, 1, 2, 3, 4, 5, 6, 7, 8}; /* field 1 as fixed64 */
 
 static stream_t make_stream(size_t events)
@@ -96,16 +103,19 @@ static stream_t make_stream(size_t events)
         if (i % 97 == 5 || i % 131 == 7) { /* undecodable between events */
             const uint8_t *b = i % 97 == 5 ? TRUNCATED : WRONG_WIRE;
             size_t len = i % 97 == 5 ? sizeof TRUNCATED : sizeof WRONG_WIRE;
-            s.rec[s.n++] = (rr_record_t){.data = b, .len = len, .offset = off, .status = RR_FRAME_OK};
+            s.rec[s.n++] =
+                (rr_record_t){.data = b, .len = len, .offset = off, .status = RR_FRAME_OK};
             off += (int64_t)len + 1;
             s.want_undecodable++;
         }
         size_t len = rr_encode_event(&ev.v[i], s.bytes[i]);
-        s.rec[s.n++] = (rr_record_t){.data = s.bytes[i], .len = len, .offset = off, .status = RR_FRAME_OK};
+        s.rec[s.n++] =
+            (rr_record_t){.data = s.bytes[i], .len = len, .offset = off, .status = RR_FRAME_OK};
         off += (int64_t)len + 1;
     }
     /* the stream's end: a broken length prefix */
-    s.rec[s.n++] = (rr_record_t){.data = TRUNCATED, .len = 1, .offset = off, .status = RR_FRAME_BROKEN};
+    s.rec[s.n++] =
+        (rr_record_t){.data = TRUNCATED, .len = 1, .offset = off, .status = RR_FRAME_BROKEN};
     s.want_undecodable++;
     free(ev.v);
     return s;
@@ -122,7 +132,8 @@ static void offer_one_by_one(run_t *r, const stream_t *s)
             rr_engine_offer(r->e, r->p, &e, x->offset, x->data, x->len, NOW);
         else
             rr_engine_offer_undecodable(r->e, r->p, x->offset, x->data, x->len,
-                                        st < 0 ? rr_feed_frame_reason(x->status) : rr_decode_strerror(st));
+                                        st < 0 ? rr_feed_frame_reason(x->status)
+                                               : rr_decode_strerror(st));
     }
 }
 
@@ -155,8 +166,7 @@ Test(feed, batches_give_the_records_of_one_by_one_offers)
     size_t i = 0, k = 0;
     while (i < s.n) {
         size_t m = sizes[k++ % (sizeof sizes / sizeof sizes[0])];
-        if (m > s.n - i)
-            m = s.n - i;
+        if (m > s.n - i) m = s.n - i;
         rr_feed_records(fed.e, fed.p, s.rec + i, m, NOW, &c);
         i += m;
     }

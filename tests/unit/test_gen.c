@@ -760,7 +760,8 @@ Test(gen, redeliveries_repeat_an_event_stamped_anew_20_min_to_max_delay_later)
         same.ts_ms = f->ts_ms;
         cr_assert_eq(memcmp(&same, f, sizeof same), 0, "copy %zu differs beyond its ts", i);
         int64_t d = e->ts_ms - f->ts_ms;
-        cr_assert(d >= 20 * 60000 && d <= 5 * 3600000, "copy %zu is %lld ms after", i, (long long)d);
+        cr_assert(d >= 20 * 60000 && d <= 5 * 3600000, "copy %zu is %lld ms after", i,
+                  (long long)d);
         cr_assert_geq(e->ts_ms, max_ts - LATENESS, "copy %zu arrives late", i);
         copies++;
         buyer_copies += e->type == RR_EVENT_BUYER_MESSAGE;

@@ -65,8 +65,13 @@ Test(kafka_sink, agent_day_key_adds_the_agent_even_agent_zero)
 
 Test(kafka_sink, violation_is_keyed_by_its_shop_day)
 {
-    rr_violation_record_t v = {.shop_id = 7, .day = 20261122, .metric = "m", .conversation_id = 9,
-                               .agent_id = 3, .final = 1, .version = "v1"};
+    rr_violation_record_t v = {.shop_id = 7,
+                               .day = 20261122,
+                               .metric = "m",
+                               .conversation_id = 9,
+                               .agent_id = 3,
+                               .final = 1,
+                               .version = "v1"};
     char key[RR_KAFKA_SINK_KEY_MAX];
     int t = -1;
     cr_assert_eq(rr_kafka_sink_key_violation(&v, key, &t), strlen("7:20261122"));
@@ -77,8 +82,12 @@ Test(kafka_sink, violation_is_keyed_by_its_shop_day)
 
 Test(kafka_sink, alert_key_adds_the_rule_cut_at_80_bytes)
 {
-    rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "pdd_warning", .value = 0.4,
-                           .final = 1, .version = "v1"};
+    rr_alert_record_t a = {.shop_id = 1,
+                           .day = 20261122,
+                           .rule = "pdd_warning",
+                           .value = 0.4,
+                           .final = 1,
+                           .version = "v1"};
     char key[RR_KAFKA_SINK_KEY_MAX];
     int t = -1;
     cr_assert_eq(rr_kafka_sink_key_alert(&a, key, &t), strlen("1:20261122:pdd_warning"));
@@ -186,8 +195,9 @@ static got_t read_topic(const rr_kafka_opts_t *ko, const char *suffix)
     cr_assert_not_null(rk, "%s", err);
     got_t g = {0};
     uint64_t deleted = 0;
-    cr_assert_eq(rr_kafka_read_to_end(rk, ko, topic, on_message, &g, 30, "test", &deleted, err, sizeof err),
-                 0, "%s: %s", topic, err);
+    cr_assert_eq(
+        rr_kafka_read_to_end(rk, ko, topic, on_message, &g, 30, "test", &deleted, err, sizeof err),
+        0, "%s: %s", topic, err);
     rd_kafka_destroy(rk);
     return g;
 }
@@ -206,7 +216,8 @@ Test(kafka_sink, committed_records_land_on_their_topics_with_key_and_protobuf_va
     rr_kafka_opts_t ko = m.ko;
 
     rr_kafka_sink_t *ks = NULL;
-    cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn", 60000, &ks, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn", 60000, &ks, err, sizeof err), 0, "%s",
+                 err);
     rr_sink_t sink;
     rr_kafka_sink_callbacks(ks, &sink);
     rr_day_record_t d = shop_day();

@@ -192,8 +192,7 @@ Test(lifetime, where_a_sweep_ran_does_not_change_what_an_event_finds)
         OFFER_AS(&h, ev(T_BUYER, 1, 1, 1, 0, "22:00:00"), RR_APPLIED);
         OFFER_AS(&h, ev(T_BUYER, 2, 2, 2, 0, "22:00:01"), RR_APPLIED);
         tick(&h, AT("22:00:00"), AT("28:00:00"), &eid);
-        if (cut)
-            h_checkpoint_restore(&h);
+        if (cut) h_checkpoint_restore(&h);
         cr_expect_eq(other_buyer_at_wm(&h, AT("28:00:00") + 1, &eid), RR_APPLIED, "1 is over");
         OFFER_AS(&h, ev(T_BUYER, 2, 2, 2, 0, "28:00:06"), RR_DUPLICATE); /* 2 lives, 1 s longer */
         h_finish(&h);

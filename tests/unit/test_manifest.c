@@ -23,13 +23,20 @@ static rr_manifest_t sample(void)
     m.max_invalid_ratio = 0.05;
     cr_assert_eq(rr_manifest_add_file_input(&m, "day \"1\".pb.zst", 1234), 0);
     cr_assert_eq(rr_manifest_add_kafka_input(&m, "chat-events", 3, 100, 250), 0);
-    rr_manifest_output_t o = {.flag = "--output", .path = "m.csv.zst", .format = "csv",
-                              .compressed = 1, .bytes = 99, .has_sha256 = 1,
+    rr_manifest_output_t o = {.flag = "--output",
+                              .path = "m.csv.zst",
+                              .format = "csv",
+                              .compressed = 1,
+                              .bytes = 99,
+                              .has_sha256 = 1,
                               .records = {1, 2, 3, 4, 0, 0}};
     memset(o.sha256, 'b', 64);
     o.sha256[64] = 0;
     cr_assert_eq(rr_manifest_add_output(&m, &o), 0);
-    rr_manifest_output_t late = {.flag = "--late", .path = "-", .format = "jsonl", .bytes = 7,
+    rr_manifest_output_t late = {.flag = "--late",
+                                 .path = "-",
+                                 .format = "jsonl",
+                                 .bytes = 7,
                                  .records = {0, 0, 0, 0, 2, 0}};
     cr_assert_eq(rr_manifest_add_output(&m, &late), 0);
     return m;
@@ -55,11 +62,14 @@ Test(manifest, renders_every_field_a_loader_reads)
         "  {\"path\":\"day \\\"1\\\".pb.zst\",\"bytes\":1234},\n"
         "  {\"topic\":\"chat-events\",\"partition\":3,\"from_offset\":100,\"to_offset\":250}],\n"
         "\"outputs\":[\n"
-        "  {\"flag\":\"--output\",\"path\":\"m.csv.zst\",\"format\":\"csv\",\"compression\":\"zstd\","
-        "\"bytes\":99,\"sha256\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\","
+        "  "
+        "{\"flag\":\"--output\",\"path\":\"m.csv.zst\",\"format\":\"csv\",\"compression\":\"zstd\","
+        "\"bytes\":99,\"sha256\":"
+        "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\","
         "\"records\":{\"shop_day\":1,\"agent_day\":2,\"violation\":3,\"alert\":4,\"late\":0,"
         "\"invalid\":0}},\n"
-        "  {\"flag\":\"--late\",\"path\":\"-\",\"format\":\"jsonl\",\"compression\":null,\"bytes\":7,"
+        "  "
+        "{\"flag\":\"--late\",\"path\":\"-\",\"format\":\"jsonl\",\"compression\":null,\"bytes\":7,"
         "\"sha256\":null,\"records\":{\"shop_day\":0,\"agent_day\":0,\"violation\":0,\"alert\":0,"
         "\"late\":2,\"invalid\":0}}]}\n";
     cr_assert_str_eq(json, want);

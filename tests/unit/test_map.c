@@ -18,8 +18,7 @@ static size_t colliding(uint64_t *out, size_t n, size_t mask, uint64_t k0)
 {
     size_t home = rr_hash64(k0) & mask, got = 0;
     for (uint64_t k = k0; got < n; k++)
-        if ((rr_hash64(k) & mask) == home)
-            out[got++] = k;
+        if ((rr_hash64(k) & mask) == home) out[got++] = k;
     return home;
 }
 
@@ -116,14 +115,14 @@ Test(map3, grows_deletes_and_clears)
     cr_assert_eq(rr_map3_init(&m, 4), 0);
     size_t first_cap = m.mask + 1;
     for (uint32_t i = 0; i < 10000; i++)
-        cr_assert_eq(rr_map3_put(&m, i % 97, i, (uint64_t)(int64_t)-(int64_t)i, i), 0);
+        cr_assert_eq(rr_map3_put(&m, i % 97, i, (uint64_t)(int64_t) - (int64_t)i, i), 0);
     cr_assert_gt(m.mask + 1, first_cap);
     for (uint32_t i = 0; i < 10000; i += 2)
-        cr_assert_eq(rr_map3_del(&m, i % 97, i, (uint64_t)(int64_t)-(int64_t)i), i);
+        cr_assert_eq(rr_map3_del(&m, i % 97, i, (uint64_t)(int64_t) - (int64_t)i), i);
     cr_assert_eq(m.count, 5000);
     for (uint32_t i = 0; i < 10000; i++) {
-        rr_map3_prefetch(&m, i % 97, i, (uint64_t)(int64_t)-(int64_t)i);
-        cr_assert_eq(rr_map3_get(&m, i % 97, i, (uint64_t)(int64_t)-(int64_t)i),
+        rr_map3_prefetch(&m, i % 97, i, (uint64_t)(int64_t) - (int64_t)i);
+        cr_assert_eq(rr_map3_get(&m, i % 97, i, (uint64_t)(int64_t) - (int64_t)i),
                      i % 2 ? i : RR_MAP_NONE);
     }
     rr_map3_clear(&m);

@@ -31,7 +31,8 @@ Test(outcome, gates_by_the_table)
     char msg[512];
     cr_assert_eq(judge(100, 100, 0, 0, &g, msg, sizeof msg), 0);
     cr_assert_eq(judge(0, 0, 0, 0, &g, msg, sizeof msg), 4);
-    cr_assert(strstr(msg, "--input day.pb: empty input") && strstr(msg, "--allow-empty"), "%s", msg);
+    cr_assert(strstr(msg, "--input day.pb: empty input") && strstr(msg, "--allow-empty"), "%s",
+              msg);
     cr_assert_eq(judge(20000, 18000, 2000, 0, &g, msg, sizeof msg), 5);
     cr_assert(strstr(msg, "--input day.pb: 2000 of 20000 events invalid (10.00%)"), "%s", msg);
     cr_assert_eq(judge(20000, 19000, 1000, 0, &g, msg, sizeof msg), 0, "5%% is not above 5%%");
@@ -87,7 +88,9 @@ Test(outcome, summary_keeps_the_spec_counts_first_and_adds_the_outcome)
     const char *head = "{\"type\":\"summary\",\"input\":5,\"applied\":2,\"duplicate\":1,"
                        "\"late\":1,\"invalid\":1,";
     cr_assert_eq(strncmp(l, head, strlen(head)), 0, "%s", l);
-    cr_assert(strstr(l, ",\"unread_bytes\":0,\"skipped_bytes\":0,\"missing_records\":0,\"status\":0}\n"), "%s", l);
+    cr_assert(
+        strstr(l, ",\"unread_bytes\":0,\"skipped_bytes\":0,\"missing_records\":0,\"status\":0}\n"),
+        "%s", l);
     cr_assert(strstr(l, ",\"held\":0,"), "%s", l);
     rr_outcome_error(&o);
     cr_assert(strstr(print(&o), ",\"status\":1,\"reason\":\"error\"}\n"));
@@ -102,19 +105,29 @@ Test(outcome, summary_keeps_the_spec_counts_first_and_adds_the_outcome)
 Test(outcome, summary_fields_keep_their_order)
 {
     rr_outcome_t o = {0};
-    o.stats = (rr_stats_t){.input = 10, .applied = 6, .duplicate = 1, .late = 1, .invalid = 2,
-                           .held = 3, .shop_days = 4, .agent_days = 5, .violations = 7,
-                           .alerts = 8, .peak_open_conversations = 9,
-                           .peak_active_conversations = 11, .evicted_conversations = 12,
+    o.stats = (rr_stats_t){.input = 10,
+                           .applied = 6,
+                           .duplicate = 1,
+                           .late = 1,
+                           .invalid = 2,
+                           .held = 3,
+                           .shop_days = 4,
+                           .agent_days = 5,
+                           .violations = 7,
+                           .alerts = 8,
+                           .peak_open_conversations = 9,
+                           .peak_active_conversations = 11,
+                           .evicted_conversations = 12,
                            .shops_in_several_partitions = 13};
     o.seconds = 2;
     o.unread_bytes = 14, o.skipped_bytes = 15, o.missing_records = 16;
     rr_outcome_stopped(&o, SIGTERM);
-    cr_assert_str_eq(print(&o),
-                     "{\"type\":\"summary\",\"input\":10,\"applied\":6,\"duplicate\":1,\"late\":1,"
-                     "\"invalid\":2,\"held\":3,\"shop_days\":4,\"agent_days\":5,\"violations\":7,"
-                     "\"alerts\":8,\"peak_open_conversations\":9,\"peak_active_conversations\":11,"
-                     "\"evicted_conversations\":12,\"shops_in_several_partitions\":13,"
-                     "\"seconds\":2.000,\"events_per_s\":5,\"unread_bytes\":14,\"skipped_bytes\":15,"
-                     "\"missing_records\":16,\"status\":143,\"reason\":\"signal\",\"signal\":\"SIGTERM\"}\n");
+    cr_assert_str_eq(
+        print(&o),
+        "{\"type\":\"summary\",\"input\":10,\"applied\":6,\"duplicate\":1,\"late\":1,"
+        "\"invalid\":2,\"held\":3,\"shop_days\":4,\"agent_days\":5,\"violations\":7,"
+        "\"alerts\":8,\"peak_open_conversations\":9,\"peak_active_conversations\":11,"
+        "\"evicted_conversations\":12,\"shops_in_several_partitions\":13,"
+        "\"seconds\":2.000,\"events_per_s\":5,\"unread_bytes\":14,\"skipped_bytes\":15,"
+        "\"missing_records\":16,\"status\":143,\"reason\":\"signal\",\"signal\":\"SIGTERM\"}\n");
 }

@@ -44,16 +44,16 @@ static const char *check(const char *in, const char *o1, const char *f2, const c
     rr_named_path_t inputs[] = {{"--input", in}};
     rr_named_path_t outputs[] = {{"--output", o1}, {f2, o2}};
     err[0] = '\0';
-    if (rr_outpaths_check(inputs, in ? 1 : 0, outputs, 2, err, sizeof err) == 0)
-        return "";
+    if (rr_outpaths_check(inputs, in ? 1 : 0, outputs, 2, err, sizeof err) == 0) return "";
     cr_assert_neq(err[0], '\0');
     return err;
 }
 
 Test(outpaths, an_output_that_is_an_input_is_refused_however_spelt)
 {
-    cr_assert_str_eq(check("in.pb", "in.pb", "--late", NULL),
-                     "--output in.pb is the same file as --input in.pb: refusing to overwrite an input");
+    cr_assert_str_eq(
+        check("in.pb", "in.pb", "--late", NULL),
+        "--output in.pb is the same file as --input in.pb: refusing to overwrite an input");
     cr_assert(strstr(check("in.pb", "hard.pb", "--late", NULL), "--output hard.pb is the same"));
     cr_assert(strstr(check("in.pb", "sym.pb", "--late", NULL), "--output sym.pb is the same"));
     cr_assert(strstr(check("sym.pb", "./sub/../in.pb", "--late", NULL), "--input sym.pb"));
@@ -86,5 +86,6 @@ Test(outpaths, stdout_redirected_to_an_input_is_refused)
     int fd = open("in.pb", O_WRONLY | O_APPEND);
     cr_assert_geq(fd, 0);
     cr_assert_geq(dup2(fd, STDOUT_FILENO), 0);
-    cr_assert(strstr(check("in.pb", "-", "--late", NULL), "--output - is the same file as --input in.pb"));
+    cr_assert(strstr(check("in.pb", "-", "--late", NULL),
+                     "--output - is the same file as --input in.pb"));
 }

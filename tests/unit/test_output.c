@@ -27,13 +27,11 @@ static void make_tmpdir(void)
 static void remove_tmpdir(void)
 {
     DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *e;
     char p[512];
     while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
         unlink(p);
     }
@@ -61,13 +59,11 @@ static char *slurp(const char *path, size_t *len)
     size_t r;
     while ((r = fread(b + n, 1, cap - n, f)) > 0) {
         n += r;
-        if (n == cap)
-            b = realloc(b, (cap *= 2) + 1);
+        if (n == cap) b = realloc(b, (cap *= 2) + 1);
     }
     fclose(f);
     b[n] = '\0';
-    if (len)
-        *len = n;
+    if (len) *len = n;
     return b;
 }
 
@@ -84,9 +80,12 @@ static void setup_cfg(void)
         const char *name;
         rr_metric_kind_t kind;
     } defs[N_M] = {
-        {"douyin_msg_3min", RR_KIND_MESSAGE_WITHIN},  {"douyin_session_3min", RR_KIND_SESSION_WITHIN},
-        {"tmall_response_time", RR_KIND_RESPONSE_TIME}, {"douyin_satisfaction", RR_KIND_SATISFACTION},
-        {"pdd_buyer_3min", RR_KIND_BUYER_WITHIN},     {"douyin_unassigned", RR_KIND_UNASSIGNED},
+        {"douyin_msg_3min", RR_KIND_MESSAGE_WITHIN},
+        {"douyin_session_3min", RR_KIND_SESSION_WITHIN},
+        {"tmall_response_time", RR_KIND_RESPONSE_TIME},
+        {"douyin_satisfaction", RR_KIND_SATISFACTION},
+        {"pdd_buyer_3min", RR_KIND_BUYER_WITHIN},
+        {"douyin_unassigned", RR_KIND_UNASSIGNED},
     };
     memset(&cfg, 0, sizeof cfg);
     memset(values, 0, sizeof values);
@@ -97,7 +96,8 @@ static void setup_cfg(void)
     cfg.n_metrics = N_M;
     values[M_MSG] = (rr_value_t){.num = 3, .den = 4};
     values[M_SESSION] = (rr_value_t){.num = 1, .den = 2};
-    values[M_RT] = (rr_value_t){.num = 123000, .den = 4, .unanswered = 1, .buckets = {1, 2, 0, 1, 0, 0, 0, 0}};
+    values[M_RT] =
+        (rr_value_t){.num = 123000, .den = 4, .unanswered = 1, .buckets = {1, 2, 0, 1, 0, 0, 0, 0}};
     values[M_SAT] = (rr_value_t){0}; /* den 0: left out */
     values[M_BUYER] = (rr_value_t){.num = 0, .den = 1};
     values[M_UNASSIGNED] = (rr_value_t){.num = 5, .den = 0}; /* den 0: left out even with num */
@@ -106,46 +106,82 @@ static void setup_cfg(void)
 static rr_day_record_t shop_day(void)
 {
     setup_cfg();
-    return (rr_day_record_t){.shop_id = 7, .day = 20261122, .final = 1, .version = "v1", .cfg = &cfg,
-                             .values = values};
+    return (rr_day_record_t){
+        .shop_id = 7, .day = 20261122, .final = 1, .version = "v1", .cfg = &cfg, .values = values};
 }
 
 static rr_violation_record_t violation_no_reply(void)
 {
-    return (rr_violation_record_t){.shop_id = 7, .day = 20261122, .metric = "douyin_msg_3min",
-                                   .conversation_id = 9, .buyer_id = 5, .agent_id = 3,
-                                   .round_start_ms = 1763776800000, .answered = 0, .reply_ms = 42,
-                                   .wait_ms = 42, .messages = 2, .reason = RR_REASON_NO_REPLY,
-                                   .final = 1, .version = "v1"};
+    return (rr_violation_record_t){.shop_id = 7,
+                                   .day = 20261122,
+                                   .metric = "douyin_msg_3min",
+                                   .conversation_id = 9,
+                                   .buyer_id = 5,
+                                   .agent_id = 3,
+                                   .round_start_ms = 1763776800000,
+                                   .answered = 0,
+                                   .reply_ms = 42,
+                                   .wait_ms = 42,
+                                   .messages = 2,
+                                   .reason = RR_REASON_NO_REPLY,
+                                   .final = 1,
+                                   .version = "v1"};
 }
 
 static rr_violation_record_t violation_late(void)
 {
-    return (rr_violation_record_t){.shop_id = 1, .day = 20261122, .metric = "pdd_buyer_3min",
-                                   .conversation_id = 1, .buyer_id = 1, .agent_id = 1,
-                                   .round_start_ms = 1795312800000, .answered = 1,
-                                   .reply_ms = 1795313010000, .wait_ms = 210000, .messages = 2,
-                                   .reason = RR_REASON_LATE, .final = 1, .version = "v1"};
+    return (rr_violation_record_t){.shop_id = 1,
+                                   .day = 20261122,
+                                   .metric = "pdd_buyer_3min",
+                                   .conversation_id = 1,
+                                   .buyer_id = 1,
+                                   .agent_id = 1,
+                                   .round_start_ms = 1795312800000,
+                                   .answered = 1,
+                                   .reply_ms = 1795313010000,
+                                   .wait_ms = 210000,
+                                   .messages = 2,
+                                   .reason = RR_REASON_LATE,
+                                   .final = 1,
+                                   .version = "v1"};
 }
 
 static const uint8_t RAW[] = {0x08, 0x01, 0x10, 0xff};
 
 static rr_rejected_record_t rejected_late(void)
 {
-    return (rr_rejected_record_t){
-        .verdict = RR_LATE, .reason = "late", .source = "in.pb", .partition = 0, .offset = 1234,
-        .raw = RAW, .raw_len = sizeof RAW, .decoded = 1,
-        .event = {.event_id = 1116, .shop_id = 1, .conversation_id = 1, .buyer_id = 1, .agent_id = 0,
-                  .ts_ms = 1795312810000, .type = RR_EVENT_BUYER_MESSAGE, .content = 2, .rating = 0,
-                  .flags = 3},
-        .watermark_ms = 1795312815000};
+    return (rr_rejected_record_t){.verdict = RR_LATE,
+                                  .reason = "late",
+                                  .source = "in.pb",
+                                  .partition = 0,
+                                  .offset = 1234,
+                                  .raw = RAW,
+                                  .raw_len = sizeof RAW,
+                                  .decoded = 1,
+                                  .event = {.event_id = 1116,
+                                            .shop_id = 1,
+                                            .conversation_id = 1,
+                                            .buyer_id = 1,
+                                            .agent_id = 0,
+                                            .ts_ms = 1795312810000,
+                                            .type = RR_EVENT_BUYER_MESSAGE,
+                                            .content = 2,
+                                            .rating = 0,
+                                            .flags = 3},
+                                  .watermark_ms = 1795312815000};
 }
 
 static rr_rejected_record_t rejected_undecodable(void)
 {
-    return (rr_rejected_record_t){.verdict = RR_INVALID, .reason = "truncated record", .source = "in.pb",
-                                  .partition = 2, .offset = 77, .raw = RAW, .raw_len = sizeof RAW,
-                                  .decoded = 0, .watermark_ms = -5000};
+    return (rr_rejected_record_t){.verdict = RR_INVALID,
+                                  .reason = "truncated record",
+                                  .source = "in.pb",
+                                  .partition = 2,
+                                  .offset = 77,
+                                  .raw = RAW,
+                                  .raw_len = sizeof RAW,
+                                  .decoded = 0,
+                                  .watermark_ms = -5000};
 }
 
 static rr_output_t *open_ok(const char *path, rr_sink_t *sink)
@@ -183,13 +219,14 @@ Test(output, jsonl_shop_day_shows_metrics_with_den_or_unanswered)
 {
     rr_day_record_t r = shop_day();
     char *got = jsonl_of_day(&r);
-    cr_assert_str_eq(got,
-                     "{\"type\":\"shop_day\",\"shop_id\":7,\"day\":20261122,\"final\":true,\"version\":\"v1\","
-                     "\"metrics\":{\"douyin_msg_3min\":{\"num\":3,\"den\":4},"
-                     "\"douyin_session_3min\":{\"num\":1,\"den\":2},"
-                     "\"tmall_response_time\":{\"num\":123000,\"den\":4,\"unanswered\":1,"
-                     "\"buckets\":[1,2,0,1,0,0,0,0]},"
-                     "\"pdd_buyer_3min\":{\"num\":0,\"den\":1}}}\n");
+    cr_assert_str_eq(
+        got,
+        "{\"type\":\"shop_day\",\"shop_id\":7,\"day\":20261122,\"final\":true,\"version\":\"v1\","
+        "\"metrics\":{\"douyin_msg_3min\":{\"num\":3,\"den\":4},"
+        "\"douyin_session_3min\":{\"num\":1,\"den\":2},"
+        "\"tmall_response_time\":{\"num\":123000,\"den\":4,\"unanswered\":1,"
+        "\"buckets\":[1,2,0,1,0,0,0,0]},"
+        "\"pdd_buyer_3min\":{\"num\":0,\"den\":1}}}\n");
     free(got);
 }
 
@@ -199,10 +236,11 @@ Test(output, jsonl_response_time_with_only_unanswered_rounds_is_shown)
     memset(values, 0, sizeof values);
     values[M_RT].unanswered = 1;
     char *got = jsonl_of_day(&r);
-    cr_assert_str_eq(got,
-                     "{\"type\":\"shop_day\",\"shop_id\":7,\"day\":20261122,\"final\":true,\"version\":\"v1\","
-                     "\"metrics\":{\"tmall_response_time\":{\"num\":0,\"den\":0,\"unanswered\":1,"
-                     "\"buckets\":[0,0,0,0,0,0,0,0]}}}\n");
+    cr_assert_str_eq(
+        got,
+        "{\"type\":\"shop_day\",\"shop_id\":7,\"day\":20261122,\"final\":true,\"version\":\"v1\","
+        "\"metrics\":{\"tmall_response_time\":{\"num\":0,\"den\":0,\"unanswered\":1,"
+        "\"buckets\":[0,0,0,0,0,0,0,0]}}}\n");
     free(got);
 }
 
@@ -223,12 +261,12 @@ Test(output, jsonl_agent_day_carries_agent_id_and_only_per_agent_kinds)
     r.agent_id = 0; /* agent 0 ("no agent") is an agent like any other */
     values[M_SAT] = (rr_value_t){.num = 1, .den = 1};
     char *got = jsonl_of_day(&r);
-    cr_assert_str_eq(got,
-                     "{\"type\":\"agent_day\",\"shop_id\":7,\"agent_id\":0,\"day\":20261122,\"final\":true,"
-                     "\"version\":\"v1\",\"metrics\":{\"douyin_msg_3min\":{\"num\":3,\"den\":4},"
-                     "\"tmall_response_time\":{\"num\":123000,\"den\":4,\"unanswered\":1,"
-                     "\"buckets\":[1,2,0,1,0,0,0,0]},"
-                     "\"douyin_satisfaction\":{\"num\":1,\"den\":1}}}\n");
+    cr_assert_str_eq(
+        got, "{\"type\":\"agent_day\",\"shop_id\":7,\"agent_id\":0,\"day\":20261122,\"final\":true,"
+             "\"version\":\"v1\",\"metrics\":{\"douyin_msg_3min\":{\"num\":3,\"den\":4},"
+             "\"tmall_response_time\":{\"num\":123000,\"den\":4,\"unanswered\":1,"
+             "\"buckets\":[1,2,0,1,0,0,0,0]},"
+             "\"douyin_satisfaction\":{\"num\":1,\"den\":1}}}\n");
     free(got);
 }
 
@@ -246,11 +284,10 @@ Test(output, jsonl_provisional_record_carries_revision_and_final_does_not)
     r.agent_id = 18446744073709551615u;
     values[M_MSG] = (rr_value_t){.num = INT64_MIN, .den = INT64_MAX};
     got = jsonl_of_day(&r);
-    cr_assert_str_eq(got,
-                     "{\"type\":\"agent_day\",\"shop_id\":7,\"agent_id\":18446744073709551615,"
-                     "\"day\":20261122,\"final\":false,\"version\":\"v1\",\"revision\":3,"
-                     "\"metrics\":{\"douyin_msg_3min\":{\"num\":-9223372036854775808,"
-                     "\"den\":9223372036854775807}}}\n");
+    cr_assert_str_eq(got, "{\"type\":\"agent_day\",\"shop_id\":7,\"agent_id\":18446744073709551615,"
+                          "\"day\":20261122,\"final\":false,\"version\":\"v1\",\"revision\":3,"
+                          "\"metrics\":{\"douyin_msg_3min\":{\"num\":-9223372036854775808,"
+                          "\"den\":9223372036854775807}}}\n");
     free(got);
 }
 
@@ -269,19 +306,20 @@ Test(output, jsonl_violations_have_null_reply_and_wait_when_unanswered)
     cr_assert_eq(rr_output_records(o), 3);
     close_ok(o);
     char *got = slurp(path, NULL);
-    cr_assert_str_eq(got,
-                     "{\"type\":\"violation\",\"shop_id\":7,\"day\":20261122,\"metric\":\"douyin_msg_3min\","
-                     "\"conversation_id\":9,\"buyer_id\":5,\"agent_id\":3,\"round_start_ms\":1763776800000,"
-                     "\"reply_ms\":null,\"wait_ms\":null,\"messages\":2,\"reason\":\"no_reply\","
-                     "\"final\":true,\"version\":\"v1\"}\n"
-                     "{\"type\":\"violation\",\"shop_id\":1,\"day\":20261122,\"metric\":\"pdd_buyer_3min\","
-                     "\"conversation_id\":1,\"buyer_id\":1,\"agent_id\":1,\"round_start_ms\":1795312800000,"
-                     "\"reply_ms\":1795313010000,\"wait_ms\":210000,\"messages\":2,\"reason\":\"late\","
-                     "\"final\":true,\"version\":\"v1\"}\n"
-                     "{\"type\":\"violation\",\"shop_id\":7,\"day\":20261122,\"metric\":\"douyin_msg_3min\","
-                     "\"conversation_id\":9,\"buyer_id\":5,\"agent_id\":0,\"round_start_ms\":1763776800000,"
-                     "\"reply_ms\":null,\"wait_ms\":null,\"messages\":2,\"reason\":\"unassigned\","
-                     "\"final\":false,\"version\":\"v1\"}\n");
+    cr_assert_str_eq(
+        got,
+        "{\"type\":\"violation\",\"shop_id\":7,\"day\":20261122,\"metric\":\"douyin_msg_3min\","
+        "\"conversation_id\":9,\"buyer_id\":5,\"agent_id\":3,\"round_start_ms\":1763776800000,"
+        "\"reply_ms\":null,\"wait_ms\":null,\"messages\":2,\"reason\":\"no_reply\","
+        "\"final\":true,\"version\":\"v1\"}\n"
+        "{\"type\":\"violation\",\"shop_id\":1,\"day\":20261122,\"metric\":\"pdd_buyer_3min\","
+        "\"conversation_id\":1,\"buyer_id\":1,\"agent_id\":1,\"round_start_ms\":1795312800000,"
+        "\"reply_ms\":1795313010000,\"wait_ms\":210000,\"messages\":2,\"reason\":\"late\","
+        "\"final\":true,\"version\":\"v1\"}\n"
+        "{\"type\":\"violation\",\"shop_id\":7,\"day\":20261122,\"metric\":\"douyin_msg_3min\","
+        "\"conversation_id\":9,\"buyer_id\":5,\"agent_id\":0,\"round_start_ms\":1763776800000,"
+        "\"reply_ms\":null,\"wait_ms\":null,\"messages\":2,\"reason\":\"unassigned\","
+        "\"final\":false,\"version\":\"v1\"}\n");
     free(got);
 }
 
@@ -292,13 +330,18 @@ Test(output, jsonl_alert_value_round_trips_and_reads_as_a_float)
     rr_output_t *o = open_ok(path, &s);
     const double v[] = {0.41, 0.0, 1.0 / 3.0, 0.5, 1e-300, NAN};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "pdd_warning", .value = v[i],
-                               .final = 1, .version = "v1"};
+        rr_alert_record_t a = {.shop_id = 1,
+                               .day = 20261122,
+                               .rule = "pdd_warning",
+                               .value = v[i],
+                               .final = 1,
+                               .version = "v1"};
         s.alert(s.opaque, &a);
     }
     close_ok(o);
     char *got = slurp(path, NULL);
-    const char *pre = "{\"type\":\"alert\",\"shop_id\":1,\"day\":20261122,\"rule\":\"pdd_warning\",\"value\":";
+    const char *pre =
+        "{\"type\":\"alert\",\"shop_id\":1,\"day\":20261122,\"rule\":\"pdd_warning\",\"value\":";
     const char *post = ",\"final\":true,\"version\":\"v1\"}\n";
     const char *nums[] = {"0.41", "0.0", "0.3333333333333333", "0.5", "1e-300", "null"};
     char want[2048] = "";
@@ -328,20 +371,20 @@ Test(output, jsonl_rejected_events_carry_position_event_and_raw_bytes)
     s.rejected(s.opaque, &c);
     close_ok(o);
     char *got = slurp(path, NULL);
-    cr_assert_str_eq(got,
-                     "{\"type\":\"late\",\"reason\":\"late\",\"source\":\"in.pb\",\"partition\":0,"
-                     "\"offset\":1234,\"watermark_ms\":1795312815000,\"event\":{\"event_id\":1116,"
-                     "\"shop_id\":1,\"conversation_id\":1,\"buyer_id\":1,\"agent_id\":0,"
-                     "\"ts_ms\":1795312810000,\"type\":\"BUYER_MESSAGE\",\"content\":2,\"rating\":0,"
-                     "\"flags\":3},\"raw_hex\":\"080110ff\"}\n"
-                     "{\"type\":\"invalid\",\"reason\":\"truncated record\",\"source\":\"in.pb\","
-                     "\"partition\":2,\"offset\":77,\"watermark_ms\":-5000,\"event\":null,"
-                     "\"raw_hex\":\"080110ff\"}\n"
-                     "{\"type\":\"invalid\",\"reason\":\"type outside 1..10\",\"source\":\"in.pb\","
-                     "\"partition\":0,\"offset\":1234,\"watermark_ms\":1795312815000,\"event\":{"
-                     "\"event_id\":1116,\"shop_id\":1,\"conversation_id\":1,\"buyer_id\":1,\"agent_id\":0,"
-                     "\"ts_ms\":1795312810000,\"type\":4000000000,\"content\":2,\"rating\":0,"
-                     "\"flags\":3},\"raw_hex\":null}\n");
+    cr_assert_str_eq(
+        got, "{\"type\":\"late\",\"reason\":\"late\",\"source\":\"in.pb\",\"partition\":0,"
+             "\"offset\":1234,\"watermark_ms\":1795312815000,\"event\":{\"event_id\":1116,"
+             "\"shop_id\":1,\"conversation_id\":1,\"buyer_id\":1,\"agent_id\":0,"
+             "\"ts_ms\":1795312810000,\"type\":\"BUYER_MESSAGE\",\"content\":2,\"rating\":0,"
+             "\"flags\":3},\"raw_hex\":\"080110ff\"}\n"
+             "{\"type\":\"invalid\",\"reason\":\"truncated record\",\"source\":\"in.pb\","
+             "\"partition\":2,\"offset\":77,\"watermark_ms\":-5000,\"event\":null,"
+             "\"raw_hex\":\"080110ff\"}\n"
+             "{\"type\":\"invalid\",\"reason\":\"type outside 1..10\",\"source\":\"in.pb\","
+             "\"partition\":0,\"offset\":1234,\"watermark_ms\":1795312815000,\"event\":{"
+             "\"event_id\":1116,\"shop_id\":1,\"conversation_id\":1,\"buyer_id\":1,\"agent_id\":0,"
+             "\"ts_ms\":1795312810000,\"type\":4000000000,\"content\":2,\"rating\":0,"
+             "\"flags\":3},\"raw_hex\":null}\n");
     free(got);
 }
 
@@ -434,8 +477,7 @@ Test(output, jsonl_zst_output_decompresses_to_the_same_lines)
     while (in.pos < in.size) {
         size_t rc = ZSTD_decompressStream(ds, &ob, &in);
         cr_assert(!ZSTD_isError(rc), "zstd: %s", ZSTD_getErrorName(rc));
-        if (rc == 0)
-            break;
+        if (rc == 0) break;
     }
     ZSTD_freeDStream(ds);
     cr_assert_eq(ob.pos, 1000 * plen);
@@ -485,24 +527,30 @@ Test(output, csv_writes_header_then_one_row_per_shown_metric)
     rr_violation_record_t v1 = violation_no_reply(), v2 = violation_late();
     s.violation(s.opaque, &v1);
     s.violation(s.opaque, &v2);
-    rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "pdd_warning", .value = 0.41, .final = 1,
+    rr_alert_record_t a = {.shop_id = 1,
+                           .day = 20261122,
+                           .rule = "pdd_warning",
+                           .value = 0.41,
+                           .final = 1,
                            .version = "v1"};
     s.alert(s.opaque, &a);
     cr_assert_eq(rr_output_records(o), 5);
     close_ok(o);
     char *got = slurp(path, NULL);
     char want[4096];
-    snprintf(want, sizeof want, "%s%s", CSV_HEADER,
-             "shop_day,7,,20261122,true,v1,douyin_msg_3min,3,4,,,,,,,,,,,,,,,,,,\n"
-             "shop_day,7,,20261122,true,v1,douyin_session_3min,1,2,,,,,,,,,,,,,,,,,,\n"
-             "shop_day,7,,20261122,true,v1,tmall_response_time,123000,4,1,1,2,0,1,0,0,0,0,,,,,,,,,\n"
-             "shop_day,7,,20261122,true,v1,pdd_buyer_3min,0,1,,,,,,,,,,,,,,,,,,\n"
-             "agent_day,7,3,20261122,false,v1,douyin_msg_3min,3,4,,,,,,,,,,,,,,,,,,\n"
-             "agent_day,7,3,20261122,false,v1,tmall_response_time,123000,4,1,1,2,0,1,0,0,0,0,,,,,,,,,\n"
-             "violation,7,3,20261122,true,v1,douyin_msg_3min,,,,,,,,,,,,9,5,1763776800000,,,2,no_reply,,\n"
-             "violation,1,1,20261122,true,v1,pdd_buyer_3min,,,,,,,,,,,,1,1,1795312800000,1795313010000,"
-             "210000,2,late,,\n"
-             "alert,1,,20261122,true,v1,,,,,,,,,,,,,,,,,,,,pdd_warning,0.41\n");
+    snprintf(
+        want, sizeof want, "%s%s", CSV_HEADER,
+        "shop_day,7,,20261122,true,v1,douyin_msg_3min,3,4,,,,,,,,,,,,,,,,,,\n"
+        "shop_day,7,,20261122,true,v1,douyin_session_3min,1,2,,,,,,,,,,,,,,,,,,\n"
+        "shop_day,7,,20261122,true,v1,tmall_response_time,123000,4,1,1,2,0,1,0,0,0,0,,,,,,,,,\n"
+        "shop_day,7,,20261122,true,v1,pdd_buyer_3min,0,1,,,,,,,,,,,,,,,,,,\n"
+        "agent_day,7,3,20261122,false,v1,douyin_msg_3min,3,4,,,,,,,,,,,,,,,,,,\n"
+        "agent_day,7,3,20261122,false,v1,tmall_response_time,123000,4,1,1,2,0,1,0,0,0,0,,,,,,,,,\n"
+        "violation,7,3,20261122,true,v1,douyin_msg_3min,,,,,,,,,,,,9,5,1763776800000,,,2,no_reply,,"
+        "\n"
+        "violation,1,1,20261122,true,v1,pdd_buyer_3min,,,,,,,,,,,,1,1,1795312800000,1795313010000,"
+        "210000,2,late,,\n"
+        "alert,1,,20261122,true,v1,,,,,,,,,,,,,,,,,,,,pdd_warning,0.41\n");
     cr_assert_str_eq(got, want);
     assert_columns(got, 27);
     free(got);
@@ -519,7 +567,8 @@ Test(output, csv_day_with_nothing_to_show_is_one_row_without_metric)
     close_ok(o);
     char *got = slurp(path, NULL);
     char want[1024];
-    snprintf(want, sizeof want, "%sshop_day,7,,20261122,true,v1,,,,,,,,,,,,,,,,,,,,,\n", CSV_HEADER);
+    snprintf(want, sizeof want, "%sshop_day,7,,20261122,true,v1,,,,,,,,,,,,,,,,,,,,,\n",
+             CSV_HEADER);
     cr_assert_str_eq(got, want);
     assert_columns(got, 27);
     free(got);
@@ -530,13 +579,18 @@ Test(output, csv_quotes_fields_holding_commas_quotes_or_newlines)
     const char *path = tmp("q.csv");
     rr_sink_t s;
     rr_output_t *o = open_ok(path, &s);
-    rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "r,\"x\"\ny", .value = 0.5, .final = 1,
+    rr_alert_record_t a = {.shop_id = 1,
+                           .day = 20261122,
+                           .rule = "r,\"x\"\ny",
+                           .value = 0.5,
+                           .final = 1,
                            .version = "plain"};
     s.alert(s.opaque, &a);
     close_ok(o);
     char *got = slurp(path, NULL);
     char want[1024];
-    snprintf(want, sizeof want, "%salert,1,,20261122,true,plain,,,,,,,,,,,,,,,,,,,,\"r,\"\"x\"\"\ny\",0.5\n",
+    snprintf(want, sizeof want,
+             "%salert,1,,20261122,true,plain,,,,,,,,,,,,,,,,,,,,\"r,\"\"x\"\"\ny\",0.5\n",
              CSV_HEADER);
     cr_assert_str_eq(got, want);
     assert_columns(got, 27);
@@ -554,12 +608,12 @@ Test(output, csv_rejected_events_get_a_layout_of_their_own)
     s.rejected(s.opaque, &b);
     close_ok(o);
     char *got = slurp(path, NULL);
-    cr_assert_str_eq(got,
-                     "type,reason,source,partition,offset,watermark_ms,event_id,shop_id,conversation_id,"
-                     "buyer_id,agent_id,ts_ms,event_type,content,rating,flags,raw_hex\n"
-                     "late,late,in.pb,0,1234,1795312815000,1116,1,1,1,0,1795312810000,BUYER_MESSAGE,2,0,3,"
-                     "080110ff\n"
-                     "invalid,\"bad, \"\"really\"\"\",in.pb,2,77,-5000,,,,,,,,,,,080110ff\n");
+    cr_assert_str_eq(
+        got, "type,reason,source,partition,offset,watermark_ms,event_id,shop_id,conversation_id,"
+             "buyer_id,agent_id,ts_ms,event_type,content,rating,flags,raw_hex\n"
+             "late,late,in.pb,0,1234,1795312815000,1116,1,1,1,0,1795312810000,BUYER_MESSAGE,2,0,3,"
+             "080110ff\n"
+             "invalid,\"bad, \"\"really\"\"\",in.pb,2,77,-5000,,,,,,,,,,,080110ff\n");
     assert_columns(got, 17);
     free(got);
 }
@@ -569,7 +623,8 @@ Test(output, csv_file_refuses_to_mix_results_and_rejected_events)
     const char *path = tmp("mix.csv");
     rr_sink_t s;
     rr_output_t *o = open_ok(path, &s);
-    rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "r", .value = 0.5, .final = 1, .version = "v"};
+    rr_alert_record_t a = {
+        .shop_id = 1, .day = 20261122, .rule = "r", .value = 0.5, .final = 1, .version = "v"};
     rr_rejected_record_t r = rejected_late();
     s.alert(s.opaque, &a);
     s.rejected(s.opaque, &r);
@@ -599,16 +654,14 @@ Test(output, empty_output_is_an_empty_file)
 /* Read the next delimited ResultRecord at *pos; NULL at end of data. */
 static Replyrate__V1__ResultRecord *next_pb(const char *buf, size_t len, size_t *pos)
 {
-    if (*pos >= len)
-        return NULL;
+    if (*pos >= len) return NULL;
     uint64_t n = 0;
     int shift = 0;
     while (1) {
         cr_assert_lt(*pos, len, "truncated varint");
         uint8_t b = (uint8_t)buf[(*pos)++];
         n |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
+        if (!(b & 0x80)) break;
         shift += 7;
     }
     cr_assert_leq(*pos + n, len, "record runs past the end");
@@ -635,7 +688,11 @@ Test(output, pb_records_round_trip_through_protobuf_c)
     rr_violation_record_t v1 = violation_no_reply(), v2 = violation_late();
     s.violation(s.opaque, &v1);
     s.violation(s.opaque, &v2);
-    rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "pdd_warning", .value = 0.41, .final = 1,
+    rr_alert_record_t a = {.shop_id = 1,
+                           .day = 20261122,
+                           .rule = "pdd_warning",
+                           .value = 0.41,
+                           .final = 1,
                            .version = "v1"};
     s.alert(s.opaque, &a);
     rr_rejected_record_t j1 = rejected_late(), j2 = rejected_undecodable();
@@ -676,7 +733,8 @@ Test(output, pb_records_round_trip_through_protobuf_c)
     cr_assert_eq(r->agent_day->agent_id, 3);
     cr_assert_not(r->agent_day->final);
     cr_assert_eq(r->agent_day->revision, 2);
-    cr_assert_eq(r->agent_day->n_metrics, 2); /* message_within and response_time; satisfaction den 0 */
+    cr_assert_eq(r->agent_day->n_metrics,
+                 2); /* message_within and response_time; satisfaction den 0 */
     cr_assert_str_eq(r->agent_day->metrics[0]->name, "douyin_msg_3min");
     cr_assert_str_eq(r->agent_day->metrics[1]->name, "tmall_response_time");
     replyrate__v1__result_record__free_unpacked(r, NULL);
@@ -752,19 +810,26 @@ Test(output, format_follows_the_extension_through_zst)
         const char *path;
         rr_format_t fmt;
     } ok[] = {
-        {"out.jsonl", RR_FMT_JSONL},   {"out.json", RR_FMT_JSONL},     {"a/b.c/out.jsonl.zst", RR_FMT_JSONL},
-        {"OUT.JSONL", RR_FMT_JSONL},   {"out.csv", RR_FMT_CSV},        {"out.csv.zst", RR_FMT_CSV},
-        {"out.pb", RR_FMT_PB},         {"out.pb.zst", RR_FMT_PB},      {"-", RR_FMT_JSONL},
+        {"out.jsonl", RR_FMT_JSONL},
+        {"out.json", RR_FMT_JSONL},
+        {"a/b.c/out.jsonl.zst", RR_FMT_JSONL},
+        {"OUT.JSONL", RR_FMT_JSONL},
+        {"out.csv", RR_FMT_CSV},
+        {"out.csv.zst", RR_FMT_CSV},
+        {"out.pb", RR_FMT_PB},
+        {"out.pb.zst", RR_FMT_PB},
+        {"-", RR_FMT_JSONL},
         {"dir.x/.hidden.pb", RR_FMT_PB},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         rr_format_t f = (rr_format_t)-1;
         char err[256] = "";
-        cr_assert_eq(rr_format_from_path(ok[i].path, &f, err, sizeof err), 0, "%s: %s", ok[i].path, err);
+        cr_assert_eq(rr_format_from_path(ok[i].path, &f, err, sizeof err), 0, "%s: %s", ok[i].path,
+                     err);
         cr_assert_eq(f, ok[i].fmt, "%s", ok[i].path);
     }
-    static const char *bad[] = {"out.txt", "out.zst", "out", "out.pb.gz", "a.csv/out", ".csv", "out.jsonl.zst.zst",
-                                "", "out."};
+    static const char *bad[] = {"out.txt", "out.zst",           "out", "out.pb.gz", "a.csv/out",
+                                ".csv",    "out.jsonl.zst.zst", "",    "out."};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rr_format_t f;
         char err[256] = "";
@@ -772,7 +837,8 @@ Test(output, format_follows_the_extension_through_zst)
         char quoted[64];
         snprintf(quoted, sizeof quoted, "'%s'", bad[i]);
         cr_assert(strstr(err, quoted) != NULL, "error names the path: %s", err);
-        cr_assert(strstr(err, ".jsonl") && strstr(err, ".csv") && strstr(err, ".pb") && strstr(err, ".zst"),
+        cr_assert(strstr(err, ".jsonl") && strstr(err, ".csv") && strstr(err, ".pb") &&
+                      strstr(err, ".zst"),
                   "error lists the accepted extensions: %s", err);
     }
 }

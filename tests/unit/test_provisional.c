@@ -206,8 +206,7 @@ static void run_gen(harness_t *h, const events_t *ev, size_t every, int at_final
         h->cap.offers++;
         rr_engine_offer(h->e, h->part[rr_shop_partition(ev->v[i].shop_id, 2)], &ev->v[i],
                         (int64_t)i, NULL, 0, NOW);
-        if (every && i % every == every - 1)
-            cr_assert_geq(rr_engine_provisional(h->e), 0);
+        if (every && i % every == every - 1) cr_assert_geq(rr_engine_provisional(h->e), 0);
     }
     h_finish(h);
     cr_assert_null(rr_engine_error(h->e));
@@ -222,19 +221,17 @@ static int same_key(const cap_day_t *a, const cap_day_t *b)
 static int cmp_key_seq(const void *x, const void *y)
 {
     const cap_day_t *a = x, *b = y;
-#define CMP(f)                                                                                     \
-    if (a->f != b->f)                                                                              \
-        return a->f < b->f ? -1 : 1;
-    CMP(is_agent) CMP(shop) CMP(agent) CMP(day) CMP(seq)
-#undef CMP
+    const uint64_t ka[] = {(uint64_t)a->is_agent, a->shop, a->agent, (uint64_t)a->day, a->seq};
+    const uint64_t kb[] = {(uint64_t)b->is_agent, b->shop, b->agent, (uint64_t)b->day, b->seq};
+    for (size_t i = 0; i < sizeof ka / sizeof ka[0]; i++)
+        if (ka[i] != kb[i]) return ka[i] < kb[i] ? -1 : 1;
     return 0;
 }
 
 static int same_values(const capture_t *c, const cap_day_t *a, const cap_day_t *b)
 {
     for (size_t m = 0; m < c->n_metrics; m++)
-        if (memcmp(&a->v[m], &b->v[m], sizeof a->v[m]) != 0)
-            return 0;
+        if (memcmp(&a->v[m], &b->v[m], sizeof a->v[m]) != 0) return 0;
     return 1;
 }
 
@@ -251,13 +248,12 @@ static void expect_at_most(const capture_t *c, const cap_day_t *p, const cap_day
             ok &= a->den - a->num <= b->den - b->num;
         for (int i = 0; i < RR_BUCKETS; i++)
             ok &= a->buckets[i] <= b->buckets[i];
-        cr_expect(ok,
-                  "%s shop %" PRIu64 " agent %" PRIu64 " day %d revision %u: %s %" PRId64
-                  "/%" PRId64 " (unanswered %" PRId64 ") exceeds the final %" PRId64 "/%" PRId64
-                  " (%" PRId64 ")",
-                  p->is_agent ? "agent_day" : "shop_day", p->shop, p->agent, (int)p->day,
-                  p->revision, c->names[m], a->num, a->den, a->unanswered, b->num, b->den,
-                  b->unanswered);
+        cr_expect(
+            ok,
+            "%s shop %" PRIu64 " agent %" PRIu64 " day %d revision %u: %s %" PRId64 "/%" PRId64
+            " (unanswered %" PRId64 ") exceeds the final %" PRId64 "/%" PRId64 " (%" PRId64 ")",
+            p->is_agent ? "agent_day" : "shop_day", p->shop, p->agent, (int)p->day, p->revision,
+            c->names[m], a->num, a->den, a->unanswered, b->num, b->den, b->unanswered);
     }
 }
 
@@ -272,7 +268,8 @@ static size_t check_keys(capture_t *c, int expect_last_equal)
         while (j < c->n_days && same_key(&c->days[i], &c->days[j]))
             j++;
         const cap_day_t *fin = &c->days[j - 1];
-        cr_assert(fin->final, "%s shop %" PRIu64 " agent %" PRIu64 " day %d: last is revision %u, "
+        cr_assert(fin->final,
+                  "%s shop %" PRIu64 " agent %" PRIu64 " day %d: last is revision %u, "
                   "not a final record",
                   fin->is_agent ? "agent_day" : "shop_day", fin->shop, fin->agent, (int)fin->day,
                   fin->revision);
@@ -322,8 +319,7 @@ Test(provisional, just_before_the_final_record_a_revision_carries_the_final_coun
 static int empty(const capture_t *c, const cap_day_t *d)
 {
     for (size_t m = 0; m < c->n_metrics; m++)
-        if (d->v[m].den || d->v[m].unanswered)
-            return 0;
+        if (d->v[m].den || d->v[m].unanswered) return 0;
     return 1;
 }
 

@@ -61,8 +61,7 @@ static size_t direct(rr_source_t **src, int n_src, size_t max, item_t *out)
     size_t k = 0;
     while (remaining) {
         for (int i = 0; i < n_src; i++) {
-            if (done[i])
-                continue;
+            if (done[i]) continue;
             int n = rr_source_next_batch(src[i], recs, max);
             cr_assert_geq(n, 0);
             if (n == 0) {
@@ -90,8 +89,7 @@ static size_t threaded(rr_source_t **src, int n_src, size_t max, item_t *out)
         rr_readahead_next(r, &it);
         out[k++] = (item_t){(int)it.kind, it.which, it.n,
                             it.kind == RR_READAHEAD_BATCH ? hash_recs(it.recs, it.n) : 0};
-        if (it.kind == RR_READAHEAD_DONE || it.kind == RR_READAHEAD_ERROR)
-            break;
+        if (it.kind == RR_READAHEAD_DONE || it.kind == RR_READAHEAD_ERROR) break;
     }
     rr_readahead_stop(r);
     return k;
@@ -119,7 +117,8 @@ Test(readahead, yields_the_round_robin_sequence_of_the_direct_loop)
             cr_assert_eq(y[k].kind, x[k].kind, "max %zu item %zu", maxes[m], k);
             cr_assert_eq(y[k].which, x[k].which, "max %zu item %zu", maxes[m], k);
             cr_assert_eq(y[k].n, x[k].n, "max %zu item %zu", maxes[m], k);
-            cr_assert_eq(y[k].hash, x[k].hash, "max %zu item %zu: record bytes differ", maxes[m], k);
+            cr_assert_eq(y[k].hash, x[k].hash, "max %zu item %zu: record bytes differ", maxes[m],
+                         k);
         }
         for (int i = 0; i < 4; i++) {
             rr_source_close(a[i]);

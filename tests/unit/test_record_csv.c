@@ -26,13 +26,15 @@ Test(record_csv, headers_name_27_and_17_columns)
     cr_assert_eq(strlen(h), n);
     cr_assert_eq(columns(h), 27);
     cr_assert_eq(h[n - 1], '\n');
-    static const char start[] = "type,shop_id,agent_id,day,final,version,metric,num,den,unanswered,b0,";
+    static const char start[] =
+        "type,shop_id,agent_id,day,final,version,metric,num,den,unanswered,b0,";
     cr_assert_eq(strncmp(h, start, sizeof start - 1), 0);
     h = rr_record_csv_header(RR_RECORD_CSV_REJECTED, &n);
     cr_assert_eq(strlen(h), n);
     cr_assert_eq(columns(h), 17);
-    cr_assert_str_eq(h, "type,reason,source,partition,offset,watermark_ms,event_id,shop_id,conversation_id,"
-                        "buyer_id,agent_id,ts_ms,event_type,content,rating,flags,raw_hex\n");
+    cr_assert_str_eq(
+        h, "type,reason,source,partition,offset,watermark_ms,event_id,shop_id,conversation_id,"
+           "buyer_id,agent_id,ts_ms,event_type,content,rating,flags,raw_hex\n");
 }
 
 Test(record_csv, shop_day_is_one_row_per_shown_metric)
@@ -40,8 +42,10 @@ Test(record_csv, shop_day_is_one_row_per_shown_metric)
     rr_day_record_t r = fx_shop_day();
     char *s;
     FX_ENCODE(rr_record_csv_day, &r, s);
-    cr_assert_str_eq(s, "shop_day,7,,20261122,true,v1,douyin_msg_3min,3,4,,,,,,,,,,,,,,,,,,\n"
-                        "shop_day,7,,20261122,true,v1,tmall_response_time,123000,4,1,1,2,0,1,0,0,0,0,,,,,,,,,\n");
+    cr_assert_str_eq(
+        s,
+        "shop_day,7,,20261122,true,v1,douyin_msg_3min,3,4,,,,,,,,,,,,,,,,,,\n"
+        "shop_day,7,,20261122,true,v1,tmall_response_time,123000,4,1,1,2,0,1,0,0,0,0,,,,,,,,,\n");
     free(s);
 }
 
@@ -55,7 +59,8 @@ Test(record_csv, agent_day_rows_carry_the_agent_and_provisional_says_false)
     char *s;
     FX_ENCODE(rr_record_csv_day, &r, s);
     cr_assert_str_eq(s, "agent_day,7,3,20261122,false,v1,douyin_msg_3min,3,4,,,,,,,,,,,,,,,,,,\n"
-                        "agent_day,7,3,20261122,false,v1,tmall_response_time,123000,4,1,1,2,0,1,0,0,0,0,,,,,,,,,\n");
+                        "agent_day,7,3,20261122,false,v1,tmall_response_time,123000,4,1,1,2,0,1,0,"
+                        "0,0,0,,,,,,,,,\n");
     free(s);
 }
 
@@ -74,7 +79,8 @@ Test(record_csv, violation_and_alert_rows)
     rr_violation_record_t v = fx_violation();
     char *s;
     FX_ENCODE(rr_record_csv_violation, &v, s);
-    cr_assert_str_eq(s, "violation,7,3,20261122,true,v1,douyin_msg_3min,,,,,,,,,,,,9,5,1763776800000,,,2,no_reply,,\n");
+    cr_assert_str_eq(s, "violation,7,3,20261122,true,v1,douyin_msg_3min,,,,,,,,,,,,9,5,"
+                        "1763776800000,,,2,no_reply,,\n");
     cr_assert_eq(columns(s), 27);
     free(s);
     v.answered = 1;
@@ -100,7 +106,8 @@ Test(record_csv, rejected_events_flatten_the_event)
     rr_rejected_record_t r = fx_late();
     char *s;
     FX_ENCODE(rr_record_csv_rejected, &r, s);
-    cr_assert_str_eq(s, "late,late,in.pb,0,1234,1795312815000,1116,1,1,1,0,1795312810000,BUYER_MESSAGE,0,0,0,080110ff\n");
+    cr_assert_str_eq(s, "late,late,in.pb,0,1234,1795312815000,1116,1,1,1,0,1795312810000,BUYER_"
+                        "MESSAGE,0,0,0,080110ff\n");
     free(s);
     r = fx_invalid();
     FX_ENCODE(rr_record_csv_rejected, &r, s);
@@ -151,7 +158,6 @@ Test(record_csv, every_room_short_of_the_record_gives_the_same_length)
         cr_assert_eq(rr_record_csv_day(buf, cap, &r), n, "room %zu", cap);
         for (size_t i = cap; i < sizeof buf; i++)
             cr_assert_eq(buf[i], '#', "room %zu: wrote byte %zu", cap, i);
-        if (cap == n)
-            cr_assert_eq(memcmp(buf, full, n), 0);
+        if (cap == n) cr_assert_eq(memcmp(buf, full, n), 0);
     }
 }

@@ -59,8 +59,7 @@ static bytes_t ref_day(const rr_day_record_t *r, rr_record_pb_form_t form)
     Replyrate__V1__MetricValue *mvp[RR_MAX_METRICS];
     size_t k = 0, n = rr_records_n_metrics(r);
     for (size_t i = 0; i < n; i++) {
-        if (!rr_records_metric_shown(r, i))
-            continue;
+        if (!rr_records_metric_shown(r, i)) continue;
         const rr_value_t *v = &r->values[i];
         replyrate__v1__metric_value__init(&mv[k]);
         mv[k].name = s_(r->cfg->metrics[i].name);
@@ -119,10 +118,18 @@ static bytes_t ref_violation(const rr_violation_record_t *r, rr_record_pb_form_t
     }
     v.messages = r->messages;
     switch (r->reason) {
-    case RR_REASON_LATE: v.reason = REPLYRATE__V1__VIOLATION__REASON__LATE; break;
-    case RR_REASON_NO_REPLY: v.reason = REPLYRATE__V1__VIOLATION__REASON__NO_REPLY; break;
-    case RR_REASON_UNASSIGNED: v.reason = REPLYRATE__V1__VIOLATION__REASON__UNASSIGNED; break;
-    default: v.reason = REPLYRATE__V1__VIOLATION__REASON__REASON_UNSPECIFIED; break;
+    case RR_REASON_LATE:
+        v.reason = REPLYRATE__V1__VIOLATION__REASON__LATE;
+        break;
+    case RR_REASON_NO_REPLY:
+        v.reason = REPLYRATE__V1__VIOLATION__REASON__NO_REPLY;
+        break;
+    case RR_REASON_UNASSIGNED:
+        v.reason = REPLYRATE__V1__VIOLATION__REASON__UNASSIGNED;
+        break;
+    default:
+        v.reason = REPLYRATE__V1__VIOLATION__REASON__REASON_UNSPECIFIED;
+        break;
     }
     v.final = r->final != 0;
     v.version = s_(r->version);
@@ -189,10 +196,14 @@ enum rec { DAY, VIOLATION, ALERT, REJECTED };
 static size_t encode(enum rec k, const void *r, uint8_t *buf, size_t cap, rr_record_pb_form_t form)
 {
     switch (k) {
-    case DAY: return rr_record_pb_day(buf, cap, r, form);
-    case VIOLATION: return rr_record_pb_violation(buf, cap, r, form);
-    case ALERT: return rr_record_pb_alert(buf, cap, r, form);
-    case REJECTED: return rr_record_pb_rejected(buf, cap, r, form);
+    case DAY:
+        return rr_record_pb_day(buf, cap, r, form);
+    case VIOLATION:
+        return rr_record_pb_violation(buf, cap, r, form);
+    case ALERT:
+        return rr_record_pb_alert(buf, cap, r, form);
+    case REJECTED:
+        return rr_record_pb_rejected(buf, cap, r, form);
     }
     return 0;
 }
@@ -200,10 +211,14 @@ static size_t encode(enum rec k, const void *r, uint8_t *buf, size_t cap, rr_rec
 static bytes_t reference(enum rec k, const void *r, rr_record_pb_form_t form)
 {
     switch (k) {
-    case DAY: return ref_day(r, form);
-    case VIOLATION: return ref_violation(r, form);
-    case ALERT: return ref_alert(r, form);
-    case REJECTED: return ref_rejected(r, form);
+    case DAY:
+        return ref_day(r, form);
+    case VIOLATION:
+        return ref_violation(r, form);
+    case ALERT:
+        return ref_alert(r, form);
+    case REJECTED:
+        return ref_rejected(r, form);
     }
     return (bytes_t){0};
 }
@@ -221,14 +236,16 @@ static void check(enum rec k, const void *r, const char *what)
         size_t n = encode(k, r, buf, want.n, (rr_record_pb_form_t)form);
         cr_assert_eq(n, want.n, "%s (form %d): length %zu, protobuf-c %zu", what, form, n, want.n);
         for (size_t i = 0; i < n; i++)
-            cr_assert_eq(buf[i], want.p[i], "%s (form %d): byte %zu of %zu is %02x, protobuf-c %02x",
-                         what, form, i, n, buf[i], want.p[i]);
+            cr_assert_eq(buf[i], want.p[i],
+                         "%s (form %d): byte %zu of %zu is %02x, protobuf-c %02x", what, form, i, n,
+                         buf[i], want.p[i]);
         for (size_t cut = 0; cut < want.n; cut += 1 + want.n / 7) {
             memset(buf, 0xA5, want.n + GUARD);
             cr_assert_eq(encode(k, r, buf, cut, (rr_record_pb_form_t)form), want.n,
                          "%s (form %d): room %zu", what, form, cut);
             for (size_t i = cut; i < want.n + GUARD; i++)
-                cr_assert_eq(buf[i], 0xA5, "%s (form %d): room %zu, wrote byte %zu", what, form, cut, i);
+                cr_assert_eq(buf[i], 0xA5, "%s (form %d): room %zu, wrote byte %zu", what, form,
+                             cut, i);
         }
         free(buf);
         free(want.p);
@@ -258,11 +275,12 @@ Test(record_pb, shop_day_and_agent_day_match_protobuf_c)
 {
     setup_cfg(7, 20);
     values[0] = (rr_value_t){.num = 3, .den = 4};
-    values[4] = (rr_value_t){.num = 123000, .den = 4, .unanswered = 1, .buckets = {1, 2, 0, 1, 0, 0, 0, 0}};
+    values[4] =
+        (rr_value_t){.num = 123000, .den = 4, .unanswered = 1, .buckets = {1, 2, 0, 1, 0, 0, 0, 0}};
     values[5] = (rr_value_t){.num = 0, .den = 0, .unanswered = 2}; /* shown by unanswered alone */
     values[6] = (rr_value_t){.num = 5, .den = 0};                  /* not shown */
-    rr_day_record_t r = {.shop_id = 7, .day = 20261122, .final = 1, .version = "v1", .cfg = &cfg,
-                         .values = values};
+    rr_day_record_t r = {
+        .shop_id = 7, .day = 20261122, .final = 1, .version = "v1", .cfg = &cfg, .values = values};
     check(DAY, &r, "final shop_day");
     r.final = 0;
     r.revision = 3;
@@ -296,11 +314,18 @@ Test(record_pb, lengths_past_one_byte_move_the_body)
     setup_cfg(RR_MAX_METRICS, 63);
     for (int i = 0; i < RR_MAX_METRICS; i++) {
         cfg.metrics[i].kind = RR_KIND_RESPONSE_TIME;
-        values[i] = (rr_value_t){.num = INT64_MAX, .den = INT64_MIN, .unanswered = -1,
+        values[i] = (rr_value_t){.num = INT64_MAX,
+                                 .den = INT64_MIN,
+                                 .unanswered = -1,
                                  .buckets = {-1, INT64_MIN, INT64_MAX, 0, 1, 127, 128, 16384}};
     }
-    rr_day_record_t r = {.shop_id = UINT64_MAX, .day = -1, .final = 0, .revision = UINT32_MAX,
-                         .version = "v1", .cfg = &cfg, .values = values};
+    rr_day_record_t r = {.shop_id = UINT64_MAX,
+                         .day = -1,
+                         .final = 0,
+                         .revision = UINT32_MAX,
+                         .version = "v1",
+                         .cfg = &cfg,
+                         .values = values};
     check(DAY, &r, "32 wide metrics");
     bytes_t b = ref_day(&r, RR_RECORD_PB_DELIMITED);
     cr_assert_gt(b.n, 4096, "the case must exercise multi-byte lengths (%zu bytes)", b.n);
@@ -309,11 +334,20 @@ Test(record_pb, lengths_past_one_byte_move_the_body)
 
 Test(record_pb, violation_matches_protobuf_c)
 {
-    rr_violation_record_t v = {.shop_id = 7, .day = 20261122, .metric = "douyin_msg_3min",
-                               .conversation_id = 9, .buyer_id = 5, .agent_id = 3,
-                               .round_start_ms = 1763776800000, .answered = 0, .reply_ms = 42,
-                               .wait_ms = 42, .messages = 2, .reason = RR_REASON_NO_REPLY,
-                               .final = 1, .version = "v1"};
+    rr_violation_record_t v = {.shop_id = 7,
+                               .day = 20261122,
+                               .metric = "douyin_msg_3min",
+                               .conversation_id = 9,
+                               .buyer_id = 5,
+                               .agent_id = 3,
+                               .round_start_ms = 1763776800000,
+                               .answered = 0,
+                               .reply_ms = 42,
+                               .wait_ms = 42,
+                               .messages = 2,
+                               .reason = RR_REASON_NO_REPLY,
+                               .final = 1,
+                               .version = "v1"};
     check(VIOLATION, &v, "unanswered (reply_ms and wait_ms left out)");
     v.answered = 1;
     v.reason = RR_REASON_LATE;
@@ -333,10 +367,15 @@ Test(record_pb, violation_matches_protobuf_c)
 
 Test(record_pb, alert_value_zero_is_left_out_as_protobuf_c_does)
 {
-    rr_alert_record_t a = {.shop_id = 1, .day = 20261122, .rule = "pdd_warning", .value = 0.41,
-                           .final = 1, .version = "v1"};
+    rr_alert_record_t a = {.shop_id = 1,
+                           .day = 20261122,
+                           .rule = "pdd_warning",
+                           .value = 0.41,
+                           .final = 1,
+                           .version = "v1"};
     check(ALERT, &a, "0.41");
-    const double vals[] = {0.0, -0.0, 1.0, -2.5, 1e-300, INFINITY, -INFINITY, NAN, 0.3333333333333333};
+    const double vals[] = {
+        0.0, -0.0, 1.0, -2.5, 1e-300, INFINITY, -INFINITY, NAN, 0.3333333333333333};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         a.value = vals[i];
         char what[64];
@@ -396,19 +435,21 @@ static uint64_t next(void)
 /* Values around every varint length boundary, and anything. */
 static uint64_t any64(void)
 {
-    static const uint64_t edge[] = {0, 1, 127, 128, 16383, 16384, 0x7fffffff, 0x80000000u,
-                                    0xffffffffu, (uint64_t)1 << 63, UINT64_MAX, UINT64_MAX - 1};
+    static const uint64_t edge[] = {0,           1,
+                                    127,         128,
+                                    16383,       16384,
+                                    0x7fffffff,  0x80000000u,
+                                    0xffffffffu, (uint64_t)1 << 63,
+                                    UINT64_MAX,  UINT64_MAX - 1};
     uint64_t r = next();
-    if (r % 3 == 0)
-        return edge[(r >> 8) % (sizeof edge / sizeof edge[0])];
+    if (r % 3 == 0) return edge[(r >> 8) % (sizeof edge / sizeof edge[0])];
     return next() >> (r % 64);
 }
 
 static const char *any_str(char *buf, size_t cap)
 {
     uint64_t r = next();
-    if (r % 5 == 0)
-        return r % 10 == 0 ? NULL : "";
+    if (r % 5 == 0) return r % 10 == 0 ? NULL : "";
     size_t n = (size_t)(next() % (cap - 1));
     for (size_t i = 0; i < n; i++)
         buf[i] = (char)(1 + next() % 255);
@@ -429,38 +470,62 @@ Test(record_pb, random_records_match_protobuf_c)
             for (int b = 0; b < RR_BUCKETS; b++)
                 values[i].buckets[b] = (int64_t)any64();
         }
-        rr_day_record_t d = {.is_agent = (int)(next() % 2), .shop_id = any64(), .agent_id = any64(),
-                             .day = (int32_t)any64(), .final = (int)(next() % 2),
-                             .revision = (uint32_t)any64(), .version = any_str(s1, sizeof s1),
-                             .cfg = &cfg, .values = values};
+        rr_day_record_t d = {.is_agent = (int)(next() % 2),
+                             .shop_id = any64(),
+                             .agent_id = any64(),
+                             .day = (int32_t)any64(),
+                             .final = (int)(next() % 2),
+                             .revision = (uint32_t)any64(),
+                             .version = any_str(s1, sizeof s1),
+                             .cfg = &cfg,
+                             .values = values};
         check(DAY, &d, "random day");
-        rr_violation_record_t v = {.shop_id = any64(), .day = (int32_t)any64(),
-                                   .metric = any_str(s1, sizeof s1), .conversation_id = any64(),
-                                   .buyer_id = any64(), .agent_id = any64(),
-                                   .round_start_ms = (int64_t)any64(), .answered = (int)(next() % 2),
-                                   .reply_ms = (int64_t)any64(), .wait_ms = (int64_t)any64(),
-                                   .messages = (uint32_t)any64(), .reason = (rr_reason_t)(next() % 5),
-                                   .final = (int)(next() % 2), .version = any_str(s2, sizeof s2)};
+        rr_violation_record_t v = {.shop_id = any64(),
+                                   .day = (int32_t)any64(),
+                                   .metric = any_str(s1, sizeof s1),
+                                   .conversation_id = any64(),
+                                   .buyer_id = any64(),
+                                   .agent_id = any64(),
+                                   .round_start_ms = (int64_t)any64(),
+                                   .answered = (int)(next() % 2),
+                                   .reply_ms = (int64_t)any64(),
+                                   .wait_ms = (int64_t)any64(),
+                                   .messages = (uint32_t)any64(),
+                                   .reason = (rr_reason_t)(next() % 5),
+                                   .final = (int)(next() % 2),
+                                   .version = any_str(s2, sizeof s2)};
         check(VIOLATION, &v, "random violation");
         uint64_t bits = any64();
         double dv;
         memcpy(&dv, &bits, 8);
-        rr_alert_record_t a = {.shop_id = any64(), .day = (int32_t)any64(),
-                               .rule = any_str(s1, sizeof s1), .value = next() % 2 ? dv : (double)any64(),
-                               .final = (int)(next() % 2), .version = any_str(s2, sizeof s2)};
+        rr_alert_record_t a = {.shop_id = any64(),
+                               .day = (int32_t)any64(),
+                               .rule = any_str(s1, sizeof s1),
+                               .value = next() % 2 ? dv : (double)any64(),
+                               .final = (int)(next() % 2),
+                               .version = any_str(s2, sizeof s2)};
         check(ALERT, &a, "random alert");
         for (size_t i = 0; i < sizeof raw; i++)
             raw[i] = (uint8_t)next();
-        rr_rejected_record_t x = {
-            .verdict = next() % 2 ? RR_LATE : RR_INVALID, .reason = any_str(s1, sizeof s1),
-            .source = any_str(s2, sizeof s2), .partition = (int32_t)any64(), .offset = (int64_t)any64(),
-            .raw = next() % 4 ? raw : NULL, .raw_len = (size_t)(next() % sizeof raw),
-            .decoded = (int)(next() % 2),
-            .event = {.event_id = any64(), .shop_id = any64(), .conversation_id = any64(),
-                      .buyer_id = any64(), .agent_id = any64(), .ts_ms = (int64_t)any64(),
-                      .type = (uint32_t)any64(), .content = (uint32_t)any64(),
-                      .rating = (uint32_t)any64(), .flags = (uint32_t)any64()},
-            .watermark_ms = (int64_t)any64()};
+        rr_rejected_record_t x = {.verdict = next() % 2 ? RR_LATE : RR_INVALID,
+                                  .reason = any_str(s1, sizeof s1),
+                                  .source = any_str(s2, sizeof s2),
+                                  .partition = (int32_t)any64(),
+                                  .offset = (int64_t)any64(),
+                                  .raw = next() % 4 ? raw : NULL,
+                                  .raw_len = (size_t)(next() % sizeof raw),
+                                  .decoded = (int)(next() % 2),
+                                  .event = {.event_id = any64(),
+                                            .shop_id = any64(),
+                                            .conversation_id = any64(),
+                                            .buyer_id = any64(),
+                                            .agent_id = any64(),
+                                            .ts_ms = (int64_t)any64(),
+                                            .type = (uint32_t)any64(),
+                                            .content = (uint32_t)any64(),
+                                            .rating = (uint32_t)any64(),
+                                            .flags = (uint32_t)any64()},
+                                  .watermark_ms = (int64_t)any64()};
         check(REJECTED, &x, "random rejected");
     }
 }

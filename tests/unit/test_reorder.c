@@ -37,8 +37,7 @@ static void run(size_t n, unsigned disorder_pct, int64_t max_back)
     int64_t maxts = 0;
     for (size_t i = 0; i < n; i++) {
         cr_assert_eq(rr_reorder_push(&r, &in[i]), 0);
-        if (in[i].ts > maxts)
-            maxts = in[i].ts;
+        if (in[i].ts > maxts) maxts = in[i].ts;
         const rr_pending_t *m;
         /* release below max - max_back: later pushes are never below it */
         while ((m = rr_reorder_min(&r)) && m->ts < maxts - max_back)

@@ -649,8 +649,10 @@ Test(source, a_long_tail_where_nothing_decodes_is_unread_or_skipped_whole)
         cr_assert_eq(gaps.unread_bytes, resync ? 0 : n);
         cr_assert_eq(gaps.skipped_bytes, resync ? n : 0);
         cr_assert_eq(gaps.breaks, 1);
-        if (!resync) assert_notice_has(s, "broken length prefix");
-        else assert_notice_has(s, "nothing decodes after it");
+        if (!resync)
+            assert_notice_has(s, "broken length prefix");
+        else
+            assert_notice_has(s, "nothing decodes after it");
         got_free(&g);
         rr_source_close(s);
     }

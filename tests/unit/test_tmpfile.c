@@ -54,8 +54,7 @@ static char *read_file(const char *path)
 {
     static char buf[4096];
     FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = 0;
     fclose(f);

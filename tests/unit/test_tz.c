@@ -44,8 +44,7 @@ static int32_t day_of(int ymd)
 
 /* Asserts the local date (YYYYMMDD) and wall-clock ms of ts, through a fresh
  * cache and through the shared one. */
-static void expect_local(const rr_tz_t *tz, rr_tz_cache_t *c, int64_t ts, int32_t ymd,
-                         int32_t tod)
+static void expect_local(const rr_tz_t *tz, rr_tz_cache_t *c, int64_t ts, int32_t ymd, int32_t tod)
 {
     int32_t day, t;
     rr_tz_cache_t fresh = {0};
@@ -72,8 +71,7 @@ static void glibc_zone(const char *name)
 {
     const char *old = getenv("TZ");
     had_tz = old != NULL;
-    if (old)
-        snprintf(saved_tz, sizeof saved_tz, "%s", old);
+    if (old) snprintf(saved_tz, sizeof saved_tz, "%s", old);
     setenv("TZ", name, 1);
     tzset();
 }
@@ -90,8 +88,7 @@ static void glibc_restore(void)
 static void glibc_local(int64_t ts, int32_t *day, int32_t *tod)
 {
     int64_t s = ts / 1000, ms = ts % 1000;
-    if (ms < 0)
-        s--, ms += 1000;
+    if (ms < 0) s--, ms += 1000;
     time_t tt = (time_t)s;
     struct tm tm;
     cr_assert_not_null(localtime_r(&tt, &tm));
@@ -111,11 +108,16 @@ static uint64_t rng(void) /* splitmix64: deterministic */
 }
 
 static const char *const zones[] = {
-    "Asia/Shanghai",      "UTC",               "America/New_York", "Europe/London",
-    "Australia/Lord_Howe", "America/Sao_Paulo", "Asia/Gaza",        "America/Goose_Bay",
-    "America/St_Johns",   "Pacific/Apia",      "Africa/Casablanca", "Europe/Dublin",
-    "Pacific/Chatham",    "America/Santiago",  "Antarctica/Troll", "Asia/Tehran",
-    "Asia/Kathmandu",     "Pacific/Kiritimati", "America/Havana",   "Europe/Moscow",
+    "Asia/Shanghai",       "UTC",
+    "America/New_York",    "Europe/London",
+    "Australia/Lord_Howe", "America/Sao_Paulo",
+    "Asia/Gaza",           "America/Goose_Bay",
+    "America/St_Johns",    "Pacific/Apia",
+    "Africa/Casablanca",   "Europe/Dublin",
+    "Pacific/Chatham",     "America/Santiago",
+    "Antarctica/Troll",    "Asia/Tehran",
+    "Asia/Kathmandu",      "Pacific/Kiritimati",
+    "America/Havana",      "Europe/Moscow",
 };
 
 /* ---- civil dates ---- */
@@ -147,8 +149,8 @@ Test(tz, yyyymmdd_round_trips_every_day_of_years_0_to_20000)
 
 Test(tz, invalid_yyyymmdd_is_rejected)
 {
-    const int32_t bad[] = {20230229, 21000229, 20241301, 20240100, 20240431, 20240001, 0, -1,
-                           20241232, 2147483647};
+    const int32_t bad[] = {20230229, 21000229, 20241301, 20240100, 20240431,
+                           20240001, 0,        -1,       20241232, 2147483647};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_eq(rr_yyyymmdd_to_day(bad[i]), RR_TZ_BAD_DATE, "%d", bad[i]);
     cr_expect_neq(rr_yyyymmdd_to_day(20240229), RR_TZ_BAD_DATE);
@@ -210,8 +212,7 @@ Test(tz, shanghai_dates_and_window_edges)
     rr_tz_cache_t c = {0};
     const int64_t off = 8 * H_MS;
     expect_local(tz, &c, INT64_C(1795312800000), 20261122, hms(10, 0, 0, 0));
-    expect_local(tz, &c, utc_ms(2026, 11, 22, 7, 59, 59, off) + 999, 20261122,
-                 hms(7, 59, 59, 999));
+    expect_local(tz, &c, utc_ms(2026, 11, 22, 7, 59, 59, off) + 999, 20261122, hms(7, 59, 59, 999));
     expect_local(tz, &c, utc_ms(2026, 11, 22, 8, 0, 0, off), 20261122, hms(8, 0, 0, 0));
     expect_local(tz, &c, utc_ms(2026, 11, 22, 22, 59, 59, off) + 999, 20261122,
                  hms(22, 59, 59, 999));
@@ -357,16 +358,15 @@ Test(tz, ts_one_and_year_9999)
 
 Test(tz, unknown_or_unsafe_zone_names_are_rejected)
 {
-    const char *bad[] = {"Mars/Olympus_Mons", "Asia/Shanghia", "", "/etc/localtime",
-                         "../zoneinfo/UTC", "Asia/../UTC", "America", "zone.tab",
-                         "UTC ", "Asia/Shanghai\n"};
+    const char *bad[] = {
+        "Mars/Olympus_Mons", "Asia/Shanghia", "",         "/etc/localtime", "../zoneinfo/UTC",
+        "Asia/../UTC",       "America",       "zone.tab", "UTC ",           "Asia/Shanghai\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rr_tz_t *tz = (rr_tz_t *)1;
         char err[512] = "";
         cr_expect_eq(rr_tz_load(bad[i], &tz, err, sizeof err), -1, "accepted \"%s\"", bad[i]);
         cr_expect_null(tz);
-        cr_expect_neq(strstr(err, bad[i]), NULL, "errstr \"%s\" does not name \"%s\"", err,
-                      bad[i]);
+        cr_expect_neq(strstr(err, bad[i]), NULL, "errstr \"%s\" does not name \"%s\"", err, bad[i]);
     }
     rr_tz_t *tz = NULL;
     cr_expect_eq(rr_tz_load("Mars/Olympus_Mons", &tz, NULL, 0), -1);
@@ -414,8 +414,7 @@ Test(tz, local_time_matches_glibc_localtime_r)
         /* Around the table's changes, to the millisecond. */
         for (int64_t ts = 1; ts < end; ts += 6 * H_MS) {
             int32_t o0 = rr_tz_offset_at(tz, ts), o1 = rr_tz_offset_at(tz, ts + 6 * H_MS);
-            if (o0 == o1)
-                continue;
+            if (o0 == o1) continue;
             int64_t lo = ts, hi = ts + 6 * H_MS; /* offset(lo) = o0 != offset(hi) */
             while (hi - lo > 1) {
                 int64_t mid = lo + (hi - lo) / 2;
@@ -424,9 +423,9 @@ Test(tz, local_time_matches_glibc_localtime_r)
                 else
                     hi = mid;
             }
-            static const int64_t near[] = {-H_MS - 1, -H_MS, -H_MS / 2, -60000, -1001, -1000,
-                                           -999, -2, -1, 0, 1, 999, 1000, 60000, H_MS / 2,
-                                           H_MS - 1, H_MS, 2 * H_MS};
+            static const int64_t near[] = {-H_MS - 1, -H_MS, -H_MS / 2, -60000,   -1001, -1000,
+                                           -999,      -2,    -1,        0,        1,     999,
+                                           1000,      60000, H_MS / 2,  H_MS - 1, H_MS,  2 * H_MS};
             for (size_t i = 0; i < sizeof near / sizeof near[0]; i++)
                 check_against_glibc(zones[z], tz, &c, hi + near[i]);
         }
@@ -550,8 +549,7 @@ Test(tz, damaged_zone_files_are_rejected_without_crashing)
         buf[i] ^= 0xA5;
         write_file("Flip", buf, len);
         tz = NULL;
-        if (rr_tz_load("Flip", &tz, err, sizeof err) == 0)
-            rr_tz_free(tz);
+        if (rr_tz_load("Flip", &tz, err, sizeof err) == 0) rr_tz_free(tz);
         buf[i] = save;
     }
     remove_file("Bogus");

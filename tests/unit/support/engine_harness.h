@@ -253,5 +253,4 @@ void expect_violation3(const harness_t *h, uint64_t conv, int64_t start, rr_reas
 /* input == applied + duplicate + late + invalid */
 void expect_counts_add_up(const harness_t *h);
 
-
 #endif
