@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/lint/layers.sh: fails when an #include in src/ points up a layer or
-# into another folder's private header, or when a header's include guard does
-# not name its path (src/io/filesink.h: RR_IO_FILESINK_H).
+# into another folder's private header, when a header's include guard does
+# not name its path (src/io/filesink.h: RR_IO_FILESINK_H), or when code below
+# cli/ and ops/ prints (stdio to stderr/stdout, perror): it returns errstr or
+# logs through ops/log.h instead.
 #
 # Each folder of src/ is a layer and may include only its own headers and
 # those of the folders listed for it below (the same table as CMakeLists.txt's
@@ -66,8 +68,25 @@ for h in src/*/*.h; do
   [[ $guard == "$want" ]] || complain "$h" "include guard ${guard:-missing}, expected $want"
 done
 
+# nothing prints below cli/ and ops/ (read with comments and strings blanked,
+# so a comment naming stdout is not a print)
+while IFS= read -r where; do
+  complain "$where" "prints (only cli/ and ops/ may; return errstr or use ops/log.h)"
+done < <(python3 - src/{base,metrics,engine,codec,io,gen,pipeline}/*.[ch] <<'PY'
+import re, sys
+call = re.compile(r'(?<![\w.>])(printf|fprintf|vfprintf|puts|fputs|putchar|perror)\s*\(|'
+                  r'(?<![\w.>])(stderr|stdout)(?!\w)')
+blank = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+for path in sys.argv[1:]:
+    text = blank.sub(lambda m: re.sub(r'[^\n]', ' ', m.group(0)), open(path).read())
+    for n, line in enumerate(text.split('\n'), 1):
+        if call.search(line):
+            print(f"{path}:{n}")
+PY
+)
+
 if ((bad)); then
-  echo "tests/lint/layers.sh: $bad finding(s): the layering is broken" >&2
+  echo "tests/lint/layers.sh: $bad finding(s) against the house's rules" >&2
   exit 1
 fi
-echo "layers: every #include in src/ points down or within its folder"
+echo "layers: #includes point down, guards name their paths, nothing prints below cli/ and ops/"
