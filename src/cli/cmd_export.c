@@ -288,6 +288,7 @@ int rr_cmd_export(int argc, char **argv)
                     topics[i], (unsigned long long)gone);
         deleted += gone;
     }
+    rr_stop_hold(1); /* the rename must not be cut short */
     int rc = rr_output_close(out, err, sizeof err);
     out = NULL;
     if (rc < 0) goto fail;
@@ -301,7 +302,7 @@ fail:
     fprintf(stderr, "replyrate export: %s\n", err);
 done:
     rr_output_abort(out); /* a failed export publishes nothing */
-    rr_stop_restore();
+    rr_stop_settle();
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return status;

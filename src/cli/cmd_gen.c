@@ -428,7 +428,7 @@ int rr_cmd_gen(int argc, char **argv)
             fprintf(stderr, "replyrate gen: %s%s\n", ctx.fs[i] ? "--zstd-workers: " : "", err);
             for (uint32_t j = 0; j <= i; j++)
                 rr_filesink_abort(ctx.fs[j]);
-            rr_stop_restore();
+            rr_stop_settle();
             return 1;
         }
     }
@@ -443,13 +443,16 @@ int rr_cmd_gen(int argc, char **argv)
         if (!crc && rr_filesink_finish(ctx.fs[i], cerr, sizeof cerr)) /* says why it failed */
             crc = 1;
     }
-    for (uint32_t i = 0; i < n_out; i++) { /* all published, or none */
+    /* all published, or none: a signal while the files are renamed waits */
+    rr_stop_hold(1);
+    for (uint32_t i = 0; i < n_out; i++) {
         if (crc || rc)
             rr_filesink_abort(ctx.fs[i]);
         else if (rr_filesink_close(ctx.fs[i], cerr, sizeof cerr))
             crc = 1;
     }
-    rr_stop_restore();
+    /* decided: a signal from here on changes nothing */
+    rr_stop_settle();
     if (crc) { /* the writer's error explains a stopped run best */
         fprintf(stderr, "replyrate gen: %s\n", cerr);
         return 1;

@@ -4,19 +4,18 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_flag, stop_signo, hold, mode;
-static struct sigaction old_int, old_term;
-static int installed;
+static volatile sig_atomic_t stop_flag, stop_signo, hold, mode, settled;
 static void (*discard_fn)(void);
 
 /* Async-signal-safe: flags, write(2), the caller's discard function (itself
  * async-signal-safe) and _exit only. */
 static void on_signal(int sig)
 {
+    if (settled) return; /* the command's outcome is decided: too late to change it */
     int again = stop_flag;
     if (!stop_signo) stop_signo = sig;
     stop_flag = stop_signo; /* the first signal's number: readers may report it */
-    if (mode == RR_STOP_FLAG || (mode == RR_STOP_GRACEFUL && (!again || hold))) return;
+    if (hold || mode == RR_STOP_FLAG || (mode == RR_STOP_GRACEFUL && !again)) return;
     static const char msg[] = "replyrate: stopped by a signal: temporary files removed, "
                               "nothing published\n";
     if (discard_fn) discard_fn();
@@ -36,19 +35,16 @@ void rr_stop_install(rr_stop_mode_t m, void (*discard)(void))
     stop_flag = 0;
     stop_signo = 0;
     hold = 0;
+    settled = 0;
     mode = (sig_atomic_t)m;
     discard_fn = discard;
-    sigaction(SIGINT, &sa, installed ? NULL : &old_int);
-    sigaction(SIGTERM, &sa, installed ? NULL : &old_term);
-    installed = 1;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
-void rr_stop_restore(void)
+void rr_stop_settle(void)
 {
-    if (!installed) return;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    installed = 0;
+    settled = 1;
 }
 
 volatile sig_atomic_t *rr_stop_flag(void)

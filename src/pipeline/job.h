@@ -28,9 +28,10 @@
  * errors of the same run are logged.
  *
  * Signals: rr_job_run installs the SIGINT/SIGTERM handling of ops/stop.h
- * for its duration (a bounded run stops and publishes nothing, a stream
- * commits and returns) and restores the previous handling before it
- * returns. So one job at a time per process.
+ * (a bounded run stops and publishes nothing, a stream commits and returns)
+ * and settles it before it returns: a signal after the run's outcome is
+ * decided is ignored, so the status returned is the status the process
+ * exits with. So one job at a time per process.
  *
  * Ownership: every pointer in rr_job_t is borrowed for the call (paths,
  * config, Kafka options, the live hand-off). The calling thread only.

@@ -456,7 +456,9 @@ end:
     rr_kafka_sink_close(r.pub); /* aborts what was not committed */
     rr_tz_free(r.tz);
     rr_manifest_free(&r.man);
-    rr_stop_restore();
+    /* the outcome is decided: a signal from here on must not turn a
+     * published run into 128+N (ops/stop.h) */
+    rr_stop_settle();
     if (job->live) /* also when it stopped before reading */
         rr_kafka_live_over(job->live);
     return status;
