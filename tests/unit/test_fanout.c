@@ -88,11 +88,12 @@ Test(fanout, results_reach_every_output_and_the_topics_rejects_their_own_file)
     s.rejected(s.opaque, &l);
     s.rejected(s.opaque, &i);
 
-    for (dest_t *x = &a; x <= &b; x++) {
-        cr_assert_eq(x->days, 1);
-        cr_assert_eq(x->violations, 1);
-        cr_assert_eq(x->alerts, 1);
-        cr_assert_eq(x->rejected, 0, "result files get no rejected events");
+    dest_t *outs[] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(outs[k]->days, 1);
+        cr_assert_eq(outs[k]->violations, 1);
+        cr_assert_eq(outs[k]->alerts, 1);
+        cr_assert_eq(outs[k]->rejected, 0, "result files get no rejected events");
     }
     cr_assert_eq(pub.days + pub.violations + pub.alerts, 3);
     cr_assert_eq(pub.rejected, 2, "the topics get late and invalid events both");

@@ -261,10 +261,14 @@ static void setup_cfg(size_t n, size_t name_len)
     memset(&cfg, 0, sizeof cfg);
     memset(values, 0, sizeof values);
     for (size_t i = 0; i < n; i++) {
-        char name[RR_NAME_MAX];
-        snprintf(name, sizeof name, "m%zu_%s", i,
+        /* written whole, then cut to name_len (at most RR_NAME_MAX - 1) */
+        char full[128], name[RR_NAME_MAX] = {0};
+        snprintf(full, sizeof full, "m%zu_%s", i,
                  "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnop");
-        name[name_len < sizeof name ? name_len : sizeof name - 1] = '\0';
+        size_t len = strlen(full);
+        if (len > name_len) len = name_len;
+        if (len > sizeof name - 1) len = sizeof name - 1;
+        memcpy(name, full, len);
         memcpy(cfg.metrics[i].name, name, sizeof name);
         cfg.metrics[i].kind = (rr_metric_kind_t)(RR_KIND_MESSAGE_WITHIN + i % 7);
     }
