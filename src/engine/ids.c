@@ -161,6 +161,24 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* a[0..n) ascending, where a[0..sorted) already is: the cold block's ids come
+ * sorted and a hot record adds a few, so inserting those few costs less than
+ * sorting everything (qsort took 6% of the engine's instructions here). */
+static void sort_ids(uint64_t *a, size_t sorted, size_t n)
+{
+    if (n - sorted > 64) {
+        qsort(a, n, sizeof *a, cmp_u64);
+        return;
+    }
+    for (size_t i = sorted ? sorted : 1; i < n; i++) {
+        uint64_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
 /* Merge hot record hc's ids into its conversation's cold block. 0, or -1
  * when out of memory (the cold block is then unchanged). */
 int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
@@ -170,9 +188,14 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
     cold_t *k = c->cold == NONE32 ? NULL : COLD(e, c->cold);
     if (k) /* every id takes at least one byte */
         n_cold = k->len;
-    uint64_t *all = malloc((n_cold + hc->ids_n) * sizeof *all);
+    uint64_t stack[128];
+    size_t most = n_cold + hc->ids_n;
+    uint64_t *all = most <= 128 ? stack : malloc(most * sizeof *all);
     if (!all) return -1;
     size_t n = 0;
+    for (cold_iter_t it = cold_iter(e, c); cold_next(&it);) /* ascending */
+        all[n++] = it.v;
+    size_t sorted = n;
     if (hc->ids_cap <= IDS_SMALL) {
         const uint64_t *a = hc->ids ? hc->ids : hc->ids_inline;
         for (uint32_t i = 0; i < hc->ids_n; i++)
@@ -181,9 +204,7 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
         for (uint32_t i = 0; i < hc->ids_cap; i++)
             if (hc->ids[i]) all[n++] = hc->ids[i];
     }
-    for (cold_iter_t it = cold_iter(e, c); cold_next(&it);)
-        all[n++] = it.v;
-    qsort(all, n, sizeof *all, cmp_u64);
+    sort_ids(all, sorted, n);
     size_t need = 0;
     uint64_t prev = 0;
     for (size_t i = 0; i < n; i++) {
@@ -197,7 +218,7 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
     size_t cap;
     uint8_t *b = rr_pool_get(&e->pool, need, &cap);
     if (!b) {
-        free(all);
+        if (all != stack) free(all);
         return -1;
     }
     uint8_t *q = b;
@@ -208,7 +229,7 @@ int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc)
         q = varint_put(q, all[i] - prev);
         prev = all[i];
     }
-    free(all);
+    if (all != stack) free(all);
     if (!k) {
         uint32_t ki = rr_slab_alloc(&e->colds);
         if (ki == NONE32) {
