@@ -15,11 +15,6 @@ void rr_log_set_level(rr_log_level_t max)
     max_level = max;
 }
 
-rr_log_level_t rr_log_get_level(void)
-{
-    return max_level;
-}
-
 void rr_log_set_format(rr_log_format_t f)
 {
     format = f;

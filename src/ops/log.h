@@ -31,7 +31,6 @@ typedef enum rr_log_format { RR_LOG_TEXT, RR_LOG_JSON } rr_log_format_t;
 
 /* Lines at levels above max (less severe) are dropped; default RR_LOG_INFO. */
 void rr_log_set_level(rr_log_level_t max);
-rr_log_level_t rr_log_get_level(void);
 void rr_log_set_format(rr_log_format_t f);
 
 /* "error", "warn", "info", "debug" (also "warning") into *out: 0, or -1. */

@@ -444,7 +444,6 @@ int rr_job_run(const rr_job_t *job, rr_job_result_t *res, char *errstr, size_t e
 judge:
     if (next == NEXT_JUDGE) judge(&r);
     publish(&r);
-    rr_run_files_abort(&r.files); /* whatever was not published */
     res->summary = 1;
     status = res->outcome.status;
 
@@ -452,8 +451,8 @@ end:
     for (int i = 0; r.src && i < job->n_inputs; i++)
         if (r.src[i]) rr_source_close(r.src[i]);
     free(r.src);
-    rr_run_files_abort(&r.files);
-    rr_kafka_sink_close(r.pub); /* aborts what was not committed */
+    rr_run_files_abort(&r.files); /* whatever was not published */
+    rr_kafka_sink_close(r.pub);   /* aborts what was not committed */
     rr_tz_free(r.tz);
     rr_manifest_free(&r.man);
     /* the outcome is decided: a signal from here on must not turn a
