@@ -153,6 +153,18 @@ rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev,
                                     int64_t offset, const uint8_t *raw, size_t raw_len,
                                     int64_t now_ms);
 
+/* A batch of offers to partition p. Between begin and end, an applied event
+ * that moves p's watermark no longer releases the events it passed at once:
+ * they are released together, at the end of the batch, or earlier where the
+ * per-event order would be observable (before a day is finalised or a sweep
+ * runs: src/engine/engine.c says why nothing else sees it). Every record, count and
+ * eviction is the same as offering each event by itself (tests/unit/
+ * test_feed.c); a record of a rejected event may reach the sink before the
+ * results of events offered ahead of it in the batch. Nothing but offers to
+ * p may happen between begin and end. */
+void rr_engine_batch_begin(rr_engine_t *e, int p);
+void rr_engine_batch_end(rr_engine_t *e, int p);
+
 /* Record bytes on partition p that did not decode (SPEC §7): counted invalid. */
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
                                  size_t raw_len, const char *reason);

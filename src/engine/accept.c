@@ -212,12 +212,16 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
     if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
         pt->max_ts = ev->ts_ms;
         int64_t pw = part_wm(e, pt);
-        engine_release(e, pt, pw);
         /* the job watermark is at most this partition's: skip the scan
          * unless it could finalise a day or start a sweep */
-        if ((e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) || pw >= e->next_sweep ||
-            pw >= e->next_hot_sweep)
-            engine_advance(e);
+        int due = (e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) ||
+                  pw >= e->next_sweep || pw >= e->next_hot_sweep;
+        if (pt->batch && !due) {
+            pt->unreleased = 1; /* released at the batch's end */
+        } else {
+            engine_flush(e, pt);
+            if (due) engine_advance(e);
+        }
     }
     return RR_APPLIED;
 oom:

@@ -77,6 +77,37 @@ void engine_release(rr_engine_t *e, partition_t *p, int64_t limit)
     }
 }
 
+void engine_flush(rr_engine_t *e, partition_t *p)
+{
+    p->unreleased = 0;
+    engine_release(e, p, part_wm(e, p));
+}
+
+/* Why a batch may release late (rr_engine_batch_begin): between two
+ * releases, acceptance reads nothing a release writes. It reads the
+ * conversation's shop, buyer, last ts, hot record and ids (written on
+ * acceptance), the watermarks (written on acceptance) and final_through
+ * (written by engine_advance, which a batch flushes before, as it flushes
+ * before every sweep). One decision looks as if it could see a release: a
+ * conversation found over is freed at once only when it has no conv-day
+ * and nothing buffered (store_conv_detach). Events of it that a batch has
+ * not released yet are still buffered, and released they would have given
+ * it a conv-day: kept either way. The released sequence is the same too: an
+ * event accepted after a release has ts >= the watermark it released below,
+ * so one release for the batch applies the same events in the same
+ * (ts, event_id) order. */
+void rr_engine_batch_begin(rr_engine_t *e, int p)
+{
+    e->parts.v[p].batch = 1;
+}
+
+void rr_engine_batch_end(rr_engine_t *e, int p)
+{
+    partition_t *pt = &e->parts.v[p];
+    pt->batch = 0;
+    if (pt->unreleased) engine_flush(e, pt);
+}
+
 /* The job watermark: the least over partitions still running (SPEC §5). */
 static int64_t job_wm(const rr_engine_t *e)
 {

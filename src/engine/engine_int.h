@@ -245,6 +245,8 @@ typedef struct partition {
     VEC(held_t) held; /* held jumps in arrival order */
     VEC(uint8_t) held_raw;
     rr_reorder_t buf; /* applied events not yet released */
+    int batch;        /* in rr_engine_batch_begin/end: releases wait for the batch's end */
+    int unreleased;   /* (batch) the watermark moved past buffered events since the last release */
     rr_map64_t convs; /* conversation id -> conv_t index: a conversation is per
                        * partition (docs/engine.md, "Decisions") */
 } partition_t;
@@ -414,6 +416,8 @@ static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *h
 /* engine.c: apply every buffered event of p with ts < limit; finalise the
  * days the job watermark has passed and run the sweeps that are due */
 void engine_release(rr_engine_t *e, partition_t *p, int64_t limit);
+/* engine.c: release what p's watermark has passed (a batch's deferred releases) */
+void engine_flush(rr_engine_t *e, partition_t *p);
 void engine_advance(rr_engine_t *e);
 
 /* accept.c: judge every jump partition p holds invalid (its input ended, or

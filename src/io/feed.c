@@ -39,6 +39,7 @@ static void feed_chunk(rr_engine_t *eng, int p, const rr_record_t *recs, size_t 
     }
     for (size_t k = 0; k < n && k < AHEAD; k++)
         if (st[k] == RR_DECODE_OK) hint[k] = rr_engine_hint_conv(eng, p, evs[k].conversation_id);
+    rr_engine_batch_begin(eng, p);
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n && st[k + AHEAD] == RR_DECODE_OK)
             hint[k + AHEAD] = rr_engine_hint_conv(eng, p, evs[k + AHEAD].conversation_id);
@@ -54,6 +55,7 @@ static void feed_chunk(rr_engine_t *eng, int p, const rr_record_t *recs, size_t 
             counts->undecodable++;
         }
     }
+    rr_engine_batch_end(eng, p);
 }
 
 void rr_feed_records(rr_engine_t *eng, int p, const rr_record_t *recs, size_t n, int64_t now_ms,
