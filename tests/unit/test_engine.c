@@ -1897,6 +1897,40 @@ Test(tz, day_recurring_after_a_midnight_fall_back_is_published_once)
  * round's day is final and the conversation has been idle RR_HOT_IDLE_MS
  * (15 min). The idle sweep stops re-reading a waiting record until an event
  * or its day's finalisation changes it; this pins that it is still released. */
+/* The hourly sweep frees what nothing can change any more: a conversation
+ * over its ttl once its day is final, and, at the first sweep after its
+ * partition ended, one whose partition is done while another partition
+ * goes on. Pins when memory is given back, for any faster way to find them. */
+Test(memory, sweeps_free_conversations_over_their_ttl_and_of_ended_partitions)
+{
+    harness_t h;
+    h_init_tz(&h, NULL, NULL, 2);
+    rr_stats_t st;
+    OFFER_AS_P(&h, 1, ev(T_BUYER, 2, 2, 2, 0, "10:00:00"), RR_APPLIED);
+    /* both partitions keep pace until Nov 23 01:30: Nov 22 is final at 01:00 */
+    uint64_t eid = 100;
+    for (int64_t t = AT("10:10:00"); t <= AT("25:30:00"); t += 10 * 60000) {
+        if (t == AT("23:30:00")) OFFER_AS_P(&h, 0, ev(T_BUYER, 1, 1, 1, 0, "23:30:00"), RR_APPLIED);
+        OFFER_AS_P(&h, 0, ev_ts(T_SYSTEM, eid++, 9, 0, 0, t), RR_APPLIED);
+        OFFER_AS_P(&h, 1, ev_ts(T_SYSTEM, eid++, 8, 0, 0, t), RR_APPLIED);
+    }
+    h_stats(&h, &st);
+    cr_expect_eq(st.shop_days, 1, "Nov 22 published");
+    cr_expect_eq(st.evicted_conversations, 0, "conversation 2: not 6 h idle at the last sweep");
+    rr_engine_partition_end(h.e, h.part[0]);
+    /* partition 1 goes on to 04:00: conversation 2 is over its ttl (idle
+     * since 10:00), and conversation 1 of the ended partition is freed at the
+     * first sweep after the end, not at its ttl (05:30) */
+    for (int64_t t = AT("25:40:00"); t <= AT("28:00:00"); t += 10 * 60000)
+        OFFER_AS_P(&h, 1, ev_ts(T_SYSTEM, eid++, 8, 0, 0, t), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.evicted_conversations, 2, "evicted %llu",
+                 (unsigned long long)st.evicted_conversations);
+    cr_expect_eq(st.open_conversations, 2, "8 speaks, 9 has Nov 23 open");
+    h_finish(&h);
+    h_free(&h);
+}
+
 Test(memory, idle_conversation_keeps_round_state_until_its_day_is_final_then_releases_it)
 {
     harness_t h;

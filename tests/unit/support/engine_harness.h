@@ -204,6 +204,15 @@ rr_verdict_t h_offer(harness_t *h, rr_event_t e);
                      ev_.event_id, ev_.ts_ms, (int)got_, (int)(want));                             \
     } while (0)
 
+/* The same on partition p. */
+#define OFFER_AS_P(h, p, e, want)                                                                  \
+    do {                                                                                           \
+        rr_event_t ev_ = (e);                                                                      \
+        rr_verdict_t got_ = h_offer_p((h), (p), ev_);                                              \
+        cr_assert_eq(got_, (want), "event %" PRIu64 " (ts %" PRId64 "): verdict %d, want %d",      \
+                     ev_.event_id, ev_.ts_ms, (int)got_, (int)(want));                             \
+    } while (0)
+
 void h_finish(harness_t *h);
 
 /* Buffer an event for h_run_* */
