@@ -17,8 +17,8 @@ import json
 import statistics
 import sys
 
-MODES = ["read", "decode", "decode-pbc", "engine", "decode-mem", "engine-mem", "run",
-         "run-split", "run-shards"]
+MODES = ["read", "decode", "decode-pbc", "engine", "decode-mem", "engine-mem", "skeleton-mem",
+         "run", "run-split", "run-shards"]
 WHAT = {
     "read": "open + zstd decompress + frame",
     "decode": "read + rr_decode_event (the floor)",
@@ -26,6 +26,7 @@ WHAT = {
     "engine": "decode + rr_engine_offer + finish, null sink",
     "decode-mem": "decode from a decompressed in-memory buffer",
     "engine-mem": "decode + engine from the in-memory buffer",
+    "skeleton-mem": "the engine's architecture without metrics, in-memory (the engine's floor)",
     "run": "`replyrate run` process, JSONL output (/usr/bin/time)",
     "run-split": "`run --threads 1` on the day split by shop into 2 files: one engine",
     "run-shards": "`run --threads 2` on the same 2 files: two shards on two threads",
@@ -104,6 +105,8 @@ def main():
         ("`run` / `engine` (output, process start, tz load)", "run", "engine", None),
         ("engine-mem / decode-mem (decode + apply vs decode, no I/O)", "engine-mem",
          "decode-mem", None),
+        ("engine-mem / skeleton-mem (the engine vs its architecture's floor)", "engine-mem",
+         "skeleton-mem", None),
         ("protobuf-c / ours, read+decode (`decode-pbc` / `decode`)", "decode-pbc", "decode", None),
         ("protobuf-c / ours, decoder only ((`decode-pbc` − `read`) / (`decode` − `read`))",
          "decode-pbc", "decode", "read"),
@@ -178,6 +181,11 @@ def main():
                          and any(r.get(k) != split[0][k] for k in keys)]
             w("On the split day, one engine and two shards agree: "
               + ", ".join(f"{k} {split[0][k]:,}" for k in keys) + ".")
+        sk = list(by.get("skeleton-mem", {}).values())
+        if sk:
+            w("Skeleton verdicts (it keeps 3 ids per conversation, so it misses some older "
+              f"re-deliveries): applied {sk[0]['applied']:,}, duplicate {sk[0]['duplicate']:,}, "
+              f"late {sk[0]['late']:,}, invalid {sk[0]['invalid']:,}.")
         if mismatch:
             w(f"**Verdict counts differ** in {mismatch}.")
         w("")

@@ -13,6 +13,8 @@
  *   decode-mem  like decode, from the whole decompressed stream loaded into
  *               memory beforehand (untimed) and framed in place
  *   engine-mem  like engine, from that memory buffer (decode + apply only)
+ *   skeleton-mem  the engine's architecture without its metrics, from that
+ *               buffer (skeleton.c): the floor engine-mem is measured against
  *
  * Each repetition prints one JSON line on stdout: events, wall and CPU
  * seconds (getrusage user + sys over the timed part only), events per wall
@@ -43,19 +45,21 @@
 #include "replyrate/config.h"
 #include "replyrate/engine.h"
 #include "replyrate/v1/chat_event.pb-c.h"
+#include "skeleton.h"
 
 #define BATCH 4096
 
-enum mode { M_READ, M_DECODE, M_DECODE_PBC, M_ENGINE, M_DECODE_MEM, M_ENGINE_MEM };
+enum mode { M_READ, M_DECODE, M_DECODE_PBC, M_ENGINE, M_DECODE_MEM, M_ENGINE_MEM, M_SKELETON_MEM };
 
-static const char *const mode_names[] = {"read",   "decode",     "decode-pbc",
-                                         "engine", "decode-mem", "engine-mem"};
+static const char *const mode_names[] = {"read",       "decode",     "decode-pbc",  "engine",
+                                         "decode-mem", "engine-mem", "skeleton-mem"};
 
 static const char usage[] =
     "usage: rr_bench --input FILE --mode MODE [--repeat N]\n"
     "\n"
     "  -i, --input FILE   delimited ChatEvent stream, plain or zstd\n"
-    "  -m, --mode MODE    read | decode | decode-pbc | engine | decode-mem | engine-mem\n"
+    "  -m, --mode MODE    read | decode | decode-pbc | engine | decode-mem | engine-mem |\n"
+    "                     skeleton-mem\n"
     "  -r, --repeat N     timed repetitions in this process (default 1); one JSON\n"
     "                     line each on stdout\n"
     "  -h, --help         this message\n";
@@ -188,7 +192,8 @@ fail:
 }
 
 /* One timed pass over src in the given mode. eng is NULL unless an engine mode. */
-static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, pass_t *ps)
+static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, skel_t *sk, int part,
+                    pass_t *ps)
 {
     static rr_record_t recs[BATCH];
     for (;;) {
@@ -198,8 +203,15 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, p
             return -1;
         }
         if (n == 0) break;
-        int64_t now = eng ? rr_now_ms() : 0;
+        int64_t now = eng || sk ? rr_now_ms() : 0;
         ps->records += (uint64_t)n;
+        if (sk) {
+            if (skel_feed(sk, recs, (size_t)n, now) < 0) {
+                fprintf(stderr, "rr_bench: skeleton: out of memory\n");
+                return -1;
+            }
+            continue;
+        }
         if (eng) { /* exactly what replyrate run does with a batch */
             rr_feed_counts_t fc = {0};
             rr_feed_records(eng, part, recs, (size_t)n, now, &fc);
@@ -242,6 +254,16 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, int part, p
         rr_engine_finish(eng);
         rr_engine_stats(eng, &ps->st);
     }
+    if (sk) { /* its verdicts in the engine's fields, for the same report */
+        skel_finish(sk);
+        const skel_counts_t *c = skel_counts(sk);
+        ps->st.applied = c->applied;
+        ps->st.duplicate = c->duplicate;
+        ps->st.late = c->late;
+        ps->st.invalid = c->invalid;
+        ps->ok = c->applied + c->duplicate + c->late + c->invalid;
+        ps->sum = c->released;
+    }
     return 0;
 }
 
@@ -267,6 +289,10 @@ static void print_json(enum mode m, int rep, const pass_t *ps, double wall, doub
                (unsigned long long)ps->st.violations,
                (unsigned long long)ps->st.peak_open_conversations,
                (unsigned long long)ps->sink_records);
+    if (m == M_SKELETON_MEM)
+        printf(",\"applied\":%llu,\"duplicate\":%llu,\"late\":%llu,\"invalid\":%llu",
+               (unsigned long long)ps->st.applied, (unsigned long long)ps->st.duplicate,
+               (unsigned long long)ps->st.late, (unsigned long long)ps->st.invalid);
     printf("}\n");
     fflush(stdout);
 }
@@ -314,7 +340,7 @@ int main(int argc, char **argv)
     uint8_t *mem = NULL;
     size_t mem_len = 0;
     int engine_mode = m == M_ENGINE || m == M_ENGINE_MEM;
-    int mem_mode = m == M_DECODE_MEM || m == M_ENGINE_MEM;
+    int mem_mode = m == M_DECODE_MEM || m == M_ENGINE_MEM || m == M_SKELETON_MEM;
 
     rr_config_default(&cfg);
     if (engine_mode && rr_tz_load("Asia/Shanghai", &tz, err, sizeof err) < 0) {
@@ -344,6 +370,12 @@ int main(int argc, char **argv)
             part = rr_engine_add_partition(eng, input);
         }
 
+        skel_t *sk = NULL;
+        if (m == M_SKELETON_MEM && skel_new(&sk) < 0) {
+            fprintf(stderr, "rr_bench: skeleton: out of memory\n");
+            goto out;
+        }
+
         struct rusage r0, r1;
         getrusage(RUSAGE_SELF, &r0);
         double t0 = rr_mono_s();
@@ -352,13 +384,15 @@ int main(int argc, char **argv)
         if (rc < 0) {
             fprintf(stderr, "rr_bench: %s\n", err);
             rr_engine_free(eng);
+            skel_free(sk);
             goto out;
         }
-        rc = run_pass((enum mode)m, src, eng, part, &ps);
+        rc = run_pass((enum mode)m, src, eng, sk, part, &ps);
         rr_source_close(src);
         double wall = rr_mono_s() - t0;
         getrusage(RUSAGE_SELF, &r1);
         rr_engine_free(eng);
+        skel_free(sk);
         if (rc < 0) goto out;
         double user = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
         double sys = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);

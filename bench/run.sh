@@ -7,7 +7,7 @@
 # (bench/data/day.pb.zst, cached, regenerated only when the generator
 # arguments change), then runs K repetitions; each repetition runs every
 # mode back to back (rr_bench read, decode, decode-pbc, engine, decode-mem,
-# engine-mem, then the real `replyrate run` under /usr/bin/time), so ratios
+# engine-mem, skeleton-mem, then the real `replyrate run` under /usr/bin/time), so ratios
 # can be taken within one repetition. With --against REV, REV is built too
 # (from `git archive`, into build-bench-against/) and every mode runs for
 # both builds back to back, in alternating order, so old and new are
@@ -126,7 +126,10 @@ run_mode() { # mode rep run-arguments...  (the binary: $RRBIN)
 
 one_build() { # rep prefix: every mode with the build in $RRBIN and $BENCHBIN
     local rep=$1 pre=$2 mode
-    for mode in read decode decode-pbc engine decode-mem engine-mem; do
+    local modes="read decode decode-pbc engine decode-mem engine-mem"
+    # the skeleton floor, where the build has it (an --against build may not)
+    if { "$BENCHBIN" 2>&1 || true; } | grep -q skeleton-mem; then modes="$modes skeleton-mem"; fi
+    for mode in $modes; do
         "$BENCHBIN" --input "$DAY" --mode "$mode" |
             sed "s/\"rep\":1,/\"rep\":$rep,/; s/\"mode\":\"/\"mode\":\"$pre/" >>"$RAW"
         log "rep $rep/$REPEAT $pre$mode: $(tail -n1 "$RAW" | jq -r '"\(.events_per_cpu_s/1e6*100|floor/100) M events/CPU-s"')"
