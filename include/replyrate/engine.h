@@ -139,31 +139,32 @@ int rr_engine_add_partition(rr_engine_t *e, const char *name);
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms);
 
-/* Prefetch hints for feeding a batch (io/feed.c). They never change a
- * result; they let the memory system fetch several conversations at once
- * instead of one cache miss after another. For each event, a few events
- * apart: hint_slot starts loading its map slot; hint_conv looks it up (the
- * slot should have arrived), starts loading its summary and returns a hint;
- * hint_hot starts loading its active state; rr_engine_offer_hinted then
- * skips the lookup when the hint still names the event's conversation. */
-void rr_engine_hint_slot(const rr_engine_t *e, int p, uint64_t conversation_id);
-uint32_t rr_engine_hint_conv(const rr_engine_t *e, int p, uint64_t conversation_id);
-void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint);
-rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
-                                    int64_t offset, const uint8_t *raw, size_t raw_len,
-                                    int64_t now_ms);
+/* One record of a batch offered to a partition: a decoded event, or (reason
+ * not NULL) bytes that did not decode, offered as invalid with that reason.
+ * offset, raw and raw_len as for rr_engine_offer. */
+typedef struct rr_offer {
+    rr_event_t ev;
+    const char *reason;
+    int64_t offset;
+    const uint8_t *raw;
+    size_t raw_len;
+} rr_offer_t;
 
-/* A batch of offers to partition p. Between begin and end, an applied event
- * that moves p's watermark no longer releases the events it passed at once:
- * they are released together, at the end of the batch, or earlier where the
- * per-event order would be observable (before a day is finalised or a sweep
- * runs: src/engine/engine.c says why nothing else sees it). Every record, count and
- * eviction is the same as offering each event by itself (tests/unit/
- * test_feed.c); a record of a rejected event may reach the sink before the
- * results of events offered ahead of it in the batch. Nothing but offers to
- * p may happen between begin and end. */
-void rr_engine_batch_begin(rr_engine_t *e, int p);
-void rr_engine_batch_end(rr_engine_t *e, int p);
+/* Offer o[0..n) to partition p in order, as if each were offered by itself
+ * (rr_engine_offer, rr_engine_offer_undecodable): every record, count and
+ * eviction is the same (tests/unit/test_feed.c). Faster, for two reasons:
+ *   - each conversation id is hashed once, and its map slot, summary and
+ *     active state are prefetched a few records ahead, so the cache misses
+ *     of consecutive events overlap instead of queueing;
+ *   - an applied event that moves the watermark no longer releases the
+ *     events it passed at once: they are released together at the batch's
+ *     end, or earlier where the per-event order would show (before a day is
+ *     finalised or a sweep runs; src/engine/engine.c says why nothing else
+ *     sees it).
+ * One difference shows: a rejected event's record may reach the sink before
+ * the results of events offered ahead of it in the batch (results and
+ * rejected events never share an output). */
+void rr_engine_offer_batch(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms);
 
 /* Record bytes on partition p that did not decode (SPEC §7): counted invalid. */
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,

@@ -40,13 +40,7 @@ void rr_map64_free(rr_map64_t *m)
 
 uint32_t rr_map64_get(const rr_map64_t *m, uint64_t key)
 {
-    size_t i = rr_hash64(key) & m->mask;
-    for (;;) {
-        const rr_map64_slot_t *s = &m->slots[i];
-        if (s->val == RR_MAP_NONE) return RR_MAP_NONE;
-        if (s->key == key) return s->val;
-        i = (i + 1) & m->mask;
-    }
+    return rr_map64_get_h(m, key, rr_hash64(key));
 }
 
 static void map64_insert(rr_map64_t *m, uint64_t key, uint32_t val)

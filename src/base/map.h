@@ -42,6 +42,16 @@ typedef struct rr_map64 {
 int rr_map64_init(rr_map64_t *m, size_t capacity_hint);
 void rr_map64_free(rr_map64_t *m);
 uint32_t rr_map64_get(const rr_map64_t *m, uint64_t key);
+/* The same with key's rr_hash64 computed by the caller (hashed once for a
+ * prefetch and the lookup). */
+static inline uint32_t rr_map64_get_h(const rr_map64_t *m, uint64_t key, uint64_t h)
+{
+    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+        const rr_map64_slot_t *s = &m->slots[i];
+        if (s->val == RR_MAP_NONE) return RR_MAP_NONE;
+        if (s->key == key) return s->val;
+    }
+}
 /* Insert key -> val (key must be absent). 0, or -1 when out of memory. */
 int rr_map64_put(rr_map64_t *m, uint64_t key, uint32_t val);
 /* Remove key if present; returns its value or RR_MAP_NONE. */

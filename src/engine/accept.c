@@ -65,7 +65,7 @@ static const char *static_invalid(const rr_event_t *ev)
 
 /* ---- held jumps (SPEC §7) ------------------------------------------------ */
 
-static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint, uint64_t hash,
                           int64_t offset, const uint8_t *raw, size_t raw_len, int64_t now_ms,
                           int exempt);
 
@@ -97,8 +97,8 @@ static void confirm_held(rr_engine_t *e, int p, int64_t now_ms)
     memset(&pt->held, 0, sizeof pt->held);
     memset(&pt->held_raw, 0, sizeof pt->held_raw);
     for (size_t i = 0; i < n; i++)
-        judge(e, p, &hv[i].ev, NONE32, hv[i].offset, hv[i].raw_len ? raw + hv[i].raw_off : NULL,
-              hv[i].raw_len, now_ms, i == 0);
+        judge(e, p, &hv[i].ev, NONE32, rr_hash64(hv[i].ev.conversation_id), hv[i].offset,
+              hv[i].raw_len ? raw + hv[i].raw_off : NULL, hv[i].raw_len, now_ms, i == 0);
     free(hv);
     free(raw);
 }
@@ -127,19 +127,66 @@ static rr_verdict_t hold(rr_engine_t *e, int p, const rr_event_t *ev, int64_t of
 rr_verdict_t rr_engine_offer(rr_engine_t *e, int p, const rr_event_t *ev, int64_t offset,
                              const uint8_t *raw, size_t raw_len, int64_t now_ms)
 {
-    return judge(e, p, ev, NONE32, offset, raw, raw_len, now_ms, 0);
+    return judge(e, p, ev, NONE32, rr_hash64(ev->conversation_id), offset, raw, raw_len, now_ms, 0);
 }
 
-rr_verdict_t rr_engine_offer_hinted(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
-                                    int64_t offset, const uint8_t *raw, size_t raw_len,
-                                    int64_t now_ms)
+/* A batch, in chunks: hash each conversation id once and start loading its
+ * map slot; a few records ahead of judging one, look it up (the slot should
+ * have arrived) and start loading its summary; a little nearer, its hot
+ * record. judge() takes the index found as a hint and checks it still
+ * names the event's conversation (an earlier event of the chunk may have
+ * created or detached one). */
+#define BATCH_CHUNK 64
+#define AHEAD 8
+
+static inline uint32_t batch_lookup(const rr_engine_t *e, const partition_t *pt,
+                                    const rr_offer_t *o, uint64_t h)
 {
-    return judge(e, p, ev, hint, offset, raw, raw_len, now_ms, 0);
+    if (o->reason) return NONE32;
+    uint32_t ci = rr_map64_get_h(&pt->convs, o->ev.conversation_id, h);
+    if (ci != NONE32) __builtin_prefetch(CONV(e, ci));
+    return ci;
+}
+
+static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    uint64_t h[BATCH_CHUNK];
+    uint32_t ci[BATCH_CHUNK];
+    for (size_t k = 0; k < n; k++) {
+        if (o[k].reason) continue; /* its ev is not an event */
+        h[k] = rr_hash64(o[k].ev.conversation_id);
+        __builtin_prefetch(&pt->convs.slots[h[k] & pt->convs.mask]);
+    }
+    for (size_t k = 0; k < n && k < AHEAD; k++)
+        ci[k] = batch_lookup(e, pt, &o[k], h[k]);
+    for (size_t k = 0; k < n; k++) {
+        if (k + AHEAD < n) ci[k + AHEAD] = batch_lookup(e, pt, &o[k + AHEAD], h[k + AHEAD]);
+        if (k + AHEAD / 2 < n && ci[k + AHEAD / 2] != NONE32 &&
+            ci[k + AHEAD / 2] < e->convs.n) { /* header and inline event ids */
+            const conv_t *c = CONV(e, ci[k + AHEAD / 2]);
+            if (c->live == CONV_ATTACHED && c->hot != NONE32) __builtin_prefetch(HOT(e, c->hot));
+        }
+        if (o[k].reason)
+            rr_engine_offer_undecodable(e, p, o[k].offset, o[k].raw, o[k].raw_len, o[k].reason);
+        else
+            judge(e, p, &o[k].ev, ci[k], h[k], o[k].offset, o[k].raw, o[k].raw_len, now_ms, 0);
+    }
+}
+
+void rr_engine_offer_batch(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    pt->batch = 1;
+    for (size_t i = 0; i < n; i += BATCH_CHUNK)
+        offer_chunk(e, p, o + i, n - i < BATCH_CHUNK ? n - i : BATCH_CHUNK, now_ms);
+    pt->batch = 0;
+    if (pt->unreleased) engine_flush(e, pt);
 }
 
 /* SPEC §7, in its order: invalid (a jump is held instead), late, duplicate,
  * applied. exempt: the first of confirmed jumps, not judged a jump again. */
-static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint,
+static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t hint, uint64_t hash,
                           int64_t offset, const uint8_t *raw, size_t raw_len, int64_t now_ms,
                           int exempt)
 {
@@ -159,7 +206,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         ci = hint;
         if (ci == NONE32 || ci >= e->convs.n || CONV(e, ci)->live != CONV_ATTACHED ||
             CONV(e, ci)->id != ev->conversation_id || CONV(e, ci)->part != p)
-            ci = rr_map64_get(&pt->convs, ev->conversation_id);
+            ci = rr_map64_get_h(&pt->convs, ev->conversation_id, hash);
         if (ci != NONE32 && store_conv_is_over(e, CONV(e, ci))) {
             store_conv_detach(e, ci); /* this event's conversation is a new one */
             ci = NONE32;

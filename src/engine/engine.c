@@ -83,7 +83,7 @@ void engine_flush(rr_engine_t *e, partition_t *p)
     engine_release(e, p, part_wm(e, p));
 }
 
-/* Why a batch may release late (rr_engine_batch_begin): between two
+/* Why a batch may release late (rr_engine_offer_batch): between two
  * releases, acceptance reads nothing a release writes. It reads the
  * conversation's shop, buyer, last ts, hot record and ids (written on
  * acceptance), the watermarks (written on acceptance) and final_through
@@ -96,18 +96,6 @@ void engine_flush(rr_engine_t *e, partition_t *p)
  * event accepted after a release has ts >= the watermark it released below,
  * so one release for the batch applies the same events in the same
  * (ts, event_id) order. */
-void rr_engine_batch_begin(rr_engine_t *e, int p)
-{
-    e->parts.v[p].batch = 1;
-}
-
-void rr_engine_batch_end(rr_engine_t *e, int p)
-{
-    partition_t *pt = &e->parts.v[p];
-    pt->batch = 0;
-    if (pt->unreleased) engine_flush(e, pt);
-}
-
 /* The job watermark: the least over partitions still running (SPEC §5). */
 static int64_t job_wm(const rr_engine_t *e)
 {
@@ -137,27 +125,6 @@ void engine_advance(rr_engine_t *e)
 }
 
 /* ---- the public API's glue --------------------------------------------- */
-
-void rr_engine_hint_slot(const rr_engine_t *e, int p, uint64_t conversation_id)
-{
-    const rr_map64_t *m = &e->parts.v[p].convs;
-    __builtin_prefetch(&m->slots[rr_hash64(conversation_id) & m->mask]);
-}
-
-uint32_t rr_engine_hint_conv(const rr_engine_t *e, int p, uint64_t conversation_id)
-{
-    uint32_t ci = rr_map64_get(&e->parts.v[p].convs, conversation_id);
-    if (ci != NONE32) __builtin_prefetch(CONV(e, ci));
-    return ci;
-}
-
-void rr_engine_hint_hot(const rr_engine_t *e, uint32_t hint)
-{
-    if (hint == NONE32 || hint >= e->convs.n) return;
-    const conv_t *c = CONV(e, hint);
-    if (c->live == CONV_ATTACHED && c->hot != NONE32)
-        __builtin_prefetch(HOT(e, c->hot)); /* header and inline event ids */
-}
 
 int rr_engine_add_partition(rr_engine_t *e, const char *name)
 {

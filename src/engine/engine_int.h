@@ -245,7 +245,7 @@ typedef struct partition {
     VEC(held_t) held; /* held jumps in arrival order */
     VEC(uint8_t) held_raw;
     rr_reorder_t buf; /* applied events not yet released */
-    int batch;        /* in rr_engine_batch_begin/end: releases wait for the batch's end */
+    int batch;        /* in rr_engine_offer_batch: releases wait for the batch's end */
     int unreleased;   /* (batch) the watermark moved past buffered events since the last release */
     rr_map64_t convs; /* conversation id -> conv_t index: a conversation is per
                        * partition (docs/engine.md, "Decisions") */

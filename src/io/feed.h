@@ -1,10 +1,9 @@
 /* io/feed.h: drive an engine from framed records (file sources, Kafka batches).
  *
- * Decodes a batch of records, then offers them to one partition in order,
- * asking the engine to prefetch each conversation's state a few records
- * ahead, so the cache misses of consecutive events overlap instead of
- * queueing. Undecodable records are offered as invalid with their reason.
- * Results are exactly those of offering the records one by one.
+ * Decodes a batch of records and offers them to one partition in order as
+ * one batch (rr_engine_offer_batch: prefetching, one release per batch).
+ * Undecodable records are offered as invalid with their reason. Results are
+ * exactly those of offering the records one by one.
  *
  * Ownership: records and their bytes are borrowed for the call; the engine
  * is the caller's. Thread-safety: the engine's (one thread per engine); no
