@@ -1,5 +1,5 @@
 /* Unit tests for io/feed: a batch fed with prefetching, its releases
- * deferred to the batch's end (rr_engine_batch_begin), gives exactly the
+ * deferred to the batch's end (rr_engine_offer_batch), gives exactly the
  * records, in the same order, and the counts, peaks and evictions of
  * offering each record by itself; undecodable and unframeable records are
  * dead-lettered with their reason. */
