@@ -283,6 +283,27 @@ static inline uint64_t squeeze7(uint64_t x)
     return (x & UINT64_C(0x000000000fffffff)) | (x >> 32) << 28;
 }
 
+/* BMI2 pext: the bits of x under mask, packed: masking and squeezing a
+ * varint's groups in one instruction. Inline assembly rather than the
+ * intrinsic, so this file builds for any x86-64: the pext path runs only
+ * where the CPU has it, and runs it fast (rr_decode_select). */
+#if defined(__x86_64__)
+#define RR_HAVE_PEXT 1
+static inline uint64_t rr_pext(uint64_t x, uint64_t mask)
+{
+    uint64_t r;
+    __asm__("pextq %2, %1, %0" : "=r"(r) : "r"(x), "rm"(mask));
+    return r;
+}
+#else
+#define RR_HAVE_PEXT 0
+static inline uint64_t rr_pext(uint64_t x, uint64_t mask)
+{
+    (void)mask;
+    return x; /* never called: pext is 0 on these machines */
+}
+#endif
+
 /* mask7[k]: the 7-bit groups of bytes 0..k, for a varint whose last byte
  * is byte k. */
 static const uint64_t mask7[8] = {
@@ -339,7 +360,10 @@ _Static_assert(offsetof(rr_event_t, shop_id) == offsetof(rr_event_t, event_id) +
 /* Returns 1 with *out filled when the message has the common layout, 0
  * (and *out partly written) when the slow path must decide. len >=
  * RR_FAST_MIN. */
-static inline int decode_fast(const uint8_t *buf, size_t len, rr_event_t *out)
+/* pext (a constant at each caller): squeeze with BMI2 pext instead of the
+ * shifts of squeeze7; everything else is the same code. */
+static inline __attribute__((always_inline)) int decode_fast(const uint8_t *buf, size_t len,
+                                                             rr_event_t *out, const int pext)
 {
     size_t i = 0;                                /* the cursor */
     const size_t lim = len - 9;                  /* a tag and 8 bytes from here on */
@@ -361,11 +385,11 @@ static inline int decode_fast(const uint8_t *buf, size_t len, rr_event_t *out)
             uint64_t x = load64(buf + i + 1), stop = ~x & c80; /* 0x80 where a varint ends */      \
             if (RR_LIKELY(stop != 0)) {                                                            \
                 unsigned k = (unsigned)__builtin_ctzll(stop) / 8; /* its last byte */              \
-                var = x & m7[k];                                                                   \
+                var = pext ? rr_pext(x, m7[k]) : x & m7[k];                                        \
                 i += k + 2;                                                                        \
             } else {                                                                               \
                 rr_groups_t r = varint_long(buf + i + 1, len - i - 1, x, f, &lb);                  \
-                var = r.g;                                                                         \
+                var = pext ? rr_pext(r.g, m7[7]) : r.g;                                            \
                 i += r.adv;                                                                        \
             }                                                                                      \
         }                                                                                          \
@@ -375,7 +399,7 @@ static inline int decode_fast(const uint8_t *buf, size_t len, rr_event_t *out)
          * nothing: the cursor stays before the end.) */                                           \
         uint64_t x = last >> (8 * (i + 1 - (len - 8))), stop = ~x & c80;                           \
         unsigned k = (unsigned)__builtin_ctzll(stop) / 8;                                          \
-        var = x & m7[k];                                                                           \
+        var = pext ? rr_pext(x, m7[k]) : x & m7[k];                                                \
         i += k + 2;                                                                                \
     }
 
@@ -387,7 +411,7 @@ static inline int decode_fast(const uint8_t *buf, size_t len, rr_event_t *out)
         rr_u64x2 lanes;                                                                            \
         RR_GROUPS(fa, ga)                                                                          \
         RR_GROUPS(fb, gb)                                                                          \
-        lanes = squeeze7x2((rr_u64x2){ga, gb});                                                    \
+        lanes = pext ? (rr_u64x2){ga, gb} : squeeze7x2((rr_u64x2){ga, gb});                        \
         memcpy((unsigned char *)out + offsetof(rr_event_t, first), &lanes, sizeof lanes);          \
     }
     RR_PAIR(1, 2, event_id)
@@ -401,7 +425,7 @@ static inline int decode_fast(const uint8_t *buf, size_t len, rr_event_t *out)
     {                                                                                              \
         uint64_t g = 0;                                                                            \
         RR_GROUPS(f, g)                                                                            \
-        out->member = (uint32_t)(RR_LIKELY(g < 0x80) ? g : squeeze7(g));                           \
+        out->member = (uint32_t)(pext || RR_LIKELY(g < 0x80) ? g : squeeze7(g));                   \
     }
     RR_SMALL(7, type)
     RR_SMALL(8, content)
@@ -421,12 +445,87 @@ static inline int decode_fast(const uint8_t *buf, size_t len, rr_event_t *out)
     return i == len;
 }
 
+static inline int decode_fast_portable(const uint8_t *buf, size_t len, rr_event_t *out)
+{
+    return decode_fast(buf, len, out, 0);
+}
+
+static inline int decode_fast_pext(const uint8_t *buf, size_t len, rr_event_t *out)
+{
+    return decode_fast(buf, len, out, RR_HAVE_PEXT);
+}
+
 #endif /* RR_DECODE_FAST */
+
+/* ---- which fast path -----------------------------------------------------
+ * pext where the CPU has BMI2 and runs pext in hardware: Intel since
+ * Haswell, AMD since Zen 3 (family 0x19); Zen 1 and 2 (and Hygon) have it in
+ * microcode, ~250 cycles each, slower than the shifts. RR_DECODE=portable
+ * in the environment keeps the shifts (for comparing the two). */
+
+#if RR_DECODE_FAST && RR_HAVE_PEXT
+#include <cpuid.h>
+#include <stdlib.h>
+
+static int pext_is_fast(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d) || a < 7) return 0;
+    char vendor[13];
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    vendor[12] = '\0';
+    unsigned max_leaf = a;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    unsigned family = (a >> 8) & 0xf;
+    if (family == 0xf) family += (a >> 20) & 0xff;
+    if (max_leaf < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!(b & (1u << 8))) return 0; /* no BMI2 */
+    if (!strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine")) return family >= 0x19;
+    return 1;
+}
+
+static int use_pext;
+
+__attribute__((constructor)) static void decode_choose(void)
+{
+    const char *v = getenv("RR_DECODE");
+    use_pext = pext_is_fast() && !(v && !strcmp(v, "portable"));
+}
+#else
+static int use_pext;
+#endif
+
+int rr_decode_select(int impl)
+{
+#if RR_DECODE_FAST && RR_HAVE_PEXT
+    if (impl == RR_DECODE_IMPL_PEXT) {
+        unsigned a, b, c, d;
+        if (!__get_cpuid(0, &a, &b, &c, &d) || a < 7) return -1;
+        __cpuid_count(7, 0, a, b, c, d);
+        if (!(b & (1u << 8))) return -1;
+        use_pext = 1;
+        return 0;
+    }
+#endif
+    if (impl != RR_DECODE_IMPL_PORTABLE) return -1;
+    use_pext = 0;
+    return 0;
+}
+
+const char *rr_decode_impl_name(void)
+{
+    return use_pext ? "pext" : "portable";
+}
 
 int rr_decode_event(const uint8_t *buf, size_t len, rr_event_t *out)
 {
 #if RR_DECODE_FAST
-    if (RR_LIKELY(len >= RR_FAST_MIN) && decode_fast(buf, len, out)) return RR_DECODE_OK;
+    if (RR_LIKELY(len >= RR_FAST_MIN) &&
+        (use_pext ? decode_fast_pext(buf, len, out) : decode_fast_portable(buf, len, out)))
+        return RR_DECODE_OK;
 #endif
     return decode_slow(buf, len, out);
 }

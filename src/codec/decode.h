@@ -32,7 +32,8 @@
  * files, Kafka batches or memory.
  *
  * Ownership: everything is borrowed; nothing is retained across calls.
- * Thread-safety: pure functions, no shared state.
+ * Thread-safety: pure functions; the fast path's form is chosen once at
+ * start-up (rr_decode_select changes it, for tests).
  * Layer: codec; uses replyrate/event.h and libc only.
  */
 #ifndef RR_CODEC_DECODE_H
@@ -64,6 +65,16 @@ enum rr_decode_status {
  * case *out holds garbage. buf may be NULL when len is 0. Allocates nothing;
  * buf and out are borrowed. */
 int rr_decode_event(const uint8_t *buf, size_t len, rr_event_t *out);
+
+/* The fast path's two forms, one result: the portable one squeezes varints
+ * with shifts, the pext one with BMI2's pext. The process starts with pext
+ * where the CPU runs it in hardware (not AMD before Zen 3) unless
+ * RR_DECODE=portable is set. rr_decode_select switches (for tests and
+ * benchmarks; not while another thread decodes): 0, or -1 when this CPU or
+ * build has no pext. */
+enum { RR_DECODE_IMPL_PORTABLE = 0, RR_DECODE_IMPL_PEXT = 1 };
+int rr_decode_select(int impl);
+const char *rr_decode_impl_name(void); /* "pext" or "portable" */
 
 /* Short snake_case reason for a status ("truncated", "varint_too_long",
  * ...), for dead letters and logs; "ok" for 0, "unknown" outside the enum.

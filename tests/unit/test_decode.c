@@ -340,7 +340,7 @@ Test(decode, targeted_inputs_agree_with_protobuf_c)
  * message 8 bytes at a time and near its end through a shifted load; every
  * varint length (1..11 bytes, padded or not) in every field, at every
  * distance from the end, with every truncation, must still agree. */
-Test(decode, in_order_layout_with_every_varint_length_and_truncation_agrees)
+static void in_order_layout_agrees(void)
 {
     uint8_t b[160];
     for (unsigned f = 1; f <= 10; f++)
@@ -357,6 +357,25 @@ Test(decode, in_order_layout_with_every_varint_length_and_truncation_agrees)
                 for (size_t cut = 0; cut <= n; cut++)
                     assert_agrees(b, cut);
             }
+}
+
+/* Each form of the fast path (decode.h: rr_decode_select); Criterion runs
+ * every test in its own process, so a selection stays in its test. */
+static void select_or_skip(int impl)
+{
+    if (rr_decode_select(impl) < 0) cr_skip_test("no pext on this CPU or build");
+}
+
+Test(decode, in_order_layout_with_every_varint_length_and_truncation_agrees)
+{
+    select_or_skip(RR_DECODE_IMPL_PORTABLE);
+    in_order_layout_agrees();
+}
+
+Test(decode, in_order_layout_agrees_with_pext)
+{
+    select_or_skip(RR_DECODE_IMPL_PEXT);
+    in_order_layout_agrees();
 }
 
 Test(decode, varint_at_the_very_end_of_the_message)
@@ -622,7 +641,7 @@ static void gen_random_bytes(gen_t *g)
         g->b[i] = (uint8_t)rnd();
 }
 
-Test(decode, differential_against_protobuf_c_1_4_1, .timeout = 300)
+static void differential(void)
 {
     const unsigned total = 400000;
     unsigned accepted = 0;
@@ -656,6 +675,28 @@ Test(decode, differential_against_protobuf_c_1_4_1, .timeout = 300)
     /* the mix must exercise both verdicts substantially */
     cr_assert_gt(accepted, total / 4);
     cr_assert_lt(accepted, total * 3 / 4);
+}
+
+Test(decode, differential_against_protobuf_c_1_4_1, .timeout = 300)
+{
+    select_or_skip(RR_DECODE_IMPL_PORTABLE);
+    differential();
+}
+
+Test(decode, differential_against_protobuf_c_1_4_1_with_pext, .timeout = 300)
+{
+    select_or_skip(RR_DECODE_IMPL_PEXT);
+    differential();
+}
+
+/* The start-up choice: pext where it runs in hardware, unless RR_DECODE=portable. */
+Test(decode, the_fast_path_form_is_named)
+{
+    const char *n = rr_decode_impl_name();
+    cr_assert(!strcmp(n, "pext") || !strcmp(n, "portable"), "%s", n);
+    cr_assert_eq(rr_decode_select(99), -1);
+    cr_assert_eq(rr_decode_select(RR_DECODE_IMPL_PORTABLE), 0);
+    cr_assert_str_eq(rr_decode_impl_name(), "portable");
 }
 
 /* ---- framer ----------------------------------------------------------- */
