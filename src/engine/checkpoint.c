@@ -25,7 +25,9 @@
  * version and record sizes). */
 
 #define CK_MAGIC UINT32_C(0x4b435252) /* "RRCK" */
-#define CK_FORMAT 3u /* 2: days carry their provisional revision; 3: cold ids, held jumps */
+#define CK_FORMAT                                                                                  \
+    4u /* 2: days carry their provisional revision; 3: cold ids, held jumps;                       \
+        * 4: cold ids as arrival-order runs (ids.c) */
 
 typedef struct ck_writer {
     rr_ck_write_fn fn;
@@ -254,9 +256,15 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         snprintf(errstr, errstr_size, "checkpoint: truncated header");
         return -1;
     }
-    if (head[0] != CK_MAGIC || head[1] != CK_FORMAT) {
-        snprintf(errstr, errstr_size, "checkpoint: not a replyrate checkpoint of format %u",
-                 CK_FORMAT);
+    if (head[0] != CK_MAGIC) {
+        snprintf(errstr, errstr_size, "checkpoint: not a replyrate checkpoint");
+        return -1;
+    }
+    if (head[1] != CK_FORMAT) {
+        snprintf(errstr, errstr_size,
+                 "checkpoint: of format %llu, and this build reads format %u only (finish "
+                 "it with the build that wrote it, or start afresh)",
+                 (unsigned long long)head[1], CK_FORMAT);
         return -1;
     }
     if (memcmp(head, want, sizeof want) || memcmp(version, e->version, sizeof version)) {

@@ -136,9 +136,10 @@ _Static_assert(sizeof(conv_t) == 64, "conv_t is one cache line (docs/engine.md)"
 #define CONV_OVER 2
 
 /* A conversation's applied event ids while it has no hot record (SPEC §3
- * Duplicates: remembered for its whole life): ascending, as LEB128 varints
- * of the differences (the first from 0), in a pooled block. Ids of one
- * conversation are few and close together: 2-3 bytes each. */
+ * Duplicates: remembered for its whole life): one run per release of its
+ * hot record, each id a zigzag LEB128 varint of its difference from the one
+ * before, a 0 byte ending the run (ids.c), in a pooled block. Ids of one
+ * conversation are few and close together: 1-2 bytes each. */
 typedef struct cold {
     uint8_t *b;
     uint32_t len, cap;

@@ -69,6 +69,43 @@ Test(lifetime, a_redelivery_stamped_anew_hours_later_is_a_duplicate)
     }
 }
 
+/* The cold block keeps ids in the order the hot record held them (arrival
+ * order, as differences that may be negative), one run per time the
+ * conversation went quiet. Ids arriving in falling order, far apart and in
+ * two spells of activity, a second spell long enough (40 ids) that its hot
+ * set became a hash set: every one is still a duplicate hours later, and an
+ * id between them is not. */
+Test(lifetime, ids_in_any_order_over_several_quiet_spells_stay_duplicates)
+{
+    static const uint64_t first[] = {500, 40, 45, 9, UINT64_C(1) << 40, 7, 1000000};
+    harness_t h;
+    h_init(&h);
+    uint64_t eid = UINT64_C(1) << 50; /* the ticking conversation's ids: far from these */
+    int64_t t = AT("10:00:00");
+    for (size_t i = 0; i < sizeof first / sizeof *first; i++)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, first[i], 1, 0, 0, t + (int64_t)i * 1000), RR_APPLIED);
+    tick(&h, t + 60000, AT("10:40:00"), &eid); /* quiet: its hot record goes */
+    rr_stats_t st;
+    h_stats(&h, &st);
+    cr_expect_eq(st.active_conversations, 1, "only the ticking conversation is hot");
+    t = AT("10:41:00");
+    for (uint64_t i = 0; i < 40; i++) /* falling, then the hash set */
+        OFFER_AS(&h, ev_ts(T_SYSTEM, 3000 - 7 * i, 1, 0, 0, t + (int64_t)i * 1000), RR_APPLIED);
+    tick(&h, AT("10:42:00"), AT("13:00:00"), &eid);
+    h_stats(&h, &st);
+    cr_expect_eq(st.active_conversations, 1, "conversation 1 went quiet again");
+    t = AT("13:00:30");
+    for (size_t i = 0; i < sizeof first / sizeof *first; i++)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, first[i], 1, 0, 0, t), RR_DUPLICATE);
+    for (uint64_t i = 0; i < 40; i++)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, 3000 - 7 * i, 1, 0, 0, t), RR_DUPLICATE);
+    OFFER_AS(&h, ev_ts(T_SYSTEM, 41, 1, 0, 0, t), RR_APPLIED);
+    OFFER_AS(&h, ev_ts(T_SYSTEM, 3001, 1, 0, 0, t), RR_APPLIED);
+    OFFER_AS(&h, ev_ts(T_SYSTEM, 41, 1, 0, 0, t), RR_DUPLICATE);
+    h_finish(&h);
+    h_free(&h);
+}
+
 Test(lifetime, ids_of_a_quiet_conversation_survive_a_checkpoint)
 {
     harness_t h;
