@@ -53,26 +53,43 @@ static inline void prefetch_counts(const rr_engine_t *e, const conv_t *c)
     prefetch_lines(SD(e, CD(e, c->cd_head)->shopday), e->sds.size);
 }
 
-/* Apply every buffered event of p with ts < limit. */
+/* Apply every buffered event of p with ts < limit, in (ts, event_id) order.
+ * Most are in the ring, in order: they are applied in runs, straight from
+ * their slots, each run ending at the heap's least event (out-of-order
+ * arrivals) or the limit; the heap's events go one at a time between runs.
+ * Nothing is pushed while releasing, so a slot stays put while applied. */
 void engine_release(rr_engine_t *e, partition_t *p, int64_t limit)
 {
-    hev_t h;
-    const hev_t *m;
-    while ((m = rr_reorder_min(&p->buf)) && m->ts < limit) {
-        /* start loading conversations applied a few events from now */
-        const hev_t *far = rr_reorder_ahead(&p->buf, 16), *near = rr_reorder_ahead(&p->buf, 8);
-        if (far) __builtin_prefetch(CONV(e, far->conv));
-        if (near) {
-            const conv_t *c = CONV(e, near->conv);
-            /* every line of the hot record: the rounds sit past its header */
-            prefetch_lines(HOT(e, c->hot), e->hots.size);
-            if (c->cd_head != NONE32) __builtin_prefetch(CD(e, c->cd_head));
+    rr_reorder_t *r = &p->buf;
+    for (;;) {
+        const hev_t *hm = r->heap_n ? &r->heap[0] : NULL;
+        size_t mask = r->ring_cap - 1;
+        while (r->ring_n) {
+            const hev_t *q = &r->ring[r->ring_head];
+            if (q->ts >= limit || (hm && rr_pending_less(hm, q))) break;
+            /* start loading conversations applied a few events from now */
+            if (r->ring_n > 16)
+                __builtin_prefetch(CONV(e, r->ring[(r->ring_head + 16) & mask].conv));
+            if (r->ring_n > 8) {
+                const conv_t *c = CONV(e, r->ring[(r->ring_head + 8) & mask].conv);
+                /* every line of the hot record: the rounds sit past its header */
+                prefetch_lines(HOT(e, c->hot), e->hots.size);
+                if (c->cd_head != NONE32) __builtin_prefetch(CD(e, c->cd_head));
+            }
+            /* and, for events that resolve rounds, the counts they will add to */
+            if (r->ring_n > 4) {
+                const hev_t *next = &r->ring[(r->ring_head + 4) & mask];
+                if (next->type >= RR_EVENT_AGENT_MESSAGE && next->type != RR_EVENT_SYSTEM_MESSAGE)
+                    prefetch_counts(e, CONV(e, next->conv));
+            }
+            r->ring_head = (r->ring_head + 1) & mask;
+            r->ring_n--;
+            conv_apply(e, q);
         }
-        /* and, for events that resolve rounds, the counts they will add to */
-        const hev_t *next = rr_reorder_ahead(&p->buf, 4);
-        if (next && next->type >= RR_EVENT_AGENT_MESSAGE && next->type != RR_EVENT_SYSTEM_MESSAGE)
-            prefetch_counts(e, CONV(e, next->conv));
-        rr_reorder_pop(&p->buf, &h);
+        /* the ring is empty, at the limit, or behind the heap's least */
+        if (!hm || hm->ts >= limit) return;
+        hev_t h;
+        rr_reorder_pop(r, &h); /* the heap's least: below the ring's head */
         conv_apply(e, &h);
     }
 }

@@ -3,7 +3,10 @@
  *
  * Events arriving in key order (the common case) queue in a FIFO ring in
  * O(1); only out-of-order ones pay for a binary heap. The least buffered event
- * is the lesser of the two heads. Owned by one engine; not thread-safe.
+ * is the lesser of the two heads. engine_release (engine.c) applies runs of
+ * the ring in place: the k-th next ring event is ring[(ring_head + k) &
+ * (ring_cap - 1)], and the ring is ascending. Owned by one engine; not
+ * thread-safe.
  */
 #ifndef RR_ENGINE_REORDER_H
 #define RR_ENGINE_REORDER_H
@@ -68,13 +71,6 @@ static inline const rr_pending_t *rr_reorder_min(const rr_reorder_t *r)
 
 /* Remove the least buffered event into *out; the buffer must not be empty. */
 void rr_reorder_pop(rr_reorder_t *r, rr_pending_t *out);
-
-/* The k-th event of the in-order ring (0 = its head), or NULL: the events
- * that will most likely be released next, for prefetching. */
-static inline const rr_pending_t *rr_reorder_ahead(const rr_reorder_t *r, size_t k)
-{
-    return k < r->ring_n ? &r->ring[(r->ring_head + k) & (r->ring_cap - 1)] : NULL;
-}
 
 static inline size_t rr_reorder_size(const rr_reorder_t *r)
 {
