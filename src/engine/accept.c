@@ -154,6 +154,7 @@ static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, in
     uint64_t h[BATCH_CHUNK];
     uint32_t ci[BATCH_CHUNK];
     for (size_t k = 0; k < n; k++) {
+        h[k] = 0;
         if (o[k].reason) continue; /* its ev is not an event */
         h[k] = rr_hash64(o[k].ev.conversation_id);
         __builtin_prefetch(&pt->convs.slots[h[k] & pt->convs.mask]);
