@@ -72,6 +72,8 @@ typedef struct pass {
     uint64_t sum;     /* bytes (read) or a checksum of decoded fields */
     rr_stats_t st;    /* engine modes */
     uint64_t sink_records;
+    rr_memory_t mem;   /* engine modes: the state at its largest (sampled per batch) */
+    uint64_t mem_open; /* open conversations then */
 } pass_t;
 
 static double cpu_s(struct rusage *ru)
@@ -217,6 +219,12 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, skel_t *sk,
             rr_feed_records(eng, part, recs, (size_t)n, now, &fc);
             ps->ok += fc.decoded;
             ps->bad += fc.undecodable;
+            rr_stats_t st; /* the state when the most conversations are open */
+            rr_engine_stats(eng, &st);
+            if (st.open_conversations > ps->mem_open) {
+                rr_engine_memory(eng, &ps->mem);
+                ps->mem_open = st.open_conversations;
+            }
             continue;
         }
         for (int k = 0; k < n; k++) {
@@ -289,6 +297,18 @@ static void print_json(enum mode m, int rep, const pass_t *ps, double wall, doub
                (unsigned long long)ps->st.violations,
                (unsigned long long)ps->st.peak_open_conversations,
                (unsigned long long)ps->sink_records);
+    if (m == M_ENGINE || m == M_ENGINE_MEM) { /* the state at the most open conversations */
+        const rr_memory_t *x = &ps->mem;
+        printf(",\"state_mib\":%.1f,\"state_open_conversations\":%llu,"
+               "\"state_bytes_per_open_conversation\":%.0f,\"state_parts_mib\":{"
+               "\"conversations\":%.1f,\"active\":%.1f,\"blocks\":%.1f,\"days\":%.1f,"
+               "\"buffered\":%.1f}",
+               (double)x->total / 1048576.0, (unsigned long long)ps->mem_open,
+               ps->mem_open ? (double)x->total / (double)ps->mem_open : 0.0,
+               (double)x->conversations / 1048576.0, (double)x->active / 1048576.0,
+               (double)x->blocks / 1048576.0, (double)x->days / 1048576.0,
+               (double)x->buffered / 1048576.0);
+    }
     if (m == M_SKELETON_MEM)
         printf(",\"applied\":%llu,\"duplicate\":%llu,\"late\":%llu,\"invalid\":%llu",
                (unsigned long long)ps->st.applied, (unsigned long long)ps->st.duplicate,

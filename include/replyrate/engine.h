@@ -206,6 +206,21 @@ void rr_engine_set_provisional_at_final(rr_engine_t *e, int on);
 
 void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out);
 
+/* Bytes the engine's state holds now, by what they are for: allocated
+ * capacity (slabs, maps and vectors as grown, not only the slots in use),
+ * and pooled blocks handed out. Not the process's RSS (no allocator
+ * overhead, no input buffers), but what grows with the traffic. A few dozen
+ * loads: cheap enough to sample once per batch. */
+typedef struct rr_memory {
+    size_t conversations; /* summaries and the conversation-id maps */
+    size_t active;        /* hot records (round state) and their idle array */
+    size_t blocks;        /* pooled blocks: event-id sets, cold ids, pending timestamps */
+    size_t days;          /* conv-days, shop-days, agent-days, their maps, open days */
+    size_t buffered;      /* reorder buffers and held jumps */
+    size_t total;
+} rr_memory_t;
+void rr_engine_memory(const rr_engine_t *e, rr_memory_t *out);
+
 /* Call fn once for every shop the engine has applied an event of: its first
  * partition, and whether it was seen in several of this engine's partitions.
  * For a caller running several engines (shards) that must count shops split

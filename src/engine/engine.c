@@ -235,6 +235,45 @@ void rr_engine_stats(const rr_engine_t *e, rr_stats_t *out)
         out->held += e->parts.v[i].held.n;
 }
 
+static size_t slab_bytes(const rr_slab_t *s)
+{
+    return s->cap * s->size + s->freed_cap * sizeof *s->freed;
+}
+
+static size_t map64_bytes(const rr_map64_t *m)
+{
+    return m->slots ? (m->mask + 1) * sizeof *m->slots : 0;
+}
+
+static size_t map3_bytes(const rr_map3_t *m)
+{
+    return m->slots ? (m->mask + 1) * sizeof *m->slots : 0;
+}
+
+void rr_engine_memory(const rr_engine_t *e, rr_memory_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->conversations = slab_bytes(&e->convs) + map64_bytes(&e->shop_part);
+    out->active = slab_bytes(&e->hots) + e->hot_last_cap * sizeof *e->hot_last;
+    out->blocks = e->pool.bytes_live + slab_bytes(&e->colds);
+    out->days = slab_bytes(&e->cds) + slab_bytes(&e->sds) + slab_bytes(&e->ads) +
+                map3_bytes(&e->sd_map) + map3_bytes(&e->ad_map) + map3_bytes(&e->buyer_map) +
+                e->days.cap * sizeof *e->days.v + e->buyer_acc.cap * sizeof *e->buyer_acc.v +
+                e->buyer_keys.cap * sizeof *e->buyer_keys.v;
+    for (size_t i = 0; i < e->days.n; i++) {
+        const day_t *d = &e->days.v[i];
+        out->days += (d->cds.cap + d->shopdays.cap + d->agentdays.cap) * sizeof(uint32_t) +
+                     d->viols.cap * sizeof *d->viols.v;
+    }
+    for (size_t i = 0; i < e->parts.n; i++) {
+        const partition_t *p = &e->parts.v[i];
+        out->conversations += map64_bytes(&p->convs);
+        out->buffered += (p->buf.ring_cap + p->buf.heap_cap) * sizeof(rr_pending_t) +
+                         p->held.cap * sizeof *p->held.v + p->held_raw.cap;
+    }
+    out->total = out->conversations + out->active + out->blocks + out->days + out->buffered;
+}
+
 /* ---- construction ------------------------------------------------------ */
 
 static int same_scope(const trk_def_t *t, const rr_metric_def_t *m)

@@ -1931,6 +1931,30 @@ Test(memory, sweeps_free_conversations_over_their_ttl_and_of_ended_partitions)
     h_free(&h);
 }
 
+/* rr_engine_memory: its parts add up, and conversations cost their summaries
+ * and map slots at least (64 + 16 bytes each), without a round open. */
+Test(memory, state_bytes_add_up_and_grow_with_conversations)
+{
+    harness_t h;
+    h_init(&h);
+    rr_memory_t m0, m1;
+    rr_engine_memory(h.e, &m0);
+    cr_expect_eq(m0.total, m0.conversations + m0.active + m0.blocks + m0.days + m0.buffered);
+    for (uint64_t c = 1; c <= 5000; c++)
+        OFFER_AS(&h, ev_ts(T_SYSTEM, c, c, 0, 0, AT("10:00:00") + (int64_t)c), RR_APPLIED);
+    rr_engine_memory(h.e, &m1);
+    cr_expect_gt(m1.buffered, 0, "events wait for the watermark");
+    /* a minute later: all of them applied, each with its conv-day */
+    OFFER_AS(&h, ev(T_SYSTEM, 9999, 1, 0, 0, "10:01:00"), RR_APPLIED);
+    rr_engine_memory(h.e, &m1);
+    cr_expect_eq(m1.total, m1.conversations + m1.active + m1.blocks + m1.days + m1.buffered);
+    cr_expect_geq(m1.conversations - m0.conversations, 5000 * (64 + 16), "%zu",
+                  m1.conversations - m0.conversations);
+    cr_expect_geq(m1.days - m0.days, 5000 * 64, "a conv-day each");
+    h_finish(&h);
+    h_free(&h);
+}
+
 Test(memory, idle_conversation_keeps_round_state_until_its_day_is_final_then_releases_it)
 {
     harness_t h;
