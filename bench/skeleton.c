@@ -27,6 +27,7 @@
 
 #include "base/map.h"
 #include "codec/decode.h"
+#include "engine/reorder.h"
 
 #define CHUNK 256
 #define LATENESS_MS 5000
@@ -49,13 +50,6 @@ typedef struct skel_conv { /* two cache lines */
 } skel_conv_t;
 _Static_assert(sizeof(skel_conv_t) == 128, "two cache lines");
 
-typedef struct skel_ev {
-    int64_t ts;
-    uint64_t eid, agent;
-    uint32_t conv;
-    uint8_t type, pad[3];
-} skel_ev_t;
-
 typedef struct skel_slot {
     uint64_t key; /* 0: empty (conversation id 0 is invalid) */
     uint32_t val, pad;
@@ -66,19 +60,11 @@ struct skel {
     size_t mask, count;
     skel_conv_t *convs;
     size_t n_convs, cap_convs;
-    skel_ev_t *ring; /* in-order events, a power-of-two ring */
-    size_t ring_head, ring_n, ring_cap;
-    skel_ev_t *heap; /* out-of-order events */
-    size_t heap_n, heap_cap;
+    rr_reorder_t buf; /* the engine's: a FIFO ring for in-order events, a heap for the rest */
     int64_t max_ts;
     int64_t shop_sum[SHOP_SUMS];
     skel_counts_t counts;
 };
-
-static int ev_less(const skel_ev_t *a, const skel_ev_t *b)
-{
-    return a->ts < b->ts || (a->ts == b->ts && a->eid < b->eid);
-}
 
 int skel_new(skel_t **out)
 {
@@ -86,10 +72,8 @@ int skel_new(skel_t **out)
     if (!s) return -1;
     s->mask = (1u << 16) - 1;
     s->slots = calloc(s->mask + 1, sizeof *s->slots);
-    s->ring_cap = 1u << 16;
-    s->ring = malloc(s->ring_cap * sizeof *s->ring);
     s->max_ts = INT64_MIN;
-    if (!s->slots || !s->ring) {
+    if (!s->slots) {
         skel_free(s);
         return -1;
     }
@@ -102,8 +86,7 @@ void skel_free(skel_t *s)
     if (!s) return;
     free(s->slots);
     free(s->convs);
-    free(s->ring);
-    free(s->heap);
+    rr_reorder_free(&s->buf);
     free(s);
 }
 
@@ -155,57 +138,8 @@ static uint32_t conv_of(skel_t *s, uint64_t id, uint64_t h, const rr_event_t *ev
     return ci;
 }
 
-static int push(skel_t *s, const skel_ev_t *x)
-{
-    if (s->ring_n && ev_less(x, &s->ring[(s->ring_head + s->ring_n - 1) & (s->ring_cap - 1)])) {
-        if (s->heap_n == s->heap_cap) {
-            size_t cap = s->heap_cap ? 2 * s->heap_cap : 1024;
-            skel_ev_t *h = realloc(s->heap, cap * sizeof *h);
-            if (!h) return -1;
-            s->heap = h;
-            s->heap_cap = cap;
-        }
-        size_t i = s->heap_n++;
-        while (i > 0 && ev_less(x, &s->heap[(i - 1) / 2])) {
-            s->heap[i] = s->heap[(i - 1) / 2];
-            i = (i - 1) / 2;
-        }
-        s->heap[i] = *x;
-        return 0;
-    }
-    if (s->ring_n == s->ring_cap) {
-        skel_ev_t *r = malloc(2 * s->ring_cap * sizeof *r);
-        if (!r) return -1;
-        for (size_t i = 0; i < s->ring_n; i++)
-            r[i] = s->ring[(s->ring_head + i) & (s->ring_cap - 1)];
-        free(s->ring);
-        s->ring = r;
-        s->ring_head = 0;
-        s->ring_cap *= 2;
-    }
-    s->ring[(s->ring_head + s->ring_n++) & (s->ring_cap - 1)] = *x;
-    return 0;
-}
-
-static void heap_pop(skel_t *s, skel_ev_t *out)
-{
-    *out = s->heap[0];
-    skel_ev_t last = s->heap[--s->heap_n];
-    size_t n = s->heap_n, i = 0;
-    if (!n) return;
-    for (;;) {
-        size_t l = 2 * i + 1;
-        if (l >= n) break;
-        size_t m = l + 1 < n && ev_less(&s->heap[l + 1], &s->heap[l]) ? l + 1 : l;
-        if (!ev_less(&s->heap[m], &last)) break;
-        s->heap[i] = s->heap[m];
-        i = m;
-    }
-    s->heap[i] = last;
-}
-
 /* The release-side update: a round opens on a buyer message and closes on a reply. */
-static void process(skel_t *s, const skel_ev_t *x)
+static void process(skel_t *s, const rr_pending_t *x)
 {
     skel_conv_t *c = &s->convs[x->conv];
     c->pending--;
@@ -239,22 +173,14 @@ static void process(skel_t *s, const skel_ev_t *x)
 /* Release every buffered event below limit, in (ts, event_id) order. */
 static void drain(skel_t *s, int64_t limit)
 {
-    size_t mask = s->ring_cap - 1;
-    for (;;) {
-        const skel_ev_t *q = s->ring_n ? &s->ring[s->ring_head] : NULL;
-        const skel_ev_t *h = s->heap_n ? &s->heap[0] : NULL;
-        const skel_ev_t *m = !q ? h : (h && ev_less(h, q) ? h : q);
-        if (!m || m->ts >= limit) return;
-        if (s->ring_n > 16)
-            __builtin_prefetch(&s->convs[s->ring[(s->ring_head + 16) & mask].conv].round_start, 1);
-        skel_ev_t x;
-        if (m == q) {
-            x = *q;
-            s->ring_head = (s->ring_head + 1) & mask;
-            s->ring_n--;
-        } else {
-            heap_pop(s, &x);
-        }
+    rr_reorder_t *r = &s->buf;
+    const rr_pending_t *m;
+    while ((m = rr_reorder_min(r)) && m->ts < limit) {
+        if (r->ring_n > 16)
+            __builtin_prefetch(
+                &s->convs[r->ring[(r->ring_head + 16) & (r->ring_cap - 1)].conv].round_start, 1);
+        rr_pending_t x;
+        rr_reorder_pop(r, &x);
         process(s, &x);
     }
 }
@@ -283,12 +209,12 @@ static int judge(skel_t *s, const rr_event_t *ev, uint32_t ci, int64_t now_ms)
     if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer) c->buyer = ev->buyer_id;
     if (ev->ts_ms > c->last_ts) c->last_ts = ev->ts_ms;
     c->pending++;
-    skel_ev_t x = {.ts = ev->ts_ms,
-                   .eid = ev->event_id,
-                   .agent = ev->agent_id,
-                   .conv = ci,
-                   .type = (uint8_t)ev->type};
-    if (push(s, &x) < 0) return -1;
+    rr_pending_t x = {.ts = ev->ts_ms,
+                      .eid = ev->event_id,
+                      .agent = ev->agent_id,
+                      .conv = ci,
+                      .type = (uint8_t)ev->type};
+    if (rr_reorder_push(&s->buf, &x) < 0) return -1;
     if (ev->ts_ms > s->max_ts) s->max_ts = ev->ts_ms;
     s->counts.applied++;
     return 0;

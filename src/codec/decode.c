@@ -463,49 +463,48 @@ static inline int decode_fast_pext(const uint8_t *buf, size_t len, rr_event_t *o
  * microcode, ~250 cycles each, slower than the shifts. RR_DECODE=portable
  * in the environment keeps the shifts (for comparing the two). */
 
+static int use_pext;
+
 #if RR_DECODE_FAST && RR_HAVE_PEXT
 #include <cpuid.h>
 #include <stdlib.h>
 
-static int pext_is_fast(void)
+static int has_bmi2(void)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid(0, &a, &b, &c, &d) || a < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 8)) != 0;
+}
+
+static int pext_is_fast(void)
+{
+    unsigned a, b, c, d;
+    if (!has_bmi2() || !__get_cpuid(0, &a, &b, &c, &d)) return 0;
     char vendor[13];
     memcpy(vendor, &b, 4);
     memcpy(vendor + 4, &d, 4);
     memcpy(vendor + 8, &c, 4);
     vendor[12] = '\0';
-    unsigned max_leaf = a;
+    if (strcmp(vendor, "AuthenticAMD") && strcmp(vendor, "HygonGenuine")) return 1;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     unsigned family = (a >> 8) & 0xf;
     if (family == 0xf) family += (a >> 20) & 0xff;
-    if (max_leaf < 7) return 0;
-    __cpuid_count(7, 0, a, b, c, d);
-    if (!(b & (1u << 8))) return 0; /* no BMI2 */
-    if (!strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine")) return family >= 0x19;
-    return 1;
+    return family >= 0x19;
 }
-
-static int use_pext;
 
 __attribute__((constructor)) static void decode_choose(void)
 {
     const char *v = getenv("RR_DECODE");
     use_pext = pext_is_fast() && !(v && !strcmp(v, "portable"));
 }
-#else
-static int use_pext;
 #endif
 
 int rr_decode_select(int impl)
 {
 #if RR_DECODE_FAST && RR_HAVE_PEXT
     if (impl == RR_DECODE_IMPL_PEXT) {
-        unsigned a, b, c, d;
-        if (!__get_cpuid(0, &a, &b, &c, &d) || a < 7) return -1;
-        __cpuid_count(7, 0, a, b, c, d);
-        if (!(b & (1u << 8))) return -1;
+        if (!has_bmi2()) return -1;
         use_pext = 1;
         return 0;
     }

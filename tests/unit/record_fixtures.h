@@ -1,6 +1,6 @@
-/* Records for the result-record tests (test_record_*.c, test_kafka_sink.c):
- * the examples of docs/output.md. Header-only, static: include it from one
- * file per test binary. */
+/* Records for the result-record tests (test_record_*.c, test_kafka_sink.c,
+ * test_output.c): the examples of docs/output.md. Header-only, static:
+ * include it from one file per test binary. */
 #ifndef RR_TEST_RECORD_FIXTURES_H
 #define RR_TEST_RECORD_FIXTURES_H
 

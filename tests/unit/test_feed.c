@@ -5,7 +5,6 @@
  * dead-lettered with their reason. */
 #include <criterion/criterion.h>
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,20 +36,6 @@ static void add_line(lines_t *l, size_t need, size_t (*fill)(char *, size_t, con
     l->s[l->n] = '\0';
 }
 
-#define CAPTURE(name, type, enc)                                                                   \
-    static size_t fill_##name(char *b, size_t cap, const void *r)                                  \
-    {                                                                                              \
-        return enc(b, cap, r);                                                                     \
-    }                                                                                              \
-    static void on_##name(void *opaque, const type *r)                                             \
-    {                                                                                              \
-        add_line(opaque, enc(NULL, 0, r), fill_##name, r);                                         \
-    }
-CAPTURE(day, rr_day_record_t, rr_record_json_day)
-CAPTURE(violation, rr_violation_record_t, rr_record_json_violation)
-CAPTURE(alert, rr_alert_record_t, rr_record_json_alert)
-CAPTURE(rejected, rr_rejected_record_t, rr_record_json_rejected)
-
 /* Results and rejected events go to different files (io/output.c), so
  * each is compared in its own order. */
 typedef struct run {
@@ -61,11 +46,20 @@ typedef struct run {
     int p;
 } run_t;
 
-static void on_rejected_apart(void *opaque, const rr_rejected_record_t *r)
-{
-    run_t *run = (run_t *)((char *)opaque - offsetof(run_t, out));
-    on_rejected(&run->rej, r);
-}
+/* The sink's callbacks: each record as a JSON line into the run's lines `to`. */
+#define CAPTURE(name, type, enc, to)                                                               \
+    static size_t fill_##name(char *b, size_t cap, const void *r)                                  \
+    {                                                                                              \
+        return enc(b, cap, r);                                                                     \
+    }                                                                                              \
+    static void on_##name(void *opaque, const type *r)                                             \
+    {                                                                                              \
+        add_line(&((run_t *)opaque)->to, enc(NULL, 0, r), fill_##name, r);                         \
+    }
+CAPTURE(day, rr_day_record_t, rr_record_json_day, out)
+CAPTURE(violation, rr_violation_record_t, rr_record_json_violation, out)
+CAPTURE(alert, rr_alert_record_t, rr_record_json_alert, out)
+CAPTURE(rejected, rr_rejected_record_t, rr_record_json_rejected, rej)
 
 static void run_init(run_t *r)
 {
@@ -74,11 +68,11 @@ static void run_init(run_t *r)
     cr_assert_eq(rr_tz_load("Asia/Shanghai", &r->tz, err, sizeof err), 0, "%s", err);
     rr_config_t cfg;
     rr_config_default(&cfg);
-    rr_sink_t sink = {.opaque = &r->out,
+    rr_sink_t sink = {.opaque = r,
                       .day = on_day,
                       .violation = on_violation,
                       .alert = on_alert,
-                      .rejected = on_rejected_apart};
+                      .rejected = on_rejected};
     cr_assert_eq(rr_engine_new(&cfg, r->tz, &sink, &r->e, err, sizeof err), 0, "%s", err);
     r->p = rr_engine_add_partition(r->e, "in.pb");
 }

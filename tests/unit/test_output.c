@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "io/output.h"
+#include "record_fixtures.h"
 #include "replyrate/v1/results.pb-c.h"
 
 /* ---------------------------------------------------------------- fixtures */
@@ -108,24 +109,6 @@ static rr_day_record_t shop_day(void)
     setup_cfg();
     return (rr_day_record_t){
         .shop_id = 7, .day = 20261122, .final = 1, .version = "v1", .cfg = &cfg, .values = values};
-}
-
-static rr_violation_record_t violation_no_reply(void)
-{
-    return (rr_violation_record_t){.shop_id = 7,
-                                   .day = 20261122,
-                                   .metric = "douyin_msg_3min",
-                                   .conversation_id = 9,
-                                   .buyer_id = 5,
-                                   .agent_id = 3,
-                                   .round_start_ms = 1763776800000,
-                                   .answered = 0,
-                                   .reply_ms = 42,
-                                   .wait_ms = 42,
-                                   .messages = 2,
-                                   .reason = RR_REASON_NO_REPLY,
-                                   .final = 1,
-                                   .version = "v1"};
 }
 
 static rr_violation_record_t violation_late(void)
@@ -296,7 +279,7 @@ Test(output, jsonl_violations_have_null_reply_and_wait_when_unanswered)
     const char *path = tmp("v.jsonl");
     rr_sink_t s;
     rr_output_t *o = open_ok(path, &s);
-    rr_violation_record_t a = violation_no_reply(), b = violation_late(), c = violation_no_reply();
+    rr_violation_record_t a = fx_violation(), b = violation_late(), c = fx_violation();
     c.reason = RR_REASON_UNASSIGNED;
     c.agent_id = 0;
     c.final = 0;
@@ -524,15 +507,10 @@ Test(output, csv_writes_header_then_one_row_per_shown_metric)
     ad.final = 0;
     ad.revision = 2;
     s.day(s.opaque, &ad);
-    rr_violation_record_t v1 = violation_no_reply(), v2 = violation_late();
+    rr_violation_record_t v1 = fx_violation(), v2 = violation_late();
     s.violation(s.opaque, &v1);
     s.violation(s.opaque, &v2);
-    rr_alert_record_t a = {.shop_id = 1,
-                           .day = 20261122,
-                           .rule = "pdd_warning",
-                           .value = 0.41,
-                           .final = 1,
-                           .version = "v1"};
+    rr_alert_record_t a = fx_alert();
     s.alert(s.opaque, &a);
     cr_assert_eq(rr_output_records(o), 5);
     close_ok(o);
@@ -685,15 +663,10 @@ Test(output, pb_records_round_trip_through_protobuf_c)
     ad.final = 0;
     ad.revision = 2;
     s.day(s.opaque, &ad);
-    rr_violation_record_t v1 = violation_no_reply(), v2 = violation_late();
+    rr_violation_record_t v1 = fx_violation(), v2 = violation_late();
     s.violation(s.opaque, &v1);
     s.violation(s.opaque, &v2);
-    rr_alert_record_t a = {.shop_id = 1,
-                           .day = 20261122,
-                           .rule = "pdd_warning",
-                           .value = 0.41,
-                           .final = 1,
-                           .version = "v1"};
+    rr_alert_record_t a = fx_alert();
     s.alert(s.opaque, &a);
     rr_rejected_record_t j1 = rejected_late(), j2 = rejected_undecodable();
     s.rejected(s.opaque, &j1);
