@@ -18,7 +18,7 @@ import statistics
 import sys
 
 MODES = ["read", "decode", "decode-pbc", "engine", "decode-mem", "engine-mem", "skeleton-mem",
-         "run", "run-split", "run-shards"]
+         "compact-mem", "run", "run-split", "run-shards"]
 WHAT = {
     "read": "open + zstd decompress + frame",
     "decode": "read + rr_decode_event (the floor)",
@@ -27,6 +27,8 @@ WHAT = {
     "decode-mem": "decode from a decompressed in-memory buffer",
     "engine-mem": "decode + engine from the in-memory buffer",
     "skeleton-mem": "the engine's architecture without metrics, in-memory (the engine's floor)",
+    "compact-mem": "prototype of the next design: compact record, default metrics as straight "
+                   "code, in-memory (bench/compact.c)",
     "run": "`replyrate run` process, JSONL output (/usr/bin/time)",
     "run-split": "`run --threads 1` on the day split by shop into 2 files: one engine",
     "run-shards": "`run --threads 2` on the same 2 files: two shards on two threads",
@@ -107,6 +109,8 @@ def main():
          "decode-mem", None),
         ("engine-mem / skeleton-mem (the engine vs its architecture's floor)", "engine-mem",
          "skeleton-mem", None),
+        ("compact-mem / engine-mem (the next design's prototype vs the engine)", "compact-mem",
+         "engine-mem", None),
         ("protobuf-c / ours, read+decode (`decode-pbc` / `decode`)", "decode-pbc", "decode", None),
         ("protobuf-c / ours, decoder only ((`decode-pbc` − `read`) / (`decode` − `read`))",
          "decode-pbc", "decode", "read"),
@@ -186,6 +190,17 @@ def main():
             w("Skeleton verdicts (it keeps 3 ids per conversation, so it misses some older "
               f"re-deliveries): applied {sk[0]['applied']:,}, duplicate {sk[0]['duplicate']:,}, "
               f"late {sk[0]['late']:,}, invalid {sk[0]['invalid']:,}.")
+        cm = list(by.get("compact-mem", {}).values())
+        ed = list(by.get("engine-digest", {}).values())
+        if cm and ed:
+            dkeys = ("applied", "duplicate", "late", "invalid", "digest")
+            same = all(r.get(k) == ed[0].get(k) for r in cm for k in dkeys)
+            d = ed[0]["digest"]
+            w(("The compact prototype's verdicts and final records equal the engine's"
+               if same else "**The compact prototype's records differ from the engine's**")
+              + f" (order-free digests of {d['shop_days']:,} shop-days, {d['agent_days']:,} "
+              f"agent-days and {d['violations']:,} violations; unsupported events: "
+              f"{max(r.get('unsupported', 0) for r in cm)}).")
         if mismatch:
             w(f"**Verdict counts differ** in {mismatch}.")
         w("")

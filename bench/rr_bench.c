@@ -15,6 +15,12 @@
  *   engine-mem  like engine, from that memory buffer (decode + apply only)
  *   skeleton-mem  the engine's architecture without its metrics, from that
  *               buffer (skeleton.c): the floor engine-mem is measured against
+ *   compact-mem the prototype of the engine's next design (compact.c): a
+ *               compact conversation record, the default metrics as straight
+ *               code; from that buffer, its records digested (digest.h)
+ *
+ * --digest adds to the engine modes a digest of their final records (order
+ * free, digest.h), the one compact-mem always prints, so the two compare.
  *
  * Each repetition prints one JSON line on stdout: events, wall and CPU
  * seconds (getrusage user + sys over the timed part only), events per wall
@@ -45,23 +51,35 @@
 #include "replyrate/config.h"
 #include "replyrate/engine.h"
 #include "replyrate/v1/chat_event.pb-c.h"
+#include "compact.h"
+#include "digest.h"
 #include "skeleton.h"
 
 #define BATCH 4096
 
-enum mode { M_READ, M_DECODE, M_DECODE_PBC, M_ENGINE, M_DECODE_MEM, M_ENGINE_MEM, M_SKELETON_MEM };
+enum mode {
+    M_READ,
+    M_DECODE,
+    M_DECODE_PBC,
+    M_ENGINE,
+    M_DECODE_MEM,
+    M_ENGINE_MEM,
+    M_SKELETON_MEM,
+    M_COMPACT_MEM
+};
 
-static const char *const mode_names[] = {"read",       "decode",     "decode-pbc",  "engine",
-                                         "decode-mem", "engine-mem", "skeleton-mem"};
+static const char *const mode_names[] = {"read",       "decode",     "decode-pbc",   "engine",
+                                         "decode-mem", "engine-mem", "skeleton-mem", "compact-mem"};
 
 static const char usage[] =
-    "usage: rr_bench --input FILE --mode MODE [--repeat N]\n"
+    "usage: rr_bench --input FILE --mode MODE [--repeat N] [--digest]\n"
     "\n"
     "  -i, --input FILE   delimited ChatEvent stream, plain or zstd\n"
     "  -m, --mode MODE    read | decode | decode-pbc | engine | decode-mem | engine-mem |\n"
-    "                     skeleton-mem\n"
+    "                     skeleton-mem | compact-mem\n"
     "  -r, --repeat N     timed repetitions in this process (default 1); one JSON\n"
     "                     line each on stdout\n"
+    "  -d, --digest       engine modes: print a digest of the final records too\n"
     "  -h, --help         this message\n";
 
 /* What a timed pass produced; the sums keep the compiler from discarding work. */
@@ -74,6 +92,9 @@ typedef struct pass {
     uint64_t sink_records;
     rr_memory_t mem;   /* engine modes: the state at its largest (sampled per batch) */
     uint64_t mem_open; /* open conversations then */
+    int digest;        /* digest the sink's final records into dg */
+    rr_digest_t dg;
+    cmp_counts_t cc; /* compact-mem */
 } pass_t;
 
 static double cpu_s(struct rusage *ru)
@@ -87,26 +108,31 @@ static double tv_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* The null sink: counts records so the engine does all its work. */
+/* The null sink: counts records so the engine does all its work; with
+ * --digest, digests the final ones. */
 static void sink_day(void *o, const rr_day_record_t *r)
 {
-    (void)r;
-    ++*(uint64_t *)o;
+    pass_t *ps = o;
+    ps->sink_records++;
+    if (ps->digest && r->final)
+        rr_digest_day(&ps->dg, r->is_agent, r->shop_id, r->agent_id, r->day, r->values,
+                      r->cfg->n_metrics);
 }
 static void sink_violation(void *o, const rr_violation_record_t *r)
 {
-    (void)r;
-    ++*(uint64_t *)o;
+    pass_t *ps = o;
+    ps->sink_records++;
+    if (ps->digest && r->final) rr_digest_violation(&ps->dg, r);
 }
 static void sink_alert(void *o, const rr_alert_record_t *r)
 {
     (void)r;
-    ++*(uint64_t *)o;
+    ((pass_t *)o)->sink_records++;
 }
 static void sink_rejected(void *o, const rr_rejected_record_t *r)
 {
     (void)r;
-    ++*(uint64_t *)o;
+    ((pass_t *)o)->sink_records++;
 }
 
 /* Load a whole file, decompressing it when it starts with a zstd magic, into
@@ -194,8 +220,8 @@ fail:
 }
 
 /* One timed pass over src in the given mode. eng is NULL unless an engine mode. */
-static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, skel_t *sk, int part,
-                    pass_t *ps)
+static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, skel_t *sk, cmp_t *cp,
+                    int part, pass_t *ps)
 {
     static rr_record_t recs[BATCH];
     for (;;) {
@@ -205,8 +231,15 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, skel_t *sk,
             return -1;
         }
         if (n == 0) break;
-        int64_t now = eng || sk ? rr_now_ms() : 0;
+        int64_t now = eng || sk || cp ? rr_now_ms() : 0;
         ps->records += (uint64_t)n;
+        if (cp) {
+            if (cmp_feed(cp, recs, (size_t)n, now) < 0) {
+                fprintf(stderr, "rr_bench: compact: out of memory\n");
+                return -1;
+            }
+            continue;
+        }
         if (sk) {
             if (skel_feed(sk, recs, (size_t)n, now) < 0) {
                 fprintf(stderr, "rr_bench: skeleton: out of memory\n");
@@ -272,6 +305,19 @@ static int run_pass(enum mode m, rr_source_t *src, rr_engine_t *eng, skel_t *sk,
         ps->ok = c->applied + c->duplicate + c->late + c->invalid;
         ps->sum = c->released;
     }
+    if (cp) {
+        if (cmp_finish(cp) < 0) {
+            fprintf(stderr, "rr_bench: compact: out of memory\n");
+            return -1;
+        }
+        ps->cc = *cmp_counts(cp);
+        ps->dg = *cmp_digest(cp);
+        ps->st.applied = ps->cc.applied;
+        ps->st.duplicate = ps->cc.duplicate;
+        ps->st.late = ps->cc.late;
+        ps->st.invalid = ps->cc.invalid;
+        ps->ok = ps->cc.applied + ps->cc.duplicate + ps->cc.late + ps->cc.invalid;
+    }
     return 0;
 }
 
@@ -309,7 +355,19 @@ static void print_json(enum mode m, int rep, const pass_t *ps, double wall, doub
                (double)x->blocks / 1048576.0, (double)x->days / 1048576.0,
                (double)x->buffered / 1048576.0);
     }
-    if (m == M_SKELETON_MEM)
+    if (m == M_COMPACT_MEM)
+        printf(",\"unsupported\":%llu,\"peak_open_conversations\":%llu,\"state_mib\":%.1f,"
+               "\"state_bytes_per_open_conversation\":%.0f",
+               (unsigned long long)ps->cc.unsupported, (unsigned long long)ps->cc.peak_convs,
+               (double)ps->cc.state_bytes / 1048576.0,
+               ps->cc.peak_convs ? (double)ps->cc.state_bytes / (double)ps->cc.peak_convs : 0.0);
+    if (ps->digest || m == M_COMPACT_MEM)
+        printf(",\"digest\":{\"shop_days\":%llu,\"agent_days\":%llu,\"violations\":%llu,"
+               "\"days\":\"%016llx\",\"violation_records\":\"%016llx\"}",
+               (unsigned long long)ps->dg.n_shop_days, (unsigned long long)ps->dg.n_agent_days,
+               (unsigned long long)ps->dg.n_violations, (unsigned long long)ps->dg.days,
+               (unsigned long long)ps->dg.violations);
+    if (m == M_SKELETON_MEM || m == M_COMPACT_MEM)
         printf(",\"applied\":%llu,\"duplicate\":%llu,\"late\":%llu,\"invalid\":%llu",
                (unsigned long long)ps->st.applied, (unsigned long long)ps->st.duplicate,
                (unsigned long long)ps->st.late, (unsigned long long)ps->st.invalid);
@@ -319,14 +377,13 @@ static void print_json(enum mode m, int rep, const pass_t *ps, double wall, doub
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
-                                         {"mode", required_argument, NULL, 'm'},
-                                         {"repeat", required_argument, NULL, 'r'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},  {"mode", required_argument, NULL, 'm'},
+        {"repeat", required_argument, NULL, 'r'}, {"digest", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *input = NULL, *mode_s = NULL;
-    int repeat = 1, c;
-    while ((c = getopt_long(argc, argv, "i:m:r:h", opts, NULL)) != -1) {
+    int repeat = 1, digest = 0, c;
+    while ((c = getopt_long(argc, argv, "i:m:r:dh", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             input = optarg;
@@ -336,6 +393,9 @@ int main(int argc, char **argv)
             break;
         case 'r':
             repeat = atoi(optarg);
+            break;
+        case 'd':
+            digest = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -360,10 +420,12 @@ int main(int argc, char **argv)
     uint8_t *mem = NULL;
     size_t mem_len = 0;
     int engine_mode = m == M_ENGINE || m == M_ENGINE_MEM;
-    int mem_mode = m == M_DECODE_MEM || m == M_ENGINE_MEM || m == M_SKELETON_MEM;
+    int mem_mode =
+        m == M_DECODE_MEM || m == M_ENGINE_MEM || m == M_SKELETON_MEM || m == M_COMPACT_MEM;
 
     rr_config_default(&cfg);
-    if (engine_mode && rr_tz_load("Asia/Shanghai", &tz, err, sizeof err) < 0) {
+    if ((engine_mode || m == M_COMPACT_MEM) &&
+        rr_tz_load("Asia/Shanghai", &tz, err, sizeof err) < 0) {
         fprintf(stderr, "rr_bench: %s\n", err);
         goto out;
     }
@@ -373,11 +435,11 @@ int main(int argc, char **argv)
     }
 
     for (int rep = 1; rep <= repeat; rep++) {
-        pass_t ps = {0};
+        pass_t ps = {.digest = digest && engine_mode};
         rr_engine_t *eng = NULL;
         rr_source_t *src = NULL;
         int part = 0;
-        rr_sink_t sink = {.opaque = &ps.sink_records,
+        rr_sink_t sink = {.opaque = &ps,
                           .day = sink_day,
                           .violation = sink_violation,
                           .alert = sink_alert,
@@ -395,6 +457,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "rr_bench: skeleton: out of memory\n");
             goto out;
         }
+        cmp_t *cp = NULL;
+        if (m == M_COMPACT_MEM && cmp_new(tz, &cp) < 0) {
+            fprintf(stderr, "rr_bench: compact: out of memory\n");
+            skel_free(sk);
+            goto out;
+        }
 
         struct rusage r0, r1;
         getrusage(RUSAGE_SELF, &r0);
@@ -405,14 +473,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "rr_bench: %s\n", err);
             rr_engine_free(eng);
             skel_free(sk);
+            cmp_free(cp);
             goto out;
         }
-        rc = run_pass((enum mode)m, src, eng, sk, part, &ps);
+        rc = run_pass((enum mode)m, src, eng, sk, cp, part, &ps);
         rr_source_close(src);
         double wall = rr_mono_s() - t0;
         getrusage(RUSAGE_SELF, &r1);
         rr_engine_free(eng);
         skel_free(sk);
+        cmp_free(cp);
         if (rc < 0) goto out;
         double user = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
         double sys = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);

@@ -7,7 +7,7 @@
 # (bench/data/day.pb.zst, cached, regenerated only when the generator
 # arguments change), then runs K repetitions; each repetition runs every
 # mode back to back (rr_bench read, decode, decode-pbc, engine, decode-mem,
-# engine-mem, skeleton-mem, then the real `replyrate run` under /usr/bin/time), so ratios
+# engine-mem, skeleton-mem, compact-mem, then the real `replyrate run` under /usr/bin/time), so ratios
 # can be taken within one repetition. With --against REV, REV is built too
 # (from `git archive`, into build-bench-against/) and every mode runs for
 # both builds back to back, in alternating order, so old and new are
@@ -129,6 +129,8 @@ one_build() { # rep prefix: every mode with the build in $RRBIN and $BENCHBIN
     local modes="read decode decode-pbc engine decode-mem engine-mem"
     # the skeleton floor, where the build has it (an --against build may not)
     if { "$BENCHBIN" 2>&1 || true; } | grep -q skeleton-mem; then modes="$modes skeleton-mem"; fi
+    # the prototype of the next design (bench/compact.c), likewise
+    if { "$BENCHBIN" 2>&1 || true; } | grep -q compact-mem; then modes="$modes compact-mem"; fi
     for mode in $modes; do
         "$BENCHBIN" --input "$DAY" --mode "$mode" |
             sed "s/\"rep\":1,/\"rep\":$rep,/; s/\"mode\":\"/\"mode\":\"$pre/" >>"$RAW"
@@ -151,6 +153,11 @@ for rep in $(seq 1 "$REPEAT"); do
         RRBIN=$OLD/build/replyrate BENCHBIN=$OLD/build/bench/rr_bench one_build "$rep" old:
     fi
 done
+# The prototype's records against the engine's, by digest (untimed for the tables).
+if { "$BENCH" 2>&1 || true; } | grep -q compact-mem; then
+    "$BENCH" --input "$DAY" --mode engine-mem --digest |
+        sed 's/"mode":"engine-mem"/"mode":"engine-digest"/' >>"$RAW"
+fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 OUT=bench/results/$(date -u +%F)-$REV.md
