@@ -2,18 +2,29 @@
  *
  * What it changes against the engine (src/engine/), and only that:
  *
- *   - one 192-byte record per conversation for its whole life, no hot/cold
- *     split: line 0 is what acceptance reads (id, shop, buyer, last ts, a
- *     64-bit bloom word, 3 inline event ids), lines 1-2 what a release
- *     changes (phase, agents, the newest conv-day, and per round tracker
- *     only the current round, 32 bytes, with 32-bit offsets from its
- *     start). A round still open across local midnight moves to a side
- *     table; event ids past the third go to a pooled block of zigzag
- *     delta varints, searched only when the bloom word says "maybe";
+ *   - one 128-byte record per conversation for its whole life, no hot/cold
+ *     split and no separate conv-day records: line 0 is what acceptance
+ *     reads (id, shop, buyer, last ts, a 64-bit bloom word, the first event
+ *     id and up to 15 bytes of later ids as zigzag varints of their
+ *     difference from it), line 1 what a release changes (phase, agents,
+ *     and the newest conv-day inline: 24 bytes). Event ids past those bytes
+ *     go to a pooled block; conv-days of earlier days (a conversation over
+ *     midnight) to a side store; ratings to a per-day list;
+ *   - the current rounds (32 bytes each, 32-bit offsets from the start) in
+ *     a 128-byte block of their own, held only while a round waits for its
+ *     reply: few conversations at a time, so the blocks stay in cache. A
+ *     round still open across local midnight moves to a side table;
  *   - the default metric set compiled as straight code: its three round
  *     trackers (manual 08-23; effective 08-23; effective all day without
  *     internal and spam buyers) and their metrics, no loops over metric
  *     definitions.
+ *
+ * An earlier cut kept the rounds inline in a 192-byte record and one
+ * 64-byte conv-day record per day (430 bytes per conversation with the
+ * index and id blocks, against the engine's 303): 22% fewer instructions
+ * on a small day, but no faster than the engine on the 20M day, where the
+ * page faults of its memory cost what its instructions saved
+ * (bench/results/2026-12-07-compact.md).
  *
  * What it keeps from the engine: the decoder, one hash per conversation id
  * and prefetching in 64-record chunks, acceptance in SPEC §7's order,
@@ -25,9 +36,10 @@
  * for record.
  *
  * What it leaves out: confirmed jumps (1000 in a row, counted as unsupported
- * so a run shows none were needed; fewer are invalid, as the engine judges them), more than one
- * partition, provisional revisions, checkpoints, memory reclamation before the end, alerts.
- * Single-threaded; cmp_free releases everything.
+ * so a run shows none were needed; fewer are invalid, as the engine judges
+ * them), more than one partition, provisional revisions, checkpoints,
+ * memory reclamation before the end, alerts. Single-threaded; cmp_free
+ * releases everything.
  */
 #include "compact.h"
 
@@ -77,8 +89,6 @@ enum { T_MANUAL, T_EFF_DAY, T_EFF_ALL, NTRK };
 #define RS_PREV 4u  /* a previous-day round waits in the side table */
 #define RS_PIN_SH 3 /* pins held, bits 3-4 */
 #define RS_PIN_MASK (3u << RS_PIN_SH)
-#define RS_MANUAL 0x80u   /* rs[0] only: the conversation is in its manual phase */
-#define RS_DETACHED 0x80u /* rs[1] only: over; a new conversation has its id */
 
 typedef struct cround {
     int64_t start;
@@ -88,23 +98,50 @@ typedef struct cround {
     uint32_t pin[2]; /* pending message ts - start, or pin[0]: a spilled vector */
 } cround_t;
 
+/* What a conversation's local day needs at finalisation, but its rating. */
+#define NO_DAY INT32_MIN
+#define CB_SESS 1u  /* douyin_session_3min: a round of the day waited too long */
+#define CB_BUYER 2u /* pdd_buyer_3min: likewise */
+#define CB_UNAS 4u  /* douyin_unassigned: a buyer message in the manual phase */
+typedef struct cdv {
+    uint64_t key_eid; /* T_EFF_ALL's last in-scope message (tmall_reply_rate requires the last) */
+    int32_t day;      /* NO_DAY: none */
+    uint32_t shopday;
+    uint32_t key_tod; /* ... its ts - the day's start */
+    uint8_t flags[NTRK];
+    uint8_t bits;
+} cdv_t;
+
+#define CF_MANUAL 1u   /* in its manual phase */
+#define CF_DETACHED 2u /* over; a new conversation has its id */
+#define CF_OLD 4u      /* conv-days of earlier days wait in the side store */
+
 typedef struct cconv {
     /* line 0: acceptance */
     uint64_t id, shop, buyer;
     int64_t last_ts;
     uint64_t bloom;
-    uint64_t ids[3];
-    /* lines 1-2: a release */
-    uint64_t cur_agent;
+    uint64_t id0;    /* its first event id; 0 none yet */
+    uint8_t idb[15]; /* later ids: zigzag varints of id - id0 */
+    uint8_t idb_len;
+    /* line 1: a release */
     int64_t first_agent_ts;
-    uint32_t more;     /* ids past the third: a block, or NONE */
-    uint32_t cd_head;  /* newest conv-day */
+    uint64_t cur_agent;
+    uint32_t more;     /* ids past idb: a block, or NONE */
+    uint32_t act;      /* its current rounds (act_t) while one is open, or NONE */
     uint32_t ad_cache; /* agent-day of the last resolved round */
-    uint8_t n_inline;
+    uint8_t cflags;
     uint8_t rs[NTRK];
-    cround_t r[NTRK];
+    cdv_t cd; /* its newest conv-day */
+    uint64_t pad;
 } cconv_t;
-_Static_assert(sizeof(cconv_t) == 192, "three cache lines");
+_Static_assert(sizeof(cconv_t) == 128, "two cache lines");
+
+typedef struct act { /* the current rounds of a conversation waiting for a reply */
+    cround_t r[NTRK];
+    uint64_t pad[4];
+} act_t;
+_Static_assert(sizeof(act_t) == 128, "two cache lines");
 
 typedef struct prevr { /* a round split by midnight, waiting for its reply */
     cround_t r;
@@ -118,22 +155,19 @@ typedef struct tsv {
 
 typedef struct idblk {
     uint32_t len, cap;
-    uint64_t last;
     uint8_t b[];
 } idblk_t;
 
-typedef struct ccd {
-    uint32_t conv, next, shopday;
-    int32_t day;
-    uint32_t bits;
-    uint8_t flags[NTRK];
-    uint8_t rating;
-    int64_t key_ts; /* T_EFF_ALL's last in-scope message (tmall_reply_rate requires the last) */
-    uint64_t key_eid;
-    uint64_t sat_agent;
-    uint64_t pad[2];
+typedef struct ccd { /* an earlier conv-day, in the side store */
+    cdv_t v;
+    uint32_t conv, next;
 } ccd_t;
-_Static_assert(sizeof(ccd_t) == 64, "one cache line");
+
+typedef struct csat { /* a conversation's rating of a day (the last one counts) */
+    uint64_t agent;
+    uint32_t conv, shopday;
+    uint8_t rating;
+} csat_t;
 
 typedef struct csd {
     uint64_t shop;
@@ -183,15 +217,16 @@ static int reserve(void **v, size_t *cap, size_t need, size_t elem)
 typedef struct cday {
     int32_t day;
     int64_t end_ms;
-    VEC(uint32_t) cds;
+    VEC(uint32_t) convs; /* conversations with a conv-day this day */
     VEC(uint32_t) sds;
     VEC(uint32_t) ads;
     VEC(cviol_t) viols;
+    VEC(csat_t) sats;
 } cday_t;
 
 typedef struct bacc { /* a (shop, buyer) during finalisation, per buyer metric */
-    int64_t last_ts;
     uint64_t last_eid;
+    uint32_t last_tod;
     uint32_t shopday;
     uint8_t has, flag, last_replied;
 } bacc_t;
@@ -201,12 +236,17 @@ struct cmp {
     rr_tz_cache_t tzc;
     rr_map64_t index; /* conversation id -> record */
     VEC(cconv_t) convs;
-    VEC(ccd_t) cds;
-    VEC(uint32_t) cd_free;
+    VEC(act_t) acts;
+    VEC(uint32_t) act_free;
+    VEC(ccd_t) old; /* earlier conv-days */
+    VEC(uint32_t) old_free;
+    rr_map64_t old_map; /* conversation -> its newest earlier conv-day */
+    rr_map3_t sat_map;  /* (conversation, day) -> its csat_t in the day */
     VEC(csd_t) sds;
     VEC(cad_t) ads;
     rr_map3_t sd_map, ad_map, buyer_map;
-    VEC(bacc_t) bacc; /* 3 per (shop, buyer) */
+    VEC(bacc_t) bacc;    /* 3 per (shop, buyer) */
+    VEC(uint64_t) bkeys; /* (shop, buyer) pairs in buyer_map, to empty it */
     VEC(prevr_t) prev;
     VEC(uint32_t) prev_free;
     rr_map64_t prev_map; /* conversation * NTRK + tracker -> prev */
@@ -252,45 +292,62 @@ static inline uint64_t zigzag(uint64_t d)
     return (d << 1) ^ (uint64_t) - (int64_t)(d >> 63);
 }
 
-static int ids_more_has(const cmp_t *s, const cconv_t *c, uint64_t id)
+/* Is zigzag value z among the varints of b[0..len)? */
+static inline int varints_have(const uint8_t *b, uint32_t len, uint64_t z)
 {
-    if (c->more == NONE) return 0;
-    const idblk_t *b = s->blocks.v[c->more];
-    uint64_t prev = 0;
-    for (uint32_t i = 0; i < b->len;) {
-        uint64_t z = 0;
+    for (uint32_t i = 0; i < len;) {
+        uint64_t v = 0;
         int sh = 0;
         uint8_t x;
         do {
-            x = b->b[i++];
-            z |= (uint64_t)(x & 0x7f) << sh;
+            x = b[i++];
+            v |= (uint64_t)(x & 0x7f) << sh;
             sh += 7;
         } while (x & 0x80);
-        prev += (z >> 1) ^ (uint64_t) - (int64_t)(z & 1);
-        if (prev == id) return 1;
+        if (v == z) return 1;
     }
     return 0;
+}
+
+static int ids_has(const cmp_t *s, const cconv_t *c, uint64_t id)
+{
+    if (c->id0 == id) return 1;
+    uint64_t z = zigzag(id - c->id0);
+    if (varints_have(c->idb, c->idb_len, z)) return 1;
+    if (c->more == NONE) return 0;
+    const idblk_t *b = s->blocks.v[c->more];
+    return varints_have(b->b, b->len, z);
 }
 
 static int ids_add(cmp_t *s, cconv_t *c, uint64_t id)
 {
     c->bloom |= bloom_bit(id);
-    if (c->n_inline < 3) {
-        c->ids[c->n_inline++] = id;
+    if (!c->id0) {
+        c->id0 = id;
+        return 0;
+    }
+    uint8_t v[10];
+    uint32_t n = 0;
+    uint64_t z = zigzag(id - c->id0);
+    for (; z >= 0x80; z >>= 7)
+        v[n++] = (uint8_t)(z | 0x80);
+    v[n++] = (uint8_t)z;
+    if (c->idb_len + n <= sizeof c->idb) {
+        memcpy(c->idb + c->idb_len, v, n);
+        c->idb_len = (uint8_t)(c->idb_len + n);
         return 0;
     }
     idblk_t *b;
     if (c->more == NONE) {
         size_t got;
-        if (!(b = rr_pool_get(&s->pool, sizeof *b + 16, &got))) return -1;
+        if (!(b = rr_pool_get(&s->pool, sizeof *b + 24, &got))) return -1;
         b->len = 0;
         b->cap = (uint32_t)(got - sizeof *b);
-        b->last = 0;
         c->more = (uint32_t)s->blocks.n;
         if (PUSH(s->blocks, b) < 0) return -1;
     }
     b = s->blocks.v[c->more];
-    if (b->len + 10 > b->cap) {
+    if (b->len + n > b->cap) {
         size_t got;
         idblk_t *nb = rr_pool_get(&s->pool, sizeof *b + (size_t)b->cap * 2, &got);
         if (!nb) return -1;
@@ -299,12 +356,24 @@ static int ids_add(cmp_t *s, cconv_t *c, uint64_t id)
         rr_pool_put(&s->pool, b, sizeof *b + b->cap);
         s->blocks.v[c->more] = b = nb;
     }
-    uint64_t z = zigzag(id - b->last);
-    for (; z >= 0x80; z >>= 7)
-        b->b[b->len++] = (uint8_t)(z | 0x80);
-    b->b[b->len++] = (uint8_t)z;
-    b->last = id;
+    memcpy(b->b + b->len, v, n);
+    b->len += n;
     return 0;
+}
+
+/* ---- current rounds ------------------------------------------------------ */
+
+static inline cround_t *rnd(cmp_t *s, const cconv_t *c, int t)
+{
+    return &s->acts.v[c->act].r[t];
+}
+
+/* Give back c's round block once none of its rounds is open. */
+static void act_release(cmp_t *s, cconv_t *c)
+{
+    if (c->act == NONE || ((c->rs[0] | c->rs[1] | c->rs[2]) & RS_ACTIVE)) return;
+    if (PUSH(s->act_free, c->act) < 0) s->oom = 1;
+    c->act = NONE;
 }
 
 /* ---- pending timestamps of a round (engine/conv.c's, 32-bit pins) -------- */
@@ -443,34 +512,73 @@ static uint32_t agentday(cmp_t *s, uint64_t shop, uint64_t agent, int32_t d)
     return i;
 }
 
-static uint32_t convday(cmp_t *s, uint32_t ci, int32_t d)
+/* Conversation ci's conv-day for local day d, created on first use: its
+ * newest in the record, earlier ones in the side store; NULL out of memory. */
+static cdv_t *convday(cmp_t *s, uint32_t ci, int32_t d)
 {
-    for (uint32_t k = s->convs.v[ci].cd_head; k != NONE; k = s->cds.v[k].next)
-        if (s->cds.v[k].day == d) return k;
-    uint32_t sd = shopday(s, s->convs.v[ci].shop, d);
+    cconv_t *c = &s->convs.v[ci];
+    if (c->cd.day == d) return &c->cd;
+    if (c->cflags & CF_OLD)
+        for (uint32_t k = rr_map64_get(&s->old_map, ci); k != NONE; k = s->old.v[k].next)
+            if (s->old.v[k].v.day == d) return &s->old.v[k].v;
+    uint32_t sd = shopday(s, c->shop, d);
     cday_t *dy = day_get(s, d);
-    uint32_t k;
-    if (s->cd_free.n) {
-        k = s->cd_free.v[--s->cd_free.n];
-    } else {
-        k = (uint32_t)s->cds.n;
-        if (reserve((void **)&s->cds.v, &s->cds.cap, s->cds.n + 1, sizeof(ccd_t)) < 0)
-            k = NONE;
-        else
-            s->cds.n++;
-    }
-    if (sd == NONE || !dy || k == NONE || PUSH(dy->cds, k) < 0) {
+    if (sd == NONE || !dy || PUSH(dy->convs, ci) < 0) {
         s->oom = 1;
-        return NONE;
+        return NULL;
     }
-    ccd_t *cd = &s->cds.v[k];
-    memset(cd, 0, sizeof *cd);
-    cd->conv = ci;
-    cd->shopday = sd;
-    cd->day = d;
-    cd->next = s->convs.v[ci].cd_head;
-    s->convs.v[ci].cd_head = k;
-    return k;
+    cdv_t fresh = {.day = d, .shopday = sd};
+    if (c->cd.day == NO_DAY) {
+        c->cd = fresh;
+        return &c->cd;
+    }
+    /* into the side store: the record's conv-day when d is newer, else d's */
+    uint32_t k;
+    if (s->old_free.n) {
+        k = s->old_free.v[--s->old_free.n];
+    } else {
+        ccd_t z = {.conv = ci};
+        k = (uint32_t)s->old.n;
+        if (PUSH(s->old, z) < 0) {
+            s->oom = 1;
+            return NULL;
+        }
+    }
+    uint32_t head = (c->cflags & CF_OLD) ? rr_map64_del(&s->old_map, ci) : NONE;
+    s->old.v[k].conv = ci;
+    s->old.v[k].next = head;
+    if (rr_map64_put(&s->old_map, ci, k) < 0) s->oom = 1;
+    c->cflags |= CF_OLD;
+    if (c->cd.day < d) {
+        s->old.v[k].v = c->cd;
+        c->cd = fresh;
+        return &c->cd;
+    }
+    s->old.v[k].v = fresh;
+    return &s->old.v[k].v;
+}
+
+/* Forget ci's conv-day of day d (finalised). */
+static void convday_drop(cmp_t *s, uint32_t ci, int32_t d)
+{
+    cconv_t *c = &s->convs.v[ci];
+    if (c->cd.day == d) {
+        c->cd.day = NO_DAY;
+        return;
+    }
+    if (!(c->cflags & CF_OLD)) return;
+    uint32_t head = rr_map64_del(&s->old_map, ci), *link = &head;
+    while (*link != NONE && s->old.v[*link].v.day != d)
+        link = &s->old.v[*link].next;
+    if (*link != NONE) {
+        uint32_t k = *link;
+        *link = s->old.v[k].next;
+        if (PUSH(s->old_free, k) < 0) s->oom = 1;
+    }
+    if (head == NONE)
+        c->cflags &= (uint8_t)~CF_OLD;
+    else if (rr_map64_put(&s->old_map, ci, head) < 0)
+        s->oom = 1;
 }
 
 /* ---- rounds (engine/conv.c, specialised) -------------------------------- */
@@ -530,9 +638,8 @@ static void resolve(cmp_t *s, uint32_t ci, int t, cround_t *r, uint8_t *rs, int 
     int64_t wait = answered ? reply_ts - r->start : -1;
     uint64_t agent = r->agent ? r->agent : (answered ? reply_agent : 0);
     int32_t day = day_of(s, r->start);
-    uint32_t k = convday(s, ci, day);
-    if (k == NONE) return;
-    ccd_t *cd = &s->cds.v[k];
+    cdv_t *cd = convday(s, ci, day);
+    if (!cd) return;
     int last_replied = replied && reply_ts - (r->start + r->last) <= H_MS;
     cd->flags[t] = (uint8_t)((cd->flags[t] & ~CDF_LAST_REPLIED) |
                              (last_replied ? CDF_ANY_REPLIED | CDF_LAST_REPLIED : 0));
@@ -561,7 +668,7 @@ static void resolve(cmp_t *s, uint32_t ci, int t, cround_t *r, uint8_t *rs, int 
             ad->c[OFF(M_MSG) + C_NUM] += within;
         }
         if (bad) {
-            cd->bits |= 1u << M_SESS | 1u << M_BUYER;
+            cd->bits |= CB_SESS | CB_BUYER;
             cviol_t v = {.shop = c->shop,
                          .conv_id = c->id,
                          .buyer = c->buyer,
@@ -618,8 +725,9 @@ static void on_reply(cmp_t *s, uint32_t ci, const rr_pending_t *x, int manual)
     cconv_t *c = &s->convs.v[ci];
     for (int t = manual ? T_MANUAL : T_EFF_DAY; t < NTRK; t++) {
         if (c->rs[t] & RS_PREV) resolve_prev(s, ci, t, 1, x->ts, x->agent);
-        if (c->rs[t] & RS_ACTIVE) resolve(s, ci, t, &c->r[t], &c->rs[t], 1, x->ts, x->agent);
+        if (c->rs[t] & RS_ACTIVE) resolve(s, ci, t, rnd(s, c, t), &c->rs[t], 1, x->ts, x->agent);
     }
+    act_release(s, c);
 }
 
 static void on_session_end(cmp_t *s, uint32_t ci)
@@ -627,21 +735,21 @@ static void on_session_end(cmp_t *s, uint32_t ci)
     cconv_t *c = &s->convs.v[ci];
     for (int t = 0; t < NTRK; t++) {
         if (c->rs[t] & RS_PREV) resolve_prev(s, ci, t, 0, 0, 0);
-        if (c->rs[t] & RS_ACTIVE) resolve(s, ci, t, &c->r[t], &c->rs[t], 0, 0, 0);
+        if (c->rs[t] & RS_ACTIVE) resolve(s, ci, t, rnd(s, c, t), &c->rs[t], 0, 0, 0);
     }
+    act_release(s, c);
 }
 
-static void on_buyer(cmp_t *s, uint32_t ci, ccd_t *cd, const rr_pending_t *x, int32_t d,
+static void on_buyer(cmp_t *s, uint32_t ci, cdv_t *cd, const rr_pending_t *x, int32_t d,
                      int32_t tod)
 {
     cconv_t *c = &s->convs.v[ci];
-    int manual = (c->rs[0] & RS_MANUAL) != 0;
+    int manual = (c->cflags & CF_MANUAL) != 0;
     int in_day = tod >= W_FROM && tod < W_TO;
     int in_scope[NTRK] = {in_day && manual, in_day, !(x->flags & EXCL)};
     for (int t = 0; t < NTRK; t++) {
         if (!in_scope[t]) continue;
-        cround_t *r = &c->r[t];
-        if ((c->rs[t] & RS_ACTIVE) && day_of(s, r->start) != d) { /* midnight splits it */
+        if ((c->rs[t] & RS_ACTIVE) && day_of(s, rnd(s, c, t)->start) != d) { /* midnight */
             if (c->rs[t] & RS_PREV) resolve_prev(s, ci, t, 0, 0, 0);
             uint32_t i;
             if (s->prev_free.n) {
@@ -654,12 +762,23 @@ static void on_buyer(cmp_t *s, uint32_t ci, ccd_t *cd, const rr_pending_t *x, in
                     return;
                 }
             }
-            c = &s->convs.v[ci];
-            s->prev.v[i].r = *r;
+            s->prev.v[i].r = *rnd(s, c, t);
             s->prev.v[i].rs = (uint8_t)(c->rs[t] & (RS_ACTIVE | RS_SPILL | RS_PIN_MASK));
             if (rr_map64_put(&s->prev_map, prev_key(ci, t), i) < 0) s->oom = 1;
-            c->rs[t] = (uint8_t)((c->rs[t] & RS_MANUAL) | RS_PREV);
+            c->rs[t] = RS_PREV;
         }
+        if (c->act == NONE) {
+            if (s->act_free.n) {
+                c->act = s->act_free.v[--s->act_free.n];
+            } else if (reserve((void **)&s->acts.v, &s->acts.cap, s->acts.n + 1, sizeof(act_t)) <
+                       0) {
+                s->oom = 1;
+                return;
+            } else {
+                c->act = (uint32_t)s->acts.n++;
+            }
+        }
+        cround_t *r = rnd(s, c, t);
         if (!(c->rs[t] & RS_ACTIVE)) {
             c->rs[t] = (uint8_t)(rs_with_pins(c->rs[t], 0) | RS_ACTIVE);
             r->start = x->ts;
@@ -671,11 +790,32 @@ static void on_buyer(cmp_t *s, uint32_t ci, ccd_t *cd, const rr_pending_t *x, in
         if (t == T_MANUAL && pend_push(s, r, &c->rs[t], x->ts) < 0) s->oom = 1;
         cd->flags[t] = (uint8_t)((cd->flags[t] | CDF_HAS) & ~CDF_LAST_REPLIED);
         if (t == T_EFF_ALL) {
-            cd->key_ts = x->ts;
+            cd->key_tod = (uint32_t)tod;
             cd->key_eid = x->eid;
         }
     }
-    if (manual) cd->bits |= 1u << M_UNAS; /* all day, no exclusions */
+    if (manual) cd->bits |= CB_UNAS; /* all day, no exclusions */
+}
+
+static void on_rating(cmp_t *s, uint32_t ci, const cdv_t *cd, const rr_pending_t *x, int32_t d)
+{
+    uint32_t sd = cd->shopday;
+    cday_t *dy = day_get(s, d);
+    if (!dy) {
+        s->oom = 1;
+        return;
+    }
+    uint32_t i = rr_map3_get(&s->sat_map, ci, (uint64_t)(int64_t)d, 0);
+    if (i == NONE) {
+        csat_t z = {.conv = ci, .shopday = sd};
+        i = (uint32_t)dy->sats.n;
+        if (PUSH(dy->sats, z) < 0 || rr_map3_put(&s->sat_map, ci, (uint64_t)(int64_t)d, 0, i) < 0) {
+            s->oom = 1;
+            return;
+        }
+    }
+    dy->sats.v[i].rating = x->rating;
+    dy->sats.v[i].agent = s->convs.v[ci].cur_agent;
 }
 
 static void apply(cmp_t *s, const rr_pending_t *x)
@@ -683,16 +823,16 @@ static void apply(cmp_t *s, const rr_pending_t *x)
     uint32_t ci = x->conv;
     int32_t d, tod;
     rr_tz_local(s->tz, &s->tzc, x->ts, &d, &tod);
-    uint32_t k = convday(s, ci, d);
-    if (k == NONE) return;
+    cdv_t *cd = convday(s, ci, d);
+    if (!cd) return;
     cconv_t *c = &s->convs.v[ci];
     switch (x->type) {
     case RR_EVENT_BUYER_MESSAGE:
-        on_buyer(s, ci, &s->cds.v[k], x, d, tod);
+        on_buyer(s, ci, cd, x, d, tod);
         break;
     case RR_EVENT_AGENT_MESSAGE:
         if (x->ts < c->first_agent_ts) c->first_agent_ts = x->ts;
-        c->rs[0] |= RS_MANUAL;
+        c->cflags |= CF_MANUAL;
         on_reply(s, ci, x, 1);
         break;
     case RR_EVENT_ROBOT_MESSAGE:
@@ -701,19 +841,16 @@ static void apply(cmp_t *s, const rr_pending_t *x)
     case RR_EVENT_AGENT_ASSIGNED:
         if (x->ts < c->first_agent_ts) c->first_agent_ts = x->ts;
         c->cur_agent = x->agent;
-        c->rs[0] |= RS_MANUAL;
+        c->cflags |= CF_MANUAL;
         break;
     case RR_EVENT_TRANSFER_TO_MANUAL:
-        c->rs[0] |= RS_MANUAL;
+        c->cflags |= CF_MANUAL;
         break;
     case RR_EVENT_SESSION_END:
         on_session_end(s, ci);
         break;
     case RR_EVENT_RATING:
-        if ((c->rs[0] & RS_MANUAL) && tod >= W_FROM && tod < W_TO) {
-            s->cds.v[k].rating = x->rating;
-            s->cds.v[k].sat_agent = c->cur_agent;
-        }
+        if ((c->cflags & CF_MANUAL) && tod >= W_FROM && tod < W_TO) on_rating(s, ci, cd, x, d);
         break;
     default:
         break;
@@ -725,7 +862,7 @@ static void apply(cmp_t *s, const rr_pending_t *x)
 static const uint8_t buyer_metric[3] = {M_BUYER, M_EFF, M_TRATE};
 static const uint8_t buyer_trk[3] = {T_MANUAL, T_EFF_DAY, T_EFF_ALL};
 
-static void fold_buyer(cmp_t *s, const cconv_t *c, const ccd_t *cd)
+static void fold_buyer(cmp_t *s, const cconv_t *c, const cdv_t *cd)
 {
     if (!((cd->flags[0] | cd->flags[1] | cd->flags[2]) & CDF_HAS)) return;
     uint32_t i = rr_map3_get(&s->buyer_map, c->shop, c->buyer, 0);
@@ -738,6 +875,7 @@ static void fold_buyer(cmp_t *s, const cconv_t *c, const ccd_t *cd)
         }
         memset(&s->bacc.v[s->bacc.n], 0, 3 * sizeof(bacc_t));
         s->bacc.n += 3;
+        if (PUSH(s->bkeys, c->shop) < 0 || PUSH(s->bkeys, c->buyer) < 0) s->oom = 1;
     }
     bacc_t *acc = &s->bacc.v[(size_t)i * 3];
     for (int b = 0; b < 3; b++) {
@@ -746,12 +884,12 @@ static void fold_buyer(cmp_t *s, const cconv_t *c, const ccd_t *cd)
         bacc_t *a = &acc[b];
         a->shopday = cd->shopday;
         if (b == 0) {
-            a->flag |= (cd->bits >> M_BUYER) & 1u;
+            a->flag |= (cd->bits & CB_BUYER) != 0;
         } else if (b == 1) {
             a->flag |= (cf & CDF_ANY_REPLIED) != 0;
-        } else if (!a->has || cd->key_ts > a->last_ts ||
-                   (cd->key_ts == a->last_ts && cd->key_eid > a->last_eid)) {
-            a->last_ts = cd->key_ts;
+        } else if (!a->has || cd->key_tod > a->last_tod ||
+                   (cd->key_tod == a->last_tod && cd->key_eid > a->last_eid)) {
+            a->last_tod = cd->key_tod;
             a->last_eid = cd->key_eid;
             a->last_replied = (cf & CDF_LAST_REPLIED) != 0;
         }
@@ -769,53 +907,55 @@ static void flush_buyers(cmp_t *s)
             sc[C_NUM] += b == 0 ? !a->flag : b == 1 ? a->flag : a->last_replied;
             sc[C_DEN]++;
         }
-    rr_map3_free(&s->buyer_map);
-    if (rr_map3_init(&s->buyer_map, 1024) < 0) s->oom = 1;
+    for (size_t i = 0; i + 1 < s->bkeys.n; i += 2)
+        rr_map3_del(&s->buyer_map, s->bkeys.v[i], s->bkeys.v[i + 1], 0);
+    s->bkeys.n = 0;
     s->bacc.n = 0;
 }
 
-static void fold_cd(cmp_t *s, size_t di, uint32_t k)
+static void fold_conv(cmp_t *s, size_t di, uint32_t ci)
 {
     const int32_t day = s->days.v[di].day;
-    uint32_t ci = s->cds.v[k].conv;
     cconv_t *c = &s->convs.v[ci];
     for (int t = 0; t < NTRK; t++) { /* rounds of the day still waiting went unanswered */
         if (c->rs[t] & RS_PREV) {
-            prevr_t *p = &s->prev.v[rr_map64_get(&s->prev_map, prev_key(ci, t))];
+            const prevr_t *p = &s->prev.v[rr_map64_get(&s->prev_map, prev_key(ci, t))];
             if (day_of(s, p->r.start) == day) resolve_prev(s, ci, t, 0, 0, 0);
         }
-        c = &s->convs.v[ci];
-        if ((c->rs[t] & RS_ACTIVE) && day_of(s, c->r[t].start) == day)
-            resolve(s, ci, t, &c->r[t], &c->rs[t], 0, 0, 0);
+        if ((c->rs[t] & RS_ACTIVE) && day_of(s, rnd(s, c, t)->start) == day)
+            resolve(s, ci, t, rnd(s, c, t), &c->rs[t], 0, 0, 0);
     }
-    c = &s->convs.v[ci];
-    const ccd_t *cd = &s->cds.v[k];
+    act_release(s, c);
+    const cdv_t *cd = convday(s, ci, day); /* exists: the day lists it */
+    if (!cd) return;
     int64_t *sc = s->sds.v[cd->shopday].c;
     if (cd->flags[T_MANUAL] & CDF_HAS) {
         sc[OFF(M_SESS) + C_DEN]++;
-        sc[OFF(M_SESS) + C_NUM] += !((cd->bits >> M_SESS) & 1u);
+        sc[OFF(M_SESS) + C_NUM] += !(cd->bits & CB_SESS);
     }
-    if ((cd->bits >> M_UNAS) & 1u) {
+    if (cd->bits & CB_UNAS) {
         sc[OFF(M_UNAS) + C_DEN]++;
         sc[OFF(M_UNAS) + C_NUM] += c->first_agent_ts > s->days.v[di].end_ms + H_MS;
     }
-    if (cd->rating) {
-        int good = cd->rating >= 4;
+    fold_buyer(s, c, cd);
+    convday_drop(s, ci, day);
+}
+
+static void fold_sats(cmp_t *s, const cday_t *dy)
+{
+    for (size_t i = 0; i < dy->sats.n; i++) {
+        const csat_t st = dy->sats.v[i];
+        int good = st.rating >= 4;
+        int64_t *sc = s->sds.v[st.shopday].c;
         sc[OFF(M_SAT) + C_DEN]++;
         sc[OFF(M_SAT) + C_NUM] += good;
-        uint32_t ai = agentday(s, c->shop, cd->sat_agent, day);
-        cd = &s->cds.v[k];
+        uint32_t ai = agentday(s, s->convs.v[st.conv].shop, st.agent, dy->day);
         if (ai != NONE) {
             s->ads.v[ai].c[OFF(M_SAT) + C_DEN]++;
             s->ads.v[ai].c[OFF(M_SAT) + C_NUM] += good;
         }
+        rr_map3_del(&s->sat_map, st.conv, (uint64_t)(int64_t)dy->day, 0);
     }
-    fold_buyer(s, c, cd);
-    uint32_t *link = &c->cd_head;
-    while (*link != NONE && *link != k)
-        link = &s->cds.v[*link].next;
-    if (*link == k) *link = cd->next;
-    if (PUSH(s->cd_free, k) < 0) s->oom = 1;
 }
 
 static void expand(const int64_t *c, rr_value_t *v)
@@ -831,11 +971,41 @@ static void expand(const int64_t *c, rr_value_t *v)
 
 static void finalize_oldest(cmp_t *s)
 {
-    for (size_t i = 0; i < s->days.v[0].cds.n; i++) {
-        if (i + 8 < s->days.v[0].cds.n) __builtin_prefetch(&s->cds.v[s->days.v[0].cds.v[i + 8]]);
-        fold_cd(s, 0, s->days.v[0].cds.v[i]);
+    /* one shop at a time, as the engine does: the buyers' map stays small */
+    const int32_t day = s->days.v[0].day;
+    size_t n = s->days.v[0].convs.n;
+    uint32_t *count = calloc(s->sds.n + 1, sizeof *count);
+    uint32_t *key = malloc((n + 1) * sizeof *key), *by_shop = malloc((n + 1) * sizeof *by_shop);
+    if (!count || !key || !by_shop) {
+        s->oom = 1;
+        free(count);
+        free(key);
+        free(by_shop);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) { /* each conversation's shop-day that day */
+        key[i] = convday(s, s->days.v[0].convs.v[i], day)->shopday; /* exists: listed */
+        count[key[i] + 1]++;
+    }
+    for (size_t i = 1; i <= s->sds.n; i++)
+        count[i] += count[i - 1];
+    for (size_t i = 0; i < n; i++)
+        by_shop[count[key[i]]++] = s->days.v[0].convs.v[i];
+    uint32_t shop_sd = NONE;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 8 < n) __builtin_prefetch(&s->convs.v[by_shop[i + 8]].first_agent_ts);
+        uint32_t sd = convday(s, by_shop[i], day)->shopday;
+        if (sd != shop_sd) {
+            flush_buyers(s);
+            shop_sd = sd;
+        }
+        fold_conv(s, 0, by_shop[i]);
     }
     flush_buyers(s);
+    free(count);
+    free(key);
+    free(by_shop);
+    fold_sats(s, &s->days.v[0]);
     cday_t *dy = &s->days.v[0];
     int32_t ymd = rr_day_to_yyyymmdd(dy->day);
     rr_value_t v[N_METRICS];
@@ -860,10 +1030,11 @@ static void finalize_oldest(cmp_t *s)
         emit_violation(s, vi, dy->day, reason_of(vi, &s->convs.v[vi->conv], 1));
     }
     if (dy->end_ms + H_MS > s->final_through) s->final_through = dy->end_ms + H_MS;
-    VFREE(dy->cds);
+    VFREE(dy->convs);
     VFREE(dy->sds);
     VFREE(dy->ads);
     VFREE(dy->viols);
+    VFREE(dy->sats);
     memmove(&s->days.v[0], &s->days.v[1], (s->days.n - 1) * sizeof(cday_t));
     s->days.n--;
 }
@@ -875,11 +1046,13 @@ static void drain(cmp_t *s, int64_t limit)
     rr_reorder_t *r = &s->buf;
     const rr_pending_t *m;
     while ((m = rr_reorder_min(r)) && m->ts < limit) {
-        if (r->ring_n > 8) {
-            const cconv_t *c = &s->convs.v[r->ring[(r->ring_head + 8) & (r->ring_cap - 1)].conv];
-            __builtin_prefetch(&c->cur_agent, 1);
-            __builtin_prefetch(&c->r[1], 1);
-            if (c->cd_head != NONE) __builtin_prefetch(&s->cds.v[c->cd_head], 1);
+        if (r->ring_n > 8)
+            __builtin_prefetch(
+                &s->convs.v[r->ring[(r->ring_head + 8) & (r->ring_cap - 1)].conv].first_agent_ts,
+                1);
+        if (r->ring_n > 4) {
+            const cconv_t *c = &s->convs.v[r->ring[(r->ring_head + 4) & (r->ring_cap - 1)].conv];
+            if (c->act != NONE) __builtin_prefetch(&s->acts.v[c->act], 1);
         }
         rr_pending_t x;
         rr_reorder_pop(r, &x);
@@ -923,7 +1096,8 @@ static uint32_t conv_new(cmp_t *s, const rr_event_t *ev)
     c->shop = ev->shop_id;
     c->last_ts = INT64_MIN;
     c->first_agent_ts = INT64_MAX;
-    c->more = c->cd_head = c->ad_cache = NONE;
+    c->more = c->act = c->ad_cache = NONE;
+    c->cd.day = NO_DAY;
     if (rr_map64_put(&s->index, ev->conversation_id, ci) < 0) return NONE;
     return ci;
 }
@@ -965,18 +1139,13 @@ static int judge(cmp_t *s, const rr_event_t *ev, uint32_t ci, int64_t now_ms)
         s->counts.late++;
         return 0;
     }
-    if (c && (c->bloom & bloom_bit(ev->event_id))) {
-        int dup = 0;
-        for (int i = 0; i < c->n_inline; i++)
-            dup |= c->ids[i] == ev->event_id;
-        if (dup || ids_more_has(s, c, ev->event_id)) {
-            s->counts.duplicate++;
-            return 0;
-        }
+    if (c && (c->bloom & bloom_bit(ev->event_id)) && ids_has(s, c, ev->event_id)) {
+        s->counts.duplicate++;
+        return 0;
     }
     if (!c) {
         if (over) {
-            s->convs.v[rr_map64_del(&s->index, ev->conversation_id)].rs[1] |= RS_DETACHED;
+            s->convs.v[rr_map64_del(&s->index, ev->conversation_id)].cflags |= CF_DETACHED;
         }
         if ((ci = conv_new(s, ev)) == NONE) return -1;
         c = &s->convs.v[ci];
@@ -1023,7 +1192,7 @@ static int chunk(cmp_t *s, const rr_record_t *recs, size_t n, int64_t now_ms)
         /* the first AHEAD, and any conversation an earlier record created */
         uint32_t c = k < AHEAD ? NONE : ci[k];
         if (c == NONE || c >= s->convs.n || s->convs.v[c].id != ev[k].conversation_id ||
-            (s->convs.v[c].rs[1] & RS_DETACHED))
+            (s->convs.v[c].cflags & CF_DETACHED))
             c = rr_map64_get_h(&s->index, ev[k].conversation_id, h[k]);
         if (judge(s, &ev[k], c, now_ms) < 0) return -1;
     }
@@ -1041,9 +1210,13 @@ int cmp_feed(cmp_t *s, const rr_record_t *recs, size_t n, int64_t now_ms)
 int cmp_finish(cmp_t *s)
 {
     s->counts.peak_convs = s->convs.n;
-    s->counts.state_bytes =
-        s->convs.cap * sizeof(cconv_t) + (s->index.mask + 1) * sizeof *s->index.slots +
-        s->cds.cap * sizeof(ccd_t) + s->pool.bytes_live + s->blocks.cap * sizeof(idblk_t *);
+    size_t day_lists = 0;
+    for (size_t i = 0; i < s->days.n; i++)
+        day_lists += s->days.v[i].convs.cap * sizeof(uint32_t);
+    s->counts.state_bytes = s->convs.n * sizeof(cconv_t) +
+                            (s->index.mask + 1) * sizeof *s->index.slots +
+                            s->acts.cap * sizeof(act_t) + s->old.cap * sizeof(ccd_t) +
+                            s->pool.bytes_live + s->blocks.cap * sizeof(idblk_t *) + day_lists;
     drain(s, INT64_MAX);
     while (s->days.n)
         finalize_oldest(s);
@@ -1061,7 +1234,8 @@ int cmp_new(const rr_tz_t *tz, cmp_t **out)
     s->max_ts = s->final_through = NO_TS;
     if (rr_map64_init(&s->index, 1 << 15) < 0 || rr_map3_init(&s->sd_map, 1024) < 0 ||
         rr_map3_init(&s->ad_map, 1024) < 0 || rr_map3_init(&s->buyer_map, 1024) < 0 ||
-        rr_map64_init(&s->prev_map, 1024) < 0) {
+        rr_map64_init(&s->prev_map, 1024) < 0 || rr_map64_init(&s->old_map, 1024) < 0 ||
+        rr_map3_init(&s->sat_map, 1024) < 0) {
         cmp_free(s);
         return -1;
     }
@@ -1074,14 +1248,17 @@ void cmp_free(cmp_t *s)
     if (!s) return;
     rr_map64_free(&s->index);
     rr_map64_free(&s->prev_map);
+    rr_map64_free(&s->old_map);
+    rr_map3_free(&s->sat_map);
     rr_map3_free(&s->sd_map);
     rr_map3_free(&s->ad_map);
     rr_map3_free(&s->buyer_map);
     for (size_t i = 0; i < s->days.n; i++) {
-        VFREE(s->days.v[i].cds);
+        VFREE(s->days.v[i].convs);
         VFREE(s->days.v[i].sds);
         VFREE(s->days.v[i].ads);
         VFREE(s->days.v[i].viols);
+        VFREE(s->days.v[i].sats);
     }
     VFREE(s->days);
     for (size_t i = 0; i < s->blocks.n; i++)
@@ -1089,11 +1266,14 @@ void cmp_free(cmp_t *s)
             rr_pool_put(&s->pool, s->blocks.v[i], sizeof(idblk_t) + s->blocks.v[i]->cap);
     VFREE(s->blocks);
     VFREE(s->convs);
-    VFREE(s->cds);
-    VFREE(s->cd_free);
+    VFREE(s->acts);
+    VFREE(s->act_free);
+    VFREE(s->old);
+    VFREE(s->old_free);
     VFREE(s->sds);
     VFREE(s->ads);
     VFREE(s->bacc);
+    VFREE(s->bkeys);
     VFREE(s->prev);
     VFREE(s->prev_free);
     VFREE(s->spills);
