@@ -514,10 +514,9 @@ static uint32_t agentday(cmp_t *s, uint64_t shop, uint64_t agent, int32_t d)
 
 /* Conversation ci's conv-day for local day d, created on first use: its
  * newest in the record, earlier ones in the side store; NULL out of memory. */
-static cdv_t *convday(cmp_t *s, uint32_t ci, int32_t d)
+static cdv_t *convday_other(cmp_t *s, uint32_t ci, int32_t d)
 {
     cconv_t *c = &s->convs.v[ci];
-    if (c->cd.day == d) return &c->cd;
     if (c->cflags & CF_OLD)
         for (uint32_t k = rr_map64_get(&s->old_map, ci); k != NONE; k = s->old.v[k].next)
             if (s->old.v[k].v.day == d) return &s->old.v[k].v;
@@ -556,6 +555,12 @@ static cdv_t *convday(cmp_t *s, uint32_t ci, int32_t d)
     }
     s->old.v[k].v = fresh;
     return &s->old.v[k].v;
+}
+
+static inline cdv_t *convday(cmp_t *s, uint32_t ci, int32_t d)
+{
+    cconv_t *c = &s->convs.v[ci];
+    return c->cd.day == d ? &c->cd : convday_other(s, ci, d);
 }
 
 /* Forget ci's conv-day of day d (finalised). */
@@ -1041,21 +1046,32 @@ static void finalize_oldest(cmp_t *s)
 
 /* ---- the data path ---------------------------------------------------------- */
 
+/* Release every buffered event below limit, in (ts, event_id) order: the
+ * ring's in-order events in place, in runs ending at the heap's least (as
+ * the engine's release does), then that one. */
 static void drain(cmp_t *s, int64_t limit)
 {
     rr_reorder_t *r = &s->buf;
-    const rr_pending_t *m;
-    while ((m = rr_reorder_min(r)) && m->ts < limit) {
-        if (r->ring_n > 8)
-            __builtin_prefetch(
-                &s->convs.v[r->ring[(r->ring_head + 8) & (r->ring_cap - 1)].conv].first_agent_ts,
-                1);
-        if (r->ring_n > 4) {
-            const cconv_t *c = &s->convs.v[r->ring[(r->ring_head + 4) & (r->ring_cap - 1)].conv];
-            if (c->act != NONE) __builtin_prefetch(&s->acts.v[c->act], 1);
+    for (;;) {
+        const rr_pending_t *hm = r->heap_n ? &r->heap[0] : NULL;
+        const size_t mask = r->ring_cap - 1;
+        while (r->ring_n) {
+            const rr_pending_t *q = &r->ring[r->ring_head];
+            if (q->ts >= limit || (hm && rr_pending_less(hm, q))) break;
+            if (r->ring_n > 8)
+                __builtin_prefetch(&s->convs.v[r->ring[(r->ring_head + 8) & mask].conv].cur_agent,
+                                   1);
+            if (r->ring_n > 4) {
+                const cconv_t *c = &s->convs.v[r->ring[(r->ring_head + 4) & mask].conv];
+                if (c->act != NONE) __builtin_prefetch(&s->acts.v[c->act], 1);
+            }
+            r->ring_head = (r->ring_head + 1) & mask;
+            r->ring_n--;
+            apply(s, q);
         }
+        if (!hm || hm->ts >= limit) return;
         rr_pending_t x;
-        rr_reorder_pop(r, &x);
+        rr_reorder_pop(r, &x); /* the heap's least: below the ring's head */
         apply(s, &x);
     }
 }
