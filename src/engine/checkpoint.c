@@ -26,8 +26,9 @@
 
 #define CK_MAGIC UINT32_C(0x4b435252) /* "RRCK" */
 #define CK_FORMAT                                                                                  \
-    4u /* 2: days carry their provisional revision; 3: cold ids, held jumps;                       \
-        * 4: cold ids as arrival-order runs (ids.c) */
+    5u /* 2: days carry their provisional revision; 3: cold ids, held jumps;                       \
+        * 4: cold ids as arrival-order runs (ids.c); 5: a conv-day inline in the                   \
+        * conversation's record (engine_int.h) */
 
 typedef struct ck_writer {
     rr_ck_write_fn fn;

@@ -87,11 +87,13 @@ cd_t *day_convday(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
         }
     uint32_t sd = day_shopday(e, c->shop, d);
     day_t *dy = day_get(e, d);
-    uint32_t k = rr_slab_alloc(&e->cds);
+    /* the record's own conv-day when it is free (engine_int.h), else one from the slab */
+    uint32_t k = CD(e, ci | CD_INLINE)->conv == NONE32 ? ci | CD_INLINE : rr_slab_alloc(&e->cds);
     if (sd == NONE32 || !dy || k == NONE32 || VEC_PUSH(dy->cds, k) < 0) {
         e->oom = 1;
         return NULL;
     }
+    if (k & CD_INLINE) memset(CD(e, k), 0, e->cds.size); /* as the slab hands them out */
     c = CONV(e, ci); /* slabs do not move convs, but keep the habit */
     cd_t *r = CD(e, k);
     r->conv = ci;
@@ -252,7 +254,10 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
     while (*link != NONE32 && *link != k)
         link = &CD(e, *link)->next;
     if (*link == k) *link = cd->next;
-    if (rr_slab_release(&e->cds, k) < 0) e->oom = 1;
+    if (k & CD_INLINE)
+        cd->conv = NONE32;
+    else if (rr_slab_release(&e->cds, k) < 0)
+        e->oom = 1;
 }
 
 /* The packed counts as the rr_value_t array records carry (engine scratch). */

@@ -337,7 +337,6 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
             td->per_agent = 1;
         mi->trk = t;
     }
-    rr_slab_init(&e->convs, sizeof(conv_t));
     rr_slab_init(&e->colds, sizeof(cold_t));
     /* whole cache lines: a record never straddles one more than it needs */
     rr_slab_init(&e->hots, sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t));
@@ -354,6 +353,8 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     size_t flags = ((size_t)e->n_trk + 7) & ~(size_t)7;
     rr_slab_init(&e->cds, sizeof(cd_t) + (size_t)e->n_key * sizeof(cd_key_t) +
                               (size_t)e->n_sat * sizeof(cd_sat_t) + flags);
+    /* a conversation's record: its summary, then its inline conv-day (engine_int.h) */
+    rr_slab_init(&e->convs, sizeof(conv_t) + e->cds.size);
     for (size_t m = 0; m < cfg->n_metrics; m++) {
         e->mi[m].off = e->n_counts;
         e->n_counts += cfg->metrics[m].kind == RR_KIND_RESPONSE_TIME ? C_BUCKET + RR_BUCKETS : 2;

@@ -94,13 +94,15 @@ _Static_assert(sizeof(round_t) == 48, "docs/engine.md: 48 bytes per round");
  *
  *   conv_t  64 bytes, from its first applied event until it is forgotten:
  *           what its open days need (shop, buyer, phase, agents) and the
- *           stable index conv-days and violations refer to;
+ *           stable index conv-days and violations refer to; followed in its
+ *           slab record by one conv-day (cd_t, below): 128 bytes with the
+ *           default set;
  *   hot_t   only while it is active: the round trackers and the event-id
  *           set. Released once nothing is buffered, no round waits for a
  *           reply and it has been idle for RR_HOT_IDLE_MS of event time;
  *           rebuilt from conv_t when it speaks again.
  *
- * A long day therefore holds ~1.7M 64-byte summaries but only the tens of
+ * A long day therefore holds ~1.7M 128-byte summaries but only the tens of
  * thousands of conversations in progress in the big records, which keeps the
  * per-event working set in cache. hot_t is 88 bytes plus 2 rounds (48 bytes
  * each) per round tracker: 376 bytes with the default set's 3 trackers. */
@@ -176,9 +178,17 @@ typedef struct cd_sat {
 
 /* Per (conversation, local day): what the day's finalisation needs. 24 bytes,
  * then cd_key_t[n_key], cd_sat_t[n_sat] and n_trk flag bytes: 64 bytes with
- * the default metric set. */
+ * the default metric set.
+ *
+ * A conversation's record holds one conv-day right after its conv_t, so the
+ * conv-day an event updates is on the line after the summary it reads (most
+ * conversations live within one day): its index is the conversation's index
+ * with CD_INLINE set, and it is free while its conv is NONE32. A conversation
+ * with two open days keeps the other in the cds slab. A conv-day never moves,
+ * so its index (in rounds, days and lists) stays valid until it is freed. */
+#define CD_INLINE UINT32_C(0x80000000)
 typedef struct cd {
-    uint32_t conv, next, shopday;
+    uint32_t conv, next, shopday; /* conv: NONE32 for a free inline conv-day */
     int32_t day;
     uint32_t bits; /* bit m: session/buyer_within had a bad round; unassigned: had a message */
     uint32_t pad;
@@ -340,10 +350,16 @@ struct rr_engine {
 #define CONV(e, i) ((conv_t *)rr_slab_at(&(e)->convs, (i)))
 #define CNT(e, rec, m) ((rec)->c + (e)->mi[m].off) /* metric m's counts in a shop/agent-day */
 #define HOT(e, i) ((hot_t *)rr_slab_at(&(e)->hots, (i)))
-#define CD(e, i) ((cd_t *)rr_slab_at(&(e)->cds, (i)))
+#define CD(e, i) cd_at((e), (i))
 #define SD(e, i) ((shopday_t *)rr_slab_at(&(e)->sds, (i)))
 #define AD(e, i) ((agentday_t *)rr_slab_at(&(e)->ads, (i)))
 #define COLD(e, i) ((cold_t *)rr_slab_at(&(e)->colds, (i)))
+
+static inline cd_t *cd_at(const rr_engine_t *e, uint32_t k)
+{
+    if (k & CD_INLINE) return (cd_t *)((unsigned char *)CONV(e, k & ~CD_INLINE) + sizeof(conv_t));
+    return (cd_t *)rr_slab_at(&e->cds, k);
+}
 
 static inline cd_key_t *cd_key(const rr_engine_t *e, cd_t *c, int t)
 {

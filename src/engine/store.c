@@ -109,6 +109,10 @@ hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts)
 uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev)
 {
     uint32_t ci = rr_slab_alloc(&e->convs);
+    if (ci != NONE32 && ci >= CD_INLINE) { /* its inline conv-day's index needs the top bit */
+        if (rr_slab_release(&e->convs, ci) < 0) e->oom = 1;
+        return NONE32;
+    }
     if (ci == NONE32 || rr_map64_put(&e->parts.v[p].convs, ev->conversation_id, ci) < 0)
         return NONE32;
     conv_t *c = CONV(e, ci);
@@ -121,6 +125,7 @@ uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev)
     c->hot = NONE32;
     c->cold = NONE32;
     c->live = CONV_ATTACHED;
+    CD(e, ci | CD_INLINE)->conv = NONE32; /* its inline conv-day is free */
     if (++e->open_convs > e->peak_convs) e->peak_convs = e->open_convs;
     /* SPEC §2: a shop seen in more than one partition makes results partial */
     uint32_t sp = rr_map64_get(&e->shop_part, ev->shop_id);

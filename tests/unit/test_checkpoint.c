@@ -247,10 +247,10 @@ Test(checkpoint, another_metric_set_or_garbage_is_refused_with_a_reason)
 
     b.pos = 0;
     b.p[0] ^= 0xff;
-    b.p[8] = 3; /* format 3: cold ids were one sorted run then */
+    b.p[8] = 4; /* format 4: conv-days had no place in the conversation's record then */
     e = new_engine(&cfg, tz, NULL, 0);
     cr_expect_eq(rr_engine_restore(e, rr_membuf_read, &b, err, sizeof err), -1);
-    cr_expect(strstr(err, "of format 3, and this build reads format 4 only") != NULL, "%s", err);
+    cr_expect(strstr(err, "of format 4, and this build reads format 5 only") != NULL, "%s", err);
     rr_engine_free(e);
 
     b.pos = 0;
