@@ -144,7 +144,10 @@ static inline uint32_t batch_lookup(const rr_engine_t *e, const partition_t *pt,
 {
     if (o->reason) return NONE32;
     uint32_t ci = rr_map64_get_h(&pt->convs, o->ev.conversation_id, h);
-    if (ci != NONE32) __builtin_prefetch(CONV(e, ci));
+    if (ci != NONE32) { /* both lines of its summary: ids in one, its life in the other */
+        __builtin_prefetch(CONV(e, ci));
+        __builtin_prefetch((const unsigned char *)CONV(e, ci) + 64);
+    }
     return ci;
 }
 
@@ -164,7 +167,7 @@ static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, in
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n) ci[k + AHEAD] = batch_lookup(e, pt, &o[k + AHEAD], h[k + AHEAD]);
         if (k + AHEAD / 2 < n && ci[k + AHEAD / 2] != NONE32 &&
-            ci[k + AHEAD / 2] < e->convs.n) { /* header and inline event ids */
+            ci[k + AHEAD / 2] < e->convs.n) { /* its hot record's header: the pending count */
             const conv_t *c = CONV(e, ci[k + AHEAD / 2]);
             if (c->live == CONV_ATTACHED && c->hot != NONE32) __builtin_prefetch(HOT(e, c->hot));
         }
@@ -230,8 +233,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         reject(e, p, RR_LATE, "late", ev, offset, raw, raw_len);
         return RR_LATE;
     }
-    hot_t *hc = c && c->hot != NONE32 ? HOT(e, c->hot) : NULL;
-    if (c && ids_seen(e, c, hc, ev->event_id)) {
+    if (c && ids_seen(e, c, ev->event_id)) {
         e->st.duplicate++;
         return RR_DUPLICATE;
     }
@@ -240,8 +242,8 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         if (ci == NONE32) goto oom;
         c = CONV(e, ci);
     }
-    if (!hc && !(hc = store_hot_make(e, ci, c->last_ts))) goto oom;
-    if (ids_add(e, hc, ev->event_id) < 0) goto oom;
+    hot_t *hc = c->hot != NONE32 ? HOT(e, c->hot) : store_hot_make(e, ci, c->last_ts);
+    if (!hc || ids_add(e, c, ev->event_id) < 0) goto oom;
     if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer) c->buyer = ev->buyer_id;
     if (ev->ts_ms > c->last_ts) c->last_ts = ev->ts_ms;
     e->hot_last[c->hot] = c->last_ts;

@@ -28,7 +28,7 @@
 #define CK_FORMAT                                                                                  \
     5u /* 2: days carry their provisional revision; 3: cold ids, held jumps;                       \
         * 4: cold ids as arrival-order runs (ids.c); 5: a conv-day inline in the                   \
-        * conversation's record (engine_int.h) */
+        * conversation's record (engine_int.h), event ids in it and in blocks */
 
 typedef struct ck_writer {
     rr_ck_write_fn fn;
@@ -104,7 +104,6 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     for (size_t i = 0; i < e->hots.n; i++) { /* what the hot records point to */
         const hot_t *hc = HOT(e, i);
         if (!hc->live) continue;
-        if (hc->ids) ck_put(&w, hc->ids, (size_t)hc->ids_cap * sizeof *hc->ids);
         for (int t = 0; t < 2 * e->n_trk; t++) {
             const round_t *r = &hc->rounds[t];
             if (r->pin_n == PIN_SPILLED) {
@@ -113,10 +112,15 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
             }
         }
     }
-    ck_u64(&w, e->colds.n); /* cold id blocks: their bytes; free ones are empty */
-    for (size_t i = 0; i < e->colds.n; i++)
-        ck_vec(&w, COLD(e, i)->b, COLD(e, i)->len, 1);
-    ck_vec(&w, e->colds.freed, e->colds.freed_n, sizeof *e->colds.freed);
+    ck_u64(&w, e->ids.n); /* event-id blocks: list or set, then their bytes; free ones are empty */
+    for (size_t i = 0; i < e->ids.n; i++) {
+        const ids_t *k = IDS(e, i);
+        ck_u64(&w, k->n);
+        ck_u64(&w, k->set);
+        ck_u64(&w, k->len);
+        ck_put(&w, k->b, k->set ? (size_t)k->len * 8 : k->len);
+    }
+    ck_vec(&w, e->ids.freed, e->ids.freed_n, sizeof *e->ids.freed);
     ck_slab_put(&w, &e->cds);
     ck_slab_put(&w, &e->sds);
     ck_map3(&w, &e->sd_map);
@@ -293,15 +297,13 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     /* The pointers read are the writer's: note which were set, clear them
      * all at once (so a failure from here on frees only what was rebuilt),
      * then rebuild each from the stream, in the order the writer wrote them. */
-    had = calloc(e->hots.n ? e->hots.n : 1, sizeof *had); /* bit 63: ids; bit t: round t */
+    had = calloc(e->hots.n ? e->hots.n : 1, sizeof *had); /* bit t: round t */
     if (!had) {
         rr_slab_clear(&e->hots);
         goto fail;
     }
     for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
-        if (hc->live && hc->ids) had[i] |= UINT64_C(1) << 63;
-        hc->ids = NULL;
         for (int t = 0; t < 2 * e->n_trk; t++)
             if (hc->rounds[t].pin_n == PIN_SPILLED) {
                 if (hc->live) had[i] |= UINT64_C(1) << t;
@@ -315,15 +317,6 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         goto fail_had;
     for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
-        size_t bytes = (size_t)hc->ids_cap * sizeof *hc->ids;
-        if (had[i] >> 63) {
-            uint64_t *ids = rr_pool_get(&e->pool, bytes, NULL);
-            if (!ids || ck_get(&r, ids, bytes) < 0) {
-                rr_pool_put(&e->pool, ids, bytes);
-                goto fail_had;
-            }
-            hc->ids = ids;
-        }
         for (int t = 0; t < 2 * e->n_trk; t++) {
             if (!(had[i] >> t & 1)) continue;
             tsvec_t tv;
@@ -345,22 +338,30 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     }
     free(had);
     size_t nk;
-    cold_t *colds;
-    if (ck_count(&r, &nk) < 0 || !(colds = rr_slab_load(&e->colds, nk))) goto fail;
-    memset(colds, 0, nk * sizeof *colds); /* a failure from here frees only what was read */
+    ids_t *blocks;
+    if (ck_count(&r, &nk) < 0 || !(blocks = rr_slab_load(&e->ids, nk))) goto fail;
+    memset(blocks, 0, nk * sizeof *blocks); /* a failure from here frees only what was read */
     for (size_t i = 0; i < nk; i++) {
-        cold_t *k = COLD(e, i);
-        size_t len, cap = 0;
-        if (ck_count(&r, &len) < 0) goto fail;
-        if (len && !(k->b = rr_pool_get(&e->pool, len, &cap))) goto fail;
+        ids_t *k = IDS(e, i);
+        size_t n, set, len, cap = 0;
+        if (ck_count(&r, &n) < 0 || ck_count(&r, &set) < 0 || ck_count(&r, &len) < 0) goto fail;
+        /* a set's slots are a power of two, at least twice its ids (ids.c) */
+        if (set > 1 || len > UINT32_MAX / 8 || (set && (len < 2 * n || (len & (len - 1)) != 0))) {
+            r.failed = 1;
+            goto fail;
+        }
+        size_t bytes = set ? len * 8 : len;
+        if (bytes && !(k->b = rr_pool_get(&e->pool, bytes, &cap))) goto fail;
+        k->n = (uint32_t)n;
+        k->set = (uint32_t)set;
         k->len = (uint32_t)len;
         k->cap = (uint32_t)cap;
-        if (ck_get(&r, k->b, len) < 0) goto fail;
+        if (ck_get(&r, k->b, bytes) < 0) goto fail;
     }
-    if (ck_slab_free_list(&r, &e->colds) < 0) goto fail;
+    if (ck_slab_free_list(&r, &e->ids) < 0) goto fail;
     for (size_t i = 0; i < e->convs.n; i++) { /* a corrupt index must not reach memory */
         const conv_t *c = CONV(e, i);
-        if (c->live != CONV_FREE && c->cold != NONE32 && c->cold >= e->colds.n) {
+        if (c->live != CONV_FREE && c->more != NONE32 && c->more >= e->ids.n) {
             r.failed = 1;
             goto fail;
         }

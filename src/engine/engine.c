@@ -255,7 +255,7 @@ void rr_engine_memory(const rr_engine_t *e, rr_memory_t *out)
     memset(out, 0, sizeof *out);
     out->conversations = slab_bytes(&e->convs) + map64_bytes(&e->shop_part);
     out->active = slab_bytes(&e->hots) + e->hot_last_cap * sizeof *e->hot_last;
-    out->blocks = e->pool.bytes_live + slab_bytes(&e->colds);
+    out->blocks = e->pool.bytes_live + slab_bytes(&e->ids);
     out->days = slab_bytes(&e->cds) + slab_bytes(&e->sds) + slab_bytes(&e->ads) +
                 map3_bytes(&e->sd_map) + map3_bytes(&e->ad_map) + map3_bytes(&e->buyer_map) +
                 e->days.cap * sizeof *e->days.v + e->buyer_acc.cap * sizeof *e->buyer_acc.v +
@@ -337,7 +337,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
             td->per_agent = 1;
         mi->trk = t;
     }
-    rr_slab_init(&e->colds, sizeof(cold_t));
+    rr_slab_init(&e->ids, sizeof(ids_t));
     /* whole cache lines: a record never straddles one more than it needs */
     rr_slab_init(&e->hots, sizeof(hot_t) + (size_t)(2 * e->n_trk) * sizeof(round_t));
     for (int t = 0; t < e->n_trk; t++) {
@@ -379,7 +379,6 @@ void rr_engine_free(rr_engine_t *e)
     for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
         if (!hc->live) continue;
-        ids_release(e, hc);
         for (int t = 0; t < 2 * e->n_trk; t++)
             conv_pend_free(e, &hc->rounds[t]);
     }
@@ -389,9 +388,9 @@ void rr_engine_free(rr_engine_t *e)
         free(e->days.v[i].agentdays.v);
         free(e->days.v[i].viols.v);
     }
-    for (size_t i = 0; i < e->colds.n; i++)
-        rr_pool_put(&e->pool, COLD(e, i)->b, COLD(e, i)->cap);
-    rr_slab_free(&e->colds);
+    for (size_t i = 0; i < e->ids.n; i++)
+        rr_pool_put(&e->pool, IDS(e, i)->b, IDS(e, i)->cap);
+    rr_slab_free(&e->ids);
     for (size_t i = 0; i < e->parts.n; i++) {
         free(e->parts.v[i].name);
         free(e->parts.v[i].held.v);

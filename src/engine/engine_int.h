@@ -92,37 +92,46 @@ _Static_assert(sizeof(round_t) == 48, "docs/engine.md: 48 bytes per round");
 
 /* A conversation is two records (docs/engine.md, "Memory"):
  *
- *   conv_t  64 bytes, from its first applied event until it is forgotten:
- *           what its open days need (shop, buyer, phase, agents) and the
- *           stable index conv-days and violations refer to; followed in its
- *           slab record by one conv-day (cd_t, below): 128 bytes with the
+ *   conv_t  128 bytes, from its first applied event until it is forgotten:
+ *           line 0 what acceptance reads (id, shop, buyer, last ts and its
+ *           event ids: a bloom word, the first, the next as varints), line 1
+ *           what its open days need (phase, agents, conv-days); the stable
+ *           index conv-days and violations refer to. Followed in its slab
+ *           record by one conv-day (cd_t, below): 192 bytes with the
  *           default set;
- *   hot_t   only while it is active: the round trackers and the event-id
- *           set. Released once nothing is buffered, no round waits for a
- *           reply and it has been idle for RR_HOT_IDLE_MS of event time;
- *           rebuilt from conv_t when it speaks again.
+ *   hot_t   only while it is active: the round trackers. Released once
+ *           nothing is buffered, no round waits for a reply and it has been
+ *           idle for RR_HOT_IDLE_MS of event time; rebuilt when the
+ *           conversation speaks again.
  *
- * A long day therefore holds ~1.7M 128-byte summaries but only the tens of
- * thousands of conversations in progress in the big records, which keeps the
- * per-event working set in cache. hot_t is 88 bytes plus 2 rounds (48 bytes
- * each) per round tracker: 376 bytes with the default set's 3 trackers. */
-#define IDS_INLINE 6
+ * A long day therefore holds ~1.7M summaries but only the tens of thousands
+ * of conversations in progress in the big records, which keeps the
+ * per-event working set in cache. hot_t is 16 bytes plus 2 rounds (48 bytes
+ * each) per round tracker: 304 bytes with the default set's 3 trackers. */
 #define HOT_PARKED (INT64_MAX - 1)
 #define RR_HOT_IDLE_MS INT64_C(900000)
 
+#define IDS_BYTES 15
 typedef struct conv {
+    /* line 0: what acceptance reads, the event ids among it (ids.c) */
     uint64_t id, shop, buyer;
+    int64_t last_ts; /* greatest applied ts (SPEC §3 Lifetime) */
+    uint64_t bloom;  /* bit (id hash % 64) set for every applied id: most ids were never seen */
+    uint64_t id0;    /* its first applied event id */
+    uint8_t idb[IDS_BYTES]; /* the next ones: zigzag varints of their difference from id0 */
+    uint8_t idb_len;
+    /* line 1 */
     uint64_t cur_agent;     /* latest AGENT_ASSIGNED processed; 0 none */
     int64_t first_agent_ts; /* least ts of AGENT_ASSIGNED/AGENT_MESSAGE; INT64_MAX none */
-    int64_t last_ts;        /* greatest applied ts (SPEC §3 Lifetime) */
     uint32_t cd_head;       /* newest open conv-day */
     uint32_t hot;           /* its hot_t, or NONE32 */
+    uint32_t more;          /* its further event ids (ids_t), or NONE32 */
     uint16_t part;          /* its partition: conversations are per partition */
     uint8_t manual;
-    uint8_t live;  /* CONV_FREE, CONV_ATTACHED (its id maps to it) or CONV_OVER */
-    uint32_t cold; /* its cold_t: event ids kept while no hot record is; NONE32 none */
+    uint8_t live; /* CONV_FREE, CONV_ATTACHED (its id maps to it) or CONV_OVER */
+    uint64_t pad[4];
 } conv_t;
-_Static_assert(sizeof(conv_t) == 64, "conv_t is one cache line (docs/engine.md)");
+_Static_assert(sizeof(conv_t) == 128, "conv_t is two cache lines (docs/engine.md)");
 
 /* A conversation's life (SPEC §3 Lifetime):
  *
@@ -137,26 +146,27 @@ _Static_assert(sizeof(conv_t) == 64, "conv_t is one cache line (docs/engine.md)"
 #define CONV_ATTACHED 1
 #define CONV_OVER 2
 
-/* A conversation's applied event ids while it has no hot record (SPEC §3
- * Duplicates: remembered for its whole life): one run per release of its
- * hot record, each id a zigzag LEB128 varint of its difference from the one
- * before, a 0 byte ending the run (ids.c), in a pooled block. Ids of one
- * conversation are few and close together: 1-2 bytes each. */
-typedef struct cold {
+/* A conversation's event ids past those its record holds (SPEC §3
+ * Duplicates: remembered for its whole life; ids.c), in a pooled block:
+ * up to IDS_LIST of them as zigzag varints of their difference from id0,
+ * then an open-addressing set of the ids (0 marks a free slot: event_id 0
+ * is invalid). Ids of one conversation are close together: 1-2 bytes each. */
+#define IDS_LIST 32
+typedef struct ids {
     uint8_t *b;
-    uint32_t len, cap;
-} cold_t;
+    uint32_t len; /* bytes used (list), or the set's slots */
+    uint32_t cap; /* bytes of b */
+    uint32_t n;   /* ids held */
+    uint32_t set; /* 1: b is a set of uint64_t */
+} ids_t;
 typedef struct hot {
     uint32_t conv;     /* its conv_t */
     uint32_t pending;  /* events waiting in the reorder buffer */
     uint32_t ad_cache; /* agent-day of the last resolved round: usually the next one's too */
-    uint32_t ids_n, ids_cap;
     uint8_t live;
     uint8_t rounds_active; /* rounds with active set: the sweep reads no round */
-    uint64_t ids_bloom;    /* bit (id hash % 64) set for every id: most ids were never seen */
-    uint64_t *ids;         /* applied event ids beyond ids_inline: array, or hash set */
-    uint64_t ids_inline[IDS_INLINE]; /* most conversations fit: no extra cache miss */
-    round_t rounds[];                /* [2*t] current, [2*t+1] previous-day, per tracker t */
+    uint8_t pad[2];
+    round_t rounds[]; /* [2*t] current, [2*t+1] previous-day, per tracker t */
 } hot_t;
 
 /* The day's last in-scope message of a tracker, kept only for trackers with
@@ -319,7 +329,7 @@ struct rr_engine {
     size_t hot_last_cap;
     size_t open_hot, peak_hot;
     int64_t next_hot_sweep;
-    rr_slab_t colds; /* cold_t: cold event-id blocks of quiet conversations */
+    rr_slab_t ids; /* ids_t: event ids past those a conversation's record holds */
 
     /* conv-days */
     rr_slab_t cds; /* cd_t and its keys, ratings and flags */
@@ -353,7 +363,7 @@ struct rr_engine {
 #define CD(e, i) cd_at((e), (i))
 #define SD(e, i) ((shopday_t *)rr_slab_at(&(e)->sds, (i)))
 #define AD(e, i) ((agentday_t *)rr_slab_at(&(e)->ads, (i)))
-#define COLD(e, i) ((cold_t *)rr_slab_at(&(e)->colds, (i)))
+#define IDS(e, i) ((ids_t *)rr_slab_at(&(e)->ids, (i)))
 
 static inline cd_t *cd_at(const rr_engine_t *e, uint32_t k)
 {
@@ -391,41 +401,22 @@ static inline int64_t part_wm(const rr_engine_t *e, const partition_t *p)
     return p->max_ts == NO_TS ? NO_TS : p->max_ts - e->cfg.lateness_ms;
 }
 
-/* ---- event-id sets (ids.c) ---------------------------------------------
- * Up to IDS_SMALL ids: a plain array scanned linearly. Beyond: an
- * open-addressing set in the same pooled block (event_id 0 is invalid, so 0
- * marks empty). */
-
-#define IDS_SMALL 32
+/* ---- event ids (ids.c) -------------------------------------------------- */
 
 static inline uint64_t ids_bit(uint64_t id)
 {
     return UINT64_C(1) << ((id * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
 }
 
-static inline int ids_has(const hot_t *c, uint64_t id)
-{
-    if (!(c->ids_bloom & ids_bit(id))) return 0;
-    if (c->ids_cap <= IDS_SMALL) {
-        const uint64_t *a = c->ids ? c->ids : c->ids_inline;
-        for (uint32_t i = 0; i < c->ids_n; i++)
-            if (a[i] == id) return 1;
-        return 0;
-    }
-    size_t mask = c->ids_cap - 1;
-    for (size_t i = rr_hash64(id) & mask;; i = (i + 1) & mask) {
-        if (c->ids[i] == id) return 1;
-        if (c->ids[i] == 0) return 0;
-    }
-}
+/* ids.c: past the first id */
+int ids_seen_rest(const rr_engine_t *e, const conv_t *c, uint64_t id);
 
-int ids_cold_has(const rr_engine_t *e, const conv_t *c, uint64_t id);
-
-/* Was id applied to conversation c (hot record hc, if it has one)? */
-static inline int ids_seen(const rr_engine_t *e, const conv_t *c, const hot_t *hc, uint64_t id)
+/* Was id applied to conversation c? Its record answers most: the bloom word
+ * rules out ids never seen, and the first id is a re-delivery's usual one. */
+static inline int ids_seen(const rr_engine_t *e, const conv_t *c, uint64_t id)
 {
-    if (hc && !(hc->ids_bloom & ids_bit(id))) return 0;
-    return (hc && ids_has(hc, id)) || ids_cold_has(e, c, id);
+    if (!(c->bloom & ids_bit(id))) return 0;
+    return c->id0 == id || ids_seen_rest(e, c, id);
 }
 
 /* ---- between the engine's files ---------------------------------------- */
@@ -480,14 +471,10 @@ rr_reason_t conv_violation_reason(const rr_engine_t *e, const viol_t *v, const c
                                   int day_final);
 void conv_emit_violation(rr_engine_t *e, const viol_t *v, int32_t ymd, rr_reason_t reason);
 
-/* ids.c: add id to hot record c's set (0, or -1 out of memory); free its block */
-int ids_add(rr_engine_t *e, hot_t *c, uint64_t id);
-void ids_release(rr_engine_t *e, hot_t *c);
-/* ids.c: the cold block: every id's bloom bit, free it, merge hot record hc's
- * ids into it (0, or -1 out of memory: the block is then unchanged) */
-uint64_t ids_cold_bloom(const rr_engine_t *e, const conv_t *c);
-void ids_cold_free(rr_engine_t *e, conv_t *c);
-int ids_cold_merge(rr_engine_t *e, conv_t *c, const hot_t *hc);
+/* ids.c: add id to conversation c's ids (0, or -1 out of memory: then
+ * unchanged); free its block */
+int ids_add(rr_engine_t *e, conv_t *c, uint64_t id);
+void ids_free(rr_engine_t *e, conv_t *c);
 
 /* day.c: per-day records, created on first use; NONE32/NULL out of memory */
 day_t *day_get(rr_engine_t *e, int32_t d);

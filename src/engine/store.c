@@ -2,13 +2,14 @@
  * and their eviction (SPEC §3 Lifetime; docs/engine.md, "Memory per
  * conversation", "A conversation's life").
  *
- * Owns conv_t (64 bytes, in the convs slab, found through its partition's id
+ * Owns conv_t (128 bytes and a conv-day, in the convs slab, found through its partition's id
  * map from its first applied event until it is over and its days are final)
  * and hot_t (in the hots slab, with the dense hot_last array, only while the
  * conversation is active); the states a conv_t goes through are drawn
  * beside CONV_FREE in engine_int.h. Eviction only frees memory: whether a conversation is over is
  * decided when an event arrives (store_conv_is_over, engine_int.h), never by when a sweep ran.
- * store_sweep_hot releases quiet hot records (their ids go cold, ids.c); store_sweep frees
+ * store_sweep_hot releases quiet hot records (rounds only: the ids stay with the conversation,
+ * ids.c); store_sweep frees
  * conversations nothing can change any more.
  *
  * Uses the records of engine_int.h, ids.c and conv.c's pending timestamps.
@@ -21,10 +22,6 @@
 static void store_hot_evict(rr_engine_t *e, uint32_t hi)
 {
     hot_t *hc = HOT(e, hi);
-    conv_t *c = CONV(e, hc->conv);
-    /* an attached conversation keeps its ids for its whole life (SPEC §3) */
-    if (c->live == CONV_ATTACHED && ids_cold_merge(e, c, hc) < 0) e->oom = 1;
-    ids_release(e, hc);
     for (int t = 0; t < 2 * e->n_trk; t++)
         conv_pend_free(e, &hc->rounds[t]);
     CONV(e, hc->conv)->hot = NONE32;
@@ -40,7 +37,7 @@ static void store_conv_evict(rr_engine_t *e, uint32_t ci)
     if (c->live == CONV_ATTACHED) rr_map64_del(&e->parts.v[c->part].convs, c->id);
     c->live = CONV_OVER; /* its ids are not needed any more */
     if (c->hot != NONE32) store_hot_evict(e, c->hot);
-    ids_cold_free(e, c);
+    ids_free(e, c);
     c->live = CONV_FREE;
     if (rr_slab_release(&e->convs, ci) < 0) e->oom = 1;
     e->open_convs--;
@@ -49,8 +46,8 @@ static void store_conv_evict(rr_engine_t *e, uint32_t ci)
 
 /* Release the hot records of conversations that went quiet: nothing
  * buffered, no round waiting for a reply, idle for RR_HOT_IDLE_MS. Their
- * event ids move to the conversation's cold block (store_hot_evict): a
- * re-delivery may be stamped anew hours later, and is still a duplicate. */
+ * event ids stay in the conversation's record (ids.c): a re-delivery may be
+ * stamped anew hours later, and is still a duplicate. */
 void store_sweep_hot(rr_engine_t *e, int64_t wm)
 {
     for (size_t i = 0; i < e->hots.n; i++) {
@@ -97,8 +94,6 @@ hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts)
     hot_t *hc = HOT(e, hi);
     hc->conv = ci;
     hc->ad_cache = NONE32;
-    hc->ids_cap = IDS_INLINE;
-    hc->ids_bloom = ids_cold_bloom(e, CONV(e, ci));
     hc->live = 1;
     e->hot_last[hi] = last_ts;
     CONV(e, ci)->hot = hi;
@@ -123,7 +118,7 @@ uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev)
     c->last_ts = ev->ts_ms;
     c->cd_head = NONE32;
     c->hot = NONE32;
-    c->cold = NONE32;
+    c->more = NONE32;
     c->live = CONV_ATTACHED;
     CD(e, ci | CD_INLINE)->conv = NONE32; /* its inline conv-day is free */
     if (++e->open_convs > e->peak_convs) e->peak_convs = e->open_convs;
@@ -147,7 +142,7 @@ void store_conv_detach(rr_engine_t *e, uint32_t ci)
     conv_t *c = CONV(e, ci);
     rr_map64_del(&e->parts.v[c->part].convs, c->id);
     c->live = CONV_OVER;
-    ids_cold_free(e, c);
+    ids_free(e, c);
     if (c->cd_head == NONE32 && (c->hot == NONE32 || !HOT(e, c->hot)->pending))
         store_conv_evict(e, ci);
 }
