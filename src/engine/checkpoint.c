@@ -28,7 +28,8 @@
 #define CK_FORMAT                                                                                  \
     5u /* 2: days carry their provisional revision; 3: cold ids, held jumps;                       \
         * 4: cold ids as arrival-order runs (ids.c); 5: a conv-day inline in the                   \
-        * conversation's record (engine_int.h), event ids in it and in blocks */
+        * conversation's record (engine_int.h), event ids in it and in blocks,                     \
+        * ratings per day */
 
 typedef struct ck_writer {
     rr_ck_write_fn fn;
@@ -136,7 +137,9 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
         ck_vec(&w, dy->shopdays.v, dy->shopdays.n, sizeof(uint32_t));
         ck_vec(&w, dy->agentdays.v, dy->agentdays.n, sizeof(uint32_t));
         ck_vec(&w, dy->viols.v, dy->viols.n, sizeof(viol_t));
+        ck_vec(&w, dy->sats.v, dy->sats.n, sizeof(sat_t));
     }
+    ck_map3(&w, &e->sat_map);
     ck_u64(&w, e->parts.n);
     for (size_t i = 0; i < e->parts.n; i++) {
         const partition_t *p = &e->parts.v[i];
@@ -380,15 +383,17 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         dy.end_ms = d[1];
         dy.revision = (uint32_t)d[2];
         int bad = CK_VEC(&r, dy.cds) || CK_VEC(&r, dy.shopdays) || CK_VEC(&r, dy.agentdays) ||
-                  CK_VEC(&r, dy.viols);
+                  CK_VEC(&r, dy.viols) || CK_VEC(&r, dy.sats);
         if (bad || VEC_PUSH(e->days, dy) < 0) {
             free(dy.cds.v);
             free(dy.shopdays.v);
             free(dy.agentdays.v);
             free(dy.viols.v);
+            free(dy.sats.v);
             goto fail;
         }
     }
+    if (ck_read_map3(&r, &e->sat_map) < 0) goto fail;
     size_t np;
     if (ck_count(&r, &np) < 0 || np > UINT16_MAX + 1u) goto fail;
     for (size_t i = 0; i < np; i++) {

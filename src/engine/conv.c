@@ -292,10 +292,9 @@ static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uin
         if (td->keep_ms && conv_pend_push(e, &r[0], h->ts, td->keep_ms) < 0) e->oom = 1;
         uint8_t *cf = cd_flags(e, cd, t);
         *cf = (uint8_t)((*cf | CDF_HAS) & ~CDF_LAST_REPLIED); /* a new last message */
-        cd_key_t *ck = cd_key(e, cd, t);
-        if (ck) {
-            ck->ts = h->ts;
-            ck->eid = h->eid;
+        if (td->key >= 0) { /* its ts as the time of day: the conv-day is of day d */
+            *cd_key_eid(e, cd, t) = h->eid;
+            *cd_key_tod(e, cd, t) = (uint32_t)tod;
         }
     }
     for (int u = 0; u < e->n_unas && c->manual; u++) {
@@ -306,16 +305,14 @@ static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uin
     }
 }
 
-static void on_rating(rr_engine_t *e, conv_t *c, cd_t *cd, const hev_t *h, int32_t tod)
+static void on_rating(rr_engine_t *e, uint32_t ci, conv_t *c, cd_t *cd, const hev_t *h, int32_t tod)
 {
     for (int s = 0; s < e->n_sat; s++) {
         const rr_metric_def_t *md = &e->cfg.metrics[e->sat_metric[s]];
         if (!c->manual || !in_window(tod, md->window_from_ms, md->window_to_ms) ||
             (h->flags & md->excludes))
             continue;
-        cd_sat_t *cs = cd_sat(e, cd, s);
-        cs->rating = h->rating;
-        cs->agent = c->cur_agent;
+        day_rate(e, ci, cd, s, h->rating, c->cur_agent);
     }
 }
 
@@ -356,7 +353,7 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
         on_session_end(e, c, hc);
         break;
     case RR_EVENT_RATING:
-        on_rating(e, c, cd, h, tod);
+        on_rating(e, ci, c, cd, h, tod);
         break;
     default: /* SESSION_START, SYSTEM_MESSAGE, RATING_INVITE: only open the day */
         break;

@@ -88,15 +88,15 @@ cd_t *day_convday(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out)
     uint32_t sd = day_shopday(e, c->shop, d);
     day_t *dy = day_get(e, d);
     /* the record's own conv-day when it is free (engine_int.h), else one from the slab */
-    uint32_t k = CD(e, ci | CD_INLINE)->conv == NONE32 ? ci | CD_INLINE : rr_slab_alloc(&e->cds);
+    uint32_t k = CD(e, ci | CD_INLINE)->day == CD_NO_DAY ? ci | CD_INLINE : rr_slab_alloc(&e->cds);
     if (sd == NONE32 || !dy || k == NONE32 || VEC_PUSH(dy->cds, k) < 0) {
         e->oom = 1;
         return NULL;
     }
-    if (k & CD_INLINE) memset(CD(e, k), 0, e->cds.size); /* as the slab hands them out */
+    memset(CD(e, k), 0, e->cd_size);
+    if (!(k & CD_INLINE)) *(uint32_t *)rr_slab_at(&e->cds, k) = ci; /* cd_conv */
     c = CONV(e, ci); /* slabs do not move convs, but keep the habit */
     cd_t *r = CD(e, k);
-    r->conv = ci;
     r->shopday = sd;
     r->day = d;
     r->next = c->cd_head;
@@ -151,10 +151,14 @@ void day_fold_buyer(rr_engine_t *e, const conv_t *c, cd_t *cd, uint32_t pend)
             a->flag |= (cf & CDF_ANY_REPLIED) != 0;
             a->pend |= p;
         } else {
-            const cd_key_t *ck = cd_key(e, cd, e->mi[m].trk); /* require=last: has a key */
-            if (!a->has || ck->ts > a->last_ts || (ck->ts == a->last_ts && ck->eid > a->last_eid)) {
-                a->last_ts = ck->ts;
-                a->last_eid = ck->eid;
+            /* require=last: its tracker has a key; the conv-days folded together are
+             * of one day, so its time of day orders them as its ts would */
+            int t = e->mi[m].trk;
+            int64_t ts = *cd_key_tod(e, cd, t);
+            uint64_t eid = *cd_key_eid(e, cd, t);
+            if (!a->has || ts > a->last_ts || (ts == a->last_ts && eid > a->last_eid)) {
+                a->last_ts = ts;
+                a->last_eid = eid;
                 a->last_replied = (cf & CDF_LAST_REPLIED) != 0;
                 a->pend = p; /* only the last message's reply counts */
             }
@@ -199,10 +203,43 @@ void day_flush_buyers(rr_engine_t *e, prov_t *pv)
     e->buyer_acc.n = 0;
 }
 
+/* Conversation ci's rating of day dy for satisfaction slot s (its conv-day
+ * has bit m of the metric set), or NULL. */
+const sat_t *day_sat(const rr_engine_t *e, const day_t *dy, uint32_t ci, int s)
+{
+    uint32_t i = rr_map3_get(&e->sat_map, ci, (uint64_t)(int64_t)dy->day, (uint64_t)s);
+    return i == NONE32 ? NULL : &dy->sats.v[i];
+}
+
+/* Record conversation ci's in-scope rating of conv-day cd for satisfaction
+ * slot s: the last one counts. */
+void day_rate(rr_engine_t *e, uint32_t ci, cd_t *cd, int s, uint32_t rating, uint64_t agent)
+{
+    day_t *dy = day_get(e, cd->day); /* exists: cd is open */
+    if (!dy) {
+        e->oom = 1;
+        return;
+    }
+    uint64_t day = (uint64_t)(int64_t)cd->day;
+    uint32_t i = rr_map3_get(&e->sat_map, ci, day, (uint64_t)s);
+    if (i == NONE32) {
+        sat_t z = {.conv = ci, .shopday = cd->shopday, .s = (uint32_t)s};
+        i = (uint32_t)dy->sats.n;
+        if (VEC_PUSH(dy->sats, z) < 0 || rr_map3_put(&e->sat_map, ci, day, (uint64_t)s, i) < 0) {
+            e->oom = 1;
+            return;
+        }
+    }
+    dy->sats.v[i].rating = rating;
+    dy->sats.v[i].agent = agent;
+    cd->bits |= 1u << e->sat_metric[s];
+}
+
 static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
 {
     cd_t *cd = CD(e, k);
-    conv_t *c = CONV(e, cd->conv);
+    uint32_t ci = cd_conv(e, k);
+    conv_t *c = CONV(e, ci);
     /* Rounds of this day still waiting: every reply that could count has been
      * applied by now (ts <= day end + H < watermark), so they went unanswered. */
     hot_t *hc = c->hot == NONE32 ? NULL : HOT(e, c->hot);
@@ -230,12 +267,13 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
             }
             break;
         case RR_KIND_SATISFACTION: {
-            const cd_sat_t *cs = cd_sat(e, cd, e->mi[m].sat);
-            if (!cs->rating) break;
+            const sat_t *cs = (cd->bits >> m) & 1u ? day_sat(e, dy, ci, e->mi[m].sat) : NULL;
+            if (!cs) break;
             int good = cs->rating >= 4;
+            uint64_t agent = cs->agent; /* day_agentday may move the day's vectors: copy */
             CNT(e, sd, m)[C_DEN]++;
             CNT(e, sd, m)[C_NUM] += good;
-            uint32_t ai = day_agentday(e, c->shop, cs->agent, dy->day);
+            uint32_t ai = day_agentday(e, c->shop, agent, dy->day);
             sd = SD(e, cd->shopday);
             if (ai != NONE32) {
                 agentday_t *ad = AD(e, ai);
@@ -255,7 +293,7 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
         link = &CD(e, *link)->next;
     if (*link == k) *link = cd->next;
     if (k & CD_INLINE)
-        cd->conv = NONE32;
+        cd->day = CD_NO_DAY;
     else if (rr_slab_release(&e->cds, k) < 0)
         e->oom = 1;
 }
@@ -387,9 +425,9 @@ void day_finalize_oldest(rr_engine_t *e)
     for (size_t i = 0; i < n; i++) {
         /* shop order is random in memory: load conv-days, then their conversations, ahead */
         if (i + 16 < n) __builtin_prefetch(CD(e, order[i + 16]));
-        if (i + 8 < n) __builtin_prefetch(CONV(e, CD(e, order[i + 8])->conv));
+        if (i + 8 < n) __builtin_prefetch(CONV(e, cd_conv(e, order[i + 8])));
         if (i + 4 < n) { /* and what day_fold_cd reads through the conversation */
-            const conv_t *c = CONV(e, CD(e, order[i + 4])->conv);
+            const conv_t *c = CONV(e, cd_conv(e, order[i + 4]));
             if (c->hot != NONE32) prefetch_lines(HOT(e, c->hot), e->hots.size);
             if (e->n_buyer) rr_map3_prefetch(&e->buyer_map, c->shop, c->buyer, 0);
         }
@@ -406,10 +444,13 @@ void day_finalize_oldest(rr_engine_t *e)
     day_emit(e, dy);
     int64_t through = dy->end_ms + e->cfg.horizon_ms;
     if (through > e->final_through) e->final_through = through;
+    for (size_t i = 0; i < dy->sats.n; i++)
+        rr_map3_del(&e->sat_map, dy->sats.v[i].conv, (uint64_t)(int64_t)dy->day, dy->sats.v[i].s);
     free(dy->cds.v);
     free(dy->shopdays.v);
     free(dy->agentdays.v);
     free(dy->viols.v);
+    free(dy->sats.v);
     memmove(&e->days.v[0], &e->days.v[1], (e->days.n - 1) * sizeof(day_t));
     e->days.n--;
 }

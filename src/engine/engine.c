@@ -258,12 +258,13 @@ void rr_engine_memory(const rr_engine_t *e, rr_memory_t *out)
     out->blocks = e->pool.bytes_live + slab_bytes(&e->ids);
     out->days = slab_bytes(&e->cds) + slab_bytes(&e->sds) + slab_bytes(&e->ads) +
                 map3_bytes(&e->sd_map) + map3_bytes(&e->ad_map) + map3_bytes(&e->buyer_map) +
-                e->days.cap * sizeof *e->days.v + e->buyer_acc.cap * sizeof *e->buyer_acc.v +
+                map3_bytes(&e->sat_map) + e->days.cap * sizeof *e->days.v +
+                e->buyer_acc.cap * sizeof *e->buyer_acc.v +
                 e->buyer_keys.cap * sizeof *e->buyer_keys.v;
     for (size_t i = 0; i < e->days.n; i++) {
         const day_t *d = &e->days.v[i];
         out->days += (d->cds.cap + d->shopdays.cap + d->agentdays.cap) * sizeof(uint32_t) +
-                     d->viols.cap * sizeof *d->viols.v;
+                     d->viols.cap * sizeof *d->viols.v + d->sats.cap * sizeof *d->sats.v;
     }
     for (size_t i = 0; i < e->parts.n; i++) {
         const partition_t *p = &e->parts.v[i];
@@ -350,11 +351,14 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
         }
         if (td->key >= 0) e->n_key++;
     }
-    size_t flags = ((size_t)e->n_trk + 7) & ~(size_t)7;
-    rr_slab_init(&e->cds, sizeof(cd_t) + (size_t)e->n_key * sizeof(cd_key_t) +
-                              (size_t)e->n_sat * sizeof(cd_sat_t) + flags);
-    /* a conversation's record: its summary, then its inline conv-day (engine_int.h) */
-    rr_slab_init(&e->convs, sizeof(conv_t) + e->cds.size);
+    /* a conv-day: cd_t, its keys' event ids and times of day, a flag byte per tracker */
+    e->cd_size = (sizeof(cd_t) + (size_t)e->n_key * 12 + (size_t)e->n_trk + 7) & ~(size_t)7;
+    rr_slab_init(&e->cds, CD_SLAB_HEAD + e->cd_size);
+    /* a conversation's record: its summary with a conv-day in line 1 where it
+     * fits, else right after it (engine_int.h) */
+    int fits = e->cd_size <= sizeof(((conv_t *)0)->cd_room);
+    e->cd_inline = fits ? offsetof(conv_t, cd_room) : sizeof(conv_t);
+    rr_slab_init(&e->convs, fits ? sizeof(conv_t) : sizeof(conv_t) + e->cd_size);
     for (size_t m = 0; m < cfg->n_metrics; m++) {
         e->mi[m].off = e->n_counts;
         e->n_counts += cfg->metrics[m].kind == RR_KIND_RESPONSE_TIME ? C_BUCKET + RR_BUCKETS : 2;
@@ -362,7 +366,8 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     rr_slab_init(&e->sds, sizeof(shopday_t) + (size_t)e->n_counts * sizeof(int64_t));
     rr_slab_init(&e->ads, sizeof(agentday_t) + (size_t)e->n_counts * sizeof(int64_t));
     if (rr_map64_init(&e->shop_part, 1024) < 0 || rr_map3_init(&e->sd_map, 1024) < 0 ||
-        rr_map3_init(&e->ad_map, 1024) < 0 || rr_map3_init(&e->buyer_map, 1024) < 0)
+        rr_map3_init(&e->ad_map, 1024) < 0 || rr_map3_init(&e->buyer_map, 1024) < 0 ||
+        rr_map3_init(&e->sat_map, 1024) < 0)
         goto oom;
     *out = e;
     return 0;
@@ -387,6 +392,7 @@ void rr_engine_free(rr_engine_t *e)
         free(e->days.v[i].shopdays.v);
         free(e->days.v[i].agentdays.v);
         free(e->days.v[i].viols.v);
+        free(e->days.v[i].sats.v);
     }
     for (size_t i = 0; i < e->ids.n; i++)
         rr_pool_put(&e->pool, IDS(e, i)->b, IDS(e, i)->cap);
@@ -412,6 +418,7 @@ void rr_engine_free(rr_engine_t *e)
     rr_map3_free(&e->sd_map);
     rr_map3_free(&e->ad_map);
     rr_map3_free(&e->buyer_map);
+    rr_map3_free(&e->sat_map);
     rr_pool_drain(&e->pool);
     free(e);
 }

@@ -96,9 +96,9 @@ _Static_assert(sizeof(round_t) == 48, "docs/engine.md: 48 bytes per round");
  *           line 0 what acceptance reads (id, shop, buyer, last ts and its
  *           event ids: a bloom word, the first, the next as varints), line 1
  *           what its open days need (phase, agents, conv-days); the stable
- *           index conv-days and violations refer to. Followed in its slab
- *           record by one conv-day (cd_t, below): 192 bytes with the
- *           default set;
+ *           index conv-days and violations refer to. It holds one of its
+ *           conv-days (cd_t, below) in line 1 when it fits, as with the
+ *           default set, else right after it in its slab record;
  *   hot_t   only while it is active: the round trackers. Released once
  *           nothing is buffered, no round waits for a reply and it has been
  *           idle for RR_HOT_IDLE_MS of event time; rebuilt when the
@@ -128,8 +128,8 @@ typedef struct conv {
     uint32_t more;          /* its further event ids (ids_t), or NONE32 */
     uint16_t part;          /* its partition: conversations are per partition */
     uint8_t manual;
-    uint8_t live; /* CONV_FREE, CONV_ATTACHED (its id maps to it) or CONV_OVER */
-    uint64_t pad[4];
+    uint8_t live;        /* CONV_FREE, CONV_ATTACHED (its id maps to it) or CONV_OVER */
+    uint64_t cd_room[4]; /* its conv-day, when one fits (32 bytes with the default set) */
 } conv_t;
 _Static_assert(sizeof(conv_t) == 128, "conv_t is two cache lines (docs/engine.md)");
 
@@ -169,40 +169,42 @@ typedef struct hot {
     round_t rounds[]; /* [2*t] current, [2*t+1] previous-day, per tracker t */
 } hot_t;
 
-/* The day's last in-scope message of a tracker, kept only for trackers with
- * a require=last metric (SPEC §3 Buyers: the buyer's last message). */
-typedef struct cd_key {
-    int64_t ts;
-    uint64_t eid;
-} cd_key_t;
-
 /* A tracker's day flags (one byte per tracker). */
 #define CDF_HAS 1u          /* >= 1 in-scope buyer message that day */
 #define CDF_ANY_REPLIED 2u  /* some message got a reply within H */
 #define CDF_LAST_REPLIED 4u /* the last message got a reply within H */
 
-typedef struct cd_sat {
-    uint64_t agent;
-    uint32_t rating; /* 0: no in-scope rating that day */
-} cd_sat_t;
-
-/* Per (conversation, local day): what the day's finalisation needs. 24 bytes,
- * then cd_key_t[n_key], cd_sat_t[n_sat] and n_trk flag bytes: 64 bytes with
- * the default metric set.
+/* Per (conversation, local day): what the day's finalisation needs but
+ * ratings (day_t.sats). 16 bytes, then for each tracker with a require=last
+ * metric the day's last in-scope message (SPEC §3 Buyers: the buyer's last
+ * message), its event id (uint64_t[n_key]) and its ts - the day's start
+ * (uint32_t[n_key]), then n_trk flag bytes: 32 bytes with the default set.
  *
- * A conversation's record holds one conv-day right after its conv_t, so the
- * conv-day an event updates is on the line after the summary it reads (most
- * conversations live within one day): its index is the conversation's index
- * with CD_INLINE set, and it is free while its conv is NONE32. A conversation
- * with two open days keeps the other in the cds slab. A conv-day never moves,
- * so its index (in rounds, days and lists) stays valid until it is freed. */
+ * A conversation's record holds one conv-day (at e->cd_inline, in line 1 of
+ * conv_t when it fits), so the conv-day an event updates is in the record
+ * it reads (most conversations live within one day): its index is the
+ * conversation's index with CD_INLINE set, and it is free while its day is
+ * CD_NO_DAY. A conversation with two open days keeps the other in the cds
+ * slab, whose records start with the conversation's index (cd_conv). A
+ * conv-day never moves, so its index (in rounds, days and lists) stays
+ * valid until it is freed. */
 #define CD_INLINE UINT32_C(0x80000000)
+#define CD_NO_DAY INT32_MIN
 typedef struct cd {
-    uint32_t conv, next, shopday; /* conv: NONE32 for a free inline conv-day */
-    int32_t day;
+    uint32_t next, shopday;
+    int32_t day;   /* CD_NO_DAY: a free inline conv-day */
     uint32_t bits; /* bit m: session/buyer_within had a bad round; unassigned: had a message */
-    uint32_t pad;
 } cd_t;
+#define CD_SLAB_HEAD 8 /* a cds slab record: the conversation's index, padding, the cd_t */
+
+/* A conversation's rating of a local day, for a satisfaction metric: the
+ * last in-scope one counts (day_t.sats, found through e->sat_map). */
+typedef struct sat {
+    uint64_t agent;
+    uint32_t conv, shopday;
+    uint32_t rating;
+    uint32_t s; /* its satisfaction slot */
+} sat_t;
 
 /* Counts of a (shop, day) or (shop, agent, day), packed: each metric owns
  * C_NUM and C_DEN at metric_info.off, response_time also C_UNANS and the 8
@@ -245,6 +247,7 @@ typedef struct day {
     VEC(uint32_t) shopdays;
     VEC(uint32_t) agentdays;
     VEC(viol_t) viols;
+    VEC(sat_t) sats;
 } day_t;
 
 typedef rr_pending_t hev_t;
@@ -311,6 +314,8 @@ struct rr_engine {
     trk_def_t trk[RR_MAX_METRICS];
     int n_trk, n_sat, n_buyer, n_key;
     int n_counts;                        /* int64 counts per shop-day/agent-day */
+    size_t cd_size;                      /* a conv-day's bytes (cd_t and what follows) */
+    size_t cd_inline;                    /* where a conversation's record holds its conv-day */
     rr_value_t expanded[RR_MAX_METRICS]; /* publication scratch */
     uint8_t sat_metric[RR_MAX_METRICS];
     uint8_t buyer_metric[RR_MAX_METRICS];
@@ -346,6 +351,7 @@ struct rr_engine {
     VEC(partition_t) parts;
     rr_map64_t shop_part; /* shop -> partition (bit 31: counted as split) */
 
+    rr_map3_t sat_map;   /* (conversation, day, slot) -> its sat_t in the day's sats */
     rr_map3_t buyer_map; /* finalisation scratch: one shop's buyers at a time */
     VEC(buyer_acc_t) buyer_acc;
     VEC(uint64_t) buyer_keys; /* (shop, buyer) pairs in buyer_map, to empty it cheaply */
@@ -367,24 +373,30 @@ struct rr_engine {
 
 static inline cd_t *cd_at(const rr_engine_t *e, uint32_t k)
 {
-    if (k & CD_INLINE) return (cd_t *)((unsigned char *)CONV(e, k & ~CD_INLINE) + sizeof(conv_t));
-    return (cd_t *)rr_slab_at(&e->cds, k);
+    if (k & CD_INLINE) return (cd_t *)((unsigned char *)CONV(e, k & ~CD_INLINE) + e->cd_inline);
+    return (cd_t *)((unsigned char *)rr_slab_at(&e->cds, k) + CD_SLAB_HEAD);
 }
 
-static inline cd_key_t *cd_key(const rr_engine_t *e, cd_t *c, int t)
+/* The conversation conv-day k belongs to. */
+static inline uint32_t cd_conv(const rr_engine_t *e, uint32_t k)
 {
-    int k = e->trk[t].key;
-    return k < 0 ? NULL : (cd_key_t *)(c + 1) + k;
+    if (k & CD_INLINE) return k & ~CD_INLINE;
+    return *(const uint32_t *)rr_slab_at(&e->cds, k);
 }
 
-static inline cd_sat_t *cd_sat(const rr_engine_t *e, cd_t *c, int s)
+/* Tracker t's last in-scope message of the day (trk[t].key >= 0 only). */
+static inline uint64_t *cd_key_eid(const rr_engine_t *e, cd_t *c, int t)
 {
-    return (cd_sat_t *)((cd_key_t *)(c + 1) + e->n_key) + s;
+    return (uint64_t *)(void *)(c + 1) + e->trk[t].key;
+}
+static inline uint32_t *cd_key_tod(const rr_engine_t *e, cd_t *c, int t)
+{
+    return (uint32_t *)(void *)((uint64_t *)(void *)(c + 1) + e->n_key) + e->trk[t].key;
 }
 
 static inline uint8_t *cd_flags(const rr_engine_t *e, cd_t *c, int t)
 {
-    return (uint8_t *)(cd_sat(e, c, e->n_sat)) + t;
+    return (uint8_t *)((uint32_t *)(void *)((uint64_t *)(void *)(c + 1) + e->n_key) + e->n_key) + t;
 }
 
 /* ---- prefetching ------------------------------------------------------------ */
@@ -482,6 +494,11 @@ day_t *day_get(rr_engine_t *e, int32_t d);
 uint32_t day_agentday(rr_engine_t *e, uint64_t shop, uint64_t agent, int32_t d);
 /* conversation ci's conv-day for local day d; its index in *k_out */
 cd_t *day_convday(rr_engine_t *e, uint32_t ci, int32_t d, uint32_t *k_out);
+
+/* day.c: a conversation's rating of a conv-day's day for satisfaction slot
+ * s (the last counts; sets the metric's bit in cd->bits), and reading it back */
+void day_rate(rr_engine_t *e, uint32_t ci, cd_t *cd, int s, uint32_t rating, uint64_t agent);
+const sat_t *day_sat(const rr_engine_t *e, const day_t *dy, uint32_t ci, int s);
 
 /* day.c: folding and publication, shared with provisional revisions */
 typedef struct prov prov_t; /* provisional.c: one revision's copies of the counts */

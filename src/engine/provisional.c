@@ -140,8 +140,9 @@ static uint32_t prov_round(rr_engine_t *e, prov_t *pv, const conv_t *c, int t, c
 static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k)
 {
     cd_t *cd = (cd_t *)pv->cd;
-    memcpy(cd, CD(e, k), e->cds.size);
-    const conv_t *c = CONV(e, cd->conv);
+    memcpy(cd, CD(e, k), e->cd_size);
+    const uint32_t ci = cd_conv(e, k);
+    const conv_t *c = CONV(e, ci);
     const partition_t *p = &e->parts.v[c->part];
     const int64_t D = p->ended ? INT64_MAX : part_wm(e, p);
     const int64_t H = e->cfg.horizon_ms;
@@ -172,12 +173,13 @@ static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k
             }
             break;
         case RR_KIND_SATISFACTION: { /* the last rating so far */
-            const cd_sat_t *cs = cd_sat(e, cd, e->mi[m].sat);
-            if (!cs->rating) break;
+            const sat_t *cs = bad ? day_sat(e, dy, ci, e->mi[m].sat) : NULL;
+            if (!cs) break;
             int good = cs->rating >= 4;
+            uint64_t agent = cs->agent;
             s[C_DEN]++;
             s[C_NUM] += good;
-            int64_t *a = prov_ad(e, pv, c->shop, cs->agent, dy->day);
+            int64_t *a = prov_ad(e, pv, c->shop, agent, dy->day);
             if (a) {
                 a[e->mi[m].off + C_DEN]++;
                 a[e->mi[m].off + C_NUM] += good;
@@ -202,7 +204,7 @@ int64_t prov_publish_day(rr_engine_t *e, size_t di)
     uint32_t *order = NULL;
     pv.sd_row = malloc((e->sds.n ? e->sds.n : 1) * sizeof *pv.sd_row);
     pv.sc = malloc((nsd ? nsd : 1) * w * sizeof *pv.sc);
-    pv.cd = malloc(e->cds.size);
+    pv.cd = malloc(e->cd_size);
     order = day_cds_by_shop(e, dy); /* as finalisation: buyers one shop at a time */
     if (!pv.sd_row || !pv.sc || !pv.cd || !order) {
         published = -1;

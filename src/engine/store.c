@@ -120,7 +120,7 @@ uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev)
     c->hot = NONE32;
     c->more = NONE32;
     c->live = CONV_ATTACHED;
-    CD(e, ci | CD_INLINE)->conv = NONE32; /* its inline conv-day is free */
+    CD(e, ci | CD_INLINE)->day = CD_NO_DAY; /* its inline conv-day is free */
     if (++e->open_convs > e->peak_convs) e->peak_convs = e->open_convs;
     /* SPEC §2: a shop seen in more than one partition makes results partial */
     uint32_t sp = rr_map64_get(&e->shop_part, ev->shop_id);
