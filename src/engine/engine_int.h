@@ -3,8 +3,8 @@
  * The engine (include/replyrate/engine.h) is one concept split by what each
  * part decides: engine.c (the offer/release loop, construction, the public
  * API's glue), accept.c (SPEC §7 acceptance and held jumps), store.c
- * (conversation records, their life and eviction), ids.c (event-id sets, hot
- * and cold), conv.c (the per-conversation round machine), day.c (per-day
+ * (conversation records, their life and eviction), ids.c (each conversation's
+ * event ids), conv.c (the per-conversation round machine), day.c (per-day
  * accumulators and finalisation), provisional.c (revisions of open days) and
  * checkpoint.c (the state as a byte stream). This header holds the records
  * they share, the engine's struct, the accessors every part uses on the hot
