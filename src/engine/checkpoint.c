@@ -18,7 +18,7 @@
  *
  * The whole state as a byte stream, in the order written here. Records are
  * index-linked, so the slabs go out as they are in memory and come back at
- * the same indexes; the only pointers, a hot record's event-id block and a
+ * the same indexes; the only pointers, a conversation's event-id block and a
  * round's spilled timestamps, go out as their contents and are reallocated.
  * Maps go out as their entries. Native byte order and layout: a checkpoint
  * is read by the build that wrote it (the header checks format, metric-set

@@ -281,7 +281,7 @@ typedef struct trk_def {
     uint32_t excl;
     int64_t keep_ms; /* pending-ts horizon: max T' of its message_within metrics; 0 none */
     int per_agent;   /* has message_within or response_time metrics */
-    int key;         /* its cd_key_t slot (a require=last metric uses it), or -1 */
+    int key;         /* its key slot in a conv-day (a require=last metric uses it), or -1 */
     int n;
     uint8_t metric[RR_MAX_METRICS];
 } trk_def_t;
