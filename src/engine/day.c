@@ -270,10 +270,9 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
             const sat_t *cs = (cd->bits >> m) & 1u ? day_sat(e, dy, ci, e->mi[m].sat) : NULL;
             if (!cs) break;
             int good = cs->rating >= 4;
-            uint64_t agent = cs->agent; /* day_agentday may move the day's vectors: copy */
             CNT(e, sd, m)[C_DEN]++;
             CNT(e, sd, m)[C_NUM] += good;
-            uint32_t ai = day_agentday(e, c->shop, agent, dy->day);
+            uint32_t ai = day_agentday(e, c->shop, cs->agent, dy->day);
             sd = SD(e, cd->shopday);
             if (ai != NONE32) {
                 agentday_t *ad = AD(e, ai);

@@ -384,19 +384,20 @@ static inline uint32_t cd_conv(const rr_engine_t *e, uint32_t k)
     return *(const uint32_t *)rr_slab_at(&e->cds, k);
 }
 
-/* Tracker t's last in-scope message of the day (trk[t].key >= 0 only). */
+/* What follows a conv-day's cd_t: uint64_t key event ids [n_key], uint32_t
+ * key times of day [n_key], uint8_t flags [n_trk]. Tracker t's key slot is
+ * trk[t].key (>= 0 only for trackers with a require=last metric). */
 static inline uint64_t *cd_key_eid(const rr_engine_t *e, cd_t *c, int t)
 {
     return (uint64_t *)(void *)(c + 1) + e->trk[t].key;
 }
 static inline uint32_t *cd_key_tod(const rr_engine_t *e, cd_t *c, int t)
 {
-    return (uint32_t *)(void *)((uint64_t *)(void *)(c + 1) + e->n_key) + e->trk[t].key;
+    return (uint32_t *)(void *)((unsigned char *)(c + 1) + 8 * (size_t)e->n_key) + e->trk[t].key;
 }
-
 static inline uint8_t *cd_flags(const rr_engine_t *e, cd_t *c, int t)
 {
-    return (uint8_t *)((uint32_t *)(void *)((uint64_t *)(void *)(c + 1) + e->n_key) + e->n_key) + t;
+    return (unsigned char *)(c + 1) + 12 * (size_t)e->n_key + t;
 }
 
 /* ---- prefetching ------------------------------------------------------------ */

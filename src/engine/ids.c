@@ -40,18 +40,23 @@ static inline uint32_t varint_put(uint8_t *p, uint64_t v)
     return n;
 }
 
+/* The varint at b[*i] (of len bytes), *i moved past it. */
+static inline uint64_t varint_get(const uint8_t *b, uint32_t len, uint32_t *i)
+{
+    uint64_t v = 0;
+    for (int sh = 0; *i < len && sh < 64; sh += 7) {
+        uint8_t x = b[(*i)++];
+        v |= (uint64_t)(x & 0x7f) << sh;
+        if (!(x & 0x80)) break;
+    }
+    return v;
+}
+
 /* Is zigzag value z among the varints of b[0..len)? */
 static int varints_have(const uint8_t *b, uint32_t len, uint64_t z)
 {
-    for (uint32_t i = 0; i < len;) {
-        uint64_t v = 0;
-        for (int sh = 0; i < len && sh < 64; sh += 7) {
-            uint8_t x = b[i++];
-            v |= (uint64_t)(x & 0x7f) << sh;
-            if (!(x & 0x80)) break;
-        }
-        if (v == z) return 1;
-    }
+    for (uint32_t i = 0; i < len;)
+        if (varint_get(b, len, &i) == z) return 1;
     return 0;
 }
 
@@ -98,15 +103,8 @@ static int to_set(rr_engine_t *e, ids_t *k, uint64_t id0, uint32_t slots)
         for (uint32_t i = 0; i < k->len; i++)
             if (old[i]) set_insert(set, slots, old[i]);
     } else {
-        for (uint32_t i = 0; i < k->len;) {
-            uint64_t v = 0;
-            for (int sh = 0; i < k->len && sh < 64; sh += 7) {
-                uint8_t x = k->b[i++];
-                v |= (uint64_t)(x & 0x7f) << sh;
-                if (!(x & 0x80)) break;
-            }
-            set_insert(set, slots, id0 + unzigzag(v));
-        }
+        for (uint32_t i = 0; i < k->len;)
+            set_insert(set, slots, id0 + unzigzag(varint_get(k->b, k->len, &i)));
     }
     rr_pool_put(&e->pool, k->b, k->cap);
     k->b = (uint8_t *)set;

@@ -176,10 +176,9 @@ static void prov_fold_cd(rr_engine_t *e, prov_t *pv, const day_t *dy, uint32_t k
             const sat_t *cs = bad ? day_sat(e, dy, ci, e->mi[m].sat) : NULL;
             if (!cs) break;
             int good = cs->rating >= 4;
-            uint64_t agent = cs->agent;
             s[C_DEN]++;
             s[C_NUM] += good;
-            int64_t *a = prov_ad(e, pv, c->shop, agent, dy->day);
+            int64_t *a = prov_ad(e, pv, c->shop, cs->agent, dy->day);
             if (a) {
                 a[e->mi[m].off + C_DEN]++;
                 a[e->mi[m].off + C_NUM] += good;
