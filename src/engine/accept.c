@@ -263,9 +263,9 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         pt->max_ts = ev->ts_ms;
         int64_t pw = part_wm(e, pt);
         /* the job watermark is at most this partition's: skip the scan
-         * unless it could finalise a day or start a sweep */
+         * unless it could finalise a day, free conversations or sweep */
         int due = (e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) ||
-                  pw >= e->next_sweep || pw >= e->next_hot_sweep;
+                  pw >= e->next_expire || pw >= e->next_hot_sweep;
         if (pt->batch && !due) {
             pt->unreleased = 1; /* released at the batch's end */
         } else {

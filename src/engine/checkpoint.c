@@ -88,7 +88,7 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     ck_put(&w, head, sizeof head);
     ck_put(&w, e->version, sizeof e->version);
     int64_t scal[] = {e->final_through,
-                      e->next_sweep,
+                      0, /* was the hourly sweep's time: the expiry queue is rebuilt */
                       e->next_hot_sweep,
                       e->finished,
                       e->oom,
@@ -286,7 +286,6 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     ck_get(&r, scal, sizeof scal);
     ck_get(&r, &e->st, sizeof e->st);
     e->final_through = scal[0];
-    e->next_sweep = scal[1];
     e->next_hot_sweep = scal[2];
     e->finished = (int)scal[3];
     e->oom = (int)scal[4];
@@ -426,6 +425,15 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         if (ck_read_map64(&r, &pt->convs) < 0) goto fail;
     }
     if (ck_read_map64(&r, &e->shop_part) < 0 || ck_get_u64(&r) != CK_MAGIC) goto fail;
+    for (size_t i = 0; i < e->convs.n; i++) { /* the expiry queue reads these */
+        const conv_t *c = CONV(e, i);
+        if (c->live != CONV_FREE &&
+            (c->part >= e->parts.n || (c->hot != NONE32 && c->hot >= e->hots.n))) {
+            r.failed = 1;
+            goto fail;
+        }
+    }
+    if (store_expire_rebuild(e) < 0) goto fail;
     return 0;
 fail_had:
     free(had);

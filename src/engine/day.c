@@ -295,6 +295,7 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
         cd->day = CD_NO_DAY;
     else if (rr_slab_release(&e->cds, k) < 0)
         e->oom = 1;
+    if (c->cd_head == NONE32) store_quiet(e, ci); /* its last open day: it may be freed */
 }
 
 /* The packed counts as the rr_value_t array records carry (engine scratch). */

@@ -105,14 +105,12 @@ void engine_flush(rr_engine_t *e, partition_t *p)
  * conversation's shop, buyer, last ts, hot record and ids (written on
  * acceptance), the watermarks (written on acceptance) and final_through
  * (written by engine_advance, which a batch flushes before, as it flushes
- * before every sweep). One decision looks as if it could see a release: a
- * conversation found over is freed at once only when it has no conv-day
- * and nothing buffered (store_conv_detach). Events of it that a batch has
- * not released yet are still buffered, and released they would have given
- * it a conv-day: kept either way. The released sequence is the same too: an
- * event accepted after a release has ts >= the watermark it released below,
- * so one release for the batch applies the same events in the same
- * (ts, event_id) order. */
+ * before every sweep and every freeing of queued conversations). One decision looks as if it could
+ * see a release: a conversation found over is freed at once only when it has no conv-day and
+ * nothing buffered (store_conv_detach). Events of it that a batch has not released yet are still
+ * buffered, and released they would have given it a conv-day: kept either way. The released
+ * sequence is the same too: an event accepted after a release has ts >= the watermark it released
+ * below, so one release for the batch applies the same events in the same (ts, event_id) order. */
 /* The job watermark: the least over partitions still running (SPEC §5). */
 static int64_t job_wm(const rr_engine_t *e)
 {
@@ -135,10 +133,7 @@ void engine_advance(rr_engine_t *e)
         store_sweep_hot(e, w);
         e->next_hot_sweep = w + RR_HOT_IDLE_MS / 3;
     }
-    if (w != NO_TS && w != INT64_MAX && w >= e->next_sweep) {
-        store_sweep(e);
-        e->next_sweep = w + 3600000;
-    }
+    if (w >= e->next_expire) store_expire(e, w);
 }
 
 /* ---- the public API's glue --------------------------------------------- */
@@ -181,6 +176,7 @@ void rr_engine_partition_end(rr_engine_t *e, int p)
 {
     if (e->parts.v[p].ended) return;
     end_partition(e, p, 1);
+    store_partition_ended(e, p);
     engine_advance(e);
 }
 
@@ -188,6 +184,7 @@ void rr_engine_partition_stop(rr_engine_t *e, int p)
 {
     if (e->parts.v[p].ended) return;
     end_partition(e, p, 0);
+    store_partition_ended(e, p);
     engine_advance(e);
 }
 
@@ -196,9 +193,9 @@ void rr_engine_finish(rr_engine_t *e)
     if (e->finished) return;
     for (size_t i = 0; i < e->parts.n; i++)
         end_partition(e, (int)i, 1);
+    e->finished = 1; /* no event can come: nothing is queued to be freed (store_quiet) */
     while (e->days.n)
         day_finalize_oldest(e);
-    e->finished = 1;
 }
 
 void rr_engine_set_provisional_at_final(rr_engine_t *e, int on)
@@ -253,7 +250,11 @@ static size_t map3_bytes(const rr_map3_t *m)
 void rr_engine_memory(const rr_engine_t *e, rr_memory_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->conversations = slab_bytes(&e->convs) + map64_bytes(&e->shop_part);
+    out->conversations = slab_bytes(&e->convs) + map64_bytes(&e->shop_part) +
+                         e->exp.cap * sizeof *e->exp.v + e->exp_now.cap * sizeof(uint32_t) +
+                         e->exp_bits_n * sizeof *e->exp_bits;
+    for (size_t i = 0; i < e->exp.n; i++)
+        out->conversations += e->exp.v[i].convs.cap * sizeof(uint32_t);
     out->active = slab_bytes(&e->hots) + e->hot_last_cap * sizeof *e->hot_last;
     out->blocks = e->pool.bytes_live + slab_bytes(&e->ids);
     out->days = slab_bytes(&e->cds) + slab_bytes(&e->sds) + slab_bytes(&e->ads) +
@@ -293,7 +294,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     e->tz = tz;
     if (sink) e->sink = *sink;
     e->final_through = NO_TS;
-    e->next_sweep = NO_TS;
+    e->next_expire = INT64_MAX;
     e->next_hot_sweep = NO_TS;
     rr_config_version(cfg, e->version, sizeof e->version);
     for (size_t a = 0; a < cfg->n_alerts; a++)
@@ -409,6 +410,7 @@ void rr_engine_free(rr_engine_t *e)
     rr_slab_free(&e->convs);
     rr_slab_free(&e->hots);
     free(e->hot_last);
+    store_expire_free(e);
     rr_slab_free(&e->cds);
     rr_slab_free(&e->sds);
     rr_slab_free(&e->ads);

@@ -252,6 +252,13 @@ typedef struct day {
 
 typedef rr_pending_t hev_t;
 
+/* Quiet conversations whose conversation_ttl ends within one hour of
+ * event time (store.c): freed once the job watermark has passed the hour. */
+typedef struct exp_bucket {
+    int64_t hour; /* ts / 3600000 */
+    VEC(uint32_t) convs;
+} exp_bucket_t;
+
 /* A held jump (SPEC §7): an event more than max_future ahead of its
  * partition's greatest applied ts, not judged yet. Its bytes are copied
  * into the partition's held_raw, for the dead letter it may become. */
@@ -356,7 +363,15 @@ struct rr_engine {
     VEC(buyer_acc_t) buyer_acc;
     VEC(uint64_t) buyer_keys; /* (shop, buyer) pairs in buyer_map, to empty it cheaply */
 
-    int64_t next_sweep;
+    /* conversations with every day final and nothing buffered, waiting to
+     * be freed (store.c): by the hour their conversation_ttl ends, and
+     * those over or of an ended partition, freed at the next advance */
+    VEC(exp_bucket_t) exp;
+    VEC(uint32_t) exp_now;
+    int64_t next_expire; /* the first bucket's end; INT64_MIN with exp_now; INT64_MAX none */
+    uint64_t *exp_bits;  /* a bit per conversation: a bucket in index order */
+    size_t exp_bits_n;   /* words */
+
     int finished;
     int oom;
     int provisional_at_final; /* rr_engine_set_provisional_at_final */
@@ -468,7 +483,17 @@ void store_conv_detach(rr_engine_t *e, uint32_t ci);
 /* store.c: release quiet hot records (idle before wm - RR_HOT_IDLE_MS); free
  * conversations that are over, or of an ended partition, with nothing open */
 void store_sweep_hot(rr_engine_t *e, int64_t wm);
-void store_sweep(rr_engine_t *e);
+/* store.c: conversation ci's last open day was finalised: queue it to be
+ * freed once it is over (nothing happens if events of it are buffered) */
+void store_quiet(rr_engine_t *e, uint32_t ci);
+/* store.c: free the queued conversations that are over at job watermark w
+ * (NO_TS or INT64_MAX: only those over or of an ended partition) */
+void store_expire(rr_engine_t *e, int64_t w);
+/* store.c: partition p ended: its quiet conversations are freed at the next
+ * advance; store_expire_rebuild queues every quiet one (a restored engine) */
+void store_partition_ended(rr_engine_t *e, int p);
+int store_expire_rebuild(rr_engine_t *e);
+void store_expire_free(rr_engine_t *e);
 
 /* conv.c: apply one released event to its conversation */
 void conv_apply(rr_engine_t *e, const hev_t *h);

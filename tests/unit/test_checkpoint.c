@@ -144,6 +144,13 @@ static void expect_same_run(const events_t *ev, const size_t *cuts, size_t n_cut
     cr_expect_eq(sa.late, sb.late);
     cr_expect_eq(sa.invalid, sb.invalid);
     cr_expect_eq(sa.violations, sb.violations);
+    /* memory too: a restored expiry queue frees the same conversations */
+    cr_expect_eq(sa.evicted_conversations, sb.evicted_conversations, "evicted %llu and %llu",
+                 (unsigned long long)sa.evicted_conversations,
+                 (unsigned long long)sb.evicted_conversations);
+    cr_expect_eq(sa.peak_open_conversations, sb.peak_open_conversations);
+    cr_expect_eq(sa.open_conversations, sb.open_conversations);
+    cr_expect_gt(sa.evicted_conversations, 0, "nothing freed before the end: a weak test");
     free(la);
     free(lb);
     unlink(a);

@@ -1897,11 +1897,11 @@ Test(tz, day_recurring_after_a_midnight_fall_back_is_published_once)
  * round's day is final and the conversation has been idle RR_HOT_IDLE_MS
  * (15 min). The idle sweep stops re-reading a waiting record until an event
  * or its day's finalisation changes it; this pins that it is still released. */
-/* The hourly sweep frees what nothing can change any more: a conversation
- * over its ttl once its day is final, and, at the first sweep after its
- * partition ended, one whose partition is done while another partition
- * goes on. Pins when memory is given back, for any faster way to find them. */
-Test(memory, sweeps_free_conversations_over_their_ttl_and_of_ended_partitions)
+/* A conversation is freed once nothing can change it any more: its days
+ * final, and its conversation_ttl ended in an hour of event time the job
+ * watermark has passed, or its partition ended. Pins when memory is given
+ * back (the expiry queue, store.c). */
+Test(memory, conversations_are_freed_once_final_and_over_their_ttl_or_partition)
 {
     harness_t h;
     h_init_tz(&h, NULL, NULL, 2);
@@ -1913,20 +1913,48 @@ Test(memory, sweeps_free_conversations_over_their_ttl_and_of_ended_partitions)
         if (t == AT("23:30:00")) OFFER_AS_P(&h, 0, ev(T_BUYER, 1, 1, 1, 0, "23:30:00"), RR_APPLIED);
         OFFER_AS_P(&h, 0, ev_ts(T_SYSTEM, eid++, 9, 0, 0, t), RR_APPLIED);
         OFFER_AS_P(&h, 1, ev_ts(T_SYSTEM, eid++, 8, 0, 0, t), RR_APPLIED);
+        h_stats(&h, &st);
+        if (t < AT("25:00:00") + 5000)
+            cr_expect_eq(st.evicted_conversations, 0, "nothing final at %lld", (long long)t);
     }
     h_stats(&h, &st);
     cr_expect_eq(st.shop_days, 1, "Nov 22 published");
-    cr_expect_eq(st.evicted_conversations, 0, "conversation 2: not 6 h idle at the last sweep");
+    cr_expect_eq(st.evicted_conversations, 1, "conversation 2 (6 h idle since 16:00): %llu",
+                 (unsigned long long)st.evicted_conversations);
+    cr_expect_eq(st.open_conversations, 3, "1 waits for its ttl (05:30), 8 and 9 have Nov 23");
+    /* partition 0 ends: conversation 1 is freed now, not at its ttl */
     rr_engine_partition_end(h.e, h.part[0]);
-    /* partition 1 goes on to 04:00: conversation 2 is over its ttl (idle
-     * since 10:00), and conversation 1 of the ended partition is freed at the
-     * first sweep after the end, not at its ttl (05:30) */
-    for (int64_t t = AT("25:40:00"); t <= AT("28:00:00"); t += 10 * 60000)
-        OFFER_AS_P(&h, 1, ev_ts(T_SYSTEM, eid++, 8, 0, 0, t), RR_APPLIED);
     h_stats(&h, &st);
     cr_expect_eq(st.evicted_conversations, 2, "evicted %llu",
                  (unsigned long long)st.evicted_conversations);
+    for (int64_t t = AT("25:40:00"); t <= AT("28:00:00"); t += 10 * 60000)
+        OFFER_AS_P(&h, 1, ev_ts(T_SYSTEM, eid++, 8, 0, 0, t), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.evicted_conversations, 2);
     cr_expect_eq(st.open_conversations, 2, "8 speaks, 9 has Nov 23 open");
+    h_finish(&h);
+    h_free(&h);
+}
+
+/* A conversation whose last day is final before its ttl ends waits for the
+ * hour its ttl ends in, by the job watermark: not freed a moment earlier. */
+Test(memory, a_final_conversation_waits_for_the_hour_its_ttl_ends_in)
+{
+    harness_t h;
+    h_init(&h);
+    rr_stats_t st;
+    OFFER_AS(&h, ev(T_BUYER, 1, 1, 1, 0, "23:30:00"), RR_APPLIED); /* ttl ends 05:30 */
+    uint64_t eid = 100;
+    int64_t freed_at = 0;
+    for (int64_t t = AT("23:40:00"); t <= AT("31:00:00"); t += 5 * 60000) {
+        OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 9, 0, 0, t), RR_APPLIED);
+        h_stats(&h, &st);
+        if (st.evicted_conversations && !freed_at) freed_at = t;
+    }
+    /* the watermark (ts - 5 s lateness) passes 06:00 at the event of 06:05 */
+    cr_expect_eq(freed_at, AT("30:05:00"), "freed at %lld, not %lld", (long long)freed_at,
+                 (long long)AT("30:05:00"));
+    cr_expect_eq(st.evicted_conversations, 1);
     h_finish(&h);
     h_free(&h);
 }
