@@ -166,11 +166,6 @@ static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, in
         ci[k] = batch_lookup(e, pt, &o[k], h[k]);
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n) ci[k + AHEAD] = batch_lookup(e, pt, &o[k + AHEAD], h[k + AHEAD]);
-        if (k + AHEAD / 2 < n && ci[k + AHEAD / 2] != NONE32 &&
-            ci[k + AHEAD / 2] < e->convs.n) { /* its hot record's header: the pending count */
-            const conv_t *c = CONV(e, ci[k + AHEAD / 2]);
-            if (c->live == CONV_ATTACHED && c->hot != NONE32) __builtin_prefetch(HOT(e, c->hot));
-        }
         if (o[k].reason)
             rr_engine_offer_undecodable(e, p, o[k].offset, o[k].raw, o[k].raw_len, o[k].reason);
         else
@@ -242,8 +237,8 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         if (ci == NONE32) goto oom;
         c = CONV(e, ci);
     }
-    hot_t *hc = c->hot != NONE32 ? HOT(e, c->hot) : store_hot_make(e, ci, c->last_ts);
-    if (!hc || ids_add(e, c, ev->event_id) < 0) goto oom;
+    if ((c->hot == NONE32 && !store_hot_make(e, ci, c->last_ts)) || ids_add(e, c, ev->event_id) < 0)
+        goto oom;
     if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer) c->buyer = ev->buyer_id;
     if (ev->ts_ms > c->last_ts) c->last_ts = ev->ts_ms;
     e->hot_last[c->hot] = c->last_ts;
@@ -255,7 +250,6 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
                .rating = (uint8_t)ev->rating,
                .flags = (uint8_t)(ev->flags & 0xffu)};
     if (rr_reorder_push(&pt->buf, &h) < 0) goto oom;
-    hc->pending++;
     e->st.applied++;
     if (pt->held.n) /* the partition's time did not jump after all */
         accept_drop_held(e, p);

@@ -407,6 +407,8 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         pt->max_ts = s[0];
         pt->ended = (int)s[1];
         pt->stopped = (int)s[2];
+        /* a checkpoint is taken between offers, all released below the watermark */
+        pt->released = pt->ended ? INT64_MAX : part_wm(e, pt);
         if (CK_VEC(&r, pt->held) || CK_VEC(&r, pt->held_raw)) goto fail;
         for (size_t k = 0; k < pt->held.n; k++)
             if (pt->held.v[k].raw_off > pt->held_raw.n ||

@@ -322,7 +322,6 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
     uint32_t ci = h->conv;
     conv_t *c = CONV(e, ci);
     hot_t *hc = HOT(e, c->hot); /* exists: a buffered event keeps it */
-    hc->pending--;
     int32_t d, tod;
     rr_tz_local(e->tz, &e->tzc, h->ts, &d, &tod);
     uint32_t cdi;

@@ -87,7 +87,10 @@ void engine_release(rr_engine_t *e, partition_t *p, int64_t limit)
             conv_apply(e, q);
         }
         /* the ring is empty, at the limit, or behind the heap's least */
-        if (!hm || hm->ts >= limit) return;
+        if (!hm || hm->ts >= limit) {
+            if (limit > p->released) p->released = limit;
+            return;
+        }
         hev_t h;
         rr_reorder_pop(r, &h); /* the heap's least: below the ring's head */
         conv_apply(e, &h);
@@ -140,7 +143,7 @@ void engine_advance(rr_engine_t *e)
 
 int rr_engine_add_partition(rr_engine_t *e, const char *name)
 {
-    partition_t p = {.max_ts = NO_TS};
+    partition_t p = {.max_ts = NO_TS, .released = NO_TS};
     if (e->parts.n > UINT16_MAX) /* conv_t.part */
         return -1;
     p.name = strdup(name ? name : "");

@@ -161,7 +161,7 @@ typedef struct ids {
 } ids_t;
 typedef struct hot {
     uint32_t conv;     /* its conv_t */
-    uint32_t pending;  /* events waiting in the reorder buffer */
+    uint32_t spare;    /* (was a count of buffered events: conv_buffered tells) */
     uint32_t ad_cache; /* agent-day of the last resolved round: usually the next one's too */
     uint8_t live;
     uint8_t rounds_active; /* rounds with active set: the sweep reads no round */
@@ -276,6 +276,8 @@ typedef struct partition {
     VEC(held_t) held; /* held jumps in arrival order */
     VEC(uint8_t) held_raw;
     rr_reorder_t buf; /* applied events not yet released */
+    int64_t released; /* the greatest limit released below: every event of the partition
+                       * with a lesser ts is released, every buffered one has ts >= it */
     int batch;        /* in rr_engine_offer_batch: releases wait for the batch's end */
     int unreleased;   /* (batch) the watermark moved past buffered events since the last release */
     rr_map64_t convs; /* conversation id -> conv_t index: a conversation is per
@@ -445,6 +447,14 @@ static inline int ids_seen(const rr_engine_t *e, const conv_t *c, uint64_t id)
 {
     if (!(c->bloom & ids_bit(id))) return 0;
     return c->id0 == id || ids_seen_rest(e, c, id);
+}
+
+/* Are events of conversation c waiting in its partition's reorder buffer?
+ * Its last_ts is the greatest ts applied to it: buffered iff not released
+ * yet, i.e. not below the partition's greatest release limit. */
+static inline int conv_buffered(const rr_engine_t *e, const conv_t *c)
+{
+    return c->last_ts >= e->parts.v[c->part].released;
 }
 
 /* ---- between the engine's files ---------------------------------------- */

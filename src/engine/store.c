@@ -54,9 +54,10 @@ void store_sweep_hot(rr_engine_t *e, int64_t wm)
         if (e->hot_last[i] >= wm - RR_HOT_IDLE_MS) /* free slots are INT64_MAX */
             continue;
         const hot_t *hc = HOT(e, i);
-        if (!hc->pending && !hc->rounds_active)
+        if (conv_buffered(e, CONV(e, hc->conv))) continue;
+        if (!hc->rounds_active)
             store_hot_evict(e, (uint32_t)i);
-        else if (!hc->pending)           /* a round waits for its day's end: until an event */
+        else                             /* a round waits for its day's end: until an event */
             e->hot_last[i] = HOT_PARKED; /* or day_fold_cd changes it, do not look again */
     }
 }
@@ -89,8 +90,7 @@ void store_sweep_hot(rr_engine_t *e, int64_t wm)
 
 static int store_is_quiet(const rr_engine_t *e, const conv_t *c)
 {
-    return c->live != CONV_FREE && c->cd_head == NONE32 &&
-           (c->hot == NONE32 || !HOT(e, c->hot)->pending);
+    return c->live != CONV_FREE && c->cd_head == NONE32 && !conv_buffered(e, c);
 }
 
 /* When a quiet conversation may be freed: INT64_MIN at once. */
@@ -290,6 +290,5 @@ void store_conv_detach(rr_engine_t *e, uint32_t ci)
     rr_map64_del(&e->parts.v[c->part].convs, c->id);
     c->live = CONV_OVER;
     ids_free(e, c);
-    if (c->cd_head == NONE32 && (c->hot == NONE32 || !HOT(e, c->hot)->pending))
-        store_conv_evict(e, ci);
+    if (c->cd_head == NONE32 && !conv_buffered(e, c)) store_conv_evict(e, ci);
 }
