@@ -109,7 +109,8 @@ typedef struct rr_stats {
     uint64_t input, applied, duplicate, late, invalid; /* judged events (SPEC §7) */
     uint64_t held; /* jumps held, not judged nor counted in input yet */
     uint64_t open_conversations, peak_open_conversations;
-    uint64_t active_conversations, peak_active_conversations; /* with round state in memory */
+    uint64_t active_conversations,
+        peak_active_conversations; /* waiting for a reply: round state in memory */
     uint64_t evicted_conversations;
     uint64_t open_days;
     uint64_t shop_days, agent_days, violations, alerts; /* records published */

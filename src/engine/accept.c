@@ -237,11 +237,9 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         if (ci == NONE32) goto oom;
         c = CONV(e, ci);
     }
-    if ((c->hot == NONE32 && !store_hot_make(e, ci, c->last_ts)) || ids_add(e, c, ev->event_id) < 0)
-        goto oom;
+    if (ids_add(e, c, ev->event_id) < 0) goto oom;
     if (ev->type == RR_EVENT_BUYER_MESSAGE && !c->buyer) c->buyer = ev->buyer_id;
     if (ev->ts_ms > c->last_ts) c->last_ts = ev->ts_ms;
-    e->hot_last[c->hot] = c->last_ts;
     hev_t h = {.ts = ev->ts_ms,
                .eid = ev->event_id,
                .agent = ev->agent_id,
@@ -255,11 +253,9 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
         accept_drop_held(e, p);
     if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
         pt->max_ts = ev->ts_ms;
-        int64_t pw = part_wm(e, pt);
         /* the job watermark is at most this partition's: skip the scan
-         * unless it could finalise a day, free conversations or sweep */
-        int due = (e->days.n && pw > e->days.v[0].end_ms + e->cfg.horizon_ms) ||
-                  pw >= e->next_expire || pw >= e->next_hot_sweep;
+         * unless it could finalise a day or free conversations */
+        int due = part_wm(e, pt) >= e->next_due;
         if (pt->batch && !due) {
             pt->unreleased = 1; /* released at the batch's end */
         } else {

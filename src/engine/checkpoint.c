@@ -89,7 +89,7 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
     ck_put(&w, e->version, sizeof e->version);
     int64_t scal[] = {e->final_through,
                       0, /* was the hourly sweep's time: the expiry queue is rebuilt */
-                      e->next_hot_sweep,
+                      0, /* was the idle sweep's time */
                       e->finished,
                       e->oom,
                       (int64_t)e->open_convs,
@@ -101,7 +101,8 @@ int rr_engine_checkpoint(const rr_engine_t *e, rr_ck_write_fn fn, void *arg)
 
     ck_slab_put(&w, &e->convs);
     ck_slab_put(&w, &e->hots);
-    ck_put(&w, e->hot_last, e->hots.n * sizeof *e->hot_last);
+    for (size_t i = 0; i < e->hots.n; i++) /* was each slot's idle time: format 5 */
+        ck_u64(&w, 0);
     for (size_t i = 0; i < e->hots.n; i++) { /* what the hot records point to */
         const hot_t *hc = HOT(e, i);
         if (!hc->live) continue;
@@ -286,7 +287,6 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
     ck_get(&r, scal, sizeof scal);
     ck_get(&r, &e->st, sizeof e->st);
     e->final_through = scal[0];
-    e->next_hot_sweep = scal[2];
     e->finished = (int)scal[3];
     e->oom = (int)scal[4];
     e->open_convs = (size_t)scal[5];
@@ -312,11 +312,10 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
                 hc->rounds[t].pin_n = 0;
             }
     }
-    e->hot_last_cap = e->hots.cap;
-    if (ck_slab_free_list(&r, &e->hots) < 0 ||
-        !(e->hot_last = malloc(e->hot_last_cap * sizeof *e->hot_last)) ||
-        ck_get(&r, e->hot_last, e->hots.n * sizeof *e->hot_last) < 0)
-        goto fail_had;
+    if (ck_slab_free_list(&r, &e->hots) < 0) goto fail_had;
+    for (size_t i = 0; i < e->hots.n; i++) /* each slot's idle time, unused since */
+        ck_get_u64(&r);
+    if (r.failed) goto fail_had;
     for (size_t i = 0; i < e->hots.n; i++) {
         hot_t *hc = HOT(e, i);
         for (int t = 0; t < 2 * e->n_trk; t++) {
@@ -436,6 +435,7 @@ int rr_engine_restore(rr_engine_t *e, rr_ck_read_fn fn, void *arg, char *errstr,
         }
     }
     if (store_expire_rebuild(e) < 0) goto fail;
+    e->next_due = NO_TS; /* the first watermark move looks (engine_advance) */
     return 0;
 fail_had:
     free(had);

@@ -261,14 +261,19 @@ static inline int in_window(int32_t tod, int32_t from, int32_t to)
     return tod >= from && tod < to;
 }
 
-static void on_buyer_message(rr_engine_t *e, conv_t *c, hot_t *hc, cd_t *cd, uint32_t cdi,
-                             const hev_t *h, int32_t d, int32_t tod)
+static void on_buyer_message(rr_engine_t *e, uint32_t ci, conv_t *c, hot_t **phc, cd_t *cd,
+                             uint32_t cdi, const hev_t *h, int32_t d, int32_t tod)
 {
+    hot_t *hc = *phc;
     for (int t = 0; t < e->n_trk; t++) {
         const trk_def_t *td = &e->trk[t];
         if (!in_window(tod, td->from, td->to) || (h->flags & td->excl) ||
             (td->reply == RR_REPLY_MANUAL && !c->manual))
             continue;
+        if (!hc && !(*phc = hc = store_hot_make(e, ci))) { /* a round opens: its record */
+            e->oom = 1;
+            return;
+        }
         round_t *r = &hc->rounds[2 * t];
         if (r[0].active && r[0].day != d) { /* local midnight splits the round */
             if (r[1].active)                /* two midnights old: no reply can reach it */
@@ -321,7 +326,7 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
 {
     uint32_t ci = h->conv;
     conv_t *c = CONV(e, ci);
-    hot_t *hc = HOT(e, c->hot); /* exists: a buffered event keeps it */
+    hot_t *hc = c->hot == NONE32 ? NULL : HOT(e, c->hot); /* while a round waits */
     int32_t d, tod;
     rr_tz_local(e->tz, &e->tzc, h->ts, &d, &tod);
     uint32_t cdi;
@@ -330,15 +335,15 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
 
     switch (h->type) {
     case RR_EVENT_BUYER_MESSAGE:
-        on_buyer_message(e, c, hc, cd, cdi, h, d, tod);
+        on_buyer_message(e, ci, c, &hc, cd, cdi, h, d, tod);
         break;
     case RR_EVENT_AGENT_MESSAGE:
         if (h->ts < c->first_agent_ts) c->first_agent_ts = h->ts;
         c->manual = 1;
-        on_reply(e, c, hc, h, 1);
+        if (hc) on_reply(e, c, hc, h, 1);
         break;
     case RR_EVENT_ROBOT_MESSAGE:
-        on_reply(e, c, hc, h, 0);
+        if (hc) on_reply(e, c, hc, h, 0);
         break;
     case RR_EVENT_AGENT_ASSIGNED:
         if (h->ts < c->first_agent_ts) c->first_agent_ts = h->ts;
@@ -349,7 +354,7 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
         c->manual = 1;
         break;
     case RR_EVENT_SESSION_END:
-        on_session_end(e, c, hc);
+        if (hc) on_session_end(e, c, hc);
         break;
     case RR_EVENT_RATING:
         on_rating(e, ci, c, cd, h, tod);
@@ -357,4 +362,5 @@ void conv_apply(rr_engine_t *e, const hev_t *h)
     default: /* SESSION_START, SYSTEM_MESSAGE, RATING_INVITE: only open the day */
         break;
     }
+    if (hc && !hc->rounds_active) store_hot_free(e, c->hot); /* no round waits */
 }

@@ -248,8 +248,7 @@ static void day_fold_cd(rr_engine_t *e, const day_t *dy, uint32_t k)
         if (r[1].active && r[1].day == dy->day) conv_round_resolve(e, c, hc, t, &r[1], 0, 0, 0);
         if (r[0].active && r[0].day == dy->day) conv_round_resolve(e, c, hc, t, &r[0], 0, 0, 0);
     }
-    if (hc && !hc->rounds_active && e->hot_last[c->hot] == HOT_PARKED)
-        e->hot_last[c->hot] = c->last_ts; /* the idle sweep may take it now */
+    if (hc && !hc->rounds_active) store_hot_free(e, c->hot); /* no round waits any more */
     shopday_t *sd = SD(e, cd->shopday);
     for (size_t m = 0; m < e->cfg.n_metrics; m++) {
         const rr_metric_def_t *md = &e->cfg.metrics[m];

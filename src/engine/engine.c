@@ -72,8 +72,8 @@ void engine_release(rr_engine_t *e, partition_t *p, int64_t limit)
                 __builtin_prefetch(CONV(e, r->ring[(r->ring_head + 16) & mask].conv));
             if (r->ring_n > 8) {
                 const conv_t *c = CONV(e, r->ring[(r->ring_head + 8) & mask].conv);
-                /* every line of the hot record: the rounds sit past its header */
-                prefetch_lines(HOT(e, c->hot), e->hots.size);
+                /* every line of its hot record (a round waits): the rounds */
+                if (c->hot != NONE32) prefetch_lines(HOT(e, c->hot), e->hots.size);
                 if (c->cd_head != NONE32) __builtin_prefetch(CD(e, c->cd_head));
             }
             /* and, for events that resolve rounds, the counts they will add to */
@@ -127,16 +127,36 @@ static int64_t job_wm(const rr_engine_t *e)
     return w;
 }
 
+/* Finalise the days the job watermark has passed and free the queued
+ * conversations that are due, then say when to look again (next_due).
+ *
+ * When to call this is decided on acceptance, by a partition watermark
+ * reaching next_due, and next_due changes only here: so events offered one
+ * by one and in batches (whose releases wait for the batch's end) call it
+ * at the same events, whatever either has released in between. A day can
+ * be finalised once the job watermark w passes its end + H: the oldest open
+ * day's, or that of a day no release has created yet, whose events all have
+ * ts >= w (every partition released below its watermark before this call),
+ * so a day no older than w's. Freeing is due at next_expire. Calling this
+ * when nothing is due does nothing. */
 void engine_advance(rr_engine_t *e)
 {
     int64_t w = job_wm(e);
-    while (e->days.n && w != NO_TS && w > e->days.v[0].end_ms + e->cfg.horizon_ms)
+    const int64_t H = e->cfg.horizon_ms;
+    while (e->days.n && w != NO_TS && w > e->days.v[0].end_ms + H)
         day_finalize_oldest(e);
-    if (w != NO_TS && w != INT64_MAX && w >= e->next_hot_sweep) {
-        store_sweep_hot(e, w);
-        e->next_hot_sweep = w + RR_HOT_IDLE_MS / 3;
-    }
     if (w >= e->next_expire) store_expire(e, w);
+    int64_t due = e->next_expire;
+    if (e->days.n && e->days.v[0].end_ms + H < due) due = e->days.v[0].end_ms + H + 1;
+    if (w == NO_TS) {
+        due = NO_TS; /* a partition has no watermark yet: look at every move */
+    } else if (w != INT64_MAX) {
+        int32_t d, tod;
+        rr_tz_local(e->tz, &e->tzc, w, &d, &tod);
+        int64_t fin = rr_tz_day_end(e->tz, d) + H + 1;
+        if (fin < due) due = fin;
+    }
+    e->next_due = due;
 }
 
 /* ---- the public API's glue --------------------------------------------- */
@@ -258,7 +278,7 @@ void rr_engine_memory(const rr_engine_t *e, rr_memory_t *out)
                          e->exp_bits_n * sizeof *e->exp_bits;
     for (size_t i = 0; i < e->exp.n; i++)
         out->conversations += e->exp.v[i].convs.cap * sizeof(uint32_t);
-    out->active = slab_bytes(&e->hots) + e->hot_last_cap * sizeof *e->hot_last;
+    out->active = slab_bytes(&e->hots);
     out->blocks = e->pool.bytes_live + slab_bytes(&e->ids);
     out->days = slab_bytes(&e->cds) + slab_bytes(&e->sds) + slab_bytes(&e->ads) +
                 map3_bytes(&e->sd_map) + map3_bytes(&e->ad_map) + map3_bytes(&e->buyer_map) +
@@ -298,7 +318,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     if (sink) e->sink = *sink;
     e->final_through = NO_TS;
     e->next_expire = INT64_MAX;
-    e->next_hot_sweep = NO_TS;
+    e->next_due = NO_TS;
     rr_config_version(cfg, e->version, sizeof e->version);
     for (size_t a = 0; a < cfg->n_alerts; a++)
         if (rr_alert_compile(cfg->alerts[a].expr, cfg->metrics, cfg->n_metrics, &e->alerts[a],
@@ -412,7 +432,6 @@ void rr_engine_free(rr_engine_t *e)
     free(e->parts.v);
     rr_slab_free(&e->convs);
     rr_slab_free(&e->hots);
-    free(e->hot_last);
     store_expire_free(e);
     rr_slab_free(&e->cds);
     rr_slab_free(&e->sds);

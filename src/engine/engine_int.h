@@ -99,17 +99,15 @@ _Static_assert(sizeof(round_t) == 48, "docs/engine.md: 48 bytes per round");
  *           index conv-days and violations refer to. It holds one of its
  *           conv-days (cd_t, below) in line 1 when it fits, as with the
  *           default set, else right after it in its slab record;
- *   hot_t   only while it is active: the round trackers. Released once
- *           nothing is buffered, no round waits for a reply and it has been
- *           idle for RR_HOT_IDLE_MS of event time; rebuilt when the
- *           conversation speaks again.
+ *   hot_t   only while a round of it waits for a reply: the round
+ *           trackers. Made when a buyer message opens a round, released
+ *           when the last waiting round is resolved (replied, ended, or
+ *           unanswered at its day's finalisation).
  *
- * A long day therefore holds ~1.7M summaries but only the tens of thousands
- * of conversations in progress in the big records, which keeps the
- * per-event working set in cache. hot_t is 16 bytes plus 2 rounds (48 bytes
- * each) per round tracker: 304 bytes with the default set's 3 trackers. */
-#define HOT_PARKED (INT64_MAX - 1)
-#define RR_HOT_IDLE_MS INT64_C(900000)
+ * A long day therefore holds ~1.7M summaries but only the conversations
+ * waiting for a reply in the big records, and a released record is the
+ * next one made, which keeps the per-event working set in cache. hot_t is 16 bytes plus 2 rounds
+ * (48 bytes each) per round tracker: 304 bytes with the default set's 3 trackers. */
 
 #define IDS_BYTES 15
 typedef struct conv {
@@ -336,13 +334,8 @@ struct rr_engine {
     /* conversations: summary slab + id map, and the hot records */
     rr_slab_t convs; /* conv_t */
     size_t open_convs, peak_convs;
-    rr_slab_t hots;    /* hot_t and its rounds */
-    int64_t *hot_last; /* per hot slot: its conversation's last_ts, INT64_MAX when free,
-                        * HOT_PARKED when idle but holding a round open. Dense, so
-                        * the idle sweep reads 8 bytes a slot, not a record. */
-    size_t hot_last_cap;
+    rr_slab_t hots; /* hot_t and its rounds */
     size_t open_hot, peak_hot;
-    int64_t next_hot_sweep;
     rr_slab_t ids; /* ids_t: event ids past those a conversation's record holds */
 
     /* conv-days */
@@ -371,6 +364,7 @@ struct rr_engine {
     VEC(exp_bucket_t) exp;
     VEC(uint32_t) exp_now;
     int64_t next_expire; /* the first bucket's end; INT64_MIN with exp_now; INT64_MAX none */
+    int64_t next_due;    /* a partition watermark reaching it calls engine_advance (engine.c) */
     uint64_t *exp_bits;  /* a bit per conversation: a bucket in index order */
     size_t exp_bits_n;   /* words */
 
@@ -484,15 +478,14 @@ static inline int store_conv_is_over(rr_engine_t *e, const conv_t *c)
     return wm > rr_tz_day_end(e->tz, d) + e->cfg.horizon_ms;
 }
 
-/* store.c: a new attached conversation for ev in partition p; its hot
- * record (new, or rebuilt after going quiet); NONE32/NULL out of memory */
+/* store.c: a new attached conversation for ev in partition p; a hot record
+ * for conversation ci (a round of it opens); NONE32/NULL out of memory.
+ * store_hot_free releases one (no round of it waits any more). */
 uint32_t store_conv_new(rr_engine_t *e, int p, const rr_event_t *ev);
-hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts);
+hot_t *store_hot_make(rr_engine_t *e, uint32_t ci);
+void store_hot_free(rr_engine_t *e, uint32_t hi);
 /* store.c: conversation ci is over: out of its id's map, freed once its days are */
 void store_conv_detach(rr_engine_t *e, uint32_t ci);
-/* store.c: release quiet hot records (idle before wm - RR_HOT_IDLE_MS); free
- * conversations that are over, or of an ended partition, with nothing open */
-void store_sweep_hot(rr_engine_t *e, int64_t wm);
 /* store.c: conversation ci's last open day was finalised: queue it to be
  * freed once it is over (nothing happens if events of it are buffered) */
 void store_quiet(rr_engine_t *e, uint32_t ci);

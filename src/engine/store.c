@@ -3,14 +3,12 @@
  * conversation", "A conversation's life").
  *
  * Owns conv_t (128 bytes and a conv-day, in the convs slab, found through its partition's id
- * map from its first applied event until it is over and its days are final)
- * and hot_t (in the hots slab, with the dense hot_last array, only while the
- * conversation is active); the states a conv_t goes through are drawn
- * beside CONV_FREE in engine_int.h. Eviction only frees memory: whether a conversation is over is
- * decided when an event arrives (store_conv_is_over, engine_int.h), never by when a sweep ran.
- * store_sweep_hot releases quiet hot records (rounds only: the ids stay with the conversation,
- * ids.c); the expiry queue (store_quiet, store_expire) frees conversations nothing can change
- * any more.
+ * map from its first applied event until it is over and its days are final) and hot_t (in
+ * the hots slab, only while a round of the conversation waits for a reply: store_hot_make,
+ * store_hot_free); the states a conv_t goes through are drawn beside CONV_FREE in
+ * engine_int.h. Eviction only frees memory: whether a conversation is over is decided when
+ * an event arrives (store_conv_is_over, engine_int.h), never by when memory is freed. The
+ * expiry queue (store_quiet, store_expire) frees conversations nothing can change any more.
  *
  * Uses the records of engine_int.h, ids.c and conv.c's pending timestamps.
  * Not thread-safe. Layer: engine.
@@ -19,14 +17,15 @@
 
 #include <stdlib.h>
 
-static void store_hot_evict(rr_engine_t *e, uint32_t hi)
+/* Release hot record hi: no round of its conversation waits any more (or
+ * the conversation is freed). */
+void store_hot_free(rr_engine_t *e, uint32_t hi)
 {
     hot_t *hc = HOT(e, hi);
     for (int t = 0; t < 2 * e->n_trk; t++)
         conv_pend_free(e, &hc->rounds[t]);
     CONV(e, hc->conv)->hot = NONE32;
     hc->live = 0;
-    e->hot_last[hi] = INT64_MAX;
     if (rr_slab_release(&e->hots, hi) < 0) e->oom = 1;
     e->open_hot--;
 }
@@ -36,30 +35,12 @@ static void store_conv_evict(rr_engine_t *e, uint32_t ci)
     conv_t *c = CONV(e, ci);
     if (c->live == CONV_ATTACHED) rr_map64_del(&e->parts.v[c->part].convs, c->id);
     c->live = CONV_OVER; /* its ids are not needed any more */
-    if (c->hot != NONE32) store_hot_evict(e, c->hot);
+    if (c->hot != NONE32) store_hot_free(e, c->hot);
     ids_free(e, c);
     c->live = CONV_FREE;
     if (rr_slab_release(&e->convs, ci) < 0) e->oom = 1;
     e->open_convs--;
     e->st.evicted_conversations++;
-}
-
-/* Release the hot records of conversations that went quiet: nothing
- * buffered, no round waiting for a reply, idle for RR_HOT_IDLE_MS. Their
- * event ids stay in the conversation's record (ids.c): a re-delivery may be
- * stamped anew hours later, and is still a duplicate. */
-void store_sweep_hot(rr_engine_t *e, int64_t wm)
-{
-    for (size_t i = 0; i < e->hots.n; i++) {
-        if (e->hot_last[i] >= wm - RR_HOT_IDLE_MS) /* free slots are INT64_MAX */
-            continue;
-        const hot_t *hc = HOT(e, i);
-        if (conv_buffered(e, CONV(e, hc->conv))) continue;
-        if (!hc->rounds_active)
-            store_hot_evict(e, (uint32_t)i);
-        else                             /* a round waits for its day's end: until an event */
-            e->hot_last[i] = HOT_PARKED; /* or day_fold_cd changes it, do not look again */
-    }
 }
 
 /* ---- the expiry queue -------------------------------------------------- */
@@ -225,24 +206,15 @@ void store_expire_free(rr_engine_t *e)
     free(e->exp_bits);
 }
 
-/* Give conversation ci a hot record (new, or speaking again after going quiet). */
-hot_t *store_hot_make(rr_engine_t *e, uint32_t ci, int64_t last_ts)
+/* Give conversation ci a hot record: a round of it opens. */
+hot_t *store_hot_make(rr_engine_t *e, uint32_t ci)
 {
-    /* the slot taken is a free one or hot_n */
-    if (e->hots.n >= e->hot_last_cap) {
-        size_t cap = e->hot_last_cap ? 2 * e->hot_last_cap : 1024;
-        int64_t *v = realloc(e->hot_last, cap * sizeof *v);
-        if (!v) return NULL;
-        e->hot_last = v;
-        e->hot_last_cap = cap;
-    }
     uint32_t hi = rr_slab_alloc(&e->hots);
     if (hi == NONE32) return NULL;
     hot_t *hc = HOT(e, hi);
     hc->conv = ci;
     hc->ad_cache = NONE32;
     hc->live = 1;
-    e->hot_last[hi] = last_ts;
     CONV(e, ci)->hot = hi;
     if (++e->open_hot > e->peak_hot) e->peak_hot = e->open_hot;
     return hc;

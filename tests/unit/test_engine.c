@@ -1892,11 +1892,6 @@ Test(tz, day_recurring_after_a_midnight_fall_back_is_published_once)
     h_free(&h);
 }
 
-/* A conversation's round state (its "hot" record) is held while a round waits
- * for a reply, even when the conversation is idle, and released once the
- * round's day is final and the conversation has been idle RR_HOT_IDLE_MS
- * (15 min). The idle sweep stops re-reading a waiting record until an event
- * or its day's finalisation changes it; this pins that it is still released. */
 /* A conversation is freed once nothing can change it any more: its days
  * final, and its conversation_ttl ended in an hour of event time the job
  * watermark has passed, or its partition ended. Pins when memory is given
@@ -1985,33 +1980,44 @@ Test(memory, state_bytes_add_up_and_grow_with_conversations)
     h_free(&h);
 }
 
-Test(memory, idle_conversation_keeps_round_state_until_its_day_is_final_then_releases_it)
+/* A conversation's round state (its "hot" record) is held exactly while a
+ * round of it waits for a reply: made by the buyer message that opens one,
+ * released by the reply that closes the last, or, for a round nobody
+ * answered, when its day is final. */
+Test(memory, round_state_is_held_exactly_while_a_round_waits)
 {
     harness_t h;
     h_init(&h);
     rr_stats_t st;
-    /* conversation 2 keeps the watermark moving */
+    /* conversation 2 keeps the watermark moving, and never opens a round */
     uint64_t eid = 100;
     for (int64_t t = AT("10:30:00"); t <= AT("22:30:00"); t += HOUR_MS / 2)
         OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.active_conversations, 0, "no round waits");
     /* conversation 1: one unanswered buyer message late on Nov 22, so that it
-     * is still far from conversation_ttl (6 h) when its day is final */
+     * is still far from conversation_ttl (6 h) when its day is final;
+     * conversation 3: a buyer message answered meanwhile */
+    OFFER_AS(&h, ev(T_BUYER, 30, 3, 3, 0, "22:31:00"), RR_APPLIED);
     OFFER_AS(&h, ev(T_XFER, 1, 1, 1, 0, "22:39:00"), RR_APPLIED);
     OFFER_AS(&h, ev(T_BUYER, 2, 1, 1, 0, "22:40:00"), RR_APPLIED);
+    OFFER_AS(&h, ev(T_AGENT, 31, 3, 3, 7, "22:45:00"), RR_APPLIED);
     for (int64_t t = AT("22:50:00"); t <= AT("23:50:00"); t += 10 * 60000)
         OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
     h_stats(&h, &st);
-    cr_expect_eq(st.active_conversations, 2, "the waiting round keeps conversation 1's state");
+    cr_expect_eq(st.active_conversations, 1, "conversation 1's round waits; 3 was answered");
+    cr_expect_eq(st.peak_active_conversations, 2, "both from 22:40 to 22:45");
     /* Nov 22 ends at Nov 23 00:00: final once wm > 00:00 + H = 01:00 */
-    for (int64_t t = AT("24:00:00"); t <= AT("25:10:00"); t += 10 * 60000)
+    for (int64_t t = AT("24:00:00"); t <= AT("25:00:00"); t += 10 * 60000)
         OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.shop_days, 0, "Nov 22 not final yet");
+    cr_expect_eq(st.active_conversations, 1, "its round still waits for Nov 22's end");
+    OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, AT("25:00:05") + 1), RR_APPLIED);
     h_stats(&h, &st);
     cr_expect_eq(st.shop_days, 1, "Nov 22 published");
-    for (int64_t t = AT("25:20:00"); t <= AT("26:00:00"); t += 10 * 60000)
-        OFFER_AS(&h, ev_ts(T_SYSTEM, eid++, 2, 0, 0, t), RR_APPLIED);
-    h_stats(&h, &st);
-    cr_expect_eq(st.active_conversations, 1, "conversation 1's state released after its day");
-    cr_expect_eq(st.open_conversations, 2, "its 64-byte summary stays (conversation_ttl)");
+    cr_expect_eq(st.active_conversations, 0, "conversation 1's state released with its day");
+    cr_expect_eq(st.open_conversations, 3, "the 128-byte records stay (conversation_ttl)");
     h_finish(&h);
     cr_expect_eq(cap_count_viols(&h.cap, SESS, 1), 1);
     h_free(&h);
