@@ -47,6 +47,8 @@ static const char usage[] =
     "      --start-day DATE    first local day, YYYY-MM-DD (default 2026-11-22;\n"
     "                          local time is Asia/Shanghai, UTC+8)\n"
     "      --shops N           shops (default: events / days / 2000, at least 1)\n"
+    "      --top-shop-share S  the biggest shop's share of the conversations, 0..0.95\n"
+    "                          (default 0: shop sizes follow a zipf law)\n"
     "      --seed N            random seed (default 1)\n"
     "\n"
     "delivery knobs, each a share of model events in 0..1 (default 0, sum <= 1);\n"
@@ -84,6 +86,7 @@ enum {
     OPT_DAYS = 256,
     OPT_START_DAY,
     OPT_SHOPS,
+    OPT_TOP_SHOP,
     OPT_SEED,
     OPT_DUP,
     OPT_DISORDER,
@@ -109,6 +112,7 @@ static const struct option long_opts[] = {
     {"days", required_argument, NULL, OPT_DAYS},
     {"start-day", required_argument, NULL, OPT_START_DAY},
     {"shops", required_argument, NULL, OPT_SHOPS},
+    {"top-shop-share", required_argument, NULL, OPT_TOP_SHOP},
     {"seed", required_argument, NULL, OPT_SEED},
     {"duplicate-rate", required_argument, NULL, OPT_DUP},
     {"disorder-rate", required_argument, NULL, OPT_DISORDER},
@@ -297,6 +301,10 @@ int rr_cmd_gen(int argc, char **argv)
             if (parse_u64(a, 1, 10000000, &u))
                 return bad_value("shops", a, "an integer in 1..10000000");
             o.shops = (uint32_t)u;
+            break;
+        case OPT_TOP_SHOP:
+            if (parse_rate(a, &o.top_shop_share) || o.top_shop_share > 0.95)
+                return bad_value("top-shop-share", a, "a number in 0..0.95");
             break;
         case OPT_SEED:
             if (parse_u64(a, 0, UINT64_MAX, &o.seed))

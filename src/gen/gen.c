@@ -535,6 +535,12 @@ static int build_shops(gen_t *g)
         g->cdf[i] = sum;
         perm[i] = i;
     }
+    if (o->top_shop_share > 0 && n > 1) { /* a skewed day: the biggest shop gets this share */
+        double rest = sum - g->cdf[0], w0 = o->top_shop_share / (1 - o->top_shop_share) * rest;
+        for (uint32_t i = 0; i < n; i++)
+            g->cdf[i] += w0 - 1.0; /* the rank-1 weight was 1 */
+        sum += w0 - 1.0;
+    }
     for (uint32_t i = n; i > 1; i--) { /* ids do not follow size */
         uint32_t j = (uint32_t)rbelow(r, i);
         uint32_t t = perm[i - 1];
@@ -1494,6 +1500,8 @@ int rr_gen_opts_check(const rr_gen_opts_t *o, char *errstr, size_t errstr_size)
         BAD("UTC offset %d min is out of range", (int)o->utc_offset_min);
     if (o->shops > 10000000) BAD("shops must be at most 10000000 (got %u)", o->shops);
     if (!(o->zipf_exponent >= 0 && o->zipf_exponent <= 10)) BAD("zipf exponent must be in 0..10");
+    if (!(o->top_shop_share >= 0 && o->top_shop_share <= 0.95))
+        BAD("top shop share must be in 0..0.95");
     const double rates[] = {o->duplicate_rate, o->disorder_rate, o->late_rate,
                             o->invalid_rate,   o->garbage_rate,  o->redeliver_rate};
     static const char *names[] = {"duplicate", "disorder", "late",

@@ -102,6 +102,8 @@ typedef struct rr_gen_opts {
     int32_t utc_offset_min; /* local time = UTC + this; default 480 (Asia/Shanghai) */
     uint32_t shops;         /* 0 = scale with events: events / 2000 per day, at least 1 */
     double zipf_exponent;   /* shop size ~ 1 / rank^s; default 1.1 */
+    double top_shop_share;  /* 0: as the zipf law gives; else the biggest shop's share of the
+                               conversations (a skewed day), in 0..0.95 */
 
     /* Knobs: the share of model events that get each treatment; default 0.
      * At most one treatment per event, so their sum must be <= 1. */

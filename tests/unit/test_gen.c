@@ -946,6 +946,58 @@ static void refused(rr_gen_opts_t o, const char *what)
     cr_assert(strstr(err, what), "%s", err);
 }
 
+/* --top-shop-share: the biggest shop takes that share of the conversations
+ * (a skewed day, issue 16's no-regression case), the others keep their
+ * proportions; off, the zipf law alone (its biggest shop ~15% of them). */
+static int cmp_pair(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static double top_shop_share_of_conversations(double share)
+{
+    cap_t c = {0};
+    rr_gen_opts_t o = opts(200000, 5);
+    o.shops = 100;
+    o.top_shop_share = share;
+    run(&o, &c);
+    /* (conversation, shop) of every event, sorted: one per conversation */
+    uint64_t(*pair)[2] = calloc(c.n, sizeof *pair), shops[100] = {0};
+    size_t count[100] = {0}, n_conv = 0, n_shops = 0, best = 0;
+    cr_assert_not_null(pair);
+    for (size_t i = 0; i < c.n; i++) {
+        pair[i][0] = c.r[i].ev.conversation_id;
+        pair[i][1] = c.r[i].ev.shop_id;
+    }
+    qsort(pair, c.n, sizeof *pair, cmp_pair);
+    for (size_t i = 0; i < c.n; i++) {
+        if (i && pair[i][0] == pair[i - 1][0]) continue;
+        n_conv++;
+        size_t k = 0;
+        while (k < n_shops && shops[k] != pair[i][1])
+            k++;
+        cr_assert_lt(k, 100, "more than 100 shops");
+        if (k == n_shops) shops[n_shops++] = pair[i][1];
+        if (++count[k] > best) best = count[k];
+    }
+    free(pair);
+    cap_free(&c);
+    return (double)best / (double)n_conv;
+}
+
+Test(gen, top_shop_share_skews_the_day_to_one_shop)
+{
+    double zipf = top_shop_share_of_conversations(0), skewed = top_shop_share_of_conversations(0.3);
+    cr_expect(zipf > 0.12 && zipf < 0.25, "zipf alone: the biggest shop has %.3f", zipf);
+    cr_expect(skewed > 0.27 && skewed < 0.33, "asked 0.3, got %.3f", skewed);
+    char err[256];
+    rr_gen_opts_t o = opts(10, 1);
+    o.top_shop_share = 0.96;
+    cr_expect_eq(rr_gen_opts_check(&o, err, sizeof err), -1);
+    cr_expect(strstr(err, "top shop share") != NULL, "%s", err);
+}
+
 Test(gen, rejects_bad_options_naming_them)
 {
     char err[256];
