@@ -22,8 +22,8 @@
 void store_hot_free(rr_engine_t *e, uint32_t hi)
 {
     hot_t *hc = HOT(e, hi);
-    for (int t = 0; t < 2 * e->n_trk; t++)
-        conv_pend_free(e, &hc->rounds[t]);
+    for (int t = 0; hc->rounds_active && t < 2 * e->n_trk; t++) /* an inactive round holds */
+        conv_pend_free(e, &hc->rounds[t]);                      /* no block */
     CONV(e, hc->conv)->hot = NONE32;
     hc->live = 0;
     if (rr_slab_release(&e->hots, hi) < 0) e->oom = 1;
