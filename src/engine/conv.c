@@ -222,7 +222,11 @@ void conv_round_resolve(rr_engine_t *e, conv_t *c, hot_t *hc, int t, round_t *r,
          * rather than hold it until its day is final. */
         rr_reason_t reason = conv_violation_reason(e, &v, c, 0);
         if (reason) {
-            conv_emit_violation(e, &v, rr_day_to_yyyymmdd(r->day), reason);
+            if (r->day != e->ymd_day) { /* most violations are of one or two days */
+                e->ymd_day = r->day;
+                e->ymd = rr_day_to_yyyymmdd(r->day);
+            }
+            conv_emit_violation(e, &v, e->ymd, reason);
             continue;
         }
         if (!dy && !(dy = day_get(e, r->day))) {

@@ -319,6 +319,7 @@ int rr_engine_new(const rr_config_t *cfg, const rr_tz_t *tz, const rr_sink_t *si
     e->final_through = NO_TS;
     e->next_expire = INT64_MAX;
     e->next_due = NO_TS;
+    e->ymd_day = INT32_MIN;
     rr_config_version(cfg, e->version, sizeof e->version);
     for (size_t a = 0; a < cfg->n_alerts; a++)
         if (rr_alert_compile(cfg->alerts[a].expr, cfg->metrics, cfg->n_metrics, &e->alerts[a],

@@ -368,6 +368,7 @@ struct rr_engine {
     uint64_t *exp_bits;  /* a bit per conversation: a bucket in index order */
     size_t exp_bits_n;   /* words */
 
+    int32_t ymd_day, ymd; /* the last day a violation was published for, as YYYYMMDD */
     int finished;
     int oom;
     int provisional_at_final; /* rr_engine_set_provisional_at_final */

@@ -153,9 +153,10 @@ static void exp_free_list(rr_engine_t *e, const uint32_t *v, size_t n, int64_t h
             int64_t at = store_expiry(e, c);
             if (at == INT64_MIN ? hour != INT64_MIN : hour == INT64_MIN || at / EXP_HOUR != hour)
                 continue; /* an earlier entry of it, or of the conversation it was */
-            /* over by now: the job watermark passed last ts + ttl, and it
-             * passed its last day's end + H when that day was finalised */
-            if (at == INT64_MIN || store_conv_is_over(e, c)) store_conv_evict(e, ci);
+            /* over by now (store_conv_is_over): its partition's watermark has
+             * passed last ts + ttl (the job watermark has: the bucket's hour),
+             * and its last day's end + H, when that day was finalised */
+            if (at == INT64_MIN || part_wm(e, &e->parts.v[c->part]) > at) store_conv_evict(e, ci);
         }
 }
 
