@@ -172,6 +172,7 @@ int rr_engine_add_partition(rr_engine_t *e, const char *name)
         free(p.name);
         return -1;
     }
+    e->next_due = NO_TS; /* the job watermark may go back: look again (engine_advance) */
     return (int)e->parts.n - 1;
 }
 

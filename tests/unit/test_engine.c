@@ -1931,6 +1931,35 @@ Test(memory, conversations_are_freed_once_final_and_over_their_ttl_or_partition)
     h_free(&h);
 }
 
+/* A partition added mid-run (a Kafka rebalance) can bring a day older than
+ * any open one; it is final as soon as the job watermark, now held back by
+ * that partition, passes its end + H, as when it was there from the start. */
+Test(partitions, a_day_brought_by_a_partition_added_late_is_final_on_time)
+{
+    harness_t h;
+    h_init_tz(&h, NULL, NULL, 1);
+    uint64_t eid = 100;
+    /* partition 0 lives on Nov 23 only */
+    for (int64_t t = AT("24:00:00"); t <= AT("29:00:00"); t += 10 * 60000)
+        OFFER_AS_P(&h, 0, ev_ts(T_SYSTEM, eid++, 9, 0, 0, t), RR_APPLIED);
+    h.part[1] = rr_engine_add_partition(h.e, "late");
+    h.n_parts = 2;
+    cr_assert_geq(h.part[1], 0);
+    /* partition 1 starts on Nov 22 evening (shop 2) */
+    OFFER_AS_P(&h, 1, with_shop(ev(T_BUYER, 1, 1, 1, 0, "20:00:00"), 2), RR_APPLIED);
+    rr_stats_t st;
+    for (int64_t t = AT("20:10:00"); t <= AT("25:00:00"); t += 10 * 60000)
+        OFFER_AS_P(&h, 1, with_shop(ev_ts(T_SYSTEM, eid++, 8, 0, 0, t), 2), RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.shop_days, 0, "Nov 22 not final at 01:00 + 5 s lateness");
+    OFFER_AS_P(&h, 1, with_shop(ev_ts(T_SYSTEM, eid++, 8, 0, 0, AT("25:00:05") + 1), 2),
+               RR_APPLIED);
+    h_stats(&h, &st);
+    cr_expect_eq(st.shop_days, 1, "Nov 22 final once the job watermark passed 01:00");
+    h_finish(&h);
+    h_free(&h);
+}
+
 /* A conversation whose last day is final before its ttl ends waits for the
  * hour its ttl ends in, by the job watermark: not freed a moment earlier. */
 Test(memory, a_final_conversation_waits_for_the_hour_its_ttl_ends_in)
