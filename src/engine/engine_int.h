@@ -134,7 +134,7 @@ _Static_assert(sizeof(conv_t) == 128, "conv_t is two cache lines (docs/engine.md
 /* A conversation's life (SPEC §3 Lifetime):
  *
  *   free ──first applied event──► attached ──an event finds it over──► over ──days final──► free
- *                                     └───────────── sweep: over and days final ───────────┘
+ *                                     └─────── expiry queue: over and days final ──────────┘
  *
  * Attached: the partition's id map points at it, its events apply to it.
  * Over: its watermark passed last_ts + ttl and its last day's end + H when
@@ -162,7 +162,7 @@ typedef struct hot {
     uint32_t spare;    /* (was a count of buffered events: conv_buffered tells) */
     uint32_t ad_cache; /* agent-day of the last resolved round: usually the next one's too */
     uint8_t live;
-    uint8_t rounds_active; /* rounds with active set: the sweep reads no round */
+    uint8_t rounds_active; /* rounds with active set: 0 releases the record */
     uint8_t pad[2];
     round_t rounds[]; /* [2*t] current, [2*t+1] previous-day, per tracker t */
 } hot_t;
