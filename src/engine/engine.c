@@ -108,7 +108,7 @@ void engine_flush(rr_engine_t *e, partition_t *p)
  * conversation's shop, buyer, last ts, hot record and ids (written on
  * acceptance), the watermarks (written on acceptance) and final_through
  * (written by engine_advance, which a batch flushes before, as it flushes
- * before every sweep and every freeing of queued conversations). One decision looks as if it could
+ * before every call of it). One decision looks as if it could
  * see a release: a conversation found over is freed at once only when it has no conv-day and
  * nothing buffered (store_conv_detach). Events of it that a batch has not released yet are still
  * buffered, and released they would have given it a conv-day: kept either way. The released

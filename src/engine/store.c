@@ -151,8 +151,9 @@ static void exp_free_list(rr_engine_t *e, const uint32_t *v, size_t n, int64_t h
             conv_t *c = CONV(e, ci);
             if (!store_is_quiet(e, c)) continue;
             int64_t at = store_expiry(e, c);
-            if (at == INT64_MIN ? hour != INT64_MIN : hour == INT64_MIN || at / EXP_HOUR != hour)
-                continue; /* an earlier entry of it, or of the conversation it was */
+            int in_bucket =
+                hour == INT64_MIN ? at == INT64_MIN : at != INT64_MIN && at / EXP_HOUR == hour;
+            if (!in_bucket) continue; /* an earlier entry of it, or of the conversation it was */
             /* over by now (store_conv_is_over): its partition's watermark has
              * passed last ts + ttl (the job watermark has: the bucket's hour),
              * and its last day's end + H, when that day was finalised */
@@ -162,11 +163,9 @@ static void exp_free_list(rr_engine_t *e, const uint32_t *v, size_t n, int64_t h
 
 void store_expire(rr_engine_t *e, int64_t w)
 {
-    while (e->exp_now.n) { /* freeing takes nothing: no push while it runs */
-        size_t n = e->exp_now.n;
-        exp_free_list(e, e->exp_now.v, n, INT64_MIN);
-        e->exp_now.n = 0;
-    }
+    /* freeing queues nothing: no push while these run */
+    exp_free_list(e, e->exp_now.v, e->exp_now.n, INT64_MIN);
+    e->exp_now.n = 0;
     size_t k = 0;
     if (w != NO_TS && w != INT64_MAX)
         while (k < e->exp.n && (e->exp.v[k].hour + 1) * EXP_HOUR <= w) {
@@ -263,5 +262,5 @@ void store_conv_detach(rr_engine_t *e, uint32_t ci)
     rr_map64_del(&e->parts.v[c->part].convs, c->id);
     c->live = CONV_OVER;
     ids_free(e, c);
-    if (c->cd_head == NONE32 && !conv_buffered(e, c)) store_conv_evict(e, ci);
+    if (store_is_quiet(e, c)) store_conv_evict(e, ci);
 }
