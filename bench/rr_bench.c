@@ -18,6 +18,9 @@
  *   compact-mem the prototype of the engine's next design (compact.c): a
  *               compact conversation record, the default metrics as straight
  *               code; from that buffer, its records digested (digest.h)
+ *   bucket-mem  the prototype of the design after it (bucket.c): the day in
+ *               cache-sized passes, the real engine run on one bucket of
+ *               shops at a time (--buckets K, default 64); from that buffer
  *
  * --digest adds to the engine modes a digest of their final records (order
  * free, digest.h), the one compact-mem always prints, so the two compare.
@@ -51,6 +54,7 @@
 #include "replyrate/config.h"
 #include "replyrate/engine.h"
 #include "replyrate/v1/chat_event.pb-c.h"
+#include "bucket.h"
 #include "compact.h"
 #include "digest.h"
 #include "skeleton.h"
@@ -65,21 +69,26 @@ enum mode {
     M_DECODE_MEM,
     M_ENGINE_MEM,
     M_SKELETON_MEM,
-    M_COMPACT_MEM
+    M_COMPACT_MEM,
+    M_BUCKET_MEM
 };
 
-static const char *const mode_names[] = {"read",       "decode",     "decode-pbc",   "engine",
-                                         "decode-mem", "engine-mem", "skeleton-mem", "compact-mem"};
+static const char *const mode_names[] = {"read",         "decode",      "decode-pbc",
+                                         "engine",       "decode-mem",  "engine-mem",
+                                         "skeleton-mem", "compact-mem", "bucket-mem"};
 
 static const char usage[] =
-    "usage: rr_bench --input FILE --mode MODE [--repeat N] [--digest]\n"
+    "usage: rr_bench --input FILE --mode MODE [--repeat N] [--digest] [--buckets K]\n"
     "\n"
     "  -i, --input FILE   delimited ChatEvent stream, plain or zstd\n"
     "  -m, --mode MODE    read | decode | decode-pbc | engine | decode-mem | engine-mem |\n"
-    "                     skeleton-mem | compact-mem\n"
+    "                     skeleton-mem | compact-mem | bucket-mem\n"
     "  -r, --repeat N     timed repetitions in this process (default 1); one JSON\n"
     "                     line each on stdout\n"
     "  -d, --digest       engine modes: print a digest of the final records too\n"
+    "  -b, --buckets K    bucket-mem: shops dealt to K buckets (default 64)\n"
+    "  -s, --slice N      bucket-mem: offer the buckets' events to their engines\n"
+    "                     every N events dealt (default 1048576; 0: once, at the end)\n"
     "  -h, --help         this message\n";
 
 /* What a timed pass produced; the sums keep the compiler from discarding work. */
@@ -95,6 +104,7 @@ typedef struct pass {
     int digest;        /* digest the sink's final records into dg */
     rr_digest_t dg;
     cmp_counts_t cc; /* compact-mem */
+    bkt_counts_t bc; /* bucket-mem */
 } pass_t;
 
 static double cpu_s(struct rusage *ru)
@@ -333,7 +343,7 @@ static void print_json(enum mode m, int rep, const pass_t *ps, double wall, doub
            (unsigned long long)ps->bad, wall, cpu, user, sys, wall > 0 ? ev / wall : 0.0,
            cpu > 0 ? ev / cpu : 0.0, ev > 0 ? cpu / (ev / 1e6) : 0.0, (double)maxrss_kb / 1024.0,
            (double)mem_bytes / 1048576.0, (unsigned long long)ps->sum);
-    if (m == M_ENGINE || m == M_ENGINE_MEM)
+    if (m == M_ENGINE || m == M_ENGINE_MEM || m == M_BUCKET_MEM)
         printf(",\"applied\":%llu,\"duplicate\":%llu,\"late\":%llu,\"invalid\":%llu,"
                "\"shop_days\":%llu,\"agent_days\":%llu,\"violations\":%llu,"
                "\"peak_open_conversations\":%llu,\"sink_records\":%llu",
@@ -355,6 +365,13 @@ static void print_json(enum mode m, int rep, const pass_t *ps, double wall, doub
                (double)x->blocks / 1048576.0, (double)x->days / 1048576.0,
                (double)x->buffered / 1048576.0);
     }
+    if (m == M_BUCKET_MEM)
+        printf(",\"unsupported\":%llu,\"deal_user_s\":%.4f,\"deal_sys_s\":%.4f,"
+               "\"engines_user_s\":%.4f,\"engines_sys_s\":%.4f,\"largest_bucket_mib\":%.1f,"
+               "\"largest_bucket_open_conversations\":%llu",
+               (unsigned long long)ps->bc.unsupported, ps->bc.first_user_s, ps->bc.first_sys_s,
+               ps->bc.second_user_s, ps->bc.second_sys_s, (double)ps->bc.buffer_bytes / 1048576.0,
+               (unsigned long long)ps->bc.peak_bucket);
     if (m == M_COMPACT_MEM)
         printf(",\"unsupported\":%llu,\"peak_open_conversations\":%llu,\"state_mib\":%.1f,"
                "\"state_bytes_per_open_conversation\":%.0f",
@@ -378,12 +395,14 @@ static void print_json(enum mode m, int rep, const pass_t *ps, double wall, doub
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"input", required_argument, NULL, 'i'},  {"mode", required_argument, NULL, 'm'},
-        {"repeat", required_argument, NULL, 'r'}, {"digest", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"input", required_argument, NULL, 'i'},   {"mode", required_argument, NULL, 'm'},
+        {"repeat", required_argument, NULL, 'r'},  {"digest", no_argument, NULL, 'd'},
+        {"buckets", required_argument, NULL, 'b'}, {"slice", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *input = NULL, *mode_s = NULL;
-    int repeat = 1, digest = 0, c;
-    while ((c = getopt_long(argc, argv, "i:m:r:dh", opts, NULL)) != -1) {
+    int repeat = 1, digest = 0, buckets = 64, c;
+    long slice = 1 << 20;
+    while ((c = getopt_long(argc, argv, "i:m:r:db:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             input = optarg;
@@ -397,6 +416,12 @@ int main(int argc, char **argv)
         case 'd':
             digest = 1;
             break;
+        case 'b':
+            buckets = atoi(optarg);
+            break;
+        case 's':
+            slice = atol(optarg);
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -408,7 +433,7 @@ int main(int argc, char **argv)
     int m = -1;
     for (int i = 0; mode_s && i < (int)(sizeof mode_names / sizeof *mode_names); i++)
         if (!strcmp(mode_s, mode_names[i])) m = i;
-    if (!input || m < 0 || repeat < 1 || optind < argc) {
+    if (!input || m < 0 || repeat < 1 || buckets < 1 || slice < 0 || optind < argc) {
         fputs(usage, stderr);
         return 2;
     }
@@ -420,11 +445,11 @@ int main(int argc, char **argv)
     uint8_t *mem = NULL;
     size_t mem_len = 0;
     int engine_mode = m == M_ENGINE || m == M_ENGINE_MEM;
-    int mem_mode =
-        m == M_DECODE_MEM || m == M_ENGINE_MEM || m == M_SKELETON_MEM || m == M_COMPACT_MEM;
+    int mem_mode = m == M_DECODE_MEM || m == M_ENGINE_MEM || m == M_SKELETON_MEM ||
+                   m == M_COMPACT_MEM || m == M_BUCKET_MEM;
 
     rr_config_default(&cfg);
-    if ((engine_mode || m == M_COMPACT_MEM) &&
+    if ((engine_mode || m == M_COMPACT_MEM || m == M_BUCKET_MEM) &&
         rr_tz_load("Asia/Shanghai", &tz, err, sizeof err) < 0) {
         fprintf(stderr, "rr_bench: %s\n", err);
         goto out;
@@ -435,7 +460,7 @@ int main(int argc, char **argv)
     }
 
     for (int rep = 1; rep <= repeat; rep++) {
-        pass_t ps = {.digest = digest && engine_mode};
+        pass_t ps = {.digest = (digest && engine_mode) || m == M_BUCKET_MEM};
         rr_engine_t *eng = NULL;
         rr_source_t *src = NULL;
         int part = 0;
@@ -467,6 +492,26 @@ int main(int argc, char **argv)
         struct rusage r0, r1;
         getrusage(RUSAGE_SELF, &r0);
         double t0 = rr_mono_s();
+        if (m == M_BUCKET_MEM) { /* its own passes over the buffer */
+            int brc = bkt_run(mem, mem_len, &cfg, tz, &sink, buckets, slice, rr_now_ms(), &ps.bc,
+                              err, sizeof err);
+            double bwall = rr_mono_s() - t0;
+            getrusage(RUSAGE_SELF, &r1);
+            if (brc < 0) {
+                fprintf(stderr, "rr_bench: bucket: %s\n", err);
+                skel_free(sk);
+                cmp_free(cp);
+                goto out;
+            }
+            ps.records = ps.bc.records;
+            ps.st = ps.bc.st;
+            ps.st.peak_open_conversations = ps.bc.peak_open;
+            ps.ok = ps.st.input;
+            print_json((enum mode)m, rep, &ps, bwall, cpu_s(&r1) - cpu_s(&r0),
+                       tv_s(r1.ru_utime) - tv_s(r0.ru_utime), tv_s(r1.ru_stime) - tv_s(r0.ru_stime),
+                       r1.ru_maxrss, mem_len);
+            continue;
+        }
         int rc = mem_mode ? rr_source_open_mem(mem, mem_len, input, &src, err, sizeof err)
                           : rr_source_open(input, &src, err, sizeof err);
         if (rc < 0) {

@@ -167,6 +167,15 @@ typedef struct rr_offer {
  * rejected events never share an output). */
 void rr_engine_offer_batch(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms);
 
+/* As rr_engine_offer_batch, with one partition's input split across
+ * engines by shop (bench/bucket.c, issue 16's cache-sized passes): before
+ * o[i], partition p's greatest applied ts becomes seen[i] if that is more
+ * (INT64_MIN: unchanged), as if an event at seen[i] had been applied, so
+ * every watermark decision (late, releases, finalised days, conversations
+ * over) is the one the whole partition's engine makes. */
+void rr_engine_offer_batch_seen(rr_engine_t *e, int p, const rr_offer_t *o, const int64_t *seen,
+                                size_t n, int64_t now_ms);
+
 /* Record bytes on partition p that did not decode (SPEC §7): counted invalid. */
 void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const uint8_t *raw,
                                  size_t raw_len, const char *reason);

@@ -151,7 +151,21 @@ static inline uint32_t batch_lookup(const rr_engine_t *e, const partition_t *pt,
     return ci;
 }
 
-static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms)
+/* Partition pt's greatest applied ts is at least ts, in a batch: as judge()
+ * moves it for an applied event. */
+static void raise_max_ts(rr_engine_t *e, partition_t *pt, int64_t ts)
+{
+    pt->max_ts = ts;
+    if (part_wm(e, pt) >= e->next_due) {
+        engine_flush(e, pt);
+        engine_advance(e);
+    } else {
+        pt->unreleased = 1;
+    }
+}
+
+static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, const int64_t *seen, size_t n,
+                        int64_t now_ms)
 {
     partition_t *pt = &e->parts.v[p];
     uint64_t h[BATCH_CHUNK];
@@ -166,6 +180,8 @@ static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, in
         ci[k] = batch_lookup(e, pt, &o[k], h[k]);
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n) ci[k + AHEAD] = batch_lookup(e, pt, &o[k + AHEAD], h[k + AHEAD]);
+        if (seen && seen[k] != NO_TS && (pt->max_ts == NO_TS || seen[k] > pt->max_ts))
+            raise_max_ts(e, pt, seen[k]);
         if (o[k].reason)
             rr_engine_offer_undecodable(e, p, o[k].offset, o[k].raw, o[k].raw_len, o[k].reason);
         else
@@ -173,14 +189,21 @@ static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, in
     }
 }
 
-void rr_engine_offer_batch(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms)
+void rr_engine_offer_batch_seen(rr_engine_t *e, int p, const rr_offer_t *o, const int64_t *seen,
+                                size_t n, int64_t now_ms)
 {
     partition_t *pt = &e->parts.v[p];
     pt->batch = 1;
     for (size_t i = 0; i < n; i += BATCH_CHUNK)
-        offer_chunk(e, p, o + i, n - i < BATCH_CHUNK ? n - i : BATCH_CHUNK, now_ms);
+        offer_chunk(e, p, o + i, seen ? seen + i : NULL, n - i < BATCH_CHUNK ? n - i : BATCH_CHUNK,
+                    now_ms);
     pt->batch = 0;
     if (pt->unreleased) engine_flush(e, pt);
+}
+
+void rr_engine_offer_batch(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms)
+{
+    rr_engine_offer_batch_seen(e, p, o, NULL, n, now_ms);
 }
 
 /* SPEC §7, in its order: invalid (a jump is held instead), late, duplicate,
