@@ -164,8 +164,12 @@ static void raise_max_ts(rr_engine_t *e, partition_t *pt, int64_t ts)
     }
 }
 
-static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, const int64_t *seen, size_t n,
-                        int64_t now_ms)
+/* Inlined into both batch entries (offer_batch), so that plain batches
+ * (seen NULL) carry no test for it. */
+static inline __attribute__((always_inline)) void offer_chunk(rr_engine_t *e, int p,
+                                                              const rr_offer_t *o,
+                                                              const int64_t *seen, size_t n,
+                                                              int64_t now_ms)
 {
     partition_t *pt = &e->parts.v[p];
     uint64_t h[BATCH_CHUNK];
@@ -189,8 +193,10 @@ static void offer_chunk(rr_engine_t *e, int p, const rr_offer_t *o, const int64_
     }
 }
 
-void rr_engine_offer_batch_seen(rr_engine_t *e, int p, const rr_offer_t *o, const int64_t *seen,
-                                size_t n, int64_t now_ms)
+static inline __attribute__((always_inline)) void offer_batch(rr_engine_t *e, int p,
+                                                              const rr_offer_t *o,
+                                                              const int64_t *seen, size_t n,
+                                                              int64_t now_ms)
 {
     partition_t *pt = &e->parts.v[p];
     pt->batch = 1;
@@ -203,7 +209,13 @@ void rr_engine_offer_batch_seen(rr_engine_t *e, int p, const rr_offer_t *o, cons
 
 void rr_engine_offer_batch(rr_engine_t *e, int p, const rr_offer_t *o, size_t n, int64_t now_ms)
 {
-    rr_engine_offer_batch_seen(e, p, o, NULL, n, now_ms);
+    offer_batch(e, p, o, NULL, n, now_ms);
+}
+
+void rr_engine_offer_batch_seen(rr_engine_t *e, int p, const rr_offer_t *o, const int64_t *seen,
+                                size_t n, int64_t now_ms)
+{
+    offer_batch(e, p, o, seen, n, now_ms);
 }
 
 /* SPEC §7, in its order: invalid (a jump is held instead), late, duplicate,
