@@ -12,9 +12,10 @@
 # JSON Lines (shards: one per CPU; and again with --threads 1, one engine,
 # its records checked equal), `replyrate run --brokers --publish` (results to topics in
 # one transaction, a fresh group each time), and a streaming run (fresh
-# group, --commit-every 1s: checkpoints in the changelog every second)
-# timed from its start to its first commit that has read every partition
-# to its end. Writes the medians and the
+# group, --commit-every 1s: checkpoints in the changelog every second;
+# engines fed on one thread per CPU, and again with --threads 1) timed from
+# its start to its first commit that has read every partition to its end.
+# Writes the medians and the
 # ratios taken within each repetition to bench/results/kafka-DATE-REV.md.
 # Then (unless --no-restore) the restore of a million open conversations
 # from the changelog: a topic holding the first 16M records of bench/run.sh's
@@ -111,12 +112,14 @@ stream_until() {
 restart_in_group() { stream_until '"type":"assigned"' 1s "$@"; }
 # A streaming run never ends by itself: its time is the time to its first
 # commit with nothing left to read (lag 0), then it gets SIGTERM.
+# stream_timed MODE [run options...]
 stream_timed() {
-    local t0 ta t1 pid group="bench-s-$rep-$(date +%s%N)"
+    local t0 ta t1 pid group="bench-s-$rep-$(date +%s%N)" mode=$1
+    shift
     t0=$(date +%s.%N)
     /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$BUILD/replyrate" run --brokers "$BROKERS" \
         --topic "$TOPIC" --publish --topic-prefix "bench.sout" --group "$group" \
-        --commit-every 1s 2>"$tmp/err" >/dev/null &
+        --commit-every 1s "$@" 2>"$tmp/err" >/dev/null &
     pid=$!
     until grep -q '"type":"assigned"' "$tmp/err"; do
         kill -0 "$pid" 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
@@ -131,15 +134,16 @@ stream_timed() {
     pkill -TERM -P "$pid"
     wait "$pid" || { cat "$tmp/err" >&2; exit 1; }
     restart_in_group "$TOPIC" bench.sout "$group" "$tmp/err2"
-    python3 - "$tmp/err" "$rep" "$t0" "$t1" "$tmp/time" "$ta" "$tmp/err2" <<'EOF'
+    python3 - "$tmp/err" "$rep" "$t0" "$t1" "$tmp/time" "$ta" "$tmp/err2" "$mode" <<'EOF'
 import json, sys
 err, rep, t0, t1, tf, ta = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], float(sys.argv[6])
+mode = sys.argv[8]
 lines = [json.loads(l) for l in open(err) if l.startswith("{")]
 restored = [json.loads(l) for l in open(sys.argv[7]) if l.startswith('{"type":"restored"')]
 commits = [l for l in lines if l["type"] == "commit"]
 upto = next(i for i, c in enumerate(commits) if c["lag"] == 0) + 1
 _, user, sys_ = open(tf).read().split()
-print(json.dumps({"mode": "stream", "rep": rep, "events": commits[upto - 1]["input"],
+print(json.dumps({"mode": mode, "rep": rep, "events": commits[upto - 1]["input"],
                   "wall_s": round(t1 - t0, 3), "join_s": round(ta - t0, 3), "cpu_s": round(float(user) + float(sys_), 2),
                   "commits": upto, "checkpoint_s": round(sum(c["seconds"] for c in commits[:upto]), 3),
                   "checkpoint_mb": round(sum(c["checkpoint_bytes"] for c in commits[:upto]) / 1e6, 1),
@@ -160,7 +164,8 @@ for rep in $(seq 1 "$REPEAT"); do
     cmp -s <(sort "$tmp/out.jsonl") <(sort "$tmp/out1.jsonl") || { log "one engine and the shards disagree"; exit 1; }
     timed publish "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --publish \
         --topic-prefix "bench.out" --group "bench-$rep-$(date +%s%N)" >>"$raw"
-    stream_timed >>"$raw"
+    stream_timed stream >>"$raw"
+    stream_timed stream-1 --threads 1 >>"$raw"
 done
 
 # A million open conversations: the first 16M records of bench/run.sh's
@@ -221,12 +226,13 @@ python3 - "$raw" "$EVENTS" "$PARTS" "$REV" "$TOPIC" >"$out" <<'EOF'
 import json, statistics, sys, platform
 raw, events, parts, rev, topic = sys.argv[1:6]
 rows = [json.loads(l) for l in open(raw)]
-modes = ["consume", "run", "run-1", "publish", "stream"]
+modes = ["consume", "run", "run-1", "publish", "stream", "stream-1"]
 what = {"consume": "bare librdkafka consumer, run's settings, every byte touched (the floor)",
         "run": "`replyrate run --brokers --topic --until-end`, JSON Lines to a file (shards: one per CPU)",
         "run-1": "the same with `--threads 1`: one engine on one thread",
         "publish": "`replyrate run --brokers --topic --until-end --publish`: results to 6 topics, one transaction",
-        "stream": "`replyrate run --brokers --topic --publish --commit-every 1s` (streaming), start to its first commit at lag 0"}
+        "stream": "`replyrate run --brokers --topic --publish --commit-every 1s` (streaming; engines fed on one thread per CPU), start to its first commit at lag 0",
+        "stream-1": "the same with `--threads 1`: every engine fed on one thread"}
 by = {m: [r for r in rows if r["mode"] == m] for m in modes}
 med = lambda xs: statistics.median(xs)
 print(f"# Kafka benchmark, rev {rev}\n")
@@ -243,9 +249,11 @@ for m in modes:
 print("\nRatios of rates within one repetition (run's events/s over the bare consumer's), median (min..max):\n")
 print("| ratio | wall |")
 print("|---|---:|")
-for m in ("run", "run-1", "publish", "stream"):
+for m in ("run", "run-1", "publish", "stream", "stream-1"):
     rs = [c["wall_s"] / r["wall_s"] for c, r in zip(by["consume"], by[m])]
     print(f"| {m} / consume | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
+rs = [(s1["wall_s"] - s1["join_s"]) / (s["wall_s"] - s["join_s"]) for s, s1 in zip(by["stream"], by["stream-1"])]
+print(f"| stream / stream-1 (engines on every core vs one thread; from assignment) | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
 rs = [r["wall_s"] / p["wall_s"] for r, p in zip(by["run"], by["publish"])]
 print(f"| publish / run (the cost of publishing exactly once) | {med(rs):.2f} ({min(rs):.2f}..{max(rs):.2f}) |")
 rs = [p["wall_s"] / s["wall_s"] for p, s in zip(by["publish"], by["stream"])]

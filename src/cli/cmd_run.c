@@ -92,7 +92,8 @@ static const char run_usage_outcome[] =
     "      --now-ms MS         wall clock to judge events against (default: the real clock)\n"
     "  -j, --threads N         shards: the input files (a bounded run: the topic's partitions)\n"
     "                          are dealt to N engines on N threads (default: one per file or\n"
-    "                          partition, at most one per CPU); 1: one engine\n"
+    "                          partition, at most one per CPU); 1: one engine. Streaming: the\n"
+    "                          partitions' engines are fed on N threads (default: one per CPU)\n"
     "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
     "      --log-level LEVEL   error, warn, info (default), debug: the log lines on stderr\n"
     "      --log-format FMT    text (default) or json (global options: replyrate --help)\n"
@@ -384,9 +385,6 @@ static int check_flags(run_flags_t *f, int live)
     else if (stream_flags && !streaming)
         why = "--instance, --commit-every and --provisional-every are for streaming (not with "
               "--until-end or --from/--to)";
-    else if (streaming && job->threads)
-        why = "--threads is for files and bounded runs (--until-end or --from/--to); streaming "
-              "runs its partitions' engines on one thread";
     else if (streaming && !job->publish)
         why = "streaming from a topic needs --publish (its transactions carry the state); for a "
               "bounded run to the topic's end add --until-end";

@@ -192,7 +192,7 @@ static int open_publish(run_t *r, int streaming)
 }
 
 /* A stream: until a signal (status 0) or its error (no summary). */
-static next_t read_stream(run_t *r, int *status)
+static next_t read_stream(run_t *r, int threads, int *status)
 {
     const rr_job_t *job = r->job;
     rr_stream_run_t sr = {.ko = job->kafka,
@@ -203,6 +203,7 @@ static next_t read_stream(run_t *r, int *status)
                           .tz = r->tz,
                           .fan = &r->fan,
                           .publish = r->pub,
+                          .threads = threads,
                           .commit_every_ms = job->commit_every_ms,
                           .provisional_every_ms = job->provisional_every_ms,
                           .have_now = job->have_now,
@@ -437,7 +438,7 @@ int rr_job_run(const rr_job_t *job, rr_job_result_t *res, char *errstr, size_t e
         next = read_kafka(&r, threads, &status);
         break;
     case RR_JOB_STREAM:
-        next = read_stream(&r, &status);
+        next = read_stream(&r, threads, &status);
         break;
     }
     if (next == NEXT_END) goto end;

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,36 @@ typedef struct spart {
     rr_stats_t base; /* the engine's counts when this run got it */
 } spart_t;
 
+/* One partition's consecutive messages of a consumed batch. */
+typedef struct sjob {
+    spart_t *sp;
+    rd_kafka_message_t **msgs;
+    size_t n;
+} sjob_t;
+
+/* A thread that feeds engines: partition p belongs to worker p % nw, and
+ * worker 0 is the calling thread. A worker touches its partitions' engines
+ * only while the calling thread waits for it (feed_all), so commits,
+ * rebalances and progress find every engine at rest. */
+typedef struct sworker {
+    stream_t *s;
+    pthread_t th;
+    int started;
+    rr_record_t *recs; /* BATCH */
+    sjob_t *jobs;      /* BATCH */
+    size_t n_jobs;
+} sworker_t;
+
 struct stream {
     rr_stream_run_t *r;
+    int nw;
+    sworker_t *w;
+    pthread_mutex_t out_mu; /* the fan-out's lock, held by the engines' ports (nw > 1) */
+    pthread_mutex_t mu;     /* the workers' round: */
+    pthread_cond_t go, done;
+    uint64_t round; /* bumped to start the workers on their jobs */
+    int busy;       /* workers still feeding this round */
+    int quit;
     rd_kafka_t *rk;
     spart_t **ps; /* by partition number, cap entries */
     int cap;
@@ -127,7 +156,8 @@ static spart_t *part(stream_t *s, int32_t p)
         sp->s = s;
         sp->p = p;
         sp->next = -1;
-        sp->port = (rr_fanout_port_t){.fan = s->r->fan, .fixed = p};
+        sp->port =
+            (rr_fanout_port_t){.fan = s->r->fan, .mu = s->nw > 1 ? &s->out_mu : NULL, .fixed = p};
         s->ps[p] = sp;
     }
     return s->ps[p];
@@ -397,14 +427,106 @@ static int changelog_topic(stream_t *s, int np)
     return 0;
 }
 
-/* Offer one partition's consecutive messages to its engine. */
-static void feed_run(stream_t *s, spart_t *sp, rd_kafka_message_t **msgs, size_t n,
-                     rr_record_t *recs)
+/* ---- feeding: each partition's engine on its worker's thread ---- */
+
+static void run_jobs(sworker_t *w)
 {
-    rr_kafka_feed(sp->eng, 0, msgs, n, recs, s->r->have_now ? s->r->now_ms : rr_now_ms());
+    const rr_stream_run_t *r = w->s->r;
+    for (size_t i = 0; i < w->n_jobs; i++) {
+        const sjob_t *j = &w->jobs[i];
+        rr_kafka_feed(j->sp->eng, 0, j->msgs, j->n, w->recs, r->have_now ? r->now_ms : rr_now_ms());
+    }
+    w->n_jobs = 0;
+}
+
+static void *worker_main(void *arg)
+{
+    sworker_t *w = arg;
+    stream_t *s = w->s;
+    uint64_t round = 0;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->round == round && !s->quit)
+            pthread_cond_wait(&s->go, &s->mu);
+        if (s->quit) break;
+        round = s->round;
+        pthread_mutex_unlock(&s->mu);
+        run_jobs(w);
+        pthread_mutex_lock(&s->mu);
+        if (--s->busy == 0) pthread_cond_signal(&s->done);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Queue one partition's consecutive messages for its worker. Its next
+ * offset moves now, so that a later message of the batch at an offset
+ * already queued (fetched twice around a rebalance) is not fed again. */
+static void add_job(stream_t *s, spart_t *sp, rd_kafka_message_t **msgs, size_t n)
+{
+    sworker_t *w = &s->w[sp->p % s->nw];
+    w->jobs[w->n_jobs++] = (sjob_t){.sp = sp, .msgs = msgs, .n = n};
     sp->next = msgs[n - 1]->offset + 1;
     sp->dirty = 1;
     sp->revise = 1;
+}
+
+/* Every worker feeds its queued messages; returns when all are done. */
+static void feed_all(stream_t *s)
+{
+    int others = 0;
+    for (int i = 1; i < s->nw; i++)
+        others |= s->w[i].n_jobs > 0;
+    if (others) {
+        pthread_mutex_lock(&s->mu);
+        s->busy = s->nw - 1;
+        s->round++;
+        pthread_cond_broadcast(&s->go);
+        pthread_mutex_unlock(&s->mu);
+    }
+    run_jobs(&s->w[0]);
+    if (others) {
+        pthread_mutex_lock(&s->mu);
+        while (s->busy)
+            pthread_cond_wait(&s->done, &s->mu);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+/* The workers: 0 (the calling thread) and nw - 1 threads. 0, or -1. */
+static int start_workers(stream_t *s, int nw)
+{
+    s->w = calloc((size_t)nw, sizeof *s->w);
+    if (!s->w) return -1;
+    s->nw = nw;
+    for (int i = 0; i < nw; i++) {
+        sworker_t *w = &s->w[i];
+        w->s = s;
+        w->recs = malloc(BATCH * sizeof *w->recs);
+        w->jobs = malloc(BATCH * sizeof *w->jobs);
+        if (!w->recs || !w->jobs) return -1;
+        if (i > 0) {
+            if (pthread_create(&w->th, NULL, worker_main, w) != 0) return -1;
+            w->started = 1;
+        }
+    }
+    return 0;
+}
+
+static void stop_workers(stream_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->quit = 1;
+    pthread_cond_broadcast(&s->go);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < s->nw; i++) {
+        if (s->w[i].started) pthread_join(s->w[i].th, NULL);
+        free(s->w[i].recs);
+        free(s->w[i].jobs);
+    }
+    free(s->w);
+    s->w = NULL;
+    s->nw = 0;
 }
 
 /* A provisional revision of every partition fed since its last one, into
@@ -438,6 +560,10 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
     r->errstr = errstr;
     r->errstr_size = errstr_size;
     stream_t s = {.r = r};
+    pthread_mutex_init(&s.out_mu, NULL);
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.go, NULL);
+    pthread_cond_init(&s.done, NULL);
     snprintf(s.changelog, sizeof s.changelog, "%s.changelog", r->prefix);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -445,14 +571,17 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
     double t0 = rr_mono_s();
     int status = 1;
     rd_kafka_message_t **msgs = malloc(BATCH * sizeof *msgs);
-    rr_record_t *recs = malloc(BATCH * sizeof *recs);
     rd_kafka_queue_t *q = NULL;
+    if (start_workers(&s, r->threads < 1 ? 1 : r->threads) < 0) {
+        snprintf(r->errstr, r->errstr_size, "out of memory or threads");
+        goto out;
+    }
     s.rk = rr_kafka_consumer_new(r->ko, r->group, 0, hook, &s, r->errstr, r->errstr_size);
     if (!s.rk) {
         status = 2;
         goto out;
     }
-    if (!msgs || !recs) {
+    if (!msgs) {
         snprintf(r->errstr, r->errstr_size, "out of memory");
         goto out;
     }
@@ -489,7 +618,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
             /* a message of a partition we own, not one fetched before a rebalance */
             int usable = m && sp && sp->owned && sp->eng && m->offset >= sp->next;
             if (run_n && (!usable || sp != run_sp)) {
-                feed_run(&s, run_sp, msgs + run_start, run_n, recs);
+                add_job(&s, run_sp, msgs + run_start, run_n);
                 run_n = 0;
             }
             if (!m) break;
@@ -512,6 +641,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
                 }
             }
         }
+        feed_all(&s);
         for (ssize_t i = 0; i < n; i++)
             rd_kafka_message_destroy(msgs[i]);
         if (!s.failed && rr_mono_s() >= next_commit) {
@@ -538,6 +668,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
     rd_kafka_consumer_close(s.rk);
     if (!s.failed) status = 0;
 out:
+    if (s.w) stop_workers(&s);
     totals(&s, &r->stats);
     r->seconds = rr_mono_s() - t0;
     if (q) rd_kafka_queue_destroy(q);
@@ -549,6 +680,9 @@ out:
     }
     free(s.ps);
     free(msgs);
-    free(recs);
+    pthread_mutex_destroy(&s.out_mu);
+    pthread_mutex_destroy(&s.mu);
+    pthread_cond_destroy(&s.go);
+    pthread_cond_destroy(&s.done);
     return status;
 }

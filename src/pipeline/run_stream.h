@@ -21,10 +21,17 @@
  * since its last one (rr_engine_provisional), with the checkpoint that
  * counts it: revisions are numbered on across restarts.
  *
+ * With threads > 1 the engines are fed on that many threads: partition p's
+ * engine by thread p % threads (the calling thread is thread 0), every
+ * consumed batch's messages at once, their records through the fan-out's
+ * lock. Commits, rebalances and progress run on the calling thread between
+ * batches, when every engine is at rest, so a checkpoint is never taken of
+ * an engine at work.
+ *
  * Ownership: everything in rr_stream_run_t is borrowed for the call; the
- * engines, the consumer and the per-partition state are its own and freed
- * before it returns. One thread (librdkafka's rebalance callback runs on it,
- * inside the consumer's poll). Prints nothing: the commit, assigned,
+ * engines, the consumer, the threads and the per-partition state are its
+ * own and freed before it returns. librdkafka's rebalance callback runs on
+ * the calling thread, inside the consumer's poll. Prints nothing: the commit, assigned,
  * restored and provisional lines are progress (ops/progress.h, unless
  * quiet), transient client errors warnings (ops/log.h), the error errstr.
  * Layer: pipeline (io/kafka*, io/changelog, engine, ops, base).
@@ -48,6 +55,7 @@ typedef struct rr_stream_run {
     const rr_tz_t *tz;
     rr_fanout_t *fan;         /* every record, the publishing sink among them */
     rr_kafka_sink_t *publish; /* its transactions carry checkpoints and offsets */
+    int threads;              /* engines fed on this many threads (< 1: one) */
     int64_t commit_every_ms;
     int64_t provisional_every_ms; /* 0: none; else open days' revisions with the first
                                    * commit after each interval */

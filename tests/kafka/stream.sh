@@ -11,7 +11,9 @@
 #            changelog.
 # Every instance also publishes provisional revisions of the open days each
 # second: every key's revisions in the topic are numbered upwards, across
-# restarts, and each final day's last record is its final one.
+# restarts, and each final day's last record is its final one. Instances
+# feed their engines on one thread or on two (--threads), in turns, so each
+# restores checkpoints the other kind wrote.
 source "$(dirname "$0")/lib.bash" stream "$1"
 x=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X transaction.timeout.ms=15000)
 
@@ -69,10 +71,10 @@ EOF
 }
 final_part "$tmp/ref" "$id.all"
 
-stream() { # group, instance, log (appended)[, topic, commit interval]
+stream() { # group, instance, log (appended)[, topic, commit interval, threads]
   exec "$bin" run --now-ms "$now" --brokers "$brokers" --topic "${4:-$id.events}" --group "$1" \
     --instance "$2" --publish --topic-prefix "$id.$1" --commit-every "${5:-1s}" \
-    --provisional-every 1s "${x[@]}" 2>>"$3"
+    --threads "${6:-2}" --provisional-every 1s "${x[@]}" 2>>"$3"
 }
 # In topic order, per key: revisions 1, 2, ... upwards, never after the
 # final record, and a final day ends with its final record. Prints how many
@@ -125,7 +127,7 @@ same_final() { # group, what[, topic]
 }
 
 # -- restart: SIGTERM after the first part, the rest arrives, start again --
-(stream s 0 "$tmp/s.log") &
+(stream s 0 "$tmp/s.log" "$id.events" 1s 1) &
 pid=$!
 wait_for '"type":"commit".*"lag":0,' "$tmp/s.log" 60 || fail "restart: the instance did not catch up: $(tail -3 "$tmp/s.log")"
 kill -TERM "$pid"
@@ -150,7 +152,7 @@ kills=${RR_STREAM_KILLS:-4}
 split "$tmp/in.pb" $(( kills + 1 ))
 for k in $(seq 0 "$kills"); do
   load "$tmp/in.pb.$k.pb" "$id.crash"
-  (stream c 0 "$tmp/c$k.log" "$id.crash" 300ms) &
+  (stream c 0 "$tmp/c$k.log" "$id.crash" 300ms $(( k % 2 + 1 ))) &
   pid=$!
   [ "$k" = "$kills" ] && break
   # a restarted instance waits for the group to drop the killed one first
@@ -171,7 +173,7 @@ commits=$(cat "$tmp"/c?.log | grep -c '"type":"commit"' || true)
 # -- rebalance: two instances, one killed after its first commit --
 (stream r a "$tmp/ra.log") &
 pa=$!
-(stream r b "$tmp/rb.log") &
+(stream r b "$tmp/rb.log" "$id.events" 1s 1) &
 pb=$!
 wait_for '"type":"commit"' "$tmp/rb.log" 30
 kill -9 "$pb" 2>/dev/null
