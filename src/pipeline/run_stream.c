@@ -18,6 +18,9 @@
 
 #define BATCH 4096
 #define WAIT_MS 200
+#define IDLE_MS                                                                                    \
+    20 /* threads > 1: how long the consumer's queue is waited on when the                         \
+        * workers' queues were empty */
 #define RESTORE_TIMEOUT_S 60
 
 typedef struct stream stream_t;
@@ -36,7 +39,8 @@ typedef struct spart {
     int has_loc;           /* loc: its last committed checkpoint */
     rr_ck_loc_t loc, pend; /* pend: written in the open transaction */
     int written;
-    rr_stats_t base; /* the engine's counts when this run got it */
+    rr_stats_t base;      /* the engine's counts when this run got it */
+    rd_kafka_queue_t *pq; /* threads > 1: its queue, forwarded to its worker's */
 } spart_t;
 
 /* One partition's consecutive messages of a consumed batch. */
@@ -54,8 +58,11 @@ typedef struct sworker {
     stream_t *s;
     pthread_t th;
     int started;
+    rd_kafka_queue_t *q;       /* threads > 1: its partitions' messages */
+    rd_kafka_message_t **msgs; /* BATCH: a batch of them */
+    ssize_t n_msgs;
     rr_record_t *recs; /* BATCH */
-    sjob_t *jobs;      /* BATCH */
+    sjob_t *jobs;      /* 2 * BATCH: its partitions' and the consumer queue's */
     size_t n_jobs;
 } sworker_t;
 
@@ -339,6 +346,16 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
         }
         sp->owned = 1;
         sp->dirty = 0;
+        /* its messages to its worker's queue, before assigning (librdkafka
+         * clears the forwarding when the partition's fetch stops) */
+        if (s->nw > 1) {
+            if (!sp->pq) sp->pq = rd_kafka_queue_get_partition(s->rk, r->topic, sp->p);
+            if (!sp->pq) {
+                fail(s, "%s[%d]: no queue for the partition", r->topic, (int)sp->p);
+                break;
+            }
+            rd_kafka_queue_forward(sp->pq, s->w[sp->p % s->nw].q);
+        }
     }
     rd_kafka_topic_partition_list_destroy(c);
     if (s->failed) return -1;
@@ -503,8 +520,9 @@ static int start_workers(stream_t *s, int nw)
         sworker_t *w = &s->w[i];
         w->s = s;
         w->recs = malloc(BATCH * sizeof *w->recs);
-        w->jobs = malloc(BATCH * sizeof *w->jobs);
-        if (!w->recs || !w->jobs) return -1;
+        w->jobs = malloc(2 * BATCH * sizeof *w->jobs);
+        w->msgs = malloc(BATCH * sizeof *w->msgs);
+        if (!w->recs || !w->jobs || !w->msgs) return -1;
         if (i > 0) {
             if (pthread_create(&w->th, NULL, worker_main, w) != 0) return -1;
             w->started = 1;
@@ -521,9 +539,18 @@ static void stop_workers(stream_t *s)
     pthread_mutex_unlock(&s->mu);
     for (int i = 0; i < s->nw; i++) {
         if (s->w[i].started) pthread_join(s->w[i].th, NULL);
+        for (ssize_t k = 0; k < s->w[i].n_msgs; k++)
+            rd_kafka_message_destroy(s->w[i].msgs[k]);
+        if (s->w[i].q) rd_kafka_queue_destroy(s->w[i].q);
         free(s->w[i].recs);
         free(s->w[i].jobs);
+        free(s->w[i].msgs);
     }
+    for (int p = 0; p < s->cap; p++)
+        if (s->ps[p] && s->ps[p]->pq) {
+            rd_kafka_queue_destroy(s->ps[p]->pq);
+            s->ps[p]->pq = NULL;
+        }
     free(s->w);
     s->w = NULL;
     s->nw = 0;
@@ -552,6 +579,46 @@ static int revise_all(stream_t *s)
         rr_progress_event("{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}", parts,
                           (unsigned long long)records);
     return 0;
+}
+
+/* Queue a consumed batch's messages for the workers, a partition's run of
+ * consecutive messages at a time; warn of client errors, fail on a fatal
+ * one. The messages stay the caller's. */
+static void queue_batch(stream_t *s, rd_kafka_message_t **msgs, ssize_t n, double *last_warn)
+{
+    rr_stream_run_t *r = s->r;
+    size_t run_start = 0, run_n = 0;
+    spart_t *run_sp = NULL;
+    for (ssize_t i = 0; i <= n; i++) {
+        rd_kafka_message_t *m = i < n ? msgs[i] : NULL;
+        spart_t *sp =
+            m && !m->err && m->partition >= 0 && m->partition < s->cap ? s->ps[m->partition] : NULL;
+        /* a message of a partition we own, not one fetched before a rebalance */
+        int usable = m && sp && sp->owned && sp->eng && m->offset >= sp->next;
+        if (run_n && (!usable || sp != run_sp)) {
+            add_job(s, run_sp, msgs + run_start, run_n);
+            run_n = 0;
+        }
+        if (!m) break;
+        if (usable) {
+            if (!run_n) {
+                run_start = (size_t)i;
+                run_sp = sp;
+            }
+            run_n++;
+            continue;
+        }
+        if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            char fatal[256];
+            if (rd_kafka_fatal_error(s->rk, fatal, sizeof fatal)) {
+                fail(s, "%s: %s", r->topic, fatal);
+            } else if (!r->quiet && rr_mono_s() - *last_warn > 5) {
+                rr_log(RR_LOG_WARN, "run", "%s: %s (waiting)", r->topic,
+                       rd_kafka_message_errstr(m));
+                *last_warn = rr_mono_s();
+            }
+        }
+    }
 }
 
 int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
@@ -585,6 +652,11 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
         snprintf(r->errstr, r->errstr_size, "out of memory");
         goto out;
     }
+    for (int w = 0; s.nw > 1 && w < s.nw; w++)
+        if (!(s.w[w].q = rd_kafka_queue_new(s.rk))) {
+            snprintf(r->errstr, r->errstr_size, "out of memory");
+            goto out;
+        }
     int np = rr_kafka_partition_count(s.rk, r->topic, 10000, r->errstr, r->errstr_size);
     if (np == 0) snprintf(r->errstr, r->errstr_size, "topic '%s' does not exist", r->topic);
     if (np <= 0 || changelog_topic(&s, np) < 0) goto out;
@@ -603,44 +675,35 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
         r->provisional_every_ms ? rr_mono_s() + (double)r->provisional_every_ms / 1000.0 : HUGE_VAL;
     double next_progress = t0 + 5, last_warn = 0;
     while (!*r->stop && !s.failed) {
-        ssize_t n = rd_kafka_consume_batch_queue(q, WAIT_MS, msgs, BATCH);
+        /* threads > 1: what every worker's partitions hold, fed before the
+         * consumer's queue is served (a rebalance there may commit) */
+        ssize_t got = 0;
+        for (int w = 0; s.nw > 1 && w < s.nw; w++) {
+            sworker_t *wk = &s.w[w];
+            wk->n_msgs = rd_kafka_consume_batch_queue(wk->q, 0, wk->msgs, BATCH);
+            if (wk->n_msgs < 0) wk->n_msgs = 0;
+            got += wk->n_msgs;
+            queue_batch(&s, wk->msgs, wk->n_msgs, &last_warn);
+        }
+        if (got) {
+            feed_all(&s);
+            for (int w = 0; w < s.nw; w++) {
+                for (ssize_t i = 0; i < s.w[w].n_msgs; i++)
+                    rd_kafka_message_destroy(s.w[w].msgs[i]);
+                s.w[w].n_msgs = 0;
+            }
+        }
+        /* rebalances, client errors, and (one thread) the messages */
+        ssize_t n = rd_kafka_consume_batch_queue(q,
+                                                 got        ? 0
+                                                 : s.nw > 1 ? IDLE_MS
+                                                            : WAIT_MS,
+                                                 msgs, BATCH);
         if (n < 0) {
             fail(&s, "%s: consume: %s", r->topic, rd_kafka_err2str(rd_kafka_last_error()));
             break;
         }
-        size_t run_start = 0, run_n = 0;
-        spart_t *run_sp = NULL;
-        for (ssize_t i = 0; i <= n; i++) {
-            rd_kafka_message_t *m = i < n ? msgs[i] : NULL;
-            spart_t *sp = m && !m->err && m->partition >= 0 && m->partition < s.cap
-                              ? s.ps[m->partition]
-                              : NULL;
-            /* a message of a partition we own, not one fetched before a rebalance */
-            int usable = m && sp && sp->owned && sp->eng && m->offset >= sp->next;
-            if (run_n && (!usable || sp != run_sp)) {
-                add_job(&s, run_sp, msgs + run_start, run_n);
-                run_n = 0;
-            }
-            if (!m) break;
-            if (usable) {
-                if (!run_n) {
-                    run_start = (size_t)i;
-                    run_sp = sp;
-                }
-                run_n++;
-                continue;
-            }
-            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                char fatal[256];
-                if (rd_kafka_fatal_error(s.rk, fatal, sizeof fatal)) {
-                    fail(&s, "%s: %s", r->topic, fatal);
-                } else if (!r->quiet && rr_mono_s() - last_warn > 5) {
-                    rr_log(RR_LOG_WARN, "run", "%s: %s (waiting)", r->topic,
-                           rd_kafka_message_errstr(m));
-                    last_warn = rr_mono_s();
-                }
-            }
-        }
+        queue_batch(&s, msgs, n, &last_warn);
         feed_all(&s);
         for (ssize_t i = 0; i < n; i++)
             rd_kafka_message_destroy(msgs[i]);
