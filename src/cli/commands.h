@@ -21,4 +21,8 @@ int rr_cmd_export(int argc, char **argv);
  * cluster; see `replyrate demo --help`. */
 int rr_cmd_demo(int argc, char **argv);
 
+/* `replyrate config`: check job configuration files, print the default;
+ * see `replyrate config --help`. */
+int rr_cmd_config(int argc, char **argv);
+
 #endif

@@ -5,6 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <libconfig.h>
+#include <librdkafka/rdkafka.h>
+#include <protobuf-c/protobuf-c.h>
+#include <zstd.h>
+
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "ops/log.h"
@@ -25,6 +30,8 @@ static const char usage[] =
     "         (see: replyrate load --help)\n"
     "  export read result topics into JSON Lines, CSV or protobuf files\n"
     "         (see: replyrate export --help)\n"
+    "  config check job configuration files, print the default one\n"
+    "         (see: replyrate config --help)\n"
     "  help   show this message\n"
     "\n"
     "global options (before or after COMMAND):\n"
@@ -109,12 +116,15 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "demo")) return exiting(rr_cmd_demo(argc - 1, argv + 1));
     if (!strcmp(cmd, "load")) return exiting(rr_cmd_load(argc - 1, argv + 1));
     if (!strcmp(cmd, "export")) return exiting(rr_cmd_export(argc - 1, argv + 1));
+    if (!strcmp(cmd, "config")) return exiting(rr_cmd_config(argc - 1, argv + 1));
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("replyrate %s\n", RR_VERSION);
+        printf("replyrate %s (librdkafka %s, zstd %s, protobuf-c %s, libconfig %d.%d.%d)\n",
+               RR_VERSION, rd_kafka_version_str(), ZSTD_versionString(), protobuf_c_version(),
+               LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR, LIBCONFIG_VER_REVISION);
         return 0;
     }
     fprintf(stderr, "replyrate: unknown command '%s'\n\n%s", cmd, usage);

@@ -72,5 +72,24 @@ expect 3 '^[-0-9T:.]*Z warn run: .*cut\.pb: the framing breaks at byte' "$bin" r
 if grep -q "warn" "$tmp/err" || ! grep -q '"status":3' "$tmp/err"; then
   echo "FAIL: --log-level error still warns, or no summary:"; cat "$tmp/err"; failed=1
 fi
+# --version names the libraries it was built with
+expect 0 '^replyrate [0-9.]+ \(librdkafka [0-9.]+, zstd [0-9.]+, protobuf-c [0-9.]+, libconfig [0-9.]+\)$' "$bin" --version
+# config: print-default writes deploy/replyrate.conf as built; check loads it (and its
+# time zone), names its metrics and the metric-set version the run's records carry
+expect 0 "usage: replyrate config check" "$bin" config --help
+expect 2 "expected check FILE\.\.\. or print-default" "$bin" config
+"$bin" config print-default >"$tmp/default.conf" &&
+  cmp -s "$tmp/default.conf" "$(dirname "$0")/../../deploy/replyrate.conf" ||
+  { echo "FAIL: config print-default is not deploy/replyrate.conf"; failed=1; }
+expect 0 "default\.conf: ok, metric-set version m[0-9]+-[0-9a-f]+" "$bin" config check "$tmp/default.conf"
+expect 0 "tmall_response_time +response_time +window 00:00-24:00 reply effective excludes internal spam" "$bin" config check "$tmp/default.conf"
+want=$(grep -o 'metric-set version [^ ]*' "$tmp/out" | cut -d' ' -f3)
+"$bin" run -q --input "$tmp/in.pb" --output "$tmp/v.jsonl" --config "$tmp/default.conf" 2>/dev/null
+grep -q "\"version\":\"$want\"" "$tmp/v.jsonl" ||
+  { echo "FAIL: config check's metric-set version '$want' is not the run's"; failed=1; }
+expect 2 "config check: .*bad\.conf:2: metric \"x\": unknown kind \"bogus\"" "$bin" config check "$tmp/default.conf" "$tmp/bad.conf"
+printf 'timezone = "Mars/Base";\n' >"$tmp/mars.conf"
+expect 2 "mars\.conf: unknown time zone \"Mars/Base\"" "$bin" config check "$tmp/mars.conf"
+expect 2 "nope\.conf: cannot read" "$bin" config check "$tmp/nope.conf"
 [ "$failed" = 0 ] && echo "cli: all exit statuses and messages as documented"
 exit $failed
