@@ -38,6 +38,8 @@ static const char export_usage[] =
     "                          .violations, .alerts, .late or .dead_letter; repeatable\n"
     "  -o, --output FILE       .jsonl, .csv or .pb, optionally .zst; '-' = stdout JSON Lines\n"
     "  -X KEY=VALUE            any librdkafka consumer property; repeatable\n"
+    "  -F, --kafka-config FILE librdkafka properties, one key=value a line (# comments),\n"
+    "                          ${NAME} expanded from the environment; repeatable\n"
     "  -h, --help              this message\n"
     "\n"
     "Every partition is read from its start to its end when the export began; records of\n"
@@ -191,25 +193,23 @@ static int on_message(void *arg, const rd_kafka_message_t *m, char *err, size_t 
     return 0;
 }
 
-int rr_cmd_export(int argc, char **argv)
+static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
 {
-    static const struct option opts[] = {{"brokers", required_argument, NULL, 'b'},
-                                         {"topic", required_argument, NULL, 't'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
+        {"output", required_argument, NULL, 'o'},  {"kafka-config", required_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *topics[MAX_TOPICS];
     int types[MAX_TOPICS];
     int n_topics = 0;
     const char *output = NULL;
-    rr_kafka_opts_t ko = {0};
     char err[512];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:t:o:X:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:t:o:X:F:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            ko.brokers = optarg;
+            ko->brokers = optarg;
             break;
         case 't':
             if (n_topics == MAX_TOPICS) {
@@ -230,7 +230,9 @@ int rr_cmd_export(int argc, char **argv)
             output = optarg;
             break;
         case 'X':
-            if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
+        case 'F':
+            if ((c == 'X' ? rr_kafka_add_prop(ko, optarg, err, sizeof err)
+                          : rr_kafka_add_props_file(ko, optarg, err, sizeof err)) < 0) {
                 fprintf(stderr, "replyrate export: %s\n", err);
                 return 2;
             }
@@ -247,11 +249,11 @@ int rr_cmd_export(int argc, char **argv)
         fprintf(stderr, "replyrate export: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!ko.brokers || !n_topics || !output) {
+    if (!ko->brokers || !n_topics || !output) {
         fprintf(stderr, "replyrate export: %s is required\n\n%s",
-                !ko.brokers ? "--brokers"
-                : !n_topics ? "--topic"
-                            : "--output",
+                !ko->brokers ? "--brokers"
+                : !n_topics  ? "--topic"
+                             : "--output",
                 export_usage);
         return 2;
     }
@@ -260,7 +262,7 @@ int rr_cmd_export(int argc, char **argv)
         fprintf(stderr, "replyrate export: %s\n", err);
         return 2;
     }
-    rd_kafka_t *rk = rr_kafka_reader_new(&ko, "replyrate-export", err, sizeof err);
+    rd_kafka_t *rk = rr_kafka_reader_new(ko, "replyrate-export", err, sizeof err);
     if (!rk) {
         fprintf(stderr, "replyrate export: %s\n", err);
         return 2;
@@ -277,7 +279,7 @@ int rr_cmd_export(int argc, char **argv)
     for (int i = 0; i < n_topics; i++) {
         export_ctx_t x = {.type = types[i], .out = &sink};
         uint64_t gone = 0;
-        int rc = rr_kafka_read_to_end(rk, &ko, topics[i], on_message, &x, 1200, "replyrate export",
+        int rc = rr_kafka_read_to_end(rk, ko, topics[i], on_message, &x, 1200, "replyrate export",
                                       &gone, err, sizeof err);
         records += x.records;
         if (rc < 0) goto fail;
@@ -305,5 +307,13 @@ done:
     rr_stop_settle();
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    return status;
+}
+
+int rr_cmd_export(int argc, char **argv)
+{
+    rr_kafka_opts_t ko = {0};
+    int status = export_command(argc, argv, &ko);
+    rr_kafka_opts_free(&ko);
     return status;
 }

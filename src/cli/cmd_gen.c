@@ -41,6 +41,8 @@ static const char usage[] =
     "                          records, stamped with their event times, is warned of)\n"
     "      --partitions N      partitions of a topic created (default 6)\n"
     "  -X KEY=VALUE            any librdkafka producer property; repeatable\n"
+    "  -F, --kafka-config FILE librdkafka properties, one key=value a line (# comments),\n"
+    "                          ${NAME} expanded from the environment; repeatable\n"
     "  -n, --events N          model events, exactly (default 1000000); knob\n"
     "                          records (duplicates, invalid, garbage) come on top\n"
     "      --days N            days of traffic (default 1)\n"
@@ -108,6 +110,7 @@ enum {
 
 static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
+    {"kafka-config", required_argument, NULL, 'F'},
     {"events", required_argument, NULL, 'n'},
     {"days", required_argument, NULL, OPT_DAYS},
     {"start-day", required_argument, NULL, OPT_START_DAY},
@@ -235,7 +238,7 @@ static int emit_raw(void *opaque, const uint8_t *msg, size_t len)
     return rr_filesink_write(c->fs[c->last], rec, h + len);
 }
 
-int rr_cmd_gen(int argc, char **argv)
+static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
 {
     rr_gen_opts_t o;
     rr_gen_opts_default(&o);
@@ -244,7 +247,6 @@ int rr_cmd_gen(int argc, char **argv)
     int64_t zlevel = 0, zworkers = 0;
     uint64_t u, partitions = 6;
     char err[512];
-    rr_kafka_opts_t ko = {0};
     const char *topic = NULL;
 
     opterr = 0;
@@ -255,17 +257,19 @@ int rr_cmd_gen(int argc, char **argv)
 #endif
     int c;
     int li = 0; /* the long option's index, for its name */
-    while ((c = getopt_long(argc, argv, ":o:n:b:t:X:h", long_opts, &li)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:n:b:t:X:F:h", long_opts, &li)) != -1) {
         const char *a = optarg;
         switch (c) {
         case 'b':
-            ko.brokers = a;
+            ko->brokers = a;
             break;
         case 't':
             topic = a;
             break;
         case 'X':
-            if (rr_kafka_add_prop(&ko, a, err, sizeof err) < 0) {
+        case 'F':
+            if ((c == 'X' ? rr_kafka_add_prop(ko, a, err, sizeof err)
+                          : rr_kafka_add_props_file(ko, a, err, sizeof err)) < 0) {
                 fprintf(stderr, "replyrate gen: %s\n", err);
                 return 2;
             }
@@ -371,7 +375,7 @@ int rr_cmd_gen(int argc, char **argv)
         fprintf(stderr, "replyrate gen: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!!ko.brokers != !!topic) {
+    if (!!ko->brokers != !!topic) {
         fprintf(stderr, "replyrate gen: %s needs %s\n", topic ? "--topic" : "--brokers",
                 topic ? "--brokers" : "--topic");
         return 2;
@@ -420,7 +424,7 @@ int rr_cmd_gen(int argc, char **argv)
     double t0 = rr_mono_s();
     if (topic) {
         int orc =
-            rr_event_producer_open(&ko, topic, (int)partitions, 1, &kafka.prod, err, sizeof err);
+            rr_event_producer_open(ko, topic, (int)partitions, 1, &kafka.prod, err, sizeof err);
         if (orc < 0) {
             fprintf(stderr, "replyrate gen: %s\n", err);
             return orc == -2 ? 2 : 1;
@@ -471,4 +475,12 @@ int rr_cmd_gen(int argc, char **argv)
     }
     rr_gen_summary_print(stderr, &o, &st, rr_mono_s() - t0, stream_bytes, ctx.n, topic);
     return 0;
+}
+
+int rr_cmd_gen(int argc, char **argv)
+{
+    rr_kafka_opts_t ko = {0};
+    int status = gen_command(argc, argv, &ko);
+    rr_kafka_opts_free(&ko);
+    return status;
 }

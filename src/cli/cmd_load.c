@@ -39,6 +39,8 @@ static const char load_usage[] =
     "                          (retention.ms=-1, retention.bytes=-1)\n"
     "  -p, --partitions N      partitions when creating the topic (default 6)\n"
     "  -X KEY=VALUE            any librdkafka producer property (SASL, TLS, ...); repeatable\n"
+    "  -F, --kafka-config FILE librdkafka properties, one key=value a line (# comments),\n"
+    "                          ${NAME} expanded from the environment; repeatable\n"
     "  -q, --quiet             no progress on stderr\n"
     "  -h, --help              this message\n"
     "\n"
@@ -50,12 +52,13 @@ static const char load_usage[] =
     "input: a file's framing breaks before its end or its zstd data is damaged (what comes\n"
     "before is loaded; docs/output.md, \"Damaged input\").\n";
 
-int rr_cmd_load(int argc, char **argv)
+static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
 {
     static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
                                          {"brokers", required_argument, NULL, 'b'},
                                          {"topic", required_argument, NULL, 't'},
                                          {"partitions", required_argument, NULL, 'p'},
+                                         {"kafka-config", required_argument, NULL, 'F'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -63,11 +66,10 @@ int rr_cmd_load(int argc, char **argv)
     int n_in = 0, quiet = 0;
     long partitions = 6;
     const char *topic = NULL;
-    rr_kafka_opts_t ko = {0};
     char err[512];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:b:t:p:X:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:b:t:p:X:F:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (n_in == MAX_INPUTS) {
@@ -77,7 +79,7 @@ int rr_cmd_load(int argc, char **argv)
             inputs[n_in++] = optarg;
             break;
         case 'b':
-            ko.brokers = optarg;
+            ko->brokers = optarg;
             break;
         case 't':
             topic = optarg;
@@ -93,7 +95,9 @@ int rr_cmd_load(int argc, char **argv)
             break;
         }
         case 'X':
-            if (rr_kafka_add_prop(&ko, optarg, err, sizeof err) < 0) {
+        case 'F':
+            if ((c == 'X' ? rr_kafka_add_prop(ko, optarg, err, sizeof err)
+                          : rr_kafka_add_props_file(ko, optarg, err, sizeof err)) < 0) {
                 fprintf(stderr, "replyrate load: %s\n", err);
                 return 2;
             }
@@ -113,11 +117,11 @@ int rr_cmd_load(int argc, char **argv)
         fprintf(stderr, "replyrate load: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!n_in || !ko.brokers || !topic) {
+    if (!n_in || !ko->brokers || !topic) {
         fprintf(stderr, "replyrate load: %s is required\n\n%s",
-                !n_in         ? "--input"
-                : !ko.brokers ? "--brokers"
-                              : "--topic",
+                !n_in          ? "--input"
+                : !ko->brokers ? "--brokers"
+                               : "--topic",
                 load_usage);
         return 2;
     }
@@ -126,7 +130,7 @@ int rr_cmd_load(int argc, char **argv)
     uint64_t records = 0, undecodable = 0, failed = 0, unread = 0;
     double t0 = rr_mono_s(), next_progress = t0 + 5;
     rr_event_producer_t *prod;
-    int orc = rr_event_producer_open(&ko, topic, (int)partitions, 1, &prod, err, sizeof err);
+    int orc = rr_event_producer_open(ko, topic, (int)partitions, 1, &prod, err, sizeof err);
     if (orc < 0) {
         fprintf(stderr, "replyrate load: %s\n", err);
         return orc == -2 ? 2 : 1;
@@ -198,5 +202,13 @@ done:
             "\"unread_bytes\":%llu,\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f}\n",
             (unsigned long long)records, (unsigned long long)undecodable,
             (unsigned long long)failed, (unsigned long long)unread, topic, np, rr_mono_s() - t0);
+    return status;
+}
+
+int rr_cmd_load(int argc, char **argv)
+{
+    rr_kafka_opts_t ko = {0};
+    int status = load_command(argc, argv, &ko);
+    rr_kafka_opts_free(&ko);
     return status;
 }

@@ -53,7 +53,12 @@ static const char run_usage[] =
     "                          after each DUR, for \"today so far\" (default: off)\n"
     "      --instance NAME     streaming: this instance's name in the group, stable\n"
     "                          across restarts (default 0); each instance needs its own\n"
-    "  -X KEY=VALUE            any librdkafka consumer or producer property; repeatable\n"
+    "  -X KEY=VALUE            any librdkafka consumer or producer property; repeatable;\n"
+    "                          ${NAME} in it is the environment variable NAME\n"
+    "  -F, --kafka-config FILE librdkafka properties, one key=value a line (# comments),\n"
+    "                          ${NAME} expanded: secrets from a file or the environment,\n"
+    "                          not the command line; repeatable; -X and -F apply in\n"
+    "                          order, the later one wins\n"
     "      --publish           also publish every record to Kafka topics PREFIX.shop_day,\n"
     "                          .agent_day, .violations, .alerts, .late, .dead_letter, in\n"
     "                          transactions committed with the input offsets (exactly once)\n"
@@ -184,7 +189,8 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
                                          {"publish", no_argument, NULL, 'P'},
                                          {"topic-prefix", required_argument, NULL, 'T'},
                                          {"transactional-id", required_argument, NULL, 'I'},
-                                         {"from", required_argument, NULL, 'F'},
+                                         {"from", required_argument, NULL, 'f'},
+                                         {"kafka-config", required_argument, NULL, 'F'},
                                          {"to", required_argument, NULL, 'U'},
                                          {"lookback", required_argument, NULL, 'K'},
                                          {"until-end", no_argument, NULL, 'E'},
@@ -203,7 +209,7 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
     int c;
     int64_t v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:o:c:j:b:t:g:X:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:c:j:b:t:g:X:F:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             f->ko.brokers = optarg;
@@ -223,7 +229,7 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
         case 'I':
             job->txn_id = optarg;
             break;
-        case 'F':
+        case 'f':
         case 'U': {
             int y, m, d, k = 0;
             int32_t ymd = 0;
@@ -232,10 +238,10 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
                 ymd = y * 10000 + m * 100 + d;
             if (!ymd || rr_yyyymmdd_to_day(ymd) == RR_TZ_BAD_DATE) {
                 fprintf(stderr, "replyrate run: --%s: expected a date YYYY-MM-DD, got '%s'\n",
-                        c == 'F' ? "from" : "to", optarg);
+                        c == 'f' ? "from" : "to", optarg);
                 return -1;
             }
-            *(c == 'F' ? &job->from_ymd : &job->to_ymd) = ymd;
+            *(c == 'f' ? &job->from_ymd : &job->to_ymd) = ymd;
             break;
         }
         case 'K':
@@ -287,7 +293,9 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
                 return -1;
             break;
         case 'X':
-            if (rr_kafka_add_prop(&f->ko, optarg, err, sizeof err) < 0) {
+        case 'F':
+            if ((c == 'X' ? rr_kafka_add_prop(&f->ko, optarg, err, sizeof err)
+                          : rr_kafka_add_props_file(&f->ko, optarg, err, sizeof err)) < 0) {
                 fprintf(stderr, "replyrate run: %s\n", err);
                 return -1;
             }
@@ -489,6 +497,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
         fputs(line, stderr);
     }
 out:
+    rr_kafka_opts_free(&f->ko);
     free(f);
     return status;
 }

@@ -1,5 +1,7 @@
 #include "io/kafka.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,68 @@
 #include "base/clock.h"
 #include "io/feed.h"
 #include "ops/log.h"
+
+/* s with every ${NAME} replaced by the environment variable NAME: a new
+ * string, or NULL with errstr (an unset variable, an unclosed ${). */
+static char *expand_env(const char *s, char *errstr, size_t errstr_size)
+{
+    size_t cap = strlen(s) + 1, n = 0;
+    char *out = malloc(cap);
+    if (!out) goto oom;
+    for (const char *p = s; *p;) {
+        const char *add = p;
+        size_t len = 1;
+        char name[256];
+        if (p[0] == '$' && p[1] == '{') {
+            const char *end = strchr(p + 2, '}');
+            size_t nl = end ? (size_t)(end - p - 2) : 0;
+            if (!end || !nl || nl >= sizeof name) {
+                snprintf(errstr, errstr_size, "'${' without a variable name and '}'");
+                free(out);
+                return NULL;
+            }
+            memcpy(name, p + 2, nl);
+            name[nl] = 0;
+            if (!(add = getenv(name))) {
+                snprintf(errstr, errstr_size, "environment variable %s is not set", name);
+                free(out);
+                return NULL;
+            }
+            len = strlen(add);
+            p = end + 1;
+        } else {
+            p++;
+        }
+        if (n + len + 1 > cap) {
+            cap = (n + len + 1) * 2;
+            char *g = realloc(out, cap);
+            if (!g) goto oom;
+            out = g;
+        }
+        memcpy(out + n, add, len);
+        n += len;
+    }
+    out[n] = 0;
+    return out;
+oom:
+    free(out);
+    snprintf(errstr, errstr_size, "out of memory");
+    return NULL;
+}
+
+/* Add "key=value" (owned: o frees it, also on error). */
+static int add_owned(rr_kafka_opts_t *o, char *kv, const char *what, char *errstr,
+                     size_t errstr_size)
+{
+    if (o->n_props == RR_KAFKA_MAX_PROPS) {
+        snprintf(errstr, errstr_size, "%s: more than %d properties", what, RR_KAFKA_MAX_PROPS);
+        free(kv);
+        return -1;
+    }
+    o->owned[o->n_owned++] = kv;
+    o->props[o->n_props++] = kv;
+    return 0;
+}
 
 int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *errstr, size_t errstr_size)
 {
@@ -21,8 +85,85 @@ int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *errstr, size_t e
         snprintf(errstr, errstr_size, "-X: more than %d properties", RR_KAFKA_MAX_PROPS);
         return -1;
     }
-    o->props[o->n_props++] = kv;
-    return 0;
+    if (!strstr(kv, "${")) {
+        o->props[o->n_props++] = kv;
+        return 0;
+    }
+    char why[300];
+    char *x = expand_env(kv, why, sizeof why);
+    if (!x) {
+        snprintf(errstr, errstr_size, "-X %.*s: %s", (int)(eq - kv), kv, why);
+        return -1;
+    }
+    return add_owned(o, x, "-X", errstr, errstr_size);
+}
+
+int rr_kafka_add_props_file(rr_kafka_opts_t *o, const char *path, char *errstr, size_t errstr_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(errstr, errstr_size, "-F %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int ln = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        ln++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            snprintf(errstr, errstr_size, "-F %s:%d: line longer than %zu bytes", path, ln,
+                     sizeof line - 2);
+            rc = -1;
+            break;
+        }
+        char *b = line, *e = line + len;
+        while (b < e && isspace((unsigned char)*b))
+            b++;
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        *e = 0;
+        if (b == e || *b == '#') continue;
+        char *eq = strchr(b, '=');
+        char *ke = eq;
+        while (ke && ke > b && isspace((unsigned char)ke[-1]))
+            ke--;
+        if (!eq || ke == b) {
+            snprintf(errstr, errstr_size, "-F %s:%d: expected key=value, got '%s'", path, ln, b);
+            rc = -1;
+            break;
+        }
+        char *v = eq + 1;
+        while (isspace((unsigned char)*v))
+            v++;
+        char why[300];
+        char *val = expand_env(v, why, sizeof why);
+        char *kv = val ? malloc((size_t)(ke - b) + 1 + strlen(val) + 1) : NULL;
+        if (!kv) {
+            snprintf(errstr, errstr_size, "-F %s:%d: %.*s: %s", path, ln, (int)(ke - b), b,
+                     val ? "out of memory" : why);
+            free(val);
+            rc = -1;
+            break;
+        }
+        sprintf(kv, "%.*s=%s", (int)(ke - b), b, val);
+        free(val);
+        char what[300];
+        snprintf(what, sizeof what, "-F %s", path);
+        rc = add_owned(o, kv, what, errstr, errstr_size);
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(errstr, errstr_size, "-F %s: read error", path);
+        rc = -1;
+    }
+    fclose(f);
+    return rc;
+}
+
+void rr_kafka_opts_free(rr_kafka_opts_t *o)
+{
+    for (int i = 0; i < o->n_owned; i++)
+        free(o->owned[i]);
+    o->n_owned = 0;
 }
 
 static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr,
@@ -30,7 +171,9 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *val, char *er
 {
     char why[256];
     if (rd_kafka_conf_set(conf, key, val, why, sizeof why) != RD_KAFKA_CONF_OK) {
-        snprintf(errstr, errstr_size, "Kafka property %s=%s: %s", key, val, why);
+        int secret = strstr(key, "password") || strstr(key, "secret"); /* never echoed */
+        snprintf(errstr, errstr_size, "Kafka property %s=%s: %s", key, secret ? "(hidden)" : val,
+                 secret ? "not accepted" : why);
         return -1;
     }
     return 0;
@@ -65,7 +208,10 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
         }
         memcpy(key, o->props[i], kl);
         key[kl] = 0;
-        if (set(conf, key, eq + 1, errstr, errstr_size) < 0) goto fail;
+        int later = 0; /* a later -X or -F line sets it again: that one wins */
+        for (int j = i + 1; j < o->n_props && !later; j++)
+            later = !strncmp(o->props[j], o->props[i], kl + 1);
+        if (!later && set(conf, key, eq + 1, errstr, errstr_size) < 0) goto fail;
     }
     rd_kafka_conf_set_log_cb(conf, on_log);
     if (conf_hook) conf_hook(conf, hook_arg);

@@ -29,12 +29,27 @@
 
 typedef struct rr_kafka_opts {
     const char *brokers;                   /* bootstrap.servers */
-    const char *props[RR_KAFKA_MAX_PROPS]; /* "key=value", from -X, in order */
+    const char *props[RR_KAFKA_MAX_PROPS]; /* "key=value", from -X and -F, in order */
     int n_props;
+    char *owned[RR_KAFKA_MAX_PROPS]; /* the props this struct made (rr_kafka_opts_free) */
+    int n_owned;
 } rr_kafka_opts_t;
 
-/* Record one -X argument. 0, or -1 with errstr (not key=value, or too many). */
+/* Record one -X argument. ${NAME} in it is replaced by the environment
+ * variable NAME (so a secret need not be on the command line), an unset one
+ * being an error. 0, or -1 with errstr (not key=value, an unset variable,
+ * too many). kv is borrowed unless it had a ${NAME}. */
 int rr_kafka_add_prop(rr_kafka_opts_t *o, const char *kv, char *errstr, size_t errstr_size);
+
+/* Record the properties of a file, as kcat's -F: one key=value a line, blanks
+ * around key and value ignored, blank lines and lines starting with # skipped,
+ * ${NAME} replaced as for -X. They take their place in order among -X's: a
+ * later property overrides an earlier one. 0, or -1 with errstr naming the
+ * file (and line). */
+int rr_kafka_add_props_file(rr_kafka_opts_t *o, const char *path, char *errstr, size_t errstr_size);
+
+/* Free what -X and -F made (a copy of o shares it: free one). */
+void rr_kafka_opts_free(rr_kafka_opts_t *o);
 
 /* A client of the given type. defaults: NULL-terminated key, value pairs set
  * before -X (may be NULL). conf_hook, if set, is called on the config last

@@ -91,5 +91,29 @@ expect 2 "config check: .*bad\.conf:2: metric \"x\": unknown kind \"bogus\"" "$b
 printf 'timezone = "Mars/Base";\n' >"$tmp/mars.conf"
 expect 2 "mars\.conf: unknown time zone \"Mars/Base\"" "$bin" config check "$tmp/mars.conf"
 expect 2 "nope\.conf: cannot read" "$bin" config check "$tmp/nope.conf"
+# librdkafka properties from a file (-F) and ${NAME} from the environment: they reach
+# librdkafka (its own range check, or its configuration dump), in command-line order
+printf '# a comment\n\n  message.max.bytes = ${RR_T_BYTES}  \nclient.id=cli-test\n' >"$tmp/k.props"
+RR_T_BYTES=5 expect 2 "Kafka property message.max.bytes=5: .*outside allowed range" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end -F "$tmp/k.props" --output "$tmp/o.jsonl"
+expect 2 "-F $tmp/k.props:3: message.max.bytes: environment variable RR_T_BYTES is not set" env -u RR_T_BYTES "$bin" load --brokers 127.0.0.1:1 --topic t --input "$tmp/in.pb" --kafka-config "$tmp/k.props"
+expect 2 "-X message.max.bytes: environment variable RR_T_NONE is not set" "$bin" export --brokers 127.0.0.1:1 --topic x.shop_day --output "$tmp/o.jsonl" -X 'message.max.bytes=${RR_T_NONE}'
+printf 'no equals sign\n' >"$tmp/bad.props"
+expect 2 "-F $tmp/bad.props:1: expected key=value, got 'no equals sign'" "$bin" gen --events 10 --brokers 127.0.0.1:1 --topic t -F "$tmp/bad.props"
+expect 2 "-F $tmp/none.props: No such file" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end -F "$tmp/none.props" --output "$tmp/o.jsonl"
+# a secret from the environment through -F: not on the command line, given to librdkafka
+# (which says so, redacted), and a later -X overriding the file
+printf 'security.protocol=sasl_plaintext\nsasl.mechanisms=PLAIN\nsasl.username=u\nsasl.password=${RR_T_SECRET}\nmessage.max.bytes=5\n' >"$tmp/sasl.props"
+RR_T_SECRET=s3cret-value-42 "$bin" --log-level debug run -q --brokers 127.0.0.1:1 --topic t --until-end \
+  -F "$tmp/sasl.props" -X message.max.bytes=200000 -X debug=conf --output "$tmp/o.jsonl" 2>"$tmp/sasl.err" &
+pid=$!
+for _ in $(seq 100); do grep -q "sasl.password = " "$tmp/sasl.err" && break; sleep 0.1; done
+cmdline=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)
+kill $pid 2>/dev/null; wait $pid 2>/dev/null
+if [ -z "$cmdline" ] || echo "$cmdline" | grep -q s3cret; then
+  echo "FAIL: the secret is on the command line, or the run ended too soon: '$cmdline'"; failed=1
+fi
+grep -q "sasl.password = \[redacted\]" "$tmp/sasl.err" && grep -q "message.max.bytes = 200000" "$tmp/sasl.err" &&
+  grep -q "sasl_plaintext://127.0.0.1:1" "$tmp/sasl.err" && ! grep -q s3cret "$tmp/sasl.err" ||
+  { echo "FAIL: -F's properties did not reach librdkafka as expected:"; grep -i "conf\|sasl" "$tmp/sasl.err" | head -5; failed=1; }
 [ "$failed" = 0 ] && echo "cli: all exit statuses and messages as documented"
 exit $failed
