@@ -18,9 +18,9 @@
 
 #define BATCH 4096
 #define WAIT_MS 200
-#define IDLE_MS                                                                                    \
-    20 /* threads > 1: how long the consumer's queue is waited on when the                         \
-        * workers' queues were empty */
+/* threads > 1: how long the consumer's queue is waited on when the workers'
+ * queues were empty */
+#define IDLE_MS 20
 #define RESTORE_TIMEOUT_S 60
 
 typedef struct stream stream_t;
