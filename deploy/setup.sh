@@ -3,7 +3,8 @@
 # Idempotent: packages already present are not reinstalled; the build is incremental.
 #   deploy/setup.sh            dependencies + release build
 #   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang,
-#                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh)
+#                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh,
+#                              systemd-analyze for the units in deploy/systemd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,8 @@ PKGS=(build-essential cmake pkg-config python3 zstd tzdata
 # Only for the test suite (sanitizers, valgrind, fuzzers, the lints of tests/lint,
 # and Java + Maven for the real Kafka broker of the integration tests,
 # deploy/kafka): installed by --deps.
-TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven)
+TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven
+           systemd)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
