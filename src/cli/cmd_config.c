@@ -31,18 +31,6 @@ static const char config_usage[] =
     "                  key (docs/config.md): copy it and edit\n"
     "  -h, --help      this message\n";
 
-static const char *const kind_names[] = {
-    [RR_KIND_MESSAGE_WITHIN] = "message_within", [RR_KIND_SESSION_WITHIN] = "session_within",
-    [RR_KIND_BUYER_WITHIN] = "buyer_within",     [RR_KIND_BUYER_REPLIED] = "buyer_replied",
-    [RR_KIND_RESPONSE_TIME] = "response_time",   [RR_KIND_SATISFACTION] = "satisfaction",
-    [RR_KIND_UNASSIGNED] = "unassigned"};
-
-static const char *kind_name(rr_metric_kind_t k)
-{
-    return (size_t)k < sizeof kind_names / sizeof *kind_names && kind_names[k] ? kind_names[k]
-                                                                               : "?";
-}
-
 static void print_ms(const char *key, int64_t ms)
 {
     printf("  %-17s %lld ms\n", key, (long long)ms);
@@ -83,7 +71,7 @@ static int check(const char *path)
     printf("  metrics (%zu):\n", cfg.n_metrics);
     for (size_t i = 0; i < cfg.n_metrics; i++) {
         const rr_metric_def_t *m = &cfg.metrics[i];
-        printf("    %-22s %-15s window ", m->name, kind_name(m->kind));
+        printf("    %-22s %-15s window ", m->name, rr_metric_kind_name(m->kind));
         print_tod(m->window_from_ms);
         printf("-");
         print_tod(m->window_to_ms);

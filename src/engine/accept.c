@@ -151,16 +151,20 @@ static inline uint32_t batch_lookup(const rr_engine_t *e, const partition_t *pt,
     return ci;
 }
 
-/* Partition pt's greatest applied ts is at least ts, in a batch: as judge()
- * moves it for an applied event. */
+/* Partition pt's greatest applied ts moves up to ts (an applied event's, or
+ * one told by rr_engine_offer_batch_seen): release what its watermark
+ * passed, at once or at the batch's end. The job watermark is at most this
+ * partition's: the scan is skipped unless it could finalise a day or free
+ * conversations. */
 static void raise_max_ts(rr_engine_t *e, partition_t *pt, int64_t ts)
 {
     pt->max_ts = ts;
-    if (part_wm(e, pt) >= e->next_due) {
-        engine_flush(e, pt);
-        engine_advance(e);
+    int due = part_wm(e, pt) >= e->next_due;
+    if (pt->batch && !due) {
+        pt->unreleased = 1; /* released at the batch's end */
     } else {
-        pt->unreleased = 1;
+        engine_flush(e, pt);
+        if (due) engine_advance(e);
     }
 }
 
@@ -286,18 +290,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
     e->st.applied++;
     if (pt->held.n) /* the partition's time did not jump after all */
         accept_drop_held(e, p);
-    if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) {
-        pt->max_ts = ev->ts_ms;
-        /* the job watermark is at most this partition's: skip the scan
-         * unless it could finalise a day or free conversations */
-        int due = part_wm(e, pt) >= e->next_due;
-        if (pt->batch && !due) {
-            pt->unreleased = 1; /* released at the batch's end */
-        } else {
-            engine_flush(e, pt);
-            if (due) engine_advance(e);
-        }
-    }
+    if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) raise_max_ts(e, pt, ev->ts_ms);
     return RR_APPLIED;
 oom:
     /* No memory to hold it: the event goes to the dead letters with that
