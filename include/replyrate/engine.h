@@ -194,6 +194,18 @@ void rr_engine_partition_stop(rr_engine_t *e, int p);
  * allowed lateness); INT64_MIN before its first applied event. */
 int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p);
 
+/* The partitions added (or restored), and what each has judged since: its
+ * name as added, its events by verdict (not carried by checkpoints: a
+ * restored partition starts again from 0), its watermark as above. For
+ * watching a run (ops/telemetry.h); a few loads each. */
+typedef struct rr_partition_stats {
+    const char *name; /* the engine's: valid while the engine lives */
+    uint64_t applied, duplicate, late, invalid;
+    int64_t watermark_ms;
+} rr_partition_stats_t;
+int rr_engine_partitions(const rr_engine_t *e);
+void rr_engine_partition_stats(const rr_engine_t *e, int p, rr_partition_stats_t *out);
+
 /* End of a bounded run: apply everything buffered, judge held jumps invalid
  * (except those of stopped partitions), publish every open day as final.
  * The engine accepts no events afterwards. */

@@ -25,12 +25,13 @@
 static void reject(rr_engine_t *e, int p, rr_verdict_t verdict, const char *reason,
                    const rr_event_t *ev, int64_t offset, const uint8_t *raw, size_t raw_len)
 {
+    partition_t *pt = &e->parts.v[p];
+    pt->judged[verdict]++;
     if (verdict == RR_LATE)
         e->st.late++;
     else
         e->st.invalid++;
     if (!e->sink.rejected) return;
-    const partition_t *pt = &e->parts.v[p];
     rr_rejected_record_t r = {.verdict = verdict,
                               .reason = reason,
                               .source = pt->name,
@@ -269,6 +270,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
     }
     if (c && ids_seen(e, c, ev->event_id)) {
         e->st.duplicate++;
+        pt->judged[RR_DUPLICATE]++;
         return RR_DUPLICATE;
     }
     if (!c) {
@@ -288,6 +290,7 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
                .flags = (uint8_t)(ev->flags & 0xffu)};
     if (rr_reorder_push(&pt->buf, &h) < 0) goto oom;
     e->st.applied++;
+    pt->judged[RR_APPLIED]++;
     if (pt->held.n) /* the partition's time did not jump after all */
         accept_drop_held(e, p);
     if (pt->max_ts == NO_TS || ev->ts_ms > pt->max_ts) raise_max_ts(e, pt, ev->ts_ms);

@@ -181,6 +181,22 @@ int64_t rr_engine_partition_watermark(const rr_engine_t *e, int p)
     return part_wm(e, &e->parts.v[p]);
 }
 
+int rr_engine_partitions(const rr_engine_t *e)
+{
+    return (int)e->parts.n;
+}
+
+void rr_engine_partition_stats(const rr_engine_t *e, int p, rr_partition_stats_t *out)
+{
+    const partition_t *pt = &e->parts.v[p];
+    *out = (rr_partition_stats_t){.name = pt->name,
+                                  .applied = pt->judged[RR_APPLIED],
+                                  .duplicate = pt->judged[RR_DUPLICATE],
+                                  .late = pt->judged[RR_LATE],
+                                  .invalid = pt->judged[RR_INVALID],
+                                  .watermark_ms = part_wm(e, pt)};
+}
+
 /* Partition p delivers nothing more: everything buffered is applied, and
  * it stops holding the job watermark back. Its held jumps are judged invalid
  * when its input ended (SPEC §7), left unjudged at a range's end. */

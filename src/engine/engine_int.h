@@ -280,6 +280,8 @@ typedef struct partition {
     int unreleased;   /* (batch) the watermark moved past buffered events since the last release */
     rr_map64_t convs; /* conversation id -> conv_t index: a conversation is per
                        * partition (docs/engine.md, "Decisions") */
+    uint64_t judged[4]; /* events judged here, by verdict (RR_APPLIED..RR_INVALID), since the
+                         * partition was added or restored: not in checkpoints */
 } partition_t;
 
 typedef struct trk_def {
