@@ -4,18 +4,19 @@
 #   deploy/setup.sh            dependencies + release build
 #   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang,
 #                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh,
-#                              systemd-analyze for the units in deploy/systemd)
+#                              systemd-analyze for the units in deploy/systemd, promtool
+#                              for the metrics endpoint's test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config python3 zstd tzdata
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev
-      libcriterion-dev libconfig-dev libssl-dev)
+      libcriterion-dev libconfig-dev libssl-dev libmicrohttpd-dev)
 # Only for the test suite (sanitizers, valgrind, fuzzers, the lints of tests/lint,
 # and Java + Maven for the real Kafka broker of the integration tests,
 # deploy/kafka): installed by --deps.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven
-           systemd)
+           systemd prometheus)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")

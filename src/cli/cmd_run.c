@@ -18,6 +18,8 @@
 #include "engine/tz.h"
 #include "io/kafka.h"
 #include "io/output.h"
+#include "ops/log.h"
+#include "ops/telemetry.h"
 #include "pipeline/fanout.h"
 #include "pipeline/job.h"
 #include "pipeline/outpaths.h"
@@ -99,6 +101,10 @@ static const char run_usage_outcome[] =
     "                          are dealt to N engines on N threads (default: one per file or\n"
     "                          partition, at most one per CPU); 1: one engine. Streaming: the\n"
     "                          partitions' engines are fed on N threads (default: one per CPU)\n"
+    "      --metrics-addr HOST:PORT  serve /metrics (Prometheus), /health and /ready there\n"
+    "                          while the run lasts (:PORT: every address; port 0: any)\n"
+    "      --metrics-file FILE  the same metrics, as they stand when the run ends, into FILE\n"
+    "                          (node_exporter's textfile collector)\n"
     "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
     "      --log-level LEVEL   error, warn, info (default), debug: the log lines on stderr\n"
     "      --log-format FMT    text (default) or json (global options: replyrate --help)\n"
@@ -165,6 +171,7 @@ typedef struct run_flags {
     const char *outputs[MAX_OUTPUTS];
     rr_kafka_opts_t ko;
     const char *config_path, *tz_name;
+    const char *metrics_addr, *metrics_file;
     int lookback_set, commit_every_set, gates_set, no_manifest;
     int streaming;
     char manifest_buf[4096];
@@ -203,6 +210,8 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
                                          {"allow-incomplete", no_argument, NULL, 'W'},
                                          {"max-invalid-ratio", required_argument, NULL, 'R'},
                                          {"resync", no_argument, NULL, 'Y'},
+                                         {"metrics-addr", required_argument, NULL, 'Q'},
+                                         {"metrics-file", required_argument, NULL, 'G'},
                                          {NULL, 0, NULL, 0}};
     rr_job_t *job = &f->job;
     char err[512];
@@ -264,6 +273,12 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             break;
         case 'M':
             job->manifest_path = optarg;
+            break;
+        case 'Q':
+            f->metrics_addr = optarg;
+            break;
+        case 'G':
+            f->metrics_file = optarg;
             break;
         case 'm':
             f->no_manifest = 1;
@@ -488,8 +503,22 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     if (f->tz_name) snprintf(cfg.timezone, sizeof cfg.timezone, "%s", f->tz_name);
     job->cfg = &cfg;
 
+    rr_tm_set_version(RR_VERSION);
+    if (f->metrics_addr) {
+        int port;
+        if (rr_tm_serve(f->metrics_addr, &port, err, sizeof err) < 0) {
+            fprintf(stderr, "replyrate run: %s\n", err);
+            goto out;
+        }
+        rr_log(RR_LOG_INFO, "metrics", "serving /metrics, /health and /ready on port %d", port);
+    }
     rr_job_result_t res;
     status = rr_job_run(job, &res, err, sizeof err);
+    /* the run's last numbers; its results stand whether or not this works */
+    char merr[512];
+    if (f->metrics_file && rr_tm_write_file(f->metrics_file, merr, sizeof merr) < 0)
+        rr_log(RR_LOG_ERROR, "metrics", "--metrics-file %s", merr);
+    rr_tm_shutdown();
     if (err[0]) fprintf(stderr, "replyrate run: %s\n", err);
     if (res.summary) {
         char line[RR_SUMMARY_MAX];

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "codec/record_pb.h"
+#include "ops/telemetry.h"
 
 #define TOPIC_PARTITIONS 6
 #define TXN_TIMEOUT_MS 60000 /* for each transactional call */
@@ -29,9 +30,11 @@ struct rr_kafka_sink {
     uint8_t *buf;
     size_t cap;
     int in_txn;
-    long pending; /* rr_kafka_sink_put records not yet delivered */
-    int forgot;   /* rr_kafka_sink_forget_puts: their offset slots may be gone */
-    int failed;   /* sticky: the first error; the transaction will not commit */
+    uint64_t txn_records[RR_KT_COUNT]; /* produced in the open transaction, by topic */
+    int txn_puts;                      /* rr_kafka_sink_put records in it */
+    long pending;                      /* rr_kafka_sink_put records not yet delivered */
+    int forgot; /* rr_kafka_sink_forget_puts: their offset slots may be gone */
+    int failed; /* sticky: the first error; the transaction will not commit */
     char err[512];
 };
 
@@ -81,13 +84,33 @@ static void produce(rr_kafka_sink_t *ks, int t, const char *key, size_t klen, si
             rd_kafka_producev(ks->rk, RD_KAFKA_V_TOPIC(ks->topic[t]), RD_KAFKA_V_KEY(key, klen),
                               RD_KAFKA_V_VALUE(ks->buf, vlen),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (!e) return;
+        if (!e) {
+            ks->txn_records[t]++;
+            return;
+        }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             fail(ks, "publishing a result failed: %s", rd_kafka_err2str(e));
             return;
         }
         rd_kafka_poll(ks->rk, 50);
     }
+}
+
+/* The open transaction ended: its records published, or nothing of it
+ * (counted as aborted when anything went into it). */
+static void txn_ended(rr_kafka_sink_t *ks, int committed, double seconds)
+{
+    int any = ks->txn_puts > 0;
+    for (int t = 0; t < RR_KT_COUNT; t++) {
+        any |= ks->txn_records[t] > 0;
+        if (committed && ks->txn_records[t]) rr_tm_records(ks->topic[t], ks->txn_records[t]);
+        ks->txn_records[t] = 0;
+    }
+    ks->txn_puts = 0;
+    if (committed)
+        rr_tm_txn_committed(seconds);
+    else if (any)
+        rr_tm_txn_aborted();
 }
 
 size_t rr_kafka_sink_key_day(const rr_day_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX], int *topic)
@@ -219,6 +242,7 @@ static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what,
         rd_kafka_error_t *a = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
         if (a) rd_kafka_error_destroy(a);
         ks->in_txn = 0;
+        txn_ended(ks, 0, 0);
     }
     return -1;
 }
@@ -308,6 +332,7 @@ int rr_kafka_sink_put(rr_kafka_sink_t *ks, const char *topic, int32_t partition,
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(offset), RD_KAFKA_V_END);
         if (!e) {
             if (offset) ks->pending++;
+            ks->txn_puts++;
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -367,12 +392,14 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
         snprintf(errstr, errstr_size, "commit: no open transaction");
         return -1;
     }
+    double t0 = rr_mono_s();
     rd_kafka_poll(ks->rk, 0);
     if (ks->failed) { /* some record did not get out: publish none of them */
         snprintf(errstr, errstr_size, "%s", ks->err);
         rd_kafka_error_t *a = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
         if (a) rd_kafka_error_destroy(a);
         ks->in_txn = 0;
+        txn_ended(ks, 0, 0);
         return -1;
     }
     /* A retriable error (the coordinator moving, a broker restarting) is
@@ -395,6 +422,7 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
     }
     if (txn_error(ks, e, "commit transaction", errstr, errstr_size) < 0) return -1;
     ks->in_txn = 0;
+    txn_ended(ks, 1, rr_mono_s() - t0);
     if (ks->failed) { /* a delivery failure reported during the commit's flush */
         snprintf(errstr, errstr_size, "%s", ks->err);
         return -1;
@@ -409,6 +437,7 @@ void rr_kafka_sink_close(rr_kafka_sink_t *ks)
         if (ks->in_txn) {
             rd_kafka_error_t *e = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
             if (e) rd_kafka_error_destroy(e);
+            txn_ended(ks, 0, 0);
         }
         rd_kafka_destroy(ks->rk);
     }

@@ -14,6 +14,7 @@
 #include "ops/log.h"
 #include "ops/progress.h"
 #include "pipeline/shards.h"
+#include "pipeline/watch.h"
 
 #define BATCH 4096
 
@@ -26,6 +27,7 @@ typedef struct shard {
     int n;
     rr_fanout_port_t port;
     rr_shard_progress_t *prog;
+    rr_watch_t watch;
     /* where its batches come from: a reader thread (the only shard, on the
      * calling thread), or its own files read in turn on its own thread */
     rr_readahead_t *ra;
@@ -109,6 +111,7 @@ static void shard_loop(shard_t *s, int on_caller)
         }
         if (!d->have_now) now = rr_now_ms();
         rr_feed_records(s->eng, it.which, it.recs, it.n, now, NULL);
+        rr_watch_engine(&s->watch, s->eng, NULL, 0);
         if (!on_caller) {
             rr_shard_progress_note(s->prog, s->eng);
         } else if (!d->quiet && rr_mono_s() > next_progress) {
@@ -121,6 +124,7 @@ static void shard_loop(shard_t *s, int on_caller)
     }
     if (ended && !stopping(s)) /* every open day final: only for a shard that read everything */
         rr_engine_finish(s->eng);
+    rr_watch_engine(&s->watch, s->eng, NULL, 1);
 }
 
 static void *shard_main(void *arg)
@@ -204,6 +208,7 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
         if ((status = shard_open(s, n == 1)) != 0) goto out;
     }
     sh.t0 = rr_mono_s();
+    rr_tm_ready(1, NULL);
     if (n == 1) {
         shard_loop(&shards[0], 1);
     } else {
@@ -231,6 +236,7 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
     rr_readahead_stop(shards[0].ra); /* before anyone touches the sources again */
     shards[0].ra = NULL;
     d->seconds = rr_mono_s() - sh.t0;
+    rr_tm_ready(0, "finished reading");
 
     for (int k = 0; k < n; k++) {
         shard_t *s = &shards[k];

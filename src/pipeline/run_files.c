@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "io/tmpfile.h"
+#include "ops/telemetry.h"
 
 int rr_run_files_open(rr_run_files_t *rf, const char *flag, const char *path, rr_sink_t *sink,
                       char *errstr, size_t errstr_size)
@@ -105,10 +106,14 @@ int rr_run_files_publish(rr_run_files_t *rf, rr_manifest_t *m, const char *manif
     for (i = 0; i < rf->n; i++) {
         rr_output_t *o = rf->f[i].out;
         rf->f[i].out = NULL;
+        uint64_t records = 0;
+        for (int k = 0; k < RR_OUTPUT_KINDS; k++)
+            records += rr_output_records_of(o, (rr_output_kind_t)k);
         if (rr_output_close(o, err, sizeof err) < 0) {
             snprintf(errstr, errstr_size, "%s: %s", rf->f[i].flag, err);
             goto fail;
         }
+        rr_tm_records(rf->f[i].path, records);
     }
     rf->n = 0;
     /* 5. the manifest, last */

@@ -11,6 +11,7 @@
 #include "ops/log.h"
 #include "ops/progress.h"
 #include "pipeline/shards.h"
+#include "pipeline/watch.h"
 
 #define BATCH 4096
 #define WAIT_MS 200
@@ -45,6 +46,7 @@ typedef struct kshard {
     double last_warn;
     char err[512]; /* non-empty: this shard failed */
     rr_shard_progress_t *prog;
+    rr_watch_t watch;
     pthread_t thread;
 } kshard_t;
 
@@ -361,6 +363,20 @@ static int take_ends(kshard_t *s)
     return 0;
 }
 
+/* The telemetry's consumer lag of the shard's partitions: what is left
+ * before the end offsets captured at start. */
+static void watch_lag(kshard_t *s)
+{
+    for (int j = 0; j < s->n; j++) {
+        const part_state_t *ps = &s->k->ps[s->global[j]];
+        if (ps->end == INT64_MAX) continue; /* a live topic's end, not given yet */
+        char name[300];
+        snprintf(name, sizeof name, "%s[%d]", s->k->r->topic, s->global[j]);
+        rr_tm_partition_lag(name,
+                            ps->done ? 0 : ps->end - (ps->next > ps->start ? ps->next : ps->start));
+    }
+}
+
 /* A shard's loop: consume its queue until each of its partitions has been
  * read to its end, then finish its engine. 0, or -1 with s->err; returns
  * early, 0, when the run stops. A live topic's ends are looked for between
@@ -392,10 +408,13 @@ static int shard_consume(kshard_t *s)
             rd_kafka_message_destroy(s->msgs[i]);
         if (rc < 0) return -1;
         rr_shard_progress_note(s->prog, s->eng);
+        if (rr_watch_engine(&s->watch, s->eng, NULL, 0)) watch_lag(s);
         if (s->progress) /* the only shard, on the calling thread */
             rr_shard_progress_poll(s->prog, 1, k->r->quiet, k->t0, &next_progress);
     }
     if (!s->remaining) rr_engine_finish(s->eng);
+    rr_watch_engine(&s->watch, s->eng, NULL, 1);
+    watch_lag(s);
     return 0;
 }
 
@@ -680,6 +699,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
             goto out;
         }
     }
+    rr_tm_ready(1, NULL);
     int rc = 0;
     if (nsh == 1) {
         if (shard_consume(&sh[0]) < 0) {
@@ -708,6 +728,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
                 rc = -1;
             }
     }
+    rr_tm_ready(0, "finished reading");
     /* what was read, whatever comes of it: the summary counts it */
     rr_shard_total_t total;
     rr_shard_total_init(&total);

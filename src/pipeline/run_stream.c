@@ -15,6 +15,7 @@
 #include "ops/log.h"
 #include "ops/progress.h"
 #include "io/changelog.h"
+#include "pipeline/watch.h"
 
 #define BATCH 4096
 #define WAIT_MS 200
@@ -39,8 +40,10 @@ typedef struct spart {
     int has_loc;           /* loc: its last committed checkpoint */
     rr_ck_loc_t loc, pend; /* pend: written in the open transaction */
     int written;
-    rr_stats_t base;      /* the engine's counts when this run got it */
-    rd_kafka_queue_t *pq; /* threads > 1: its queue, forwarded to its worker's */
+    rr_stats_t base; /* the engine's counts when this run got it */
+    rr_watch_t watch;
+    rr_tm_partition_t prior; /* judged by its earlier engines in this run */
+    rd_kafka_queue_t *pq;    /* threads > 1: its queue, forwarded to its worker's */
 } spart_t;
 
 /* One partition's consecutive messages of a consumed batch. */
@@ -124,6 +127,12 @@ static void drop_engine(stream_t *s, spart_t *sp)
     rr_stats_t now;
     rr_engine_stats(sp->eng, &now);
     add_delta(&s->dropped, &now, &sp->base);
+    rr_partition_stats_t ps;
+    rr_engine_partition_stats(sp->eng, 0, &ps);
+    const uint64_t judged[4] = {ps.applied, ps.duplicate, ps.late, ps.invalid};
+    for (int k = 0; k < 4; k++)
+        sp->prior.judged[k] += judged[k];
+    rr_watch_engine_gone(sp->eng);
     rr_engine_free(sp->eng);
     sp->eng = NULL;
     sp->has_loc = 0;
@@ -191,11 +200,13 @@ static int commit_all(stream_t *s, const char *why)
         }
         char key[300];
         snprintf(key, sizeof key, "%s:%d", r->topic, (int)p);
+        double tp = rr_mono_s();
         if (rr_changelog_put(r->publish, s->changelog, p, key, sp->eng, ++s->gen, &sp->pend,
                              r->errstr, r->errstr_size) < 0) {
             s->failed = 1;
             return -1;
         }
+        rr_tm_checkpoint(sp->pend.bytes, rr_mono_s() - tp);
         sp->written = 1;
         bytes += sp->pend.bytes;
         raw += sp->pend.raw;
@@ -278,6 +289,7 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
             fail(s, "%s[%d]: cannot restore its state: %s", r->topic, (int)sp->p, err);
             return -1;
         }
+        rr_tm_restore(loc->bytes, rr_mono_s() - t0);
         if (!r->quiet) {
             rr_stats_t st;
             rr_engine_stats(sp->eng, &st);
@@ -297,6 +309,7 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
         }
     }
     rr_engine_stats(sp->eng, &sp->base);
+    sp->watch.next = 0; /* its numbers at the next look */
     return 0;
 }
 
@@ -305,6 +318,7 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
 static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
 {
     rr_stream_run_t *r = s->r;
+    rr_tm_ready(0, "restoring the partitions assigned");
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
     rd_kafka_resp_err_t e = rd_kafka_committed(s->rk, c, 30000);
     if (e) {
@@ -362,6 +376,7 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
     /* parked engines that did not come back are another instance's now */
     for (int p = 0; p < s->cap; p++)
         if (s->ps[p] && !s->ps[p]->owned) drop_engine(s, s->ps[p]);
+    rr_tm_ready(1, NULL);
     if (!r->quiet) {
         char line[4096];
         size_t len = (size_t)snprintf(line, sizeof line, "{\"type\":\"assigned\",\"partitions\":[");
@@ -399,8 +414,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     /* revoked (or lost): commit what was read first, then let go */
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk))
         commit_all(s, "revoke");
+    if (!coop) rr_tm_ready(0, "rebalancing");
     for (int i = 0; i < l->cnt; i++) {
         int32_t p = l->elems[i].partition;
+        char name[300];
+        snprintf(name, sizeof name, "%s[%d]", s->r->topic, (int)p);
+        rr_tm_partition_drop(name);
         if (p >= 0 && p < s->cap && s->ps[p]) {
             s->ps[p]->owned = 0;
             if (s->ps[p]->dirty) /* lost before its commit: that state is not the group's */
@@ -621,6 +640,26 @@ static void queue_batch(stream_t *s, rd_kafka_message_t **msgs, ssize_t n, doubl
     }
 }
 
+/* Every owned engine's numbers into the telemetry (each at most every half
+ * second unless force), with its partition's lag to the end the consumer
+ * last saw. The engines are at rest. */
+static void watch_all(stream_t *s, int force)
+{
+    rr_tm_beat();
+    for (int p = 0; p < s->cap; p++) {
+        spart_t *sp = s->ps[p];
+        if (!sp || !sp->owned || !sp->eng ||
+            !rr_watch_engine(&sp->watch, sp->eng, &sp->prior, force))
+            continue;
+        int64_t lo, hi;
+        if (!rd_kafka_get_watermark_offsets(s->rk, s->r->topic, p, &lo, &hi) && hi >= 0) {
+            char name[300];
+            snprintf(name, sizeof name, "%s[%d]", s->r->topic, p);
+            rr_tm_partition_lag(name, hi - (sp->next >= 0 ? sp->next : lo > 0 ? lo : 0));
+        }
+    }
+}
+
 int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
 {
     errstr[0] = 0;
@@ -669,6 +708,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
         snprintf(r->errstr, r->errstr_size, "%s: subscribe: %s", r->topic, rd_kafka_err2str(se));
         goto out;
     }
+    rr_tm_ready(0, "joining the group");
     q = rd_kafka_queue_get_consumer(s.rk);
     double next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
     double next_revision =
@@ -715,6 +755,7 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
             commit_all(&s, "interval");
             next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
         }
+        watch_all(&s, 0);
         if (!r->quiet && rr_mono_s() > next_progress) {
             rr_stats_t st;
             totals(&s, &st);
@@ -723,6 +764,8 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
         }
     }
     if (!s.failed) commit_all(&s, "stop");
+    watch_all(&s, 1);
+    rr_tm_ready(0, "stopping");
     /* leaving the group revokes what is left (nothing to commit now) */
     if (q) {
         rd_kafka_queue_destroy(q);
