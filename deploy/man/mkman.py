@@ -70,16 +70,21 @@ def roff_synopsis(line):
     """One usage form: `replyrate CMD` bold, options bold, ARGUMENTS italic."""
     words = line.split()
     head = [words.pop(0)]
-    if words and re.match(r"^[a-z][a-z-]*$", words[0]):
+    # the command, and a subcommand's own verb (`config check FILE`)
+    while words and len(head) < 3 and re.match(r"^[a-z][a-z-]*$", words[0]):
         head.append(words.pop(0))
-    # a subcommand's own verb (`config check FILE`)
-    if words and re.match(r"^[a-z][a-z-]*$", words[0]):
-        head.append(words.pop(0))
-    body = roff_text(" ".join(words))
-    body = re.sub(r"(?<![\w\\])(\\-(?:\\-)?[A-Za-z][A-Za-z0-9\\-]*)", r"\\fB\1\\fR", body)
-    body = re.sub(r"\b([A-Z][A-Z0-9_]*(?:[:=][A-Z0-9_]+)*)\b", r"\\fI\1\\fR", body)
-    return '.SY "%s"\n%s\n.YS' % (roff_text(" ".join(head)), body) if body else \
-        '.SY "%s"\n.YS' % roff_text(" ".join(head))
+    body = []
+    for w in words:
+        m = re.match(r"^(\[*)(.*?)([\].]*)$", w)
+        pre, core, post = m.groups()
+        if OPTION.match(core):
+            core = "\\fB%s\\fR" % roff_text(core)
+        elif ARGUMENT.match(core):
+            core = "\\fI%s\\fR" % roff_text(core)
+        else:
+            core = roff_text(core)
+        body.append(pre + core + post)
+    return '.SY "%s"\n%s.YS' % (roff_text(" ".join(head)), " ".join(body) + "\n" if body else "")
 
 
 def split_item(text):

@@ -10,6 +10,9 @@ src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 root=$tmp/root
+if grep -q '^RR_MAN:BOOL=OFF' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "man: built with -DRR_MAN=OFF, no page to check"; exit 77
+fi
 cmake --install "$build" --prefix "$root" >"$tmp/install.log" 2>&1 || fail "cmake --install: $(tail -3 "$tmp/install.log")"
 page=$root/share/man/man1/replyrate.1.gz
 [ -f "$page" ] || fail "not installed: share/man/man1/replyrate.1.gz"
