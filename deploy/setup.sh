@@ -5,10 +5,11 @@
 #   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang,
 #                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh,
 #                              systemd-analyze for the units in deploy/systemd, promtool
-#                              for the metrics endpoint's test)
+#                              for the metrics endpoint's test, groff for the man page)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# python3 also writes the man page at build time (deploy/man/mkman.py)
 PKGS=(build-essential cmake pkg-config python3 zstd tzdata
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev
       libcriterion-dev libconfig-dev libssl-dev libmicrohttpd-dev)
@@ -16,7 +17,7 @@ PKGS=(build-essential cmake pkg-config python3 zstd tzdata
 # and Java + Maven for the real Kafka broker of the integration tests,
 # deploy/kafka): installed by --deps.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven
-           systemd prometheus)
+           systemd prometheus groff-base)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
