@@ -18,6 +18,8 @@ What it proves, on this Debian 12 machine:
     dependencies of those packages (or the base image); each library the binary
     links directly from a package the stage names (or the base image); and the
     stage names no package beyond those, except the ones in EXTRA_RUNTIME;
+  - each command the image's RUNs and deploy/k8s's scripts run is in the base image
+    or the packages the stage installs;
   - .dockerignore leaves the build trees and the benchmark data out of the context.
 Exit 0 when all hold; 1, with one line a problem, when any does not.
 """
@@ -40,6 +42,8 @@ PENDING_RUNTIME = {"libmicrohttpd12"}
 # Paths the context must leave out (.dockerignore), one sample file for each.
 CONTEXT_EXCLUDES = ["build/CMakeCache.txt", "build-asan/replyrate", "bench/data/day.pb.zst",
                     "deploy/kafka/.cache/x.jar"]
+# Commands deploy/k8s runs in the image besides replyrate (nightly.yaml's script).
+IMAGE_COMMANDS = ["sh", "date"]
 
 problems = []
 
@@ -107,9 +111,10 @@ def apt_packages(stage):
 # ---- Debian's package database -------------------------------------------------
 
 def dpkg_db():
-    """{package: (priority, essential, [first alternative of each dependency], [provides])}"""
+    """{package: (in the base image, [first alternative of each dependency])}, {virtual: package}"""
     res = run(["dpkg-query", "-W", "-f",
-               "${Package}\t${db:Status-Abbrev}\t${Essential}\t${Pre-Depends}\t${Depends}\t${Provides}\n"])
+               "${Package}\t${db:Status-Abbrev}\t${Essential}\t${Pre-Depends}\t${Depends}\t${Provides}"
+               "\t${Priority}\n"])
     db, provides = {}, {}
 
     def names(field):
@@ -120,10 +125,10 @@ def dpkg_db():
         return out
 
     for line in res.stdout.splitlines():
-        pkg, status, essential, pre, dep, prov = (line.split("\t") + [""] * 6)[:6]
+        pkg, status, essential, pre, dep, prov, prio = (line.split("\t") + [""] * 7)[:7]
         if not status.startswith("ii"):
             continue
-        db[pkg] = (essential == "yes", names(pre) + names(dep))
+        db[pkg] = (essential == "yes" or prio == "required", names(pre) + names(dep))
         for p in names(prov):
             provides.setdefault(p, pkg)
     return db, provides
@@ -236,9 +241,9 @@ def main():
         problem(f"line {final['line']}: the image must be FROM debian:12-slim")
 
     db, provides = dpkg_db()
-    # debian:12(-slim) is Debian's minimal base: the Essential packages and apt,
-    # with their dependencies (debootstrap --variant=minbase).
-    base = closure([p for p, (ess, _) in db.items() if ess] + ["apt"], db, provides)
+    # debian:12(-slim) is Debian's minimal base: the Essential and required
+    # packages and apt, with their dependencies (debootstrap --variant=minbase).
+    base = closure([p for p, (minbase, _) in db.items() if minbase] + ["apt"], db, provides)
 
     build_pkgs, final_pkgs = apt_packages(build), apt_packages(final)
     for name, pkgs in (("build stage", build_pkgs), ("image", final_pkgs)):
@@ -248,6 +253,22 @@ def main():
             if not known_package(p):
                 problem(f"the {name} installs {p}: not a Debian 12 package here "
                         "(or apt's lists are missing: apt-get update)")
+
+    # --- the commands the image's RUNs and deploy/k8s's scripts use are in it
+    have = closure(final_pkgs, db, provides) | base
+    words = set(IMAGE_COMMANDS)
+    for _, word, args in final["instrs"]:
+        if word == "RUN":
+            for cmd in re.split(r"&&|;|\|\|?", args):
+                toks = [t for t in shlex.split(cmd) if "=" not in t or t.startswith("-")]
+                if toks:
+                    words.add(toks[0])
+    for w in sorted(words):
+        path = shutil.which(w)
+        pkg = owner(path) if path else None
+        if pkg is None or pkg not in have:
+            problem(f"the image runs {w}, which neither debian:12-slim nor its packages "
+                    f"have{' (here it is from ' + pkg + ')' if pkg else ''}")
 
     # --- the final stage's user and entry point
     users = [a for _, w, a in final["instrs"] if w == "USER"]
