@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -57,6 +58,15 @@ func decoder() runtime.Decoder {
 		panic(err)
 	}
 	return serializer.NewCodecFactory(s, serializer.EnableStrict).UniversalDeserializer()
+}
+
+// meta: the object's name.
+func meta(obj runtime.Object) (string, error) {
+	acc, err := apimeta.Accessor(obj)
+	if err != nil {
+		return "", err
+	}
+	return acc.GetName(), nil
 }
 
 // documents splits a YAML stream into its non-empty documents.

@@ -16,10 +16,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -37,14 +35,6 @@ const (
 	readinessPath = "/ready"
 	metricsPath   = "/metrics"
 )
-
-func meta(obj runtime.Object) (string, error) {
-	acc, err := apimeta.Accessor(obj)
-	if err != nil {
-		return "", err
-	}
-	return acc.GetName(), nil
-}
 
 // pod is one pod template of a workload.
 type pod struct {
@@ -367,6 +357,11 @@ var (
 	k8sVar     = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 	shellVar   = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 	shellAssig = regexp.MustCompile(`(?m)(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=`)
+	assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+	// an option's line in a --help text, and the long and short options on it
+	helpLine = regexp.MustCompile(`(?m)^\s+-.*$`)
+	longOpt  = regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+	shortOpt = regexp.MustCompile(`^\s+(-[A-Za-z])[, ]`)
 )
 
 func replyrateCommand(p *pod, c *corev1.Container, res *result) *command {
@@ -377,7 +372,7 @@ func replyrateCommand(p *pod, c *corev1.Container, res *result) *command {
 	if len(full) == 3 && (full[0] == "/bin/sh" || full[0] == "sh" || full[0] == "/bin/bash") && full[1] == "-c" {
 		script := full[2]
 		for _, cmd := range shellCommands(script) {
-			for len(cmd) > 0 && (cmd[0] == "exec" || shellAssig.MatchString(cmd[0]) && strings.Contains(cmd[0], "=") && !strings.HasPrefix(cmd[0], "-")) {
+			for len(cmd) > 0 && (cmd[0] == "exec" || assignment.MatchString(cmd[0])) {
 				cmd = cmd[1:]
 			}
 			if len(cmd) > 0 && path.Base(cmd[0]) == "replyrate" {
@@ -450,7 +445,8 @@ func shellCommands(script string) [][]string {
 	return cmds
 }
 
-// helpOptions: the options `replyrate run --help` and `replyrate --help` list.
+// helpOptions: the options `replyrate run --help` and `replyrate --help` list,
+// read off the lines that define them.
 func helpOptions(opt *options, res *result) map[string]bool {
 	if opt.binary == "" {
 		return nil
@@ -462,11 +458,13 @@ func helpOptions(opt *options, res *result) map[string]bool {
 			res.fail("%s %s: %v", opt.binary, strings.Join(args, " "), err)
 			return nil
 		}
-		for _, m := range regexp.MustCompile(`--[a-z][a-z0-9-]*`).FindAllString(string(out), -1) {
-			opts[m] = true
-		}
-		for _, m := range regexp.MustCompile(`(?m)^\s+(-[A-Za-z])[, ]`).FindAllStringSubmatch(string(out), -1) {
-			opts[m[1]] = true
+		for _, line := range helpLine.FindAllString(string(out), -1) {
+			for _, m := range longOpt.FindAllString(line, -1) {
+				opts[m] = true
+			}
+			if m := shortOpt.FindStringSubmatch(line); m != nil {
+				opts[m[1]] = true
+			}
 		}
 	}
 	for o, why := range pendingOptions {
