@@ -36,8 +36,8 @@ EXTRA_RUNTIME = {
     "ca-certificates": "the system CAs librdkafka verifies the brokers' TLS certificates with",
 }
 # TEMPORARY, until --metrics-addr (linked to libmicrohttpd) is merged: the image
-# already installs its library. Remove this entry at that merge; the binary's ldd
-# then requires libmicrohttpd12 by itself.
+# already installs its library. Remove this entry at that merge (the check fails
+# until then): the binary's ldd then requires libmicrohttpd12 by itself.
 PENDING_RUNTIME = {"libmicrohttpd12"}
 # Paths the context must leave out (.dockerignore), one sample file for each.
 CONTEXT_EXCLUDES = ["build/CMakeCache.txt", "build-asan/replyrate", "bench/data/day.pb.zst",
@@ -381,6 +381,8 @@ def main():
         if pkg and pkg not in named and pkg not in base:
             problem(f"the binary links {lib} ({pkg}) directly: name {pkg} in the image's "
                     "apt-get install, not only through another package's dependencies")
+    for p in sorted(PENDING_RUNTIME & needed):
+        problem(f"the binary now links {p}'s library: remove {p} from PENDING_RUNTIME in this check")
     for p in sorted(named - needed - set(EXTRA_RUNTIME) - PENDING_RUNTIME):
         problem(f"the image installs {p}, which the binary does not need "
                 "(remove it, or say why in EXTRA_RUNTIME of this check)")
