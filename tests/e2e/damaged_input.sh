@@ -76,10 +76,10 @@ else:
 open(dst, "wb").write(d)
 print(at, len(d) - at, nxt - at)
 PY
-field() { grep -o "\"$1\":[0-9]*" "$2" | tail -1 | cut -d: -f2; }
+field() { grep -o "\"$1\":[0-9]*" "$2" | tail -1 | cut -d: -f2; } # a summary's, JSON logs
 run() { # expected-status log args...
   local want=$1 log=$2; shift 2
-  set +e; "$bin" run -q "$@" 2>"$log"; local got=$?; set -e
+  set +e; "$bin" --log-format json run -q "$@" 2>"$log"; local got=$?; set -e
   [ "$got" = "$want" ] || fail "run $* -> exit $got, want $want: $(cat "$log")"
 }
 same_records() { # two .jsonl outputs hold the same records (in any order)
@@ -127,7 +127,7 @@ set +e; "$bin" run --resync --brokers 127.0.0.1:1 --topic t --until-end --output
   || fail "--resync with a topic -> exit $got: $(cat "$tmp/usage.log")"
 
 # ---- load says the same, on librdkafka's in-process mock cluster
-set +e; "$bin" load --input "$tmp/bad.pb" --brokers 127.0.0.1:1 --topic t -X test.mock.num.brokers=1 \
+set +e; "$bin" --log-format json load --input "$tmp/bad.pb" --brokers 127.0.0.1:1 --topic t -X test.mock.num.brokers=1 \
   2>"$tmp/load.log"; got=$?; set -e
 [ "$got" = 3 ] || fail "load -> exit $got, want 3: $(cat "$tmp/load.log")"
 grep -q "$tmp/bad.pb: the framing breaks at byte" "$tmp/load.log" || fail "load: $(cat "$tmp/load.log")"

@@ -22,7 +22,7 @@ check_demo() {
   local events=$1; shift
   local d="$tmp/$events"
   mkdir "$d"
-  "$bin" demo "$@" >"$d/demo.out" 2>"$d/demo.err" ||
+  "$bin" --log-format json demo "$@" >"$d/demo.out" 2>"$d/demo.err" ||
     fail "demo $*: status $?: $(grep -v '^%' "$d/demo.err" | tail -5)"
   local parts
   parts=$(python3 -c 'import json,sys
@@ -30,9 +30,9 @@ print([json.loads(l) for l in open(sys.argv[1]) if l.startswith("{\"type\":\"gen
   # the demo's generator settings (src/cli/cmd_demo.c: seed 1, every knob), split as its topic is
   local outs=() ins=()
   for i in $(seq 0 $((parts - 1))); do outs+=(--output "$d/p$i.pb"); ins+=(--input "$d/p$i.pb"); done
-  "$bin" gen --events "$events" --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02 --late-rate 0.001 \
+  "$bin" --log-format json gen --events "$events" --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02 --late-rate 0.001 \
     --invalid-rate 0.001 --garbage-rate 0.0001 "${outs[@]}" 2>"$d/gen.err"
-  "$bin" run -q "${ins[@]}" --output "$d/file.jsonl" 2>"$d/file.err" || fail "file run: $(cat "$d/file.err")"
+  "$bin" --log-format json run -q "${ins[@]}" --output "$d/file.jsonl" 2>"$d/file.err" || fail "file run: $(cat "$d/file.err")"
   rm -f "$d"/p*.pb
 
   python3 - "$d" <<'EOF' || fail "the demo ($events events) differs from file mode"
@@ -83,7 +83,7 @@ if "worst shops" not in text:
 sys.exit(0 if ok else 1)
 EOF
   local input
-  input=$(grep -o '"type":"summary","input":[0-9]*' "$d/demo.err" | grep -o '[0-9]*$')
+  input=$(grep '^{"type":"summary"' "$d/demo.err" | grep -o '"input":[0-9]*' | grep -o '[0-9]*$')
   echo "demo: $events events, $parts partitions: input $input = gen's = file mode's, and its counts and per-metric totals ($(grep -c '%' "$d/demo.out") rows)"
 }
 

@@ -116,12 +116,12 @@ for seed in $seeds; do
           --duplicate-rate 0.02 --disorder-rate 0.05 --invalid-rate 0.01)
     need=(jumps_invalid_at_end)
   fi
-  "$bin" gen "${args[@]}" "${outputs[@]}" 2>/dev/null
+  "$bin" --log-format json gen "${args[@]}" "${outputs[@]}" 2>/dev/null
   if [ "$seed" = 3 ]; then  # a second partition with other shops
-    "$bin" gen --events $((events / 3)) --seed 1003 --shops 50 --late-rate 0.01 --output "$tmp/b.pb.zst" 2>/dev/null
+    "$bin" --log-format json gen --events $((events / 3)) --seed 1003 --shops 50 --late-rate 0.01 --output "$tmp/b.pb.zst" 2>/dev/null
     inputs+=(--input "$tmp/b.pb.zst")
   fi
-  "$bin" run -q "${inputs[@]}" "${zone[@]}" "${conf[@]}" --output "$tmp/engine.jsonl" --now-ms "$now" \
+  "$bin" --log-format json run -q "${inputs[@]}" "${zone[@]}" "${conf[@]}" --output "$tmp/engine.jsonl" --now-ms "$now" \
     2>"$tmp/engine.log" &
   engine=$!
   python3 "$src/tests/diff/reference.py" run "${inputs[@]}" "${zone[@]}" "${ref_conf[@]}" \

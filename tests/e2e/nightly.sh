@@ -26,9 +26,9 @@ failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 
 # ---- input and the uninterrupted reference ----------------------------------
-"$bin" gen --events $events --seed 31 --late-rate 0.002 --invalid-rate 0.002 \
+"$bin" --log-format json gen --events $events --seed 31 --late-rate 0.002 --invalid-rate 0.002 \
   --output "$tmp/in.pb.zst" 2>"$tmp/gen.log" || { echo "gen failed"; exit 1; }
-"$bin" gen --events $events --seed 31 --output "$tmp/p0.pb.zst" --output "$tmp/p1.pb" \
+"$bin" --log-format json gen --events $events --seed 31 --output "$tmp/p0.pb.zst" --output "$tmp/p1.pb" \
   2>/dev/null || { echo "gen failed"; exit 1; }
 now=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["last_ts_ms"] + 3600000)' "$tmp/gen.log")
 OUTS=(m.jsonl m.csv.zst m.pb late.jsonl dead.jsonl m.jsonl.manifest.json)
@@ -43,10 +43,10 @@ two() { # dir: two shards, JSON Lines (their records' order across shards varies
 mkdir "$tmp/ref" "$tmp/ref2"
 t0=$(date +%s%N)
 # shellcheck disable=SC2046
-"$bin" run $(one "$tmp/ref") 2>"$tmp/ref/err" || { echo "reference run failed"; cat "$tmp/ref/err"; exit 1; }
+"$bin" --log-format json run $(one "$tmp/ref") 2>"$tmp/ref/err" || { echo "reference run failed"; cat "$tmp/ref/err"; exit 1; }
 ms=$((($(date +%s%N) - t0) / 1000000))
 # shellcheck disable=SC2046
-"$bin" run $(two "$tmp/ref2") 2>"$tmp/ref2/err" || { echo "reference shard run failed"; cat "$tmp/ref2/err"; exit 1; }
+"$bin" --log-format json run $(two "$tmp/ref2") 2>"$tmp/ref2/err" || { echo "reference shard run failed"; cat "$tmp/ref2/err"; exit 1; }
 sort "$tmp/ref2/m.jsonl" >"$tmp/ref2/sorted"
 zstd -q -t "$tmp/ref/m.csv.zst" || fail "reference .csv.zst does not decompress"
 
@@ -133,7 +133,7 @@ for i in $(seq 1 "$points"); do
   if [ "$pre" = 1 ]; then for f in "${OUTS[@]}"; do echo "old $f" >"$d/$f"; done; fi
   delay_ms=$((20 + RANDOM % (ms * 115 / 100 + 1)))
   # shellcheck disable=SC2046
-  "$bin" run $($mode "$d") 2>"$d/err" &
+  "$bin" --log-format json run $($mode "$d") 2>"$d/err" &
   pid=$!
   sleep "$(printf '0.%03d' "$delay_ms")" 2>/dev/null || sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
   kill -s "$sig" "$pid" 2>/dev/null
@@ -159,7 +159,7 @@ for i in $(seq 1 "$kills"); do
   mkdir "$d"
   delay_ms=$((20 + RANDOM % (ms * 115 / 100 + 1)))
   # shellcheck disable=SC2046
-  "$bin" run $(one "$d") 2>"$d/err" &
+  "$bin" --log-format json run $(one "$d") 2>"$d/err" &
   pid=$!
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   kill -KILL "$pid" 2>/dev/null
@@ -186,7 +186,7 @@ for i in $(seq 1 "$kills"); do
   # the next run needs nothing the killed one left, and leaves it alone
   stale=$(ls -A "$d" | grep -c '\.tmp\.')
   # shellcheck disable=SC2046
-  "$bin" run $(one "$d") 2>"$d/err2" || fail "$what: the rerun failed: $(tail -1 "$d/err2")"
+  "$bin" --log-format json run $(one "$d") 2>"$d/err2" || fail "$what: the rerun failed: $(tail -1 "$d/err2")"
   for f in m.jsonl m.csv.zst m.pb late.jsonl dead.jsonl; do
     cmp -s "$d/$f" "$tmp/ref/$f" || fail "$what: rerun's $f differs"
   done
@@ -202,7 +202,7 @@ mkdir "$d"
 mkfifo "$d/in.fifo"
 (zstd -dc <"$tmp/in.pb.zst"; touch "$tmp/written"; sleep 60) >"$d/in.fifo" &
 writer=$!
-"$bin" run -q --now-ms "$now" --input "$d/in.fifo" --output "$d/m.jsonl" --output "$d/m.pb" 2>"$d/err" &
+"$bin" --log-format json run -q --now-ms "$now" --input "$d/in.fifo" --output "$d/m.jsonl" --output "$d/m.pb" 2>"$d/err" &
 pid=$!
 for _ in $(seq 1 600); do # all written: the run has read all but the pipe's buffer
   [ -e "$tmp/written" ] && break
@@ -230,13 +230,13 @@ for f in m.jsonl m.pb m.jsonl.manifest.json; do echo "good $f" >"$d/$f"; done
 (
   trap '' XFSZ
   ulimit -f 2048
-  exec "$bin" run -q --now-ms "$now" --input "$tmp/in.pb.zst" --output "$d/m.jsonl" --output "$d/m.pb"
+  exec "$bin" --log-format json run -q --now-ms "$now" --input "$tmp/in.pb.zst" --output "$d/m.jsonl" --output "$d/m.pb"
 ) 2>"$d/err"
 rc=$?
 [ "$rc" = 1 ] || fail "failed write: exit $rc, want 1: $(tail -2 "$d/err")"
 grep -q "m.jsonl: write: File too large" "$d/err" || fail "failed write: message: $(cat "$d/err")"
 grep -q '"status":1,"reason":"error"' "$d/err" || fail "failed write: summary: $(tail -1 "$d/err")"
-"$bin" run -q --input "$d/typo.pb" --output "$d/m.jsonl" --output "$d/m.pb" 2>"$d/err2"
+"$bin" --log-format json run -q --input "$d/typo.pb" --output "$d/m.jsonl" --output "$d/m.pb" 2>"$d/err2"
 rc=$?
 [ "$rc" = 1 ] || fail "typo'd input: exit $rc"
 grep -q "typo.pb" "$d/err2" || fail "typo'd input: message: $(cat "$d/err2")"
@@ -259,62 +259,62 @@ expect() { # status, stderr pattern, command...
 d=$tmp/refuse
 mkdir "$d"
 cd "$d" || exit 1
-"$bin" gen --events 3000 --seed 5 --output v.pb 2>/dev/null
+"$bin" --log-format json gen --events 3000 --seed 5 --output v.pb 2>/dev/null
 ln v.pb hard.pb
 ln -s v.pb sym.pb
 mkdir sub
 sum=$(sha256sum <v.pb)
 expect 2 "--output v.pb is the same file as --input v.pb: refusing to overwrite an input" \
-  "$bin" run --input v.pb --output v.pb
-expect 2 "--output hard.pb is the same file as --input v.pb" "$bin" run --input v.pb --output hard.pb
-expect 2 "--output sym.pb is the same file as --input v.pb" "$bin" run --input v.pb --output sym.pb
+  "$bin" --log-format json run --input v.pb --output v.pb
+expect 2 "--output hard.pb is the same file as --input v.pb" "$bin" --log-format json run --input v.pb --output hard.pb
+expect 2 "--output sym.pb is the same file as --input v.pb" "$bin" --log-format json run --input v.pb --output sym.pb
 expect 2 "--output $d/sub/../v.pb is the same file as --input sym.pb" \
-  "$bin" run --input sym.pb --output "$d/sub/../v.pb"
-expect 2 "--late v.pb is the same file as --input v.pb" "$bin" run --input v.pb --output o.jsonl --late v.pb
+  "$bin" --log-format json run --input sym.pb --output "$d/sub/../v.pb"
+expect 2 "--late v.pb is the same file as --input v.pb" "$bin" --log-format json run --input v.pb --output o.jsonl --late v.pb
 expect 2 "--dead-letter hard.pb is the same file as --input sym.pb" \
-  "$bin" run --input sym.pb --output o.jsonl --dead-letter hard.pb
-expect 2 "--manifest v.pb is the same file as --input v.pb" "$bin" run --input v.pb --output o.jsonl --manifest v.pb
+  "$bin" --log-format json run --input sym.pb --output o.jsonl --dead-letter hard.pb
+expect 2 "--manifest v.pb is the same file as --input v.pb" "$bin" --log-format json run --input v.pb --output o.jsonl --manifest v.pb
 expect 2 "--output a.jsonl and --late ./a.jsonl are the same file" \
-  "$bin" run --input v.pb --output a.jsonl --late ./a.jsonl --dead-letter a.jsonl
+  "$bin" --log-format json run --input v.pb --output a.jsonl --late ./a.jsonl --dead-letter a.jsonl
 expect 2 "--output a.jsonl and --output sub/../a.jsonl are the same file" \
-  "$bin" run --input v.pb --output a.jsonl --output sub/../a.jsonl
+  "$bin" --log-format json run --input v.pb --output a.jsonl --output sub/../a.jsonl
 expect 2 "--output a.jsonl and --manifest ./a.jsonl are the same file" \
-  "$bin" run --input v.pb --output a.jsonl --manifest ./a.jsonl
-expect 2 "--output - and --dead-letter - are the same file" "$bin" run --input v.pb --output - --dead-letter -
-expect 2 "--output a.pb and --output ./a.pb are the same file" "$bin" gen --events 10 --output a.pb --output ./a.pb
+  "$bin" --log-format json run --input v.pb --output a.jsonl --manifest ./a.jsonl
+expect 2 "--output - and --dead-letter - are the same file" "$bin" --log-format json run --input v.pb --output - --dead-letter -
+expect 2 "--output a.pb and --output ./a.pb are the same file" "$bin" --log-format json gen --events 10 --output a.pb --output ./a.pb
 [ "$(sha256sum <v.pb)" = "$sum" ] || fail "a refused run changed its input"
 [ -z "$(ls -A | grep -vE '^(v|hard|sym)\.pb$|^sub$')" ] || fail "a refused run created files: $(ls -A)"
 # gates
-expect 4 "--input /dev/null: empty input: no event applied .*--allow-empty" "$bin" run --input /dev/null --output e.jsonl
+expect 4 "--input /dev/null: empty input: no event applied .*--allow-empty" "$bin" --log-format json run --input /dev/null --output e.jsonl
 [ -e e.jsonl ] && fail "empty input published e.jsonl"
-expect 0 '"status":0}' "$bin" run --input /dev/null --output e.jsonl --allow-empty
+expect 0 '"status":0}' "$bin" --log-format json run --input /dev/null --output e.jsonl --allow-empty
 [ -e e.jsonl ] && [ -e e.jsonl.manifest.json ] || fail "--allow-empty did not publish"
 # 12000 records that frame but do not decode: all invalid; "empty" comes first
 python3 -c 'import sys; sys.stdout.buffer.write(b"\x03\xff\xff\xff" * 12000)' >junk.pb
-expect 4 '"status":4,"reason":"empty_input"' "$bin" run --input junk.pb --output j.jsonl
-"$bin" gen --events 20000 --seed 6 --invalid-rate 0.1 --output inv.pb 2>/dev/null
+expect 4 '"status":4,"reason":"empty_input"' "$bin" --log-format json run --input junk.pb --output j.jsonl
+"$bin" --log-format json gen --events 20000 --seed 6 --invalid-rate 0.1 --output inv.pb 2>/dev/null
 expect 5 "--input inv.pb: [0-9]+ of [0-9]+ events invalid \([0-9.]+%\), above --max-invalid-ratio 0.05" \
-  "$bin" run --input inv.pb --output i.jsonl
+  "$bin" --log-format json run --input inv.pb --output i.jsonl
 grep -q '"status":5,"reason":"invalid_ratio"' "$tmp/err" || fail "ratio: summary: $(tail -1 "$tmp/err")"
 [ -e i.jsonl ] && fail "an invalid-ratio run published i.jsonl"
-expect 0 '"status":0}' "$bin" run --input inv.pb --output i.jsonl --max-invalid-ratio 0.2
-expect 0 '"status":0}' "$bin" run --input inv.pb --output i.jsonl --max-invalid-ratio 1
-"$bin" gen --events 5000 --seed 6 --invalid-rate 0.1 --output small.pb 2>/dev/null
-expect 0 '"status":0}' "$bin" run --input small.pb --output s.jsonl # under 10000 events: not judged
-expect 2 "--max-invalid-ratio: expected a number in 0..1, got '5%'" "$bin" run --input v.pb --output x.jsonl --max-invalid-ratio 5%
+expect 0 '"status":0}' "$bin" --log-format json run --input inv.pb --output i.jsonl --max-invalid-ratio 0.2
+expect 0 '"status":0}' "$bin" --log-format json run --input inv.pb --output i.jsonl --max-invalid-ratio 1
+"$bin" --log-format json gen --events 5000 --seed 6 --invalid-rate 0.1 --output small.pb 2>/dev/null
+expect 0 '"status":0}' "$bin" --log-format json run --input small.pb --output s.jsonl # under 10000 events: not judged
+expect 2 "--max-invalid-ratio: expected a number in 0..1, got '5%'" "$bin" --log-format json run --input v.pb --output x.jsonl --max-invalid-ratio 5%
 # where the manifest goes
 rm -f *.jsonl *.manifest.json
-expect 0 '"status":0}' "$bin" run --input v.pb --output o.jsonl --no-manifest
+expect 0 '"status":0}' "$bin" --log-format json run --input v.pb --output o.jsonl --no-manifest
 [ -e o.jsonl.manifest.json ] && fail "--no-manifest wrote one"
-expect 0 '"status":0}' "$bin" run --input v.pb --output o.jsonl --manifest sub/run.json
+expect 0 '"status":0}' "$bin" --log-format json run --input v.pb --output o.jsonl --manifest sub/run.json
 [ -s sub/run.json ] && [ ! -e o.jsonl.manifest.json ] || fail "--manifest PATH: not there"
-expect 0 '"status":0}' "$bin" run --input v.pb --output - --output o2.jsonl
+expect 0 '"status":0}' "$bin" --log-format json run --input v.pb --output - --output o2.jsonl
 ls ./*.manifest.json 2>/dev/null | grep -q . && fail "a first output '-' got a manifest: $(ls ./*.manifest.json)"
-expect 2 "--manifest and --no-manifest exclude each other" "$bin" run --input v.pb --output o.jsonl --manifest m.json --no-manifest
+expect 2 "--manifest and --no-manifest exclude each other" "$bin" --log-format json run --input v.pb --output o.jsonl --manifest m.json --no-manifest
 # the config hash: the same config gives the same hash, another time zone another
-"$bin" run -q --input v.pb --output c1.jsonl 2>/dev/null
-"$bin" run -q --input v.pb --output c2.jsonl 2>/dev/null
-"$bin" run -q --input v.pb --output c3.jsonl --timezone UTC 2>/dev/null
+"$bin" --log-format json run -q --input v.pb --output c1.jsonl 2>/dev/null
+"$bin" --log-format json run -q --input v.pb --output c2.jsonl 2>/dev/null
+"$bin" --log-format json run -q --input v.pb --output c3.jsonl --timezone UTC 2>/dev/null
 h() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config_sha256"])' "$1"; }
 [ "$(h c1.jsonl.manifest.json)" = "$(h c2.jsonl.manifest.json)" ] || fail "config_sha256 differs between identical runs"
 [ "$(h c1.jsonl.manifest.json)" != "$(h c3.jsonl.manifest.json)" ] || fail "config_sha256 ignores --timezone"

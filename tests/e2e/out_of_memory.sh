@@ -15,16 +15,16 @@ fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # Margins both ways: a run on tiny input fits in 30 MB of address space; this
 # input needs over 80 MB of resident memory. The limit sits between.
-"$bin" gen --events 4000000 --seed 21 --output "$tmp/in.pb" 2>/dev/null
+"$bin" --log-format json gen --events 4000000 --seed 21 --output "$tmp/in.pb" 2>/dev/null
 # and the same traffic split by shop into two files, for two shards
-"$bin" gen --events 4000000 --seed 21 --output "$tmp/p0.pb" --output "$tmp/p1.pb" 2>/dev/null
+"$bin" --log-format json gen --events 4000000 --seed 21 --output "$tmp/p0.pb" --output "$tmp/p1.pb" 2>/dev/null
 check() { # what, run arguments...
   local what=$1 rc
   shift
   set +e
   rm -rf "$tmp/out"
   mkdir "$tmp/out"
-  ( ulimit -v 52000; exec "$bin" run -q "$@" --output "$tmp/out/out.jsonl" \
+  ( ulimit -v 52000; exec "$bin" --log-format json run -q "$@" --output "$tmp/out/out.jsonl" \
       --dead-letter "$tmp/out/dead.jsonl" ) 2>"$tmp/err"
   rc=$?
   set -e

@@ -12,7 +12,7 @@ now=$(( $(date +%s) * 1000 ))
 fail() { echo "FAIL: $*"; exit 1; }
 
 # One stream split by shop into three partitions, with every kind of bad delivery.
-"$bin" gen --events 120000 --seed 11 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
+"$bin" --log-format json gen --events 120000 --seed 11 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.01 --invalid-rate 0.01 --garbage-rate 0.001 \
   --output "$tmp/p0.pb" --output "$tmp/p1.pb.zst" --output "$tmp/p2.pb" 2>"$tmp/gen.log"
 grep -q '"partitions":3' "$tmp/gen.log" || fail "gen did not write 3 partitions: $(cat "$tmp/gen.log")"
@@ -27,7 +27,7 @@ print(" ".join("%s=%s" % (k, s[k]) for k in ("input", "applied", "duplicate", "l
       "shop_days", "agent_days", "violations", "alerts", "shops_in_several_partitions")))' "$1"
 }
 for t in 1 2 3; do
-  "$bin" run -q --threads $t "${inputs[@]}" --output "$tmp/out$t.jsonl" --late "$tmp/late$t.jsonl" \
+  "$bin" --log-format json run -q --threads $t "${inputs[@]}" --output "$tmp/out$t.jsonl" --late "$tmp/late$t.jsonl" \
     --dead-letter "$tmp/dead$t.jsonl" --now-ms "$now" 2>"$tmp/run$t.log" || fail "--threads $t: $(cat "$tmp/run$t.log")"
   summary "$tmp/run$t.log" >"$tmp/sum$t"
   for k in out late dead; do sort "$tmp/$k$t.jsonl" >"$tmp/$k$t.sorted"; done
@@ -47,11 +47,11 @@ echo "3 partitions: --threads 1, 2, 3 agree ($(cat "$tmp/sum1")); reference: $(t
 
 # A producer bug: the same shops in two files, which go to two shards. Both
 # the single engine and the shards count every shop as split.
-"$bin" gen --events 20000 --seed 12 --output "$tmp/a.pb" 2>"$tmp/gen_a.log"
-"$bin" gen --events 20000 --seed 12 --output "$tmp/b.pb" 2>/dev/null
+"$bin" --log-format json gen --events 20000 --seed 12 --output "$tmp/a.pb" 2>"$tmp/gen_a.log"
+"$bin" --log-format json gen --events 20000 --seed 12 --output "$tmp/b.pb" 2>/dev/null
 shops=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read())["shops"])' "$tmp/gen_a.log")
 for t in 1 2; do
-  "$bin" run -q --threads $t --input "$tmp/a.pb" --input "$tmp/b.pb" --output "$tmp/split$t.jsonl" \
+  "$bin" --log-format json run -q --threads $t --input "$tmp/a.pb" --input "$tmp/b.pb" --output "$tmp/split$t.jsonl" \
     --now-ms "$now" 2>"$tmp/split$t.log"
   grep -q "\"shops_in_several_partitions\":$shops," "$tmp/split$t.log" ||
     fail "--threads $t: want $shops shops in several partitions: $(tail -1 "$tmp/split$t.log")"
@@ -60,7 +60,7 @@ echo "split shops: $shops counted with one engine and with two shards"
 
 # An unreadable input fails the whole run, naming it.
 head -c 1000 "$tmp/p1.pb.zst" >"$tmp/cut.pb.zst"
-if "$bin" run -q --threads 2 --input "$tmp/p0.pb" --input "$tmp/cut.pb.zst" --output "$tmp/x.jsonl" \
+if "$bin" --log-format json run -q --threads 2 --input "$tmp/p0.pb" --input "$tmp/cut.pb.zst" --output "$tmp/x.jsonl" \
      --now-ms "$now" 2>"$tmp/cut.log"; then
   fail "a truncated zstd input did not fail the run"
 fi

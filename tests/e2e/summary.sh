@@ -6,9 +6,9 @@ set -euo pipefail
 bin=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 events=300000; [ -n "${RR_E2E_QUICK:-}" ] && events=60000
-"$bin" gen --events $events --seed 11 --duplicate-rate 0.02 --disorder-rate 0.05 --late-rate 0.01 \
+"$bin" --log-format json gen --events $events --seed 11 --duplicate-rate 0.02 --disorder-rate 0.05 --late-rate 0.01 \
   --invalid-rate 0.01 --garbage-rate 0.002 --output "$tmp/in.pb.zst" 2>"$tmp/gen.log"
-"$bin" run -q --input "$tmp/in.pb.zst" --output "$tmp/out.jsonl" --output "$tmp/out.csv" \
+"$bin" --log-format json run -q --input "$tmp/in.pb.zst" --output "$tmp/out.jsonl" --output "$tmp/out.csv" \
   --output "$tmp/out.pb.zst" --late "$tmp/late.jsonl" --dead-letter "$tmp/dead.jsonl" 2>"$tmp/run.log"
 python3 - "$tmp" <<'PY'
 import json, sys, os

@@ -9,21 +9,21 @@
 source "$(dirname "$0")/lib.bash" bounded "$1"
 topic=$id
 
-"$bin" gen --events 150000 --seed 31 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
+"$bin" --log-format json gen --events 150000 --seed 31 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 \
   --output "$tmp/p0.pb" --output "$tmp/p1.pb.zst" --output "$tmp/p2.pb" 2>"$tmp/gen.log"
-"$bin" load -q --brokers "$brokers" --topic "$topic" --partitions 3 \
+"$bin" --log-format json load -q --brokers "$brokers" --topic "$topic" --partitions 3 \
   --input "$tmp/p0.pb" --input "$tmp/p1.pb.zst" --input "$tmp/p2.pb" 2>"$tmp/load.log" ||
   fail "load: $(cat "$tmp/load.log")"
 records=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["records"])' "$tmp/load.log")
 [ "$records" -gt 150000 ] || fail "load wrote $records records"
 
-"$bin" run -q --now-ms "$now" --threads 1 --input "$tmp/p0.pb" --input "$tmp/p1.pb.zst" --input "$tmp/p2.pb" \
+"$bin" --log-format json run -q --now-ms "$now" --threads 1 --input "$tmp/p0.pb" --input "$tmp/p1.pb.zst" --input "$tmp/p2.pb" \
   --output "$tmp/file.jsonl" --late "$tmp/file.late.jsonl" --dead-letter "$tmp/file.dead.jsonl" 2>"$tmp/file.log" ||
   fail "file run: $(cat "$tmp/file.log")"
 # one engine, a shard per partition, and two shards (one of them holding two partitions)
 for t in 1 3 2; do
-"$bin" run -q --until-end --now-ms "$now" --threads $t --brokers "$brokers" --topic "$topic" \
+"$bin" --log-format json run -q --until-end --now-ms "$now" --threads $t --brokers "$brokers" --topic "$topic" \
   --output "$tmp/kafka.jsonl" --late "$tmp/kafka.late.jsonl" --dead-letter "$tmp/kafka.dead.jsonl" 2>"$tmp/kafka.log" ||
   fail "kafka run, --threads $t: $(cat "$tmp/kafka.log")"
 
@@ -71,20 +71,20 @@ done
 
 # `gen --brokers` writes the same stream straight into a topic, split as the files are:
 # the same results again.
-"$bin" gen --events 150000 --seed 31 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
+"$bin" --log-format json gen --events 150000 --seed 31 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 \
   --brokers "$brokers" --topic "$topic-gen" --partitions 3 2>"$tmp/gen-kafka.log" ||
   fail "gen --brokers: $(cat "$tmp/gen-kafka.log")"
-"$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$topic-gen" --output "$tmp/gen.jsonl" \
+"$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$topic-gen" --output "$tmp/gen.jsonl" \
   2>"$tmp/gen-run.log" || fail "run over gen's topic: $(cat "$tmp/gen-run.log")"
 cmp -s <(sort "$tmp/file.jsonl") <(sort "$tmp/gen.jsonl") ||
   fail "gen --brokers: results differ from the files': $(sort "$tmp/file.jsonl" | wc -l) vs $(sort "$tmp/gen.jsonl" | wc -l)"
 
 # Empty partitions end at once: two shops in a topic of eight partitions.
-"$bin" gen --events 3000 --shops 2 --seed 5 --output "$tmp/small.pb" 2>/dev/null
-"$bin" load -q --brokers "$brokers" --topic "$topic-sparse" --partitions 8 --input "$tmp/small.pb" 2>"$tmp/sparse-load.log" ||
+"$bin" --log-format json gen --events 3000 --shops 2 --seed 5 --output "$tmp/small.pb" 2>/dev/null
+"$bin" --log-format json load -q --brokers "$brokers" --topic "$topic-sparse" --partitions 8 --input "$tmp/small.pb" 2>"$tmp/sparse-load.log" ||
   fail "sparse load: $(cat "$tmp/sparse-load.log")"
-timeout 60 "$bin" run -q --until-end --brokers "$brokers" --topic "$topic-sparse" --output "$tmp/sparse.jsonl" 2>"$tmp/sparse.log" ||
+timeout 60 "$bin" --log-format json run -q --until-end --brokers "$brokers" --topic "$topic-sparse" --output "$tmp/sparse.jsonl" 2>"$tmp/sparse.log" ||
   fail "a topic with empty partitions did not end: $(cat "$tmp/sparse.log")"
 grep -q '"input":3' "$tmp/sparse.log" || true
 python3 -c '
@@ -95,7 +95,7 @@ sys.exit(0 if s["input"] >= 3000 and s["input"] == s["applied"] + s["duplicate"]
 
 # A topic that does not exist: exit 1, naming it.
 set +e
-"$bin" run -q --until-end --brokers "$brokers" --topic "$topic-missing" --output "$tmp/x.jsonl" 2>"$tmp/missing.log"
+"$bin" --log-format json run -q --until-end --brokers "$brokers" --topic "$topic-missing" --output "$tmp/x.jsonl" 2>"$tmp/missing.log"
 st=$?
 set -e
 [ $st -eq 1 ] || fail "missing topic: exit $st, want 1"
@@ -103,7 +103,7 @@ grep -q "$topic-missing" "$tmp/missing.log" || fail "missing topic not named: $(
 
 # A property librdkafka does not know: exit 2, naming it.
 set +e
-"$bin" run -q --until-end --brokers "$brokers" --topic "$topic" -X no.such.property=1 --output "$tmp/x.jsonl" 2>"$tmp/prop.log"
+"$bin" --log-format json run -q --until-end --brokers "$brokers" --topic "$topic" -X no.such.property=1 --output "$tmp/x.jsonl" 2>"$tmp/prop.log"
 st=$?
 set -e
 [ $st -eq 2 ] || fail "unknown -X property: exit $st, want 2"

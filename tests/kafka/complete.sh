@@ -15,14 +15,14 @@
 source "$(dirname "$0")/lib.bash" complete "$1"
 ev=$id.events
 
-"$bin" gen --events 300000 --days 3 --start-day 2026-11-20 --seed 81 --duplicate-rate 0.01 \
+"$bin" --log-format json gen --events 300000 --days 3 --start-day 2026-11-20 --seed 81 --duplicate-rate 0.01 \
   --brokers "$brokers" --topic "$ev" --partitions 3 2>"$tmp/gen.log" || fail "gen: $(cat "$tmp/gen.log")"
 total=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["events"])' "$tmp/gen.log")
 
 run() { # log, args...
   local log=$1; shift
   local rc=0
-  "$bin" run -q --now-ms "$now" --brokers "$brokers" --output "$tmp/out.jsonl" "$@" 2>"$log" || rc=$?
+  "$bin" --log-format json run -q --now-ms "$now" --brokers "$brokers" --output "$tmp/out.jsonl" "$@" 2>"$log" || rc=$?
   echo "$rc"
 }
 expect() { # log, status, missing_records, what
@@ -44,7 +44,7 @@ grep -q "incomplete input: $ev\[1\]: offsets 0\.\.4999 were deleted before the r
   fail "--until-end did not name the partition and its offsets: $(cat "$tmp/b.log")"
 expect "$tmp/b.log" 3 5000 "--until-end, records deleted"
 [ "$(summary_field "$tmp/b.log" reason)" = incomplete_input ] || fail "no reason in the summary: $(cat "$tmp/b.log")"
-"$bin" export --brokers "$brokers" --topic "$id.b.shop_day" --topic "$id.b.violations" \
+"$bin" --log-format json export --brokers "$brokers" --topic "$id.b.shop_day" --topic "$id.b.violations" \
   --output "$tmp/b.export.jsonl" 2>"$tmp/export.log" || fail "export: $(cat "$tmp/export.log")"
 [ ! -s "$tmp/b.export.jsonl" ] || fail "an incomplete run published $(wc -l <"$tmp/b.export.jsonl") records"
 
@@ -52,7 +52,7 @@ rc=$(run "$tmp/c.log" --topic "$ev" --until-end --allow-incomplete --publish --t
 [ "$rc" = 0 ] || fail "--until-end --allow-incomplete: status $rc: $(cat "$tmp/c.log")"
 expect "$tmp/c.log" 0 5000 "--until-end --allow-incomplete"
 # published, but no day as final, in the file or the topics: its input is known incomplete
-"$bin" export --brokers "$brokers" --topic "$id.c.shop_day" --topic "$id.c.agent_day" \
+"$bin" --log-format json export --brokers "$brokers" --topic "$id.c.shop_day" --topic "$id.c.agent_day" \
   --output "$tmp/c.export.jsonl" 2>"$tmp/export.log" || fail "export: $(cat "$tmp/export.log")"
 [ -s "$tmp/c.export.jsonl" ] || fail "--allow-incomplete published nothing"
 ! grep -q '"final":true' "$tmp/c.export.jsonl" "$tmp/out.jsonl" ||
@@ -80,7 +80,7 @@ expect "$tmp/f.log" 0 "$half" "range --allow-incomplete"
 # Deleted during the run. Reading is slowed (lib.bash, slow_reader), the run
 # frozen, the largest partition's records deleted up to near its end, the run
 # thawed.
-"$bin" gen --events 60000 --seed 82 --brokers "$brokers" --topic "$id.slow" --partitions 2 2>"$tmp/gen2.log" ||
+"$bin" --log-format json gen --events 60000 --seed 82 --brokers "$brokers" --topic "$id.slow" --partitions 2 2>"$tmp/gen2.log" ||
   fail "gen: $(cat "$tmp/gen2.log")"
 total2=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["events"])' "$tmp/gen2.log")
 e0=$(end_offset "$id.slow" 0); e1=$(end_offset "$id.slow" 1)
@@ -88,7 +88,7 @@ big=0; [ "$e1" -gt "$e0" ] && big=1
 cut_at=$(( (big ? e1 : e0) - 1000 ))
 under_run() { # log, offset to delete below, args...
   local log=$1 upto=$2; shift 2
-  "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow" --until-end "${slow_reader[@]}" \
+  "$bin" --log-format json run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow" --until-end "${slow_reader[@]}" \
     --output "$tmp/slow.jsonl" "$@" 2>"$log" &
   local pid=$! rc=0
   sleep 2
@@ -103,14 +103,14 @@ rc=$(under_run "$tmp/g.log" "$cut_at" --threads 1 --publish --topic-prefix "$id.
 grep -q "incomplete input: $id.slow\[$big\]: offsets [0-9]*\.\.$((cut_at - 1)) were deleted during the run" "$tmp/g.log" ||
   fail "records deleted under the run: not named: $(grep -v '^%' "$tmp/g.log")"
 [ "$(summary_field "$tmp/g.log" status)" = 3 ] || fail "no status 3 in the summary: $(grep -v '^%' "$tmp/g.log")"
-"$bin" export --brokers "$brokers" --topic "$id.g.shop_day" --topic "$id.g.violations" \
+"$bin" --log-format json export --brokers "$brokers" --topic "$id.g.shop_day" --topic "$id.g.violations" \
   --output "$tmp/g.export.jsonl" 2>"$tmp/export.log" || fail "export: $(cat "$tmp/export.log")"
 [ ! -s "$tmp/g.export.jsonl" ] || fail "a run that lost records under it published $(wc -l <"$tmp/g.export.jsonl")"
 
 # Again on a fresh copy, --allow-incomplete, two shards: it goes on from the log start.
-"$bin" gen --events 60000 --seed 82 --brokers "$brokers" --topic "$id.slow2" --partitions 2 2>/dev/null ||
+"$bin" --log-format json gen --events 60000 --seed 82 --brokers "$brokers" --topic "$id.slow2" --partitions 2 2>/dev/null ||
   fail "gen slow2"
-"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow2" --until-end "${slow_reader[@]}" \
+"$bin" --log-format json run -q --now-ms "$now" --brokers "$brokers" --topic "$id.slow2" --until-end "${slow_reader[@]}" \
   --threads 2 --allow-incomplete --output "$tmp/slow2.jsonl" 2>"$tmp/h.log" &
 pid=$!
 sleep 2
@@ -127,8 +127,8 @@ in=$(summary_field "$tmp/h.log" input); miss=$(summary_field "$tmp/h.log" missin
 
 # The topic deleted under the run: nothing comes, the cluster no longer has
 # it; the partitions' unread records are gone (status 3, after 10 s of quiet).
-"$bin" gen --events 60000 --seed 83 --brokers "$brokers" --topic "$id.gone" --partitions 2 2>/dev/null || fail "gen gone"
-"$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.gone" --until-end "${slow_reader[@]}" \
+"$bin" --log-format json gen --events 60000 --seed 83 --brokers "$brokers" --topic "$id.gone" --partitions 2 2>/dev/null || fail "gen gone"
+"$bin" --log-format json run -q --now-ms "$now" --brokers "$brokers" --topic "$id.gone" --until-end "${slow_reader[@]}" \
   --threads 2 --output "$tmp/gone.jsonl" 2>"$tmp/i.log" &
 pid=$!
 sleep 2

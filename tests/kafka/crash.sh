@@ -9,13 +9,13 @@
 source "$(dirname "$0")/lib.bash" crash "$1"
 kills=${RR_CRASH_KILLS:-6}
 
-"$bin" gen --events 300000 --seed 51 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
+"$bin" --log-format json gen --events 300000 --seed 51 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 --output "$tmp/in.pb" 2>/dev/null
-"$bin" load -q --brokers "$brokers" --topic "$id.events" --partitions 4 --input "$tmp/in.pb" 2>"$tmp/load.log" ||
+"$bin" --log-format json load -q --brokers "$brokers" --topic "$id.events" --partitions 4 --input "$tmp/in.pb" 2>"$tmp/load.log" ||
   fail "load: $(cat "$tmp/load.log")"
 
 run() { # prefix (also the group)
-  exec "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
+  exec "$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
     --publish --topic-prefix "$id.$1"
 }
 

@@ -15,19 +15,19 @@ parts=("$tmp/p0.pb" "$tmp/p1.pb" "$tmp/p2.pb" "$tmp/p3.pb")
 outs=()
 for p in "${parts[@]}"; do outs+=(--output "$p"); done
 # 2 days, the jump 3 days on from hour 30 (the second day's 06:00)
-"$bin" gen --events 300000 --seed 81 --days 2 --redeliver-rate 0.005 --resume-rate 0.05 \
+"$bin" --log-format json gen --events 300000 --seed 81 --days 2 --redeliver-rate 0.005 --resume-rate 0.05 \
   --stale-events 2 --jump-days 3 --jump-at-hour 30 --duplicate-rate 0.01 --disorder-rate 0.02 \
   --late-rate 0.002 "${outs[@]}" 2>"$tmp/gen.log" || fail "gen: $(cat "$tmp/gen.log")"
 ins=()
 for p in "${parts[@]}"; do ins+=(--input "$p"); done
-"$bin" run -q "${ins[@]}" --now-ms "$now" --output "$tmp/file.jsonl" 2>"$tmp/file.log" ||
+"$bin" --log-format json run -q "${ins[@]}" --now-ms "$now" --output "$tmp/file.jsonl" 2>"$tmp/file.log" ||
   fail "file run: $(cat "$tmp/file.log")"
 
 load() { # topic, files...
   local t=$1; shift
   local a=()
   for f in "$@"; do a+=(--input "$f"); done
-  "$bin" load -q --brokers "$brokers" --topic "$t" --partitions 4 "${a[@]}" 2>"$tmp/load.log" ||
+  "$bin" --log-format json load -q --brokers "$brokers" --topic "$t" --partitions 4 "${a[@]}" 2>"$tmp/load.log" ||
     fail "load $t: $(cat "$tmp/load.log")"
 }
 counts() { # log: the summary's five counts
@@ -36,7 +36,7 @@ counts() { # log: the summary's five counts
 
 # -- bounded: the topic's partitions are the files --
 load "$id.all" "${parts[@]}"
-"$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.all" --group ref \
+"$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.all" --group ref \
   --output "$tmp/kafka.jsonl" --publish --topic-prefix "$id.ref" 2>"$tmp/kafka.log" ||
   fail "bounded run: $(cat "$tmp/kafka.log")"
 cmp -s <(sort "$tmp/file.jsonl") <(sort "$tmp/kafka.jsonl") ||
@@ -74,7 +74,7 @@ for k in range(4):
 EOF
 load "$id.events" "$tmp/a0.pb" "$tmp/a1.pb" "$tmp/a2.pb" "$tmp/a3.pb"
 stream() { # log
-  exec "$bin" run --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group s \
+  exec "$bin" --log-format json run --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group s \
     --instance 0 --publish --topic-prefix "$id.s" --commit-every 300ms "${x[@]}" 2>>"$1"
 }
 (stream "$tmp/s1.log") &

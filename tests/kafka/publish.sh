@@ -7,14 +7,14 @@
 # the same records again.
 source "$(dirname "$0")/lib.bash" publish "$1"
 
-"$bin" gen --events 80000 --seed 41 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
+"$bin" --log-format json gen --events 80000 --seed 41 --days 2 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 --output "$tmp/in.pb" 2>/dev/null
-"$bin" load -q --brokers "$brokers" --topic "$id.events" --partitions 4 --input "$tmp/in.pb" 2>"$tmp/load.log" ||
+"$bin" --log-format json load -q --brokers "$brokers" --topic "$id.events" --partitions 4 --input "$tmp/in.pb" 2>"$tmp/load.log" ||
   fail "load: $(cat "$tmp/load.log")"
 
 run() { # group, extra args...
   local g=$1; shift
-  "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$g" \
+  "$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$g" \
     --publish --topic-prefix "$id.out" "$@"
 }
 run g1 --output "$tmp/run.jsonl" --output "$tmp/run.csv" --late "$tmp/run.late.jsonl" \
@@ -22,7 +22,7 @@ run g1 --output "$tmp/run.jsonl" --output "$tmp/run.csv" --late "$tmp/run.late.j
 results=(--topic "$id.out.shop_day" --topic "$id.out.agent_day" --topic "$id.out.violations" --topic "$id.out.alerts")
 export_to() { # output, topics...
   local out=$1; shift
-  "$bin" export --brokers "$brokers" "$@" --output "$out" 2>"$tmp/export.log" || fail "export: $(cat "$tmp/export.log")"
+  "$bin" --log-format json export --brokers "$brokers" "$@" --output "$out" 2>"$tmp/export.log" || fail "export: $(cat "$tmp/export.log")"
 }
 export_to "$tmp/exp.jsonl" "${results[@]}"
 export_to "$tmp/exp.csv" "${results[@]}"

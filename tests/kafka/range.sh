@@ -11,15 +11,15 @@ source "$(dirname "$0")/lib.bash" range "$1"
 # Three past days (record timestamps must not be ahead of the broker's clock).
 gen=(--events 300000 --days 3 --start-day 2026-11-20 --seed 71 --duplicate-rate 0.01 --disorder-rate 0.03
      --late-rate 0.003 --invalid-rate 0.003 --garbage-rate 0.001)
-"$bin" gen "${gen[@]}" --output "$tmp/p0.pb" --output "$tmp/p1.pb" --output "$tmp/p2.pb" 2>/dev/null
-"$bin" gen "${gen[@]}" --brokers "$brokers" --topic "$id.events" --partitions 3 2>"$tmp/gen.log" ||
+"$bin" --log-format json gen "${gen[@]}" --output "$tmp/p0.pb" --output "$tmp/p1.pb" --output "$tmp/p2.pb" 2>/dev/null
+"$bin" --log-format json gen "${gen[@]}" --brokers "$brokers" --topic "$id.events" --partitions 3 2>"$tmp/gen.log" ||
   fail "gen --brokers: $(cat "$tmp/gen.log")"
-"$bin" run -q --now-ms "$now" --threads 1 --input "$tmp/p0.pb" --input "$tmp/p1.pb" --input "$tmp/p2.pb" \
+"$bin" --log-format json run -q --now-ms "$now" --threads 1 --input "$tmp/p0.pb" --input "$tmp/p1.pb" --input "$tmp/p2.pb" \
   --output "$tmp/file.jsonl" --late "$tmp/file.late.jsonl" --dead-letter "$tmp/file.dead.jsonl" 2>/dev/null
 
 range() { # group, prefix, extra...
   local g=$1 p=$2; shift 2
-  "$bin" run -q --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$g" \
+  "$bin" --log-format json run -q --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$g" \
     --from 2026-11-21 --to 2026-11-21 --publish --topic-prefix "$id.$p" "$@"
 }
 range g1 a --output "$tmp/range.jsonl" --late "$tmp/range.late.jsonl" --dead-letter "$tmp/range.dead.jsonl" \
@@ -46,7 +46,7 @@ for kind in ("late", "dead"):
 EOF
 
 export_results() { # prefix, output
-  "$bin" export --brokers "$brokers" --topic "$id.$1.shop_day" --topic "$id.$1.agent_day" \
+  "$bin" --log-format json export --brokers "$brokers" --topic "$id.$1.shop_day" --topic "$id.$1.agent_day" \
     --topic "$id.$1.violations" --topic "$id.$1.alerts" --output "$2" 2>/dev/null || fail "export $1"
 }
 export_results a "$tmp/a.jsonl"

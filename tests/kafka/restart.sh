@@ -10,11 +10,11 @@ src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 broker="$src/deploy/kafka/broker.sh"
 trap '"$broker" start >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT # leave the broker up for the next test
 
-"$bin" gen --events 1500000 --seed 61 --duplicate-rate 0.01 --disorder-rate 0.02 --late-rate 0.001 \
+"$bin" --log-format json gen --events 1500000 --seed 61 --duplicate-rate 0.01 --disorder-rate 0.02 --late-rate 0.001 \
   --invalid-rate 0.001 --brokers "$brokers" --topic "$id.events" --partitions 4 2>"$tmp/gen.log" ||
   fail "gen: $(cat "$tmp/gen.log")"
 run() { # prefix (also the group)
-  "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
+  "$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
     --publish --topic-prefix "$id.$1" -X message.timeout.ms=600000
 }
 

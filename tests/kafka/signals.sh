@@ -9,19 +9,19 @@
 source "$(dirname "$0")/lib.bash" signals "$1"
 points=${RR_SIGNAL_POINTS:-6}
 
-"$bin" gen --events 1000000 --seed 91 --duplicate-rate 0.01 --late-rate 0.002 --invalid-rate 0.002 \
+"$bin" --log-format json gen --events 1000000 --seed 91 --duplicate-rate 0.01 --late-rate 0.002 --invalid-rate 0.002 \
   --brokers "$brokers" --topic "$id.events" --partitions 4 2>"$tmp/gen.log" || fail "gen: $(cat "$tmp/gen.log")"
 
 # Reading slowed to a batch a partition a second (lib.bash, slow_reader), a
 # minute or more in all, so that signals land in it.
 start() { # group
-  "$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
+  "$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$1" \
     --publish --topic-prefix "$id.$1" "${slow_reader[@]}" 2>"$tmp/$1.log" &
 }
 published() { # prefix: records readable read_committed in its six result topics
   local t args=()
   for t in shop_day agent_day violations alerts late dead_letter; do args+=(--topic "$id.$1.$t"); done
-  "$bin" export --brokers "$brokers" "${args[@]}" --output "$tmp/$1.export.jsonl" 2>"$tmp/export.log" ||
+  "$bin" --log-format json export --brokers "$brokers" "${args[@]}" --output "$tmp/$1.export.jsonl" 2>"$tmp/export.log" ||
     fail "export $1: $(cat "$tmp/export.log")"
   wc -l <"$tmp/$1.export.jsonl"
 }
@@ -52,7 +52,7 @@ done
 # The twice-signalled run's group goes on: it fences the open transaction;
 # everything is published once, none of it from the stopped run.
 last=s$points
-"$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$last" \
+"$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$last" \
   --publish --topic-prefix "$id.$last" --output "$tmp/whole.jsonl" --late "$tmp/whole.late.jsonl" \
   --dead-letter "$tmp/whole.dead.jsonl" 2>"$tmp/whole.log" || fail "the run after the signals: $(cat "$tmp/whole.log")"
 n=$(published "$last")

@@ -17,7 +17,7 @@
 source "$(dirname "$0")/lib.bash" stream "$1"
 x=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X transaction.timeout.ms=15000)
 
-"$bin" gen --events 1000000 --seed 71 --days 3 --duplicate-rate 0.02 --disorder-rate 0.05 \
+"$bin" --log-format json gen --events 1000000 --seed 71 --days 3 --duplicate-rate 0.02 --disorder-rate 0.05 \
   --late-rate 0.005 --invalid-rate 0.005 --garbage-rate 0.001 --output "$tmp/in.pb" 2>/dev/null
 # the same events cut in n consecutive parts: FILE.0.pb ... (the restart and
 # the crash runs get more to read each time)
@@ -34,14 +34,14 @@ for k in range(n):
 EOF
 }
 load() { # file, topic
-  "$bin" load -q --brokers "$brokers" --topic "$2" --partitions 4 --input "$1" 2>"$tmp/load.log" ||
+  "$bin" --log-format json load -q --brokers "$brokers" --topic "$2" --partitions 4 --input "$1" 2>"$tmp/load.log" ||
     fail "load $1: $(cat "$tmp/load.log")"
 }
 load "$tmp/in.pb" "$id.all"
 split "$tmp/in.pb" 2
 load "$tmp/in.pb.0.pb" "$id.events"
 
-"$bin" run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.all" --group ref \
+"$bin" --log-format json run -q --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.all" --group ref \
   --publish --topic-prefix "$id.ref" 2>"$tmp/ref.log" || fail "bounded run: $(cat "$tmp/ref.log")"
 export_all ref "$tmp/ref"
 last=$(python3 -c "import json,sys; print(max(json.loads(l)['day'] for l in open(sys.argv[1])))" "$tmp/ref.shop_day.jsonl")
@@ -72,7 +72,7 @@ EOF
 final_part "$tmp/ref" "$id.all"
 
 stream() { # group, instance, log (appended)[, topic, commit interval, threads]
-  exec "$bin" run --now-ms "$now" --brokers "$brokers" --topic "${4:-$id.events}" --group "$1" \
+  exec "$bin" --log-format json run --now-ms "$now" --brokers "$brokers" --topic "${4:-$id.events}" --group "$1" \
     --instance "$2" --publish --topic-prefix "$id.$1" --commit-every "${5:-1s}" \
     --threads "${6:-2}" --provisional-every 1s "${x[@]}" 2>>"$3"
 }

@@ -52,12 +52,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/rr-same.XXXXXX"); trap 'rm -rf "$work"' EXIT
 for bin in old new; do
   for j in 1 2; do
     d=$work/$bin-$j; mkdir -p "$d"
-    (cd "$d" && { "${!bin}" run -i "$data/a.pb" -i "$data/b.pb" -i "$data/c.pb.zst" -i "$data/d.pb.zst" \
+    (cd "$d" && { "${!bin}" --log-format json run -i "$data/a.pb" -i "$data/b.pb" -i "$data/c.pb.zst" -i "$data/d.pb.zst" \
         -j $j --now-ms 1900000000000 -o r.jsonl -o r.csv -o r.pb.zst --late late.jsonl \
         --dead-letter dead.jsonl 2>stderr; echo $? >status; })
-    # the summary, without its timings
-    grep '"type":"summary"' "$d/stderr" |
-      sed -E 's/"(seconds|events_per_s)":[0-9.e+-]+,?//g' >"$d/summary" || true
+    # the summary, without its timings and the log line's own fields (ts, level, component)
+    python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    if l.startswith("{\"type\":\"summary\""):
+        s = json.loads(l)
+        for k in ("ts", "level", "component", "seconds", "events_per_s"):
+            s.pop(k, None)
+        print(json.dumps(s))' "$d/stderr" >"$d/summary" || true
     rm -f "$d/stderr"
     if [ $j = 1 ]; then
       python3 - "$d/r.jsonl.manifest.json" >"$d/manifest" <<'PY'
