@@ -14,6 +14,7 @@ typedef struct slot {
     int which;
     rr_record_t *recs; /* max entries */
     size_t n;
+    uint64_t bytes_done;
     uint8_t *data; /* the records' bytes, back to back */
     size_t data_cap;
     char error[512];
@@ -23,7 +24,9 @@ struct rr_readahead {
     rr_source_t **src;
     int n_src;
     size_t max;
-    rr_record_t *tmp; /* the reader's batch, pointing into a source's window */
+    rr_record_t *tmp;    /* the reader's batch, pointing into a source's window */
+    uint64_t *seen;      /* the reader's: each source's bytes done, as last counted */
+    uint64_t bytes_done; /* the reader's: their sum */
     slot_t slots[RR_READAHEAD_DEPTH];
     size_t head, tail; /* items taken by / produced for the consumer */
     int holding;       /* the consumer holds slots[head % DEPTH] */
@@ -97,6 +100,12 @@ static void *reader_main(void *arg)
         size_t n = 0;
         int step = ok ? rr_source_mux_next(&rr, r->tmp, r->max, &which, &n) : RR_SOURCE_MUX_ERROR;
         s->which = step == RR_SOURCE_MUX_DONE ? -1 : which;
+        if (ok && step != RR_SOURCE_MUX_DONE) { /* the source's count moved by this step only */
+            uint64_t now = rr_source_bytes_done(r->src[which]);
+            r->bytes_done += now - r->seen[which];
+            r->seen[which] = now;
+        }
+        s->bytes_done = r->bytes_done;
         if (step == RR_SOURCE_MUX_ERROR ||
             (step == RR_SOURCE_MUX_BATCH && copy_batch(r, s, n) < 0)) {
             s->kind = RR_READAHEAD_ERROR;
@@ -133,6 +142,7 @@ void rr_readahead_stop(rr_readahead_t *r)
         free(r->slots[i].data);
     }
     free(r->tmp);
+    free(r->seen);
     free(r->src);
     free(r);
 }
@@ -153,7 +163,8 @@ int rr_readahead_start(rr_source_t *const *src, int n_src, size_t max, rr_readah
     r->max = max ? max : 1;
     r->src = malloc((size_t)(n_src > 0 ? n_src : 1) * sizeof *r->src);
     r->tmp = malloc(r->max * sizeof *r->tmp);
-    int ok = r->src && r->tmp;
+    r->seen = calloc((size_t)(n_src > 0 ? n_src : 1), sizeof *r->seen);
+    int ok = r->src && r->tmp && r->seen;
     for (int i = 0; ok && i < RR_READAHEAD_DEPTH; i++)
         ok = (r->slots[i].recs = malloc(r->max * sizeof(rr_record_t))) != NULL;
     if (!ok) {
@@ -203,6 +214,7 @@ void rr_readahead_next(rr_readahead_t *r, rr_readahead_item_t *item)
     item->recs = s->kind == RR_READAHEAD_BATCH ? s->recs : NULL;
     item->n = s->kind == RR_READAHEAD_BATCH ? s->n : 0;
     item->error = NULL;
+    item->bytes_done = s->bytes_done;
     if (s->kind == RR_READAHEAD_ERROR || s->kind == RR_READAHEAD_DONE) {
         snprintf(r->last_error, sizeof r->last_error, "%s",
                  s->kind == RR_READAHEAD_ERROR ? s->error : "");

@@ -24,6 +24,7 @@
 #define RR_IO_READAHEAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "io/source.h"
 
@@ -43,7 +44,9 @@ typedef struct rr_readahead_item {
     int which;
     const rr_record_t *recs; /* BATCH: valid until the next rr_readahead_next()/stop() */
     size_t n;
-    const char *error; /* ERROR: the source's message, naming the file */
+    const char *error;   /* ERROR: the source's message, naming the file */
+    uint64_t bytes_done; /* how far the sources have been read, this item
+                          included: rr_source_bytes_done's sum, for progress */
 } rr_readahead_item_t;
 
 /* Start reading src[0..n_src) in batches of up to max records. 0, or -1

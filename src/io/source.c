@@ -937,6 +937,19 @@ uint64_t rr_source_bytes_in(const rr_source_t *s)
     return s->bytes_in;
 }
 
+uint64_t rr_source_bytes_done(const rr_source_t *s)
+{
+    int64_t at = s->zd ? s->zbase + (int64_t)s->zib.pos : s->base + (int64_t)s->start;
+    return at > 0 ? (uint64_t)at : 0;
+}
+
+uint64_t rr_source_size(const rr_source_t *s)
+{
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
+    return (uint64_t)st.st_size;
+}
+
 void rr_source_close(rr_source_t *s)
 {
     if (!s) return;

@@ -146,6 +146,14 @@ int rr_source_is_zstd(const rr_source_t *s);
 /* Bytes of input (compressed, for zstd) consumed so far, for progress. */
 uint64_t rr_source_bytes_in(const rr_source_t *s);
 
+/* For progress: the input's size in bytes now (compressed, for zstd) when
+ * it is a regular file, 0 when it has none (a pipe, a terminal, a memory
+ * source); and how far into it the records returned so far reach: the next
+ * record's offset, or for zstd the compressed bytes the decoder has taken
+ * (up to a window of records ahead). */
+uint64_t rr_source_size(const rr_source_t *s);
+uint64_t rr_source_bytes_done(const rr_source_t *s);
+
 /* Close the file and free everything. NULL is a no-op. */
 void rr_source_close(rr_source_t *s);
 

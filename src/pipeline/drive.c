@@ -44,6 +44,7 @@ struct shared {
     pthread_mutex_t sink_mu;
     atomic_int stop; /* some shard failed: the others stop early */
     double t0;
+    rr_progress_t meter; /* the calling thread's: of the input files' bytes */
 };
 
 static int stopping(const shard_t *s)
@@ -64,6 +65,8 @@ static void next_item(shard_t *s, rr_readahead_item_t *it)
     int k = 0;
     int step = rr_source_mux_next(&s->mux, s->recs, BATCH, &k, &n);
     *it = (rr_readahead_item_t){.which = k, .recs = s->recs, .n = n};
+    for (int j = 0; j < s->n; j++) /* its own files: this thread reads them */
+        it->bytes_done += rr_source_bytes_done(s->mine[j]);
     switch (step) {
     case RR_SOURCE_MUX_BATCH:
         it->kind = RR_READAHEAD_BATCH;
@@ -86,7 +89,6 @@ static void shard_loop(shard_t *s, int on_caller)
 {
     rr_drive_t *d = s->sh->d;
     int64_t now = d->now_ms;
-    double next_progress = s->sh->t0 + 5;
     int ended = 0;
     while (!stopping(s)) {
         rr_readahead_item_t it;
@@ -113,13 +115,12 @@ static void shard_loop(shard_t *s, int on_caller)
         rr_feed_records(s->eng, it.which, it.recs, it.n, now, NULL);
         rr_watch_engine(&s->watch, s->eng, NULL, 0);
         if (!on_caller) {
-            rr_shard_progress_note(s->prog, s->eng);
-        } else if (!d->quiet && rr_mono_s() > next_progress) {
+            rr_shard_progress_note(s->prog, s->eng, it.bytes_done);
+        } else if (rr_progress_due(&s->sh->meter)) {
             rr_stats_t st;
             rr_engine_stats(s->eng, &st);
-            rr_progress_print(st.input, rr_mono_s() - s->sh->t0, st.open_conversations,
-                              st.open_days);
-            next_progress += 5;
+            rr_progress_update(&s->sh->meter, st.input, it.bytes_done, st.open_conversations,
+                               st.open_days);
         }
     }
     if (ended && !stopping(s)) /* every open day final: only for a shard that read everything */
@@ -209,10 +210,13 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
     }
     sh.t0 = rr_mono_s();
     rr_tm_ready(1, NULL);
+    uint64_t size = 0; /* the input's, when every file has one */
+    for (int i = 0; i < d->n_in && (i == 0 || size); i++)
+        size = rr_source_size(d->src[i]) ? size + rr_source_size(d->src[i]) : 0;
+    rr_progress_init(&sh.meter, d->quiet, 1, size, "bytes");
     if (n == 1) {
         shard_loop(&shards[0], 1);
     } else {
-        double next_progress = sh.t0 + 5;
         /* small stacks: the engine does not recurse; keep the address space for it */
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -226,7 +230,7 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
             }
         pthread_attr_destroy(&attr);
         /* wait, with progress lines like the single engine's */
-        while (rr_shard_progress_poll(prog, started, d->quiet, sh.t0, &next_progress) < started) {
+        while (rr_shard_progress_poll(prog, started, &sh.meter) < started) {
             struct timespec ts = {0, 20 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
@@ -237,6 +241,7 @@ int rr_drive_files(rr_drive_t *d, char *errstr, size_t errstr_size)
     shards[0].ra = NULL;
     d->seconds = rr_mono_s() - sh.t0;
     rr_tm_ready(0, "finished reading");
+    rr_progress_finish(&sh.meter);
 
     for (int k = 0; k < n; k++) {
         shard_t *s = &shards[k];

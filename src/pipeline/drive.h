@@ -26,8 +26,9 @@
  *
  * Ownership: the sources, names, config, time zone and fan-out are
  * borrowed for the call. The calling thread only; the sources must not be
- * touched by anyone else during the call. Progress lines go through
- * ops/progress.h; nothing else is printed: errors are returned in err.
+ * touched by anyone else during the call. Progress (of the input files'
+ * bytes) goes through ops/progress.h; nothing else is printed: errors are
+ * returned in err.
  * Layer: pipeline (io, engine, ops, base).
  */
 #ifndef RR_PIPELINE_DRIVE_H
@@ -53,7 +54,7 @@ typedef struct rr_drive {
     int n_shards; /* 1..n_in (clamped) */
     int have_now;
     int64_t now_ms;
-    int quiet;                   /* no progress lines */
+    int quiet;                   /* no progress */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop reading (may be NULL) */
     /* out */
     rr_stats_t stats; /* the shards' counts added up (pipeline/shards.h) */

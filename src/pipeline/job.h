@@ -22,8 +22,9 @@
  * (pipeline/fanout.h).
  *
  * What is printed: nothing but log lines (ops/log.h: warnings such as a
- * file's unread bytes, a Kafka client's transient errors) and progress
- * lines (ops/progress.h, unless quiet). The error that decides a failed
+ * file's unread bytes, a Kafka client's transient errors; a stream's
+ * commits and rebalances) and progress (ops/progress.h, unless quiet: a
+ * status line on a terminal, events otherwise). The error that decides a failed
  * run's status is returned in errstr for the caller to print; further
  * errors of the same run are logged.
  *
@@ -86,7 +87,7 @@ typedef struct rr_job {
                   * partition, at most one per CPU */
     int have_now;
     int64_t now_ms;      /* with have_now: the wall clock events are judged against */
-    int quiet;           /* no progress lines */
+    int quiet;           /* no progress */
     const char *version; /* the program's version, for the manifest */
 } rr_job_t;
 

@@ -62,6 +62,7 @@ struct krun {
     atomic_int incomplete;    /* ... because records the run needs are gone (status 3) */
     char why_incomplete[512]; /* the first partition found lacking, by whoever set incomplete */
     _Atomic uint64_t missing; /* offsets known deleted before they were read */
+    rr_progress_t meter;      /* the calling thread's: of the offsets to read */
 };
 
 /* A signal asked the run to stop: its number, or 0. */
@@ -88,6 +89,18 @@ static void finish_partition(kshard_t *s, int32_t p, int input_ended)
     rd_kafka_topic_partition_list_add(l, s->k->r->topic, p);
     rd_kafka_pause_partitions(s->k->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* The offsets of its partitions' ranges the shard has read, for progress. */
+static uint64_t shard_work(const kshard_t *s)
+{
+    uint64_t w = 0;
+    for (int j = 0; j < s->n; j++) {
+        const part_state_t *ps = &s->k->ps[s->global[j]];
+        int64_t at = ps->done && ps->end != INT64_MAX ? ps->end : ps->next;
+        w += at > ps->start ? (uint64_t)(at - ps->start) : 0;
+    }
+    return w;
 }
 
 /* Offer msgs[0..n) (one partition's consecutive messages) to the engine. */
@@ -384,7 +397,7 @@ static void watch_lag(kshard_t *s)
 static int shard_consume(kshard_t *s)
 {
     krun_t *k = s->k;
-    double next_progress = k->t0 + 5, quiet_since = rr_mono_s();
+    double quiet_since = rr_mono_s();
     while (s->remaining && !atomic_load(&k->stop) && !signalled(k)) {
         if (k->r->live && !s->have_ends) {
             if (take_ends(s) < 0) return -1;
@@ -407,10 +420,10 @@ static int shard_consume(kshard_t *s)
         for (ssize_t i = 0; i < n; i++)
             rd_kafka_message_destroy(s->msgs[i]);
         if (rc < 0) return -1;
-        rr_shard_progress_note(s->prog, s->eng);
+        rr_shard_progress_note(s->prog, s->eng, shard_work(s));
         if (rr_watch_engine(&s->watch, s->eng, NULL, 0)) watch_lag(s);
         if (s->progress) /* the only shard, on the calling thread */
-            rr_shard_progress_poll(s->prog, 1, k->r->quiet, k->t0, &next_progress);
+            rr_shard_progress_poll(s->prog, 1, &k->meter);
     }
     if (!s->remaining) rr_engine_finish(s->eng);
     rr_watch_engine(&s->watch, s->eng, NULL, 1);
@@ -435,9 +448,9 @@ static int serve_consumer(krun_t *k, const rr_shard_progress_t *prog, int n,
                           rd_kafka_message_t **msgs, char *err, size_t errn)
 {
     int rc = 0;
-    double next_progress = k->t0 + 5, last_warn = 0;
+    double last_warn = 0;
     for (;;) {
-        if (rr_shard_progress_poll(prog, n, k->r->quiet, k->t0, &next_progress) == n) return rc;
+        if (rr_shard_progress_poll(prog, n, &k->meter) == n) return rc;
         ssize_t got = rd_kafka_consume_batch_queue(k->cq, 100, msgs, BATCH);
         for (ssize_t i = 0; i < got; i++) {
             const rd_kafka_message_t *m = msgs[i];
@@ -700,6 +713,10 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         }
     }
     rr_tm_ready(1, NULL);
+    uint64_t to_read = 0; /* the end offsets captured at start (a live topic's are not known) */
+    for (int32_t p = 0; p < np && !r->live; p++)
+        to_read += ps[p].end > ps[p].start ? (uint64_t)(ps[p].end - ps[p].start) : 0;
+    rr_progress_init(&k.meter, r->quiet, 1, to_read, "offsets");
     int rc = 0;
     if (nsh == 1) {
         if (shard_consume(&sh[0]) < 0) {
@@ -729,6 +746,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
             }
     }
     rr_tm_ready(0, "finished reading");
+    rr_progress_finish(&k.meter);
     /* what was read, whatever comes of it: the summary counts it */
     rr_shard_total_t total;
     rr_shard_total_init(&total);

@@ -33,7 +33,8 @@
  * outputs it documents as the caller's to free (read, range_offsets).
  * Threads: called on one thread; with shards it starts and joins its own,
  * which call the fan-out through locked ports. Prints nothing: warnings go
- * to ops/log.h, progress lines to ops/progress.h, the error to errstr.
+ * to ops/log.h, progress (of the end offsets captured at start) to
+ * ops/progress.h, the error to errstr.
  * Layer: pipeline (io/kafka*, io/feed, engine, ops, base).
  */
 #ifndef RR_PIPELINE_RUN_KAFKA_H

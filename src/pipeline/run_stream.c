@@ -246,7 +246,7 @@ static int commit_all(stream_t *s, const char *why)
         }
     }
     s->commits++;
-    if (!r->quiet) {
+    if (rr_log_enabled(RR_LOG_INFO)) {
         rr_stats_t st;
         totals(s, &st);
         int64_t lag = 0; /* to the ends the consumer last saw */
@@ -257,11 +257,11 @@ static int commit_all(stream_t *s, const char *why)
                 hi >= 0)
                 lag += hi - (sp->next >= 0 ? sp->next : lo > 0 ? lo : 0);
         }
-        rr_progress_event("{\"type\":\"commit\",\"why\":\"%s\",\"partitions\":%d,\"input\":%llu,"
-                          "\"lag\":%lld,\"checkpoint_bytes\":%llu,\"checkpoint_raw_bytes\":%llu,"
-                          "\"seconds\":%.3f}",
-                          why, n_parts, (unsigned long long)st.input, (long long)lag,
-                          (unsigned long long)bytes, (unsigned long long)raw, rr_mono_s() - t0);
+        rr_log_event(RR_LOG_INFO, "run", "commit",
+                     "\"why\":\"%s\",\"partitions\":%d,\"input\":%llu,\"lag\":%lld,"
+                     "\"checkpoint_bytes\":%llu,\"checkpoint_raw_bytes\":%llu,\"seconds\":%.3f",
+                     why, n_parts, (unsigned long long)st.input, (long long)lag,
+                     (unsigned long long)bytes, (unsigned long long)raw, rr_mono_s() - t0);
     }
     return 0;
 }
@@ -290,13 +290,13 @@ static int open_engine(stream_t *s, spart_t *sp, const rr_ck_loc_t *loc)
             return -1;
         }
         rr_tm_restore(loc->bytes, rr_mono_s() - t0);
-        if (!r->quiet) {
+        if (rr_log_enabled(RR_LOG_INFO)) {
             rr_stats_t st;
             rr_engine_stats(sp->eng, &st);
-            rr_progress_event(
-                "{\"type\":\"restored\",\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
-                ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f}",
-                (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
+            rr_log_event(RR_LOG_INFO, "run", "restored",
+                         "\"partition\":%d,\"checkpoint_bytes\":%" PRIu64
+                         ",\"open_conversations\":%" PRIu64 ",\"seconds\":%.3f",
+                         (int)sp->p, loc->bytes, st.open_conversations, rr_mono_s() - t0);
         }
     } else {
         char name[300];
@@ -377,15 +377,15 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
     for (int p = 0; p < s->cap; p++)
         if (s->ps[p] && !s->ps[p]->owned) drop_engine(s, s->ps[p]);
     rr_tm_ready(1, NULL);
-    if (!r->quiet) {
+    if (rr_log_enabled(RR_LOG_INFO)) {
         char line[4096];
-        size_t len = (size_t)snprintf(line, sizeof line, "{\"type\":\"assigned\",\"partitions\":[");
+        size_t len = (size_t)snprintf(line, sizeof line, "\"partitions\":[");
         for (int i = 0; i < l->cnt && len < sizeof line; i++)
             len += (size_t)snprintf(line + len, sizeof line - len, "%s%d", i ? "," : "",
                                     (int)l->elems[i].partition);
         if (len < sizeof line)
-            snprintf(line + len, sizeof line - len, "],\"restored\":%d}", restored);
-        rr_progress_event("%s", line);
+            snprintf(line + len, sizeof line - len, "],\"restored\":%d", restored);
+        rr_log_event(RR_LOG_INFO, "run", "assigned", "%s", line);
     }
     return 0;
 }
@@ -594,9 +594,9 @@ static int revise_all(stream_t *s)
         sp->revise = 0;
         sp->dirty = 1;
     }
-    if (parts && !s->r->quiet)
-        rr_progress_event("{\"type\":\"provisional\",\"partitions\":%d,\"records\":%llu}", parts,
-                          (unsigned long long)records);
+    if (parts)
+        rr_log_event(RR_LOG_INFO, "run", "provisional", "\"partitions\":%d,\"records\":%llu", parts,
+                     (unsigned long long)records);
     return 0;
 }
 
@@ -713,7 +713,9 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
     double next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
     double next_revision =
         r->provisional_every_ms ? rr_mono_s() + (double)r->provisional_every_ms / 1000.0 : HUGE_VAL;
-    double next_progress = t0 + 5, last_warn = 0;
+    double last_warn = 0;
+    rr_progress_t meter; /* no end, no share done: events, never a status line */
+    rr_progress_init(&meter, r->quiet, 0, 0, NULL);
     while (!*r->stop && !s.failed) {
         /* threads > 1: what every worker's partitions hold, fed before the
          * consumer's queue is served (a rebalance there may commit) */
@@ -756,11 +758,10 @@ int rr_run_stream(rr_stream_run_t *r, char *errstr, size_t errstr_size)
             next_commit = rr_mono_s() + (double)r->commit_every_ms / 1000.0;
         }
         watch_all(&s, 0);
-        if (!r->quiet && rr_mono_s() > next_progress) {
+        if (rr_progress_due(&meter)) {
             rr_stats_t st;
             totals(&s, &st);
-            rr_progress_print(st.input, rr_mono_s() - t0, st.open_conversations, st.open_days);
-            next_progress += 5;
+            rr_progress_update(&meter, st.input, 0, st.open_conversations, st.open_days);
         }
     }
     if (!s.failed) commit_all(&s, "stop");

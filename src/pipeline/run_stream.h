@@ -32,8 +32,9 @@
  * engines, the consumer, the threads and the per-partition state are its
  * own and freed before it returns. librdkafka's rebalance callback runs on
  * the calling thread, inside the consumer's poll. Prints nothing: the commit, assigned,
- * restored and provisional lines are progress (ops/progress.h, unless
- * quiet), transient client errors warnings (ops/log.h), the error errstr.
+ * restored and provisional events are logged at info (ops/log.h), progress
+ * goes to ops/progress.h (unless quiet), transient client errors are
+ * warnings, the error goes to errstr.
  * Layer: pipeline (io/kafka*, io/changelog, engine, ops, base).
  */
 #ifndef RR_PIPELINE_RUN_STREAM_H

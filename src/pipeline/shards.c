@@ -1,33 +1,28 @@
 /* pipeline/shards.c: what sharded runs share (see shards.h). */
 #include "pipeline/shards.h"
 
-#include "base/clock.h"
-#include "ops/progress.h"
-
-void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng)
+void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng, uint64_t work)
 {
     rr_stats_t st;
     rr_engine_stats(eng, &st);
     atomic_store(&p->input, st.input);
     atomic_store(&p->open_convs, st.open_conversations);
     atomic_store(&p->open_days, st.open_days);
+    atomic_store(&p->work, work);
 }
 
-int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet, double t0,
-                           double *next)
+int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, rr_progress_t *meter)
 {
     int done = 0;
-    unsigned long long in = 0, convs = 0, days = 0;
+    unsigned long long in = 0, convs = 0, days = 0, work = 0;
     for (int i = 0; i < n; i++) {
         done += atomic_load(&progress[i].done);
         in += atomic_load(&progress[i].input);
         convs += atomic_load(&progress[i].open_convs);
         days += atomic_load(&progress[i].open_days);
+        work += atomic_load(&progress[i].work);
     }
-    if (done < n && !quiet && rr_mono_s() > *next) {
-        rr_progress_print(in, rr_mono_s() - t0, convs, days);
-        *next += 5;
-    }
+    if (done < n && rr_progress_due(meter)) rr_progress_update(meter, in, work, convs, days);
     return done;
 }
 

@@ -4,7 +4,8 @@
  * A shard is an engine of its own on a thread of its own, holding some of
  * the run's partitions. Its records reach the run's fan-out through a port
  * (pipeline/fanout.h). Its progress is noted by its thread and summed by
- * the run's (rr_shard_progress_*), and its counts add into the run's summary
+ * the run's into the run's meter (rr_shard_progress_*, ops/progress.h), and
+ * its counts add into the run's summary
  * with rr_shard_total, which also counts shops split across partitions
  * (SPEC §2), within and across shards.
  *
@@ -18,22 +19,22 @@
 #include <stdint.h>
 
 #include "base/map.h"
+#include "ops/progress.h"
 #include "replyrate/engine.h"
 
-/* A shard's progress: written by its thread, read by the run's. */
+/* A shard's progress: written by its thread, read by the run's. work: the
+ * units of the run's meter it has done (input bytes, offsets). */
 typedef struct rr_shard_progress {
-    atomic_ullong input, open_convs, open_days;
+    atomic_ullong input, open_convs, open_days, work;
     atomic_int done;
 } rr_shard_progress_t;
 
-/* The shard's thread: note its engine's counts now. */
-void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng);
+/* The shard's thread: note its engine's counts and its work done now. */
+void rr_shard_progress_note(rr_shard_progress_t *p, const rr_engine_t *eng, uint64_t work);
 
-/* The run's thread: how many of progress[0..n) are done; and, unless quiet,
- * once rr_mono_s() has passed *next, a progress line of their sums over the
- * time since t0 (and *next moves on 5 s). */
-int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, int quiet, double t0,
-                           double *next);
+/* The run's thread: how many of progress[0..n) are done; and, while some
+ * are not, their sums into the meter when it is due. */
+int rr_shard_progress_poll(const rr_shard_progress_t *progress, int n, rr_progress_t *meter);
 
 /* The run's summary over its shards: init, add each shard's engine once,
  * then done. Counts add up (peaks to an upper bound of the true peak), and
