@@ -77,7 +77,7 @@ records() {
 
 if [ "$(records "$TOPIC")" = 0 ]; then
     log "generating $EVENTS model events into $TOPIC"
-    "$BUILD/replyrate" gen --events "$EVENTS" --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02 \
+    "$BUILD/replyrate" --log-format json gen --events "$EVENTS" --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02 \
         --brokers "$BROKERS" --topic "$TOPIC" --partitions "$PARTS" >&2
 fi
 
@@ -97,7 +97,7 @@ timed() { # mode, command...: one JSON line with wall and CPU from /usr/bin/time
 # GROUP, committing every EVERY, gets SIGTERM once its stderr shows PATTERN.
 stream_until() {
     local pid
-    "$BUILD/replyrate" run --brokers "$BROKERS" --topic "$3" --publish --topic-prefix "$4" \
+    "$BUILD/replyrate" --log-format json run --brokers "$BROKERS" --topic "$3" --publish --topic-prefix "$4" \
         --group "$5" --commit-every "$2" 2>"$6" >/dev/null &
     pid=$!
     until grep -q "$1" "$6"; do
@@ -117,7 +117,7 @@ stream_timed() {
     local t0 ta t1 pid group="bench-s-$rep-$(date +%s%N)" mode=$1
     shift
     t0=$(date +%s.%N)
-    /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$BUILD/replyrate" run --brokers "$BROKERS" \
+    /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$BUILD/replyrate" --log-format json run --brokers "$BROKERS" \
         --topic "$TOPIC" --publish --topic-prefix "bench.sout" --group "$group" \
         --commit-every 1s "$@" 2>"$tmp/err" >/dev/null &
     pid=$!
@@ -158,11 +158,11 @@ for rep in $(seq 1 "$REPEAT"); do
     log "repetition $rep of $REPEAT"
     "$BUILD/bench/rr_kafka_bench" --brokers "$BROKERS" --topic "$TOPIC" |
         jq -c --argjson rep "$rep" '{mode, rep: $rep, events: .messages, wall_s, cpu_s}' >>"$raw"
-    timed run "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --output "$tmp/out.jsonl" >>"$raw"
-    timed run-1 "$BUILD/replyrate" run -q --until-end --threads 1 --brokers "$BROKERS" --topic "$TOPIC" \
+    timed run "$BUILD/replyrate" --log-format json run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --output "$tmp/out.jsonl" >>"$raw"
+    timed run-1 "$BUILD/replyrate" --log-format json run -q --until-end --threads 1 --brokers "$BROKERS" --topic "$TOPIC" \
         --output "$tmp/out1.jsonl" >>"$raw"
     cmp -s <(sort "$tmp/out.jsonl") <(sort "$tmp/out1.jsonl") || { log "one engine and the shards disagree"; exit 1; }
-    timed publish "$BUILD/replyrate" run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --publish \
+    timed publish "$BUILD/replyrate" --log-format json run -q --until-end --brokers "$BROKERS" --topic "$TOPIC" --publish \
         --topic-prefix "bench.out" --group "bench-$rep-$(date +%s%N)" >>"$raw"
     stream_timed stream >>"$raw"
     stream_timed stream-1 --threads 1 >>"$raw"
@@ -177,7 +177,7 @@ if [ "$RESTORE" = 1 ]; then
         [ "$have" = 0 ] || { log "$RTOPIC holds $have records, not 16000000: remove bench/data/kafka"; exit 1; }
         log "loading the first 16M records of a 20M-event day into $RTOPIC (once)"
         # gen dies of SIGPIPE when the 16M are taken: not a failure
-        { "$BUILD/replyrate" gen --events 20000000 --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02 \
+        { "$BUILD/replyrate" --log-format json gen --events 20000000 --seed 1 --duplicate-rate 0.01 --disorder-rate 0.02 \
             --output - 2>/dev/null || true; } |
             python3 -c '
 import sys
@@ -201,7 +201,7 @@ while n < want:
         i, n = j + size, n + 1
     out.write(buf[:i])
     buf = buf[i:]
-' 16000000 | "$BUILD/replyrate" load -q --input - --brokers "$BROKERS" --topic "$RTOPIC" --partitions "$PARTS" >&2
+' 16000000 | "$BUILD/replyrate" --log-format json load -q --input - --brokers "$BROKERS" --topic "$RTOPIC" --partitions "$PARTS" >&2
     fi
     log "restore: streaming $RTOPIC to its end"
     group="bench-r-$(date +%s%N)"

@@ -82,7 +82,7 @@ if [ ! -s "$DAY" ] || [ "$(cat "$DAY.args" 2>/dev/null)" != "$GEN_ARGS" ]; then
     rm -f "$DAY" "$DAY.args"
     # gen picks compression by the name, so the temporary file ends in .pb.zst too.
     # shellcheck disable=SC2086
-    "$RR" gen $GEN_ARGS --output "$DATA/day.tmp.pb.zst" 2>"$DAY.gen.json"
+    "$RR" --log-format json gen $GEN_ARGS --output "$DATA/day.tmp.pb.zst" 2>"$DAY.gen.json"
     mv "$DATA/day.tmp.pb.zst" "$DAY"
     echo "$GEN_ARGS" >"$DAY.args"
 else
@@ -92,7 +92,7 @@ if [ ! -s "${SPLIT[1]}" ] || [ "$(cat "${SPLIT[0]}.args" 2>/dev/null)" != "$GEN_
     log "generating ${SPLIT[*]}: replyrate gen $GEN_ARGS, split by shop"
     rm -f "${SPLIT[@]}" "${SPLIT[0]}.args"
     # shellcheck disable=SC2086
-    "$RR" gen $GEN_ARGS --output "$DATA/p0.tmp.pb.zst" --output "$DATA/p1.tmp.pb.zst" 2>/dev/null
+    "$RR" --log-format json gen $GEN_ARGS --output "$DATA/p0.tmp.pb.zst" --output "$DATA/p1.tmp.pb.zst" 2>/dev/null
     mv "$DATA/p0.tmp.pb.zst" "${SPLIT[0]}"
     mv "$DATA/p1.tmp.pb.zst" "${SPLIT[1]}"
     echo "$GEN_ARGS" >"${SPLIT[0]}.args"
@@ -109,7 +109,7 @@ run_mode() { # mode rep run-arguments...  (the binary: $RRBIN)
     local mode=$1 rep=$2 e u s m
     shift 2
     /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" \
-        "$RRBIN" run "$@" --output "$TMP/out.jsonl" --quiet 2>"$TMP/run.err"
+        "$RRBIN" --log-format json run "$@" --output "$TMP/out.jsonl" --quiet 2>"$TMP/run.err"
     read -r e u s m <"$TMP/time"
     grep '"type":"summary"' "$TMP/run.err" | jq -c --arg mode "$mode" --argjson rep "$rep" \
         --argjson wall "$e" --argjson user "$u" --argjson sys "$s" --argjson rss "$m" \

@@ -10,6 +10,7 @@
  * (compiled in: cli/default_conf.h), the file that spells out the built-in
  * default and loads to exactly it (tests/unit/test_config.c).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "cli/config_file.h"
 #include "cli/default_conf.h"
 #include "io/tzload.h"
+#include "ops/log.h"
 #include "replyrate/config.h"
 
 static const char config_usage[] =
@@ -49,12 +51,12 @@ static int check(const char *path)
     rr_config_default(&cfg);
     char err[1024];
     if (rr_config_file_load(path, &cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate config check: %s\n", err);
+        rr_log(RR_LOG_ERROR, "config", "%s", err);
         return 2;
     }
     rr_tz_t *tz = NULL;
     if (rr_tz_load(cfg.timezone, &tz, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate config check: %s: %s\n", path, err);
+        rr_log(RR_LOG_ERROR, "config", "%s: %s", path, err);
         return 2;
     }
     rr_tz_free(tz);
@@ -103,7 +105,7 @@ int rr_cmd_config(int argc, char **argv)
     if (sub && !strcmp(sub, "print-default") && argc == 2) {
         if (fwrite(rr_default_conf, 1, rr_default_conf_len, stdout) != rr_default_conf_len ||
             fflush(stdout) != 0) {
-            perror("replyrate config print-default: stdout");
+            rr_log(RR_LOG_ERROR, "config", "print-default: stdout: %s", strerror(errno));
             return 1;
         }
         return 0;
@@ -115,7 +117,7 @@ int rr_cmd_config(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "replyrate config: expected check FILE... or print-default\n\n%s",
-            config_usage);
+    rr_log(RR_LOG_ERROR, "config",
+           "expected check FILE... or print-default (see replyrate config --help)");
     return 2;
 }

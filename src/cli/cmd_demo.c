@@ -35,6 +35,7 @@
 #include "io/kafka.h"
 #include "io/kafka_events.h"
 #include "io/kafka_sink.h"
+#include "ops/log.h"
 #include "replyrate/config.h"
 #include "replyrate/v1/results.pb-c.h"
 
@@ -263,7 +264,7 @@ static void *writer_main(void *arg)
     double t0 = rr_mono_s();
     rr_gen_stats_t st;
     w->o.stats = &st;
-    rr_gen_topic_t t = {.who = "replyrate demo", .pace = pace, .pace_arg = w};
+    rr_gen_topic_t t = {.who = "demo", .pace = pace, .pace_arg = w};
     w->status = 1;
     /* the demo made the topic: the mock cannot say what it keeps */
     if (rr_event_producer_open(&w->ko, EVENTS_TOPIC, w->np, 0, &t.prod, w->err, sizeof w->err) <
@@ -291,8 +292,8 @@ static void *writer_main(void *arg)
     if (!rc && rr_kafka_watermarks(&w->ko, EVENTS_TOPIC, w->np, lo, lo + w->np, w->err,
                                    sizeof w->err) == 0) {
         rr_kafka_live_end(w->live, lo + w->np);
-        rr_gen_summary_print(stderr, &w->o, &st, rr_mono_s() - t0, t.stream_bytes, (uint32_t)w->np,
-                             EVENTS_TOPIC);
+        rr_gen_summary_log("demo", &w->o, &st, rr_mono_s() - t0, t.stream_bytes, (uint32_t)w->np,
+                           EVENTS_TOPIC);
         w->status = 0;
     } else {
         rr_kafka_live_fail(w->live);
@@ -310,16 +311,14 @@ static int demo_traffic(const char *events, const char *seed, rr_gen_opts_t *o)
     errno = 0;
     unsigned long long n = strtoull(events, &end, 10);
     if (!*events || *end || *events == '-' || errno || n < 1 || n > (1ULL << 40)) {
-        fprintf(stderr, "replyrate demo: --events: expected an integer in 1..2^40, got '%s'\n",
-                events);
+        rr_log(RR_LOG_ERROR, "demo", "--events: expected an integer in 1..2^40, got '%s'", events);
         return 2;
     }
     o->events = n;
     errno = 0;
     n = strtoull(seed, &end, 10);
     if (!*seed || *end || *seed == '-' || errno) {
-        fprintf(stderr, "replyrate demo: --seed: expected an unsigned 64-bit integer, got '%s'\n",
-                seed);
+        rr_log(RR_LOG_ERROR, "demo", "--seed: expected an unsigned 64-bit integer, got '%s'", seed);
         return 2;
     }
     o->seed = n;
@@ -331,7 +330,7 @@ static int demo_traffic(const char *events, const char *seed, rr_gen_opts_t *o)
     o->emit_raw = rr_gen_topic_raw;
     char err[256];
     if (rr_gen_opts_check(o, err, sizeof err)) {
-        fprintf(stderr, "replyrate demo: %s\n", err);
+        rr_log(RR_LOG_ERROR, "demo", "%s", err);
         return 2;
     }
     return 0;
@@ -347,7 +346,8 @@ int rr_cmd_demo(int argc, char **argv)
     const char *events = "1000000", *seed = "1";
     int c, np = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+    opterr = 0; /* getopt's own messages would bypass the log */
+    while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             events = optarg;
@@ -359,8 +359,8 @@ int rr_cmd_demo(int argc, char **argv)
             char *end;
             long v = strtol(optarg, &end, 10);
             if (!*optarg || *end || v < 1 || v > MAX_PARTITIONS) {
-                fprintf(stderr, "replyrate demo: --partitions: expected 1..%d, got '%s'\n",
-                        MAX_PARTITIONS, optarg);
+                rr_log(RR_LOG_ERROR, "demo", "--partitions: expected 1..%d, got '%s'",
+                       MAX_PARTITIONS, optarg);
                 return 2;
             }
             np = (int)v;
@@ -369,13 +369,17 @@ int rr_cmd_demo(int argc, char **argv)
         case 'h':
             fputs(demo_usage, stdout);
             return 0;
+        case ':':
+            rr_log(RR_LOG_ERROR, "demo", "option '%s' needs a value", argv[optind - 1]);
+            return 2;
         default:
-            fputs(demo_usage, stderr);
+            rr_log(RR_LOG_ERROR, "demo", "unknown option '%s' (see replyrate demo --help)",
+                   argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "replyrate demo: unexpected argument '%s'\n", argv[optind]);
+        rr_log(RR_LOG_ERROR, "demo", "unexpected argument '%s'", argv[optind]);
         return 2;
     }
     writer_t w = {.status = 1};
@@ -389,14 +393,15 @@ int rr_cmd_demo(int argc, char **argv)
     /* The mock cluster lives in a client of its own for the whole demo. */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+    rr_kafka_conf_log(conf);
     rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!host) {
-        fprintf(stderr, "replyrate demo: %s\n", err);
+        rr_log(RR_LOG_ERROR, "demo", "%s", err);
         return 1;
     }
     rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
     if (!mc) {
-        fprintf(stderr, "replyrate demo: could not start librdkafka's mock cluster\n");
+        rr_log(RR_LOG_ERROR, "demo", "could not start librdkafka's mock cluster");
         rd_kafka_destroy(host);
         return 1;
     }
@@ -409,7 +414,7 @@ int rr_cmd_demo(int argc, char **argv)
         snprintf(name, sizeof name, "%s.%s", PREFIX, rr_kafka_topic_suffix[t]);
         rd_kafka_mock_topic_create(mc, name, np, 1);
     }
-    fprintf(stderr, "replyrate demo: librdkafka mock cluster at %s\n", bootstraps);
+    rr_log(RR_LOG_INFO, "demo", "librdkafka mock cluster at %s", bootstraps);
 
     double t0 = rr_mono_s();
     w.ko.brokers = bootstraps;
@@ -418,16 +423,16 @@ int rr_cmd_demo(int argc, char **argv)
     w.written = calloc((size_t)np, sizeof *w.written);
     pthread_t writer;
     if (!w.live || !w.written || pthread_create(&writer, NULL, writer_main, &w) != 0) {
-        fprintf(stderr, "replyrate demo: %s\n",
-                w.live && w.written ? "cannot start a thread" : "out of memory");
+        rr_log(RR_LOG_ERROR, "demo", "%s",
+               w.live && w.written ? "cannot start a thread" : "out of memory");
         goto out;
     }
-    fprintf(stderr, "replyrate demo: 1/3 generating %" PRIu64 " events into %s (%d partitions)\n",
-            w.o.events, EVENTS_TOPIC, np);
-    fprintf(stderr,
-            "replyrate demo: 2/3 a bounded run reads them as they are written, results "
-            "published to %s.* in one transaction\n",
-            PREFIX);
+    rr_log(RR_LOG_INFO, "demo", "1/3 generating %" PRIu64 " events into %s (%d partitions)",
+           w.o.events, EVENTS_TOPIC, np);
+    rr_log(RR_LOG_INFO, "demo",
+           "2/3 a bounded run reads them as they are written, results published to %s.* in one "
+           "transaction",
+           PREFIX);
     char *run_argv[] = {"run",
                         "--quiet",
                         "--until-end",
@@ -447,25 +452,26 @@ int rr_cmd_demo(int argc, char **argv)
     status = rr_cmd_run_live(run_argc, run_argv, w.live); /* the writer waits no more */
     pthread_join(writer, NULL);
     if (w.status > 0) {
-        fprintf(stderr, "replyrate demo: generating: %s\n", w.err);
+        rr_log(RR_LOG_ERROR, "demo", "generating: %s", w.err);
         if (!status) status = 1;
     }
     if (status) {
         if (status == 3)
-            fprintf(stderr, "replyrate demo: the mock broker keeps at most 5 MiB of a partition "
-                            "and deleted records of the partition above before they were read: "
-                            "the demo's writer is held back too little (a bug)\n");
+            rr_log(RR_LOG_ERROR, "demo",
+                   "the mock broker keeps at most 5 MiB of a partition and deleted records of the "
+                   "partition above before they were read: the demo's writer is held back too "
+                   "little (a bug)");
         goto out;
     }
-    fprintf(stderr, "replyrate demo: 3/3 reading %s.shop_day back (read_committed)\n", PREFIX);
+    rr_log(RR_LOG_INFO, "demo", "3/3 reading %s.shop_day back (read_committed)", PREFIX);
     metric_acc_t acc[RR_MAX_METRICS];
     size_t n_acc = 0;
     uint64_t records = 0;
     if (read_results(bootstraps, acc, &n_acc, &records, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate demo: %s\n", err);
+        rr_log(RR_LOG_ERROR, "demo", "%s", err);
         status = 1;
     } else if (!records) {
-        fprintf(stderr, "replyrate demo: no results were read back from %s.shop_day\n", PREFIX);
+        rr_log(RR_LOG_ERROR, "demo", "no results were read back from %s.shop_day", PREFIX);
         status = 1;
     } else {
         printf("replyrate demo: %s model events of generated chat traffic, through Kafka (mock "

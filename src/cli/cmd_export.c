@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "io/tmpfile.h"
+#include "ops/log.h"
 #include "ops/stop.h"
 #include "io/output.h"
 #include "io/kafka.h"
@@ -206,22 +207,23 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
     char err[512];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:t:o:X:F:h", opts, NULL)) != -1) {
+    opterr = 0; /* getopt's own messages would bypass the log */
+    while ((c = getopt_long(argc, argv, ":b:t:o:X:F:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             ko->brokers = optarg;
             break;
         case 't':
             if (n_topics == MAX_TOPICS) {
-                fprintf(stderr, "replyrate export: more than %d --topic\n", MAX_TOPICS);
+                rr_log(RR_LOG_ERROR, "export", "more than %d --topic", MAX_TOPICS);
                 return 2;
             }
             types[n_topics] = topic_type(optarg);
             if (types[n_topics] < 0) {
-                fprintf(stderr,
-                        "replyrate export: topic '%s': its name must end in .shop_day, .agent_day, "
-                        ".violations, .alerts, .late or .dead_letter\n",
-                        optarg);
+                rr_log(RR_LOG_ERROR, "export",
+                       "topic '%s': its name must end in .shop_day, .agent_day, .violations, "
+                       ".alerts, .late or .dead_letter",
+                       optarg);
                 return 2;
             }
             topics[n_topics++] = optarg;
@@ -233,38 +235,41 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
         case 'F':
             if ((c == 'X' ? rr_kafka_add_prop(ko, optarg, err, sizeof err)
                           : rr_kafka_add_props_file(ko, optarg, err, sizeof err)) < 0) {
-                fprintf(stderr, "replyrate export: %s\n", err);
+                rr_log(RR_LOG_ERROR, "export", "%s", err);
                 return 2;
             }
             break;
         case 'h':
             fputs(export_usage, stdout);
             return 0;
+        case ':':
+            rr_log(RR_LOG_ERROR, "export", "option '%s' needs a value", argv[optind - 1]);
+            return 2;
         default:
-            fputs(export_usage, stderr);
+            rr_log(RR_LOG_ERROR, "export", "unknown option '%s' (see replyrate export --help)",
+                   argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "replyrate export: unexpected argument '%s'\n", argv[optind]);
+        rr_log(RR_LOG_ERROR, "export", "unexpected argument '%s'", argv[optind]);
         return 2;
     }
     if (!ko->brokers || !n_topics || !output) {
-        fprintf(stderr, "replyrate export: %s is required\n\n%s",
-                !ko->brokers ? "--brokers"
-                : !n_topics  ? "--topic"
-                             : "--output",
-                export_usage);
+        rr_log(RR_LOG_ERROR, "export", "%s is required (see replyrate export --help)",
+               !ko->brokers ? "--brokers"
+               : !n_topics  ? "--topic"
+                            : "--output");
         return 2;
     }
     rr_format_t fmt;
     if (strcmp(output, "-") && rr_format_from_path(output, &fmt, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate export: %s\n", err);
+        rr_log(RR_LOG_ERROR, "export", "%s", err);
         return 2;
     }
     rd_kafka_t *rk = rr_kafka_reader_new(ko, "replyrate-export", err, sizeof err);
     if (!rk) {
-        fprintf(stderr, "replyrate export: %s\n", err);
+        rr_log(RR_LOG_ERROR, "export", "%s", err);
         return 2;
     }
     rr_output_t *out = NULL;
@@ -284,10 +289,10 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
         records += x.records;
         if (rc < 0) goto fail;
         if (gone) /* the topic's retention: what is left is exported, and said so */
-            fprintf(stderr,
-                    "replyrate export: %s: %llu records were deleted (retention or DeleteRecords) "
-                    "before the export; they are not in it\n",
-                    topics[i], (unsigned long long)gone);
+            rr_log(RR_LOG_WARN, "export",
+                   "%s: %llu records were deleted (retention or DeleteRecords) before the export; "
+                   "they are not in it",
+                   topics[i], (unsigned long long)gone);
         deleted += gone;
     }
     rr_stop_hold(1); /* the rename must not be cut short */
@@ -295,13 +300,12 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
     out = NULL;
     if (rc < 0) goto fail;
     status = 0;
-    fprintf(stderr,
-            "{\"type\":\"export_summary\",\"records\":%llu,\"deleted_records\":%llu,"
-            "\"seconds\":%.3f}\n",
-            (unsigned long long)records, (unsigned long long)deleted, rr_mono_s() - t0);
+    rr_log_event(RR_LOG_ALWAYS | RR_LOG_INFO, "export", "export_summary",
+                 "\"records\":%llu,\"deleted_records\":%llu,\"seconds\":%.3f",
+                 (unsigned long long)records, (unsigned long long)deleted, rr_mono_s() - t0);
     goto done;
 fail:
-    fprintf(stderr, "replyrate export: %s\n", err);
+    rr_log(RR_LOG_ERROR, "export", "%s", err);
 done:
     rr_output_abort(out); /* a failed export publishes nothing */
     rr_stop_settle();

@@ -1,6 +1,6 @@
 /* cli/cmd_gen.c: `replyrate gen`, synthetic traffic into delimited ChatEvent
  * files or a Kafka topic (src/gen/gen.h is the model, src/io/filesink.h and
- * cli/gen_topic.h the writers, cli/gen_summary.h its summary line). */
+ * cli/gen_topic.h the writers, cli/gen_summary.h its summary). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -17,6 +17,7 @@
 #include "cli/gen_topic.h"
 #include "pipeline/outpaths.h"
 #include "io/tmpfile.h"
+#include "ops/log.h"
 #include "ops/stop.h"
 #include "codec/encode.h"
 #include "gen/gen.h"
@@ -81,7 +82,8 @@ static const char usage[] =
     "\n"
     "Files appear under their names only when all are complete (written as\n"
     ".NAME.tmp.PID beside them, then renamed); SIGTERM or SIGINT removes them and\n"
-    "exits 128+N. A one-line JSON summary goes to stderr. Exit status: 0 ok,\n"
+    "exits 128+N. A summary is logged on stderr (one JSON line with --log-format json:\n"
+    "{\"type\":\"gen_summary\",...}). Exit status: 0 ok,\n"
     "1 runtime error, 2 usage error.\n";
 
 enum {
@@ -141,8 +143,7 @@ static const struct option long_opts[] = {
 
 static int bad_value(const char *flag, const char *value, const char *expected)
 {
-    fprintf(stderr, "replyrate gen: invalid value '%s' for --%s: expected %s\n", value, flag,
-            expected);
+    rr_log(RR_LOG_ERROR, "gen", "invalid value '%s' for --%s: expected %s", value, flag, expected);
     return 2;
 }
 
@@ -270,7 +271,7 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
         case 'F':
             if ((c == 'X' ? rr_kafka_add_prop(ko, a, err, sizeof err)
                           : rr_kafka_add_props_file(ko, a, err, sizeof err)) < 0) {
-                fprintf(stderr, "replyrate gen: %s\n", err);
+                rr_log(RR_LOG_ERROR, "gen", "%s", err);
                 return 2;
             }
             break;
@@ -280,7 +281,7 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
             break;
         case 'o':
             if (n_out == MAX_GEN_OUTPUTS) {
-                fprintf(stderr, "replyrate gen: at most %d --output files\n", MAX_GEN_OUTPUTS);
+                rr_log(RR_LOG_ERROR, "gen", "at most %d --output files", MAX_GEN_OUTPUTS);
                 return 2;
             }
             outputs[n_out++] = a;
@@ -363,42 +364,42 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
             fputs(usage, stdout);
             return 0;
         case ':':
-            fprintf(stderr, "replyrate gen: option '%s' needs a value\n", argv[optind - 1]);
+            rr_log(RR_LOG_ERROR, "gen", "option '%s' needs a value", argv[optind - 1]);
             return 2;
         default:
-            fprintf(stderr, "replyrate gen: unknown option '%s' (see replyrate gen --help)\n",
-                    argv[optind - 1]);
+            rr_log(RR_LOG_ERROR, "gen", "unknown option '%s' (see replyrate gen --help)",
+                   argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "replyrate gen: unexpected argument '%s'\n", argv[optind]);
+        rr_log(RR_LOG_ERROR, "gen", "unexpected argument '%s'", argv[optind]);
         return 2;
     }
     if (!!ko->brokers != !!topic) {
-        fprintf(stderr, "replyrate gen: %s needs %s\n", topic ? "--topic" : "--brokers",
-                topic ? "--brokers" : "--topic");
+        rr_log(RR_LOG_ERROR, "gen", "%s needs %s", topic ? "--topic" : "--brokers",
+               topic ? "--brokers" : "--topic");
         return 2;
     }
     if (topic && n_out) {
-        fprintf(stderr, "replyrate gen: --output and --brokers/--topic exclude each other\n");
+        rr_log(RR_LOG_ERROR, "gen", "--output and --brokers/--topic exclude each other");
         return 2;
     }
     if (!n_out && !topic) {
-        fprintf(stderr, "replyrate gen: --output FILE (or --brokers and --topic) is required (see "
-                        "replyrate gen --help)\n");
+        rr_log(RR_LOG_ERROR, "gen",
+               "--output FILE (or --brokers and --topic) is required (see replyrate gen --help)");
         return 2;
     }
     for (uint32_t i = 0; i < n_out; i++) {
         if (!strcmp(outputs[i], "-") && (n_out > 1 || isatty(STDOUT_FILENO))) {
-            fprintf(stderr, "replyrate gen: --output -: %s\n",
-                    n_out > 1 ? "stdout cannot be one of several partitions"
-                              : "refusing to write binary data to a terminal");
+            rr_log(RR_LOG_ERROR, "gen", "--output -: %s",
+                   n_out > 1 ? "stdout cannot be one of several partitions"
+                             : "refusing to write binary data to a terminal");
             return 2;
         }
         for (uint32_t j = 0; j < i; j++)
             if (!strcmp(outputs[i], outputs[j])) {
-                fprintf(stderr, "replyrate gen: --output %s given twice\n", outputs[i]);
+                rr_log(RR_LOG_ERROR, "gen", "--output %s given twice", outputs[i]);
                 return 2;
             }
     }
@@ -407,17 +408,17 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
         for (uint32_t i = 0; i < n_out; i++)
             named[i] = (rr_named_path_t){"--output", outputs[i]};
         if (rr_outpaths_check(NULL, 0, named, n_out, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate gen: %s\n", err);
+            rr_log(RR_LOG_ERROR, "gen", "%s", err);
             return 2;
         }
     }
     gen_ctx_t ctx = {.n = n_out};
-    rr_gen_topic_t kafka = {.who = "replyrate gen"};
+    rr_gen_topic_t kafka = {.who = "gen"};
     if (o.garbage_rate > 0) o.emit_raw = topic ? rr_gen_topic_raw : emit_raw;
     rr_gen_stats_t st;
     o.stats = &st;
     if (rr_gen_opts_check(&o, err, sizeof err)) {
-        fprintf(stderr, "replyrate gen: %s\n", err);
+        rr_log(RR_LOG_ERROR, "gen", "%s", err);
         return 2;
     }
 
@@ -426,7 +427,7 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
         int orc =
             rr_event_producer_open(ko, topic, (int)partitions, 1, &kafka.prod, err, sizeof err);
         if (orc < 0) {
-            fprintf(stderr, "replyrate gen: %s\n", err);
+            rr_log(RR_LOG_ERROR, "gen", "%s", err);
             return orc == -2 ? 2 : 1;
         }
         ctx.n = (uint32_t)rr_event_producer_partitions(kafka.prod);
@@ -437,7 +438,7 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
     for (uint32_t i = 0; i < n_out; i++) {
         if (rr_filesink_open(outputs[i], (int)zlevel, &ctx.fs[i], err, sizeof err) ||
             (zworkers && rr_filesink_set_workers(ctx.fs[i], (int)zworkers, err, sizeof err))) {
-            fprintf(stderr, "replyrate gen: %s%s\n", ctx.fs[i] ? "--zstd-workers: " : "", err);
+            rr_log(RR_LOG_ERROR, "gen", "%s%s", ctx.fs[i] ? "--zstd-workers: " : "", err);
             for (uint32_t j = 0; j <= i; j++)
                 rr_filesink_abort(ctx.fs[j]);
             rr_stop_settle();
@@ -466,14 +467,14 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
     /* decided: a signal from here on changes nothing */
     rr_stop_settle();
     if (crc) { /* the writer's error explains a stopped run best */
-        fprintf(stderr, "replyrate gen: %s\n", cerr);
+        rr_log(RR_LOG_ERROR, "gen", "%s", cerr);
         return 1;
     }
     if (rc) {
-        fprintf(stderr, "replyrate gen: %s\n", kafka.err[0] ? kafka.err : err);
+        rr_log(RR_LOG_ERROR, "gen", "%s", kafka.err[0] ? kafka.err : err);
         return 1;
     }
-    rr_gen_summary_print(stderr, &o, &st, rr_mono_s() - t0, stream_bytes, ctx.n, topic);
+    rr_gen_summary_log("gen", &o, &st, rr_mono_s() - t0, stream_bytes, ctx.n, topic);
     return 0;
 }
 

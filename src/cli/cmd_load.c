@@ -21,6 +21,8 @@
 #include "io/kafka.h"
 #include "io/kafka_events.h"
 #include "io/source.h"
+#include "ops/log.h"
+#include "ops/progress.h"
 #include "replyrate/event.h"
 
 #define MAX_INPUTS 1024
@@ -41,13 +43,14 @@ static const char load_usage[] =
     "  -X KEY=VALUE            any librdkafka producer property (SASL, TLS, ...); repeatable\n"
     "  -F, --kafka-config FILE librdkafka properties, one key=value a line (# comments),\n"
     "                          ${NAME} expanded from the environment; repeatable\n"
-    "  -q, --quiet             no progress on stderr\n"
+    "  -q, --quiet             no progress events\n"
     "  -h, --help              this message\n"
     "\n"
     "Undecodable records go to partition 0 unchanged, for the run to dead-letter.\n"
     "Records are stamped with their event time: into an existing topic whose\n"
     "retention.ms (or retention.bytes) would delete them, a warning says so.\n"
-    "On exit one JSON line goes to stderr: {\"type\":\"load_summary\",\"records\":N,...}.\n"
+    "On exit a summary is logged on stderr, with --log-format json one JSON line:\n"
+    "{\"type\":\"load_summary\",...,\"records\":N,...}.\n"
     "Exit status: 0 every record acknowledged, 1 runtime error, 2 usage error, 3 incomplete\n"
     "input: a file's framing breaks before its end or its zstd data is damaged (what comes\n"
     "before is loaded; docs/output.md, \"Damaged input\").\n";
@@ -69,11 +72,12 @@ static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
     char err[512];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:b:t:p:X:F:qh", opts, NULL)) != -1) {
+    opterr = 0; /* getopt's own messages would bypass the log */
+    while ((c = getopt_long(argc, argv, ":i:b:t:p:X:F:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (n_in == MAX_INPUTS) {
-                fprintf(stderr, "replyrate load: more than %d --input files\n", MAX_INPUTS);
+                rr_log(RR_LOG_ERROR, "load", "more than %d --input files", MAX_INPUTS);
                 return 2;
             }
             inputs[n_in++] = optarg;
@@ -88,8 +92,7 @@ static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
             char *end;
             partitions = strtol(optarg, &end, 10);
             if (!*optarg || *end || partitions < 1 || partitions > 100000) {
-                fprintf(stderr, "replyrate load: --partitions: expected 1..100000, got '%s'\n",
-                        optarg);
+                rr_log(RR_LOG_ERROR, "load", "--partitions: expected 1..100000, got '%s'", optarg);
                 return 2;
             }
             break;
@@ -98,7 +101,7 @@ static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
         case 'F':
             if ((c == 'X' ? rr_kafka_add_prop(ko, optarg, err, sizeof err)
                           : rr_kafka_add_props_file(ko, optarg, err, sizeof err)) < 0) {
-                fprintf(stderr, "replyrate load: %s\n", err);
+                rr_log(RR_LOG_ERROR, "load", "%s", err);
                 return 2;
             }
             break;
@@ -108,31 +111,34 @@ static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
         case 'h':
             fputs(load_usage, stdout);
             return 0;
+        case ':':
+            rr_log(RR_LOG_ERROR, "load", "option '%s' needs a value", argv[optind - 1]);
+            return 2;
         default:
-            fputs(load_usage, stderr);
+            rr_log(RR_LOG_ERROR, "load", "unknown option '%s' (see replyrate load --help)",
+                   argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "replyrate load: unexpected argument '%s'\n", argv[optind]);
+        rr_log(RR_LOG_ERROR, "load", "unexpected argument '%s'", argv[optind]);
         return 2;
     }
     if (!n_in || !ko->brokers || !topic) {
-        fprintf(stderr, "replyrate load: %s is required\n\n%s",
-                !n_in          ? "--input"
-                : !ko->brokers ? "--brokers"
-                               : "--topic",
-                load_usage);
+        rr_log(RR_LOG_ERROR, "load", "%s is required (see replyrate load --help)",
+               !n_in          ? "--input"
+               : !ko->brokers ? "--brokers"
+                              : "--topic");
         return 2;
     }
 
     int status = 1, np = 0;
     uint64_t records = 0, undecodable = 0, failed = 0, unread = 0;
-    double t0 = rr_mono_s(), next_progress = t0 + 5;
+    double t0 = rr_mono_s(), next_progress = t0 + rr_progress_interval();
     rr_event_producer_t *prod;
     int orc = rr_event_producer_open(ko, topic, (int)partitions, 1, &prod, err, sizeof err);
     if (orc < 0) {
-        fprintf(stderr, "replyrate load: %s\n", err);
+        rr_log(RR_LOG_ERROR, "load", "%s", err);
         return orc == -2 ? 2 : 1;
     }
     np = rr_event_producer_partitions(prod);
@@ -163,11 +169,11 @@ static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
                 records++;
             }
             const char *warning = rr_event_producer_warning(prod);
-            if (warning) fprintf(stderr, "replyrate load: %s\n", warning);
+            if (warning) rr_log(RR_LOG_WARN, "load", "%s", warning);
             if (!quiet && rr_mono_s() > next_progress) {
-                fprintf(stderr, "{\"type\":\"progress\",\"records\":%llu,\"file\":%d}\n",
-                        (unsigned long long)records, f);
-                next_progress += 5;
+                rr_log_event(RR_LOG_INFO, "load", "progress", "\"records\":%llu,\"file\":%d",
+                             (unsigned long long)records, f);
+                next_progress += rr_progress_interval();
             }
         }
         if (got < 0) {
@@ -177,7 +183,7 @@ static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
         }
         rr_source_gaps_t g = rr_source_gaps(src); /* unread input is never silent */
         if (g.unread_bytes) {
-            fprintf(stderr, "replyrate load: %s\n", rr_source_notice(src));
+            rr_log(RR_LOG_WARN, "load", "%s", rr_source_notice(src));
             unread += g.unread_bytes;
         }
         rr_source_close(src);
@@ -188,20 +194,21 @@ static int load_command(int argc, char **argv, rr_kafka_opts_t *ko)
     if (rc < 0) goto fail;
     status = 0;
     if (unread) {
-        fprintf(stderr, "replyrate load: incomplete input: %llu bytes unread\n",
-                (unsigned long long)unread);
+        rr_log(RR_LOG_ERROR, "load", "incomplete input: %llu bytes unread",
+               (unsigned long long)unread);
         status = 3;
     }
     goto done;
 fail:
-    fprintf(stderr, "replyrate load: %s\n", err);
+    rr_log(RR_LOG_ERROR, "load", "%s", err);
     if (prod) rr_event_producer_close(prod, &failed, err, sizeof err);
 done:
-    fprintf(stderr,
-            "{\"type\":\"load_summary\",\"records\":%llu,\"undecodable\":%llu,\"failed\":%llu,"
-            "\"unread_bytes\":%llu,\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f}\n",
-            (unsigned long long)records, (unsigned long long)undecodable,
-            (unsigned long long)failed, (unsigned long long)unread, topic, np, rr_mono_s() - t0);
+    rr_log_event(RR_LOG_ALWAYS | (status ? RR_LOG_ERROR : RR_LOG_INFO), "load", "load_summary",
+                 "\"records\":%llu,\"undecodable\":%llu,\"failed\":%llu,"
+                 "\"unread_bytes\":%llu,\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f",
+                 (unsigned long long)records, (unsigned long long)undecodable,
+                 (unsigned long long)failed, (unsigned long long)unread, topic, np,
+                 rr_mono_s() - t0);
     return status;
 }
 

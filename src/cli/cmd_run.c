@@ -5,8 +5,8 @@
  * status 2 before anything is opened), the configuration is loaded, the
  * outputs are checked against the inputs and each other, and the job they
  * describe (pipeline/job.h) is handed to rr_job_run, which runs it in its
- * mode. Then the run's error, if any, and its summary line
- * (pipeline/summary.h) go to stderr.
+ * mode. Then the run's error, if any, and its summary (pipeline/summary.h)
+ * are logged (ops/log.h), as every usage error is.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +24,7 @@
 #include "pipeline/job.h"
 #include "pipeline/outpaths.h"
 #include "pipeline/summary.h"
+#include "ops/log.h"
 
 #define MAX_INPUTS 1024
 #define MAX_OUTPUTS RR_FANOUT_MAX_OUTPUTS
@@ -105,9 +106,11 @@ static const char run_usage_outcome[] =
     "                          while the run lasts (:PORT: every address; port 0: any)\n"
     "      --metrics-file FILE  the same metrics, as they stand when the run ends, into FILE\n"
     "                          (node_exporter's textfile collector)\n"
-    "  -q, --quiet             no progress on stderr (the summary line is always printed)\n"
-    "      --log-level LEVEL   error, warn, info (default), debug: the log lines on stderr\n"
-    "      --log-format FMT    text (default) or json (global options: replyrate --help)\n"
+    "  -q, --quiet             no progress (the summary is always written)\n"
+    "      --log-level LEVEL   error, warn, info (default), debug: the lines on stderr\n"
+    "      --log-format FMT    text (default) or json: one JSON object a line, for scripts\n"
+    "      --progress-every DUR  progress events this often when stderr is not a terminal\n"
+    "                          (default 5s; global options: replyrate --help)\n"
     "  -h, --help              this message\n"
     "\n"
     "Output files appear under their names only when the run succeeds (exit 0): they\n"
@@ -117,13 +120,11 @@ static const char run_usage_outcome[] =
     "SIGTERM or SIGINT stops the run (a second one at once); a killed run may leave\n"
     ".NAME.tmp.PID files, which nothing reads. See docs/operations.md.\n"
     "\n"
-    "On exit one JSON summary line goes to stderr:\n"
-    "  "
-    "{\"type\":\"summary\",\"input\":N,\"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...,"
-    "\n"
-    "   "
-    "\"unread_bytes\":N,\"skipped_bytes\":N,\"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}"
-    "\n"
+    "On exit a summary is logged on stderr; with --log-format json:\n"
+    "  {\"type\":\"summary\",\"ts\":...,\"level\":...,\"component\":\"run\",\"input\":N,\n"
+    "   \"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...,\"unread_bytes\":N,\n"
+    "   \"skipped_bytes\":N,\"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}\n"
+    "(text: TIME LEVEL run: summary input=N applied=N ...)\n"
     "A file's framing breaks when a length prefix is broken or runs past the end;\n"
     "a short tail (at most 4096 bytes) in which no record decodes is the file's last\n"
     "invalid record (SPEC §7), anything more is unread (docs/operations.md).\n"
@@ -148,7 +149,7 @@ static int parse_i64(const char *s, int64_t *out)
 }
 
 /* --NAME ARG, a duration in [lo, hi] ms (range says so in words), into *ms;
- * else the usage error on stderr and -1. */
+ * else the usage error logged and -1. */
 static int duration_opt(const char *name, const char *arg, int64_t lo, int64_t hi,
                         const char *range, int64_t *ms)
 {
@@ -156,7 +157,7 @@ static int duration_opt(const char *name, const char *arg, int64_t lo, int64_t h
     int64_t v = 0;
     int unparsed = rr_config_file_duration(arg, &v, err, sizeof err) < 0;
     if (unparsed || v < lo || v > hi) {
-        fprintf(stderr, "replyrate run: --%s: '%s': %s\n", name, arg, unparsed ? err : range);
+        rr_log(RR_LOG_ERROR, "run", "--%s: '%s': %s", name, arg, unparsed ? err : range);
         return -1;
     }
     *ms = v;
@@ -218,7 +219,8 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
     int c;
     int64_t v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:o:c:j:b:t:g:X:F:qh", opts, NULL)) != -1) {
+    opterr = 0; /* getopt's own messages would bypass the log */
+    while ((c = getopt_long(argc, argv, ":i:o:c:j:b:t:g:X:F:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             f->ko.brokers = optarg;
@@ -246,8 +248,8 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
                 k == 10)
                 ymd = y * 10000 + m * 100 + d;
             if (!ymd || rr_yyyymmdd_to_day(ymd) == RR_TZ_BAD_DATE) {
-                fprintf(stderr, "replyrate run: --%s: expected a date YYYY-MM-DD, got '%s'\n",
-                        c == 'f' ? "from" : "to", optarg);
+                rr_log(RR_LOG_ERROR, "run", "--%s: expected a date YYYY-MM-DD, got '%s'",
+                       c == 'f' ? "from" : "to", optarg);
                 return -1;
             }
             *(c == 'f' ? &job->from_ymd : &job->to_ymd) = ymd;
@@ -294,10 +296,8 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             break;
         case 'R':
             if (rr_gates_parse_ratio(optarg, &job->gates.max_invalid_ratio) < 0) {
-                fprintf(stderr,
-                        "replyrate run: --max-invalid-ratio: expected a number in 0..1, "
-                        "got '%s'\n",
-                        optarg);
+                rr_log(RR_LOG_ERROR, "run",
+                       "--max-invalid-ratio: expected a number in 0..1, got '%s'", optarg);
                 return -1;
             }
             f->gates_set = 1;
@@ -311,20 +311,20 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
         case 'F':
             if ((c == 'X' ? rr_kafka_add_prop(&f->ko, optarg, err, sizeof err)
                           : rr_kafka_add_props_file(&f->ko, optarg, err, sizeof err)) < 0) {
-                fprintf(stderr, "replyrate run: %s\n", err);
+                rr_log(RR_LOG_ERROR, "run", "%s", err);
                 return -1;
             }
             break;
         case 'i':
             if (job->n_inputs == MAX_INPUTS) {
-                fprintf(stderr, "replyrate run: more than %d --input files\n", MAX_INPUTS);
+                rr_log(RR_LOG_ERROR, "run", "more than %d --input files", MAX_INPUTS);
                 return -1;
             }
             f->inputs[job->n_inputs++] = optarg;
             break;
         case 'o':
             if (job->n_outputs == MAX_OUTPUTS) {
-                fprintf(stderr, "replyrate run: more than %d --output files\n", MAX_OUTPUTS);
+                rr_log(RR_LOG_ERROR, "run", "more than %d --output files", MAX_OUTPUTS);
                 return -1;
             }
             f->outputs[job->n_outputs++] = optarg;
@@ -343,16 +343,15 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             break;
         case 'n':
             if (parse_i64(optarg, &job->now_ms) < 0) {
-                fprintf(stderr, "replyrate run: --now-ms: not an integer: '%s'\n", optarg);
+                rr_log(RR_LOG_ERROR, "run", "--now-ms: not an integer: '%s'", optarg);
                 return -1;
             }
             job->have_now = 1;
             break;
         case 'j':
             if (parse_i64(optarg, &v) < 0 || v < 1 || v > MAX_INPUTS) {
-                fprintf(stderr,
-                        "replyrate run: --threads: expected an integer in 1..%d, got '%s'\n",
-                        MAX_INPUTS, optarg);
+                rr_log(RR_LOG_ERROR, "run", "--threads: expected an integer in 1..%d, got '%s'",
+                       MAX_INPUTS, optarg);
                 return -1;
             }
             job->threads = (int)v;
@@ -364,14 +363,17 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             fputs(run_usage, stdout);
             fputs(run_usage_outcome, stdout);
             return 1;
+        case ':':
+            rr_log(RR_LOG_ERROR, "run", "option '%s' needs a value", argv[optind - 1]);
+            return -1;
         default:
-            fputs(run_usage, stderr);
-            fputs(run_usage_outcome, stderr);
+            rr_log(RR_LOG_ERROR, "run", "unknown option '%s' (see replyrate run --help)",
+                   argv[optind - 1]);
             return -1;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "replyrate run: unexpected argument '%s'\n", argv[optind]);
+        rr_log(RR_LOG_ERROR, "run", "unexpected argument '%s'", argv[optind]);
         return -1;
     }
     return 0;
@@ -392,9 +394,8 @@ static int check_flags(run_flags_t *f, int live)
     else if (!!f->ko.brokers != !!topic)
         why = topic ? "--topic needs --brokers" : "--brokers needs --topic";
     else if ((!n_in && !topic) || (!job->n_outputs && !job->publish)) {
-        fprintf(stderr, "replyrate run: %s is required\n\n%s%s",
-                !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)",
-                run_usage, run_usage_outcome);
+        rr_log(RR_LOG_ERROR, "run", "%s is required (see replyrate run --help)",
+               !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)");
         return -1;
     } else if (job->resync && !n_in)
         why = "--resync is for --input files";
@@ -425,7 +426,7 @@ static int check_flags(run_flags_t *f, int live)
         why = "--manifest, --allow-empty, --allow-incomplete and --max-invalid-ratio are for "
               "bounded runs (files, --until-end, --from/--to)";
     if (why) {
-        fprintf(stderr, "replyrate run: %s\n", why);
+        rr_log(RR_LOG_ERROR, "run", "%s", why);
         return -1;
     }
     return 0;
@@ -443,7 +444,7 @@ static int check_outputs(run_flags_t *f)
         const char *path = i < n_out ? f->outputs[i] : i == n_out ? job->late_path : job->dead_path;
         rr_format_t fmt;
         if (path && strcmp(path, "-") && rr_format_from_path(path, &fmt, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: %s\n", err);
+            rr_log(RR_LOG_ERROR, "run", "%s", err);
             return -1;
         }
     }
@@ -464,7 +465,7 @@ static int check_outputs(run_flags_t *f)
     out_paths[n_op++] = (rr_named_path_t){"--dead-letter", job->dead_path};
     out_paths[n_op++] = (rr_named_path_t){"--manifest", job->manifest_path};
     if (rr_outpaths_check(in_paths, (size_t)job->n_inputs, out_paths, n_op, err, sizeof err) < 0) {
-        fprintf(stderr, "replyrate run: %s\n", err);
+        rr_log(RR_LOG_ERROR, "run", "%s", err);
         return -1;
     }
     return 0;
@@ -476,7 +477,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
 {
     run_flags_t *f = calloc(1, sizeof *f); /* the input list is large for a stack */
     if (!f) {
-        fprintf(stderr, "replyrate run: out of memory\n");
+        rr_log(RR_LOG_ERROR, "run", "out of memory");
         return 1;
     }
     rr_job_t *job = &f->job;
@@ -494,7 +495,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     char err[1024];
     if (f->config_path) {
         if (rr_config_file_load(f->config_path, &cfg, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: config: %s\n", err);
+            rr_log(RR_LOG_ERROR, "run", "config: %s", err);
             goto out;
         }
     } else {
@@ -507,7 +508,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     if (f->metrics_addr) {
         int port;
         if (rr_tm_serve(f->metrics_addr, &port, err, sizeof err) < 0) {
-            fprintf(stderr, "replyrate run: %s\n", err);
+            rr_log(RR_LOG_ERROR, "run", "%s", err);
             goto out;
         }
         rr_log(RR_LOG_INFO, "metrics", "serving /metrics, /health and /ready on port %d", port);
@@ -519,11 +520,13 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     if (f->metrics_file && rr_tm_write_file(f->metrics_file, merr, sizeof merr) < 0)
         rr_log(RR_LOG_ERROR, "metrics", "--metrics-file %s", merr);
     rr_tm_shutdown();
-    if (err[0]) fprintf(stderr, "replyrate run: %s\n", err);
-    if (res.summary) {
-        char line[RR_SUMMARY_MAX];
-        rr_summary_format(&res.outcome, line, sizeof line);
-        fputs(line, stderr);
+    rr_log_status(NULL); /* the progress line, if one is left, goes with the run */
+    if (err[0]) rr_log(RR_LOG_ERROR, "run", "%s", err);
+    if (res.summary) { /* whatever the level: scripts wait for it */
+        char fields[RR_SUMMARY_MAX];
+        rr_summary_format(&res.outcome, fields, sizeof fields);
+        rr_log_event(RR_LOG_ALWAYS | (res.outcome.status ? RR_LOG_ERROR : RR_LOG_INFO), "run",
+                     "summary", "%s", fields);
     }
 out:
     rr_kafka_opts_free(&f->ko);

@@ -1,8 +1,7 @@
 #include "cli/gen_topic.h"
 
-#include <stdio.h>
-
 #include "codec/encode.h"
+#include "ops/log.h"
 
 static int put(rr_gen_topic_t *t, uint64_t shop, int64_t ts_ms, const uint8_t *msg, size_t len)
 {
@@ -10,7 +9,7 @@ static int put(rr_gen_topic_t *t, uint64_t shop, int64_t ts_ms, const uint8_t *m
     int rc = rr_event_producer_put(t->prod, (int32_t)t->last, shop, ts_ms, msg, len, t->err,
                                    sizeof t->err);
     const char *warning = rr_event_producer_warning(t->prod);
-    if (warning) fprintf(stderr, "%s: %s\n", t->who, warning);
+    if (warning) rr_log(RR_LOG_WARN, t->who, "%s", warning);
     return rc;
 }
 

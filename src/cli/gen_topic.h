@@ -8,7 +8,7 @@
  * partition and at its time.
  *
  * Ownership: the producer is borrowed, and so is pace_arg. Thread-safety:
- * one rr_gen_run at a time per context; warnings go to stderr.
+ * one rr_gen_run at a time per context; warnings are logged (ops/log.h).
  */
 #ifndef RR_CLI_GEN_TOPIC_H
 #define RR_CLI_GEN_TOPIC_H
@@ -21,7 +21,7 @@
 
 typedef struct rr_gen_topic {
     rr_event_producer_t *prod; /* borrowed; its partitions are the split */
-    const char *who;           /* names the command in warnings: "replyrate gen" */
+    const char *who;           /* the warnings' log component: "gen" */
     /* Called before each record is put to partition p; non-zero stops the
      * run (err says why, or rr_gen_run's own message stands). May be NULL. */
     int (*pace)(void *pace_arg, int32_t p);

@@ -1,5 +1,6 @@
-/* cli/main.c: the replyrate executable: the global options (logging), then
- * dispatch to a subcommand. */
+/* cli/main.c: the replyrate executable: the global options (logging and
+ * progress), then dispatch to a subcommand. Whatever is said on stderr, here
+ * and below, goes through ops/log.h. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "ops/log.h"
+#include "ops/progress.h"
 
 static const char usage[] =
     "usage: replyrate COMMAND [OPTIONS]\n"
@@ -36,12 +39,15 @@ static const char usage[] =
     "\n"
     "global options (before or after COMMAND):\n"
     "  --log-level LEVEL   error, warn, info (default) or debug: the least severe\n"
-    "                      log lines printed on stderr (warnings, notices, librdkafka)\n"
-    "  --log-format FMT    text (default): TIME LEVEL COMPONENT: MESSAGE;\n"
-    "                      json: {\"type\":\"log\",\"ts\":...,\"level\":...,\n"
-    "                      \"component\":...,\"msg\":...}\n"
-    "The summary and progress lines are JSON whatever the log format\n"
-    "(docs/operations.md, \"Logging\").\n"
+    "                      lines written on stderr\n"
+    "  --log-format FMT    text (default): TIME LEVEL COMPONENT: MESSAGE, or an event\n"
+    "                      as TIME LEVEL COMPONENT: KIND key=value ...;\n"
+    "                      json: one object a line, {\"type\":KIND,\"ts\":...,\n"
+    "                      \"level\":...,\"component\":...,...}; for scripts\n"
+    "  --progress-every DUR  how often progress is logged when stderr is not a\n"
+    "                      terminal (default 5s; on one, a line is redrawn)\n"
+    "Every line on stderr is one of these: messages, progress, a stream's\n"
+    "commits, the summary (docs/operations.md, \"Logging\").\n"
     "\n"
     "replyrate --version prints the version.\n";
 
@@ -58,45 +64,61 @@ static int exiting(int status)
     return status;
 }
 
-/* Take --log-level and --log-format (also as --opt=value) out of argv, up to
- * a "--", and apply them. The new argc, or -1 after a message (usage error). */
-static int log_options(int argc, char **argv)
+/* Take the global options --log-level, --log-format and --progress-every
+ * (also as --opt=value) out of argv, up to a "--", and apply them. The new
+ * argc, or -1 after a message (usage error). */
+static int global_options(int argc, char **argv)
 {
+    static const char *const names[] = {"--log-level", "--log-format", "--progress-every"};
     int out = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int is_level = !strncmp(a, "--log-level", 11) && (a[11] == 0 || a[11] == '=');
-        int is_format = !strncmp(a, "--log-format", 12) && (a[12] == 0 || a[12] == '=');
+        int which = -1;
+        for (int k = 0; k < 3 && which < 0; k++) {
+            size_t n = strlen(names[k]);
+            if (!strncmp(a, names[k], n) && (a[n] == 0 || a[n] == '=')) which = k;
+        }
         if (!strcmp(a, "--")) {
             while (i < argc)
                 argv[out++] = argv[i++];
             break;
         }
-        if (!is_level && !is_format) {
+        if (which < 0) {
             argv[out++] = argv[i];
             continue;
         }
-        const char *name = is_level ? "--log-level" : "--log-format";
         const char *v = strchr(a, '=') ? strchr(a, '=') + 1 : i + 1 < argc ? argv[++i] : NULL;
         rr_log_level_t level;
         rr_log_format_t format;
+        int64_t ms = 0;
+        char err[256];
         if (!v) {
-            fprintf(stderr, "replyrate: %s needs a value\n", name);
+            rr_log(RR_LOG_ERROR, "cli", "%s needs a value", names[which]);
             return -1;
         }
-        if (is_level && rr_log_parse_level(v, &level) < 0) {
-            fprintf(stderr,
-                    "replyrate: --log-level: expected error, warn, info or debug, got '%s'\n", v);
+        if (which == 0 && rr_log_parse_level(v, &level) < 0) {
+            rr_log(RR_LOG_ERROR, "cli",
+                   "--log-level: expected error, warn, info or debug, got '%s'", v);
             return -1;
         }
-        if (is_format && rr_log_parse_format(v, &format) < 0) {
-            fprintf(stderr, "replyrate: --log-format: expected text or json, got '%s'\n", v);
+        if (which == 1 && rr_log_parse_format(v, &format) < 0) {
+            rr_log(RR_LOG_ERROR, "cli", "--log-format: expected text or json, got '%s'", v);
             return -1;
         }
-        if (is_level)
+        if (which == 2) {
+            int unparsed = rr_config_file_duration(v, &ms, err, sizeof err) < 0;
+            if (unparsed || ms < 100 || ms > 86400000) {
+                rr_log(RR_LOG_ERROR, "cli", "--progress-every: '%s': %s", v,
+                       unparsed ? err : "between 100ms and 24h");
+                return -1;
+            }
+        }
+        if (which == 0)
             rr_log_set_level(level);
-        else
+        else if (which == 1)
             rr_log_set_format(format);
+        else
+            rr_progress_set_interval((double)ms / 1000.0);
     }
     argv[out] = NULL;
     return out;
@@ -104,10 +126,10 @@ static int log_options(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    argc = log_options(argc, argv);
+    argc = global_options(argc, argv);
     if (argc < 0) return 2;
-    if (argc < 2) {
-        fputs(usage, stderr);
+    if (argc < 2) { /* asked for nothing: what there is to ask for, as help does */
+        fputs(usage, stdout);
         return 2;
     }
     const char *cmd = argv[1];
@@ -127,6 +149,6 @@ int main(int argc, char **argv)
                LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR, LIBCONFIG_VER_REVISION);
         return 0;
     }
-    fprintf(stderr, "replyrate: unknown command '%s'\n\n%s", cmd, usage);
+    rr_log(RR_LOG_ERROR, "cli", "unknown command '%s' (see replyrate --help)", cmd);
     return 2;
 }

@@ -189,6 +189,11 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     rr_log(level, "kafka", "%s: %s: %s", rk ? rd_kafka_name(rk) : "rdkafka", fac, buf);
 }
 
+void rr_kafka_conf_log(rd_kafka_conf_t *conf)
+{
+    rd_kafka_conf_set_log_cb(conf, on_log);
+}
+
 rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
                          const char *const *defaults, void (*conf_hook)(rd_kafka_conf_t *, void *),
                          void *hook_arg, char *errstr, size_t errstr_size)
@@ -213,7 +218,7 @@ rd_kafka_t *rr_kafka_new(rd_kafka_type_t type, const rr_kafka_opts_t *o,
             later = !strncmp(o->props[j], o->props[i], kl + 1);
         if (!later && set(conf, key, eq + 1, errstr, errstr_size) < 0) goto fail;
     }
-    rd_kafka_conf_set_log_cb(conf, on_log);
+    rr_kafka_conf_log(conf);
     if (conf_hook) conf_hook(conf, hook_arg);
     char why[512];
     rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);

@@ -51,6 +51,10 @@ int rr_kafka_add_props_file(rr_kafka_opts_t *o, const char *path, char *errstr, 
 /* Free what -X and -F made (a copy of o shares it: free one). */
 void rr_kafka_opts_free(rr_kafka_opts_t *o);
 
+/* Route the log of a client made from conf through ops/log.h (every client
+ * rr_kafka_new makes is; this is for one made otherwise). */
+void rr_kafka_conf_log(rd_kafka_conf_t *conf);
+
 /* A client of the given type. defaults: NULL-terminated key, value pairs set
  * before -X (may be NULL). conf_hook, if set, is called on the config last
  * (callbacks, opaque). Returns NULL with errstr naming the property at fault. */

@@ -45,7 +45,7 @@ static void read_retention(rr_event_producer_t *p)
     char *v[4], err[512];
     p->retention_ms = p->retention_bytes = -1;
     if (rr_kafka_topic_configs(p->rk, p->topic, names, 4, v, 10000, err, sizeof err) < 0) {
-        snprintf(p->warning, sizeof p->warning, "warning: %s: its retention is not checked", err);
+        snprintf(p->warning, sizeof p->warning, "%s: its retention is not checked", err);
         p->warn = p->warned = 1;
         return;
     }
@@ -66,7 +66,7 @@ static void check_retention(rr_event_producer_t *p, int32_t partition, int64_t t
     char at[32], limit[32];
     if (p->retention_ms >= 0 && ts_ms > 0 && ts_ms < p->now_ms - p->retention_ms) {
         snprintf(p->warning, sizeof p->warning,
-                 "warning: topic '%s' has retention.ms=%lld: the broker deletes records stamped "
+                 "topic '%s' has retention.ms=%lld: the broker deletes records stamped "
                  "before %s, and this writes one stamped %s (its event time): it will be deleted "
                  "within minutes. Keep them: set retention.ms=-1 on the topic (docs/kafka.md)",
                  p->topic, (long long)p->retention_ms,
@@ -76,7 +76,7 @@ static void check_retention(rr_event_producer_t *p, int32_t partition, int64_t t
     } else if (p->retention_bytes >= 0 && p->bytes &&
                (p->bytes[partition] += len) > (uint64_t)p->retention_bytes) {
         snprintf(p->warning, sizeof p->warning,
-                 "warning: topic '%s' has retention.bytes=%lld: this writes more than that to "
+                 "topic '%s' has retention.bytes=%lld: this writes more than that to "
                  "partition %d, and the broker deletes a partition's oldest records beyond it. "
                  "Keep them: set retention.bytes=-1 on the topic (docs/kafka.md)",
                  p->topic, (long long)p->retention_bytes, (int)partition);

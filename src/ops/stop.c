@@ -4,11 +4,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/log.h"
+
 static volatile sig_atomic_t stop_flag, stop_signo, hold, mode, settled;
 static void (*discard_fn)(void);
 
-/* Async-signal-safe: flags, write(2), the caller's discard function (itself
- * async-signal-safe) and _exit only. */
+/* Async-signal-safe: flags, the log's signal-safe line, the caller's discard
+ * function (itself async-signal-safe) and _exit only. */
 static void on_signal(int sig)
 {
     if (settled) return; /* the command's outcome is decided: too late to change it */
@@ -16,11 +18,9 @@ static void on_signal(int sig)
     if (!stop_signo) stop_signo = sig;
     stop_flag = stop_signo; /* the first signal's number: readers may report it */
     if (hold || mode == RR_STOP_FLAG || (mode == RR_STOP_GRACEFUL && !again)) return;
-    static const char msg[] = "replyrate: stopped by a signal: temporary files removed, "
-                              "nothing published\n";
     if (discard_fn) discard_fn();
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
+    rr_log_signal_safe(RR_LOG_ERROR, "cli",
+                       "stopped by a signal: temporary files removed, nothing published");
     _exit(128 + sig);
 }
 

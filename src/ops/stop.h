@@ -7,7 +7,8 @@
  *                     records which signal it was: the run stops reading,
  *                     publishes nothing, prints its summary and exits 128+N.
  *                     A second one removes every temporary file in flight
- *                     (io/tmpfile.h) and _exits 128+N at once, unless the run
+ *                     (io/tmpfile.h), says so (rr_log_signal_safe) and
+ *                     _exits 128+N at once, unless the run
  *                     is publishing (rr_stop_hold): renames take
  *                     microseconds, and cutting them short would publish
  *                     part of a run.

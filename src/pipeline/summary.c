@@ -11,7 +11,7 @@ int rr_summary_format(const rr_outcome_t *o, char *buf, size_t size)
     double el = o->seconds;
     int len = snprintf(
         buf, size,
-        "{\"type\":\"summary\",\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
+        "\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
         "\"late\":%llu,\"invalid\":%llu,\"held\":%llu,\"shop_days\":%llu,\"agent_days\":%llu,"
         "\"violations\":%llu,\"alerts\":%llu,\"peak_open_conversations\":%llu,"
         "\"peak_active_conversations\":%llu,"
@@ -35,6 +35,5 @@ int rr_summary_format(const rr_outcome_t *o, char *buf, size_t size)
     if (o->signo && at < size)
         at += (size_t)snprintf(buf + at, size - at, ",\"signal\":\"%s\"",
                                rr_stop_signal_name(o->signo));
-    if (at < size) at += (size_t)snprintf(buf + at, size - at, "}\n");
     return (int)at;
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/lint/layers.sh: fails when an #include in src/ points up a layer or
 # into another folder's private header, when a header's include guard does
-# not name its path (src/io/filesink.h: RR_IO_FILESINK_H), or when code below
+# not name its path (src/io/filesink.h: RR_IO_FILESINK_H), when code below
 # cli/ and ops/ prints (stdio to stderr/stdout, perror): it returns errstr or
-# logs through ops/log.h instead.
+# logs through ops/log.h instead, or when cli/ writes to stderr itself
+# (stderr, perror, STDERR_FILENO): every line there goes through ops/log.h.
 #
 # Each folder of src/ is a layer and may include only its own headers and
 # those of the folders listed for it below (the same table as CMakeLists.txt's
@@ -85,8 +86,24 @@ for path in sys.argv[1:]:
 PY
 )
 
+# stderr has one writer, ops/log.h: cli/ prints results and help on stdout
+# only (a stray fprintf(stderr) is a line no log shipper can parse)
+while IFS= read -r where; do
+  complain "$where" "writes to stderr (only ops/ may; use ops/log.h)"
+done < <(python3 - src/cli/*.[ch] <<'PY'
+import re, sys
+call = re.compile(r'(?<![\w.>])(perror|stderr|STDERR_FILENO)(?!\w)')
+blank = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+for path in sys.argv[1:]:
+    text = blank.sub(lambda m: re.sub(r'[^\n]', ' ', m.group(0)), open(path).read())
+    for n, line in enumerate(text.split('\n'), 1):
+        if call.search(line):
+            print(f"{path}:{n}")
+PY
+)
+
 if ((bad)); then
   echo "tests/lint/layers.sh: $bad finding(s) against the house's rules" >&2
   exit 1
 fi
-echo "layers: #includes point down, guards name their paths, nothing prints below cli/ and ops/"
+echo "layers: #includes point down, guards name their paths, nothing prints below cli/ and ops/, stderr only through ops/log.h"

@@ -71,6 +71,12 @@ Test(outcome, ratio_parses_zero_to_one_only)
     cr_assert_eq(rr_gates_parse_ratio("nan", &r), -1);
 }
 
+static int str_ends(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcmp(s + n - t, tail);
+}
+
 static const char *print(const rr_outcome_t *o)
 {
     static char line[RR_SUMMARY_MAX];
@@ -85,21 +91,20 @@ Test(outcome, summary_keeps_the_spec_counts_first_and_adds_the_outcome)
     o.stats.input = 5, o.stats.applied = 2, o.stats.duplicate = 1, o.stats.late = 1;
     o.stats.invalid = 1;
     const char *l = print(&o);
-    const char *head = "{\"type\":\"summary\",\"input\":5,\"applied\":2,\"duplicate\":1,"
-                       "\"late\":1,\"invalid\":1,";
+    const char *head = "\"input\":5,\"applied\":2,\"duplicate\":1,\"late\":1,\"invalid\":1,";
     cr_assert_eq(strncmp(l, head, strlen(head)), 0, "%s", l);
     cr_assert(
-        strstr(l, ",\"unread_bytes\":0,\"skipped_bytes\":0,\"missing_records\":0,\"status\":0}\n"),
+        strstr(l, ",\"unread_bytes\":0,\"skipped_bytes\":0,\"missing_records\":0,\"status\":0"),
         "%s", l);
     cr_assert(strstr(l, ",\"held\":0,"), "%s", l);
     rr_outcome_error(&o);
-    cr_assert(strstr(print(&o), ",\"status\":1,\"reason\":\"error\"}\n"));
+    cr_assert(str_ends(print(&o), ",\"status\":1,\"reason\":\"error\""));
     rr_outcome_stopped(&o, SIGTERM);
-    cr_assert(strstr(print(&o), ",\"status\":143,\"reason\":\"signal\",\"signal\":\"SIGTERM\"}\n"));
+    cr_assert(str_ends(print(&o), ",\"status\":143,\"reason\":\"signal\",\"signal\":\"SIGTERM\""));
     rr_outcome_error(&o); /* a stopped run's errors do not change its status */
     cr_assert_eq(o.status, 143);
     rr_outcome_stopped(&o, SIGINT);
-    cr_assert(strstr(print(&o), ",\"status\":130,\"reason\":\"signal\",\"signal\":\"SIGINT\"}\n"));
+    cr_assert(str_ends(print(&o), ",\"status\":130,\"reason\":\"signal\",\"signal\":\"SIGINT\""));
 }
 
 Test(outcome, summary_fields_keep_their_order)
@@ -124,10 +129,10 @@ Test(outcome, summary_fields_keep_their_order)
     rr_outcome_stopped(&o, SIGTERM);
     cr_assert_str_eq(
         print(&o),
-        "{\"type\":\"summary\",\"input\":10,\"applied\":6,\"duplicate\":1,\"late\":1,"
+        "\"input\":10,\"applied\":6,\"duplicate\":1,\"late\":1,"
         "\"invalid\":2,\"held\":3,\"shop_days\":4,\"agent_days\":5,\"violations\":7,"
         "\"alerts\":8,\"peak_open_conversations\":9,\"peak_active_conversations\":11,"
         "\"evicted_conversations\":12,\"shops_in_several_partitions\":13,"
         "\"seconds\":2.000,\"events_per_s\":5,\"unread_bytes\":14,\"skipped_bytes\":15,"
-        "\"missing_records\":16,\"status\":143,\"reason\":\"signal\",\"signal\":\"SIGTERM\"}\n");
+        "\"missing_records\":16,\"status\":143,\"reason\":\"signal\",\"signal\":\"SIGTERM\"");
 }
