@@ -33,7 +33,7 @@ void rr_progress_init(rr_progress_t *p, int quiet, int bounded, uint64_t total, 
     p->t0 = p->window_t = rr_mono_s();
     /* decided once: the terminal does not come and go during a run */
     p->status = !quiet && bounded && rr_log_status_capable();
-    p->next_status = p->t0 + STATUS_EVERY_S;
+    p->next_status = p->t0; /* drawn at once: even a short run shows it ran */
     p->next_event = p->t0 + interval_s;
 }
 
