@@ -493,7 +493,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\r\n")] = 0;
     if (starting)
-        snprintf(start_err, sizeof start_err, "%s", line);
+        snprintf(start_err, sizeof start_err, "%.*s", (int)sizeof start_err - 1, line);
     else
         rr_log(RR_LOG_WARN, "metrics", "%s", line);
 }

@@ -72,7 +72,7 @@ Test(telemetry, many_partitions_each_found_again)
 
 Test(telemetry, engines_sum_and_go)
 {
-    int a, b;
+    int a = 0, b = 0; /* only their addresses matter: keys */
     rr_tm_engine(&a, 10, 2, 1000);
     rr_tm_engine(&b, 5, 1, 500);
     rr_tm_engine(&a, 11, 2, 1100); /* a's newer numbers replace its older */
