@@ -25,11 +25,11 @@ port_of() { # log: the port the run said it serves on
   fail "the run never said where it serves: $(cat "$1")"
 }
 
-"$bin" gen --events 200000 --seed 5 --duplicate-rate 0.01 --late-rate 0.01 --invalid-rate 0.01 \
+"$bin" --log-format json gen --events 200000 --seed 5 --duplicate-rate 0.01 --late-rate 0.01 --invalid-rate 0.01 \
   --output "$tmp/in.pb" 2>/dev/null
 size=$(stat -c %s "$tmp/in.pb")
 mkfifo "$tmp/fifo"
-"$bin" run -i "$tmp/fifo" -o "$tmp/out.jsonl" --metrics-addr 127.0.0.1:0 \
+"$bin" --log-format json run -i "$tmp/fifo" -o "$tmp/out.jsonl" --metrics-addr 127.0.0.1:0 \
   --metrics-file "$tmp/end.prom" 2>"$tmp/run.log" &
 pid=$!
 exec 7>"$tmp/fifo"
@@ -55,7 +55,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$url/nothing")
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/metrics")
 [ "$code" = 405 ] || fail "POST answered $code"
 # a second run cannot take the port
-if "$bin" run -i "$tmp/in.pb" -o "$tmp/other.jsonl" --metrics-addr "127.0.0.1:$port" 2>"$tmp/busy.log"; then
+if "$bin" --log-format json run -i "$tmp/in.pb" -o "$tmp/other.jsonl" --metrics-addr "127.0.0.1:$port" 2>"$tmp/busy.log"; then
   fail "a second run served on a port in use"
 fi
 grep -q "metrics-addr.*$port" "$tmp/busy.log" || fail "the port in use is not named: $(cat "$tmp/busy.log")"
@@ -74,7 +74,7 @@ published=$($prom sum "$tmp/end.prom" replyrate_records_published_total output="
 [ "$($prom sum "$tmp/end.prom" replyrate_ready)" = 0 ] || fail "replyrate_ready is not 0 after the end"
 
 for bad in nohost 127.0.0.1:http 127.0.0.1:70000 "no.such.host.invalid:9"; do
-  if "$bin" run -i "$tmp/in.pb" -o "$tmp/bad.jsonl" --metrics-addr "$bad" 2>"$tmp/bad.log"; then
+  if "$bin" --log-format json run -i "$tmp/in.pb" -o "$tmp/bad.jsonl" --metrics-addr "$bad" 2>"$tmp/bad.log"; then
     fail "--metrics-addr $bad was taken"
   fi
   grep -q -- "--metrics-addr" "$tmp/bad.log" || fail "--metrics-addr $bad: not named: $(cat "$tmp/bad.log")"

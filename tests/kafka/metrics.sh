@@ -23,7 +23,7 @@ port_of() { # log: the port the run said it serves on
 published_equal() { # metrics file, prefix
   local t n m
   for t in shop_day agent_day violations alerts late dead_letter; do
-    "$bin" export --brokers "$brokers" --topic "$id.$2.$t" --output "$tmp/x.jsonl" 2>"$tmp/export.log" ||
+    "$bin" --log-format json export --brokers "$brokers" --topic "$id.$2.$t" --output "$tmp/x.jsonl" 2>"$tmp/export.log" ||
       fail "export $2.$t: $(cat "$tmp/export.log")"
     n=$(wc -l <"$tmp/x.jsonl")
     m=$($prom sum "$1" replyrate_records_published_total output="$id.$2.$t")
@@ -31,12 +31,12 @@ published_equal() { # metrics file, prefix
   done
 }
 
-"$bin" gen --events 1000000 --seed 83 --duplicate-rate 0.01 --disorder-rate 0.02 --late-rate 0.002 \
+"$bin" --log-format json gen --events 1000000 --seed 83 --duplicate-rate 0.01 --disorder-rate 0.02 --late-rate 0.002 \
   --invalid-rate 0.002 --brokers "$brokers" --topic "$id.events" --partitions 4 2>"$tmp/gen.log" ||
   fail "gen: $(cat "$tmp/gen.log")"
 
 # 1. a bounded run, scraped while it runs
-"$bin" run --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$id.b" \
+"$bin" --log-format json run --until-end --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$id.b" \
   --publish --topic-prefix "$id.b" --threads 1 --metrics-addr 127.0.0.1:0 \
   --metrics-file "$tmp/b-end.prom" 2>"$tmp/b.log" &
 pid=$!
@@ -66,8 +66,8 @@ published_equal "$tmp/b-end.prom" b
 
 # 2. a stream, scraped once it has read everything, then stopped
 stream() { # log
-  "$bin" run --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$id.s" --publish \
-    --topic-prefix "$id.s" --commit-every 500ms --metrics-addr 127.0.0.1:0 --log-format json 2>"$1" &
+  "$bin" --log-format json run --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$id.s" --publish \
+    --topic-prefix "$id.s" --commit-every 500ms --metrics-addr 127.0.0.1:0 2>"$1" &
   pid=$!
   port=$(port_of "$1")
 }
