@@ -65,11 +65,11 @@ $prom summary "$tmp/b-end.prom" "$tmp/b.log" || fail "bounded run: metrics and s
 published_equal "$tmp/b-end.prom" b
 
 # 2. a stream, scraped once it has read everything, then stopped
-stream() { # log
+stream() { # log [port: polled from before the run listens]
   "$bin" --log-format json run --now-ms "$now" --brokers "$brokers" --topic "$id.events" --group "$id.s" --publish \
-    --topic-prefix "$id.s" --commit-every 500ms --metrics-addr 127.0.0.1:0 2>"$1" &
+    --topic-prefix "$id.s" --commit-every 500ms --metrics-addr "127.0.0.1:${2:-0}" 2>"$1" &
   pid=$!
-  port=$(port_of "$1")
+  [ -n "${2:-}" ] && port=$2 || port=$(port_of "$1")
 }
 stream "$tmp/s1.log"
 total=$(summary_field "$tmp/b.log" input)
@@ -93,7 +93,10 @@ $prom summary "$tmp/s.prom" "$tmp/s1.log" || fail "stream: metrics and summary d
 published_equal "$tmp/s.prom" s
 
 # 3. the stream again: its four partitions come back from the changelog
-stream "$tmp/s2.log"
+# a port free now, so that /ready is asked from before the run listens: it
+# must answer 503 (starting, joining, restoring) before its first 200
+free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+stream "$tmp/s2.log" "$free"
 url=http://127.0.0.1:$port
 first_ready=
 not_ready=0
