@@ -300,7 +300,7 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
     out = NULL;
     if (rc < 0) goto fail;
     status = 0;
-    rr_log_event(RR_LOG_ALWAYS | RR_LOG_INFO, "export", "export_summary",
+    rr_log_event(RR_LOG_SUMMARY | RR_LOG_INFO, "export", "export_summary",
                  "\"records\":%llu,\"deleted_records\":%llu,\"seconds\":%.3f",
                  (unsigned long long)records, (unsigned long long)deleted, rr_mono_s() - t0);
     goto done;

@@ -82,7 +82,7 @@ static const char usage[] =
     "\n"
     "Files appear under their names only when all are complete (written as\n"
     ".NAME.tmp.PID beside them, then renamed); SIGTERM or SIGINT removes them and\n"
-    "exits 128+N. A summary is logged on stderr (one JSON line with --log-format json:\n"
+    "exits 128+N. A summary is logged on stderr (one JSON line in either log format:\n"
     "{\"type\":\"gen_summary\",...}). Exit status: 0 ok,\n"
     "1 runtime error, 2 usage error.\n";
 

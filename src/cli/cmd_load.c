@@ -49,7 +49,7 @@ static const char load_usage[] =
     "Undecodable records go to partition 0 unchanged, for the run to dead-letter.\n"
     "Records are stamped with their event time: into an existing topic whose\n"
     "retention.ms (or retention.bytes) would delete them, a warning says so.\n"
-    "On exit a summary is logged on stderr, with --log-format json one JSON line:\n"
+    "On exit a summary is logged on stderr, one JSON line in either log format:\n"
     "{\"type\":\"load_summary\",...,\"records\":N,...}.\n"
     "Exit status: 0 every record acknowledged, 1 runtime error, 2 usage error, 3 incomplete\n"
     "input: a file's framing breaks before its end or its zstd data is damaged (what comes\n"
@@ -203,7 +203,7 @@ fail:
     rr_log(RR_LOG_ERROR, "load", "%s", err);
     if (prod) rr_event_producer_close(prod, &failed, err, sizeof err);
 done:
-    rr_log_event(RR_LOG_ALWAYS | (status ? RR_LOG_ERROR : RR_LOG_INFO), "load", "load_summary",
+    rr_log_event(RR_LOG_SUMMARY | (status ? RR_LOG_ERROR : RR_LOG_INFO), "load", "load_summary",
                  "\"records\":%llu,\"undecodable\":%llu,\"failed\":%llu,"
                  "\"unread_bytes\":%llu,\"topic\":\"%s\",\"partitions\":%d,\"seconds\":%.3f",
                  (unsigned long long)records, (unsigned long long)undecodable,

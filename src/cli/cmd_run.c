@@ -118,11 +118,10 @@ static const char run_usage_outcome[] =
     "SIGTERM or SIGINT stops the run (a second one at once); a killed run may leave\n"
     ".NAME.tmp.PID files, which nothing reads. See docs/operations.md.\n"
     "\n"
-    "On exit a summary is logged on stderr; with --log-format json:\n"
+    "On exit a summary is logged on stderr, one JSON line in either log format:\n"
     "  {\"type\":\"summary\",\"ts\":...,\"level\":...,\"component\":\"run\",\"input\":N,\n"
     "   \"applied\":N,\"duplicate\":N,\"late\":N,\"invalid\":N,...,\"unread_bytes\":N,\n"
     "   \"skipped_bytes\":N,\"status\":N,\"reason\":\"...\",\"signal\":\"SIGTERM\"}\n"
-    "(text: TIME LEVEL run: summary input=N applied=N ...)\n"
     "A file's framing breaks when a length prefix is broken or runs past the end;\n"
     "a short tail (at most 4096 bytes) in which no record decodes is the file's last\n"
     "invalid record (SPEC §7), anything more is unread (docs/operations.md).\n"
@@ -523,7 +522,7 @@ static int run_command(int argc, char **argv, rr_kafka_live_t *live)
     if (res.summary) { /* whatever the level: scripts wait for it */
         char fields[RR_SUMMARY_MAX];
         rr_summary_format(&res.outcome, fields, sizeof fields);
-        rr_log_event(RR_LOG_ALWAYS | (res.outcome.status ? RR_LOG_ERROR : RR_LOG_INFO), "run",
+        rr_log_event(RR_LOG_SUMMARY | (res.outcome.status ? RR_LOG_ERROR : RR_LOG_INFO), "run",
                      "summary", "%s", fields);
     }
 out:

@@ -40,5 +40,5 @@ void rr_gen_summary_log(const char *component, const rr_gen_opts_t *o, const rr_
                  st->expect_applied, st->expect_duplicate, st->expect_late, st->expect_invalid);
     else if (n < sizeof f)
         snprintf(f + n, sizeof f - n, ",\"expect\":null");
-    rr_log_event(RR_LOG_ALWAYS | RR_LOG_INFO, component, "gen_summary", "%s", f);
+    rr_log_event(RR_LOG_SUMMARY | RR_LOG_INFO, component, "gen_summary", "%s", f);
 }

@@ -75,7 +75,7 @@ int rr_log_parse_format(const char *s, rr_log_format_t *out)
 
 int rr_log_enabled(int level)
 {
-    return (level & RR_LOG_ALWAYS) || (level & 0xff) <= (int)max_level;
+    return (level & RR_LOG_SUMMARY) || (level & 0xff) <= (int)max_level;
 }
 
 static const char *level_name(int level)
@@ -300,9 +300,9 @@ static void write_line(const char *line, size_t n)
 
 /* The line's head: JSON {"type":...,"component":"..." (not closed), text
  * "TS LEVEL COMPONENT:". */
-static void put_head(sbuf_t *b, int level, const char *component, const char *kind)
+static void put_head(sbuf_t *b, int json, int level, const char *component, const char *kind)
 {
-    if (format == RR_LOG_JSON) {
+    if (json) {
         puts_(b, "{\"type\":\"");
         puts_(b, kind);
         puts_(b, "\",\"ts\":\"");
@@ -328,8 +328,9 @@ static void emit(int level, const char *component, const char *kind, const char 
 {
     char line[MSG_MAX + FIELDS_MAX + 512];
     sbuf_t b = {line, sizeof line - 1, 0}; /* room for the newline */
-    put_head(&b, level, component, kind);
-    if (format == RR_LOG_JSON) {
+    int json = format == RR_LOG_JSON || (level & RR_LOG_SUMMARY);
+    put_head(&b, json, level, component, kind);
+    if (json) {
         if (msg) {
             puts_(&b, ",\"msg\":\"");
             put_escaped(&b, msg, MSG_MAX);
@@ -431,7 +432,7 @@ void rr_log_signal_safe(int level, const char *component, const char *msg)
     char line[1024];
     sbuf_t b = {line, sizeof line - 1, 0};
     if (status_shown) puts_(&b, ERASE);
-    put_head(&b, level, component, "log");
+    put_head(&b, format == RR_LOG_JSON, level, component, "log");
     if (format == RR_LOG_JSON) {
         puts_(&b, ",\"msg\":\"");
         put_escaped(&b, msg, 512);

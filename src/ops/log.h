@@ -16,6 +16,7 @@
  *         {"type":"progress","ts":"...","level":"info","component":"run",
  *          "input":812000,"events_per_s":203000}
  *
+ * A command's summary (RR_LOG_SUMMARY) is that JSON object in both formats.
  * In JSON every line is one object whose first members are always type,
  * ts, level and component, then the kind's own fields in the order the
  * caller gave them (the summary's order is a contract: pipeline/summary.h).
@@ -29,7 +30,7 @@
  * again below itself, in the same write, so the two never tangle. In JSON,
  * or when stderr is not a terminal, there is no status line.
  *
- * Lines below the threshold level are dropped (except RR_LOG_ALWAYS). The
+ * Lines below the threshold level are dropped (except RR_LOG_SUMMARY). The
  * settings are process-wide (set once by the command line, before threads
  * start); the rest may be called from any thread: each line is formatted in
  * a local buffer and written with one write(2) under one lock, so lines
@@ -49,9 +50,11 @@ typedef enum rr_log_level {
     RR_LOG_DEBUG = 7,
 } rr_log_level_t;
 
-/* Or'ed into a level: the line is written whatever the threshold (a
- * command's summary, which scripts wait for). */
-#define RR_LOG_ALWAYS 0x100
+/* Or'ed into a level: a command's summary, which scripts wait for and
+ * parse: written whatever the threshold, and as its JSON object whatever the
+ * format (the run's summary line is one JSON line by contract; in text
+ * format it is the one line that is not text). */
+#define RR_LOG_SUMMARY 0x100
 
 typedef enum rr_log_format { RR_LOG_TEXT, RR_LOG_JSON } rr_log_format_t;
 

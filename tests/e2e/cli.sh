@@ -54,15 +54,15 @@ printf 'horizon = "1h";\nmetrics = ( { name = "x"; kind = "bogus"; } );\n' >"$tm
 expect 2 "bad.conf:2: metric \"x\": unknown kind \"bogus\"" "$bin" run --input "$tmp/in.pb" --output "$tmp/o.jsonl" --config "$tmp/bad.conf"
 expect 1 "$tmp/nope.pb" "$bin" run --input "$tmp/nope.pb" --output "$tmp/o.jsonl"
 expect 1 "$tmp/no/such/dir" "$bin" run --input "$tmp/in.pb" --output "$tmp/no/such/dir/o.jsonl"
-expect 0 ' info run: summary input=2000 ' "$bin" run -q --input "$tmp/in.pb" --output "$tmp/o.jsonl"
+expect 0 '^\{"type":"summary","ts":"[^"]*","level":"info","component":"run","input":2000,' "$bin" run -q --input "$tmp/in.pb" --output "$tmp/o.jsonl"
 expect 0 '^\{"type":"summary",.*"component":"run","input":2000,' "$bin" --log-format json run -q --input "$tmp/in.pb" --output "$tmp/o.jsonl"
 expect 0 '"type":"summary"' "$bin" run --log-format json -q --input - --output - <"$tmp/in.pb"
 expect 2 "--threads: expected an integer in 1\.\.1024, got '0'" "$bin" run --threads 0 --input "$tmp/in.pb" --output "$tmp/o.jsonl"
 expect 2 "--threads: expected an integer" "$bin" run --threads many --input "$tmp/in.pb" --output "$tmp/o.jsonl"
-expect 0 ' info run: summary input=4000 ' "$bin" run -q --threads 8 --input "$tmp/in.pb" --input "$tmp/in.pb" --output "$tmp/o.jsonl"
+expect 0 '^\{"type":"summary",.*"input":4000,' "$bin" run -q --threads 8 --input "$tmp/in.pb" --input "$tmp/in.pb" --output "$tmp/o.jsonl"
 expect 2 "--output $tmp/a.pb given twice" "$bin" gen --events 10 --output "$tmp/a.pb" --output "$tmp/a.pb"
 expect 2 "stdout cannot be one of several partitions" "$bin" gen --events 10 --output "$tmp/a.pb" --output -
-expect 0 ' info gen: gen_summary events=1000 .* partitions=2 expect=null$' "$bin" gen --events 1000 --output "$tmp/a.pb" --output "$tmp/b.pb.zst"
+expect 0 '^\{"type":"gen_summary",.*"events":1000,.*"partitions":2,"expect":null\}$' "$bin" gen --events 1000 --output "$tmp/a.pb" --output "$tmp/b.pb.zst"
 # logging: global options, before or after the command; a warning as a text or JSON line
 expect 2 "--log-level: expected error, warn, info or debug, got 'loud'" "$bin" --log-level loud help
 expect 2 "--log-format: expected text or json, got 'xml'" "$bin" run --log-format=xml --input "$tmp/in.pb" --output "$tmp/o.jsonl"
@@ -70,7 +70,7 @@ head -c 30000 "$tmp/in.pb" >"$tmp/cut.pb"; printf '\377\377\377\377\017' >>"$tmp
 expect 3 '^\{"type":"log","ts":"[^"]*","level":"warn","component":"run","msg":".*cut\.pb: the framing breaks at byte' "$bin" --log-format json run -q --input "$tmp/cut.pb" --output "$tmp/o.jsonl"
 expect 3 '^[-0-9T:.]*Z warn run: .*cut\.pb: the framing breaks at byte' "$bin" run -q --input "$tmp/cut.pb" --output "$tmp/o.jsonl"
 "$bin" run -q --log-level error --input "$tmp/cut.pb" --output "$tmp/o.jsonl" 2>"$tmp/err"
-if grep -q "warn" "$tmp/err" || ! grep -q ' error run: summary .* status=3 reason=incomplete_input$' "$tmp/err"; then
+if grep -q "warn" "$tmp/err" || ! grep -q '^{"type":"summary",.*"level":"error",.*"status":3,"reason":"incomplete_input"}$' "$tmp/err"; then
   echo "FAIL: --log-level error still warns, or no summary:"; cat "$tmp/err"; failed=1
 fi
 # --version names the libraries it was built with

@@ -70,12 +70,12 @@ check "load on librdkafka's mock cluster, json" json "$tmp/load.log" log load_su
 "$bin" --progress-every 100ms run --threads 2 --input "$tmp/day.pb" --input "$tmp/cut.pb" \
   --output "$tmp/o.jsonl" 2>"$tmp/text.log"
 check "two shards, a damaged file, text" text "$tmp/text.log" log progress summary
-grep -qE '^[-0-9]{10}T[0-9:.]{12}Z error run: summary input=[0-9]+ applied=[0-9]+ .* status=3 reason=incomplete_input$' "$tmp/text.log" ||
+grep -qE '^\{"type":"summary","ts":"[-0-9]{10}T[0-9:.]{12}Z","level":"error","component":"run","input":[0-9]+,"applied":[0-9]+,.*"status":3,"reason":"incomplete_input"\}$' "$tmp/text.log" ||
   fail "text summary: $(tail -1 "$tmp/text.log")"
 grep -qE ' info run: progress input=[0-9]+ events_per_s=[0-9]+ open_conversations=[0-9]+ open_days=[0-9]+ percent=[0-9.]+' "$tmp/text.log" ||
   fail "text progress: $(grep progress "$tmp/text.log" | head -1)"
 "$bin" gen --events 1000 --output "$tmp/small.pb" 2>"$tmp/gen.txt"
-grep -qE ' info gen: gen_summary events=1000 .* expect\.applied=[0-9]+ ' "$tmp/gen.txt" || fail "text gen_summary: $(cat "$tmp/gen.txt")"
+grep -qE '^\{"type":"gen_summary",.*"level":"info","component":"gen","events":1000,.*"expect":\{"applied":[0-9]+,' "$tmp/gen.txt" || fail "text gen_summary: $(cat "$tmp/gen.txt")"
 "$bin" run --bogus 2>"$tmp/usage.txt"
 check "a usage error, text" text "$tmp/usage.txt" log
 

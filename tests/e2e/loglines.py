@@ -6,7 +6,8 @@ tests/kafka/logging.sh call it.
   loglines.py json FILE [KIND...]  every line is one JSON object whose first
                                    members are type, ts, level, component; each
                                    KIND given appears; prints the kinds counted
-  loglines.py text FILE [KIND...]  every line is TIME LEVEL COMPONENT: ...; each
+  loglines.py text FILE [KIND...]  every line is TIME LEVEL COMPONENT: ... but
+                                   a summary, its JSON object as in json; each
                                    KIND given (a message's kind is "log")
                                    appears; prints the kinds counted
   loglines.py tty FILE [KIND...]   FILE holds a terminal's bytes: the status
@@ -62,6 +63,13 @@ def json_kinds(lines):
 def text_kinds(lines):
     kinds = {}
     for line in lines:
+        if line.startswith("{"):  # a summary: its JSON object in both formats
+            o = json_kinds([line])
+            kind = next(iter(o))
+            if not kind.endswith("summary"):
+                fail("a JSON line in text format that is no summary", line)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            continue
         m = TEXT.match(line)
         if not m:
             fail("not TIME LEVEL COMPONENT: ...", line)

@@ -173,17 +173,19 @@ static void always(void)
     rr_log_set_format(RR_LOG_TEXT);
     rr_log_set_level(RR_LOG_ERROR);
     cr_assert(!rr_log_enabled(RR_LOG_INFO));
-    cr_assert(rr_log_enabled(RR_LOG_ALWAYS | RR_LOG_INFO));
+    cr_assert(rr_log_enabled(RR_LOG_SUMMARY | RR_LOG_INFO));
     rr_log_event(RR_LOG_INFO, "run", "progress", "\"input\":1");
-    rr_log_event(RR_LOG_ALWAYS | RR_LOG_INFO, "run", "summary", "\"input\":1,\"status\":0");
+    rr_log_event(RR_LOG_SUMMARY | RR_LOG_INFO, "run", "summary", "\"input\":1,\"status\":0");
     rr_log_set_level(RR_LOG_INFO);
 }
 
-Test(log, a_summary_is_written_whatever_the_threshold)
+Test(log, a_summary_is_written_whatever_the_threshold_as_json_in_text_format)
 {
     char *s = captured(always);
     cr_assert_eq(lines(s), 1, "%s", s);
-    cr_assert(strstr(s, " info run: summary input=1 status=0\n"), "%s", s);
+    cr_assert_eq(strncmp(s, "{\"type\":\"summary\",\"ts\":\"", 24), 0, "%s", s);
+    cr_assert(strstr(s, "\",\"level\":\"info\",\"component\":\"run\",\"input\":1,\"status\":0}\n"),
+              "%s", s);
     free(s);
 }
 
