@@ -88,14 +88,24 @@ static void finish_partition(kshard_t *s, int32_t p, int input_ended)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Offer msgs[0..n) (one partition's consecutive messages) to the engine. */
-static void feed_run(kshard_t *s, rd_kafka_message_t **msgs, size_t n)
+/* Offer msgs[0..n) (one partition's consecutive messages) to the engine; a
+ * day range's only up to the message that takes the partition's watermark
+ * past the range (its end + H), wherever the fetches cut the partition, so
+ * that a partition's records and stop offset depend on it alone. Returns
+ * how many were offered. */
+static size_t feed_run(kshard_t *s, rd_kafka_message_t **msgs, size_t n)
 {
     const rr_kafka_run_t *r = s->k->r;
     part_state_t *ps = &s->k->ps[msgs[0]->partition];
-    rr_kafka_feed(s->eng, ps->eng_part, msgs, n, s->recs, r->have_now ? r->now_ms : rr_now_ms());
+    int64_t now = r->have_now ? r->now_ms : rr_now_ms();
+    if (r->range_end_ms > 0)
+        n = rr_kafka_feed_until(s->eng, ps->eng_part, msgs, n, s->recs, now, r->stop_ms,
+                                r->cfg->lateness_ms);
+    else
+        rr_kafka_feed(s->eng, ps->eng_part, msgs, n, s->recs, now);
     ps->next = msgs[n - 1]->offset + 1;
     if (r->live) rr_kafka_live_read(r->live, msgs[0]->partition, ps->next);
+    return n;
 }
 
 /* A message that carries a client error rather than a record: a fatal one
@@ -278,8 +288,8 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
         /* flush the run of one partition's messages before anything else */
         if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
             int32_t p = msgs[run_start]->partition;
-            feed_run(s, msgs + run_start, run_n);
-            if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1)
+            size_t fed = feed_run(s, msgs + run_start, run_n);
+            if (fed == run_n && msgs[run_start + run_n - 1]->offset >= ps[p].end - 1)
                 finish_partition(s, p, 1); /* read to its end */
             else if (r->range_end_ms > 0 &&
                      rr_engine_partition_watermark(s->eng, ps[p].eng_part) > r->stop_ms)
