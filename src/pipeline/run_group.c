@@ -214,8 +214,8 @@ static int run_pass(group_t *g, const char *label, rr_stats_t *total, rr_kafka_r
             st = 1;
         add_pass(total, &r->stats);
         *missing += r->missing_records;
-        for (size_t i = 0; i < r->n_read; i++)
-            read[(*n_read)++] = r->read[i];
+        for (size_t i = 0; i < r->n_read && *n_read < (size_t)g->np; i++)
+            read[(*n_read)++] = r->read[i]; /* a partition is published once: np at most */
         if (!r->quiet) {
             char parts[2048];
             list_parts(g->in, g->np, parts, sizeof parts);
