@@ -54,8 +54,10 @@ static const char run_usage[] =
     "      --provisional-every DUR  streaming: also publish the open days as they stand\n"
     "                          (final false, numbered revisions) with the first commit\n"
     "                          after each DUR, for \"today so far\" (default: off)\n"
-    "      --instance NAME     streaming: this instance's name in the group, stable\n"
-    "                          across restarts (default 0); each instance needs its own\n"
+    "      --instance NAME     this instance's name in --group, stable across restarts,\n"
+    "                          each instance its own. Streaming: default 0. With\n"
+    "                          --until-end or --from/--to and --publish: the group's\n"
+    "                          instances share the partitions, each published once\n"
     "  -X KEY=VALUE            any librdkafka consumer or producer property; repeatable;\n"
     "                          ${NAME} in it is the environment variable NAME\n"
     "  -F, --kafka-config FILE librdkafka properties, one key=value a line (# comments),\n"
@@ -66,8 +68,8 @@ static const char run_usage[] =
     "                          .agent_day, .violations, .alerts, .late, .dead_letter, in\n"
     "                          transactions committed with the input offsets (exactly once)\n"
     "      --topic-prefix P    the output topics' prefix (default replyrate)\n"
-    "      --transactional-id ID  (default replyrate-GROUP-TOPIC, streaming: -INSTANCE\n"
-    "                          appended); a restart with the same id\n"
+    "      --transactional-id ID  (default replyrate-GROUP-TOPIC, with --instance:\n"
+    "                          -INSTANCE appended); a restart with the same id\n"
     "                          aborts what a killed run left uncommitted\n"
     "      --from DATE --to DATE  a range of local days (YYYY-MM-DD, the job's time zone):\n"
     "                          each partition is read from --lookback before FROM (by\n"
@@ -384,7 +386,8 @@ static int check_flags(run_flags_t *f, int live)
     const char *topic = job->topic;
     int n_in = job->n_inputs, from = job->from_ymd != 0, to = job->to_ymd != 0;
     int streaming = f->streaming = topic && !job->until_end && !from;
-    int stream_flags = job->instance || f->commit_every_set || job->provisional_every_ms;
+    int stream_flags = f->commit_every_set || job->provisional_every_ms;
+    int scaled = job->instance && !streaming; /* a bounded run shared by a group */
     const char *why = NULL;
     if (n_in && (f->ko.brokers || topic))
         why = "--input and --brokers/--topic exclude each other";
@@ -398,14 +401,23 @@ static int check_flags(run_flags_t *f, int live)
         why = "--resync is for --input files";
     else if ((job->group || f->ko.n_props || job->publish || from || to) && !topic)
         why = "--group, --publish, --from/--to and -X need --brokers and --topic";
-    else if ((job->until_end || stream_flags) && !topic)
+    else if ((job->until_end || stream_flags || job->instance) && !topic)
         why = "--until-end, --instance, --commit-every and --provisional-every need --brokers "
               "and --topic";
     else if (job->until_end && from)
         why = "--until-end and --from/--to exclude each other";
     else if (stream_flags && !streaming)
-        why = "--instance, --commit-every and --provisional-every are for streaming (not with "
-              "--until-end or --from/--to)";
+        why = "--commit-every and --provisional-every are for streaming (not with --until-end or "
+              "--from/--to)";
+    else if (scaled && !job->publish)
+        why = "--instance with --until-end or --from/--to shares the run among the instances of "
+              "--group: it needs --publish";
+    else if (scaled && (job->n_outputs || job->late_path || job->dead_path))
+        why = "--instance with --until-end or --from/--to publishes to topics only (--output, "
+              "--late and --dead-letter would hold a part of the results; replyrate export "
+              "reads them back)";
+    else if (scaled && live)
+        why = "--instance is not for a topic still being written";
     else if (streaming && !job->publish)
         why = "streaming from a topic needs --publish (its transactions carry the state); for a "
               "bounded run to the topic's end add --until-end";

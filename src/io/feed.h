@@ -28,6 +28,20 @@ typedef struct rr_feed_counts {
 void rr_feed_records(rr_engine_t *eng, int p, const rr_record_t *recs, size_t n, int64_t now_ms,
                      rr_feed_counts_t *counts);
 
+/* As rr_feed_records, but stop right after the record that takes partition
+ * p's watermark (rr_engine_partition_watermark) past stop_wm: returns how
+ * many records were offered (n if none did). The stop does not depend on
+ * how the records are cut into calls: a day range's end (docs/kafka.md,
+ * "Day ranges") is the same record however they were fetched. lateness_ms:
+ * the engine's (config lateness_ms): the watermark is the greatest applied
+ * ts less it, so only an event above stop_wm + lateness_ms can move it
+ * past, and each such event ends a batch. (An event held as a jump and
+ * applied later, when a later event confirms it, moves it as that later
+ * event is offered: only then is the stop one batch late.) */
+size_t rr_feed_records_until(rr_engine_t *eng, int p, const rr_record_t *recs, size_t n,
+                             int64_t now_ms, rr_feed_counts_t *counts, int64_t stop_wm,
+                             int64_t lateness_ms);
+
 /* Why a record could not even be framed (SPEC §7): its dead-letter reason. */
 const char *rr_feed_frame_reason(int frame_status);
 

@@ -644,8 +644,7 @@ out:
     return rc;
 }
 
-void rr_kafka_feed(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, size_t n,
-                   rr_record_t *recs, int64_t now_ms)
+static void to_records(rd_kafka_message_t *const *msgs, size_t n, rr_record_t *recs)
 {
     static const uint8_t empty[1];
     for (size_t i = 0; i < n; i++) {
@@ -654,5 +653,18 @@ void rr_kafka_feed(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, siz
         recs[i].offset = msgs[i]->offset;
         recs[i].status = RR_FRAME_OK;
     }
+}
+
+void rr_kafka_feed(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, size_t n,
+                   rr_record_t *recs, int64_t now_ms)
+{
+    to_records(msgs, n, recs);
     rr_feed_records(eng, p, recs, n, now_ms, NULL);
+}
+
+size_t rr_kafka_feed_until(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, size_t n,
+                           rr_record_t *recs, int64_t now_ms, int64_t stop_wm, int64_t lateness_ms)
+{
+    to_records(msgs, n, recs);
+    return rr_feed_records_until(eng, p, recs, n, now_ms, NULL, stop_wm, lateness_ms);
 }

@@ -148,4 +148,10 @@ int rr_kafka_read_to_end(rd_kafka_t *rk, const rr_kafka_opts_t *ko, const char *
 void rr_kafka_feed(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, size_t n,
                    rr_record_t *recs, int64_t now_ms);
 
+/* The same, stopping right after the message that takes partition p's
+ * watermark past stop_wm (io/feed.h, rr_feed_records_until): how many were
+ * offered. */
+size_t rr_kafka_feed_until(rr_engine_t *eng, int p, rd_kafka_message_t *const *msgs, size_t n,
+                           rr_record_t *recs, int64_t now_ms, int64_t stop_wm, int64_t lateness_ms);
+
 #endif

@@ -36,6 +36,7 @@ struct rr_kafka_sink {
     int forgot; /* rr_kafka_sink_forget_puts: their offset slots may be gone */
     int failed; /* sticky: the first error; the transaction will not commit */
     char err[512];
+    rd_kafka_resp_err_t last_code; /* of the last transactional call that failed */
 };
 
 static void fail(rr_kafka_sink_t *ks, const char *fmt, const char *what)
@@ -235,6 +236,7 @@ static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what,
                      size_t errstr_size)
 {
     if (!e) return 0;
+    ks->last_code = rd_kafka_error_code(e);
     snprintf(errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(e));
     int abortable = rd_kafka_error_txn_requires_abort(e);
     rd_kafka_error_destroy(e);
@@ -384,10 +386,44 @@ int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size)
     return 0;
 }
 
+rd_kafka_resp_err_t rr_kafka_sink_last_error(const rr_kafka_sink_t *ks)
+{
+    return ks->last_code;
+}
+
+int rr_kafka_sink_abort(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size)
+{
+    /* Records still queued are sent first: librdkafka 2.0 aborts by purging
+     * them, and the next transaction's records to their partitions then
+     * skip sequence numbers the broker never saw (OUT_OF_ORDER_SEQUENCE, a
+     * failed transaction). Sent, they are discarded by the abort as well. */
+    if (ks->in_txn) rd_kafka_flush(ks->rk, TXN_TIMEOUT_MS);
+    if (ks->in_txn) {
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(ks->rk, TXN_TIMEOUT_MS);
+        ks->in_txn = 0;
+        if (e) {
+            snprintf(errstr, errstr_size, "abort transaction: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return -1;
+        }
+    }
+    /* the aborted records' delivery reports (purged) are not failures of
+     * the next transaction */
+    double t0 = rr_mono_s();
+    while (rd_kafka_outq_len(ks->rk) > 0 && rr_mono_s() - t0 < TXN_TIMEOUT_MS / 1000.0)
+        rd_kafka_poll(ks->rk, 50);
+    rd_kafka_poll(ks->rk, 0);
+    ks->failed = 0;
+    ks->err[0] = 0;
+    ks->last_code = RD_KAFKA_RESP_ERR_NO_ERROR;
+    return rr_kafka_sink_begin(ks, errstr, errstr_size);
+}
+
 int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
                          const rd_kafka_topic_partition_list_t *offsets, char *errstr,
                          size_t errstr_size)
 {
+    ks->last_code = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (!ks->in_txn) {
         snprintf(errstr, errstr_size, "commit: no open transaction");
         return -1;

@@ -75,6 +75,17 @@ int rr_kafka_sink_commit(rr_kafka_sink_t *ks, rd_kafka_t *consumer,
                          const rd_kafka_topic_partition_list_t *offsets, char *errstr,
                          size_t errstr_size);
 
+/* Abort the open transaction, if any (nothing published in it is ever
+ * visible read_committed), forget the failures of its records, and begin
+ * the next one. 0, or -1 with errstr (the producer cannot go on). */
+int rr_kafka_sink_abort(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size);
+
+/* The error code of the last transactional call that failed (commit,
+ * offsets, begin), or RD_KAFKA_RESP_ERR_NO_ERROR: lets a caller tell a
+ * commit refused because its consumer group moved on (ILLEGAL_GENERATION,
+ * UNKNOWN_MEMBER_ID, ...) from any other failure. */
+rd_kafka_resp_err_t rr_kafka_sink_last_error(const rr_kafka_sink_t *ks);
+
 /* Begin the next transaction after a commit (a no-op while one is open).
  * 0, or -1 with errstr. */
 int rr_kafka_sink_begin(rr_kafka_sink_t *ks, char *errstr, size_t errstr_size);

@@ -45,6 +45,11 @@ void rr_fanout_gap(rr_fanout_t *f)
     atomic_store(&f->gap_seen, 1);
 }
 
+void rr_fanout_gap_reset(rr_fanout_t *f)
+{
+    atomic_store(&f->gap_seen, 0);
+}
+
 /* r, or a copy of it with final cleared when input is known missing (used
  * as a statement: it declares the copy). */
 #define NOT_FINAL_AFTER_GAP(f, r, T)                                                               \

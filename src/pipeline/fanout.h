@@ -73,6 +73,11 @@ void rr_fanout_set_range(rr_fanout_t *f, int32_t from_ymd, int32_t to_ymd,
  * cleared. Any thread. */
 void rr_fanout_gap(rr_fanout_t *f);
 
+/* A new pass of a run in a consumer group (pipeline/run_group.h) starts:
+ * what an earlier pass (published or abandoned) found missing does not
+ * concern it. Not while a record is being published. */
+void rr_fanout_gap_reset(rr_fanout_t *f);
+
 /* The fan-out as one sink (for a single engine on the caller's thread). */
 rr_sink_t rr_fanout_sink(rr_fanout_t *f);
 

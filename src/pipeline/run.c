@@ -31,6 +31,7 @@
 #include "pipeline/drive.h"
 #include "pipeline/fanout.h"
 #include "pipeline/run_files.h"
+#include "pipeline/run_group.h"
 #include "pipeline/run_kafka.h"
 #include "pipeline/run_stream.h"
 
@@ -71,6 +72,7 @@ typedef struct run {
     const char *manifest_path; /* NULL: none (also once nothing is to be touched) */
     char inputs_label[512];
     volatile sig_atomic_t *stop;
+    int gated; /* the gates have judged it already (a group's run: pass by pass) */
 } run_t;
 
 /* "--input a.pb", "--input a.pb, b.pb", "--input a.pb, b.pb and 3 more", or
@@ -167,7 +169,7 @@ static int open_publish(run_t *r, int streaming)
     char idbuf[512], err[512];
     const char *txn_id = job->txn_id;
     if (!txn_id) {
-        if (streaming)
+        if (streaming || job->instance) /* one per instance of the group */
             snprintf(idbuf, sizeof idbuf, "replyrate-%s-%s-%s", group, job->topic,
                      job->instance ? job->instance : "0");
         else
@@ -225,17 +227,61 @@ static next_t read_stream(run_t *r, int threads, int *status)
     return NEXT_PUBLISH;
 }
 
-/* The quality gates, asked by a publishing Kafka run before it commits. */
+/* The quality gates, asked by a publishing Kafka run before it commits (in
+ * a group: each pass, over its partitions). */
 typedef struct kafka_judge {
-    const rr_gates_t *gates;
+    rr_gates_t gates;
+    rr_outcome_t failed; /* the verdict that stopped a commit */
+    char msg[1024];      /* and why */
 } kafka_judge_t;
 
 static int kafka_judge(void *opaque, const rr_kafka_run_t *kr)
 {
-    const kafka_judge_t *kj = opaque;
+    kafka_judge_t *kj = opaque;
     rr_outcome_t o = {.stats = kr->stats, .missing_records = kr->missing_records};
-    char msg[8];
-    return rr_outcome_judge(&o, kj->gates, "", msg, sizeof msg);
+    int status = rr_outcome_judge(&o, &kj->gates, kr->topic, kj->msg, sizeof kj->msg);
+    if (status) kj->failed = o;
+    return status;
+}
+
+/* A bounded run shared by a consumer group (pipeline/run_group.h) has been
+ * judged pass by pass; its outcome: the status it returned, and the
+ * empty-input gate over what the group's passes applied. */
+static next_t group_outcome(run_t *r, const rr_kafka_run_t *kr, const kafka_judge_t *kj, int status,
+                            const char *err)
+{
+    const rr_job_t *job = r->job;
+    rr_outcome_t *oc = r->oc;
+    r->gated = 1;
+    if (status == 0 && kr->range_applied == 0 && !job->gates.allow_empty) {
+        rr_log_first_error(r->errstr, r->errstr_size, "run",
+                           "%s: empty input: no pass of group '%s' applied an event (its "
+                           "partitions are marked done all the same: another --group runs "
+                           "it again; --allow-empty accepts an empty run)",
+                           r->inputs_label, job->group ? job->group : "replyrate");
+        oc->status = 4;
+        oc->reason = "empty_input"; /* as rr_outcome_judge's */
+    } else if (status == 0) {
+        if (kr->already_published) { /* this instance published nothing: no file is touched */
+            rr_run_files_abort(&r->files);
+            r->manifest_path = NULL;
+        }
+    } else if (kj->failed.status && status == kj->failed.status) { /* a pass's gate */
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", kj->msg);
+        oc->status = kj->failed.status;
+        oc->reason = kj->failed.reason;
+    } else if (status == 3) { /* records deleted, found while reading */
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
+        oc->status = 3;
+        oc->reason = "incomplete_input";
+    } else if (!*r->stop) {
+        rr_log_first_error(r->errstr, r->errstr_size, "run", "%s%s", err,
+                           rr_kafka_sink_fenced(r->pub)
+                               ? " (fenced: another instance runs with the same --instance)"
+                               : "");
+        rr_outcome_error(oc);
+    }
+    return NEXT_JUDGE; /* a signal, if any */
 }
 
 /* A bounded topic range: to its end, or a day range. */
@@ -265,15 +311,19 @@ static next_t read_kafka(run_t *r, int threads, int *status)
         rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, &kr.range_offsets);
     }
     /* The gates judge the run before its transaction commits; the outcome
-     * judges it again for the files, the same way. */
-    kafka_judge_t kj = {.gates = &job->gates};
+     * judges it again for the files, the same way. A group judges each
+     * pass, whose partitions may hold nothing of a range: the empty-input
+     * gate is the group's, once every partition is published. */
+    kafka_judge_t kj = {.gates = job->gates};
+    kj.gates.allow_empty |= job->instance != NULL;
     kr.allow_incomplete = job->gates.allow_incomplete;
     kr.stop = r->stop;
     kr.judge = kafka_judge;
     kr.judge_opaque = &kj;
     kr.live = job->live;
     char err[1024];
-    *status = rr_run_kafka(&kr, err, sizeof err);
+    *status = job->instance ? rr_run_kafka_group(&kr, err, sizeof err)
+                            : rr_run_kafka(&kr, err, sizeof err);
     rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, NULL); /* no reader is left */
     free(kr.range_offsets);
     kr.range_offsets = NULL;
@@ -289,6 +339,7 @@ static next_t read_kafka(run_t *r, int threads, int *status)
         rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         return NEXT_END;
     }
+    if (job->instance) return group_outcome(r, &kr, &kj, *status, err);
     if (*status == 3) { /* records deleted: named; the gate says the rest */
         rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         if (!r->oc->missing_records) /* cannot be, but then nothing may be published */
@@ -326,7 +377,7 @@ static void judge(run_t *r)
         oc->skipped_bytes += g.skipped_bytes;
     }
     if (*r->stop) rr_outcome_stopped(oc, rr_stop_signal());
-    if (oc->status == 0) {
+    if (oc->status == 0 && !r->gated) {
         char msg[1024];
         if (rr_outcome_judge(oc, &job->gates, r->inputs_label, msg, sizeof msg))
             rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", msg);

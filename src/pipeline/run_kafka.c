@@ -26,6 +26,7 @@ typedef struct part_state {
     int eng_part;       /* its partition in that shard's engine */
     int done;
     int refetches; /* times its next offset was reported gone while the log held it */
+    int skip;      /* not the pass's (r->pass): neither read nor committed */
 } part_state_t;
 
 typedef struct krun krun_t;
@@ -71,6 +72,22 @@ static int signalled(const krun_t *k)
     return k->r->stop ? (int)*k->r->stop : 0;
 }
 
+/* A pass in a group (r->pass): serve the member's queue, where its
+ * rebalance callback runs, and stop the pass if one of its partitions was
+ * revoked. The calling thread only. */
+static void serve_member(krun_t *k)
+{
+    rr_kafka_pass_t *pass = k->r->pass;
+    if (!pass || !pass->member) return;
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(pass->member, 0);
+    if (m) /* its partitions are paused at their ends: an error, if anything */
+        rd_kafka_message_destroy(m);
+    if (atomic_load(pass->revoked) && !pass->abandoned) {
+        pass->abandoned = 1;
+        atomic_store(&k->stop, 1);
+    }
+}
+
 /* The partition has been read to its end offset (input_ended), or past its
  * range's end: it stops holding the watermark back, and is paused so no
  * more is fetched. At a range's end the jumps it holds stay unjudged: they
@@ -103,14 +120,24 @@ static uint64_t shard_work(const kshard_t *s)
     return w;
 }
 
-/* Offer msgs[0..n) (one partition's consecutive messages) to the engine. */
-static void feed_run(kshard_t *s, rd_kafka_message_t **msgs, size_t n)
+/* Offer msgs[0..n) (one partition's consecutive messages) to the engine; a
+ * day range's only up to the message that takes the partition's watermark
+ * past the range (its end + H), wherever the fetches cut the partition, so
+ * that a partition's records and stop offset depend on it alone. Returns
+ * how many were offered. */
+static size_t feed_run(kshard_t *s, rd_kafka_message_t **msgs, size_t n)
 {
     const rr_kafka_run_t *r = s->k->r;
     part_state_t *ps = &s->k->ps[msgs[0]->partition];
-    rr_kafka_feed(s->eng, ps->eng_part, msgs, n, s->recs, r->have_now ? r->now_ms : rr_now_ms());
+    int64_t now = r->have_now ? r->now_ms : rr_now_ms();
+    if (r->range_end_ms > 0)
+        n = rr_kafka_feed_until(s->eng, ps->eng_part, msgs, n, s->recs, now, r->stop_ms,
+                                r->cfg->lateness_ms);
+    else
+        rr_kafka_feed(s->eng, ps->eng_part, msgs, n, s->recs, now);
     ps->next = msgs[n - 1]->offset + 1;
     if (r->live) rr_kafka_live_read(r->live, msgs[0]->partition, ps->next);
+    return n;
 }
 
 /* A message that carries a client error rather than a record: a fatal one
@@ -265,7 +292,8 @@ static int check_log_start(krun_t *k, const int64_t *lo)
         snprintf(why, sizeof why, "were deleted before the run (retention or DeleteRecords)");
     }
     for (int32_t p = 0; p < k->np; p++) {
-        if (lo[p] <= 0 || (r->range_end_ms > 0 && k->ps[p].start != lo[p])) continue;
+        if (k->ps[p].skip || lo[p] <= 0 || (r->range_end_ms > 0 && k->ps[p].start != lo[p]))
+            continue;
         if (missing(k, p, 0, lo[p], why, msg, sizeof msg) < 0) lacking++;
     }
     if (!lacking) return 0;
@@ -293,8 +321,8 @@ static int feed_batch(kshard_t *s, rd_kafka_message_t **msgs, ssize_t n)
         /* flush the run of one partition's messages before anything else */
         if (run_n && (!usable || m->partition != msgs[run_start]->partition)) {
             int32_t p = msgs[run_start]->partition;
-            feed_run(s, msgs + run_start, run_n);
-            if (msgs[run_start + run_n - 1]->offset >= ps[p].end - 1)
+            size_t fed = feed_run(s, msgs + run_start, run_n);
+            if (fed == run_n && msgs[run_start + run_n - 1]->offset >= ps[p].end - 1)
                 finish_partition(s, p, 1); /* read to its end */
             else if (r->range_end_ms > 0 &&
                      rr_engine_partition_watermark(s->eng, ps[p].eng_part) > r->stop_ms)
@@ -422,8 +450,10 @@ static int shard_consume(kshard_t *s)
         if (rc < 0) return -1;
         rr_shard_progress_note(s->prog, s->eng, shard_work(s));
         if (rr_watch_engine(&s->watch, s->eng, NULL, 0)) watch_lag(s);
-        if (s->progress) /* the only shard, on the calling thread */
+        if (s->progress) { /* the only shard, on the calling thread */
             rr_shard_progress_poll(s->prog, 1, &k->meter);
+            serve_member(k);
+        }
     }
     if (!s->remaining) rr_engine_finish(s->eng);
     rr_watch_engine(&s->watch, s->eng, NULL, 1);
@@ -451,6 +481,7 @@ static int serve_consumer(krun_t *k, const rr_shard_progress_t *prog, int n,
     double last_warn = 0;
     for (;;) {
         if (rr_shard_progress_poll(prog, n, &k->meter) == n) return rc;
+        serve_member(k);
         ssize_t got = rd_kafka_consume_batch_queue(k->cq, 100, msgs, BATCH);
         for (ssize_t i = 0; i < got; i++) {
             const rd_kafka_message_t *m = msgs[i];
@@ -498,6 +529,67 @@ static int offsets_for_time(rd_kafka_t *rk, rr_kafka_run_t *r, const part_state_
     return e ? -1 : 0;
 }
 
+/* The group's offsets where each partition stopped, for the results'
+ * transaction, with the run's label as their metadata: a day range's at its
+ * stop (every partition), a run to the end at its end offsets (partitions
+ * with records). A pass's: every partition of it, the first label with
+ * the pass's applied count. NULL when out of memory. */
+static rd_kafka_topic_partition_list_t *commit_offsets(krun_t *k)
+{
+    const rr_kafka_run_t *r = k->r;
+    const char *label = r->pass          ? r->pass->label
+                        : r->range_label ? r->range_label
+                                         : RR_KAFKA_UNTIL_END_LABEL;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->np);
+    int first = 1;
+    for (int32_t p = 0; p < k->np; p++) {
+        const part_state_t *ps = &k->ps[p];
+        if (ps->skip || (ps->end <= ps->start && !r->range_label && !r->pass)) continue;
+        rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(l, r->topic, p);
+        t->offset = r->range_label ? ps->next : ps->end;
+        char md[300];
+        if (r->pass && first)
+            snprintf(md, sizeof md, "%s;applied=%llu", label, (unsigned long long)r->stats.applied);
+        else
+            snprintf(md, sizeof md, "%s", label);
+        first = 0;
+        t->metadata = strdup(md); /* freed with the list */
+        if (!t->metadata) {
+            rd_kafka_topic_partition_list_destroy(l);
+            return NULL;
+        }
+        t->metadata_size = strlen(md);
+    }
+    return l;
+}
+
+/* A commit refused because the consumer group has moved on since the pass
+ * began: this instance is no longer the owner it was (a new generation),
+ * or no longer a member. Another instance publishes those partitions. */
+static int group_moved_on(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+           e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID ||
+           e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
+}
+
+int rr_kafka_label_match(const char *md, size_t n, const char *label, int64_t *applied)
+{
+    size_t ll = strlen(label);
+    if (n < ll || memcmp(md, label, ll)) return 0;
+    if (n == ll) return 1;
+    static const char key[] = ";applied=";
+    size_t kl = sizeof key - 1;
+    if (n <= ll + kl || memcmp(md + ll, key, kl)) return 0;
+    int64_t v = 0;
+    for (size_t i = ll + kl; i < n; i++) {
+        if (md[i] < '0' || md[i] > '9' || v > (INT64_MAX - 9) / 10) return 0;
+        v = v * 10 + (md[i] - '0');
+    }
+    if (applied) *applied = v;
+    return 1;
+}
+
 /* Deal the partitions that hold records to at most r->threads shards
  * (partition order, round-robin; the empty ones to shard 0) and make each
  * shard's engine, its partitions added in partition order. 0, or -1 with
@@ -507,7 +599,7 @@ static int make_shards(krun_t *k, kshard_t *sh, rr_shard_progress_t *prog, int n
 {
     rr_kafka_run_t *r = k->r;
     for (int32_t p = 0, i = 0; p < k->np; p++)
-        k->ps[p].shard = k->ps[p].start < k->ps[p].end ? i++ % nsh : 0;
+        k->ps[p].shard = k->ps[p].skip ? -1 : k->ps[p].start < k->ps[p].end ? i++ % nsh : 0;
     for (int j = 0; j < nsh; j++) {
         kshard_t *s = &sh[j];
         s->k = k;
@@ -598,7 +690,8 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         ps[p].start = lo_hi[p];
         ps[p].end = r->live ? INT64_MAX : lo_hi[np + p]; /* a live topic's: given later */
         ps[p].eof = -1;
-        if (ps[p].start < ps[p].end) {
+        ps[p].skip = ps[p].done = r->pass && (p >= r->pass->np || !r->pass->in[p]);
+        if (ps[p].start < ps[p].end && !ps[p].skip) {
             rd_kafka_topic_partition_list_add(assign, r->topic, p)->offset = ps[p].start;
             readable++;
         }
@@ -637,7 +730,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         if (r->live) rr_kafka_live_read(r->live, p, ps[p].next);
     }
     ranged = 1;
-    if (r->publish && assign->cnt && !r->live) {
+    if (r->publish && assign->cnt && !r->live && !r->pass) {
         /* Published before? The group's offsets commit in the results'
          * transaction, so offsets at every end mean an earlier run (perhaps
          * killed between its commit and its exit) published exactly this:
@@ -648,8 +741,8 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         for (int i = 0; all && i < done->cnt; i++) {
             const rd_kafka_topic_partition_t *c = &done->elems[i];
             if (r->range_label) /* this range's run committed (its stop offsets vary) */
-                all = !c->err && c->metadata && c->metadata_size == strlen(r->range_label) &&
-                      !memcmp(c->metadata, r->range_label, c->metadata_size);
+                all = !c->err && c->metadata &&
+                      rr_kafka_label_match(c->metadata, c->metadata_size, r->range_label, NULL);
             else
                 all = !c->err && c->offset >= ps[c->partition].end;
         }
@@ -678,7 +771,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
         }
     }
     for (int32_t p = 0; p < np; p++)
-        if (ps[p].start >= ps[p].end) /* nothing to read */
+        if (ps[p].start >= ps[p].end && !ps[p].skip) /* nothing to read */
             finish_partition(&sh[ps[p].shard], p, 1);
     q = k.cq = rd_kafka_queue_get_consumer(rk);
     if (nsh == 1) {
@@ -767,6 +860,10 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
     }
     if (signalled(&k)) /* stopped before the end: nothing is published */
         goto out;
+    if (r->pass && r->pass->abandoned) { /* a partition went to another instance */
+        status = 0;
+        goto out;
+    }
     if (r->publish && !r->already_published) {
         if (r->engine_error[0]) {
             snprintf(r->errstr, r->errstr_size, "%s: nothing published", r->engine_error);
@@ -778,20 +875,19 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
             status = judged;
             goto out;
         }
-        /* the group's offsets where each partition stopped, in the same
-         * transaction; a day range's label as their metadata */
-        rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_new(np);
-        for (int32_t p = 0; p < np; p++) {
-            if (ps[p].end <= ps[p].start && !r->range_label) continue;
-            rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(ends, r->topic, p);
-            t->offset = r->range_label ? ps[p].next : ps[p].end;
-            if (r->range_label) {
-                t->metadata = strdup(r->range_label); /* freed with the list */
-                t->metadata_size = t->metadata ? strlen(r->range_label) : 0;
-            }
+        rd_kafka_topic_partition_list_t *ends = commit_offsets(&k);
+        if (!ends) {
+            snprintf(r->errstr, r->errstr_size, "out of memory");
+            goto out;
         }
-        rc = rr_kafka_sink_commit(r->publish, rk, ends, r->errstr, r->errstr_size);
+        rc = rr_kafka_sink_commit(r->publish, r->pass ? r->pass->member : rk, ends, r->errstr,
+                                  r->errstr_size);
         rd_kafka_topic_partition_list_destroy(ends);
+        if (rc < 0 && r->pass && group_moved_on(rr_kafka_sink_last_error(r->publish))) {
+            r->pass->abandoned = 1; /* a zombie's commit: another instance has its partitions */
+            status = 0;
+            goto out;
+        }
         if (rc < 0) goto out;
     }
     status = 0;
@@ -803,7 +899,7 @@ out:
     /* what was read of each partition that holds records, for the manifest */
     if (ranged && (r->read = calloc((size_t)np, sizeof *r->read)))
         for (int32_t p = 0; p < np; p++)
-            if (ps[p].start < ps[p].end)
+            if (ps[p].start < ps[p].end && !ps[p].skip)
                 r->read[r->n_read++] = (rr_kafka_read_t){
                     p, ps[p].start, ps[p].next > ps[p].start ? ps[p].next : ps[p].start};
     if (signalled(&k) && status != 0 && status != 2) /* a signal outranks what it interrupted */

@@ -52,6 +52,34 @@
 #include "replyrate/config.h"
 #include "replyrate/engine.h"
 
+/* One pass of a bounded run shared by a consumer group
+ * (pipeline/run_group.h): rr_run_kafka reads only the partitions in[p]
+ * marks, asks nothing about the group's committed offsets (the group
+ * did), serves member's queue between batches (its rebalance callback sets
+ * *revoked when a partition of the pass goes to another instance: the pass
+ * stops, publishes nothing, and is abandoned), and commits its results with
+ * member's group metadata, so that a group that has moved on (a new
+ * generation) refuses the commit (abandoned too). Every partition of the
+ * pass is committed with label as its offset's metadata, the first one
+ * with the pass's applied count appended (rr_kafka_label_match). */
+typedef struct rr_kafka_pass {
+    const unsigned char *in; /* np flags, borrowed */
+    int np;
+    rd_kafka_t *member;  /* the subscribed consumer, borrowed; served on the calling thread */
+    atomic_int *revoked; /* set by member's callback */
+    const char *label;   /* "replyrate:FROM..TO" or "replyrate:until-end" */
+    int abandoned;       /* out: revoked, or the commit was refused: nothing published */
+} rr_kafka_pass_t;
+
+/* The offsets' metadata of a publishing run to the end (a day range's is
+ * "replyrate:FROM..TO", pipeline/run.c). */
+#define RR_KAFKA_UNTIL_END_LABEL "replyrate:until-end"
+
+/* Whether an offset's metadata md (n bytes) says label committed it: label
+ * itself (a run on its own) or label;applied=N (a group's pass, N the
+ * events it applied: *applied is set to N then, when applied is not NULL). */
+int rr_kafka_label_match(const char *md, size_t n, const char *label, int64_t *applied);
+
 /* What a bounded run read of one partition: offsets [from, to). */
 typedef struct rr_kafka_read {
     int32_t partition;
@@ -100,6 +128,9 @@ typedef struct rr_kafka_run {
      * (the quality gates: pipeline/outcome.h). May be NULL. */
     int (*judge)(void *opaque, const struct rr_kafka_run *r);
     void *judge_opaque;
+    /* One pass of a group's run (pipeline/run_group.h), or NULL: the run
+     * reads every partition. */
+    rr_kafka_pass_t *pass;
     /* out */
     uint64_t missing_records; /* offsets known deleted before the run read them */
     rr_kafka_read_t *read;    /* n_read entries (caller frees), partitions with records:
@@ -107,6 +138,8 @@ typedef struct rr_kafka_run {
                                * stopped before it knew */
     size_t n_read;
     int already_published;  /* publishing: the group had committed every end offset */
+    int64_t range_applied;  /* group (run_group.h): events applied over the whole range by
+                             * every pass of the group, or -1 when unknown */
     rr_stats_t stats;       /* the shards' counts added up (pipeline/shards.h) */
     char engine_error[256]; /* non-empty: an engine's results cannot be trusted (rr_engine_error) */
     double seconds;

@@ -32,7 +32,9 @@ expect 2 "--lookback: '40d': at most 31d" "$bin" run --brokers 127.0.0.1:1 --top
 expect 2 "--lookback needs --from and --to" "$bin" run --until-end --brokers 127.0.0.1:1 --topic t --lookback 2d --output "$tmp/o.jsonl"
 expect 2 "streaming from a topic needs --publish" "$bin" run --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"
 expect 2 "--until-end and --from/--to exclude each other" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --from 2026-11-22 --to 2026-11-22 --output "$tmp/o.jsonl"
-expect 2 "--instance, --commit-every and --provisional-every are for streaming" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --instance a --output "$tmp/o.jsonl"
+expect 2 "--commit-every and --provisional-every are for streaming" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --commit-every 1s --output "$tmp/o.jsonl"
+expect 2 "--instance with --until-end or --from/--to shares the run among the instances of --group: it needs --publish" "$bin" run --brokers 127.0.0.1:1 --topic t --until-end --instance a --output "$tmp/o.jsonl"
+expect 2 "--instance with --until-end or --from/--to publishes to topics only" "$bin" run --brokers 127.0.0.1:1 --topic t --from 2026-11-22 --to 2026-11-22 --instance a --publish --dead-letter "$tmp/d.jsonl"
 expect 2 "--until-end, --instance, --commit-every and --provisional-every need --brokers and --topic" "$bin" run --input "$tmp/in.pb" --commit-every 1s --output "$tmp/o.jsonl"
 expect 2 "--commit-every: '50ms': between 100ms and 5m" "$bin" run --brokers 127.0.0.1:1 --topic t --publish --commit-every 50ms
 expect 2 "--provisional-every: '500ms': between 1s and 24h" "$bin" run --brokers 127.0.0.1:1 --topic t --publish --provisional-every 500ms

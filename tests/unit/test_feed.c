@@ -247,3 +247,57 @@ Test(feed, frame_reasons_name_each_break)
     cr_assert_str_eq(rr_feed_frame_reason(RR_FRAME_OK), "unframeable_record");
     cr_assert_str_eq(rr_feed_frame_reason(99), "unframeable_record");
 }
+
+/* A day range's stop (rr_feed_records_until) is a record of the partition,
+ * whatever cut the records into calls: the one after which the partition's
+ * watermark first passes the stop, as offering one record at a time finds
+ * it; nothing after it is offered. */
+static void stop_is_the_same_however_cut(const size_t *sizes, size_t n_sizes)
+{
+    stream_t s = make_stream(20000, 1);
+    run_t ref, fed;
+    run_init(&ref);
+    run_init(&fed);
+    rr_config_t cfg;
+    rr_config_default(&cfg);
+    /* the stop: the watermark the first half of the records reach */
+    run_t probe;
+    run_init(&probe);
+    stream_t half = s;
+    half.n = s.n / 2;
+    offer_one_by_one(&probe, &half);
+    int64_t stop = rr_engine_partition_watermark(probe.e, probe.p);
+    run_free(&probe);
+    size_t want = 0;
+    while (want < s.n && !(rr_engine_partition_watermark(ref.e, ref.p) > stop)) {
+        stream_t one = s;
+        one.rec += want;
+        one.n = 1;
+        offer_one_by_one(&ref, &one);
+        want++;
+    }
+    cr_assert(want > s.n / 4 && want < s.n, "the stop is inside the stream: %zu of %zu", want, s.n);
+    size_t i = 0, k = 0;
+    for (;;) {
+        size_t m = sizes[k++ % n_sizes];
+        if (m > s.n - i) m = s.n - i;
+        size_t got =
+            rr_feed_records_until(fed.e, fed.p, s.rec + i, m, NOW, NULL, stop, cfg.lateness_ms);
+        i += got;
+        if (got < m || i == s.n) break;
+    }
+    cr_assert_eq(i, want, "stopped after %zu records, one by one after %zu", i, want);
+    expect_same(&fed, &ref);
+    run_free(&fed);
+    run_free(&ref);
+    free(s.rec);
+    free(s.bytes);
+}
+
+Test(feed, a_range_stops_at_the_same_record_however_the_records_are_cut)
+{
+    size_t whole[] = {SIZE_MAX}, small[] = {1, 7, 64, 65, 3}, large[] = {4096, 100, 999};
+    stop_is_the_same_however_cut(whole, 1);
+    stop_is_the_same_however_cut(small, 5);
+    stop_is_the_same_however_cut(large, 3);
+}
