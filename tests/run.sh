@@ -58,7 +58,8 @@ valgrind_suite() {
   build-vg/replyrate gen --events 20000 --seed 8 --invalid-rate 0.01 --late-rate 0.01 \
     --output "$tmp/b.pb" 2>/dev/null
   for threads in 1 2; do
-    if valgrind --tool=helgrind --quiet --error-exitcode=99 build-vg/replyrate run --threads $threads \
+    if valgrind --tool=helgrind --quiet --error-exitcode=99 \
+         --suppressions=tests/valgrind/replyrate-helgrind.supp build-vg/replyrate run --threads $threads \
          --input "$tmp/in.pb.zst" --input "$tmp/b.pb" --output "$tmp/out2.jsonl" \
          --late "$tmp/late2.jsonl" --dead-letter "$tmp/dead2.jsonl" -q 2>build-vg/vg.log; then
       passed=$((passed + 1))
