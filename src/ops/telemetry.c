@@ -40,6 +40,12 @@ typedef struct tout {
 static const double commit_le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 #define N_LE (sizeof commit_le / sizeof commit_le[0])
 
+/* checkpoints written, restores done: how many, their bytes, their time */
+typedef struct tally {
+    uint64_t n, bytes;
+    double s;
+} tally_t;
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     tpart_t *parts;
@@ -52,10 +58,7 @@ static struct {
     size_t n_outs, cap_outs;
     uint64_t committed, aborted, commit_bucket[N_LE];
     double commit_sum;
-    uint64_t checkpoints, checkpoint_bytes;
-    double checkpoint_s;
-    uint64_t restores, restore_bytes;
-    double restore_s;
+    tally_t checkpoints, restores;
     int ready;
     char why[128];
     const char *version;
@@ -204,22 +207,23 @@ void rr_tm_txn_aborted(void)
     pthread_mutex_unlock(&mu);
 }
 
-void rr_tm_checkpoint(uint64_t bytes, double seconds)
+static void add_tally(tally_t *t, uint64_t bytes, double seconds)
 {
     pthread_mutex_lock(&mu);
-    tm.checkpoints++;
-    tm.checkpoint_bytes += bytes;
-    tm.checkpoint_s += seconds;
+    t->n++;
+    t->bytes += bytes;
+    t->s += seconds;
     pthread_mutex_unlock(&mu);
+}
+
+void rr_tm_checkpoint(uint64_t bytes, double seconds)
+{
+    add_tally(&tm.checkpoints, bytes, seconds);
 }
 
 void rr_tm_restore(uint64_t bytes, double seconds)
 {
-    pthread_mutex_lock(&mu);
-    tm.restores++;
-    tm.restore_bytes += bytes;
-    tm.restore_s += seconds;
-    pthread_mutex_unlock(&mu);
+    add_tally(&tm.restores, bytes, seconds);
 }
 
 void rr_tm_ready(int ready, const char *why_not)
@@ -305,6 +309,23 @@ static void part_series(text_t *t, const char *metric, const tpart_t *p, const c
     put(t, "%s{partition=\"", metric);
     put_label(t, p->name);
     put(t, "\"%s}", extra ? extra : "");
+}
+
+/* a tally's three counters: replyrate_PLURAL_total, replyrate_ONE_bytes_total,
+ * replyrate_ONE_duration_seconds_total */
+static void put_tally(text_t *t, const char *one, const char *plural, const tally_t *v,
+                      const char *help)
+{
+    char name[64];
+    snprintf(name, sizeof name, "replyrate_%s_total", plural);
+    family(t, name, "counter", help);
+    put(t, "%s %llu\n", name, (unsigned long long)v->n);
+    snprintf(name, sizeof name, "replyrate_%s_bytes_total", one);
+    family(t, name, "counter", help);
+    put(t, "%s %llu\n", name, (unsigned long long)v->bytes);
+    snprintf(name, sizeof name, "replyrate_%s_duration_seconds_total", one);
+    family(t, name, "counter", help);
+    put(t, "%s %.6f\n", name, v->s);
 }
 
 static void render_process(text_t *t)
@@ -430,21 +451,10 @@ static void render(text_t *t)
     put(t, "replyrate_transaction_commit_duration_seconds_count %llu\n",
         (unsigned long long)tm.committed);
 
-    family(t, "replyrate_checkpoints_total", "counter", "Engine checkpoints written.");
-    put(t, "replyrate_checkpoints_total %llu\n", (unsigned long long)tm.checkpoints);
-    family(t, "replyrate_checkpoint_bytes_total", "counter",
-           "Bytes of checkpoints written (compressed).");
-    put(t, "replyrate_checkpoint_bytes_total %llu\n", (unsigned long long)tm.checkpoint_bytes);
-    family(t, "replyrate_checkpoint_duration_seconds_total", "counter",
-           "Time spent taking and writing checkpoints.");
-    put(t, "replyrate_checkpoint_duration_seconds_total %.6f\n", tm.checkpoint_s);
-    family(t, "replyrate_restores_total", "counter", "Engines restored from checkpoints.");
-    put(t, "replyrate_restores_total %llu\n", (unsigned long long)tm.restores);
-    family(t, "replyrate_restore_bytes_total", "counter", "Bytes of checkpoints restored.");
-    put(t, "replyrate_restore_bytes_total %llu\n", (unsigned long long)tm.restore_bytes);
-    family(t, "replyrate_restore_duration_seconds_total", "counter",
-           "Time spent reading and restoring checkpoints.");
-    put(t, "replyrate_restore_duration_seconds_total %.6f\n", tm.restore_s);
+    put_tally(t, "checkpoint", "checkpoints", &tm.checkpoints,
+              "Engine checkpoints written (bytes compressed; time taking and writing them).");
+    put_tally(t, "restore", "restores", &tm.restores,
+              "Engines restored from checkpoints (bytes read; time reading and restoring).");
     pthread_mutex_unlock(&mu);
     render_process(t);
 }

@@ -16,14 +16,7 @@ if ! command -v promtool >/dev/null; then
   [ -n "${CI:-}" ] && fail "promtool is not installed (deploy/setup.sh --deps installs prometheus)"
   echo "skipped: promtool is not installed (deploy/setup.sh --deps)"; exit 77
 fi
-port_of() { # log: the port the run said it serves on
-  for _ in $(seq 1 100); do
-    p=$(sed -n 's/.*on port \([0-9][0-9]*\).*/\1/p' "$1" | head -1)
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.1
-  done
-  fail "the run never said where it serves: $(cat "$1")"
-}
+source "$src/tests/lib/metrics.bash"
 
 "$bin" --log-format json gen --events 200000 --seed 5 --duplicate-rate 0.01 --late-rate 0.01 --invalid-rate 0.01 \
   --output "$tmp/in.pb" 2>/dev/null

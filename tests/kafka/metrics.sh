@@ -11,14 +11,7 @@ source "$(dirname "$0")/lib.bash" metrics "$1"
 src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 prom="python3 $src/tests/lib/prom.py"
 command -v promtool >/dev/null || fail "promtool is not installed (deploy/setup.sh --deps installs prometheus)"
-port_of() { # log: the port the run said it serves on
-  for _ in $(seq 1 100); do
-    p=$(sed -n 's/.*on port \([0-9][0-9]*\).*/\1/p' "$1" | head -1)
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.1
-  done
-  fail "the run never said where it serves: $(cat "$1")"
-}
+source "$src/tests/lib/metrics.bash"
 # every result topic's record count against replyrate_records_published_total
 published_equal() { # metrics file, prefix
   local t n m
