@@ -320,11 +320,12 @@ static next_t read_kafka(run_t *r, int threads, int *status)
         int64_t H = job->cfg->horizon_ms;
         kr.range_start_ms = rr_tz_day_start(r->tz, rr_yyyymmdd_to_day(job->from_ymd));
         kr.range_end_ms = rr_tz_day_end(r->tz, rr_yyyymmdd_to_day(job->to_ymd));
+        kr.next_start_ms = rr_tz_day_start(r->tz, rr_yyyymmdd_to_day(job->to_ymd) + 1);
         kr.seek_ms = kr.range_start_ms - job->lookback_ms;
         kr.stop_ms = kr.range_end_ms + H;
         snprintf(label, sizeof label, "replyrate:%d..%d", (int)job->from_ymd, (int)job->to_ymd);
         kr.range_label = label;
-        rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, &kr.range_offsets);
+        rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, &kr.range_bounds);
     }
     /* The gates judge the run before its transaction commits; the outcome
      * judges it again for the files, the same way. A group judges each
@@ -341,8 +342,8 @@ static next_t read_kafka(run_t *r, int threads, int *status)
     *status = job->instance ? rr_run_kafka_group(&kr, err, sizeof err)
                             : rr_run_kafka(&kr, err, sizeof err);
     rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, NULL); /* no reader is left */
-    free(kr.range_offsets);
-    kr.range_offsets = NULL;
+    free(kr.range_bounds);
+    kr.range_bounds = NULL;
     r->oc->stats = kr.stats;
     r->oc->seconds = kr.seconds;
     r->oc->missing_records = kr.missing_records;
