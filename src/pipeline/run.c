@@ -198,7 +198,8 @@ static int open_publish(run_t *r, int streaming)
     int64_t txn_timeout = streaming ? 60000 + 3 * job->commit_every_ms : 900000;
     if (txn_timeout > 900000) /* the broker's default transaction.max.timeout.ms */
         txn_timeout = 900000;
-    if (rr_kafka_sink_open(job->kafka, job->prefix, txn_id, (int)txn_timeout, &r->pub, err,
+    if (rr_kafka_sink_open(job->kafka, job->prefix, txn_id, (int)txn_timeout,
+                           job->publish_json ? RR_KAFKA_SINK_JSON : RR_KAFKA_SINK_PB, &r->pub, err,
                            sizeof err) < 0) {
         rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         return -1;
