@@ -3,12 +3,18 @@
 -- schema.sql (create those first). Placeholders, replaced before running (README.md):
 --   __BROKERS__  bootstrap servers, e.g. 127.0.0.1:9092
 --   __PREFIX__   the topics' prefix (run --topic-prefix; default replyrate)
---   __GROUP__    ClickHouse's consumer group on them, e.g. clickhouse-replyrate
+--   __GROUP__    ClickHouse's consumer groups' prefix, e.g. clickhouse-replyrate (one
+--                group per topic: __GROUP__.shop_day ...)
+-- e.g. sed -e s/__BROKERS__/kafka1:9092/ -e s/__PREFIX__/replyrate/ \
+--        -e s/__GROUP__/clickhouse-replyrate/ kafka.sql | clickhouse-client --multiquery
 --
 -- Values are the bare protobuf messages of proto/replyrate/v1/results.proto (the producer
--- compresses them with zstd; librdkafka in ClickHouse decompresses). ClickHouse finds the
--- .proto files under its format_schema_path: copy the repository's proto/replyrate there
--- (so it holds replyrate/v1/results.proto and the chat_event.proto it imports).
+-- compresses them with zstd; librdkafka in ClickHouse decompresses). format_schema names
+-- 'results.proto:MESSAGE', which the server reads in its format_schema_path (clickhouse-local
+-- and chdb: relative to their working directory), and results.proto imports
+-- "replyrate/v1/chat_event.proto" from the same root. So that directory needs both
+--   results.proto                     (a copy of proto/replyrate/v1/results.proto)
+--   replyrate/v1/chat_event.proto     (a copy of the repository's proto/replyrate)
 --
 -- Columns map to the messages' fields by name; a repeated message (metrics) maps to the
 -- arrays `metrics.FIELD`. proto3 leaves zero values out: they read as 0 / '' / false.
