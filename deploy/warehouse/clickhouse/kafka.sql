@@ -18,8 +18,10 @@
 --
 -- Columns map to the messages' fields by name; a repeated message (metrics) maps to the
 -- arrays `metrics.FIELD`. proto3 leaves zero values out: they read as 0 / '' / false.
--- The producer is transactional; librdkafka reads read_committed by default, so aborted
--- records are not read. The Kafka engine delivers at least once (a restart may read again
+-- The producer is transactional; ClickHouse's librdkafka reads read_committed (its
+-- default), so a killed run's aborted records are never read, and an open transaction's
+-- only once it commits (tried: after a run killed mid-publish and its rerun, the tables
+-- held the rerun's records once). The Kafka engine delivers at least once (a restart may read again
 -- what it had inserted): the ReplacingMergeTree keys of schema.sql collapse those rows.
 
 -- day: YYYYMMDD as an integer on Kafka, a Date in the tables.
