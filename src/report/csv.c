@@ -271,7 +271,8 @@ int rr_csv_next(rr_csv_t *c, char *err, size_t n)
     if (r <= 0) return r;
     if (c->nf != c->ncols) {
         char why[96];
-        snprintf(why, sizeof why, "%zu fields, the header has %zu", c->nf, c->ncols);
+        snprintf(why, sizeof why, "%zu field%s, the header has %zu", c->nf, c->nf == 1 ? "" : "s",
+                 c->ncols);
         return fail(c, err, n, why);
     }
     c->rows++;

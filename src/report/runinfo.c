@@ -257,12 +257,15 @@ static int jvalue(jparse_t *j, int depth)
 
 /* ---- the fields ---------------------------------------------------------- */
 
+/* obj's member called key, or -1; of two with one name the last counts, as
+ * in most JSON readers (Python's, JavaScript's). */
 static int member(const jparse_t *j, int obj, const char *key)
 {
+    int found = -1;
     if (obj < 0 || j->nodes[obj].type != 'o') return -1;
     for (int k = j->nodes[obj].kid; k >= 0; k = j->nodes[k].next)
-        if (!strcmp(j->nodes[k].key, key)) return k;
-    return -1;
+        if (!strcmp(j->nodes[k].key, key)) found = k;
+    return found;
 }
 
 static int wrong(jparse_t *j, const char *where, const char *key, const char *want)
