@@ -393,7 +393,9 @@ static int fill_outputs(jparse_t *j, int root, rr_runinfo_t *ri)
         rr_runinfo_output_t *o = &ri->outputs[ri->n_outputs++];
         if (j->nodes[e].type != 'o') return wrong(j, "", "outputs", "objects");
         int rc = get_u64(j, e, " of an output", "bytes", 0, &o->bytes);
-        if (rc < 0 || get_dup(j, e, " of an output", "path", &o->path) < 0) return -1;
+        if (rc < 0 || get_dup(j, e, " of an output", "path", &o->path) < 0 ||
+            get_dup(j, e, " of an output", "flag", &o->flag) < 0)
+            return -1;
         o->has_bytes = rc == 0;
         int rec = member(j, e, "records");
         if (rec >= 0 && j->nodes[rec].type == 'o') {
@@ -526,8 +528,10 @@ void rr_runinfo_free(rr_runinfo_t *ri)
         free(ri->inputs[i].path);
         free(ri->inputs[i].topic);
     }
-    for (size_t i = 0; i < ri->n_outputs; i++)
+    for (size_t i = 0; i < ri->n_outputs; i++) {
         free(ri->outputs[i].path);
+        free(ri->outputs[i].flag);
+    }
     free(ri->inputs);
     free(ri->outputs);
     ri->inputs = NULL;

@@ -36,6 +36,7 @@ typedef struct rr_runinfo_input {
 } rr_runinfo_input_t;
 
 typedef struct rr_runinfo_output {
+    char *flag;       /* how the run was told: "--output-dir", "--output", ... (NULL: absent) */
     char *path;       /* as the manifest names it */
     uint64_t bytes;   /* the file's size when published */
     uint64_t records; /* the sum of its records by kind */

@@ -86,13 +86,20 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* The manifest's entry of the file at path (matched by name), or NULL. */
+/* The manifest's entry of the file at path, matched by its name (the
+ * manifest's paths are as the run was given them, relative to its cwd):
+ * an --output-dir file first, as an --output may share its name. NULL when
+ * the manifest does not list it. */
 static const rr_runinfo_output_t *listed(const rr_tally_t *t, const char *path)
 {
-    for (size_t i = 0; i < t->run.n_outputs; i++)
-        if (t->run.outputs[i].path && !strcmp(base_name(t->run.outputs[i].path), base_name(path)))
-            return &t->run.outputs[i];
-    return NULL;
+    const rr_runinfo_output_t *found = NULL;
+    for (size_t i = 0; i < t->run.n_outputs; i++) {
+        const rr_runinfo_output_t *o = &t->run.outputs[i];
+        if (!o->path || strcmp(base_name(o->path), base_name(path))) continue;
+        if (o->flag && !strcmp(o->flag, "--output-dir")) return o;
+        if (!found) found = o;
+    }
+    return found;
 }
 
 /* Find NAME.csv or NAME.csv.zst in dir into t->paths[f]. */
