@@ -632,13 +632,23 @@ static int cmp_count(const void *a, const void *b)
 
 /* ---- the whole night ------------------------------------------------------------------ */
 
-int rr_tally_load(const char *dir, size_t top, rr_tally_t **out, char *err, size_t n)
+int rr_tally_load(const char *dir_arg, size_t top, rr_tally_t **out, char *err, size_t n)
 {
+    char dir[3072]; /* dir_arg without trailing '/': its files' names are built on it */
+    size_t dl = strlen(dir_arg);
     *out = NULL;
     if (top < 1 || top > RR_TALLY_TOP_MAX) {
         snprintf(err, n, "top: %zu is not in 1..%d", top, RR_TALLY_TOP_MAX);
         return -1;
     }
+    if (dl >= sizeof dir) {
+        snprintf(err, n, "%.64s...: a path longer than %zu bytes", dir_arg, sizeof dir - 1);
+        return -1;
+    }
+    while (dl > 1 && dir_arg[dl - 1] == '/')
+        dl--;
+    memcpy(dir, dir_arg, dl);
+    dir[dl] = '\0';
     struct stat st;
     if (stat(dir, &st) < 0) {
         snprintf(err, n, "%s: %s", dir, strerror(errno));
