@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/strbuf.h"
 #include "io/output.h"
 
 _Static_assert(RR_MANIFEST_KINDS == RR_OUTPUT_KINDS, "records are counted by io/output.h's kinds");
@@ -109,139 +110,114 @@ void rr_manifest_free(rr_manifest_t *m)
 
 /* ---- rendering ------------------------------------------------------------ */
 
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} jbuf_t;
-
-static void jprintf(jbuf_t *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = b->oom ? 0 : vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (b->oom || n < 0) return;
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = 2 * b->cap + (size_t)n;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-}
-
 /* A JSON string: quotes, \" \\ and \u00XX for control bytes; other bytes as
  * they are (paths are bytes; UTF-8 ones stay readable). */
-static void jstr(jbuf_t *b, const char *s)
+static void jstr(rr_strbuf_t *b, const char *s)
 {
-    jprintf(b, "\"");
+    rr_strbuf_printf(b, "\"");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
-            jprintf(b, "\\%c", c);
+            rr_strbuf_printf(b, "\\%c", c);
         else if (c < 0x20 || c == 0x7f)
-            jprintf(b, "\\u%04x", c);
+            rr_strbuf_printf(b, "\\u%04x", c);
         else
-            jprintf(b, "%c", c);
+            rr_strbuf_printf(b, "%c", c);
     }
-    jprintf(b, "\"");
+    rr_strbuf_printf(b, "\"");
 }
 
 /* 2026-11-25T10:00:00.123Z */
-static void jtime(jbuf_t *b, int64_t ms)
+static void jtime(rr_strbuf_t *b, int64_t ms)
 {
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     if (ms < 0 || !gmtime_r(&s, &tm)) {
-        jprintf(b, "null");
+        rr_strbuf_printf(b, "null");
         return;
     }
-    jprintf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    rr_strbuf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 int rr_manifest_render(const rr_manifest_t *m, char **json, size_t *len)
 {
-    jbuf_t b = {0};
+    rr_strbuf_t b = {0};
     b.cap = 4096;
     b.p = malloc(b.cap);
     if (!b.p) return -1;
-    jprintf(&b, "{\"type\":\"replyrate_manifest\",\"manifest_version\":%d,\n", RR_MANIFEST_VERSION);
-    jprintf(&b, "\"replyrate_version\":");
+    rr_strbuf_printf(&b, "{\"type\":\"replyrate_manifest\",\"manifest_version\":%d,\n",
+                     RR_MANIFEST_VERSION);
+    rr_strbuf_printf(&b, "\"replyrate_version\":");
     jstr(&b, m->replyrate_version);
-    jprintf(&b, ",\"metric_set\":");
+    rr_strbuf_printf(&b, ",\"metric_set\":");
     jstr(&b, m->metric_set);
-    jprintf(&b, ",\"config_sha256\":");
+    rr_strbuf_printf(&b, ",\"config_sha256\":");
     jstr(&b, m->config_sha256);
-    jprintf(&b, ",\"time_zone\":");
+    rr_strbuf_printf(&b, ",\"time_zone\":");
     jstr(&b, m->time_zone);
-    jprintf(&b, ",\n\"started_at\":");
+    rr_strbuf_printf(&b, ",\n\"started_at\":");
     jtime(&b, m->started_ms);
-    jprintf(&b, ",\"ended_at\":");
+    rr_strbuf_printf(&b, ",\"ended_at\":");
     jtime(&b, m->ended_ms);
-    jprintf(&b, ",\"cwd\":");
+    rr_strbuf_printf(&b, ",\"cwd\":");
     jstr(&b, m->cwd);
-    jprintf(&b,
-            ",\n\"status\":%d,\"complete\":%s,\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
-            "\"late\":%llu,\"invalid\":%llu,\"unread_bytes\":%llu,\"missing_records\":%llu,\n",
-            m->status, m->unread_bytes == 0 && m->missing_records == 0 ? "true" : "false",
-            (unsigned long long)m->input, (unsigned long long)m->applied,
-            (unsigned long long)m->duplicate, (unsigned long long)m->late,
-            (unsigned long long)m->invalid, (unsigned long long)m->unread_bytes,
-            (unsigned long long)m->missing_records);
+    rr_strbuf_printf(
+        &b,
+        ",\n\"status\":%d,\"complete\":%s,\"input\":%llu,\"applied\":%llu,\"duplicate\":%llu,"
+        "\"late\":%llu,\"invalid\":%llu,\"unread_bytes\":%llu,\"missing_records\":%llu,\n",
+        m->status, m->unread_bytes == 0 && m->missing_records == 0 ? "true" : "false",
+        (unsigned long long)m->input, (unsigned long long)m->applied,
+        (unsigned long long)m->duplicate, (unsigned long long)m->late,
+        (unsigned long long)m->invalid, (unsigned long long)m->unread_bytes,
+        (unsigned long long)m->missing_records);
     /* the shortest decimal that reads back as the same double: 0.05, not 0.050000000000000003 */
     char ratio[32];
     snprintf(ratio, sizeof ratio, "%.15g", m->max_invalid_ratio);
     if (strtod(ratio, NULL) != m->max_invalid_ratio)
         snprintf(ratio, sizeof ratio, "%.17g", m->max_invalid_ratio);
-    jprintf(&b,
-            "\"gates\":{\"allow_empty\":%s,\"allow_incomplete\":%s,\"max_invalid_ratio\":%s},\n",
-            m->allow_empty ? "true" : "false", m->allow_incomplete ? "true" : "false", ratio);
-    jprintf(&b, "\"inputs\":[");
+    rr_strbuf_printf(
+        &b, "\"gates\":{\"allow_empty\":%s,\"allow_incomplete\":%s,\"max_invalid_ratio\":%s},\n",
+        m->allow_empty ? "true" : "false", m->allow_incomplete ? "true" : "false", ratio);
+    rr_strbuf_printf(&b, "\"inputs\":[");
     for (size_t i = 0; i < m->n_inputs; i++) {
         const rr_manifest_input_t *in = &m->inputs[i];
-        jprintf(&b, "%s\n  {", i ? "," : "");
+        rr_strbuf_printf(&b, "%s\n  {", i ? "," : "");
         if (in->path) {
-            jprintf(&b, "\"path\":");
+            rr_strbuf_printf(&b, "\"path\":");
             jstr(&b, in->path);
-            jprintf(&b, ",\"bytes\":%llu}", (unsigned long long)in->bytes);
+            rr_strbuf_printf(&b, ",\"bytes\":%llu}", (unsigned long long)in->bytes);
         } else {
-            jprintf(&b, "\"topic\":");
+            rr_strbuf_printf(&b, "\"topic\":");
             jstr(&b, in->topic ? in->topic : "");
-            jprintf(&b, ",\"partition\":%ld,\"from_offset\":%lld,\"to_offset\":%lld}",
-                    (long)in->partition, (long long)in->from_offset, (long long)in->to_offset);
+            rr_strbuf_printf(&b, ",\"partition\":%ld,\"from_offset\":%lld,\"to_offset\":%lld}",
+                             (long)in->partition, (long long)in->from_offset,
+                             (long long)in->to_offset);
         }
     }
-    jprintf(&b, "],\n\"outputs\":[");
+    rr_strbuf_printf(&b, "],\n\"outputs\":[");
     for (size_t i = 0; i < m->n_outputs; i++) {
         const rr_manifest_output_t *o = &m->outputs[i];
-        jprintf(&b, "%s\n  {\"flag\":", i ? "," : "");
+        rr_strbuf_printf(&b, "%s\n  {\"flag\":", i ? "," : "");
         jstr(&b, o->flag);
-        jprintf(&b, ",\"path\":");
+        rr_strbuf_printf(&b, ",\"path\":");
         jstr(&b, o->path);
-        jprintf(&b, ",\"format\":");
+        rr_strbuf_printf(&b, ",\"format\":");
         jstr(&b, o->format);
-        jprintf(&b, ",\"compression\":%s,\"bytes\":%llu,\"sha256\":",
-                o->compressed ? "\"zstd\"" : "null", (unsigned long long)o->bytes);
+        rr_strbuf_printf(&b, ",\"compression\":%s,\"bytes\":%llu,\"sha256\":",
+                         o->compressed ? "\"zstd\"" : "null", (unsigned long long)o->bytes);
         if (o->has_sha256)
             jstr(&b, o->sha256);
         else
-            jprintf(&b, "null");
-        jprintf(&b, ",\"records\":{");
+            rr_strbuf_printf(&b, "null");
+        rr_strbuf_printf(&b, ",\"records\":{");
         for (int k = 0; k < RR_MANIFEST_KINDS; k++)
-            jprintf(&b, "%s\"%s\":%llu", k ? "," : "", rr_output_kind_name((rr_output_kind_t)k),
-                    (unsigned long long)o->records[k]);
-        jprintf(&b, "}}");
+            rr_strbuf_printf(&b, "%s\"%s\":%llu", k ? "," : "",
+                             rr_output_kind_name((rr_output_kind_t)k),
+                             (unsigned long long)o->records[k]);
+        rr_strbuf_printf(&b, "}}");
     }
-    jprintf(&b, "]}\n");
+    rr_strbuf_printf(&b, "]}\n");
     if (b.oom) {
         free(b.p);
         return -1;

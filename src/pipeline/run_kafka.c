@@ -710,14 +710,14 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
          * starts and where the next one starts in each partition (rejected
          * records before the first are the previous range's to publish, from
          * the second on the next range's) */
-        int64_t *seek = malloc(3 * (size_t)np * sizeof *seek), *first = seek + np,
-                *next = seek + 2 * np;
+        int64_t *seek = malloc(3 * (size_t)np * sizeof *seek);
         r->range_bounds = malloc((size_t)np * sizeof *r->range_bounds);
         if (!seek || !r->range_bounds) {
             free(seek);
             snprintf(r->errstr, r->errstr_size, "out of memory");
             goto out;
         }
+        int64_t *first = seek + np, *next = seek + 2 * np;
         int rc = offsets_for_time(rk, r, ps, np, r->seek_ms, seek);
         if (!rc) rc = offsets_for_time(rk, r, ps, np, r->range_start_ms, first);
         if (!rc) rc = offsets_for_time(rk, r, ps, np, r->next_start_ms, next);
