@@ -8,10 +8,12 @@
  * mode. Then the run's error, if any, and its summary (pipeline/summary.h)
  * are logged (ops/log.h), as every usage error is.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
@@ -27,7 +29,7 @@
 #include "ops/log.h"
 
 #define MAX_INPUTS 1024
-#define MAX_OUTPUTS RR_FANOUT_MAX_OUTPUTS
+#define MAX_OUTPUTS 8 /* --output files; --output-dir adds RR_TABLES to the fan-out */
 
 static const char run_usage[] =
     "usage: replyrate run --input FILE [--input FILE ...] --output FILE [options]\n"
@@ -78,16 +80,24 @@ static const char run_usage[] =
     "      --lookback DUR      how far before FROM to start reading (default 1d), so\n"
     "                          conversations open at midnight are rebuilt\n";
 
-/* --help's second half: outputs and outcome (one string would pass C's
- * 4095-byte limit). */
-static const char run_usage_outcome[] =
+/* --help's second and third parts: outputs, then outcome (one string would
+ * pass C's 4095-byte limit). */
+static const char run_usage_outputs[] =
     "  -o, --output FILE       results: .jsonl, .csv or .pb (delimited ResultRecord),\n"
     "                          any of them with .zst appended; repeatable; '-' = stdout JSONL\n"
+    "      --output-dir DIR    also (or instead) the files a warehouse loads, one per table:\n"
+    "                          shop_day, shop_day_metrics, agent_day, agent_day_metrics,\n"
+    "                          violations, alerts, late, dead_letter, typed (ISO dates and\n"
+    "                          times), and DIR/manifest.json; DIR is created if missing\n"
+    "      --output-format F   the form of --output-dir's files: csv (default), jsonl,\n"
+    "                          csv.zst or jsonl.zst\n"
     "      --late FILE         late events (same formats)\n"
     "      --dead-letter FILE  invalid events with reason and source position\n"
     "      --manifest FILE     where the manifest goes (default: FIRST_OUTPUT.manifest.json;\n"
     "                          none when the first output is '-')\n"
-    "      --no-manifest       write no manifest\n"
+    "      --no-manifest       write no manifest\n";
+
+static const char run_usage_outcome[] =
     "      --allow-empty       exit 0 even when no event was applied\n"
     "      --allow-incomplete  exit 0 even when input is known missing (counted)\n"
     "      --resync            a file whose framing breaks before its end, or whose zstd\n"
@@ -174,6 +184,9 @@ typedef struct run_flags {
     const char *metrics_addr, *metrics_file;
     int lookback_set, commit_every_set, gates_set, no_manifest;
     int streaming;
+    const char *output_dir, *output_format;
+    char dir_paths[RR_TABLES + 2][4096]; /* --output-dir's tables, late, dead_letter */
+    const char *tables[RR_TABLES];
     char manifest_buf[4096];
 } run_flags_t;
 
@@ -212,6 +225,8 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
                                          {"resync", no_argument, NULL, 'Y'},
                                          {"metrics-addr", required_argument, NULL, 'Q'},
                                          {"metrics-file", required_argument, NULL, 'G'},
+                                         {"output-dir", required_argument, NULL, 'd'},
+                                         {"output-format", required_argument, NULL, 'e'},
                                          {NULL, 0, NULL, 0}};
     rr_job_t *job = &f->job;
     char err[512];
@@ -328,6 +343,12 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             }
             f->outputs[job->n_outputs++] = optarg;
             break;
+        case 'd':
+            f->output_dir = optarg;
+            break;
+        case 'e':
+            f->output_format = optarg;
+            break;
         case 'L':
             job->late_path = optarg;
             break;
@@ -360,6 +381,7 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             break;
         case 'h':
             fputs(run_usage, stdout);
+            fputs(run_usage_outputs, stdout);
             fputs(run_usage_outcome, stdout);
             return 1;
         case ':':
@@ -393,11 +415,17 @@ static int check_flags(run_flags_t *f, int live)
         why = "--input and --brokers/--topic exclude each other";
     else if (!!f->ko.brokers != !!topic)
         why = topic ? "--topic needs --brokers" : "--brokers needs --topic";
-    else if ((!n_in && !topic) || (!job->n_outputs && !job->publish)) {
+    else if ((!n_in && !topic) || (!job->n_outputs && !f->output_dir && !job->publish)) {
         rr_log(RR_LOG_ERROR, "run", "%s is required (see replyrate run --help)",
-               !n_in && !topic ? "--input (or --brokers and --topic)" : "--output (or --publish)");
+               !n_in && !topic ? "--input (or --brokers and --topic)"
+                               : "--output, --output-dir or --publish");
         return -1;
-    } else if (job->resync && !n_in)
+    } else if (f->output_dir && (job->late_path || job->dead_path))
+        why = "--output-dir writes the late and dead_letter files itself: drop --late and "
+              "--dead-letter";
+    else if (f->output_format && !f->output_dir)
+        why = "--output-format is the form of --output-dir's files: it needs --output-dir";
+    else if (job->resync && !n_in)
         why = "--resync is for --input files";
     else if ((job->group || f->ko.n_props || job->publish || from || to) && !topic)
         why = "--group, --publish, --from/--to and -X need --brokers and --topic";
@@ -412,10 +440,10 @@ static int check_flags(run_flags_t *f, int live)
     else if (scaled && !job->publish)
         why = "--instance with --until-end or --from/--to shares the run among the instances of "
               "--group: it needs --publish";
-    else if (scaled && (job->n_outputs || job->late_path || job->dead_path))
+    else if (scaled && (job->n_outputs || f->output_dir || job->late_path || job->dead_path))
         why = "--instance with --until-end or --from/--to publishes to topics only (--output, "
-              "--late and --dead-letter would hold a part of the results; replyrate export "
-              "reads them back)";
+              "--output-dir, --late and --dead-letter would hold a part of the results; "
+              "replyrate export reads them back)";
     else if (scaled && live)
         why = "--instance is not for a topic still being written";
     else if (streaming && !job->publish)
@@ -441,6 +469,50 @@ static int check_flags(run_flags_t *f, int live)
     return 0;
 }
 
+/* --output-dir: its format, the directory (created if missing), the paths
+ * of its files into the job. 0, or -1 after the usage error (said). */
+static int output_dir(run_flags_t *f)
+{
+    rr_job_t *job = &f->job;
+    const char *ext = f->output_format ? f->output_format : "csv";
+    if (strcmp(ext, "csv") && strcmp(ext, "jsonl") && strcmp(ext, "csv.zst") &&
+        strcmp(ext, "jsonl.zst")) {
+        rr_log(RR_LOG_ERROR, "run", "--output-format: '%s': use csv, jsonl, csv.zst or jsonl.zst",
+               ext);
+        return -1;
+    }
+    struct stat st;
+    if (mkdir(f->output_dir, 0777) < 0 && errno != EEXIST) {
+        rr_log(RR_LOG_ERROR, "run", "--output-dir %s: cannot create it: %s", f->output_dir,
+               strerror(errno));
+        return -1;
+    }
+    if (stat(f->output_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        rr_log(RR_LOG_ERROR, "run", "--output-dir %s: not a directory", f->output_dir);
+        return -1;
+    }
+    for (int i = 0; i < RR_TABLES + 2; i++) {
+        const char *name = i < RR_TABLES    ? rr_table_name((rr_table_t)i)
+                           : i == RR_TABLES ? "late"
+                                            : "dead_letter";
+        size_t n = (size_t)snprintf(f->dir_paths[i], sizeof f->dir_paths[i], "%s/%s.%s",
+                                    f->output_dir, name, ext);
+        if (n >= sizeof f->dir_paths[i]) {
+            rr_log(RR_LOG_ERROR, "run", "--output-dir %s: path too long", f->output_dir);
+            return -1;
+        }
+        if (i < RR_TABLES) f->tables[i] = f->dir_paths[i];
+    }
+    job->tables = f->tables;
+    job->late_path = f->dir_paths[RR_TABLES];
+    job->dead_path = f->dir_paths[RR_TABLES + 1];
+    if (!job->manifest_path && !f->no_manifest) {
+        snprintf(f->manifest_buf, sizeof f->manifest_buf, "%s/manifest.json", f->output_dir);
+        job->manifest_path = f->manifest_buf;
+    }
+    return 0;
+}
+
 /* Every output has a format; the manifest's path; no output destroys an
  * input or another output (refused before anything is opened for writing).
  * 0, or -1 after the usage error (said). */
@@ -449,6 +521,7 @@ static int check_outputs(run_flags_t *f)
     rr_job_t *job = &f->job;
     char err[512];
     int n_out = job->n_outputs;
+    if (f->output_dir && output_dir(f) < 0) return -1;
     for (int i = 0; i < n_out + 2; i++) {
         const char *path = i < n_out ? f->outputs[i] : i == n_out ? job->late_path : job->dead_path;
         rr_format_t fmt;
@@ -464,14 +537,18 @@ static int check_outputs(run_flags_t *f)
         snprintf(f->manifest_buf, sizeof f->manifest_buf, "%s.manifest.json", f->outputs[0]);
         job->manifest_path = f->manifest_buf;
     }
-    rr_named_path_t in_paths[MAX_INPUTS], out_paths[MAX_OUTPUTS + 3];
+    rr_named_path_t in_paths[MAX_INPUTS], out_paths[MAX_OUTPUTS + RR_TABLES + 3];
     size_t n_op = 0;
     for (int i = 0; i < job->n_inputs; i++)
         in_paths[i] = (rr_named_path_t){"--input", f->inputs[i]};
     for (int i = 0; i < n_out; i++)
         out_paths[n_op++] = (rr_named_path_t){"--output", f->outputs[i]};
-    out_paths[n_op++] = (rr_named_path_t){"--late", job->late_path};
-    out_paths[n_op++] = (rr_named_path_t){"--dead-letter", job->dead_path};
+    for (int i = 0; job->tables && i < RR_TABLES; i++)
+        out_paths[n_op++] = (rr_named_path_t){"--output-dir", job->tables[i]};
+    out_paths[n_op++] =
+        (rr_named_path_t){f->output_dir ? "--output-dir" : "--late", job->late_path};
+    out_paths[n_op++] =
+        (rr_named_path_t){f->output_dir ? "--output-dir" : "--dead-letter", job->dead_path};
     out_paths[n_op++] = (rr_named_path_t){"--manifest", job->manifest_path};
     if (rr_outpaths_check(in_paths, (size_t)job->n_inputs, out_paths, n_op, err, sizeof err) < 0) {
         rr_log(RR_LOG_ERROR, "run", "%s", err);

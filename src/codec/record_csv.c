@@ -26,7 +26,7 @@ const char *rr_record_csv_header(rr_record_csv_layout_t layout, size_t *len)
 }
 
 /* A field (NULL: empty), quoted only when it holds , " CR or LF. */
-static void put_str(rr_wbuf_t *w, const char *s)
+void rr_record_csv_str(rr_wbuf_t *w, const char *s)
 {
     s = s ? s : "";
     size_t n = strlen(s);
@@ -63,7 +63,7 @@ static void put_head(rr_wbuf_t *w, const char *type, size_t type_len, uint64_t s
         RR_WBUF_LIT(w, ",true,");
     else
         RR_WBUF_LIT(w, ",false,");
-    put_str(w, version);
+    rr_record_csv_str(w, version);
     rr_wbuf_putc(w, ',');
 }
 
@@ -87,7 +87,7 @@ size_t rr_record_csv_day(char *buf, size_t cap, const rr_day_record_t *r)
                 memcpy(w.p + w.len, w.p, head_len);
             rr_wbuf_skip(&w, head_len);
         }
-        put_str(&w, r->cfg->metrics[i].name);
+        rr_record_csv_str(&w, r->cfg->metrics[i].name);
         rr_wbuf_putc(&w, ',');
         rr_wbuf_i64(&w, v->num);
         rr_wbuf_putc(&w, ',');
@@ -114,7 +114,7 @@ size_t rr_record_csv_violation(char *buf, size_t cap, const rr_violation_record_
 {
     rr_wbuf_t w = rr_wbuf_make(buf, cap);
     put_head(&w, "violation", 9, r->shop_id, 1, r->agent_id, r->day, r->final, r->version);
-    put_str(&w, r->metric);
+    rr_record_csv_str(&w, r->metric);
     RR_WBUF_LIT(&w, ",,,,,,,,,,,,"); /* num .. b7 */
     rr_wbuf_u64(&w, r->conversation_id);
     rr_wbuf_putc(&w, ',');
@@ -141,7 +141,7 @@ size_t rr_record_csv_alert(char *buf, size_t cap, const rr_alert_record_t *r)
     size_t n = rr_records_fmt_double(num, r->value);
     put_head(&w, "alert", 5, r->shop_id, 0, 0, r->day, r->final, r->version);
     RR_WBUF_LIT(&w, ",,,,,,,,,,,,,,,,,,,"); /* metric .. reason: 19 empty cells */
-    put_str(&w, r->rule);
+    rr_record_csv_str(&w, r->rule);
     rr_wbuf_putc(&w, ',');
     rr_wbuf_put(&w, num, n);
     rr_wbuf_putc(&w, '\n');
@@ -155,9 +155,9 @@ size_t rr_record_csv_rejected(char *buf, size_t cap, const rr_rejected_record_t 
         RR_WBUF_LIT(&w, "late,");
     else
         RR_WBUF_LIT(&w, "invalid,");
-    put_str(&w, r->reason);
+    rr_record_csv_str(&w, r->reason);
     rr_wbuf_putc(&w, ',');
-    put_str(&w, r->source);
+    rr_record_csv_str(&w, r->source);
     rr_wbuf_putc(&w, ',');
     rr_wbuf_i64(&w, r->partition);
     rr_wbuf_putc(&w, ',');

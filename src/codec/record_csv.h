@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 
+#include "codec/wbuf.h"
 #include "replyrate/engine.h"
 
 typedef enum rr_record_csv_layout {
@@ -37,5 +38,8 @@ size_t rr_record_csv_violation(char *buf, size_t cap, const rr_violation_record_
 size_t rr_record_csv_alert(char *buf, size_t cap, const rr_alert_record_t *r);
 /* Rejected-events layout. */
 size_t rr_record_csv_rejected(char *buf, size_t cap, const rr_rejected_record_t *r);
+
+/* s (NULL: empty) as one CSV field, quoted only when it holds , " CR or LF. */
+void rr_record_csv_str(rr_wbuf_t *w, const char *s);
 
 #endif

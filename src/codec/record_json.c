@@ -10,7 +10,7 @@
 /* A JSON string with its quotes (NULL: ""). Runs of plain ASCII are copied
  * whole; control characters are escaped; a well-formed UTF-8 sequence
  * (RFC 3629 table) is copied, a bad lead or continuation byte becomes U+FFFD. */
-static void put_str(rr_wbuf_t *w, const char *str)
+void rr_record_json_str(rr_wbuf_t *w, const char *str)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)(str ? str : "");
@@ -113,7 +113,7 @@ size_t rr_record_json_day(char *buf, size_t cap, const rr_day_record_t *r)
     RR_WBUF_LIT(&w, ",\"final\":");
     put_bool(&w, r->final);
     RR_WBUF_LIT(&w, ",\"version\":");
-    put_str(&w, r->version);
+    rr_record_json_str(&w, r->version);
     if (!r->final) {
         RR_WBUF_LIT(&w, ",\"revision\":");
         rr_wbuf_u64(&w, r->revision);
@@ -126,7 +126,7 @@ size_t rr_record_json_day(char *buf, size_t cap, const rr_day_record_t *r)
         const rr_value_t *v = &r->values[i];
         if (!first) rr_wbuf_putc(&w, ',');
         first = 0;
-        put_str(&w, r->cfg->metrics[i].name);
+        rr_record_json_str(&w, r->cfg->metrics[i].name);
         RR_WBUF_LIT(&w, ":{\"num\":");
         rr_wbuf_i64(&w, v->num);
         RR_WBUF_LIT(&w, ",\"den\":");
@@ -155,7 +155,7 @@ size_t rr_record_json_violation(char *buf, size_t cap, const rr_violation_record
     RR_WBUF_LIT(&w, ",\"day\":");
     rr_wbuf_i64(&w, r->day);
     RR_WBUF_LIT(&w, ",\"metric\":");
-    put_str(&w, r->metric);
+    rr_record_json_str(&w, r->metric);
     RR_WBUF_LIT(&w, ",\"conversation_id\":");
     rr_wbuf_u64(&w, r->conversation_id);
     RR_WBUF_LIT(&w, ",\"buyer_id\":");
@@ -180,7 +180,7 @@ size_t rr_record_json_violation(char *buf, size_t cap, const rr_violation_record
     RR_WBUF_LIT(&w, "\",\"final\":");
     put_bool(&w, r->final);
     RR_WBUF_LIT(&w, ",\"version\":");
-    put_str(&w, r->version);
+    rr_record_json_str(&w, r->version);
     RR_WBUF_LIT(&w, "}\n");
     return w.len;
 }
@@ -195,7 +195,7 @@ size_t rr_record_json_alert(char *buf, size_t cap, const rr_alert_record_t *r)
     RR_WBUF_LIT(&w, ",\"day\":");
     rr_wbuf_i64(&w, r->day);
     RR_WBUF_LIT(&w, ",\"rule\":");
-    put_str(&w, r->rule);
+    rr_record_json_str(&w, r->rule);
     RR_WBUF_LIT(&w, ",\"value\":");
     if (n)
         rr_wbuf_put(&w, num, n);
@@ -204,7 +204,7 @@ size_t rr_record_json_alert(char *buf, size_t cap, const rr_alert_record_t *r)
     RR_WBUF_LIT(&w, ",\"final\":");
     put_bool(&w, r->final);
     RR_WBUF_LIT(&w, ",\"version\":");
-    put_str(&w, r->version);
+    rr_record_json_str(&w, r->version);
     RR_WBUF_LIT(&w, "}\n");
     return w.len;
 }
@@ -216,9 +216,9 @@ size_t rr_record_json_rejected(char *buf, size_t cap, const rr_rejected_record_t
         RR_WBUF_LIT(&w, "{\"type\":\"late\",\"reason\":");
     else
         RR_WBUF_LIT(&w, "{\"type\":\"invalid\",\"reason\":");
-    put_str(&w, r->reason);
+    rr_record_json_str(&w, r->reason);
     RR_WBUF_LIT(&w, ",\"source\":");
-    put_str(&w, r->source);
+    rr_record_json_str(&w, r->source);
     RR_WBUF_LIT(&w, ",\"partition\":");
     rr_wbuf_i64(&w, r->partition);
     RR_WBUF_LIT(&w, ",\"offset\":");

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "codec/wbuf.h"
 #include "replyrate/engine.h"
 
 size_t rr_record_json_day(char *buf, size_t cap, const rr_day_record_t *r);
@@ -24,5 +25,8 @@ size_t rr_record_json_violation(char *buf, size_t cap, const rr_violation_record
 size_t rr_record_json_alert(char *buf, size_t cap, const rr_alert_record_t *r);
 /* A late or invalid event ("type":"late" / "invalid"). */
 size_t rr_record_json_rejected(char *buf, size_t cap, const rr_rejected_record_t *r);
+
+/* str (NULL: "") as a JSON string with its quotes, escaped as above. */
+void rr_record_json_str(rr_wbuf_t *w, const char *str);
 
 #endif

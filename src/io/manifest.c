@@ -23,6 +23,7 @@ void rr_manifest_init(rr_manifest_t *m, const char *version, int64_t now_ms)
 int rr_manifest_set_config(rr_manifest_t *m, const rr_config_t *cfg)
 {
     rr_config_version(cfg, m->metric_set, sizeof m->metric_set);
+    snprintf(m->time_zone, sizeof m->time_zone, "%s", cfg->timezone);
     size_t n = rr_config_canonical(cfg, NULL, 0);
     char *text = malloc(n + 1);
     uint8_t d[RR_SHA256_LEN];
@@ -180,6 +181,8 @@ int rr_manifest_render(const rr_manifest_t *m, char **json, size_t *len)
     jstr(&b, m->metric_set);
     jprintf(&b, ",\"config_sha256\":");
     jstr(&b, m->config_sha256);
+    jprintf(&b, ",\"time_zone\":");
+    jstr(&b, m->time_zone);
     jprintf(&b, ",\n\"started_at\":");
     jtime(&b, m->started_ms);
     jprintf(&b, ",\"ended_at\":");

@@ -60,6 +60,7 @@ typedef struct rr_manifest {
     char replyrate_version[32];
     char metric_set[32];                   /* rr_config_version */
     char config_sha256[RR_SHA256_HEX_LEN]; /* of rr_config_canonical's text */
+    char time_zone[RR_NAME_MAX];           /* the job's: its days are local dates there */
     char cwd[1024];                        /* relative paths are relative to it */
     int64_t started_ms, ended_ms;          /* Unix ms, rendered as UTC ISO 8601 */
     /* the run's outcome */
@@ -80,7 +81,7 @@ typedef struct rr_manifest {
  * (now). version is borrowed. */
 void rr_manifest_init(rr_manifest_t *m, const char *version, int64_t now_ms);
 
-/* metric_set and config_sha256 from the run's configuration. 0, or -1 when
+/* metric_set, config_sha256 and time_zone from the run's configuration. 0, or -1 when
  * out of memory. */
 int rr_manifest_set_config(rr_manifest_t *m, const rr_config_t *cfg);
 

@@ -16,6 +16,7 @@
 #include "codec/record_csv.h"
 #include "codec/record_json.h"
 #include "codec/record_pb.h"
+#include "codec/record_table.h"
 #include "io/filesink.h"
 
 enum csv_layout { CSV_NONE = 0, CSV_RESULTS, CSV_REJECTED };
@@ -34,6 +35,7 @@ struct rr_output {
     int sink_failed; /* ... and it was the file sink's: its close names the cause */
     char err[256];
     enum csv_layout layout;            /* CSV: fixed by the first record */
+    int table;                         /* a loader table (rr_table_t), or -1: every record */
     uint64_t by_kind[RR_OUTPUT_KINDS]; /* records written, by kind */
 };
 
@@ -73,6 +75,19 @@ static size_t encode(const rr_output_t *o, enum rec k, const void *r, size_t at)
     char *b = o->buf + at;
     uint8_t *u = (uint8_t *)b;
     size_t room = o->cap - at;
+    if (o->table >= 0) {
+        int json = o->fmt == RR_FMT_JSONL;
+        switch (k) {
+        case REC_DAY:
+            return rr_record_table_day(b, room, o->table, json, r);
+        case REC_VIOLATION:
+            return rr_record_table_violation(b, room, o->table, json, r);
+        case REC_ALERT:
+            return rr_record_table_alert(b, room, o->table, json, r);
+        case REC_REJECTED:
+            return 0;
+        }
+    }
     switch (o->fmt) {
     case RR_FMT_CSV:
         switch (k) {
@@ -138,13 +153,50 @@ static long csv_header(rr_output_t *o, enum rec k)
     return (long)n;
 }
 
+/* Whether a loader table takes a record of kind k: its day records (shop
+ * or agent), its violations, its alerts. */
+static int table_takes(int table, enum rec k, const void *r)
+{
+    switch (k) {
+    case REC_DAY: {
+        int agent = table == RR_TABLE_AGENT_DAY || table == RR_TABLE_AGENT_DAY_METRICS;
+        int shop = table == RR_TABLE_SHOP_DAY || table == RR_TABLE_SHOP_DAY_METRICS;
+        return ((const rr_day_record_t *)r)->is_agent ? agent : shop;
+    }
+    case REC_VIOLATION:
+        return table == RR_TABLE_VIOLATIONS;
+    case REC_ALERT:
+        return table == RR_TABLE_ALERTS;
+    case REC_REJECTED:
+        break;
+    }
+    return 0;
+}
+
+/* A CSV loader table's header, in front of its first record: the wide
+ * tables' columns come from that record's configuration. Its length (0
+ * after the first record), or -1 with the output failed. */
+static long table_header(rr_output_t *o, enum rec k, const void *r)
+{
+    if (o->layout != CSV_NONE) return 0;
+    const rr_config_t *cfg = k == REC_DAY ? ((const rr_day_record_t *)r)->cfg : NULL;
+    size_t n = rr_record_table_header(o->buf, o->cap, o->table, cfg);
+    if (n > o->cap) {
+        if (reserve(o, n)) return -1;
+        n = rr_record_table_header(o->buf, o->cap, o->table, cfg);
+    }
+    o->layout = CSV_RESULTS;
+    return (long)n;
+}
+
 /* Encode one record and hand it to the file sink in one write; count it. */
 static void write_record(rr_output_t *o, enum rec k, const void *r, rr_output_kind_t kind)
 {
     if (o->failed) return;
+    if (o->table >= 0 && !table_takes(o->table, k, r)) return;
     size_t at = 0;
     if (o->fmt == RR_FMT_CSV) {
-        long h = csv_header(o, k);
+        long h = o->table >= 0 ? table_header(o, k, r) : csv_header(o, k);
         if (h < 0) return;
         at = (size_t)h;
     }
@@ -157,7 +209,7 @@ static void write_record(rr_output_t *o, enum rec k, const void *r, rr_output_ki
         if (reserve(o, at + n)) return;
         n = encode(o, k, r, at);
     }
-    if (rr_filesink_write(o->fs, o->buf, at + n) != 0) {
+    if (at + n && rr_filesink_write(o->fs, o->buf, at + n) != 0) {
         set_error(o, "write failed");
         o->sink_failed = 1;
         return;
@@ -229,14 +281,22 @@ int rr_format_from_path(const char *path, rr_format_t *fmt, char *errstr, size_t
     return -1;
 }
 
-int rr_output_open(const char *path, rr_output_t **out, char *errstr, size_t errstr_size)
+/* The output of path, holding every record (table -1) or a loader table's. */
+static int open_output(const char *path, int table, rr_output_t **out, char *errstr,
+                       size_t errstr_size)
 {
     rr_format_t fmt;
     *out = NULL;
     if (rr_format_from_path(path, &fmt, errstr, errstr_size)) return -1;
+    if (table >= 0 && fmt == RR_FMT_PB) {
+        snprintf(errstr, errstr_size, "output '%s': a loader table is CSV or JSON Lines, not pb",
+                 path);
+        return -1;
+    }
     rr_output_t *o = calloc(1, sizeof *o);
     if (!o) goto oom;
     o->fmt = fmt;
+    o->table = table;
     o->path = strdup(path);
     o->cap = 4096; /* grown to the largest record written */
     o->buf = malloc(o->cap);
@@ -253,6 +313,17 @@ fail:
     }
     free(o);
     return -1;
+}
+
+int rr_output_open(const char *path, rr_output_t **out, char *errstr, size_t errstr_size)
+{
+    return open_output(path, -1, out, errstr, errstr_size);
+}
+
+int rr_output_open_table(const char *path, rr_table_t table, rr_output_t **out, char *errstr,
+                         size_t errstr_size)
+{
+    return open_output(path, (int)table, out, errstr, errstr_size);
 }
 
 void rr_output_sink(rr_output_t *o, rr_sink_t *sink)

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/record_table.h"
 #include "replyrate/engine.h"
 
 typedef enum rr_format {
@@ -73,6 +74,14 @@ const char *rr_format_name(rr_format_t fmt);
  * rr_output_close or rr_output_abort. Returns 0, or -1 with errstr set
  * (unknown extension, file cannot be created, out of memory). */
 int rr_output_open(const char *path, rr_output_t **out, char *errstr, size_t errstr_size);
+
+/* As rr_output_open, for one loader table of `run --output-dir`
+ * (codec/record_table.h): the file takes only that table's records (a
+ * shop_day table its shop_day records, ...) and ignores the others; its
+ * form is CSV or JSON Lines (a .pb path is refused). Its record counts are
+ * records, not rows (a narrow table's shop_day is a row per metric). */
+int rr_output_open_table(const char *path, rr_table_t table, rr_output_t **out, char *errstr,
+                         size_t errstr_size);
 
 /* Fill *sink so that the engine's records are written to o: every callback
  * (day, violation, alert, rejected) is set and sink->opaque is o. o is

@@ -39,7 +39,7 @@
 
 #include "replyrate/engine.h"
 
-#define RR_FANOUT_MAX_OUTPUTS 8
+#define RR_FANOUT_MAX_OUTPUTS 16
 
 typedef struct rr_fanout {
     rr_sink_t out[RR_FANOUT_MAX_OUTPUTS]; /* --output files: every day, violation, alert */

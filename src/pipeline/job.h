@@ -46,6 +46,7 @@
 
 #include "io/kafka.h"
 #include "pipeline/kafka_live.h"
+#include "codec/record_table.h"
 #include "pipeline/outcome.h"
 #include "replyrate/config.h"
 
@@ -78,6 +79,8 @@ typedef struct rr_job {
     /* outputs */
     const char *const *outputs; /* n_outputs result files (.jsonl, .csv, .pb[.zst]; '-') */
     int n_outputs;
+    const char *const *tables;         /* --output-dir: RR_TABLES loader tables' paths
+                                        * (codec/record_table.h), or NULL */
     const char *late_path, *dead_path; /* or NULL */
     const char *manifest_path;         /* or NULL: no manifest */
     /* settings */

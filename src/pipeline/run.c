@@ -102,9 +102,25 @@ static int open_files(run_t *r)
         }
         rr_source_set_resync(r->src[i], job->resync);
     }
+    for (int t = 0; job->tables && t < RR_TABLES; t++) {
+        rr_sink_t sink;
+        if (rr_run_files_open_table(&r->files, "--output-dir", job->tables[t], (rr_table_t)t, &sink,
+                                    err, sizeof err) < 0) {
+            rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
+            return -1;
+        }
+        if (rr_fanout_add_output(&r->fan, sink) < 0) {
+            rr_log_first_error(r->errstr, r->errstr_size, "run", "more than %d outputs",
+                               RR_FANOUT_MAX_OUTPUTS);
+            return -1;
+        }
+    }
     for (int i = 0; i < job->n_outputs + 2; i++) {
         int n_out = job->n_outputs;
-        const char *flag = i < n_out ? "--output" : i == n_out ? "--late" : "--dead-letter";
+        const char *flag = i < n_out     ? "--output"
+                           : job->tables ? "--output-dir"
+                           : i == n_out  ? "--late"
+                                         : "--dead-letter";
         const char *path = i < n_out    ? job->outputs[i]
                            : i == n_out ? job->late_path
                                         : job->dead_path;

@@ -10,8 +10,9 @@
 #include "io/tmpfile.h"
 #include "ops/telemetry.h"
 
-int rr_run_files_open(rr_run_files_t *rf, const char *flag, const char *path, rr_sink_t *sink,
-                      char *errstr, size_t errstr_size)
+/* rr_run_files_open, of every record (table -1) or of a loader table. */
+static int open_file(rr_run_files_t *rf, const char *flag, const char *path, int table,
+                     rr_sink_t *sink, char *errstr, size_t errstr_size)
 {
     char err[512];
     if (rf->n == RR_RUN_FILES_MAX) {
@@ -19,7 +20,8 @@ int rr_run_files_open(rr_run_files_t *rf, const char *flag, const char *path, rr
         return -1;
     }
     rr_output_t *o;
-    if (rr_output_open(path, &o, err, sizeof err) < 0) {
+    if ((table < 0 ? rr_output_open(path, &o, err, sizeof err)
+                   : rr_output_open_table(path, (rr_table_t)table, &o, err, sizeof err)) < 0) {
         snprintf(errstr, errstr_size, "%s: %s", flag, err);
         return -1;
     }
@@ -29,6 +31,18 @@ int rr_run_files_open(rr_run_files_t *rf, const char *flag, const char *path, rr
     rf->f[rf->n].out = o;
     rf->n++;
     return 0;
+}
+
+int rr_run_files_open(rr_run_files_t *rf, const char *flag, const char *path, rr_sink_t *sink,
+                      char *errstr, size_t errstr_size)
+{
+    return open_file(rf, flag, path, -1, sink, errstr, errstr_size);
+}
+
+int rr_run_files_open_table(rr_run_files_t *rf, const char *flag, const char *path,
+                            rr_table_t table, rr_sink_t *sink, char *errstr, size_t errstr_size)
+{
+    return open_file(rf, flag, path, (int)table, sink, errstr, errstr_size);
 }
 
 void rr_run_files_abort(rr_run_files_t *rf)

@@ -1,7 +1,7 @@
 /* pipeline/run_files.h: a run's result files, published together or not at all.
  *
  * `replyrate run` writes up to RR_RUN_FILES_MAX files (every --output, the
- * --late and --dead-letter files) and, last, the manifest (io/manifest.h).
+ * --late and --dead-letter files, --output-dir's) and, last, the manifest (io/manifest.h).
  * Each is written under a temporary name (io/output.h, io/tmpfile.h).
  * rr_run_files_publish finishes them all (flush, fsync) and hashes them;
  * only when every one is complete does it remove the previous manifest,
@@ -26,7 +26,7 @@
 #include "io/output.h"
 #include "io/manifest.h"
 
-#define RR_RUN_FILES_MAX 16
+#define RR_RUN_FILES_MAX 24
 
 typedef struct rr_run_files {
     struct {
@@ -41,6 +41,11 @@ typedef struct rr_run_files {
  * callbacks. 0, or -1 with errstr naming flag and path. */
 int rr_run_files_open(rr_run_files_t *rf, const char *flag, const char *path, rr_sink_t *sink,
                       char *errstr, size_t errstr_size);
+
+/* As rr_run_files_open, for a loader table of --output-dir (io/output.h,
+ * rr_output_open_table). */
+int rr_run_files_open_table(rr_run_files_t *rf, const char *flag, const char *path,
+                            rr_table_t table, rr_sink_t *sink, char *errstr, size_t errstr_size);
 
 /* Publish every file; with m (not NULL) add each output to m and write m to
  * manifest_path after them. 0, or -1 with errstr; either way every output

@@ -17,7 +17,7 @@ expect 0 "usage: replyrate run" "$bin" run --help
 expect 0 "usage: replyrate gen" "$bin" gen --help
 expect 0 "commands:" "$bin" help
 expect 2 "unknown command 'frobnicate'" "$bin" frobnicate
-expect 2 "--output \(or --publish\) is required" "$bin" run --input "$tmp/in.pb"
+expect 2 "--output, --output-dir or --publish is required" "$bin" run --input "$tmp/in.pb"
 expect 2 "--input \(or --brokers and --topic\) is required" "$bin" run --output "$tmp/o.jsonl"
 expect 0 "usage: replyrate load" "$bin" load --help
 expect 2 "--input and --brokers/--topic exclude each other" "$bin" run --input "$tmp/in.pb" --brokers 127.0.0.1:1 --topic t --output "$tmp/o.jsonl"

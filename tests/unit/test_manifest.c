@@ -17,6 +17,7 @@ static rr_manifest_t sample(void)
     strcpy(m.metric_set, "m1-000000000001");
     memset(m.config_sha256, 'a', 64);
     m.config_sha256[64] = 0;
+    strcpy(m.time_zone, "Asia/Shanghai");
     m.started_ms = 1795320000123; /* 2026-11-22T04:00:00.123Z */
     m.ended_ms = 1795320061000;
     m.input = 10, m.applied = 6, m.duplicate = 1, m.late = 2, m.invalid = 1;
@@ -52,7 +53,8 @@ Test(manifest, renders_every_field_a_loader_reads)
     const char *want =
         "{\"type\":\"replyrate_manifest\",\"manifest_version\":1,\n"
         "\"replyrate_version\":\"9.8.7\",\"metric_set\":\"m1-000000000001\",\"config_sha256\":"
-        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\n"
+        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"time_zone\":"
+        "\"Asia/Shanghai\",\n"
         "\"started_at\":\"2026-11-22T04:00:00.123Z\",\"ended_at\":\"2026-11-22T04:01:01.000Z\","
         "\"cwd\":\"/work/d\",\n"
         "\"status\":0,\"complete\":true,\"input\":10,\"applied\":6,\"duplicate\":1,\"late\":2,"
