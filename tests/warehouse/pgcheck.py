@@ -18,6 +18,7 @@ rows (1-based), as after a corrected rerun of the same days. The database is rea
 import argparse
 import collections
 import datetime
+import functools
 import json
 import os
 import subprocess
@@ -49,6 +50,7 @@ def metric_rows(rec, base):
         yield row
 
 
+@functools.lru_cache(maxsize=None)  # a batch loaded twice is read once
 def results_of(path):
     """The rows each result table gets from one run's JSON Lines, by (shop_id, day)."""
     tables = {t: collections.defaultdict(list) for t in RESULTS}
@@ -81,6 +83,7 @@ def results_of(path):
     return tables
 
 
+@functools.lru_cache(maxsize=None)
 def rejected_of(path):
     rows = []
     with open(path) as f:

@@ -6,7 +6,7 @@
 #   JSON Lines (--output, --late, --dead-letter), the reference;
 # - loaded once, then again from CSV and from CSV + zstd (over TCP, --dsn): every table
 #   equals the reference, every column, each key once (tests/warehouse/pgcheck.py);
-# - a corrected rerun (one of the two files generated anew): afterwards the result tables
+# - a corrected rerun (one of the two files delivered again, fewer events late): afterwards the result tables
 #   hold exactly the corrected run's rows (nothing stale of the first load), late events
 #   and dead letters are the first load's upserted with the rerun's;
 # - the reload rule's other branches on derived batches (tests/warehouse/fixture.py):
@@ -44,6 +44,8 @@ cleanup() {
   rm -rf "$tmp" "$pgdir"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 
@@ -67,11 +69,13 @@ psql -XAtqc 'SELECT 1' >/dev/null || { echo "FAIL: cannot connect"; cat "$pgdir/
 
 # ---- the nights: a first run, and a corrected rerun of the same days ------------------
 gen() {
-  "$bin" --log-format json gen --events 200000 --days 2 --shops 40 --late-rate 0.003 \
+  "$bin" --log-format json gen --events 200000 --days 2 --shops 40 --seed 41 \
     --invalid-rate 0.003 --duplicate-rate 0.01 --garbage-rate 0.001 "$@"
 }
-gen --seed 41 -o "$tmp/a0.pb" -o "$tmp/a1.pb" 2>"$tmp/gen_a.log" || { echo "FAIL: gen"; exit 1; }
-gen --seed 42 -o "$tmp/b0.pb" -o "$tmp/b1.pb" 2>"$tmp/gen_b.log" || { echo "FAIL: gen"; exit 1; }
+# The same conversations twice; the first night's partition 1 arrived with many events
+# late (not applied), the corrected rerun reads it as delivered again.
+gen --late-rate 0.003 -o "$tmp/p0.pb" -o "$tmp/good1.pb" 2>"$tmp/gen_a.log" || { echo "FAIL: gen"; exit 1; }
+gen --late-rate 0.05 -o "$tmp/x0.pb" -o "$tmp/bad1.pb" 2>"$tmp/gen_b.log" || { echo "FAIL: gen"; exit 1; }
 now=$(python3 -c '
 import json, sys
 print(max(json.loads(open(p).read().splitlines()[-1])["last_ts_ms"] for p in sys.argv[1:]) + 3600000)
@@ -81,16 +85,23 @@ run() { # the run of in/p0.pb and in/p1.pb (the same paths, so the same late sou
   "$bin" --log-format json run -q --now-ms "$now" -i "$tmp/in/p0.pb" -i "$tmp/in/p1.pb" "$@" \
     2>>"$tmp/run.log" || { echo "FAIL: run $*"; cat "$tmp/run.log"; exit 1; }
 }
-cp "$tmp/a0.pb" "$tmp/in/p0.pb" && cp "$tmp/a1.pb" "$tmp/in/p1.pb"
+cp "$tmp/p0.pb" "$tmp/in/p0.pb" && cp "$tmp/bad1.pb" "$tmp/in/p1.pb"
 run --output-dir "$tmp/A"
 run --output-dir "$tmp/Az" --output-format csv.zst
 run --output-dir "$tmp/Aj" --output-format jsonl
 run -o "$tmp/A.jsonl" --late "$tmp/A.late.jsonl" --dead-letter "$tmp/A.dead.jsonl"
-cp "$tmp/b1.pb" "$tmp/in/p1.pb" # corrected: partition 1 anew, partition 0 as it was
+cp "$tmp/good1.pb" "$tmp/in/p1.pb" # corrected: partition 1 anew, partition 0 as it was
 run --output-dir "$tmp/B"
 run -o "$tmp/B.jsonl" --late "$tmp/B.late.jsonl" --dead-letter "$tmp/B.dead.jsonl"
+# The corrected input again with lateness 10 s: fewer events late, and those still late
+# at the same positions with other watermarks (the upsert updates them).
+sed 's/^lateness = "5s";/lateness = "10s";/' "$src/deploy/replyrate.conf" >"$tmp/late10.conf"
+grep -q '^lateness = "10s";' "$tmp/late10.conf" || { echo "FAIL: deploy/replyrate.conf has no lateness = \"5s\""; exit 1; }
+run -c "$tmp/late10.conf" --output-dir "$tmp/C"
+run -c "$tmp/late10.conf" -o "$tmp/C.jsonl" --late "$tmp/C.late.jsonl" --dead-letter "$tmp/C.dead.jsonl"
 A="$tmp/A.jsonl:$tmp/A.late.jsonl:$tmp/A.dead.jsonl"
 B="$tmp/B.jsonl:$tmp/B.late.jsonl:$tmp/B.dead.jsonl"
+C="$tmp/C.jsonl:$tmp/C.late.jsonl:$tmp/C.dead.jsonl"
 
 # The input reaches every table, and the rerun changes what it must for the test to mean
 # something: the same (shop, day) keys, many of them with other rows.
@@ -107,17 +118,30 @@ def days(p):
         d[(r["shop_id"], r["day"])].append(line)
     return d
 a, b = days(f"{t}/A.jsonl"), days(f"{t}/B.jsonl")
-if set(a) != set(b):
-    print(f"FAIL: the rerun's (shop, day) differ: {len(set(a) ^ set(b))}"); sys.exit(1)
+if set(a) != set(b) or set(a) != set(days(f"{t}/C.jsonl")):
+    print(f"FAIL: the reruns' (shop, day) differ"); sys.exit(1)
 changed = sum(1 for k in a if sorted(a[k]) != sorted(b[k]))
 if not (len(a) // 4 <= changed < len(a)):
     print(f"FAIL: the rerun changes {changed} of {len(a)} days"); sys.exit(1)
-print(f"input: {len(a)} (shop, day), {changed} changed by the rerun")
+def late(p):
+    return {(r["source"], r["partition"], r["offset"]): r["watermark_ms"] for r in map(json.loads, open(p))}
+lb, lc = late(f"{t}/B.late.jsonl"), late(f"{t}/C.late.jsonl")
+moved = sum(1 for k in lc if k in lb and lb[k] != lc[k])
+if not (moved and len(lc) < len(lb)):
+    print(f"FAIL: lateness 10 s: {len(lc)} late events, {len(lb)} before, {moved} with another watermark"); sys.exit(1)
+print(f"input: {len(a)} (shop, day), {changed} changed by the rerun; {moved} late events with another watermark")
 PY
 ((failed)) && exit 1
 
 load() { "$kit/load.sh" "$@" >>"$tmp/load.log" 2>&1; }
-check() { python3 "$here/pgcheck.py" "$@" || fail "the tables after: $*"; }
+check() { # the batches loaded so far (pgcheck.py): what follows builds on them
+  python3 "$here/pgcheck.py" "$@" >"$tmp/check.out" 2>&1 && return
+  cat "$tmp/check.out"
+  echo "FAIL: the tables after loading: ${*//$tmp\//}"
+  echo "--- load.sh output"
+  cat "$tmp/load.log"
+  exit 1
+}
 snapshot() { # every table, sorted, to compare before and after a refusal
   for t in shop_day shop_day_metrics agent_day agent_day_metrics violations alerts late_events dead_letter loads; do
     echo "== $t"
@@ -153,18 +177,24 @@ check "$A" "$A" "$A"
 load "$tmp/B" || fail "load B: $(tail -3 "$tmp/load.log")"
 check --only 4 "$A" "$A" "$A" "$B"
 
+# ---- the corrected input with lateness 10 s (loaded in another session time zone) ---------
+PGTZ=America/New_York load "$tmp/C" || fail "load C: $(tail -3 "$tmp/load.log")"
+check --only 5 "$A" "$A" "$A" "$B" "$C"
+
 # ---- refusals, and a failed load: nothing changes ---------------------------------------
 cp -r "$tmp/A" "$tmp/nomanifest" && rm "$tmp/nomanifest/manifest.json"
 refused "no manifest" "manifest.json is missing" "$tmp/nomanifest"
-cp -r "$tmp/A" "$tmp/damaged" && sed -i '2s/^[0-9]*,/x,/' "$tmp/damaged/alerts.csv"
+cp -r "$tmp/A" "$tmp/damaged" && sed -i '2s/^./x/' "$tmp/damaged/alerts.csv" # the same size
 refused "damaged file" "alerts.csv: sha256 differs from the manifest" "$tmp/damaged"
 refused "a bad value, --no-verify" "rolled back" --no-verify "$tmp/damaged"
 refused "JSON Lines" "load.sh loads CSV" "$tmp/Aj"
+cp -r "$tmp/A" "$tmp/incomplete" && sed -i 's/"complete":true/"complete":false/' "$tmp/incomplete/manifest.json"
+refused "an incomplete run" "the run was incomplete" "$tmp/incomplete"
 # A (which differs from what is stored) with a duplicate agent_day_metrics row: the
 # shop_day tables are replaced before its INSERT fails, and all of it is rolled back.
 cp -r "$tmp/A" "$tmp/dup" && sed -n 2p "$tmp/A/agent_day_metrics.csv" >>"$tmp/dup/agent_day_metrics.csv"
 refused "a duplicate key midway" "agent_day_metrics_pkey" --no-verify "$tmp/dup"
-check --only 4 "$A" "$A" "$A" "$B"
+check --only 5 "$A" "$A" "$A" "$B" "$C"
 
 # ---- the reload rule's other branches ----------------------------------------------------
 fixture() { # name, source run (A or B), fixture.py options
@@ -175,16 +205,16 @@ fixture() { # name, source run (A or B), fixture.py options
 }
 spec() { echo "$tmp/$1.jsonl:$tmp/$1.late.jsonl:$tmp/$1.dead.jsonl"; }
 fixture P1 A --revision 2           # provisional over final: kept
-check --only 4 "$A" "$A" "$A" "$B" "$(spec P1)"
+check --only 5 "$A" "$A" "$A" "$B" "$C" "$(spec P1)"
 fixture P2 A --shift-days 7 --revision 2 # new days, provisional
 fixture P3 B --shift-days 7 --revision 1 # a lower revision: kept
-check "$A" "$A" "$A" "$B" "$(spec P1)" "$(spec P2)" "$(spec P3)"
+check "$A" "$A" "$A" "$B" "$C" "$(spec P1)" "$(spec P2)" "$(spec P3)"
 fixture P4 B --shift-days 7 --revision 3 # a higher one: replaces
 fixture P5 A --shift-days 7              # final over provisional: replaces
-check "$A" "$A" "$A" "$B" "$(spec P1)" "$(spec P2)" "$(spec P3)" "$(spec P4)" "$(spec P5)"
+check "$A" "$A" "$A" "$B" "$C" "$(spec P1)" "$(spec P2)" "$(spec P3)" "$(spec P4)" "$(spec P5)"
 kept=$(psql -XAtqc "SELECT string_agg(days_kept::text, ' ' ORDER BY load_id) FROM replyrate.loads")
 days=$(psql -XAtqc "SELECT count(*) FROM replyrate.shop_day WHERE day < '2026-11-29'")
-[ "$kept" = "0 0 0 0 $days 0 $days 0 0" ] || fail "days kept per load: $kept (expected 0 0 0 0 $days 0 $days 0 0)"
+[ "$kept" = "0 0 0 0 0 $days 0 $days 0 0" ] || fail "days kept per load: $kept (expected 0 0 0 0 0 $days 0 $days 0 0)"
 
 # ---- the view --------------------------------------------------------------------------
 psql -XAtq -v ON_ERROR_STOP=1 >"$tmp/view.out" 2>&1 <<'SQL' || fail "shop_day_wide: $(cat "$tmp/view.out")"

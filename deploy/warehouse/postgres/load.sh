@@ -39,7 +39,7 @@ while (($#)); do
   --create) create=1; shift ;;
   --no-verify) verify=0; shift ;;
   --allow-incomplete) allow_incomplete=1; shift ;;
-  -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --) shift; break ;;
   -*) echo "load.sh: unknown option $1" >&2; usage ;;
   *) [ -z "$dir" ] || usage; dir=$1; shift ;;
@@ -132,8 +132,6 @@ trap 'rm -f "$script"' EXIT
 {
   echo 'BEGIN;'
   echo 'SET LOCAL search_path = :"schema";'
-  # Loads are serialized (each decides from what the one before stored); readers go on.
-  echo 'LOCK TABLE shop_day IN SHARE ROW EXCLUSIVE MODE;'
   for t in "${tables[@]}"; do
     f=$t.$ext
     case $t in
@@ -182,6 +180,10 @@ BEGIN
     RAISE EXCEPTION 'the batch has % rows whose (shop_id, day) has no shop_day row: not a run''s --output-dir as docs/output.md describes it', n;
   END IF;
 END $$;
+
+-- Loads apply one after the other (each decides from what the one before stored); their
+-- staging above runs side by side, and readers are never blocked.
+LOCK TABLE shop_day IN SHARE ROW EXCLUSIVE MODE;
 
 -- The reload rule: take the batch's day unless the stored one is final and the batch's
 -- provisional, or both are provisional and the stored revision is higher.
