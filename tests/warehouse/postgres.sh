@@ -169,8 +169,8 @@ grep -q "create them first" "$tmp/refused.out" || fail "no tables: $(cat "$tmp/r
 load --create "$tmp/A" || fail "load A: $(cat "$tmp/load.log")"
 check "$A"
 load "$tmp/A" || fail "load A again: $(tail -3 "$tmp/load.log")"
-load --dsn "host=127.0.0.1 port=$port user=replyrate dbname=postgres" "$tmp/Az" ||
-  fail "load A as csv.zst over TCP: $(tail -3 "$tmp/load.log")"
+(cd "$tmp" && load --dsn "host=127.0.0.1 port=$port user=replyrate dbname=postgres" Az) ||
+  fail "load A as csv.zst over TCP, the directory relative: $(tail -3 "$tmp/load.log")"
 check "$A" "$A" "$A"
 
 # ---- the corrected rerun ---------------------------------------------------------------

@@ -79,20 +79,23 @@ if ((create)); then
     psql_ -v schema="$schema" -f "$here/schema.sql" >/dev/null || die "creating the tables failed"
 fi
 
-manifest=$(cat "$dir/manifest.json")
+absdir=$(cd "$dir" && pwd)
+cd "$absdir" # psql reads manifest.json and \copy the files here, client side
 # What the manifest says, read by the server (no JSON tool needed here): whether the run
 # was complete, and each file's size and sha256; and whether the tables exist.
 info_sql=$(
   cat <<'SQL'
+\set manifest `cat manifest.json`
 SELECT 'tables', to_regclass(format('%I.shop_day', :'schema')) IS NOT NULL
                AND to_regclass(format('%I.loads', :'schema')) IS NOT NULL;
 SELECT 'complete', coalesce((:'manifest'::jsonb ->> 'complete')::boolean, true);
 SELECT 'file', regexp_replace(o ->> 'path', '^.*/', ''), o ->> 'bytes', o ->> 'sha256'
-FROM jsonb_array_elements(coalesce(:'manifest'::jsonb -> 'outputs', '[]')) o;
+FROM jsonb_array_elements(coalesce(:'manifest'::jsonb -> 'outputs', '[]')) o
+WHERE coalesce(o ->> 'flag', '--output-dir') = '--output-dir';
 SELECT 'end', true;
 SQL
 )
-info=$(psql_ -At -F ' ' -v schema="$schema" -v manifest="$manifest" <<<"$info_sql") ||
+info=$(psql_ -At -F ' ' -v schema="$schema" <<<"$info_sql") ||
   die "$dir/manifest.json: cannot read it (not JSON?), or the database is unreachable"
 grep -qx 'end t' <<<"$info" || die "$dir/manifest.json: unexpected content"
 grep -qx 'tables t' <<<"$info" ||
@@ -105,9 +108,9 @@ if ((verify)); then
     f=$t.$ext
     line=$(grep "^file $f " <<<"$info" | head -1) || die "$dir/manifest.json does not list $f"
     read -r _ _ bytes sum <<<"$line"
-    [ "$(stat -c %s "$dir/$f")" = "$bytes" ] ||
-      die "$dir/$f: $(stat -c %s "$dir/$f") bytes, the manifest says $bytes: damaged or replaced since the run (--no-verify loads it anyway)"
-    [ "$(sha256sum <"$dir/$f" | cut -d' ' -f1)" = "$sum" ] ||
+    [ "$(stat -c %s "$f")" = "$bytes" ] ||
+      die "$dir/$f: $(stat -c %s "$f") bytes, the manifest says $bytes: damaged or replaced since the run (--no-verify loads it anyway)"
+    [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$sum" ] ||
       die "$dir/$f: sha256 differs from the manifest's: damaged or replaced since the run (--no-verify loads it anyway)"
   done
 fi
@@ -126,10 +129,11 @@ declare -A want=(
   [dead_letter]=$rejected
 )
 
-# The script of the load, run from DIR (\copy reads the files there, client side).
+# The script of the load.
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT
 {
+  echo '\set manifest `cat manifest.json`'
   echo 'BEGIN;'
   echo 'SET LOCAL search_path = :"schema";'
   for t in "${tables[@]}"; do
@@ -139,7 +143,7 @@ trap 'rm -f "$script"' EXIT
       # Only the key columns are kept; the wide ones (per the job's metrics) are staged as text.
       keys='shop_id u64, day date' prefix=shop_id,day,final,revision,version
       [ $t = agent_day ] && keys='shop_id u64, agent_id u64, day date' prefix=shop_id,agent_id,day,final,revision,version
-      h=$(header "$dir/$f")
+      h=$(header "$f")
       extra=
       if [ -n "$h" ]; then
         [[ $h == "$prefix" || $h == "$prefix",* ]] || die "$dir/$f: header '$h' does not start with '$prefix'"
@@ -152,9 +156,9 @@ trap 'rm -f "$script"' EXIT
     late) echo 'CREATE TEMP TABLE stage_late (LIKE late_events) ON COMMIT DROP;' ;;
     *) echo "CREATE TEMP TABLE stage_$t (LIKE $t) ON COMMIT DROP;" ;;
     esac
-    [ -s "$dir/$f" ] || continue # no record: 0 bytes, no header
+    [ -s "$f" ] || continue # no record: 0 bytes, no header
     if [ "$t" != shop_day ] && [ "$t" != agent_day ]; then
-      h=$(header "$dir/$f")
+      h=$(header "$f")
       [ "$h" = "${want[$t]}" ] || die "$dir/$f: header '$h' is not the expected '${want[$t]}'"
     fi
     if [ "$ext" = csv ]; then
@@ -227,6 +231,5 @@ COMMIT;
 SQL
 } >"$script"
 
-absdir=$(cd "$dir" && pwd)
-(cd "$dir" && psql_ -v schema="$schema" -v dir="$absdir" -v manifest="$manifest" -f "$script") ||
+psql_ -v schema="$schema" -v dir="$absdir" -f "$script" ||
   die "$dir: the load failed and was rolled back: nothing changed"
