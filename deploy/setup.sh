@@ -21,7 +21,7 @@ PKGS=(build-essential cmake pkg-config python3 zstd tzdata
 # and Java + Maven for the real Kafka broker of the integration tests,
 # deploy/kafka): installed by --deps.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven
-           systemd prometheus groff-base python3-venv postgresql-15 postgresql-client-15)
+           systemd prometheus groff-base python3-venv chromium postgresql-15 postgresql-client-15)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")

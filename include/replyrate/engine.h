@@ -184,6 +184,15 @@ void rr_engine_offer_undecodable(rr_engine_t *e, int p, int64_t offset, const ui
  * and the jumps it still holds are invalid (SPEC §7). */
 void rr_engine_partition_end(rr_engine_t *e, int p);
 
+/* Partition p's input starts at records stamped ts_ms or later: its reader
+ * sought there by time (a bounded run over a range of days). Until an event
+ * of p is applied, one more than max_future past ts_ms is a jump (SPEC §7:
+ * held, then invalid unless confirmed), as if p's time were ts_ms; without
+ * it, p's first event sets p's time whatever it is, and a far-future record
+ * the seek landed on would make every later event late. No effect once an
+ * event of p was applied. */
+void rr_engine_partition_expect(rr_engine_t *e, int p, int64_t ts_ms);
+
 /* Partition p was read to a range's end but its input goes on (a bounded run
  * over a range of days): as rr_engine_partition_end, except that the jumps
  * it holds stay unjudged and uncounted (they belong to a later range;

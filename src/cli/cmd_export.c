@@ -8,7 +8,18 @@
  * transaction still open there is waited for), so an export holds every
  * record committed before it began, once. Records are written through the same
  * renderers as `run --output`, so an export of a run's topics equals the
- * run's own --output file, record for record (tests/kafka/publish.sh).
+ * run's own --output file, record for record (tests/kafka/publish.sh, and
+ * tests/kafka/publish_json.sh for `run --publish-format json`).
+ *
+ * A value is JSON when its first byte is '{', else protobuf, record by
+ * record (so a topic whose format changed reads whole). That cannot
+ * mistake one for the other: a protobuf message starts with its first
+ * field's tag, (number << 3 | wire type) for numbers up to 15 and a byte
+ * with the high bit set above; '{' is 0x7b, field 15 with wire type 3, the
+ * start of a group, which proto3 messages never hold (and results.proto has
+ * no field 15), while `run --publish-format json` writes '{' first, with no
+ * whitespace before it. An empty value (a message with every field at its
+ * default) is protobuf.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +28,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "codec/record_json_read.h"
 #include "io/tmpfile.h"
 #include "ops/log.h"
 #include "ops/stop.h"
@@ -33,6 +45,8 @@ static const char export_usage[] =
     "\n"
     "Reads result topics written by `replyrate run --publish` (committed records only)\n"
     "into JSON Lines, CSV or delimited protobuf, as `replyrate run --output` writes them.\n"
+    "A value is read as JSON (run --publish-format json) when it starts with '{', which\n"
+    "no protobuf value does, else as protobuf: record by record, so either format reads.\n"
     "\n"
     "  -b, --brokers LIST      bootstrap servers\n"
     "  -t, --topic NAME        a result topic; its name ends in .shop_day, .agent_day,\n"
@@ -51,6 +65,57 @@ static const char export_usage[] =
     ".NAME.tmp.PID beside it, then renamed); SIGTERM or SIGINT removes it and exits 128+N.\n"
     "Exit status: 0 ok, 1 runtime error (unreachable cluster, no such topic, an\n"
     "undecodable record, failed write), 2 usage error.\n";
+
+/* The JSON record kind each topic holds, by RR_KT_*. */
+static const rr_record_json_kind_t topic_json_kind[RR_KT_COUNT] = {
+    RR_RECORD_JSON_SHOP_DAY, RR_RECORD_JSON_AGENT_DAY, RR_RECORD_JSON_VIOLATION,
+    RR_RECORD_JSON_ALERT,    RR_RECORD_JSON_LATE,      RR_RECORD_JSON_INVALID};
+
+/* What a JSON value is read with: the record and the scratch its strings
+ * are decoded into (grown to the largest value). */
+typedef struct json_reader {
+    rr_record_json_in_t rec;
+    char *scratch;
+    size_t cap;
+} json_reader_t;
+
+/* A JSON value (--publish-format json) into the renderer's sink. 0, or -1
+ * with why in err. */
+static int render_json(int type, const rd_kafka_message_t *m, json_reader_t *jr,
+                       const rr_sink_t *out, char *err, size_t err_size)
+{
+    if (m->len > jr->cap) {
+        char *s = realloc(jr->scratch, m->len);
+        if (!s) {
+            snprintf(err, err_size, "out of memory");
+            return -1;
+        }
+        jr->scratch = s;
+        jr->cap = m->len;
+    }
+    rr_record_json_in_t *r = &jr->rec;
+    if (rr_record_json_read(m->payload, m->len, jr->scratch, jr->cap, r, err, err_size) < 0)
+        return -1;
+    if (r->kind != topic_json_kind[type]) {
+        snprintf(err, err_size, "a %s record", rr_record_json_kind_name(r->kind));
+        return -1;
+    }
+    switch (r->kind) {
+    case RR_RECORD_JSON_SHOP_DAY:
+    case RR_RECORD_JSON_AGENT_DAY:
+        out->day(out->opaque, &r->day);
+        break;
+    case RR_RECORD_JSON_VIOLATION:
+        out->violation(out->opaque, &r->violation);
+        break;
+    case RR_RECORD_JSON_ALERT:
+        out->alert(out->opaque, &r->alert);
+        break;
+    default:
+        out->rejected(out->opaque, &r->rejected);
+    }
+    return 0;
+}
 
 /* One decoded record into the renderer's sink. 0, or -1 if it does not decode. */
 static int render(int type, const rd_kafka_message_t *m, const rr_sink_t *out)
@@ -179,13 +244,22 @@ static int topic_type(const char *topic)
 typedef struct export_ctx {
     int type;
     const rr_sink_t *out;
+    json_reader_t *json;
     uint64_t records;
 } export_ctx_t;
 
 static int on_message(void *arg, const rd_kafka_message_t *m, char *err, size_t n)
 {
     export_ctx_t *x = arg;
-    if (render(x->type, m, x->out) < 0) {
+    if (m->len && *(const char *)m->payload == '{') {
+        char why[256];
+        if (render_json(x->type, m, x->json, x->out, why, sizeof why) < 0) {
+            snprintf(err, n, "%s[%d] offset %lld: not a %s record in JSON: %s",
+                     rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset,
+                     rr_kafka_topic_suffix[x->type], why);
+            return -1;
+        }
+    } else if (render(x->type, m, x->out) < 0) {
         snprintf(err, n, "%s[%d] offset %lld: not a %s record", rd_kafka_topic_name(m->rkt),
                  m->partition, (long long)m->offset, rr_kafka_topic_suffix[x->type]);
         return -1;
@@ -273,16 +347,21 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
         return 2;
     }
     rr_output_t *out = NULL;
+    json_reader_t *json = calloc(1, sizeof *json); /* a config's size: not on the stack */
     int status = 1;
     uint64_t records = 0, deleted = 0;
     double t0 = rr_mono_s();
     /* a signal removes the temporary file and ends the export at once */
     rr_stop_install(RR_STOP_EXIT, rr_tmpfile_discard_all_signal_safe);
+    if (!json) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
     if (rr_output_open(output, &out, err, sizeof err) < 0) goto fail;
     rr_sink_t sink;
     rr_output_sink(out, &sink);
     for (int i = 0; i < n_topics; i++) {
-        export_ctx_t x = {.type = types[i], .out = &sink};
+        export_ctx_t x = {.type = types[i], .out = &sink, .json = json};
         uint64_t gone = 0;
         int rc = rr_kafka_read_to_end(rk, ko, topics[i], on_message, &x, 1200, "replyrate export",
                                       &gone, err, sizeof err);
@@ -308,6 +387,8 @@ fail:
     rr_log(RR_LOG_ERROR, "export", "%s", err);
 done:
     rr_output_abort(out); /* a failed export publishes nothing */
+    if (json) free(json->scratch);
+    free(json);
     rr_stop_settle();
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);

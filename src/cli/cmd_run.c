@@ -70,6 +70,10 @@ static const char run_usage[] =
     "                          .agent_day, .violations, .alerts, .late, .dead_letter, in\n"
     "                          transactions committed with the input offsets (exactly once)\n"
     "      --topic-prefix P    the output topics' prefix (default replyrate)\n"
+    "      --publish-format pb|json  their values: protobuf messages (pb, the default) or\n"
+    "                          --output's JSON Lines objects without the newline (json,\n"
+    "                          for Kafka Connect's JsonConverter, schemas.enable=false);\n"
+    "                          the keys are the same; replyrate export reads both\n"
     "      --transactional-id ID  (default replyrate-GROUP-TOPIC, with --instance:\n"
     "                          -INSTANCE appended); a restart with the same id\n"
     "                          aborts what a killed run left uncommitted\n"
@@ -182,7 +186,7 @@ typedef struct run_flags {
     rr_kafka_opts_t ko;
     const char *config_path, *tz_name;
     const char *metrics_addr, *metrics_file;
-    int lookback_set, commit_every_set, gates_set, no_manifest;
+    int lookback_set, commit_every_set, gates_set, no_manifest, publish_format_set;
     int streaming;
     const char *output_dir, *output_format;
     char dir_paths[RR_TABLES + 2][4096]; /* --output-dir's tables, late, dead_letter */
@@ -208,6 +212,7 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
                                          {"group", required_argument, NULL, 'g'},
                                          {"publish", no_argument, NULL, 'P'},
                                          {"topic-prefix", required_argument, NULL, 'T'},
+                                         {"publish-format", required_argument, NULL, 'J'},
                                          {"transactional-id", required_argument, NULL, 'I'},
                                          {"from", required_argument, NULL, 'f'},
                                          {"kafka-config", required_argument, NULL, 'F'},
@@ -250,6 +255,15 @@ static int parse_flags(int argc, char **argv, run_flags_t *f)
             break;
         case 'T':
             job->prefix = optarg;
+            break;
+        case 'J':
+            if (strcmp(optarg, "pb") && strcmp(optarg, "json")) {
+                rr_log(RR_LOG_ERROR, "run", "--publish-format: expected pb or json, got '%s'",
+                       optarg);
+                return -1;
+            }
+            job->publish_json = optarg[0] == 'j';
+            f->publish_format_set = 1;
             break;
         case 'I':
             job->txn_id = optarg;
@@ -425,6 +439,8 @@ static int check_flags(run_flags_t *f, int live)
               "--dead-letter";
     else if (f->output_format && !f->output_dir)
         why = "--output-format is the form of --output-dir's files: it needs --output-dir";
+    else if (f->publish_format_set && !job->publish)
+        why = "--publish-format needs --publish";
     else if (job->resync && !n_in)
         why = "--resync is for --input files";
     else if ((job->group || f->ko.n_props || job->publish || from || to) && !topic)

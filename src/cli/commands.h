@@ -25,4 +25,8 @@ int rr_cmd_demo(int argc, char **argv);
  * see `replyrate config --help`. */
 int rr_cmd_config(int argc, char **argv);
 
+/* `replyrate report`: one night's --output-dir as a static HTML page; see
+ * `replyrate report --help`. */
+int rr_cmd_report(int argc, char **argv);
+
 #endif

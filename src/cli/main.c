@@ -35,6 +35,8 @@ static const char usage[] =
     "          (see: replyrate export --help)\n"
     "  config  check job configuration files, print the default one\n"
     "          (see: replyrate config --help)\n"
+    "  report  one night's results (run --output-dir) as a static HTML page\n"
+    "          (see: replyrate report --help)\n"
     "  help    show this message\n"
     "\n"
     "global options (before or after COMMAND):\n"
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "load")) return exiting(rr_cmd_load(argc - 1, argv + 1));
     if (!strcmp(cmd, "export")) return exiting(rr_cmd_export(argc - 1, argv + 1));
     if (!strcmp(cmd, "config")) return exiting(rr_cmd_config(argc - 1, argv + 1));
+    if (!strcmp(cmd, "report")) return exiting(rr_cmd_report(argc - 1, argv + 1));
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;

@@ -233,7 +233,11 @@ static rr_verdict_t judge(rr_engine_t *e, int p, const rr_event_t *ev, uint32_t 
     const char *why = static_invalid(ev);
     if (!why && ev->ts_ms - e->cfg.max_future_ms > now_ms) /* no overflow: ts >= 1 */
         why = "ts_ahead_of_wall_clock";
-    if (!why && !exempt && pt->max_ts != NO_TS && ev->ts_ms - pt->max_ts > e->cfg.max_future_ms)
+    /* the partition's time: its greatest applied ts, or before the first
+     * what its reader expects (a seek by time), so that a far-future record
+     * the seek landed on is not taken for the partition's time */
+    int64_t ref = pt->max_ts != NO_TS ? pt->max_ts : pt->expect;
+    if (!why && !exempt && ref != NO_TS && ev->ts_ms - ref > e->cfg.max_future_ms)
         return hold(e, p, ev, offset, raw, raw_len, now_ms);
     e->st.input++;
     conv_t *c = NULL;

@@ -163,7 +163,7 @@ void engine_advance(rr_engine_t *e)
 
 int rr_engine_add_partition(rr_engine_t *e, const char *name)
 {
-    partition_t p = {.max_ts = NO_TS, .released = NO_TS};
+    partition_t p = {.max_ts = NO_TS, .expect = NO_TS, .released = NO_TS};
     if (e->parts.n > UINT16_MAX) /* conv_t.part */
         return -1;
     p.name = strdup(name ? name : "");
@@ -218,6 +218,12 @@ void rr_engine_partition_end(rr_engine_t *e, int p)
     end_partition(e, p, 1);
     store_partition_ended(e, p);
     engine_advance(e);
+}
+
+void rr_engine_partition_expect(rr_engine_t *e, int p, int64_t ts_ms)
+{
+    partition_t *pt = &e->parts.v[p];
+    if (pt->max_ts == NO_TS) pt->expect = ts_ms;
 }
 
 void rr_engine_partition_stop(rr_engine_t *e, int p)

@@ -269,6 +269,8 @@ typedef struct held {
 typedef struct partition {
     char *name;
     int64_t max_ts;   /* greatest applied ts; NO_TS none */
+    int64_t expect;   /* rr_engine_partition_expect's ts: the partition's time for the
+                       * jump rule until an event is applied; NO_TS none */
     int ended;        /* read to its end: held jumps were judged invalid */
     int stopped;      /* a range's end: what it holds belongs to a later range */
     VEC(held_t) held; /* held jumps in arrival order */

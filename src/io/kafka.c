@@ -366,6 +366,22 @@ int rr_kafka_log_bounds(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *l
     return e ? -1 : 0;
 }
 
+rd_kafka_resp_err_t rr_kafka_committed(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l,
+                                       int timeout_ms)
+{
+    double until = rr_mono_s() + timeout_ms / 1000.0;
+    for (;;) {
+        double left = until - rr_mono_s();
+        rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, left > 1 ? (int)(left * 1000) : 1000);
+        int transient = e == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+                        e == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                        e == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
+        if (!transient || rr_mono_s() >= until) return e;
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
                              size_t errstr_size)
 {

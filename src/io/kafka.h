@@ -96,6 +96,12 @@ rd_kafka_t *rr_kafka_consumer_new(const rr_kafka_opts_t *o, const char *group, i
                                   void (*conf_hook)(rd_kafka_conf_t *, void *), void *hook_arg,
                                   char *errstr, size_t errstr_size);
 
+/* rd_kafka_committed, asked again while the group's coordinator is not
+ * there yet (not elected, loading its offsets: a broker just started, or a
+ * group new to it), until timeout_ms have passed. */
+rd_kafka_resp_err_t rr_kafka_committed(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l,
+                                       int timeout_ms);
+
 /* The topic's partition count: > 0; 0 if the topic does not exist; -1 with
  * errstr when the cluster could not be asked. */
 int rr_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,

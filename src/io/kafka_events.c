@@ -24,8 +24,12 @@ struct rr_event_producer {
     /* An existing topic's retention (rr_event_producer_warning): -1 none */
     int64_t retention_ms, retention_bytes;
     uint64_t *bytes; /* written to each partition, against retention_bytes */
-    int warn;        /* 1: warning holds a message not yet taken */
-    int warned;      /* a warning was made: one is enough */
+    /* each partition's clock: the greatest timestamp stamped (0: none yet),
+     * and how many records in a row came far ahead of it */
+    int64_t *clock;
+    int *ahead;
+    int warn;   /* 1: warning holds a message not yet taken */
+    int warned; /* a warning was made: one is enough */
     char warning[768];
 };
 
@@ -141,7 +145,10 @@ int rr_event_producer_open(const rr_kafka_opts_t *ko, const char *topic, int cre
     }
     if (np <= 0) goto fail;
     p->partitions = np;
-    if (p->retention_bytes >= 0 && !(p->bytes = calloc((size_t)np, sizeof *p->bytes))) {
+    p->clock = calloc((size_t)np, sizeof *p->clock);
+    p->ahead = calloc((size_t)np, sizeof *p->ahead);
+    if (!p->clock || !p->ahead ||
+        (p->retention_bytes >= 0 && !(p->bytes = calloc((size_t)np, sizeof *p->bytes)))) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
@@ -159,13 +166,35 @@ int rr_event_producer_partitions(const rr_event_producer_t *p)
     return p->partitions;
 }
 
+/* The Kafka timestamp of a record of the event time ts_ms. A day range seeks
+ * by timestamp (offsets_for_times: the first record stamped at or after a
+ * time), so one record stamped far ahead of its neighbours, an invalid
+ * event's time or a wrong clock, would be where every seek before its time
+ * lands, days early, and the engine would take it for the partition's time.
+ * As the engine does with jumps (SPEC §7), a time more than RR_STAMP_AHEAD_MS
+ * past the partition's clock gets the clock instead, unless RR_STAMP_CONFIRM
+ * records in a row come that far ahead (the partition's time did jump). A
+ * time outside 1..now (brokers refuse those far ahead) gets the clock too, or
+ * before any, 0: librdkafka stamps the time of sending. */
+#define RR_STAMP_AHEAD_MS INT64_C(86400000)
+#define RR_STAMP_CONFIRM 3
+static int64_t stamp(rr_event_producer_t *p, int32_t partition, int64_t ts_ms)
+{
+    int64_t *clock = &p->clock[partition];
+    if (ts_ms < 1 || ts_ms > p->now_ms) return *clock;
+    if (*clock && ts_ms - *clock > RR_STAMP_AHEAD_MS && ++p->ahead[partition] < RR_STAMP_CONFIRM)
+        return *clock;
+    p->ahead[partition] = 0;
+    if (ts_ms > *clock) *clock = ts_ms;
+    return ts_ms;
+}
+
 int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop, int64_t ts_ms,
                           const uint8_t *value, size_t len, char *errstr, size_t errstr_size)
 {
     char key[24];
     size_t klen = shop ? (size_t)snprintf(key, sizeof key, "%" PRIu64, shop) : 0;
-    if (ts_ms < 1 || ts_ms > p->now_ms) /* brokers refuse timestamps far ahead (Kafka 4: 1 h) */
-        ts_ms = 0;                      /* 0: librdkafka stamps the time of sending */
+    ts_ms = stamp(p, partition, ts_ms);
     check_retention(p, partition, ts_ms, len + klen);
     for (;;) {
         rd_kafka_resp_err_t e =
@@ -201,6 +230,8 @@ int rr_event_producer_close(rr_event_producer_t *p, uint64_t *failed, char *errs
     if (failed) *failed = p->failed;
     rd_kafka_destroy(p->rk);
     free(p->bytes);
+    free(p->clock);
+    free(p->ahead);
     free(p->topic);
     free(p);
     return rc;

@@ -51,9 +51,11 @@ const char *rr_event_producer_warning(rr_event_producer_t *p);
 
 /* Queue one record: to partition `partition`, keyed by shop when shop != 0,
  * with the Kafka timestamp ts_ms (the event's time, so that a bounded run can
- * seek by time: docs/kafka.md); ts_ms outside 1..now (an invalid event's)
- * gets the time of sending instead. Waits while the local queue is full. 0,
- * or -1 with errstr. */
+ * seek by time: docs/kafka.md), except that a time outside 1..now, or more
+ * than a day ahead of the partition's greatest stamp (unless three records in
+ * a row are: a jump), gets that greatest stamp: one record stamped far ahead
+ * would be where every earlier seek by time lands. Waits while the local
+ * queue is full. 0, or -1 with errstr. */
 int rr_event_producer_put(rr_event_producer_t *p, int32_t partition, uint64_t shop, int64_t ts_ms,
                           const uint8_t *value, size_t len, char *errstr, size_t errstr_size);
 

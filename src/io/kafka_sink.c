@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "codec/record_json.h"
 #include "codec/record_pb.h"
 #include "ops/telemetry.h"
 
@@ -26,6 +27,7 @@ static const int compacted[RR_KT_COUNT] = {1, 1, 0, 1, 0, 0};
 
 struct rr_kafka_sink {
     rd_kafka_t *rk;
+    rr_kafka_sink_format_t format;
     char topic[RR_KT_COUNT][256];
     uint8_t *buf;
     size_t cap;
@@ -175,10 +177,29 @@ static size_t route(enum rec k, const void *r, char key[RR_KAFKA_SINK_KEY_MAX], 
     return 0;
 }
 
-/* Record r's protobuf message (the Kafka value) into ks->buf: its length,
- * which may exceed ks->cap (codec/records.h). */
+/* Record r's JSON object, with the '\n' that ends its line (left out of the
+ * value), into ks->buf. */
+static size_t encode_json(rr_kafka_sink_t *ks, enum rec k, const void *r)
+{
+    char *b = (char *)ks->buf;
+    switch (k) {
+    case REC_DAY:
+        return rr_record_json_day(b, ks->cap, r);
+    case REC_VIOLATION:
+        return rr_record_json_violation(b, ks->cap, r);
+    case REC_ALERT:
+        return rr_record_json_alert(b, ks->cap, r);
+    case REC_REJECTED:
+        return rr_record_json_rejected(b, ks->cap, r);
+    }
+    return 0;
+}
+
+/* Record r's Kafka value into ks->buf, in the sink's format: its length
+ * (a JSON value's '\n' included), which may exceed ks->cap (codec/records.h). */
 static size_t encode(rr_kafka_sink_t *ks, enum rec k, const void *r)
 {
+    if (ks->format == RR_KAFKA_SINK_JSON) return encode_json(ks, k, r);
     switch (k) {
     case REC_DAY:
         return rr_record_pb_day(ks->buf, ks->cap, r, RR_RECORD_PB_VALUE);
@@ -207,6 +228,7 @@ static void publish(rr_kafka_sink_t *ks, enum rec k, const void *r)
         if (reserve(ks, n) < 0) return;
         n = encode(ks, k, r);
     }
+    if (ks->format == RR_KAFKA_SINK_JSON && n > 0) n--; /* a value, not a line */
     produce(ks, topic, klen ? key : NULL, klen, n);
 }
 
@@ -250,11 +272,13 @@ static int txn_error(rr_kafka_sink_t *ks, rd_kafka_error_t *e, const char *what,
 }
 
 int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char *transactional_id,
-                       int txn_timeout_ms, rr_kafka_sink_t **out, char *errstr, size_t errstr_size)
+                       int txn_timeout_ms, rr_kafka_sink_format_t format, rr_kafka_sink_t **out,
+                       char *errstr, size_t errstr_size)
 {
     *out = NULL;
     rr_kafka_sink_t *ks = calloc(1, sizeof *ks);
     if (ks) {
+        ks->format = format;
         ks->cap = 4096; /* grown to the largest record published */
         ks->buf = malloc(ks->cap);
     }

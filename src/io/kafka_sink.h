@@ -9,8 +9,12 @@
  *   PREFIX.dead_letter  RejectedEvent (invalid), key: the event's shop id, if decoded
  *
  * Values are the protobuf messages of proto/replyrate/v1/results.proto, one
- * per Kafka record, encoded by codec/record_pb.h (RR_RECORD_PB_VALUE) and
- * compressed with zstd by the producer. Topics missing at
+ * per Kafka record, encoded by codec/record_pb.h (RR_RECORD_PB_VALUE), or
+ * with RR_KAFKA_SINK_JSON the JSON objects of codec/record_json.h (a JSON
+ * Lines line without its '\n', for Kafka Connect's JSON converter); keys are
+ * the same either way. The producer compresses them with zstd. A protobuf
+ * value never starts with '{' and a JSON one always does, so a reader tells
+ * them apart by the first byte (docs/kafka.md). Topics missing at
  * open are created (docs/kafka.md). The producer is transactional: nothing
  * it writes is visible to read_committed readers until rr_kafka_sink_commit;
  * a sink closed without a commit aborts, and a new sink with the same
@@ -20,7 +24,7 @@
  * handed to its callbacks are borrowed for the call (the producer copies
  * keys and values). Thread-safety: one sink is used by one thread (the
  * producer's delivery reports run inside its rd_kafka_poll calls).
- * Layer: io; uses codec (record_pb), io/kafka, engine (the record types),
+ * Layer: io; uses codec (record_pb, record_json), io/kafka, engine (the record types),
  * base (clock), librdkafka. Prints nothing: errors are returned in errstr.
  */
 #ifndef RR_IO_KAFKA_SINK_H
@@ -59,12 +63,21 @@ size_t rr_kafka_sink_key_alert(const rr_alert_record_t *r, char key[RR_KAFKA_SIN
 size_t rr_kafka_sink_key_rejected(const rr_rejected_record_t *r, char key[RR_KAFKA_SINK_KEY_MAX],
                                   int *topic);
 
+/* The form of the result records' values (run --publish-format). */
+typedef enum rr_kafka_sink_format {
+    RR_KAFKA_SINK_PB,   /* the protobuf message (the default) */
+    RR_KAFKA_SINK_JSON, /* the JSON object, no '\n' */
+} rr_kafka_sink_format_t;
+
 /* Connect, create missing topics, init transactions (fencing an earlier
  * producer with the same id) and begin one. txn_timeout_ms: the broker
  * aborts a transaction left open longer (transaction.timeout.ms; -X
- * overrides). 0, or -1 with errstr. */
+ * overrides); format: the values' (the changelog's records of
+ * rr_kafka_sink_put are the caller's bytes either way). 0, or -1 with
+ * errstr. */
 int rr_kafka_sink_open(const rr_kafka_opts_t *ko, const char *prefix, const char *transactional_id,
-                       int txn_timeout_ms, rr_kafka_sink_t **out, char *errstr, size_t errstr_size);
+                       int txn_timeout_ms, rr_kafka_sink_format_t format, rr_kafka_sink_t **out,
+                       char *errstr, size_t errstr_size);
 
 /* Callbacks that publish every record kind; sink->opaque is ks. */
 void rr_kafka_sink_callbacks(rr_kafka_sink_t *ks, rr_sink_t *sink);

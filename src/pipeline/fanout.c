@@ -33,11 +33,11 @@ void rr_fanout_set_publish(rr_fanout_t *f, rr_sink_t s)
 }
 
 void rr_fanout_set_range(rr_fanout_t *f, int32_t from_ymd, int32_t to_ymd,
-                         int64_t *const *range_offsets)
+                         rr_range_bounds_t *const *range_bounds)
 {
     f->from_ymd = from_ymd;
     f->to_ymd = to_ymd;
-    f->range_offsets = range_offsets;
+    f->range_bounds = range_bounds;
 }
 
 void rr_fanout_gap(rr_fanout_t *f)
@@ -98,9 +98,9 @@ static void fan_alert(void *o, const rr_alert_record_t *rec)
 static void fan_rejected(void *o, const rr_rejected_record_t *r)
 {
     rr_fanout_t *f = o;
-    const int64_t *first = f->from_ymd && f->range_offsets ? *f->range_offsets : NULL;
-    if (first && r->offset < first[r->partition])
-        return; /* arrived in the lookback: the previous range's */
+    const rr_range_bounds_t *b = f->from_ymd && f->range_bounds ? *f->range_bounds : NULL;
+    if (b && (r->offset < b[r->partition].first || r->offset >= b[r->partition].next))
+        return; /* arrived in the lookback or after the range: another range's */
     if (r->verdict == RR_LATE && f->has_late)
         f->late.rejected(f->late.opaque, r);
     else if (r->verdict == RR_INVALID && f->has_dead)

@@ -41,16 +41,25 @@
 
 #define RR_FANOUT_MAX_OUTPUTS 16
 
+/* A day range's part of one partition, by Kafka offset: the rejected records
+ * (late, invalid) of offsets [first, next) are the range's to publish; those
+ * before are the previous range's, those from next on the following one's,
+ * so consecutive ranges publish each exactly once. */
+typedef struct rr_range_bounds {
+    int64_t first; /* the first record at or after the range's start (by timestamp) */
+    int64_t next;  /* the first at or after the next range's start: the day after TO */
+} rr_range_bounds_t;
+
 typedef struct rr_fanout {
     rr_sink_t out[RR_FANOUT_MAX_OUTPUTS]; /* --output files: every day, violation, alert */
     int n_out;
     rr_sink_t late, dead, pub; /* --late, --dead-letter, --publish's topics */
     int has_late, has_dead, has_pub;
-    /* a day range: from_ymd != 0 turns it on; *range_offsets (set by the
+    /* a day range: from_ymd != 0 turns it on; *range_bounds (set by the
      * Kafka run before its first event, NULL until then) holds each
-     * partition's first offset in the range; range_offsets may be NULL */
+     * partition's offsets of the range; range_bounds may be NULL */
     int32_t from_ymd, to_ymd;
-    int64_t *const *range_offsets;
+    rr_range_bounds_t *const *range_bounds;
     atomic_int gap_seen; /* input known missing: nothing final from here on */
 } rr_fanout_t;
 
@@ -64,10 +73,10 @@ void rr_fanout_set_late(rr_fanout_t *f, rr_sink_t s);
 void rr_fanout_set_dead(rr_fanout_t *f, rr_sink_t s);
 void rr_fanout_set_publish(rr_fanout_t *f, rr_sink_t s);
 
-/* Only days from_ymd..to_ymd (YYYYMMDD), and rejected records at or after
- * (*range_offsets)[partition] once *range_offsets is set. */
+/* Only days from_ymd..to_ymd (YYYYMMDD), and, once *range_bounds is set,
+ * rejected records in [first, next) of (*range_bounds)[partition]. */
 void rr_fanout_set_range(rr_fanout_t *f, int32_t from_ymd, int32_t to_ymd,
-                         int64_t *const *range_offsets);
+                         rr_range_bounds_t *const *range_bounds);
 
 /* Input is known missing: every record published from now on has final
  * cleared. Any thread. */

@@ -74,6 +74,7 @@ typedef struct rr_job {
     const char *instance;         /* streaming: this instance's name (default "0") */
     int publish;                  /* every record to Kafka topics PREFIX.* too */
     const char *prefix;           /* those topics' prefix (default "replyrate") */
+    int publish_json;             /* their values JSON objects, not protobuf */
     const char *txn_id;           /* transactional id (default from group, topic, instance) */
     rr_kafka_live_t *live;        /* a topic still being written (bounded runs only); marked over */
     /* outputs */

@@ -198,7 +198,8 @@ static int open_publish(run_t *r, int streaming)
     int64_t txn_timeout = streaming ? 60000 + 3 * job->commit_every_ms : 900000;
     if (txn_timeout > 900000) /* the broker's default transaction.max.timeout.ms */
         txn_timeout = 900000;
-    if (rr_kafka_sink_open(job->kafka, job->prefix, txn_id, (int)txn_timeout, &r->pub, err,
+    if (rr_kafka_sink_open(job->kafka, job->prefix, txn_id, (int)txn_timeout,
+                           job->publish_json ? RR_KAFKA_SINK_JSON : RR_KAFKA_SINK_PB, &r->pub, err,
                            sizeof err) < 0) {
         rr_log_first_error(r->errstr, r->errstr_size, "run", "%s", err);
         return -1;
@@ -320,11 +321,12 @@ static next_t read_kafka(run_t *r, int threads, int *status)
         int64_t H = job->cfg->horizon_ms;
         kr.range_start_ms = rr_tz_day_start(r->tz, rr_yyyymmdd_to_day(job->from_ymd));
         kr.range_end_ms = rr_tz_day_end(r->tz, rr_yyyymmdd_to_day(job->to_ymd));
+        kr.next_start_ms = rr_tz_day_start(r->tz, rr_yyyymmdd_to_day(job->to_ymd) + 1);
         kr.seek_ms = kr.range_start_ms - job->lookback_ms;
         kr.stop_ms = kr.range_end_ms + H;
         snprintf(label, sizeof label, "replyrate:%d..%d", (int)job->from_ymd, (int)job->to_ymd);
         kr.range_label = label;
-        rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, &kr.range_offsets);
+        rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, &kr.range_bounds);
     }
     /* The gates judge the run before its transaction commits; the outcome
      * judges it again for the files, the same way. A group judges each
@@ -341,8 +343,8 @@ static next_t read_kafka(run_t *r, int threads, int *status)
     *status = job->instance ? rr_run_kafka_group(&kr, err, sizeof err)
                             : rr_run_kafka(&kr, err, sizeof err);
     rr_fanout_set_range(&r->fan, job->from_ymd, job->to_ymd, NULL); /* no reader is left */
-    free(kr.range_offsets);
-    kr.range_offsets = NULL;
+    free(kr.range_bounds);
+    kr.range_bounds = NULL;
     r->oc->stats = kr.stats;
     r->oc->seconds = kr.seconds;
     r->oc->missing_records = kr.missing_records;

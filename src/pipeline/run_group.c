@@ -204,8 +204,8 @@ static int run_pass(group_t *g, const char *label, rr_stats_t *total, rr_kafka_r
     double t0 = rr_mono_s();
     int st = rr_run_kafka(r, errstr, errstr_size);
     r->pass = NULL;
-    free(r->range_offsets); /* the fan-out reads it no more: no engine is left */
-    r->range_offsets = NULL;
+    free(r->range_bounds); /* the fan-out reads it no more: no engine is left */
+    r->range_bounds = NULL;
     *abandoned = st == 0 && pass.abandoned;
     if (st == 0 && !pass.abandoned) {
         if (rr_kafka_sink_begin(r->publish, errstr, errstr_size) < 0) /* the next pass's */

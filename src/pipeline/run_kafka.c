@@ -707,20 +707,30 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
     if (make_shards(&k, sh, prog, nsh, &mu, &status) < 0) goto out;
     if (r->range_end_ms > 0) {
         /* a day range: start at the lookback, and note where the range proper
-         * starts in each partition (rejected records before it are the
-         * previous range's to publish) */
-        int64_t *seek = malloc((size_t)np * sizeof *seek);
-        r->range_offsets = malloc((size_t)np * sizeof *r->range_offsets);
-        if (!seek || !r->range_offsets) {
+         * starts and where the next one starts in each partition (rejected
+         * records before the first are the previous range's to publish, from
+         * the second on the next range's) */
+        int64_t *seek = malloc(3 * (size_t)np * sizeof *seek), *first = seek + np,
+                *next = seek + 2 * np;
+        r->range_bounds = malloc((size_t)np * sizeof *r->range_bounds);
+        if (!seek || !r->range_bounds) {
             free(seek);
             snprintf(r->errstr, r->errstr_size, "out of memory");
             goto out;
         }
         int rc = offsets_for_time(rk, r, ps, np, r->seek_ms, seek);
-        if (!rc) rc = offsets_for_time(rk, r, ps, np, r->range_start_ms, r->range_offsets);
+        if (!rc) rc = offsets_for_time(rk, r, ps, np, r->range_start_ms, first);
+        if (!rc) rc = offsets_for_time(rk, r, ps, np, r->next_start_ms, next);
+        for (int32_t p = 0; !rc && p < np; p++)
+            r->range_bounds[p] = (rr_range_bounds_t){.first = first[p], .next = next[p]};
         for (int i = 0; !rc && i < assign->cnt; i++) {
             int32_t p = assign->elems[i].partition;
             assign->elems[i].offset = ps[p].start = seek[p];
+            /* offsets_for_times finds the first record stamped at or after
+             * seek_ms: one stamped far ahead (a producer's clock, an invalid
+             * event's time) can be that record; it must not become the
+             * partition's time */
+            rr_engine_partition_expect(sh[ps[p].shard].eng, ps[p].eng_part, r->seek_ms);
         }
         free(seek);
         if (rc) goto out;
@@ -736,7 +746,7 @@ int rr_run_kafka(rr_kafka_run_t *r, char *errstr, size_t errstr_size)
          * killed between its commit and its exit) published exactly this:
          * doing it again would publish every record twice. */
         rd_kafka_topic_partition_list_t *done = rd_kafka_topic_partition_list_copy(assign);
-        rd_kafka_resp_err_t e = rd_kafka_committed(rk, done, 10000);
+        rd_kafka_resp_err_t e = rr_kafka_committed(rk, done, 60000);
         int all = !e;
         for (int i = 0; all && i < done->cnt; i++) {
             const rd_kafka_topic_partition_t *c = &done->elems[i];

@@ -30,7 +30,7 @@
  * compaction) are never counted: they are not below the log start.
  *
  * Ownership: everything in rr_kafka_run_t is borrowed for the call but the
- * outputs it documents as the caller's to free (read, range_offsets).
+ * outputs it documents as the caller's to free (read, range_bounds).
  * Threads: called on one thread; with shards it starts and joins its own,
  * which call the fan-out through locked ports. Prints nothing: warnings go
  * to ops/log.h, progress (of the end offsets captured at start) to
@@ -102,9 +102,11 @@ typedef struct rr_kafka_run {
      * Each partition is read from its first record at or after seek_ms (by
      * Kafka timestamp) until its watermark passes stop_ms, or its end. */
     int64_t seek_ms, range_start_ms, stop_ms, range_end_ms;
-    const char *range_label; /* "FROM..TO": committed as the offsets' metadata */
-    int64_t *range_offsets;  /* out, np entries, set before the first event: each
-                              * partition's first offset at or after range_start_ms */
+    int64_t next_start_ms;           /* the next range's range_start_ms: the day after TO's */
+    const char *range_label;         /* "FROM..TO": committed as the offsets' metadata */
+    rr_range_bounds_t *range_bounds; /* out, np entries, set before the first event: each
+                                      * partition's first offsets at or after
+                                      * range_start_ms and next_start_ms */
     /* Completeness (docs/kafka.md, "Completeness"): records the run needs that
      * were deleted, before it began (below a partition's log start offset) or
      * under it, make it stop with status 3, unless allow_incomplete: then it

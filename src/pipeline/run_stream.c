@@ -320,7 +320,7 @@ static int take(stream_t *s, rd_kafka_topic_partition_list_t *l)
     rr_stream_run_t *r = s->r;
     rr_tm_ready(0, "restoring the partitions assigned");
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
-    rd_kafka_resp_err_t e = rd_kafka_committed(s->rk, c, 30000);
+    rd_kafka_resp_err_t e = rr_kafka_committed(s->rk, c, 60000);
     if (e) {
         rd_kafka_topic_partition_list_destroy(c);
         fail(s, "%s: cannot read the group's committed offsets: %s", r->topic, rd_kafka_err2str(e));

@@ -25,7 +25,8 @@ declare -A may=(
   [io]="codec engine metrics ops base"
   [gen]="engine metrics base"
   [pipeline]="io codec engine metrics ops base"
-  [cli]="pipeline gen io codec engine metrics ops base"
+  [report]="io codec engine metrics ops base"
+  [cli]="pipeline gen report io codec engine metrics ops base"
 )
 # the layer each public header belongs to
 declare -A public=([event.h]=metrics [config.h]=metrics [engine.h]=engine)
@@ -73,7 +74,7 @@ done
 # so a comment naming stdout is not a print)
 while IFS= read -r where; do
   complain "$where" "prints (only cli/ and ops/ may; return errstr or use ops/log.h)"
-done < <(python3 - src/{base,metrics,engine,codec,io,gen,pipeline}/*.[ch] <<'PY'
+done < <(python3 - src/{base,metrics,engine,codec,io,gen,pipeline,report}/*.[ch] <<'PY'
 import re, sys
 call = re.compile(r'(?<![\w.>])(printf|fprintf|vfprintf|puts|fputs|putchar|perror)\s*\(|'
                   r'(?<![\w.>])(stderr|stdout)(?!\w)')

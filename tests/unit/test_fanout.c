@@ -114,15 +114,15 @@ Test(fanout, at_most_max_outputs)
     cr_assert_eq(rr_fanout_add_output(&f, sink_of(&d)), -1);
 }
 
-Test(fanout, a_day_range_publishes_its_days_and_the_rejects_from_its_first_offsets)
+Test(fanout, a_day_range_publishes_its_days_and_the_rejects_between_its_offsets)
 {
     dest_t out = {0}, dead = {0};
     rr_fanout_t f;
     rr_fanout_init(&f);
     rr_fanout_add_output(&f, sink_of(&out));
     rr_fanout_set_dead(&f, sink_of(&dead));
-    int64_t *offsets = NULL;
-    rr_fanout_set_range(&f, 20261122, 20261123, &offsets);
+    rr_range_bounds_t *bounds = NULL;
+    rr_fanout_set_range(&f, 20261122, 20261123, &bounds);
     rr_sink_t s = rr_fanout_sink(&f);
 
     int32_t days[] = {20261121, 20261122, 20261123, 20261124};
@@ -137,8 +137,8 @@ Test(fanout, a_day_range_publishes_its_days_and_the_rejects_from_its_first_offse
     s.rejected(s.opaque, &r);
     cr_assert_eq(dead.rejected, 1);
 
-    int64_t first[2] = {100, 10};
-    offsets = first;
+    rr_range_bounds_t b[2] = {{100, 200}, {10, 20}};
+    bounds = b;
     r = rejected(RR_INVALID, 1, 9); /* partition 1 before its first offset: the lookback */
     s.rejected(s.opaque, &r);
     cr_assert_eq(dead.rejected, 1);
@@ -148,6 +148,14 @@ Test(fanout, a_day_range_publishes_its_days_and_the_rejects_from_its_first_offse
     r = rejected(RR_INVALID, 0, 99);
     s.rejected(s.opaque, &r);
     cr_assert_eq(dead.rejected, 2);
+    r = rejected(RR_INVALID, 1, 19); /* the range's last */
+    s.rejected(s.opaque, &r);
+    cr_assert_eq(dead.rejected, 3);
+    r = rejected(RR_INVALID, 1, 20); /* the next range's first: published by it */
+    s.rejected(s.opaque, &r);
+    r = rejected(RR_INVALID, 0, 250);
+    s.rejected(s.opaque, &r);
+    cr_assert_eq(dead.rejected, 3);
 }
 
 Test(fanout, nothing_is_final_after_a_gap_and_the_engines_record_is_untouched)

@@ -1,7 +1,8 @@
 /* Unit tests for io/kafka_sink: each record's topic and key (docs/output.md,
  * "Kafka keys"), and, on librdkafka's in-process mock cluster, that a
  * committed transaction publishes every kind to its topic under its key with
- * the codec's protobuf message as the value. */
+ * the codec's protobuf message as the value, or with RR_KAFKA_SINK_JSON its
+ * JSON line without the newline. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h> /* after rdkafka.h */
 
+#include "codec/record_json.h"
 #include "codec/record_pb.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
@@ -167,7 +169,7 @@ static void mock_stop(mock_t *m)
 typedef struct got {
     char key[RR_KAFKA_SINK_KEY_MAX];
     int has_key;
-    uint8_t value[4096];
+    uint8_t value[16384];
     size_t len;
     int n;
 } got_t;
@@ -216,8 +218,9 @@ Test(kafka_sink, committed_records_land_on_their_topics_with_key_and_protobuf_va
     rr_kafka_opts_t ko = m.ko;
 
     rr_kafka_sink_t *ks = NULL;
-    cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn", 60000, &ks, err, sizeof err), 0, "%s",
-                 err);
+    cr_assert_eq(
+        rr_kafka_sink_open(&ko, PREFIX, "test-txn", 60000, RR_KAFKA_SINK_PB, &ks, err, sizeof err),
+        0, "%s", err);
     rr_sink_t sink;
     rr_kafka_sink_callbacks(ks, &sink);
     rr_day_record_t d = shop_day();
@@ -289,8 +292,9 @@ Test(kafka_sink, records_of_an_aborted_transaction_are_not_read, .timeout = 120)
     mock_t m = mock_start();
     rr_kafka_opts_t ko = m.ko;
     rr_kafka_sink_t *ks = NULL;
-    cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn-abort", 60000, &ks, err, sizeof err), 0,
-                 "%s", err);
+    cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn-abort", 60000, RR_KAFKA_SINK_PB, &ks,
+                                    err, sizeof err),
+                 0, "%s", err);
     rr_sink_t sink;
     rr_kafka_sink_callbacks(ks, &sink);
     rr_day_record_t d = shop_day();
@@ -298,5 +302,71 @@ Test(kafka_sink, records_of_an_aborted_transaction_are_not_read, .timeout = 120)
     rr_kafka_sink_close(ks); /* no commit: aborted */
     got_t g = read_topic(&ko, "shop_day");
     cr_assert_eq(g.n, 0, "an aborted record was read");
+    mock_stop(&m);
+}
+
+/* The record's JSON line without its '\n' is the value g holds. */
+#define EXPECT_JSON(fn, rec, g, what)                                                              \
+    do {                                                                                           \
+        char *line_;                                                                               \
+        FX_ENCODE(fn, rec, line_);                                                                 \
+        size_t n_ = strlen(line_);                                                                 \
+        cr_assert_eq(line_[n_ - 1], '\n');                                                         \
+        expect_value(&(g), (const uint8_t *)line_, n_ - 1, what);                                  \
+        free(line_);                                                                               \
+    } while (0)
+
+Test(kafka_sink, json_values_are_the_json_lines_without_newline_under_the_same_keys, .timeout = 120)
+{
+    char err[512] = "";
+    mock_t m = mock_start();
+    rr_kafka_opts_t ko = m.ko;
+    rr_kafka_sink_t *ks = NULL;
+    cr_assert_eq(rr_kafka_sink_open(&ko, PREFIX, "test-txn-json", 60000, RR_KAFKA_SINK_JSON, &ks,
+                                    err, sizeof err),
+                 0, "%s", err);
+    rr_sink_t sink;
+    rr_kafka_sink_callbacks(ks, &sink);
+    rr_day_record_t d = shop_day();
+    rr_day_record_t ad = shop_day();
+    ad.is_agent = 1;
+    ad.agent_id = 3;
+    rr_violation_record_t v = fx_violation();
+    rr_alert_record_t a = fx_alert();
+    rr_rejected_record_t late = rejected(RR_LATE, 1), dead = rejected(RR_INVALID, 0);
+    static uint8_t big[6000]; /* its JSON (12000 hex digits) outgrows the first buffer */
+    dead.raw = big;
+    dead.raw_len = sizeof big;
+    sink.day(sink.opaque, &d);
+    sink.day(sink.opaque, &ad);
+    sink.violation(sink.opaque, &v);
+    sink.alert(sink.opaque, &a);
+    sink.rejected(sink.opaque, &late);
+    cr_assert_eq(rr_kafka_sink_commit(ks, NULL, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(rr_kafka_sink_begin(ks, err, sizeof err), 0, "%s", err);
+    sink.rejected(sink.opaque, &dead);
+    cr_assert_eq(rr_kafka_sink_commit(ks, NULL, NULL, err, sizeof err), 0, "%s", err);
+    rr_kafka_sink_close(ks);
+
+    got_t g = read_topic(&ko, "shop_day");
+    cr_assert_str_eq(g.key, "7:20261122");
+    EXPECT_JSON(rr_record_json_day, &d, g, "shop_day");
+    cr_assert_eq(g.value[0], '{');
+    g = read_topic(&ko, "agent_day");
+    cr_assert_str_eq(g.key, "7:3:20261122");
+    EXPECT_JSON(rr_record_json_day, &ad, g, "agent_day");
+    g = read_topic(&ko, "violations");
+    cr_assert_str_eq(g.key, "7:20261122");
+    EXPECT_JSON(rr_record_json_violation, &v, g, "violation");
+    g = read_topic(&ko, "alerts");
+    cr_assert_str_eq(g.key, "1:20261122:pdd_warning");
+    EXPECT_JSON(rr_record_json_alert, &a, g, "alert");
+    g = read_topic(&ko, "late");
+    cr_assert_str_eq(g.key, "42");
+    EXPECT_JSON(rr_record_json_rejected, &late, g, "late");
+    g = read_topic(&ko, "dead_letter");
+    cr_assert(!g.has_key);
+    cr_assert_gt(g.len, 12000);
+    EXPECT_JSON(rr_record_json_rejected, &dead, g, "a dead letter of 6000 bytes");
     mock_stop(&m);
 }

@@ -293,6 +293,29 @@ Test(jump, a_stale_first_event_does_not_invalidate_the_partition)
     h_free(&h);
 }
 
+Test(jump, a_far_ahead_first_event_of_a_partition_sought_by_time_is_a_jump)
+{
+    harness_t h;
+    h_init_confirm(&h, 3);
+    /* a range's reader sought to 10:00 by record time and landed on a record
+     * two days ahead: not the partition's time, but a jump, invalid once the
+     * next event is applied */
+    rr_engine_partition_expect(h.e, h.part[0], AT("10:00:00"));
+    OFFER_AS(&h, ev_ts(T_BUYER, 1, 1, 1, 0, DAY_AFTER("10:00:00")), RR_HELD);
+    OFFER_AS(&h, ev(T_BUYER, 2, 2, 2, 0, "10:00:01"), RR_APPLIED);
+    OFFER_AS(&h, ev(T_BUYER, 3, 3, 3, 0, "10:00:02"), RR_APPLIED);
+    rr_stats_t st;
+    h_stats(&h, &st);
+    cr_expect_eq(st.invalid, 1);
+    cr_expect_str_eq(h.cap.rejs[h.cap.n_rejs - 1].reason, "ts_too_far_ahead_of_partition");
+    /* once an event is applied, the expectation is moot */
+    rr_engine_partition_expect(h.e, h.part[0], DAY_AFTER("10:00:00"));
+    OFFER_AS(&h, ev_ts(T_BUYER, 4, 4, 4, 0, DAY_AFTER("10:00:00")), RR_HELD);
+    h_finish(&h);
+    expect_counts_add_up(&h);
+    h_free(&h);
+}
+
 Test(jump, conversation_rules_apply_when_held_events_are_judged)
 {
     harness_t h;
