@@ -26,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "codec/record_json_read.h"
 #include "io/tmpfile.h"
 #include "ops/log.h"
@@ -35,12 +37,18 @@
 #include "io/output.h"
 #include "io/kafka.h"
 #include "io/kafka_sink.h"
+#include "io/manifest.h"
+#include "pipeline/fanout.h"
+#include "pipeline/outdir.h"
+#include "pipeline/run_files.h"
 #include "replyrate/v1/results.pb-c.h"
 
 #define MAX_TOPICS 16
 
 static const char export_usage[] =
     "usage: replyrate export --brokers HOST:PORT --topic NAME [--topic NAME ...] --output FILE "
+    "[options]\n"
+    "       replyrate export --brokers HOST:PORT --topic NAME [--topic NAME ...] --output-dir DIR "
     "[options]\n"
     "\n"
     "Reads result topics written by `replyrate run --publish` (committed records only)\n"
@@ -52,6 +60,13 @@ static const char export_usage[] =
     "  -t, --topic NAME        a result topic; its name ends in .shop_day, .agent_day,\n"
     "                          .violations, .alerts, .late or .dead_letter; repeatable\n"
     "  -o, --output FILE       .jsonl, .csv or .pb, optionally .zst; '-' = stdout JSON Lines\n"
+    "      --output-dir DIR    instead, the loader files of `run --output-dir`: a file per\n"
+    "                          table, typed, and DIR/manifest.json (its event counts are\n"
+    "                          0: the run's summary has them)\n"
+    "      --output-format F   their form: csv (default), jsonl, csv.zst or jsonl.zst\n"
+    "  -c, --config FILE       with --output-dir: the run's job configuration, whose\n"
+    "                          metrics are the wide tables' columns (default: built in);\n"
+    "                          a record with a metric it does not declare fails the export\n"
     "  -X KEY=VALUE            any librdkafka consumer property; repeatable\n"
     "  -F, --kafka-config FILE librdkafka properties, one key=value a line (# comments),\n"
     "                          ${NAME} expanded from the environment; repeatable\n"
@@ -233,6 +248,66 @@ static int render(int type, const rd_kafka_message_t *m, const rr_sink_t *out)
     }
 }
 
+/* --output-dir: a day record decoded from a topic names only the metrics it
+ * shows; the loader tables want them at their places in the run's
+ * configuration (the wide tables' columns, the per-agent kinds). The first
+ * record that does not fit the configuration fails the export. */
+typedef struct remap {
+    const rr_config_t *cfg;
+    rr_sink_t next;
+    char err[256]; /* the first misfit; "" none */
+} remap_t;
+
+static void remap_day(void *opaque, const rr_day_record_t *r)
+{
+    remap_t *m = opaque;
+    rr_value_t values[RR_MAX_METRICS];
+    memset(values, 0, sizeof values);
+    size_t n = r->cfg ? r->cfg->n_metrics : 0;
+    for (size_t i = 0; i < n && !m->err[0]; i++) {
+        const rr_metric_def_t *d = &r->cfg->metrics[i];
+        size_t j = 0;
+        while (j < m->cfg->n_metrics && strcmp(m->cfg->metrics[j].name, d->name))
+            j++;
+        int rt = j < m->cfg->n_metrics && m->cfg->metrics[j].kind == RR_KIND_RESPONSE_TIME;
+        if (j == m->cfg->n_metrics)
+            snprintf(m->err, sizeof m->err, "metric %s is not in the configuration (--config)",
+                     d->name);
+        else if (rt != (d->kind == RR_KIND_RESPONSE_TIME))
+            snprintf(m->err, sizeof m->err,
+                     "metric %s is %sa response_time in the records, %sin the configuration",
+                     d->name, rt ? "not " : "", rt ? "" : "not ");
+        else if (r->is_agent && !rr_metric_kind_per_agent(m->cfg->metrics[j].kind))
+            snprintf(m->err, sizeof m->err,
+                     "metric %s of an agent_day is not per agent in the configuration", d->name);
+        else
+            values[j] = r->values[i];
+    }
+    if (m->err[0]) return;
+    rr_day_record_t out = *r;
+    out.cfg = m->cfg;
+    out.values = values;
+    m->next.day(m->next.opaque, &out);
+}
+
+static void remap_violation(void *opaque, const rr_violation_record_t *r)
+{
+    remap_t *m = opaque;
+    m->next.violation(m->next.opaque, r);
+}
+
+static void remap_alert(void *opaque, const rr_alert_record_t *r)
+{
+    remap_t *m = opaque;
+    m->next.alert(m->next.opaque, r);
+}
+
+static void remap_rejected(void *opaque, const rr_rejected_record_t *r)
+{
+    remap_t *m = opaque;
+    m->next.rejected(m->next.opaque, r);
+}
+
 static int topic_type(const char *topic)
 {
     const char *dot = strrchr(topic, '.');
@@ -245,6 +320,7 @@ typedef struct export_ctx {
     int type;
     const rr_sink_t *out;
     json_reader_t *json;
+    remap_t *remap; /* --output-dir's, or NULL */
     uint64_t records;
 } export_ctx_t;
 
@@ -264,25 +340,91 @@ static int on_message(void *arg, const rd_kafka_message_t *m, char *err, size_t 
                  m->partition, (long long)m->offset, rr_kafka_topic_suffix[x->type]);
         return -1;
     }
+    if (x->remap && x->remap->err[0]) {
+        snprintf(err, n, "%s[%d] offset %lld: %s", rd_kafka_topic_name(m->rkt), m->partition,
+                 (long long)m->offset, x->remap->err);
+        return -1;
+    }
     x->records++;
     return 0;
 }
 
+/* What --output-dir writes through: its files, the fan-out that routes
+ * records to them, the remapping in front. */
+typedef struct export_dir {
+    rr_outdir_t dir;
+    rr_config_t cfg;
+    rr_run_files_t files;
+    rr_fanout_t fan;
+    remap_t remap;
+} export_dir_t;
+
+/* --output-dir's files opened, and *sink into them. 0, or -1 with err. */
+static int open_dir(export_dir_t *d, rr_sink_t *sink, char *err, size_t err_size)
+{
+    rr_sink_t s;
+    rr_fanout_init(&d->fan);
+    for (int t = 0; t < RR_TABLES; t++) {
+        if (rr_run_files_open_table(&d->files, "--output-dir", d->dir.path[t], (rr_table_t)t, &s,
+                                    err, err_size) < 0)
+            return -1;
+        rr_fanout_add_output(&d->fan, s);
+    }
+    if (rr_run_files_open(&d->files, "--output-dir", d->dir.path[RR_OUTDIR_LATE], &s, err,
+                          err_size) < 0)
+        return -1;
+    rr_fanout_set_late(&d->fan, s);
+    if (rr_run_files_open(&d->files, "--output-dir", d->dir.path[RR_OUTDIR_DEAD], &s, err,
+                          err_size) < 0)
+        return -1;
+    rr_fanout_set_dead(&d->fan, s);
+    d->remap = (remap_t){.cfg = &d->cfg, .next = rr_fanout_sink(&d->fan)};
+    *sink = (rr_sink_t){.opaque = &d->remap,
+                        .day = remap_day,
+                        .violation = remap_violation,
+                        .alert = remap_alert,
+                        .rejected = remap_rejected};
+    return 0;
+}
+
+/* Publish --output-dir's files and their manifest: the export's files, the
+ * configuration, and, as missing records, what retention deleted. */
+static int publish_dir(export_dir_t *d, int64_t started_ms, uint64_t deleted, char *err,
+                       size_t err_size)
+{
+    rr_manifest_t man;
+    rr_manifest_init(&man, RR_VERSION, started_ms);
+    int rc = rr_manifest_set_config(&man, &d->cfg);
+    man.missing_records = deleted;
+    man.ended_ms = rr_now_ms();
+    if (rc < 0)
+        snprintf(err, err_size, "out of memory");
+    else
+        rc = rr_run_files_publish(&d->files, &man, d->dir.manifest, err, err_size);
+    rr_manifest_free(&man);
+    return rc;
+}
+
 static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
 {
-    static const struct option opts[] = {
-        {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'},  {"kafka-config", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"brokers", required_argument, NULL, 'b'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"output-dir", required_argument, NULL, 'd'},
+                                         {"output-format", required_argument, NULL, 'e'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"kafka-config", required_argument, NULL, 'F'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *topics[MAX_TOPICS];
     int types[MAX_TOPICS];
     int n_topics = 0;
-    const char *output = NULL;
-    char err[512];
+    const char *output = NULL, *output_dir = NULL, *output_format = NULL, *config = NULL;
+    char err[RR_OUTDIR_PATH_MAX + 512];
     int c;
     optind = 1;
     opterr = 0; /* getopt's own messages would bypass the log */
-    while ((c = getopt_long(argc, argv, ":b:t:o:X:F:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:t:o:c:X:F:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             ko->brokers = optarg;
@@ -304,6 +446,15 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
             break;
         case 'o':
             output = optarg;
+            break;
+        case 'd':
+            output_dir = optarg;
+            break;
+        case 'e':
+            output_format = optarg;
+            break;
+        case 'c':
+            config = optarg;
             break;
         case 'X':
         case 'F':
@@ -329,21 +480,44 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
         rr_log(RR_LOG_ERROR, "export", "unexpected argument '%s'", argv[optind]);
         return 2;
     }
-    if (!ko->brokers || !n_topics || !output) {
-        rr_log(RR_LOG_ERROR, "export", "%s is required (see replyrate export --help)",
-               !ko->brokers ? "--brokers"
-               : !n_topics  ? "--topic"
-                            : "--output");
+    if (!ko->brokers || !n_topics || !output == !output_dir) {
+        rr_log(RR_LOG_ERROR, "export", "%s (see replyrate export --help)",
+               !ko->brokers ? "--brokers is required"
+               : !n_topics  ? "--topic is required"
+                            : "one of --output and --output-dir is required");
+        return 2;
+    }
+    if ((output_format || config) && !output_dir) {
+        rr_log(RR_LOG_ERROR, "export", "--output-format and --config go with --output-dir");
         return 2;
     }
     rr_format_t fmt;
-    if (strcmp(output, "-") && rr_format_from_path(output, &fmt, err, sizeof err) < 0) {
+    if (output && strcmp(output, "-") && rr_format_from_path(output, &fmt, err, sizeof err) < 0) {
         rr_log(RR_LOG_ERROR, "export", "%s", err);
         return 2;
+    }
+    export_dir_t *dir = NULL;
+    if (output_dir) {
+        dir = calloc(1, sizeof *dir); /* paths and a config: not on the stack */
+        int rc = !dir ? (snprintf(err, sizeof err, "out of memory"), -1)
+                      : rr_outdir_prepare(output_dir, output_format, &dir->dir, err, sizeof err);
+        if (!rc && config) {
+            char cerr[512];
+            rc = rr_config_file_load(config, &dir->cfg, cerr, sizeof cerr);
+            if (rc < 0) snprintf(err, sizeof err, "config: %s", cerr);
+        } else if (!rc) {
+            rr_config_default(&dir->cfg);
+        }
+        if (rc < 0) {
+            rr_log(RR_LOG_ERROR, "export", "%s", err);
+            free(dir);
+            return 2;
+        }
     }
     rd_kafka_t *rk = rr_kafka_reader_new(ko, "replyrate-export", err, sizeof err);
     if (!rk) {
         rr_log(RR_LOG_ERROR, "export", "%s", err);
+        free(dir);
         return 2;
     }
     rr_output_t *out = NULL;
@@ -351,17 +525,23 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
     int status = 1;
     uint64_t records = 0, deleted = 0;
     double t0 = rr_mono_s();
-    /* a signal removes the temporary file and ends the export at once */
+    int64_t started_ms = rr_now_ms();
+    /* a signal removes the temporary files and ends the export at once */
     rr_stop_install(RR_STOP_EXIT, rr_tmpfile_discard_all_signal_safe);
     if (!json) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    if (rr_output_open(output, &out, err, sizeof err) < 0) goto fail;
     rr_sink_t sink;
-    rr_output_sink(out, &sink);
+    if (dir) {
+        if (open_dir(dir, &sink, err, sizeof err) < 0) goto fail;
+    } else {
+        if (rr_output_open(output, &out, err, sizeof err) < 0) goto fail;
+        rr_output_sink(out, &sink);
+    }
     for (int i = 0; i < n_topics; i++) {
-        export_ctx_t x = {.type = types[i], .out = &sink, .json = json};
+        export_ctx_t x = {
+            .type = types[i], .out = &sink, .json = json, .remap = dir ? &dir->remap : NULL};
         uint64_t gone = 0;
         int rc = rr_kafka_read_to_end(rk, ko, topics[i], on_message, &x, 1200, "replyrate export",
                                       &gone, err, sizeof err);
@@ -374,9 +554,14 @@ static int export_command(int argc, char **argv, rr_kafka_opts_t *ko)
                    topics[i], (unsigned long long)gone);
         deleted += gone;
     }
-    rr_stop_hold(1); /* the rename must not be cut short */
-    int rc = rr_output_close(out, err, sizeof err);
-    out = NULL;
+    rr_stop_hold(1); /* the renames must not be cut short */
+    int rc;
+    if (dir) {
+        rc = publish_dir(dir, started_ms, deleted, err, sizeof err);
+    } else {
+        rc = rr_output_close(out, err, sizeof err);
+        out = NULL;
+    }
     if (rc < 0) goto fail;
     status = 0;
     rr_log_event(RR_LOG_SUMMARY | RR_LOG_INFO, "export", "export_summary",
@@ -387,6 +572,8 @@ fail:
     rr_log(RR_LOG_ERROR, "export", "%s", err);
 done:
     rr_output_abort(out); /* a failed export publishes nothing */
+    if (dir) rr_run_files_abort(&dir->files);
+    free(dir);
     if (json) free(json->scratch);
     free(json);
     rr_stop_settle();

@@ -8,12 +8,10 @@
  * mode. Then the run's error, if any, and its summary (pipeline/summary.h)
  * are logged (ops/log.h), as every usage error is.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
@@ -24,6 +22,7 @@
 #include "ops/telemetry.h"
 #include "pipeline/fanout.h"
 #include "pipeline/job.h"
+#include "pipeline/outdir.h"
 #include "pipeline/outpaths.h"
 #include "pipeline/summary.h"
 #include "ops/log.h"
@@ -189,7 +188,7 @@ typedef struct run_flags {
     int lookback_set, commit_every_set, gates_set, no_manifest, publish_format_set;
     int streaming;
     const char *output_dir, *output_format;
-    char dir_paths[RR_TABLES + 2][4096]; /* --output-dir's tables, late, dead_letter */
+    rr_outdir_t dir; /* --output-dir's files */
     const char *tables[RR_TABLES];
     char manifest_buf[4096];
 } run_flags_t;
@@ -490,42 +489,17 @@ static int check_flags(run_flags_t *f, int live)
 static int output_dir(run_flags_t *f)
 {
     rr_job_t *job = &f->job;
-    const char *ext = f->output_format ? f->output_format : "csv";
-    if (strcmp(ext, "csv") && strcmp(ext, "jsonl") && strcmp(ext, "csv.zst") &&
-        strcmp(ext, "jsonl.zst")) {
-        rr_log(RR_LOG_ERROR, "run", "--output-format: '%s': use csv, jsonl, csv.zst or jsonl.zst",
-               ext);
+    char err[RR_OUTDIR_PATH_MAX + 128];
+    if (rr_outdir_prepare(f->output_dir, f->output_format, &f->dir, err, sizeof err) < 0) {
+        rr_log(RR_LOG_ERROR, "run", "%s", err);
         return -1;
     }
-    struct stat st;
-    if (mkdir(f->output_dir, 0777) < 0 && errno != EEXIST) {
-        rr_log(RR_LOG_ERROR, "run", "--output-dir %s: cannot create it: %s", f->output_dir,
-               strerror(errno));
-        return -1;
-    }
-    if (stat(f->output_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        rr_log(RR_LOG_ERROR, "run", "--output-dir %s: not a directory", f->output_dir);
-        return -1;
-    }
-    for (int i = 0; i < RR_TABLES + 2; i++) {
-        const char *name = i < RR_TABLES    ? rr_table_name((rr_table_t)i)
-                           : i == RR_TABLES ? "late"
-                                            : "dead_letter";
-        size_t n = (size_t)snprintf(f->dir_paths[i], sizeof f->dir_paths[i], "%s/%s.%s",
-                                    f->output_dir, name, ext);
-        if (n >= sizeof f->dir_paths[i]) {
-            rr_log(RR_LOG_ERROR, "run", "--output-dir %s: path too long", f->output_dir);
-            return -1;
-        }
-        if (i < RR_TABLES) f->tables[i] = f->dir_paths[i];
-    }
+    for (int i = 0; i < RR_TABLES; i++)
+        f->tables[i] = f->dir.path[i];
     job->tables = f->tables;
-    job->late_path = f->dir_paths[RR_TABLES];
-    job->dead_path = f->dir_paths[RR_TABLES + 1];
-    if (!job->manifest_path && !f->no_manifest) {
-        snprintf(f->manifest_buf, sizeof f->manifest_buf, "%s/manifest.json", f->output_dir);
-        job->manifest_path = f->manifest_buf;
-    }
+    job->late_path = f->dir.path[RR_OUTDIR_LATE];
+    job->dead_path = f->dir.path[RR_OUTDIR_DEAD];
+    if (!job->manifest_path && !f->no_manifest) job->manifest_path = f->dir.manifest;
     return 0;
 }
 
