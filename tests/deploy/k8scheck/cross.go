@@ -40,14 +40,17 @@ type pod struct {
 }
 
 type set struct {
-	configMaps map[string]*corev1.ConfigMap
-	secrets    map[string]*corev1.Secret
-	pods       []*pod
-	monitors   []object
+	configMaps   map[string]*corev1.ConfigMap
+	secrets      map[string]*corev1.Secret
+	pods         []*pod
+	monitors     []object
+	statefulSets []object
+	services     map[string]*corev1.Service
 }
 
 func crossCheck(objs []object, opt *options, res *result) {
-	s := &set{configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
+	s := &set{configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{},
+		services: map[string]*corev1.Service{}}
 	for _, o := range objs {
 		switch v := o.obj.(type) {
 		case *corev1.ConfigMap:
@@ -56,6 +59,11 @@ func crossCheck(objs []object, opt *options, res *result) {
 			s.secrets[v.Name] = v
 		case *appsv1.Deployment:
 			s.pods = append(s.pods, deploymentPod(o.where, v, res))
+		case *appsv1.StatefulSet:
+			s.pods = append(s.pods, statefulSetPod(o.where, v, res))
+			s.statefulSets = append(s.statefulSets, o)
+		case *corev1.Service:
+			s.services[v.Name] = v
 		case *batchv1.CronJob:
 			p := jobPod(o.where, &v.Spec.JobTemplate.Spec, res)
 			if v.Spec.TimeZone != nil {
@@ -93,6 +101,28 @@ func crossCheck(objs []object, opt *options, res *result) {
 	for _, m := range s.monitors {
 		s.checkPodMonitor(m, res)
 	}
+	for _, o := range s.statefulSets {
+		s.checkGoverningService(o, res)
+	}
+}
+
+// A StatefulSet names a headless Service (its governing service) that exists and
+// selects its pods.
+func (s *set) checkGoverningService(o object, res *result) {
+	st := o.obj.(*appsv1.StatefulSet)
+	svc, ok := s.services[st.Spec.ServiceName]
+	if !ok {
+		res.fail("%s: serviceName %q is no Service of the manifests", o.where, st.Spec.ServiceName)
+		return
+	}
+	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		res.fail("%s: its governing Service %s is not headless (clusterIP: None)", o.where, svc.Name)
+	}
+	sel := labels.SelectorFromSet(svc.Spec.Selector)
+	if len(svc.Spec.Selector) == 0 || !sel.Matches(labels.Set(st.Spec.Template.Labels)) {
+		res.fail("%s: Service %s's selector %v does not select its pods %v", o.where, svc.Name,
+			svc.Spec.Selector, st.Spec.Template.Labels)
+	}
 }
 
 func deploymentPod(where string, d *appsv1.Deployment, res *result) *pod {
@@ -109,6 +139,28 @@ func deploymentPod(where string, d *appsv1.Deployment, res *result) *pod {
 	}
 	if d.Spec.Template.Spec.RestartPolicy != "" && d.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways {
 		res.fail("%s: a Deployment's pods restart Always, not %s", where, d.Spec.Template.Spec.RestartPolicy)
+	}
+	return &pod{where: where, labels: d.Spec.Template.Labels, annotations: d.Spec.Template.Annotations,
+		spec: &d.Spec.Template.Spec, replicas: replicas}
+}
+
+func statefulSetPod(where string, d *appsv1.StatefulSet, res *result) *pod {
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	if d.Spec.ServiceName == "" {
+		res.fail("%s: no spec.serviceName (the governing headless Service)", where)
+	}
+	if d.Spec.Selector == nil {
+		res.fail("%s: no spec.selector", where)
+	} else if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil {
+		res.fail("%s: spec.selector: %v", where, err)
+	} else if sel.Empty() || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+		res.fail("%s: spec.selector %s does not select the pod template's labels %v", where, sel, d.Spec.Template.Labels)
+	}
+	if d.Spec.Template.Spec.RestartPolicy != "" && d.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+		res.fail("%s: a StatefulSet's pods restart Always, not %s", where, d.Spec.Template.Spec.RestartPolicy)
 	}
 	return &pod{where: where, labels: d.Spec.Template.Labels, annotations: d.Spec.Template.Annotations,
 		spec: &d.Spec.Template.Spec, replicas: replicas}
