@@ -126,44 +126,35 @@ func (s *set) checkGoverningService(o object, res *result) {
 }
 
 func deploymentPod(where string, d *appsv1.Deployment, res *result) *pod {
-	replicas := int32(1)
-	if d.Spec.Replicas != nil {
-		replicas = *d.Spec.Replicas
-	}
-	if d.Spec.Selector == nil {
-		res.fail("%s: no spec.selector", where)
-	} else if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil {
-		res.fail("%s: spec.selector: %v", where, err)
-	} else if sel.Empty() || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
-		res.fail("%s: spec.selector %s does not select the pod template's labels %v", where, sel, d.Spec.Template.Labels)
-	}
-	if d.Spec.Template.Spec.RestartPolicy != "" && d.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways {
-		res.fail("%s: a Deployment's pods restart Always, not %s", where, d.Spec.Template.Spec.RestartPolicy)
-	}
-	return &pod{where: where, labels: d.Spec.Template.Labels, annotations: d.Spec.Template.Annotations,
-		spec: &d.Spec.Template.Spec, replicas: replicas}
+	return controllerPod(where, "Deployment", d.Spec.Selector, &d.Spec.Template, d.Spec.Replicas, res)
 }
 
 func statefulSetPod(where string, d *appsv1.StatefulSet, res *result) *pod {
-	replicas := int32(1)
-	if d.Spec.Replicas != nil {
-		replicas = *d.Spec.Replicas
-	}
 	if d.Spec.ServiceName == "" {
 		res.fail("%s: no spec.serviceName (the governing headless Service)", where)
 	}
-	if d.Spec.Selector == nil {
+	return controllerPod(where, "StatefulSet", d.Spec.Selector, &d.Spec.Template, d.Spec.Replicas, res)
+}
+
+// The pod of a controller that keeps replicas running: its selector selects
+// the template's labels, and its pods restart Always.
+func controllerPod(where, kind string, selector *metav1.LabelSelector, t *corev1.PodTemplateSpec,
+	replicas *int32, res *result) *pod {
+	n := int32(1)
+	if replicas != nil {
+		n = *replicas
+	}
+	if selector == nil {
 		res.fail("%s: no spec.selector", where)
-	} else if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil {
+	} else if sel, err := metav1.LabelSelectorAsSelector(selector); err != nil {
 		res.fail("%s: spec.selector: %v", where, err)
-	} else if sel.Empty() || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
-		res.fail("%s: spec.selector %s does not select the pod template's labels %v", where, sel, d.Spec.Template.Labels)
+	} else if sel.Empty() || !sel.Matches(labels.Set(t.Labels)) {
+		res.fail("%s: spec.selector %s does not select the pod template's labels %v", where, sel, t.Labels)
 	}
-	if d.Spec.Template.Spec.RestartPolicy != "" && d.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways {
-		res.fail("%s: a StatefulSet's pods restart Always, not %s", where, d.Spec.Template.Spec.RestartPolicy)
+	if t.Spec.RestartPolicy != "" && t.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+		res.fail("%s: a %s's pods restart Always, not %s", where, kind, t.Spec.RestartPolicy)
 	}
-	return &pod{where: where, labels: d.Spec.Template.Labels, annotations: d.Spec.Template.Annotations,
-		spec: &d.Spec.Template.Spec, replicas: replicas}
+	return &pod{where: where, labels: t.Labels, annotations: t.Annotations, spec: &t.Spec, replicas: n}
 }
 
 func jobPod(where string, j *batchv1.JobSpec, res *result) *pod {
