@@ -499,7 +499,8 @@ static int output_dir(run_flags_t *f)
     job->tables = f->tables;
     job->late_path = f->dir.path[RR_OUTDIR_LATE];
     job->dead_path = f->dir.path[RR_OUTDIR_DEAD];
-    if (!job->manifest_path && !f->no_manifest) job->manifest_path = f->dir.manifest;
+    if (!job->manifest_path && !f->no_manifest && !f->streaming) /* as --output's */
+        job->manifest_path = f->dir.manifest;
     return 0;
 }
 
