@@ -2,7 +2,7 @@
 # bench/peers.sh: replyrate against its peers on the same input (bench/peers/README.md).
 #
 #   bench/peers.sh [--events N[,N...]] [--repeat K] [--contenders NAME[,NAME...]]
-#                  [--gen-args "ARGS"]
+#                  [--gen-args "ARGS"] [--note TEXT]
 #
 # Builds replyrate Release into build-bench/ (when not built yet or stale),
 # generates one day of traffic per size (bench/data/peers-N.pb, plain,
@@ -15,20 +15,23 @@
 # bench/results/peers-YYYY-MM-DD-<rev>.md and .json (medians and raw runs).
 # Contenders: every bench/peers/*/run.sh, or those named by --contenders.
 # Default: --events 1000000 --repeat 3, gen noise as bench/run.sh
-# (--duplicate-rate 0.01 --disorder-rate 0.02).
+# (--duplicate-rate 0.01 --disorder-rate 0.02). --note adds a line to the
+# report (e.g. what else the machine was doing); repeatable.
 set -euo pipefail
 
 SIZES=1000000
 REPEAT=3
 CONTENDERS=""
 NOISE="--duplicate-rate 0.01 --disorder-rate 0.02"
-usage() { echo "usage: bench/peers.sh [--events N[,N...]] [--repeat K] [--contenders A,B] [--gen-args ARGS]" >&2; exit 2; }
+NOTES=()
+usage() { echo "usage: bench/peers.sh [--events N[,N...]] [--repeat K] [--contenders A,B] [--gen-args ARGS] [--note TEXT]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --events) [ $# -ge 2 ] || usage; SIZES=$2; shift 2 ;;
     --repeat) [ $# -ge 2 ] || usage; REPEAT=$2; shift 2 ;;
     --contenders) [ $# -ge 2 ] || usage; CONTENDERS=$2; shift 2 ;;
     --gen-args) [ $# -ge 2 ] || usage; NOISE=$2; shift 2 ;;
+    --note) [ $# -ge 2 ] || usage; NOTES+=("$2"); shift 2 ;;
     -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
     esac
@@ -170,6 +173,8 @@ OUT=bench/results/peers-$(date -u +%F)-$REV
         [ ! -s "bench/peers/$name/describe.sh" ] || echo "- $name: $(bash "bench/peers/$name/describe.sh")"
     done
     echo "- Load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
+    for note in ${NOTES[@]+"${NOTES[@]}"}; do echo "- $note"; done
+    echo "- Not yet in this report: PNG plots (cost as input grows); the JSON beside it has the numbers they need"
     echo
     python3 bench/peers/report.py "$RAW" "$OUT.json"
     echo "<details><summary>Raw measurements (one JSON line per engine, size and repetition)</summary>"
