@@ -47,7 +47,15 @@ log() { echo "peers: $*" >&2; }
 
 [ -x /usr/bin/time ] || { log "needs /usr/bin/time (apt-get install time)"; exit 1; }
 if [ -z "$CONTENDERS" ]; then
-    CONTENDERS=$(for d in bench/peers/*/; do [ -x "$d/run.sh" ] && basename "$d"; done | paste -sd, -)
+    # every folder that follows the contract; one still being built is skipped, and said so
+    for d in bench/peers/*/; do
+        if [ -x "$d/run.sh" ] && [ -s "$d/metrics" ]; then
+            CONTENDERS=${CONTENDERS:+$CONTENDERS,}$(basename "$d")
+        else
+            log "skipping $d: no executable run.sh and metrics file (bench/peers/README.md)"
+        fi
+    done
+    [ -n "$CONTENDERS" ] || { log "no contender in bench/peers/"; exit 2; }
 fi
 IFS=, read -r -a NAMES <<<"$CONTENDERS"
 for name in "${NAMES[@]}"; do
