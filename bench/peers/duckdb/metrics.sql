@@ -17,6 +17,20 @@ CREATE OR REPLACE MACRO day_end_ms(ts) AS (local_ms(ts) // 86400000 + 1) * 86400
 
 CREATE OR REPLACE TEMP TABLE result AS
 WITH
+-- Invalid by the field rules (docs/metrics.md, "Invalid events"): never applied,
+-- and they never move the watermark. The wall-clock rule and jumps are not
+-- modelled (README.md).
+valid AS (
+    SELECT *
+    FROM raw
+    WHERE decodes = 1
+      AND type BETWEEN 1 AND 10
+      AND event_id <> 0 AND shop_id <> 0 AND conversation_id <> 0
+      AND ts_ms BETWEEN 1 AND 253402300799999
+      AND (type <> 4 OR buyer_id <> 0)
+      AND (type <> 3 OR agent_id <> 0)
+      AND (type <> 10 OR rating BETWEEN 1 AND 5)
+),
 -- Late: below the partition's watermark (greatest ts applied so far - 5 s) on
 -- arrival. Late and duplicate events carry no ts above what was applied before
 -- them, so the running max over every earlier record is that watermark.
@@ -24,7 +38,7 @@ watermarked AS (
     SELECT *,
            coalesce(max(ts_ms) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING
                                                   AND 1 PRECEDING), 0) - 5000 AS wm
-    FROM raw
+    FROM valid
 ),
 -- A conversation's life: a record arriving once the watermark has passed both
 -- the greatest ts before it under its conversation_id + conversation_ttl (6 h)
