@@ -1,11 +1,10 @@
 package replyrate.peers.flink;
 
-import java.util.ArrayList;
-
 /**
  * The state of one conversation between events: its phase, its buyer, the buyer messages
  * still waiting for a manual reply, the effective-reply rounds still open, and the counts of
- * each local day it is active on until that day is final.
+ * each local day it is active on until that day is final. Only primitives, arrays and POJOs:
+ * Flink's POJO serializer handles it (no Kryo), which matters for the RocksDB backend.
  */
 public class Conv {
     public boolean manual;
@@ -26,7 +25,8 @@ public class Conv {
 
     /* per local day, until it is final: counts, and for the session and buyer metrics
      * whether a graded message was seen (buyerSeen) and all were in time (buyerOk) */
-    public ArrayList<Part> days = new ArrayList<>(2);
+    public Part[] days = new Part[2];
+    public int dayCount;
 
     public Conv() {}
 }

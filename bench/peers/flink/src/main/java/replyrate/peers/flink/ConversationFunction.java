@@ -1,7 +1,6 @@
 package replyrate.peers.flink;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -99,20 +98,26 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
             return;
         }
         /* days whose end + H is reached: every reply that could count for them is applied */
-        for (Iterator<Part> it = c.days.iterator(); it.hasNext();) {
-            Part p = it.next();
+        int k = 0;
+        for (int i = 0; i < c.dayCount; i++) {
+            Part p = c.days[i];
             if (days.endOf(p.epochDay) + H_MS <= t) {
                 finishDay(c, p);
                 out.collect(p);
-                it.remove();
+            } else {
+                c.days[k++] = p;
             }
         }
+        for (int i = k; i < c.dayCount; i++) {
+            c.days[i] = null;
+        }
+        c.dayCount = k;
         if (t == c.cleanupAt) {
             long expiry = expiry(c);
             if (expiry + 1 > t) {
                 c.cleanupAt = expiry + 1;
                 ctx.timerService().registerEventTimeTimer(c.cleanupAt);
-            } else if (c.days.isEmpty() && buffer.isEmpty()) {
+            } else if (c.dayCount == 0 && buffer.isEmpty()) {
                 convState.clear(); /* over: a later event under this id starts afresh */
                 seenIds.clear();
                 return;
@@ -275,9 +280,9 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
     }
 
     private static Part find(Conv c, long day) {
-        for (Part p : c.days) {
-            if (p.epochDay == day) {
-                return p;
+        for (int i = 0; i < c.dayCount; i++) {
+            if (c.days[i].epochDay == day) {
+                return c.days[i];
             }
         }
         throw new IllegalStateException("no open day " + day);
@@ -285,15 +290,18 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
 
     /** The counts of a day, opened with a timer at its end + H. */
     private Part day(Conv c, long day, OnTimerContext ctx) {
-        for (Part p : c.days) {
-            if (p.epochDay == day) {
-                return p;
+        for (int i = 0; i < c.dayCount; i++) {
+            if (c.days[i].epochDay == day) {
+                return c.days[i];
             }
         }
         Part p = new Part();
         p.epochDay = day;
         p.buyerOk = true;
-        c.days.add(p);
+        if (c.dayCount == c.days.length) {
+            c.days = java.util.Arrays.copyOf(c.days, c.dayCount * 2);
+        }
+        c.days[c.dayCount++] = p;
         ctx.timerService().registerEventTimeTimer(days.endOf(day) + H_MS);
         return p;
     }

@@ -52,6 +52,7 @@ public final class PeersJob {
         env.setRuntimeMode(RuntimeExecutionMode.STREAMING);
         env.setParallelism(parallelism);
         env.getConfig().enableObjectReuse();
+        env.getConfig().disableGenericTypes(); /* every record and state type has a Flink serializer, never Kryo */
 
         FileSource<ChatEvent> source = FileSource
                 .forRecordStreamFormat(new ChatEventFormat(), new Path(input))
