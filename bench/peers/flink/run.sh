@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The Apache Flink contender of bench/peers.sh.
-#   bench/peers/flink/run.sh INPUT.pb OUTDIR [--parallelism N] [--state hashmap|rocksdb]
+#   bench/peers/flink/run.sh INPUT OUTDIR [--parallelism N] [--state hashmap|rocksdb]
+#                            [--watermarks event|periodic]
+# INPUT is a delimited ChatEvent file (.pb), or kafka:HOST:PORT/TOPIC for the Kafka source
+# (the topic from its start to the end offsets found at start).
 # Builds the job with Maven when its sources changed (target/ is the cache), runs it on a
 # local MiniCluster and leaves OUTDIR/records.jsonl: one line per (shop, day, metric),
 # {shop_id, day, metric, num, den, unanswered, buckets}. The job's counts (applied,
@@ -9,10 +12,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ $# -lt 2 ]; then
-  echo "usage: $0 INPUT.pb OUTDIR [--parallelism N] [--state hashmap|rocksdb]" >&2
+  echo "usage: $0 INPUT|kafka:HOST:PORT/TOPIC OUTDIR [--parallelism N] [--state hashmap|rocksdb] [--watermarks event|periodic]" >&2
   exit 2
 fi
-input="$(realpath "$1")"
+case "$1" in
+  kafka:*) input="$1" ;;
+  *) input="$(realpath "$1")" ;;
+esac
 outdir="$2"
 shift 2
 

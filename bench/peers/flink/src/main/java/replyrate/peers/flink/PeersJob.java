@@ -13,6 +13,8 @@ import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -22,7 +24,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * pdd_buyer_3min and tmall_response_time per (shop, day), on a local MiniCluster, in event
  * time with 5 s of bounded out-of-orderness (replyrate's lateness).
  *
- * usage: PeersJob INPUT.pb OUTDIR [--parallelism N] [--state hashmap|rocksdb]
+ * INPUT is a delimited ChatEvent file, or kafka:HOST:PORT/TOPIC.
+ *
+ * usage: PeersJob INPUT OUTDIR [--parallelism N] [--state hashmap|rocksdb]
  *        [--watermarks event|periodic] [--tz ZONE]
  */
 public final class PeersJob {
@@ -59,9 +63,6 @@ public final class PeersJob {
         env.getConfig().enableObjectReuse();
         env.getConfig().disableGenericTypes(); /* every record and state type has a Flink serializer, never Kryo */
 
-        FileSource<ChatEvent> source = FileSource
-                .forRecordStreamFormat(new ChatEventFormat(), new Path(input))
-                .build();
         /* 5 s of bounded out-of-orderness, replyrate's lateness: "event" emits the watermark
          * with every event (replyrate's late verdicts exactly), "periodic" is Flink's usual
          * every-200-ms emission (cheaper; on replayed files it trails far behind) */
@@ -75,7 +76,28 @@ public final class PeersJob {
         }
         watermarks = watermarks.withTimestampAssigner((e, ts) -> e.tsMs);
 
-        DataStream<ChatEvent> events = env.fromSource(source, watermarks, "chat-events");
+        DataStream<ChatEvent> events;
+        if (input.startsWith("kafka:")) {
+            /* kafka:HOST:PORT/TOPIC: the topic from its start to the end offsets found at
+             * start (bounded, as replyrate's run --until-end); watermarks per partition */
+            String spec = input.substring("kafka:".length());
+            int slash = spec.indexOf('/');
+            KafkaSource<ChatEvent> kafka = KafkaSource.<ChatEvent>builder()
+                    .setBootstrapServers(spec.substring(0, slash))
+                    .setTopics(spec.substring(slash + 1))
+                    .setGroupId("replyrate-peers-flink")
+                    .setStartingOffsets(OffsetsInitializer.earliest())
+                    .setBounded(OffsetsInitializer.latest())
+                    .setValueOnlyDeserializer(new ChatEventCodec())
+                    .setProperty("commit.offsets.on.checkpoint", "false")
+                    .build();
+            events = env.fromSource(kafka, watermarks, "chat-events");
+        } else {
+            FileSource<ChatEvent> file = FileSource
+                    .forRecordStreamFormat(new ChatEventFormat(), new Path(input))
+                    .build();
+            events = env.fromSource(file, watermarks, "chat-events");
+        }
         final String zone = tz;
         DataStream<Part> conversations = events
                 .keyBy(e -> e.conversationId, Types.LONG)
