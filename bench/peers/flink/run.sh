@@ -8,7 +8,8 @@
 # local MiniCluster and leaves OUTDIR/records.jsonl: one line per (shop, day, metric),
 # {shop_id, day, metric, num, den, unanswered, buckets}. The job's counts (applied,
 # duplicate, late) and its own time go to stderr as one JSON line.
-# JAVA_OPTS adds JVM options (e.g. -Xmx2g); FLINK_PEER_SKIP_BUILD=1 skips the build check.
+# JAVA_OPTS adds JVM options (e.g. -Xmx2g); FLINK_PEER_ARGS adds job options when the caller
+# (bench/peers.sh) passes only INPUT OUTDIR; FLINK_PEER_SKIP_BUILD=1 skips the build check.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ $# -lt 2 ]; then
@@ -38,6 +39,6 @@ java ${JAVA_OPTS:-} \
   --add-opens java.base/java.util=ALL-UNNAMED \
   --add-opens java.base/java.lang=ALL-UNNAMED \
   -cp "$here/target/classes:$here/target/lib/*" \
-  replyrate.peers.flink.PeersJob "$input" "$outdir" "$@"
+  replyrate.peers.flink.PeersJob "$input" "$outdir" ${FLINK_PEER_ARGS:-} "$@"
 cat "$outdir"/records-*.jsonl | LC_ALL=C sort > "$outdir/records.jsonl"
 rm -f "$outdir"/records-*.jsonl
