@@ -1,7 +1,6 @@
 package replyrate.peers.flink;
 
 import java.io.BufferedInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -46,7 +45,7 @@ public class ChatEventFormat extends SimpleStreamFormat<ChatEvent> {
                     return null;
                 }
                 if (len > (64 << 20)) {
-                    throw new IOException("record too large: " + len);
+                    return null; /* replyrate's record_too_large: the file ends there */
                 }
                 int n = (int) len;
                 if (buf.length < n) {
@@ -69,23 +68,20 @@ public class ChatEventFormat extends SimpleStreamFormat<ChatEvent> {
             in.close();
         }
 
-        /** The varint before a record; -1 at a clean end of file. */
+        /** The varint before a record; -1 where the file ends or its framing breaks. */
         private long readLengthPrefix() throws IOException {
             long v = 0;
             for (int shift = 0; shift < 64; shift += 7) {
                 int b = in.read();
                 if (b < 0) {
-                    if (shift == 0) {
-                        return -1;
-                    }
-                    throw new EOFException("broken length prefix");
+                    return -1; /* clean end, or a prefix cut short: one last invalid record */
                 }
                 v |= (long) (b & 0x7f) << shift;
                 if ((b & 0x80) == 0) {
                     return v;
                 }
             }
-            throw new IOException("broken length prefix");
+            return -1; /* a prefix longer than 10 bytes: the file ends there, as in replyrate */
         }
     }
 }

@@ -39,6 +39,9 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
     private transient ValueState<Conv> convState;
     private transient MapState<Long, List<ChatEvent>> buffer;
     private transient MapState<Long, Boolean> seenIds;
+    private transient ValueState<Long> shopOf;   /* of the first event applied, in arrival order */
+    private transient ValueState<Long> buyerOf;  /* of the first buyer message applied, in arrival order */
+    private transient LongCounter invalid;
     private transient LongCounter late;
     private transient LongCounter duplicate;
     private transient LongCounter applied;
@@ -54,6 +57,9 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
         buffer = getRuntimeContext().getMapState(new MapStateDescriptor<>("buffer", Types.LONG,
                 Types.LIST(TypeInformation.of(ChatEvent.class))));
         seenIds = getRuntimeContext().getMapState(new MapStateDescriptor<>("ids", Types.LONG, Types.BOOLEAN));
+        shopOf = getRuntimeContext().getState(new ValueStateDescriptor<>("shop", Types.LONG));
+        buyerOf = getRuntimeContext().getState(new ValueStateDescriptor<>("buyer", Types.LONG));
+        invalid = getRuntimeContext().getLongCounter("invalid");
         late = getRuntimeContext().getLongCounter("late");
         duplicate = getRuntimeContext().getLongCounter("duplicate");
         applied = getRuntimeContext().getLongCounter("applied");
@@ -61,6 +67,13 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
 
     @Override
     public void processElement(ChatEvent e, Context ctx, Collector<Part> out) throws Exception {
+        /* the verdicts in replyrate's order: invalid, late, duplicate, applied */
+        Long shop = shopOf.value();
+        Long buyer = e.type == ChatEvent.BUYER_MESSAGE ? buyerOf.value() : null;
+        if ((shop != null && shop != e.shopId) || (buyer != null && buyer != e.buyerId)) {
+            invalid.add(1); /* shop_mismatch, buyer_mismatch */
+            return;
+        }
         if (e.tsMs <= ctx.timerService().currentWatermark()) {
             late.add(1); /* behind the watermark: its timestamp's bucket may already be applied */
             return;
@@ -70,6 +83,12 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
             return;
         }
         seenIds.put(e.eventId, Boolean.TRUE);
+        if (shop == null) {
+            shopOf.update(e.shopId);
+        }
+        if (e.type == ChatEvent.BUYER_MESSAGE && buyer == null) {
+            buyerOf.update(e.buyerId);
+        }
         List<ChatEvent> bucket = buffer.get(e.tsMs);
         if (bucket == null) {
             bucket = new ArrayList<>(1);
@@ -120,6 +139,8 @@ public class ConversationFunction extends KeyedProcessFunction<Long, ChatEvent, 
             } else if (c.dayCount == 0 && buffer.isEmpty()) {
                 convState.clear(); /* over: a later event under this id starts afresh */
                 seenIds.clear();
+                shopOf.clear();
+                buyerOf.clear();
                 return;
             }
         }

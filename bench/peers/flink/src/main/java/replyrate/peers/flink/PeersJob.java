@@ -118,7 +118,7 @@ public final class PeersJob {
         JobExecutionResult r = env.execute("replyrate-peers-flink");
         long ms = (System.nanoTime() - t0) / 1_000_000;
         Map<String, Object> acc = r.getAllAccumulatorResults();
-        System.err.printf("{\"job_ms\":%d,\"applied\":%s,\"duplicate\":%s,\"late\":%s,\"parallelism\":%d,\"state\":\"%s\",\"watermarks\":\"%s\"}%n",
-                ms, acc.get("applied"), acc.get("duplicate"), acc.get("late"), parallelism, state, wmMode);
+        System.err.printf("{\"job_ms\":%d,\"invalid\":%s,\"applied\":%s,\"duplicate\":%s,\"late\":%s,\"parallelism\":%d,\"state\":\"%s\",\"watermarks\":\"%s\"}%n",
+                ms, acc.get("invalid"), acc.get("applied"), acc.get("duplicate"), acc.get("late"), parallelism, state, wmMode);
     }
 }
