@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Apache Flink contender of bench/peers.sh.
 #   bench/peers/flink/run.sh INPUT OUTDIR [--parallelism N] [--state hashmap|rocksdb]
-#                            [--watermarks event|periodic]
+#                            [--watermarks event|periodic] [--rocksdb-timers rocksdb|heap]
 # INPUT is a delimited ChatEvent file (.pb), or kafka:HOST:PORT/TOPIC for the Kafka source
 # (the topic from its start to the end offsets found at start).
 # Builds the job with Maven when its sources changed (target/ is the cache), runs it on a
@@ -13,7 +13,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ $# -lt 2 ]; then
-  echo "usage: $0 INPUT|kafka:HOST:PORT/TOPIC OUTDIR [--parallelism N] [--state hashmap|rocksdb] [--watermarks event|periodic]" >&2
+  echo "usage: $0 INPUT|kafka:HOST:PORT/TOPIC OUTDIR [--parallelism N] [--state hashmap|rocksdb] [--watermarks event|periodic] [--rocksdb-timers rocksdb|heap]" >&2
   exit 2
 fi
 case "$1" in
