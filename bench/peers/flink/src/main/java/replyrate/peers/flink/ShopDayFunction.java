@@ -1,0 +1,69 @@
+package replyrate.peers.flink;
+
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Keyed by (shop, day): sums the buyers' parts and, when the watermark passes the day's end
+ * + H, writes the day's final records, one JSON line per metric in the peers' common form
+ * ({shop_id, day, metric, num, den, unanswered, buckets}). A metric with den and unanswered
+ * both 0 is left out, as replyrate leaves it out of its shop_day record.
+ */
+public class ShopDayFunction extends KeyedProcessFunction<Tuple2<Long, Long>, Part, String> {
+    private static final long serialVersionUID = 1L;
+    private transient ValueState<Part> acc;
+
+    @Override
+    public void open(Configuration parameters) {
+        acc = getRuntimeContext().getState(new ValueStateDescriptor<>("shop_day", Part.class));
+    }
+
+    @Override
+    public void processElement(Part p, Context ctx, Collector<String> out) throws Exception {
+        Part a = acc.value();
+        if (a == null) {
+            a = new Part();
+            a.shopId = p.shopId;
+            a.epochDay = p.epochDay;
+            ctx.timerService().registerEventTimeTimer(ctx.timestamp());
+        }
+        a.add(p);
+        acc.update(a);
+    }
+
+    @Override
+    public void onTimer(long t, OnTimerContext ctx, Collector<String> out) throws Exception {
+        Part a = acc.value();
+        acc.clear();
+        int day = Days.yyyymmdd(a.epochDay);
+        emit(out, a.shopId, day, "douyin_msg_3min", a.msgNum, a.msgDen, -1, null);
+        emit(out, a.shopId, day, "douyin_session_3min", a.sessNum, a.sessDen, -1, null);
+        emit(out, a.shopId, day, "pdd_buyer_3min", a.buyerNum, a.buyerDen, -1, null);
+        emit(out, a.shopId, day, "tmall_response_time", a.rtNum, a.rtDen, a.rtUnanswered, a.rtBuckets);
+    }
+
+    private static void emit(Collector<String> out, long shop, int day, String metric, long num, long den,
+            long unanswered, long[] buckets) {
+        if (den == 0 && unanswered <= 0) {
+            return;
+        }
+        StringBuilder b = new StringBuilder(160);
+        b.append("{\"shop_id\":").append(shop).append(",\"day\":").append(day)
+                .append(",\"metric\":\"").append(metric).append("\",\"num\":").append(num)
+                .append(",\"den\":").append(den);
+        if (buckets == null) {
+            b.append(",\"unanswered\":null,\"buckets\":null}");
+        } else {
+            b.append(",\"unanswered\":").append(unanswered).append(",\"buckets\":[");
+            for (int i = 0; i < buckets.length; i++) {
+                b.append(i == 0 ? "" : ",").append(buckets[i]);
+            }
+            b.append("]}");
+        }
+        out.collect(b.toString());
+    }
+}
