@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Untimed: build the Streams app (Maven, Java 17), start a real Kafka broker
-# (deploy/kafka/broker.sh, its data in OUTDIR/kafka) and load INPUT into a topic with
+# (deploy/kafka/broker.sh, its data in bench/peers/kstreams/.kafka, one for every OUTDIR) and load INPUT into a topic with
 # `replyrate load`, so that run.sh times only the Streams app.
 #   bench/peers/kstreams/prepare.sh INPUT OUTDIR
 # KSTREAMS_PEER_PORT: the broker's port (default 19792; the controller uses PORT+1);
 # KSTREAMS_PEER_PARTITIONS: the topic's partitions (default 1, as the file is one stream:
 # one watermark, as replyrate's run on the file); REPLYRATE: the binary (default build/replyrate).
-# The broker keeps running for run.sh; stop it with: bench/peers/kstreams/stop.sh OUTDIR
+# The broker keeps running for run.sh; stop it with bench/peers/kstreams/stop.sh.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
@@ -22,7 +22,7 @@ touch "$here/target/.built"
 port=${KSTREAMS_PEER_PORT:-19792}
 parts=${KSTREAMS_PEER_PARTITIONS:-1}
 rr=${REPLYRATE:-$repo/build/replyrate}
-export RR_KAFKA_PORT=$port RR_KAFKA_STATE=$outdir/kafka
+export RR_KAFKA_PORT=$port RR_KAFKA_STATE=$here/.kafka
 "$repo/deploy/kafka/broker.sh" start
 topic="events-$(basename "$input" | tr -d "\n" | tr -c 'A-Za-z0-9._-' _)-$(stat -c %s-%Y "$input")-p$parts"
 if ! grep -qx "127.0.0.1:$port $topic" "$outdir/topic" 2>/dev/null; then
