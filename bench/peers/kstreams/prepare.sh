@@ -5,7 +5,8 @@
 #   bench/peers/kstreams/prepare.sh INPUT OUTDIR
 # KSTREAMS_PEER_PORT: the broker's port (default 19792; the controller uses PORT+1);
 # KSTREAMS_PEER_PARTITIONS: the topic's partitions (default 1, as the file is one stream:
-# one watermark, as replyrate's run on the file); REPLYRATE: the binary (default build/replyrate).
+# one watermark, as replyrate's run on the file); REPLYRATE: the binary (default
+# build-bench/replyrate, as bench/peers.sh builds it, else build/replyrate, else on PATH).
 # The broker keeps running for run.sh; stop it with bench/peers/kstreams/stop.sh.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,7 +22,12 @@ touch "$here/target/.built"
 
 port=${KSTREAMS_PEER_PORT:-19792}
 parts=${KSTREAMS_PEER_PARTITIONS:-1}
-rr=${REPLYRATE:-$repo/build/replyrate}
+rr=${REPLYRATE:-}
+if [ -z "$rr" ]; then
+  for rr in "$repo/build-bench/replyrate" "$repo/build/replyrate" replyrate; do
+    command -v "$rr" >/dev/null && break
+  done
+fi
 export RR_KAFKA_PORT=$port RR_KAFKA_STATE=$here/.kafka
 "$repo/deploy/kafka/broker.sh" start
 topic="events-$(basename "$input" | tr -d "\n" | tr -c 'A-Za-z0-9._-' _)-$(stat -c %s-%Y "$input")-p$parts"
