@@ -20,9 +20,12 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -32,6 +35,8 @@ import org.apache.kafka.streams.state.Stores;
  * real broker from its start to the end offsets found at start.
  *
  * usage: App HOST:PORT TOPIC OUTDIR [--stores memory|rocksdb] [--threads N] [--tz ZONE]
+ *        [--changelog on|off] [--commit-ms MS] [--guarantee exactly_once_v2|at_least_once]
+ * (the last three are diagnostics: what the changelogs, commits and transactions cost)
  */
 public final class App {
     private App() {}
@@ -66,11 +71,17 @@ public final class App {
         String stores = "memory";
         int threads = 1;
         String tz = "Asia/Shanghai";
+        boolean changelog = true;
+        long commitMs = -1;
+        String guarantee = StreamsConfig.EXACTLY_ONCE_V2;
         for (int i = 3; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--stores": stores = args[i + 1]; break;
                 case "--threads": threads = Integer.parseInt(args[i + 1]); break;
                 case "--tz": tz = args[i + 1]; break;
+                case "--changelog": changelog = args[i + 1].equals("on"); break;
+                case "--commit-ms": commitMs = Long.parseLong(args[i + 1]); break;
+                case "--guarantee": guarantee = args[i + 1]; break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -106,23 +117,34 @@ public final class App {
         if (!rocks && !stores.equals("memory")) {
             throw new IllegalArgumentException("--stores memory|rocksdb");
         }
-        t.addStateStore(Stores.keyValueStoreBuilder(
+        StoreBuilder<KeyValueStore<Long, Slot>> conv = Stores.keyValueStoreBuilder(
                 rocks ? Stores.persistentKeyValueStore("conversations") : Stores.inMemoryKeyValueStore("conversations"),
-                Serdes.Long(), new SlotSerde()), "conversations");
-        t.addStateStore(Stores.keyValueStoreBuilder(
+                Serdes.Long(), new SlotSerde());
+        StoreBuilder<KeyValueStore<Bytes, byte[]>> shopDays = Stores.keyValueStoreBuilder(
                 rocks ? Stores.persistentKeyValueStore("shop_days") : Stores.inMemoryKeyValueStore("shop_days"),
-                Serdes.Bytes(), Serdes.ByteArray()), "conversations");
-        t.addStateStore(Stores.keyValueStoreBuilder(
+                Serdes.Bytes(), Serdes.ByteArray());
+        StoreBuilder<KeyValueStore<Bytes, byte[]>> buyers = Stores.keyValueStoreBuilder(
                 rocks ? Stores.persistentKeyValueStore("buyers") : Stores.inMemoryKeyValueStore("buyers"),
-                Serdes.Bytes(), Serdes.ByteArray()), "conversations");
+                Serdes.Bytes(), Serdes.ByteArray());
+        if (!changelog) {
+            conv.withLoggingDisabled();
+            shopDays.withLoggingDisabled();
+            buyers.withLoggingDisabled();
+        }
+        t.addStateStore(conv, "conversations");
+        t.addStateStore(shopDays, "conversations");
+        t.addStateStore(buyers, "conversations");
 
         Properties p = new Properties();
         /* a new application id per run: no committed offsets, fresh changelogs */
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "replyrate-peers-kstreams-" + System.currentTimeMillis());
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+        if (commitMs >= 0) {
+            p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitMs); /* exactly_once_v2's default: 100 */
+        }
         p.put(StreamsConfig.STATE_DIR_CONFIG, Paths.get(run.outDir, "state").toString());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         Files.createDirectories(Paths.get(run.outDir));
@@ -139,9 +161,9 @@ public final class App {
         streams.close(Duration.ofSeconds(60));
         streams.cleanUp();
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        System.err.printf("{\"app_ms\":%d,\"to_end_ms\":%d,\"invalid\":%d,\"applied\":%d,\"duplicate\":%d,\"late\":%d,\"threads\":%d,\"stores\":\"%s\",\"partitions\":%d}%n",
+        System.err.printf("{\"app_ms\":%d,\"to_end_ms\":%d,\"invalid\":%d,\"applied\":%d,\"duplicate\":%d,\"late\":%d,\"threads\":%d,\"stores\":\"%s\",\"changelog\":%b,\"guarantee\":\"%s\",\"partitions\":%d}%n",
                 ms, (processed - t0) / 1_000_000, run.invalid.get(), run.applied.get(), run.duplicate.get(),
-                run.late.get(), threads, stores, run.endOffsets.size());
+                run.late.get(), threads, stores, changelog, guarantee, run.endOffsets.size());
         TimeUnit.MILLISECONDS.sleep(0);
     }
 }
