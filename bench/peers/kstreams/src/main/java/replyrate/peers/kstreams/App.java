@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -164,6 +163,5 @@ public final class App {
         System.err.printf("{\"app_ms\":%d,\"to_end_ms\":%d,\"invalid\":%d,\"applied\":%d,\"duplicate\":%d,\"late\":%d,\"threads\":%d,\"stores\":\"%s\",\"changelog\":%b,\"guarantee\":\"%s\",\"partitions\":%d}%n",
                 ms, (processed - t0) / 1_000_000, run.invalid.get(), run.applied.get(), run.duplicate.get(),
                 run.late.get(), threads, stores, changelog, guarantee, run.endOffsets.size());
-        TimeUnit.MILLISECONDS.sleep(0);
     }
 }
