@@ -136,7 +136,8 @@ public final class App {
 
         Properties p = new Properties();
         /* a new application id per run: no committed offsets, fresh changelogs */
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "replyrate-peers-kstreams-" + System.currentTimeMillis());
+        String appId = "replyrate-peers-kstreams-" + System.currentTimeMillis();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
@@ -159,6 +160,12 @@ public final class App {
         long processed = System.nanoTime();
         streams.close(Duration.ofSeconds(60));
         streams.cleanUp();
+        /* the run's changelog topics would pile up on the broker (gigabytes at 10M): drop them */
+        try (Admin admin = Admin.create(ap)) {
+            List<String> internal = admin.listTopics().names().get().stream()
+                    .filter(n -> n.startsWith(appId + "-")).collect(Collectors.toList());
+            admin.deleteTopics(internal).all().get();
+        }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.err.printf("{\"app_ms\":%d,\"to_end_ms\":%d,\"invalid\":%d,\"applied\":%d,\"duplicate\":%d,\"late\":%d,\"threads\":%d,\"stores\":\"%s\",\"changelog\":%b,\"guarantee\":\"%s\",\"partitions\":%d}%n",
                 ms, (processed - t0) / 1_000_000, run.invalid.get(), run.applied.get(), run.duplicate.get(),
