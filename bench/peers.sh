@@ -73,7 +73,15 @@ cmake --build "$BUILD" -j"$(nproc)" --target replyrate >/dev/null
 RR=$ROOT/$BUILD/replyrate
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rr-peers.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# on any exit: each contender's stop.sh (a broker it started), then the scratch
+stop_all() {
+    local name
+    for name in ${CONTENDERS//,/ }; do
+        [ ! -x "bench/peers/$name/stop.sh" ] || "bench/peers/$name/stop.sh" >&2 || true
+    done
+    rm -rf "$TMP"
+}
+trap stop_all EXIT
 RAW=$TMP/raw.jsonl
 : >"$RAW"
 mkdir -p "$DATA" bench/results
