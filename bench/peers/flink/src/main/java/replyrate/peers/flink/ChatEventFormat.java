@@ -1,5 +1,8 @@
 package replyrate.peers.flink;
 
+import replyrate.peers.common.ChatEvent;
+import replyrate.peers.common.ChatEventCodec;
+
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,10 @@
 package replyrate.peers.flink;
 
+import replyrate.peers.common.ChatEvent;
+import replyrate.peers.common.Days;
+import replyrate.peers.common.Part;
+import replyrate.peers.common.Conv;
+
 import java.util.ArrayList;
 import java.util.List;
 

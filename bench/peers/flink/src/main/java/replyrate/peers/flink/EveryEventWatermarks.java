@@ -1,5 +1,7 @@
 package replyrate.peers.flink;
 
+import replyrate.peers.common.ChatEvent;
+
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;

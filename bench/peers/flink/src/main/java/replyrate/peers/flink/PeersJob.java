@@ -1,5 +1,8 @@
 package replyrate.peers.flink;
 
+import replyrate.peers.common.ChatEvent;
+import replyrate.peers.common.Part;
+
 import java.time.Duration;
 import java.util.Map;
 
@@ -97,7 +100,7 @@ public final class PeersJob {
                     .setGroupId("replyrate-peers-flink")
                     .setStartingOffsets(OffsetsInitializer.earliest())
                     .setBounded(OffsetsInitializer.latest())
-                    .setValueOnlyDeserializer(new ChatEventCodec())
+                    .setValueOnlyDeserializer(new ChatEventSchema())
                     .setProperty("commit.offsets.on.checkpoint", "false")
                     .build();
             events = env.fromSource(kafka, watermarks, "chat-events");

@@ -1,5 +1,8 @@
 package replyrate.peers.flink;
 
+import replyrate.peers.common.Days;
+import replyrate.peers.common.Part;
+
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.java.tuple.Tuple2;

@@ -1,5 +1,10 @@
 package replyrate.peers.kstreams;
 
+import replyrate.peers.common.ChatEvent;
+import replyrate.peers.common.Days;
+import replyrate.peers.common.Part;
+import replyrate.peers.common.Conv;
+
 /**
  * One conversation's replay (docs/metrics.md, "Conversations"): the Flink contender's
  * ConversationFunction, unchanged but for how timers are registered (see

@@ -1,5 +1,11 @@
 package replyrate.peers.kstreams;
 
+import replyrate.peers.common.ChatEvent;
+import replyrate.peers.common.ChatEventCodec;
+import replyrate.peers.common.Days;
+import replyrate.peers.common.Part;
+import replyrate.peers.common.Conv;
+
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,8 @@
 package replyrate.peers.kstreams;
 
+import replyrate.peers.common.ChatEvent;
+import replyrate.peers.common.Conv;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;

@@ -1,5 +1,9 @@
 package replyrate.peers.kstreams;
 
+import replyrate.peers.common.ChatEvent;
+import replyrate.peers.common.Part;
+import replyrate.peers.common.Conv;
+
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;

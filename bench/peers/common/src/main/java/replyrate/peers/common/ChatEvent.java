@@ -1,4 +1,4 @@
-package replyrate.peers.kstreams;
+package replyrate.peers.common;
 
 /**
  * One replyrate.v1.ChatEvent (proto/replyrate/v1/chat_event.proto), a plain Java object.

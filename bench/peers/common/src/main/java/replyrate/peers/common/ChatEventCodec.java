@@ -1,15 +1,15 @@
-package replyrate.peers.kstreams;
+package replyrate.peers.common;
 
 /**
  * Decodes one ChatEvent message by hand from the protobuf wire format (varint and
  * length-delimited fields; unknown fields skipped), so no generated code is needed, and
  * applies the contract's validity rules (type 1..10, ids present, ts in range, a buyer on a
- * buyer message, an agent on an assignment, a rating 1..5 on a rating). As a Kafka value
- * deserializer it returns null for an invalid record, which the processor then skips.
- * (Copied from the Flink contender, without its Flink interfaces.)
+ * buyer message, an agent on an assignment, a rating 1..5 on a rating). Returns null for an
+ * invalid record, which the contenders skip. Shared by the JVM contenders (bench/peers/common:
+ * each adds this folder to its sources), so they decode and validate alike.
  */
 public final class ChatEventCodec {
-    static final long TS_MAX = 253402300799999L;
+    public static final long TS_MAX = 253402300799999L;
 
     private final byte[] buf;
     private int pos;
@@ -22,7 +22,7 @@ public final class ChatEventCodec {
     }
 
     /** The event in buf[off, off + len), or null when it does not decode or is invalid. */
-    static ChatEvent decode(byte[] buf, int off, int len) {
+    public static ChatEvent decode(byte[] buf, int off, int len) {
         ChatEvent e = new ChatEventCodec(buf, off, len).decode();
         return e != null && valid(e) ? e : null;
     }
@@ -96,7 +96,7 @@ public final class ChatEventCodec {
         return e;
     }
 
-    static boolean valid(ChatEvent e) {
+    public static boolean valid(ChatEvent e) {
         if (e.type < 1 || e.type > 10) {
             return false;
         }

@@ -1,4 +1,4 @@
-package replyrate.peers.kstreams;
+package replyrate.peers.common;
 
 /**
  * Additive counts for one (shop, day), from one conversation or one buyer on their way to the
@@ -26,7 +26,7 @@ public class Part {
 
     public Part() {}
 
-    void add(Part o) {
+    public void add(Part o) {
         msgNum += o.msgNum;
         msgDen += o.msgDen;
         sessNum += o.sessNum;

@@ -1,10 +1,10 @@
-package replyrate.peers.flink;
+package replyrate.peers.common;
 
 /**
  * The state of one conversation between events: its phase, its buyer, the buyer messages
  * still waiting for a manual reply, the effective-reply rounds still open, and the counts of
  * each local day it is active on until that day is final. Only primitives, arrays and POJOs:
- * Flink's POJO serializer handles it (no Kryo), which matters for the RocksDB backend.
+ * Flink's POJO serializer handles it (no Kryo), and Kafka Streams' SlotSerde writes it.
  */
 public class Conv {
     public boolean manual;

@@ -1,4 +1,4 @@
-package replyrate.peers.kstreams;
+package replyrate.peers.common;
 
 import java.io.Serializable;
 import java.time.Instant;
@@ -11,9 +11,9 @@ import java.time.zone.ZoneRules;
  * day ends (the first instant of the next day). The last day looked up is cached, since a
  * stream moves through few days.
  */
-final class Days implements Serializable {
+public final class Days implements Serializable {
     private static final long serialVersionUID = 1L;
-    static final long DAY_MS = 86_400_000L;
+    public static final long DAY_MS = 86_400_000L;
 
     private final ZoneId zone;
     private transient ZoneRules rules;
@@ -21,12 +21,12 @@ final class Days implements Serializable {
     private transient long cacheEnd = Long.MIN_VALUE;
     private transient long cacheEpochDay;
 
-    Days(String zone) {
+    public Days(String zone) {
         this.zone = ZoneId.of(zone);
     }
 
     /** The local epoch day (days since 1970-01-01 in the zone) of an instant. */
-    long epochDay(long tsMs) {
+    public long epochDay(long tsMs) {
         if (tsMs < cacheStart || tsMs >= cacheEnd) {
             if (rules == null) {
                 rules = zone.getRules();
@@ -41,23 +41,23 @@ final class Days implements Serializable {
     }
 
     /** Milliseconds since the local midnight that starts the instant's day. */
-    long timeOfDay(long tsMs) {
+    public long timeOfDay(long tsMs) {
         epochDay(tsMs);
         return tsMs - cacheStart;
     }
 
     /** The first instant of local day d (midnight, or the first instant after a gap). */
-    long startOf(long epochDay) {
+    public long startOf(long epochDay) {
         return LocalDate.ofEpochDay(epochDay).atStartOfDay(zone).toInstant().toEpochMilli();
     }
 
     /** The end of local day d: the first instant of the next one. */
-    long endOf(long epochDay) {
+    public long endOf(long epochDay) {
         return startOf(epochDay + 1);
     }
 
     /** YYYYMMDD of a local epoch day, the form records carry. */
-    static int yyyymmdd(long epochDay) {
+    public static int yyyymmdd(long epochDay) {
         LocalDate d = LocalDate.ofEpochDay(epochDay);
         return d.getYear() * 10000 + d.getMonthValue() * 100 + d.getDayOfMonth();
     }
