@@ -26,7 +26,7 @@ typedef struct row {
 static int col(row_t *r, const char *name, const char *suffix)
 {
     char key[RR_NAME_MAX + 32];
-    if (suffix) {
+    if (suffix && r->mode != CSV) { /* a CSV row writes no names */
         snprintf(key, sizeof key, "%s%s", name, suffix);
         name = key;
     }
