@@ -12,7 +12,7 @@ if ! command -v clang-format >/dev/null; then
   [ "${CI:-}" = true ] && exit 1
   exit 77
 fi
-mapfile -t files < <(find src include tests bench -name '*.[ch]' -not -path '*/corpus/*' | sort)
+mapfile -t files < <(find src include tests bench -name '*.[ch]' -not -path '*/corpus/*' -not -path '*/.venv/*' | sort)
 bad=()
 for f in "${files[@]}"; do
   clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
