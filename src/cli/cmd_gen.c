@@ -52,6 +52,10 @@ static const char usage[] =
     "      --shops N           shops (default: events / days / 2000, at least 1)\n"
     "      --top-shop-share S  the biggest shop's share of the conversations, 0..0.95\n"
     "                          (default 0: shop sizes follow a zipf law)\n"
+    "      --brief-share S     share of conversations that are one question, 0..1\n"
+    "                          (default 0): straight to the human queue, one answer\n"
+    "                          or none, no session events, open until the ttl; 1\n"
+    "                          makes a state-heavy day, about 3 events a conversation\n"
     "      --seed N            random seed (default 1)\n"
     "\n"
     "delivery knobs, each a share of model events in 0..1 (default 0, sum <= 1);\n"
@@ -108,6 +112,7 @@ enum {
     OPT_STALE,
     OPT_JUMP_DAYS,
     OPT_JUMP_AT_HOUR,
+    OPT_BRIEF,
 };
 
 static const struct option long_opts[] = {
@@ -119,6 +124,7 @@ static const struct option long_opts[] = {
     {"shops", required_argument, NULL, OPT_SHOPS},
     {"top-shop-share", required_argument, NULL, OPT_TOP_SHOP},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"brief-share", required_argument, NULL, OPT_BRIEF},
     {"duplicate-rate", required_argument, NULL, OPT_DUP},
     {"disorder-rate", required_argument, NULL, OPT_DISORDER},
     {"disorder-ms", required_argument, NULL, OPT_DISORDER_MS},
@@ -310,6 +316,10 @@ static int gen_command(int argc, char **argv, rr_kafka_opts_t *ko)
         case OPT_TOP_SHOP:
             if (parse_rate(a, &o.top_shop_share) || o.top_shop_share > 0.95)
                 return bad_value("top-shop-share", a, "a number in 0..0.95");
+            break;
+        case OPT_BRIEF:
+            if (parse_rate(a, &o.brief_share))
+                return bad_value("brief-share", a, "a number in 0..1");
             break;
         case OPT_SEED:
             if (parse_u64(a, 0, UINT64_MAX, &o.seed))

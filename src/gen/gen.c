@@ -515,7 +515,16 @@ static int valid_date(int32_t ymd)
  * mean time a conversation holds an agent's seat: the shop sizing and the
  * first minutes' arrival rates use them; measured on the model. */
 #define PRIOR_EVENTS_PER_CONV 12.0
+#define PRIOR_EVENTS_BRIEF 2.9 /* a brief conversation's (brief_share) */
 #define SEAT_HOLD_S 900.0
+
+/* PRIOR_EVENTS_PER_CONV with brief conversations mixed in; the default day
+ * (no brief ones) gets the constant itself, so its bytes do not move. */
+static double prior_events_per_conv(const rr_gen_opts_t *o)
+{
+    if (o->brief_share <= 0) return PRIOR_EVENTS_PER_CONV;
+    return PRIOR_EVENTS_PER_CONV * (1 - o->brief_share) + PRIOR_EVENTS_BRIEF * o->brief_share;
+}
 
 static int build_shops(gen_t *g)
 {
@@ -548,7 +557,7 @@ static int build_shops(gen_t *g)
         perm[j] = t;
     }
     uint64_t id_base = 100000 + rbelow(r, 900000);
-    double conv_per_day = (double)o->events / PRIOR_EVENTS_PER_CONV / o->days;
+    double conv_per_day = (double)o->events / prior_events_per_conv(o) / o->days;
     double peak = 1.50 / (g->wday / 1440.0); /* peak rate / mean rate */
 
     uint64_t seats_total = 0;
@@ -676,12 +685,37 @@ static double agent_factor(const gen_t *g, uint32_t agent)
 
 /* Script a whole conversation of shop s whose buyer opens it at t0 (SPEC §1,
  * §2 event types). Events are appended roughly in time; the caller sorts. */
+/* A brief conversation (brief_share): one question, straight into the
+ * human queue (no robot, no session events), answered once by the agent
+ * whose seat frees soonest while the shift runs (nine in ten), else never.
+ * Nothing ends it: it stays open until conversation_ttl. */
+static void script_brief(gen_t *g, script_t *sc, shop_t *sh, int64_t t0)
+{
+    rng_t *r = &g->model;
+    add(sc, t0, RR_EVENT_TRANSFER_TO_MANUAL, 0, 0, 0);
+    int64_t tb = t0 + rrange(r, 200, 3 * SEC);
+    add(sc, tb, RR_EVENT_BUYER_MESSAGE, 0, rcontent(r), 0);
+    if (!in_shift(g, sh, tb) || runif(r) < 0.1) return;
+    seat_t *heap = g->seats + sh->seat_off;
+    uint32_t agent = heap[0].agent;
+    double f = sh->reply_factor * agent_factor(g, agent);
+    int64_t ready = heap[0].busy_until > tb ? heap[0].busy_until : tb;
+    int64_t tr = ready + rlogn(r, 40.0 * SEC * f, 1.0, 1500, 50 * MIN);
+    add(sc, tr, RR_EVENT_AGENT_MESSAGE, agent, rcontent(r), 0);
+    heap[0].busy_until = tr + 30 * SEC;
+    sift_seat(heap, sh->n_seats, 0);
+}
+
 static void script_conv(gen_t *g, script_t *sc, shop_t *sh, int64_t t0, uint8_t bflags)
 {
     rng_t *r = &g->model;
     int spam = (bflags & RR_FLAG_SPAM) != 0;
     sc->n = 0;
     sc->last = t0;
+    if (g->o->brief_share > 0 && runif(r) < g->o->brief_share) {
+        script_brief(g, sc, sh, t0);
+        return;
+    }
     add(sc, t0, RR_EVENT_SESSION_START, 0, 0, 0);
     int64_t t = t0, tq;
 
@@ -987,7 +1021,7 @@ static int tick(gen_t *g, uint32_t j, script_t *sc)
     rng_t *r = &g->model;
     uint64_t left = g->o->events - g->committed;
     int64_t t_min = g->base_ms + (int64_t)j * MIN;
-    double m = (g->committed + PRIOR_EVENTS_PER_CONV * 64.0) / (g->n_conv_started + 64.0);
+    double m = (g->committed + prior_events_per_conv(g->o) * 64.0) / (g->n_conv_started + 64.0);
     int last = j + 1 == g->minutes;
     double wrem = g->wsfx[j % 1440] + (double)(g->minutes / 1440 - 1 - j / 1440) * g->wday;
     double x = (double)left / m * g->w[j % 1440] / wrem;
@@ -1498,6 +1532,8 @@ int rr_gen_opts_check(const rr_gen_opts_t *o, char *errstr, size_t errstr_size)
         BAD("start day %d is not a date YYYYMMDD in 1971..9990", (int)o->start_day);
     if (o->utc_offset_min < -18 * 60 || o->utc_offset_min > 18 * 60)
         BAD("UTC offset %d min is out of range", (int)o->utc_offset_min);
+    if (!(o->brief_share >= 0 && o->brief_share <= 1))
+        BAD("brief share must be in 0..1 (got %g)", o->brief_share);
     if (o->shops > 10000000) BAD("shops must be at most 10000000 (got %u)", o->shops);
     if (!(o->zipf_exponent >= 0 && o->zipf_exponent <= 10)) BAD("zipf exponent must be in 0..10");
     if (!(o->top_shop_share >= 0 && o->top_shop_share <= 0.95))
@@ -1584,7 +1620,7 @@ int rr_gen_run(const rr_gen_opts_t *o, int (*emit)(void *opaque, const rr_event_
     g->ev_base = UINT64_C(1000000000000000) + rbelow(r, UINT64_C(1) << 32) * 1000000;
     g->agent_base = 1000000 + rbelow(r, 1000000);
     g->buyer_base = 100000000 + rbelow(r, 100000000);
-    g->buyer_space = 3 * (uint64_t)((double)o->events / PRIOR_EVENTS_PER_CONV) + 1024;
+    g->buyer_space = 3 * (uint64_t)((double)o->events / prior_events_per_conv(o)) + 1024;
     if (g->buyer_space > UINT32_MAX) g->buyer_space = UINT32_MAX;
     g->flag_salt = rnext(r);
 

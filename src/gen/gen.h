@@ -104,6 +104,10 @@ typedef struct rr_gen_opts {
     double zipf_exponent;   /* shop size ~ 1 / rank^s; default 1.1 */
     double top_shop_share;  /* 0: as the zipf law gives; else the biggest shop's share of the
                                conversations (a skewed day), in 0..0.95 */
+    double brief_share;     /* share of conversations that are one question, 0..1; default 0.
+                               A brief one goes straight to the human queue and gets at most
+                               one answer, with no session events: about 3 events that stay
+                               open until conversation_ttl (a state-heavy day) */
 
     /* Knobs: the share of model events that get each treatment; default 0.
      * At most one treatment per event, so their sum must be <= 1. */

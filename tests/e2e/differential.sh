@@ -50,6 +50,9 @@ for seed in $seeds; do
   ref_conf=() # the reference's equivalent options
   need=()     # reference stats that must be > 0: the rules the seed is for
   if [ "$seed" = 2 ]; then args+=(--days 2); fi
+  # A third of the conversations brief (one question, at most one answer, no
+  # session events): many small ones that only their ttl ends.
+  if [ "$seed" = 4 ]; then args+=(--brief-share 0.3); fi
   # One large case where the rules combine at scale: a million events over
   # three days, with every kind of bad delivery, more disorder and reordering.
   if [ "$seed" = 5 ]; then

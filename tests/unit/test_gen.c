@@ -998,6 +998,62 @@ Test(gen, top_shop_share_skews_the_day_to_one_shop)
     cr_expect(strstr(err, "top shop share") != NULL, "%s", err);
 }
 
+/* --brief-share 1: every conversation is one question straight into the
+ * human queue (TRANSFER_TO_MANUAL, a buyer message, at most one agent
+ * message), nothing else, so a day holds about events / 3 conversations
+ * (the state-heavy day of bench/peers.sh); 0.3 mixes them into the model. */
+Test(gen, brief_conversations_are_one_question_and_at_most_one_answer)
+{
+    cap_t c = {0};
+    rr_gen_opts_t o = opts(300000, 3);
+    o.brief_share = 1;
+    rr_gen_stats_t st = run(&o, &c);
+    cr_assert_eq(c.n, 300000);
+    cr_expect(st.conversations > 300000 / 3 && st.conversations < 300000 / 2.5,
+              "%llu conversations", (unsigned long long)st.conversations);
+    rr_event_t *ev = malloc(c.n * sizeof *ev);
+    cr_assert_not_null(ev);
+    for (size_t i = 0; i < c.n; i++)
+        ev[i] = c.r[i].ev;
+    qsort(ev, c.n, sizeof *ev, cmp_ev); /* by id: a conversation's, consecutive in ts order */
+    size_t answered = 0, convs = 0;
+    for (size_t i = 0; i < c.n;) {
+        size_t j = i;
+        while (j < c.n && ev[j].conversation_id == ev[i].conversation_id)
+            j++;
+        convs++;
+        /* the run's last conversation may be cut after its first event */
+        cr_assert(j - i <= 3, "conversation %llu has %zu events",
+                  (unsigned long long)ev[i].conversation_id, j - i);
+        cr_assert_eq(ev[i].type, RR_EVENT_TRANSFER_TO_MANUAL);
+        if (j - i > 1) cr_assert_eq(ev[i + 1].type, RR_EVENT_BUYER_MESSAGE);
+        if (j - i > 2) {
+            cr_assert_eq(ev[i + 2].type, RR_EVENT_AGENT_MESSAGE);
+            cr_assert_neq(ev[i + 2].agent_id, 0);
+            cr_assert_gt(ev[i + 2].ts_ms, ev[i + 1].ts_ms);
+            answered++;
+        }
+        i = j;
+    }
+    cr_expect_eq(convs, st.conversations);
+    cr_expect(answered > convs / 2 && answered < convs * 95 / 100, "%zu of %zu answered", answered,
+              convs);
+    free(ev);
+    cap_free(&c);
+
+    /* mixed into the model: the default's longer conversations remain */
+    o = opts(300000, 3);
+    rr_gen_stats_t plain = run(&o, &c);
+    cap_free(&c);
+    o.brief_share = 0.3;
+    st = run(&o, &c);
+    cap_free(&c);
+    cr_expect(st.conversations > plain.conversations * 115 / 100 &&
+                  st.conversations < plain.conversations * 2,
+              "%llu conversations, %llu without brief ones", (unsigned long long)st.conversations,
+              (unsigned long long)plain.conversations);
+}
+
 Test(gen, rejects_bad_options_naming_them)
 {
     char err[256];
@@ -1033,6 +1089,9 @@ Test(gen, rejects_bad_options_naming_them)
     o.jump_days = 2;
     o.jump_at_hour = 24;
     refused(o, "jump at hour");
+    o = opts(10, 1);
+    o.brief_share = 1.5;
+    refused(o, "brief share");
     cap_t c = {0};
     o = opts(0, 1);
     cr_assert_eq(rr_gen_run(&o, cap_emit, &c, err, sizeof err), -1);
