@@ -38,12 +38,17 @@ def main():
     print("Medians over the repetitions (each repetition runs every engine back to back on the")
     print("same file). Events per CPU-second = input records / (user + sys); the ratios are")
     print("replyrate's advantage: its events per CPU-second over the contender's, and the")
-    print("contender's peak RSS over replyrate's.")
+    print("contender's peak RSS over replyrate's. Bytes per open conversation = peak RSS / the")
+    print("most conversations replyrate held open at once on that input (its")
+    print("`peak_open_conversations`), fixed costs (a JVM, its heap) included.")
     print()
     print("| events | engine | wall s | CPU s | M events / CPU-s | CPU-s / M events | peak RSS MiB "
+          "| bytes / open conversation "
           "| replyrate x (events/CPU-s) | RSS / replyrate's | records equal to replyrate's |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     by = {(m["size"], m["engine"]): m for m in medians}
+    open_at = {m["size"]: m["verdicts"].get("peak_open_conversations")
+               for m in medians if "verdicts" in m}
     for m in sorted(medians, key=lambda m: (m["size"], m["engine"] != "replyrate", m["engine"])):
         rr = by.get((m["size"], "replyrate"))
         if m["engine"] == "replyrate" or rr is None:
@@ -56,16 +61,33 @@ def main():
                  + ", ".join(m["compared_metrics"]) + ")"
         else:
             eq = "reference" if m["engine"] == "replyrate" else "—"
+        held = open_at.get(m["size"])
+        per_conv = f"{m['peak_rss_mib'] * 1048576 / held:,.0f}" if held else "—"
         print(f"| {m['size']:,} | {m['engine']} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} "
               f"| {m['events_per_cpu_s'] / 1e6:.2f} | {m['cpu_s_per_m']:.3f} | {m['peak_rss_mib']:.0f} "
-              f"| {ratio} | {rss} | {eq} |")
+              f"| {per_conv} | {ratio} | {rss} | {eq} |")
     print()
     for m in medians:
         if "verdicts" in m:
             v = m["verdicts"]
             print(f"- replyrate's verdicts at {m['size']:,}: applied {v['applied']:,}, "
-                  f"duplicate {v['duplicate']:,}, late {v['late']:,}, invalid {v['invalid']:,}")
+                  f"duplicate {v['duplicate']:,}, late {v['late']:,}, invalid {v['invalid']:,}; "
+                  f"at most {v.get('peak_open_conversations', 0):,} conversations open at once")
     print()
+    sizes = sorted(s for s, n in open_at.items() if n)
+    if len(sizes) > 1 and open_at[sizes[-1]] > open_at[sizes[0]]:
+        lo, hi = sizes[0], sizes[-1]
+        print(f"What each more open conversation costs, from {lo:,} to {hi:,} events "
+              f"({open_at[lo]:,} to {open_at[hi]:,} open): the growth of peak RSS over the growth "
+              "of open conversations, fixed costs left out.")
+        print()
+        print("| engine | bytes per more open conversation |")
+        print("|---|---:|")
+        for e in sorted({m["engine"] for m in medians}, key=lambda e: (e != "replyrate", e)):
+            if (lo, e) in by and (hi, e) in by:
+                d = (by[(hi, e)]["peak_rss_mib"] - by[(lo, e)]["peak_rss_mib"]) * 1048576
+                print(f"| {e} | {d / (open_at[hi] - open_at[lo]):,.0f} |")
+        print()
 
 
 if __name__ == "__main__":

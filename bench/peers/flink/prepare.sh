@@ -5,5 +5,5 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 command -v mvn >/dev/null || { echo "flink: Maven (mvn) is not installed" >&2; exit 1; }
 command -v java >/dev/null || { echo "flink: Java 17 is not installed" >&2; exit 1; }
-(cd "$here" && mvn -q -B package)
+(cd "$here" && mvn -q -B -Dstyle.color=never package)
 touch "$here/target/.built"

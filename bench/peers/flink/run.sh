@@ -26,7 +26,7 @@ shift 2
 stamp="$here/target/.built"
 if [ "${FLINK_PEER_SKIP_BUILD:-0}" != 1 ]; then
   if [ ! -f "$stamp" ] || [ -n "$(find "$here/pom.xml" "$here/src" -newer "$stamp" -print -quit)" ]; then
-    (cd "$here" && mvn -q -B package) >&2
+    (cd "$here" && mvn -q -B -Dstyle.color=never package) >&2
     touch "$stamp"
   fi
 fi
