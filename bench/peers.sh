@@ -95,7 +95,7 @@ DIRTY=""
 
 log "building replyrate Release into $BUILD/"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRR_TESTS=OFF -DRR_BENCH=ON >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" --target replyrate >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target replyrate rr_bench rr_kafka_bench >/dev/null
 RR=$ROOT/$BUILD/replyrate
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rr-peers.XXXXXX")
@@ -153,11 +153,14 @@ print(sum(g["expect"].values()), g["conversations"])' "$INPUT.gen.json")
     DATASETS+=("$size|$GEN_ARGS|$(stat -c %s "$INPUT")|$convs")
     SRC=$ROOT/$INPUT # what the engines read: the file, or kafka:HOST:PORT/TOPIC
     RR_SRC=(--input "$INPUT")
+    # the floor: reading and decoding the file, or a bare librdkafka consumer of the topic
+    FLOOR=("$ROOT/$BUILD/bench/rr_bench" --input "$INPUT" --mode decode --repeat 1)
     if [ "$SOURCE" = topic ]; then
         log "loading $INPUT into a topic (untimed)"
         read -r bootstrap topic < <(REPLYRATE=$RR bench/peers/topic.sh load "$INPUT")
         SRC=kafka:$bootstrap/$topic
         RR_SRC=(--brokers "$bootstrap" --topic "$topic" --until-end)
+        FLOOR=("$ROOT/$BUILD/bench/rr_kafka_bench" --brokers "$bootstrap" --topic "$topic")
     fi
     for name in "${NAMES[@]}"; do
         mkdir -p "$TMP/$name-$size"
@@ -184,6 +187,8 @@ rows[-1]["verdicts"] = {k: summary[k] for k in ("applied", "duplicate", "late", 
 with open(path, "w") as f:
     f.writelines(json.dumps(r) + "\n" for r in rows)
 PY
+        mkdir -p "$TMP/floor-$size"
+        timed "$size" "$rep" floor "$events" "$TMP/floor-$size" "${FLOOR[@]}"
         for name in "${NAMES[@]}"; do
             dir=$TMP/$name-$size
             rm -f "$dir/records.jsonl"
@@ -221,9 +226,9 @@ OUT=bench/results/peers-$(date -u +%F)-$REV
         echo "- Input at $size: \`bench/data/$PREFIX-$size.pb\`, \`replyrate gen $args\`, $(numfmt --to=iec "$bytes") plain, $convs conversations"
     done
     if [ "$SOURCE" = topic ]; then
-        echo "- Source: a topic of 1 partition on a real Kafka 4.1.1 broker on this machine (bench/peers/topic.sh, loaded untimed); replyrate runs \`replyrate run --brokers HOST:PORT --topic TOPIC --until-end --output out.jsonl\`"
+        echo "- Source: a topic of 1 partition on a real Kafka 4.1.1 broker on this machine (bench/peers/topic.sh, loaded untimed); replyrate runs \`replyrate run --brokers HOST:PORT --topic TOPIC --until-end --output out.jsonl\`; floor: \`rr_kafka_bench\`, a bare librdkafka consumer with replyrate's settings reading the topic to its end (bench/README.md)"
     else
-        echo "- Source: the file; replyrate runs \`replyrate run --input FILE --output out.jsonl\`"
+        echo "- Source: the file; replyrate runs \`replyrate run --input FILE --output out.jsonl\`; floor: \`rr_bench --mode decode\`, reading and decoding every record and nothing else (bench/README.md)"
     fi
     for name in ${LEFT_OUT[@]+"${LEFT_OUT[@]}"}; do
         echo "- Left out: $name (it reads no topic)"

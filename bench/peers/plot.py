@@ -71,7 +71,7 @@ def growth(plt, medians, title, path):
     for e in names:
         ms = sorted((m for m in medians if m["engine"] == e), key=lambda m: m["events"])
         xs = [m["events"] for m in ms]
-        a.plot(xs, [m["cpu_s"] for m in ms], marker="o", label=e)
+        a.plot(xs, [m["cpu_s"] or None for m in ms], marker="o", label=e)
         b.plot(xs, [m["peak_rss_mib"] for m in ms], marker="o", label=e)
     for ax, ylabel in ((a, "CPU-seconds (user + sys)"), (b, "peak RSS (MiB)")):
         ax.set_xscale("log")

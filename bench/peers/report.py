@@ -22,7 +22,9 @@ def main():
     for (size, engine), runs in groups.items():
         m = {"size": size, "engine": engine, "events": runs[0]["events"], "repeats": len(runs)}
         for k in KEYS:
-            m[k] = statistics.median(r[k] for r in runs if r[k] is not None)
+            vals = [r[k] for r in runs if r[k] is not None]
+            # None: too short for /usr/bin/time's 10 ms (the floor on a small input)
+            m[k] = statistics.median(vals) if vals else None
         cmps = [r["compare"] for r in runs if "compare" in r]
         if cmps:
             m["equal"] = all(c.get("equal") for c in cmps)
@@ -40,7 +42,8 @@ def main():
     print("replyrate's advantage: its events per CPU-second over the contender's, and the")
     print("contender's peak RSS over replyrate's. Bytes per open conversation = peak RSS / the")
     print("most conversations replyrate held open at once on that input (its")
-    print("`peak_open_conversations`), fixed costs (a JVM, its heap) included.")
+    print("`peak_open_conversations`), fixed costs (a JVM, its heap) included. The floor reads")
+    print("the same input and computes nothing: how close replyrate runs to it.")
     print()
     print("| events | engine | wall s | CPU s | M events / CPU-s | CPU-s / M events | peak RSS MiB "
           "| bytes / open conversation "
@@ -49,22 +52,29 @@ def main():
     by = {(m["size"], m["engine"]): m for m in medians}
     open_at = {m["size"]: m["verdicts"].get("peak_open_conversations")
                for m in medians if "verdicts" in m}
-    for m in sorted(medians, key=lambda m: (m["size"], m["engine"] != "replyrate", m["engine"])):
+    def order(m):
+        return (m["size"], {"floor": 0, "replyrate": 1}.get(m["engine"], 2), m["engine"])
+
+    for m in sorted(medians, key=order):
         rr = by.get((m["size"], "replyrate"))
-        if m["engine"] == "replyrate" or rr is None:
+        if m["engine"] == "replyrate" or rr is None or not m["events_per_cpu_s"]:
             ratio = rss = "—"
         else:
-            ratio = f"{rr['events_per_cpu_s'] / m['events_per_cpu_s']:.1f}"
+            x = rr['events_per_cpu_s'] / m['events_per_cpu_s']
+            ratio = f"{x:.1f}" if x >= 1 else f"{x:.2f}"
             rss = f"{m['peak_rss_mib'] / rr['peak_rss_mib']:.1f}"
         if "equal" in m:
             eq = ("yes" if m["equal"] else "**NO**") + f" ({m['compared_keys']} keys: " \
                  + ", ".join(m["compared_metrics"]) + ")"
         else:
-            eq = "reference" if m["engine"] == "replyrate" else "—"
+            eq = {"replyrate": "reference", "floor": "— (reads and decodes, computes nothing)"}.get(
+                m["engine"], "—")
         held = open_at.get(m["size"])
-        per_conv = f"{m['peak_rss_mib'] * 1048576 / held:,.0f}" if held else "—"
+        per_conv = f"{m['peak_rss_mib'] * 1048576 / held:,.0f}" if held and m["engine"] != "floor" \
+            else "—"
+        rate = f"{m['events_per_cpu_s'] / 1e6:.2f}" if m["events_per_cpu_s"] else "—"
         print(f"| {m['size']:,} | {m['engine']} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} "
-              f"| {m['events_per_cpu_s'] / 1e6:.2f} | {m['cpu_s_per_m']:.3f} | {m['peak_rss_mib']:.0f} "
+              f"| {rate} | {m['cpu_s_per_m']:.3f} | {m['peak_rss_mib']:.0f} "
               f"| {per_conv} | {ratio} | {rss} | {eq} |")
     print()
     for m in medians:
@@ -83,7 +93,7 @@ def main():
         print()
         print("| engine | bytes per more open conversation |")
         print("|---|---:|")
-        for e in sorted({m["engine"] for m in medians}, key=lambda e: (e != "replyrate", e)):
+        for e in sorted({m["engine"] for m in medians} - {"floor"}, key=lambda e: (e != "replyrate", e)):
             if (lo, e) in by and (hi, e) in by:
                 d = (by[(hi, e)]["peak_rss_mib"] - by[(lo, e)]["peak_rss_mib"]) * 1048576
                 print(f"| {e} | {d / (open_at[hi] - open_at[lo]):,.0f} |")
