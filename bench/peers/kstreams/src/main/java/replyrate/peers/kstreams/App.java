@@ -17,6 +17,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -35,7 +36,10 @@ import org.apache.kafka.streams.state.Stores;
  *
  * usage: App HOST:PORT TOPIC OUTDIR [--stores memory|rocksdb] [--threads N] [--tz ZONE]
  *        [--changelog on|off] [--commit-ms MS] [--guarantee exactly_once_v2|at_least_once]
- * (the last three are diagnostics: what the changelogs, commits and transactions cost)
+ *        [--transaction-timeout-ms MS]
+ * (the last four are diagnostics: what the changelogs, commits and transactions cost; a short
+ * transaction timeout, as Kafka Streams' own default of 10 s, makes the long end-of-input step
+ * time out, so the task is closed and restored from its changelogs: the restore path)
  */
 public final class App {
     private App() {}
@@ -48,6 +52,8 @@ public final class App {
         final AtomicLong late = new AtomicLong();
         final AtomicLong duplicate = new AtomicLong();
         final AtomicLong applied = new AtomicLong();
+        /* tasks that found a clock in their store at init: restored from a changelog */
+        final AtomicLong restored = new AtomicLong();
         CountDownLatch done;
 
         Run(String outDir) {
@@ -72,6 +78,7 @@ public final class App {
         String tz = "Asia/Shanghai";
         boolean changelog = true;
         long commitMs = -1;
+        int txTimeoutMs = 900_000;
         String guarantee = StreamsConfig.EXACTLY_ONCE_V2;
         for (int i = 3; i + 1 < args.length; i += 2) {
             switch (args[i]) {
@@ -81,6 +88,7 @@ public final class App {
                 case "--changelog": changelog = args[i + 1].equals("on"); break;
                 case "--commit-ms": commitMs = Long.parseLong(args[i + 1]); break;
                 case "--guarantee": guarantee = args[i + 1]; break;
+                case "--transaction-timeout-ms": txTimeoutMs = Integer.parseInt(args[i + 1]); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -125,14 +133,26 @@ public final class App {
         StoreBuilder<KeyValueStore<Bytes, byte[]>> buyers = Stores.keyValueStoreBuilder(
                 rocks ? Stores.persistentKeyValueStore("buyers") : Stores.inMemoryKeyValueStore("buyers"),
                 Serdes.Bytes(), Serdes.ByteArray());
+        /* the timer queue and the watermark, so a restored task has them (ConversationProcessor);
+           cached: a timer set and fired within one commit interval never reaches the changelog */
+        StoreBuilder<KeyValueStore<Bytes, byte[]>> timerStore = Stores.keyValueStoreBuilder(
+                rocks ? Stores.persistentKeyValueStore("timers") : Stores.inMemoryKeyValueStore("timers"),
+                Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
+        StoreBuilder<KeyValueStore<Bytes, byte[]>> clock = Stores.keyValueStoreBuilder(
+                rocks ? Stores.persistentKeyValueStore("clock") : Stores.inMemoryKeyValueStore("clock"),
+                Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
         if (!changelog) {
             conv.withLoggingDisabled();
             shopDays.withLoggingDisabled();
             buyers.withLoggingDisabled();
+            timerStore.withLoggingDisabled();
+            clock.withLoggingDisabled();
         }
         t.addStateStore(conv, "conversations");
         t.addStateStore(shopDays, "conversations");
         t.addStateStore(buyers, "conversations");
+        t.addStateStore(timerStore, "conversations");
+        t.addStateStore(clock, "conversations");
 
         Properties p = new Properties();
         /* a new application id per run: no committed offsets, fresh changelogs */
@@ -147,6 +167,11 @@ public final class App {
         }
         p.put(StreamsConfig.STATE_DIR_CONFIG, Paths.get(run.outDir, "state").toString());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        /* the end of input is one process() call that fires every pending timer and writes the
+           records: minutes with millions of open conversations, so the transaction and the poll
+           interval may last up to the broker's transaction.max.timeout.ms (15 min) */
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), txTimeoutMs);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG), Math.max(txTimeoutMs, 300_000));
         Files.createDirectories(Paths.get(run.outDir));
 
         KafkaStreams streams = new KafkaStreams(t, p);
@@ -167,8 +192,9 @@ public final class App {
             admin.deleteTopics(internal).all().get();
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        System.err.printf("{\"app_ms\":%d,\"to_end_ms\":%d,\"invalid\":%d,\"applied\":%d,\"duplicate\":%d,\"late\":%d,\"threads\":%d,\"stores\":\"%s\",\"changelog\":%b,\"guarantee\":\"%s\",\"partitions\":%d}%n",
+        System.err.printf("{\"app_ms\":%d,\"to_end_ms\":%d,\"invalid\":%d,\"applied\":%d,\"duplicate\":%d,\"late\":%d,\"threads\":%d,\"stores\":\"%s\",\"changelog\":%b,\"guarantee\":\"%s\",\"partitions\":%d,\"restored\":%d}%n",
                 ms, (processed - t0) / 1_000_000, run.invalid.get(), run.applied.get(), run.duplicate.get(),
-                run.late.get(), threads, stores, changelog, guarantee, run.endOffsets.size());
+                run.late.get(), threads, stores, changelog, guarantee, run.endOffsets.size(),
+                run.restored.get());
     }
 }

@@ -41,6 +41,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * end + H, a conversation's end of life. Kafka Streams' stream-time punctuators fire at
  * intervals of stream time, not per key, and stream time has no lateness.</li>
  * </ul>
+ * Both are kept in stores too ("timers": one key per (time, conversation); "clock": the
+ * greatest ts), so a task that Kafka Streams closes and restores from its changelogs (after a
+ * transaction timeout, a rebalance) rebuilds its queue and watermark as of its last commit,
+ * like the rest of its state. Without them a restored task lost its pending timers: the
+ * conversations they would have closed never reached their shop's day.
  * Conversation state lives in the "conversations" store (a Slot per conversation id); a day's
  * final counts go to "shop_days" (summed per shop and day) and "buyers" (per shop, day,
  * buyer: seen, all in time). At the end offset captured at start the watermark goes to
@@ -56,6 +61,10 @@ final class ConversationProcessor implements Processor<byte[], byte[], Void, Voi
     private KeyValueStore<Long, Slot> convs;
     private KeyValueStore<Bytes, byte[]> shopDays;
     private KeyValueStore<Bytes, byte[]> buyers;
+    private KeyValueStore<Bytes, byte[]> timerStore;
+    private KeyValueStore<Bytes, byte[]> clock;
+    private static final Bytes MAX_KEY = Bytes.wrap(new byte[] {0});
+    private static final byte[] NONE = new byte[0];
     private int partition;
     private long endOffset;
     private long max = Long.MIN_VALUE;
@@ -74,8 +83,24 @@ final class ConversationProcessor implements Processor<byte[], byte[], Void, Voi
         convs = context.getStateStore("conversations");
         shopDays = context.getStateStore("shop_days");
         buyers = context.getStateStore("buyers");
+        timerStore = context.getStateStore("timers");
+        clock = context.getStateStore("clock");
         partition = context.taskId().partition();
         endOffset = run.endOffsets.getOrDefault(partition, 0L);
+        /* a restored task: its queue and watermark as of its last commit */
+        try (KeyValueIterator<Bytes, byte[]> it = timerStore.all()) {
+            while (it.hasNext()) {
+                ByteBuffer k = ByteBuffer.wrap(it.next().key.get());
+                long t = k.getLong();
+                timers.computeIfAbsent(t, x -> new LinkedHashSet<>()).add(k.getLong());
+            }
+        }
+        byte[] m = clock.get(MAX_KEY);
+        if (m != null) {
+            max = ByteBuffer.wrap(m).getLong();
+            watermark = max - LATENESS_MS - 1;
+            run.restored.incrementAndGet();
+        }
     }
 
     @Override
@@ -88,6 +113,7 @@ final class ConversationProcessor implements Processor<byte[], byte[], Void, Voi
             accept(e);
             if (e.tsMs > max) {
                 max = e.tsMs;
+                clock.put(MAX_KEY, ByteBuffer.allocate(8).putLong(max).array());
                 advance(max - LATENESS_MS - 1);
             }
         }
@@ -135,7 +161,9 @@ final class ConversationProcessor implements Processor<byte[], byte[], Void, Voi
     }
 
     private void timer(long t, long conv) {
-        timers.computeIfAbsent(t, k -> new LinkedHashSet<>()).add(conv);
+        if (timers.computeIfAbsent(t, k -> new LinkedHashSet<>()).add(conv)) {
+            timerStore.put(key(t, conv), NONE);
+        }
     }
 
     private void advance(long wm) {
@@ -144,6 +172,7 @@ final class ConversationProcessor implements Processor<byte[], byte[], Void, Voi
         while ((first = timers.firstEntry()) != null && first.getKey() <= wm) {
             timers.pollFirstEntry();
             for (long conv : first.getValue()) {
+                timerStore.delete(key(first.getKey(), conv));
                 onTimer(first.getKey(), conv);
             }
         }
