@@ -16,7 +16,7 @@
 # input under /usr/bin/time (wall, user, sys, peak RSS). Every contender's
 # records (OUTDIR/records.jsonl) are compared with replyrate's for the metrics
 # it lists (bench/peers/NAME/metrics), every repetition. Writes
-# bench/results/peers-YYYY-MM-DD-<rev>[-state-heavy][-topic].md and .json
+# bench/results/peers-YYYY-MM-DD-<rev>[-state-heavy][-topic][-N].md and .json
 # (medians and raw runs) and PNG plots beside them (bench/peers/plot.py).
 # Contenders: every bench/peers/*/run.sh, or those named by --contenders;
 # with --source topic those whose `sources` file does not list topic are left out.
@@ -214,6 +214,9 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 OUT=bench/results/peers-$(date -u +%F)-$REV
 [ "$WORKLOAD" = day ] || OUT=$OUT-$WORKLOAD
 [ "$SOURCE" = file ] || OUT=$OUT-$SOURCE
+# another run of the same revision that day keeps its report: this one gets -2, -3, ...
+n=1 base=$OUT
+while [ -e "$OUT.md" ]; do n=$((n + 1)); OUT=$base-$n; done
 {
     echo "# replyrate against its peers, $STARTED, rev $REV$DIRTY"
     echo
