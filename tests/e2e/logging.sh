@@ -23,17 +23,22 @@ events=600000; [ -n "${RR_E2E_QUICK:-}" ] && events=300000
 "$bin" --log-format json gen --events $events --seed 7 --late-rate 0.001 --invalid-rate 0.001 \
   --output "$tmp/day.pb" 2>"$tmp/gen.log" || { echo "gen failed: $(cat "$tmp/gen.log")"; exit 1; }
 check "gen, json" json "$tmp/gen.log" gen_summary
+# Runs that must log progress have to outlast the shortest interval (100 ms): the day above
+# once ran in 0.1 s on a fast machine and logged none, so they read one 8 times longer.
+# (The damaged file stays cut from the day above: where its break falls depends on the bytes.)
+"$bin" gen --events $((events * 8)) --seed 8 --output "$tmp/long.pb" 2>"$tmp/gen8.log" ||
+  { echo "gen failed: $(cat "$tmp/gen8.log")"; exit 1; }
 # a file whose framing breaks before its end: a warning, an error, a failed summary
 head -c 300000 "$tmp/day.pb" >"$tmp/cut.pb"; printf '\377\377\377\377\017' >>"$tmp/cut.pb"
 tail -c 200000 "$tmp/day.pb" >>"$tmp/cut.pb"
 
 # ---- json: every line of a file run, one engine and two shards, parses
-"$bin" --log-format json --progress-every 100ms run --input "$tmp/day.pb" --output "$tmp/o.jsonl" \
+"$bin" --log-format json --progress-every 100ms run --input "$tmp/long.pb" --output "$tmp/o.jsonl" \
   2>"$tmp/run.log" || fail "run: exit $?"
 check "file run, json" json "$tmp/run.log" progress summary
 grep -q '^{"type":"progress",.*"percent":[0-9.]*' "$tmp/run.log" ||
   fail "no share done in the progress events: $(head -2 "$tmp/run.log")"
-"$bin" run --log-format=json --progress-every=100ms --threads 2 --input "$tmp/day.pb" --input "$tmp/cut.pb" \
+"$bin" run --log-format=json --progress-every=100ms --threads 2 --input "$tmp/long.pb" --input "$tmp/cut.pb" \
   --output "$tmp/o.jsonl" 2>"$tmp/shards.log"
 [ $? = 3 ] || fail "damaged input: exit not 3: $(tail -2 "$tmp/shards.log")"
 check "two shards, a damaged file, json" json "$tmp/shards.log" log progress summary
@@ -67,7 +72,7 @@ check "a bad --log-level" json "$tmp/usage.log" log
 check "load on librdkafka's mock cluster, json" json "$tmp/load.log" log load_summary
 
 # ---- text: every line has a time and a level; events are KIND key=value
-"$bin" --progress-every 100ms run --threads 2 --input "$tmp/day.pb" --input "$tmp/cut.pb" \
+"$bin" --progress-every 100ms run --threads 2 --input "$tmp/long.pb" --input "$tmp/cut.pb" \
   --output "$tmp/o.jsonl" 2>"$tmp/text.log"
 check "two shards, a damaged file, text" text "$tmp/text.log" log progress summary
 grep -qE '^\{"type":"summary","ts":"[-0-9]{10}T[0-9:.]{12}Z","level":"error","component":"run","input":[0-9]+,"applied":[0-9]+,.*"status":3,"reason":"incomplete_input"\}$' "$tmp/text.log" ||
@@ -80,7 +85,7 @@ grep -qE '^\{"type":"gen_summary",.*"level":"info","component":"gen","events":10
 check "a usage error, text" text "$tmp/usage.txt" log
 
 # ---- a terminal: one line redrawn, erased before every other line and at the end
-python3 "$lines" pty "$tmp/tty.out" "$bin" run --input "$tmp/day.pb" --output "$tmp/o.jsonl" ||
+python3 "$lines" pty "$tmp/tty.out" "$bin" run --input "$tmp/long.pb" --output "$tmp/o.jsonl" ||
   fail "run on a terminal: exit $?"
 check "file run on a terminal" tty "$tmp/tty.out" summary "(status)"
 grep -qaE $'\r[0-9.]+k? events  [0-9.]+[kM]? events/s  [0-9.]+% of [0-9.]+ [kMG]?B  ([0-9]+:[0-9]{2}|-:--) left\033\\[K' "$tmp/tty.out" ||
