@@ -1,7 +1,7 @@
 package replyrate.peers.flink;
 
-import replyrate.peers.common.Days;
 import replyrate.peers.common.Part;
+import replyrate.peers.common.Records;
 
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -42,31 +42,8 @@ public class ShopDayFunction extends KeyedProcessFunction<Tuple2<Long, Long>, Pa
     public void onTimer(long t, OnTimerContext ctx, Collector<String> out) throws Exception {
         Part a = acc.value();
         acc.clear();
-        int day = Days.yyyymmdd(a.epochDay);
-        emit(out, a.shopId, day, "douyin_msg_3min", a.msgNum, a.msgDen, -1, null);
-        emit(out, a.shopId, day, "douyin_session_3min", a.sessNum, a.sessDen, -1, null);
-        emit(out, a.shopId, day, "pdd_buyer_3min", a.buyerNum, a.buyerDen, -1, null);
-        emit(out, a.shopId, day, "tmall_response_time", a.rtNum, a.rtDen, a.rtUnanswered, a.rtBuckets);
-    }
-
-    private static void emit(Collector<String> out, long shop, int day, String metric, long num, long den,
-            long unanswered, long[] buckets) {
-        if (den == 0 && unanswered <= 0) {
-            return;
+        for (String line : Records.lines(a)) {
+            out.collect(line);
         }
-        StringBuilder b = new StringBuilder(160);
-        b.append("{\"shop_id\":").append(shop).append(",\"day\":").append(day)
-                .append(",\"metric\":\"").append(metric).append("\",\"num\":").append(num)
-                .append(",\"den\":").append(den);
-        if (buckets == null) {
-            b.append(",\"unanswered\":null,\"buckets\":null}");
-        } else {
-            b.append(",\"unanswered\":").append(unanswered).append(",\"buckets\":[");
-            for (int i = 0; i < buckets.length; i++) {
-                b.append(i == 0 ? "" : ",").append(buckets[i]);
-            }
-            b.append("]}");
-        }
-        out.collect(b.toString());
     }
 }

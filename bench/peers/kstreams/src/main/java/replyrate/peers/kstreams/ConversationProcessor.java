@@ -5,6 +5,8 @@ import replyrate.peers.common.ChatEventCodec;
 import replyrate.peers.common.Days;
 import replyrate.peers.common.Part;
 import replyrate.peers.common.Conv;
+import replyrate.peers.common.ConversationLogic;
+import replyrate.peers.common.Records;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -28,9 +30,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * One input partition's replay (one task; the topic is partitioned by shop, so a shop, its
- * buyers and their conversations are all in one partition). The per-conversation logic is the
- * Flink contender's ConversationFunction (docs/metrics.md, "Conversations"), with what Flink
- * gives for free done by hand, since Kafka Streams has neither watermarks nor event-time
+ * buyers and their conversations are all in one partition). The per-conversation rules are
+ * ConversationLogic's (bench/peers/common, docs/metrics.md, "Conversations"), as the Flink
+ * contender's, with what Flink gives for free done by hand, since Kafka Streams has neither watermarks nor event-time
  * timers:
  * <ul>
  * <li>the watermark: greatest ts_ms of the partition's valid events - lateness - 1, raised
@@ -201,20 +203,7 @@ final class ConversationProcessor implements Processor<byte[], byte[], Void, Voi
             return;
         }
         /* days whose end + H is reached: every reply that could count for them is applied */
-        int k = 0;
-        for (int i = 0; i < c.dayCount; i++) {
-            Part p = c.days[i];
-            if (days.endOf(p.epochDay) + ConversationLogic.H_MS <= t) {
-                ConversationLogic.finishDay(c, p);
-                dayDone(p);
-            } else {
-                c.days[k++] = p;
-            }
-        }
-        for (int i = k; i < c.dayCount; i++) {
-            c.days[i] = null;
-        }
-        c.dayCount = k;
+        ConversationLogic.closeDays(c, days, t, this::dayDone);
         if (t == c.cleanupAt) {
             long expiry = ConversationLogic.expiry(c, days);
             if (expiry + 1 > t) {
@@ -281,38 +270,14 @@ final class ConversationProcessor implements Processor<byte[], byte[], Void, Voi
                 StandardCharsets.UTF_8);
                 KeyValueIterator<Bytes, byte[]> it = shopDays.all()) {
             while (it.hasNext()) {
-                Part a = SlotSerde.getPart(ByteBuffer.wrap(it.next().value));
-                int day = Days.yyyymmdd(a.epochDay);
-                emit(w, a.shopId, day, "douyin_msg_3min", a.msgNum, a.msgDen, -1, null);
-                emit(w, a.shopId, day, "douyin_session_3min", a.sessNum, a.sessDen, -1, null);
-                emit(w, a.shopId, day, "pdd_buyer_3min", a.buyerNum, a.buyerDen, -1, null);
-                emit(w, a.shopId, day, "tmall_response_time", a.rtNum, a.rtDen, a.rtUnanswered, a.rtBuckets);
+                for (String line : Records.lines(SlotSerde.getPart(ByteBuffer.wrap(it.next().value)))) {
+                    w.write(line);
+                    w.write('\n');
+                }
             }
         } catch (IOException io) {
             throw new UncheckedIOException(io);
         }
         run.partitionDone();
-    }
-
-    private static void emit(BufferedWriter w, long shop, int day, String metric, long num, long den,
-            long unanswered, long[] buckets) throws IOException {
-        if (den == 0 && unanswered <= 0) {
-            return;
-        }
-        StringBuilder b = new StringBuilder(160);
-        b.append("{\"shop_id\":").append(shop).append(",\"day\":").append(day)
-                .append(",\"metric\":\"").append(metric).append("\",\"num\":").append(num)
-                .append(",\"den\":").append(den);
-        if (buckets == null) {
-            b.append(",\"unanswered\":null,\"buckets\":null}");
-        } else {
-            b.append(",\"unanswered\":").append(unanswered).append(",\"buckets\":[");
-            for (int i = 0; i < buckets.length; i++) {
-                b.append(i == 0 ? "" : ",").append(buckets[i]);
-            }
-            b.append("]}");
-        }
-        w.write(b.toString());
-        w.write('\n');
     }
 }

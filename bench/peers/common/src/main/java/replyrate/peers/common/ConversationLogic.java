@@ -1,35 +1,34 @@
-package replyrate.peers.kstreams;
+package replyrate.peers.common;
 
-import replyrate.peers.common.ChatEvent;
-import replyrate.peers.common.Days;
-import replyrate.peers.common.Part;
-import replyrate.peers.common.Conv;
+import java.util.function.Consumer;
 
 /**
- * One conversation's replay (docs/metrics.md, "Conversations"): the Flink contender's
- * ConversationFunction, unchanged but for how timers are registered (see
- * ConversationProcessor), so the metrics' semantics are the same.
+ * One conversation's replay (docs/metrics.md, "Conversations"), shared by the JVM contenders:
+ * Flink's ConversationFunction and Kafka Streams' ConversationProcessor hold the state and
+ * the timers their own way and call these rules, so both compute the same metrics. Events come
+ * in (ts_ms, event_id) order; rounds close on a reply, a SESSION_END, or the timer at their
+ * day's end + H; a conversation is over at max(last ts + conversation_ttl, its day's end + H).
  */
-final class ConversationLogic {
-    static final long T_MS = 180_000L;
-    static final long H_MS = 3_600_000L;
-    static final long TTL_MS = 6 * 3_600_000L;
-    static final long WINDOW_FROM = 8 * 3_600_000L;
-    static final long WINDOW_TO = 23 * 3_600_000L;
-    static final int EXCLUDE_TMALL = 3; /* internal | spam */
+public final class ConversationLogic {
+    public static final long T_MS = 180_000L;
+    public static final long H_MS = 3_600_000L;
+    public static final long TTL_MS = 6 * 3_600_000L;
+    public static final long WINDOW_FROM = 8 * 3_600_000L;
+    public static final long WINDOW_TO = 23 * 3_600_000L;
+    public static final int EXCLUDE_TMALL = 3; /* internal | spam */
 
     /** Registers an event-time timer at t for a conversation. */
-    interface Timers {
+    public interface Timers {
         void register(long t, long conversationId);
     }
 
     private ConversationLogic() {}
 
-    static long expiry(Conv c, Days days) {
+    public static long expiry(Conv c, Days days) {
         return Math.max(c.maxTs + TTL_MS, days.endOf(days.epochDay(c.maxTs)) + H_MS);
     }
 
-    static void apply(Conv c, ChatEvent e, Days days, Timers ctx, long id) {
+    public static void apply(Conv c, ChatEvent e, Days days, Timers ctx, long id) {
         if (c.maxTs == Long.MIN_VALUE) {
             c.shopId = e.shopId;
         }
@@ -138,7 +137,28 @@ final class ConversationLogic {
     }
 
     /** The day is final: whatever still waits for it was never answered. */
-    static void finishDay(Conv c, Part p) {
+    /**
+     * At a timer t: finishes every day of c whose end + H is reached (every reply that could
+     * count for it is applied), hands each to done, and keeps the others.
+     */
+    public static void closeDays(Conv c, Days days, long t, Consumer<Part> done) {
+        int k = 0;
+        for (int i = 0; i < c.dayCount; i++) {
+            Part p = c.days[i];
+            if (days.endOf(p.epochDay) + H_MS <= t) {
+                finishDay(c, p);
+                done.accept(p);
+            } else {
+                c.days[k++] = p;
+            }
+        }
+        for (int i = k; i < c.dayCount; i++) {
+            c.days[i] = null;
+        }
+        c.dayCount = k;
+    }
+
+    private static void finishDay(Conv c, Part p) {
         int k = 0;
         for (int i = 0; i < c.pendingCount; i++) {
             if (c.pendingDay[i] == p.epochDay) {
@@ -167,7 +187,7 @@ final class ConversationLogic {
         }
     }
 
-    static int bucket(long wait) {
+    public static int bucket(long wait) {
         if (wait <= 15_000) return 0;
         if (wait <= 30_000) return 1;
         if (wait <= 60_000) return 2;
